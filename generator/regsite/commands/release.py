@@ -1,0 +1,108 @@
+"""``regsite release add`` and ``regsite yank``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import tomlkit
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.version import InvalidVersion, Version
+
+from regsite.errors import SourceEditError
+from regsite.sources import SourceTree, write_atomically
+
+__all__ = ["ArtifactSpec", "add_release", "parse_requirement", "yank_release"]
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactSpec:
+    url: str
+    sha256: str
+    size: int
+
+
+def parse_requirement(text: str) -> tuple[str, str]:
+    """``'dep>=1,<2'`` -> ``('dep', '>=1,<2')``; a bare name means any version (``'*'``)."""
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement as exc:
+        raise SourceEditError(f"--requires {text!r}: {exc}") from exc
+    if requirement.extras or requirement.marker or requirement.url:
+        raise SourceEditError(
+            f"--requires {text!r}: only 'name' and a version specifier are supported"
+        )
+    return requirement.name, str(requirement.specifier) or "*"
+
+
+def add_release(
+    tree: SourceTree,
+    name: str,
+    version: str,
+    *,
+    artifacts: list[ArtifactSpec],
+    requires: list[str],
+    published: datetime,
+) -> list[Path]:
+    """Append a ``[[release]]`` to the package's version index."""
+    path = tree.package_path(name)
+    document = tree.read(path)
+    parsed = _version(version)
+    releases = document.setdefault("release", tomlkit.aot())
+    if any(_same_version(release, parsed) for release in releases):
+        raise SourceEditError(f"{path}: version {parsed} already exists")
+    table = tomlkit.table()
+    table["version"] = version
+    table["published"] = published
+    if requires:
+        dependencies = tomlkit.inline_table()
+        for dependency, specifier in sorted(map(parse_requirement, requires)):
+            dependencies[dependency] = specifier
+        table["requires"] = dependencies
+    files = tomlkit.aot()
+    for artifact in artifacts:
+        entry = tomlkit.table()
+        entry["url"] = artifact.url
+        entry["sha256"] = artifact.sha256
+        entry["size"] = artifact.size
+        files.append(entry)
+    table["artifact"] = files
+    releases.append(table)
+    return _save(tree, name, document)
+
+
+def yank_release(tree: SourceTree, name: str, version: str, *, reason: str) -> list[Path]:
+    """Mark a release yanked, with the reason shown to users."""
+    path = tree.package_path(name)
+    document = tree.read(path)
+    parsed = _version(version)
+    matches = [release for release in document.get("release", []) if _same_version(release, parsed)]
+    if not matches:
+        raise SourceEditError(f"{path}: no release {parsed} to yank")
+    matches[0]["status"] = "yanked"
+    matches[0]["status-reason"] = reason
+    return _save(tree, name, document)
+
+
+def _save(tree: SourceTree, name: str, document: tomlkit.TOMLDocument) -> list[Path]:
+    content = tomlkit.dumps(document).encode("utf-8")
+    tree.check_package(name, content)
+    write_atomically(tree.package_path(name), content)
+    return [tree.package_path(name)]
+
+
+def _version(text: str) -> Version:
+    try:
+        return Version(text)
+    except InvalidVersion as exc:
+        raise SourceEditError(f"{text!r} is not a valid PEP 440 version") from exc
+
+
+def _same_version(release: object, version: Version) -> bool:
+    if not isinstance(release, dict):
+        return False
+    try:
+        return Version(str(release.get("version"))) == version
+    except InvalidVersion:
+        return False

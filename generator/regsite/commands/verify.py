@@ -1,0 +1,45 @@
+"""``regsite verify``: every signature in the source, as table rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from regsite.build import SourceInspection, inspect_source
+
+__all__ = ["SignatureRow", "VerifyResult", "verify_sources"]
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureRow:
+    file: str
+    signer: str  # owner id, "root", or "-" for an unknown key
+    fingerprint: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    rows: tuple[SignatureRow, ...]
+    inspection: SourceInspection
+
+    @property
+    def ok(self) -> bool:
+        return not self.inspection.report
+
+
+def verify_sources(root: Path) -> VerifyResult:
+    inspection = inspect_source(root)
+    rows = []
+    for path, result in inspection.verifications.items():
+        met = len(result.signers) >= result.threshold
+        for check in result.checks:
+            signer = check.signer or "-"
+            if path.endswith("registry.toml") and check.signer is not None:
+                signer = "root"
+            rows.append(SignatureRow(path, signer, check.key.fingerprint, check.status.value))
+        summary = (
+            f"threshold {len(result.signers)}/{result.threshold} {'met' if met else 'NOT met'}"
+        )
+        rows.append(SignatureRow(path, "", "", summary))
+    return VerifyResult(rows=tuple(rows), inspection=inspection)

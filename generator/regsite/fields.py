@@ -1,0 +1,124 @@
+"""Typed getters over parsed TOML that record problems with their dotted key path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from regsite.errors import ErrorReport
+
+__all__ = ["MAX_URL_LENGTH", "Fields", "url_problem"]
+
+_T = TypeVar("_T")
+
+MAX_URL_LENGTH = 2048
+
+
+def url_problem(url: str) -> str | None:
+    """Only absolute http(s) URLs are accepted anywhere a source gives a link."""
+    if len(url) > MAX_URL_LENGTH:
+        return f"URL is {len(url)} characters long; at most {MAX_URL_LENGTH} are allowed"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"expected an absolute http(s) URL, found {url[:80]!r}"
+    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in url):
+        return "URL contains spaces or control characters"
+    return None
+
+
+@dataclass(slots=True)
+class Fields:
+    """One TOML table of one file; each getter returns ``None`` and records a problem if bad."""
+
+    table: Mapping[str, Any]
+    file: str
+    path: str
+    report: ErrorReport
+
+    def where(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def problem(self, key: str, message: str) -> None:
+        self.report.add(self.file, self.where(key), message)
+
+    def only(self, allowed: Iterable[str], reserved: Iterable[str] = ()) -> None:
+        """Report keys that format 1 does not know, and reserved ones it does not support yet."""
+        allowed, reserved = set(allowed), set(reserved)
+        for key in sorted(set(self.table) - allowed):
+            if key in reserved:
+                self.problem(key, "reserved for a later source format; not supported in format 1")
+            else:
+                self.problem(key, f"unknown key; expected one of: {', '.join(sorted(allowed))}")
+
+    def text(self, key: str, *, required: bool = True, max_length: int = 300) -> str | None:
+        value = self._get(key, str, "a string", required)
+        if value is None:
+            return None
+        if required and not value.strip():
+            self.problem(key, "must not be empty")
+            return None
+        if len(value) > max_length:
+            self.problem(key, f"is {len(value)} characters long; at most {max_length} allowed")
+            return None
+        return value
+
+    def url(self, key: str, *, required: bool = False) -> str | None:
+        value = self._get(key, str, "an http(s) URL", required)
+        if value is not None and (problem := url_problem(value)) is not None:
+            self.problem(key, problem)
+            return None
+        return value
+
+    def integer(self, key: str, *, required: bool = True, minimum: int = 0) -> int | None:
+        value = self._get(key, int, "an integer", required)
+        if isinstance(value, bool):
+            self.problem(key, "expected an integer, found a boolean")
+            return None
+        if value is not None and value < minimum:
+            self.problem(key, f"expected an integer >= {minimum}, found {value}")
+            return None
+        return value
+
+    def datetime(self, key: str) -> datetime | None:
+        value = self._get(key, datetime, "an offset date-time like 2026-03-01T12:00:00Z", True)
+        if value is not None and value.tzinfo is None:
+            self.problem(key, "expected a date-time with a zone, like 2026-03-01T12:00:00Z")
+            return None
+        return value
+
+    def strings(self, key: str) -> list[str]:
+        value = self._get(key, list, "an array of strings", False)
+        if value is None:
+            return []
+        if not all(isinstance(item, str) for item in value):
+            self.problem(key, "expected an array of strings")
+            return []
+        return value
+
+    def table_of(self, key: str, *, required: bool = False) -> Fields | None:
+        value = self._get(key, dict, "a table", required)
+        return None if value is None else Fields(value, self.file, self.where(key), self.report)
+
+    def tables(self, key: str) -> list[Fields]:
+        value = self._get(key, list, "an array of tables", False) or []
+        if not all(isinstance(item, dict) for item in value):
+            self.problem(key, "expected an array of tables ([[" + key + "]])")
+            return []
+        return [
+            Fields(item, self.file, f"{self.where(key)}[{index}]", self.report)
+            for index, item in enumerate(value)
+        ]
+
+    def _get(self, key: str, kind: type[_T], expected: str, required: bool) -> _T | None:
+        if key not in self.table:
+            if required:
+                self.problem(key, f"missing; expected {expected}")
+            return None
+        value = self.table[key]
+        if not isinstance(value, kind):
+            self.problem(key, f"expected {expected}, found {type(value).__name__} {value!r:.60}")
+            return None
+        return value

@@ -1,0 +1,188 @@
+"""Load stage: read the source directory's files within size limits and parse their TOML."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from regsite.errors import ErrorReport
+from regsite.names import name_problem, normalize_name
+from regsite.signatures import Signature, parse_signature_file
+
+__all__ = ["LoadedFile", "LoadedPackage", "LoadedSource", "SourceLimits", "load_source"]
+
+REGISTRY_FILE = "registry.toml"
+PACKAGES_DIR = "packages"
+PACKAGE_FILE = "package.toml"
+_README_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}\.md")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SourceLimits:
+    """Size limits checked before anything is parsed (docs/format.md, "Limits")."""
+
+    registry_bytes: int = 16 * 1024 * 1024
+    package_bytes: int = 1024 * 1024
+    readme_bytes: int = 512 * 1024
+    signature_bytes: int = 64 * 1024
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LoadedFile:
+    """A TOML file as read: its exact bytes, its parsed document and its signature file."""
+
+    path: str  # relative to the source directory, with '/' separators
+    content: bytes
+    document: dict[str, Any]
+    signature_path: str
+    signature_content: bytes | None
+    signatures: tuple[Signature, ...]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LoadedPackage:
+    name: str
+    index: LoadedFile
+    readme: bytes | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LoadedSource:
+    root: Path
+    registry: LoadedFile | None
+    packages: tuple[LoadedPackage, ...]
+
+
+def load_source(
+    root: Path, report: ErrorReport, limits: SourceLimits | None = None
+) -> LoadedSource:
+    """Read ``registry.toml`` and every ``packages/<name>/``; record problems in ``report``."""
+    limits = limits or SourceLimits()
+    if not root.is_dir():
+        report.add(str(root), "", "source directory does not exist")
+        return LoadedSource(root=root, registry=None, packages=())
+    registry = _load_toml(root, REGISTRY_FILE, limits.registry_bytes, limits, report)
+    packages = tuple(
+        package
+        for name in _package_directories(root, report)
+        if (package := _load_package(root, name, limits, report)) is not None
+    )
+    return LoadedSource(root=root, registry=registry, packages=packages)
+
+
+def _package_directories(root: Path, report: ErrorReport) -> list[str]:
+    directory = root / PACKAGES_DIR
+    if not directory.exists():
+        return []
+    if directory.is_symlink() or not directory.is_dir():
+        report.add(PACKAGES_DIR, "", "expected a directory (symbolic links are not followed)")
+        return []
+    names = []
+    seen: dict[str, str] = {}
+    for entry in sorted(os.scandir(directory), key=lambda item: item.name):
+        if entry.name.startswith("."):
+            continue
+        relative = f"{PACKAGES_DIR}/{entry.name}"
+        first = seen.setdefault(normalize_name(entry.name), entry.name)
+        if first != entry.name:
+            report.add(relative, "", f"collides with packages/{first}: both normalise alike")
+        if entry.is_symlink() or not entry.is_dir():
+            report.add(relative, "", "expected a package directory (symbolic links are refused)")
+        elif (problem := name_problem(entry.name)) is not None:
+            report.add(relative, "", f"directory {problem}")
+        else:
+            names.append(entry.name)
+    return names
+
+
+def _load_package(
+    root: Path, name: str, limits: SourceLimits, report: ErrorReport
+) -> LoadedPackage | None:
+    relative = f"{PACKAGES_DIR}/{name}/{PACKAGE_FILE}"
+    index = _load_toml(root, relative, limits.package_bytes, limits, report)
+    if index is None:
+        return None
+    readme = None
+    declared = index.document.get("package", {})
+    readme_entry = declared.get("readme") if isinstance(declared, dict) else None
+    if isinstance(readme_entry, dict) and isinstance(file := readme_entry.get("file"), str):
+        readme = _load_readme(root, f"{PACKAGES_DIR}/{name}", file, limits, report)
+    return LoadedPackage(name=name, index=index, readme=readme)
+
+
+def _load_readme(
+    root: Path, directory: str, file: str, limits: SourceLimits, report: ErrorReport
+) -> bytes | None:
+    if _README_NAME.fullmatch(file) is None:
+        report.add(
+            f"{directory}/{PACKAGE_FILE}",
+            "package.readme.file",
+            f"expected a plain file name ending in .md beside package.toml, found {file!r:.80}",
+        )
+        return None
+    return _read_bytes(root, f"{directory}/{file}", limits.readme_bytes, report, required=True)
+
+
+def _load_toml(
+    root: Path, relative: str, max_bytes: int, limits: SourceLimits, report: ErrorReport
+) -> LoadedFile | None:
+    content = _read_bytes(root, relative, max_bytes, report, required=True)
+    if content is None:
+        return None
+    try:
+        document = tomllib.loads(content.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        report.add(relative, "", f"not valid UTF-8 (byte {exc.start})")
+        return None
+    except tomllib.TOMLDecodeError as exc:
+        report.add(relative, "", f"not valid TOML: {exc}")
+        return None
+    signature_path = relative + ".sig"
+    signature_content = _read_bytes(
+        root, signature_path, limits.signature_bytes, report, required=False
+    )
+    signatures: tuple[Signature, ...] = ()
+    if signature_content is not None:
+        signatures, problems = parse_signature_file(signature_content)
+        for key, message in problems:
+            report.add(signature_path, key, message)
+    return LoadedFile(
+        path=relative,
+        content=content,
+        document=document,
+        signature_path=signature_path,
+        signature_content=signature_content,
+        signatures=signatures,
+    )
+
+
+def _read_bytes(
+    root: Path, relative: str, max_bytes: int, report: ErrorReport, *, required: bool
+) -> bytes | None:
+    path = root / relative
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        if required:
+            report.add(relative, "", "file is missing")
+        return None
+    except OSError as exc:
+        report.add(relative, "", f"cannot read: {exc.strerror}")
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        report.add(relative, "", "expected a regular file (symbolic links are refused)")
+        return None
+    if info.st_size > max_bytes:
+        report.add(relative, "", f"file is {info.st_size} bytes; the limit is {max_bytes} bytes")
+        return None
+    with path.open("rb") as handle:
+        content = handle.read(max_bytes + 1)
+    if len(content) > max_bytes:
+        report.add(relative, "", f"file grew past the limit of {max_bytes} bytes while read")
+        return None
+    return content

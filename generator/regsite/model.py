@@ -1,0 +1,165 @@
+"""The registry model: frozen dataclasses built from verified sources, read by every renderer."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from regsite.keys import PublicKey
+from regsite.signatures import ThresholdResult
+
+__all__ = [
+    "Artifact",
+    "Delegation",
+    "Dependency",
+    "Owner",
+    "Package",
+    "PackageStatus",
+    "Readme",
+    "Registry",
+    "Release",
+    "ReleaseStatus",
+    "Site",
+    "SourceFile",
+]
+
+
+class ReleaseStatus(StrEnum):
+    ACTIVE = "active"
+    YANKED = "yanked"
+    DEPRECATED = "deprecated"
+    INSECURE = "insecure"
+
+
+class PackageStatus(StrEnum):
+    ACTIVE = "active"
+    DEPRECATED = "deprecated"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SourceFile:
+    """A signed input, kept byte for byte so the site can republish it."""
+
+    path: str
+    content: bytes
+    signature_content: bytes | None
+    verification: ThresholdResult | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Owner:
+    id: str
+    name: str
+    url: str | None
+    keys: tuple[PublicKey, ...]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Delegation:
+    """Which owners may sign a package, and how many of them must."""
+
+    package: str
+    owners: tuple[str, ...]
+    threshold: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Registry:
+    name: str
+    title: str
+    description: str | None
+    base_url: str | None
+    install: str | None
+    root_keys: tuple[PublicKey, ...]
+    root_threshold: int
+    owners: Mapping[str, Owner]
+    delegations: Mapping[str, Delegation]
+    source: SourceFile
+
+    def install_line(self, package: str, version: Version) -> str | None:
+        if self.install is None:
+            return None
+        return self.install.format_map({"name": package, "version": str(version)})
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Artifact:
+    url: str
+    sha256: str
+    size: int
+
+    @property
+    def filename(self) -> str:
+        return posixpath.basename(urlsplit(self.url).path) or self.url
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Dependency:
+    name: str
+    specifier: SpecifierSet
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Release:
+    version: Version
+    published: datetime
+    requires: tuple[Dependency, ...]
+    artifacts: tuple[Artifact, ...]
+    status: ReleaseStatus
+    status_reason: str | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Readme:
+    file: str
+    sha256: str
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Package:
+    name: str
+    description: str
+    license: str | None
+    keywords: tuple[str, ...]
+    homepage: str | None
+    repository: str | None
+    documentation: str | None
+    readme: Readme | None
+    status: PackageStatus
+    status_reason: str | None
+    releases: tuple[Release, ...]  # newest version first
+    source: SourceFile
+
+    @property
+    def latest(self) -> Release | None:
+        """The newest release that is not yanked, preferring final releases to pre-releases."""
+        candidates = [r for r in self.releases if r.status is not ReleaseStatus.YANKED]
+        finals = [r for r in candidates if not r.version.is_prerelease]
+        preferred = finals or candidates
+        return preferred[0] if preferred else None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Site:
+    """Everything a renderer needs: the registry, its packages and derived indexes."""
+
+    registry: Registry
+    packages: Mapping[str, Package]  # sorted by name
+    dependents: Mapping[str, tuple[str, ...]]  # package -> packages that depend on it
+    updated: datetime  # SOURCE_DATE_EPOCH, or the newest release's publish time
+
+    @property
+    def release_count(self) -> int:
+        return sum(len(package.releases) for package in self.packages.values())

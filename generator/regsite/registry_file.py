@@ -1,0 +1,162 @@
+"""Model stage for ``registry.toml``: identity, trust roots, owners and package delegations."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+
+from regsite.errors import ErrorReport
+from regsite.fields import Fields
+from regsite.keys import PublicKey, parse_public_key
+from regsite.load import LoadedFile
+from regsite.model import Delegation, Owner, Registry, SourceFile
+from regsite.names import name_problem, normalize_name
+
+__all__ = ["SOURCE_FORMAT", "read_registry"]
+
+SOURCE_FORMAT = 1
+_INSTALL_FIELDS = frozenset({"name", "version"})
+
+
+def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
+    """Build the :class:`Registry`; ``None`` if a part every later stage needs is unusable."""
+    top = Fields(loaded.document, loaded.path, "", report)
+    top.only(["format", "registry", "trust", "owners", "packages"], ["curators", "upstream"])
+    check_format(top)
+    identity = top.table_of("registry", required=True)
+    trust = top.table_of("trust", required=True)
+    if identity is None or trust is None:
+        return None
+    identity.only(["name", "title", "description", "base-url", "install", "version-scheme"])
+    trust.only(["root-keys", "root-threshold"], ["online-keys"])
+    name = identity.text("name")
+    if name is not None and (problem := name_problem(name)) is not None:
+        identity.problem("name", problem)
+    root_keys = _keys(trust, "root-keys")
+    owners = _owners(top.table_of("owners"), report)
+    delegations = _delegations(top.table_of("packages"), owners)
+    _check_version_scheme(identity)
+    return Registry(
+        name=name or "registry",
+        title=identity.text("title", max_length=100) or "",
+        description=identity.text("description", required=False, max_length=1000),
+        base_url=identity.url("base-url"),
+        install=_install_template(identity),
+        root_keys=root_keys,
+        root_threshold=_threshold(trust, "root-threshold", len(root_keys)),
+        owners=owners,
+        delegations=delegations,
+        source=SourceFile(
+            path=loaded.path,
+            content=loaded.content,
+            signature_content=loaded.signature_content,
+            verification=None,
+        ),
+    )
+
+
+def check_format(top: Fields) -> None:
+    value = top.integer("format", minimum=1)
+    if value is not None and value != SOURCE_FORMAT:
+        top.problem("format", f"source format {value} is not supported; expected {SOURCE_FORMAT}")
+
+
+def _check_version_scheme(identity: Fields) -> None:
+    scheme = identity.text("version-scheme", required=False)
+    if scheme is not None and scheme != "pep440":
+        identity.problem("version-scheme", f"expected 'pep440' in format 1, found {scheme!r}")
+
+
+def _install_template(identity: Fields) -> str | None:
+    template = identity.text("install", required=False, max_length=300)
+    if template is None:
+        return None
+    try:
+        used = {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
+    except ValueError as exc:
+        identity.problem("install", f"not a valid template: {exc}")
+        return None
+    if not used <= _INSTALL_FIELDS:
+        unknown = ", ".join(sorted(f"{{{field}}}" for field in used - _INSTALL_FIELDS))
+        identity.problem("install", f"unknown placeholder {unknown}; use {{name}} and {{version}}")
+        return None
+    return template
+
+
+def _keys(table: Fields, key: str) -> tuple[PublicKey, ...]:
+    texts = table.strings(key)
+    if key in table.table and not texts:
+        table.problem(key, "expected at least one key 'ed25519:<base64>'")
+    elif key not in table.table:
+        table.problem(key, "missing; expected an array of keys 'ed25519:<base64>'")
+    keys = []
+    for index, text in enumerate(texts):
+        try:
+            keys.append(parse_public_key(text))
+        except ValueError as exc:
+            table.problem(f"{key}[{index}]", str(exc))
+    return tuple(dict.fromkeys(keys))
+
+
+def _threshold(table: Fields, key: str, available: int) -> int:
+    threshold = table.integer(key, required=False, minimum=1)
+    if threshold is None:
+        return 1
+    if threshold > available:
+        table.problem(key, f"threshold {threshold} can never be met: only {available} listed")
+    return threshold
+
+
+def _owners(table: Fields | None, report: ErrorReport) -> dict[str, Owner]:
+    owners: dict[str, Owner] = {}
+    if table is None:
+        return owners
+    key_owner: dict[PublicKey, str] = {}
+    for owner_id in sorted(table.table):
+        if (problem := name_problem(owner_id)) is not None:
+            table.problem(owner_id, f"owner id {problem}")
+            continue
+        fields = table.table_of(owner_id, required=True)
+        if fields is None:
+            continue
+        fields.only(["name", "url", "keys"])
+        keys = _keys(fields, "keys")
+        for key in keys:
+            if (other := key_owner.setdefault(key, owner_id)) != owner_id:
+                fields.problem("keys", f"key {key} also belongs to owner {other!r}")
+        owners[owner_id] = Owner(
+            id=owner_id,
+            name=fields.text("name", max_length=100) or owner_id,
+            url=fields.url("url"),
+            keys=keys,
+        )
+    return owners
+
+
+def _delegations(table: Fields | None, owners: Mapping[str, Owner]) -> dict[str, Delegation]:
+    delegations: dict[str, Delegation] = {}
+    if table is None:
+        return delegations
+    seen: dict[str, str] = {}
+    for package in sorted(table.table):
+        if (problem := name_problem(package)) is not None:
+            table.problem(package, problem)
+        if (first := seen.setdefault(normalize_name(package), package)) != package:
+            table.problem(package, f"collides with {first!r}: both normalise to the same name")
+        fields = table.table_of(package, required=True)
+        if problem is not None or fields is None:
+            continue
+        fields.only(["owners", "threshold"])
+        listed = tuple(dict.fromkeys(fields.strings("owners")))
+        if not listed:
+            fields.problem("owners", "expected at least one owner id")
+        for owner_id in listed:
+            if owner_id not in owners:
+                known = ", ".join(sorted(owners)) or "none"
+                fields.problem("owners", f"unknown owner {owner_id!r} (owners: {known})")
+        delegations[package] = Delegation(
+            package=package,
+            owners=listed,
+            threshold=_threshold(fields, "threshold", len(listed)),
+        )
+    return delegations

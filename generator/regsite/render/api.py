@@ -1,0 +1,184 @@
+"""JSON API v1 renderer (docs/api.md): entry point, names list, one document per package."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from importlib.resources import files
+from typing import Any
+
+from regsite.model import Owner, Package, Release, Site
+from regsite.registry_file import SOURCE_FORMAT
+from regsite.render import Output
+
+__all__ = ["API_ROOT", "API_VERSION", "SCHEMA_NAMES", "dump_json", "render_api"]
+
+API_VERSION = 1
+API_ROOT = "api/v1"
+SCHEMA_NAMES = ("registry.schema.json", "names.schema.json", "package.schema.json")
+
+
+def render_api(site: Site) -> Output:
+    """Every JSON document, the republished signed sources and the JSON Schemas."""
+    output: Output = {
+        f"{API_ROOT}/registry.json": dump_json(registry_document(site)),
+        f"{API_ROOT}/names.json": dump_json(names_document(site)),
+    }
+    for package in site.packages.values():
+        document = package_document(site, package)
+        output[f"{API_ROOT}/packages/{package.name}.json"] = dump_json(document)
+    output.update(dict(_sources(site)))
+    output.update(dict(_schemas()))
+    return output
+
+
+def dump_json(document: Any) -> bytes:
+    """Compact UTF-8 JSON in the key order the renderer built: stable, byte for byte."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+
+
+def timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def registry_document(site: Site) -> dict[str, Any]:
+    registry = site.registry
+    return {
+        "api_version": API_VERSION,
+        "name": registry.name,
+        "title": registry.title,
+        "description": registry.description,
+        "base_url": registry.base_url,
+        "install": registry.install,
+        "updated": timestamp(site.updated),
+        "counts": {
+            "packages": len(site.packages),
+            "releases": site.release_count,
+            "owners": len(registry.owners),
+        },
+        "urls": {
+            "names": "names.json",
+            "package": "packages/{name}.json",
+            "package_source": "sources/{name}/package.toml",
+            "package_source_signature": "sources/{name}/package.toml.sig",
+            "registry_source": "sources/registry.toml",
+            "registry_source_signature": "sources/registry.toml.sig",
+            "page": "../../packages/{name}/index.html",
+            "schemas": "schemas/",
+        },
+        "trust": {
+            "source_format": SOURCE_FORMAT,
+            "root_keys": [str(key) for key in registry.root_keys],
+            "root_threshold": registry.root_threshold,
+        },
+        "owners": [_owner(owner) for owner in registry.owners.values()],
+    }
+
+
+def names_document(site: Site) -> dict[str, Any]:
+    return {
+        "api_version": API_VERSION,
+        "packages": [
+            {
+                "name": package.name,
+                "latest": _latest_version(package),
+                "description": package.description,
+                "status": package.status.value,
+            }
+            for package in site.packages.values()
+        ],
+    }
+
+
+def package_document(site: Site, package: Package) -> dict[str, Any]:
+    delegation = site.registry.delegations[package.name]
+    owners = [site.registry.owners[owner_id] for owner_id in delegation.owners]
+    verification = package.source.verification
+    return {
+        "api_version": API_VERSION,
+        "name": package.name,
+        "description": package.description,
+        "license": package.license,
+        "keywords": list(package.keywords),
+        "homepage": package.homepage,
+        "repository": package.repository,
+        "documentation": package.documentation,
+        "status": package.status.value,
+        "status_reason": package.status_reason,
+        "latest": _latest_version(package),
+        "page": f"../../../packages/{package.name}/index.html",
+        "owners": [_owner(owner) for owner in owners],
+        "threshold": delegation.threshold,
+        "source": {
+            "url": f"../sources/{package.name}/package.toml",
+            "sha256": hashlib.sha256(package.source.content).hexdigest(),
+            "signature_url": f"../sources/{package.name}/package.toml.sig",
+            "signed_by": sorted(verification.signers) if verification else [],
+        },
+        "readme": package.readme
+        and {
+            "url": f"../sources/{package.name}/{package.readme.file}",
+            "sha256": package.readme.sha256,
+        },
+        "dependents": list(site.dependents.get(package.name, ())),
+        "releases": [_release(release) for release in package.releases],
+    }
+
+
+def _latest_version(package: Package) -> str | None:
+    latest = package.latest
+    return None if latest is None else str(latest.version)
+
+
+def _owner(owner: Owner) -> dict[str, Any]:
+    return {
+        "id": owner.id,
+        "name": owner.name,
+        "url": owner.url,
+        "keys": [{"key": str(key), "fingerprint": key.fingerprint} for key in owner.keys],
+    }
+
+
+def _release(release: Release) -> dict[str, Any]:
+    return {
+        "version": str(release.version),
+        "published": timestamp(release.published),
+        "status": release.status.value,
+        "status_reason": release.status_reason,
+        "requires": [
+            {"name": dependency.name, "specifier": str(dependency.specifier)}
+            for dependency in release.requires
+        ],
+        "artifacts": [
+            {
+                "url": artifact.url,
+                "filename": artifact.filename,
+                "sha256": artifact.sha256,
+                "size": artifact.size,
+            }
+            for artifact in release.artifacts
+        ],
+    }
+
+
+def _sources(site: Site) -> Iterator[tuple[str, bytes]]:
+    """The signed inputs, byte for byte, so clients can check the owners' signatures."""
+    registry = site.registry.source
+    yield f"{API_ROOT}/sources/registry.toml", registry.content
+    if registry.signature_content is not None:
+        yield f"{API_ROOT}/sources/registry.toml.sig", registry.signature_content
+    for package in site.packages.values():
+        base = f"{API_ROOT}/sources/{package.name}"
+        yield f"{base}/package.toml", package.source.content
+        if package.source.signature_content is not None:
+            yield f"{base}/package.toml.sig", package.source.signature_content
+        if package.readme is not None:
+            yield f"{base}/{package.readme.file}", package.readme.content
+
+
+def _schemas() -> Iterator[tuple[str, bytes]]:
+    schemas = files("regsite") / "schemas"
+    for name in SCHEMA_NAMES:
+        yield f"{API_ROOT}/schemas/{name}", (schemas / name).read_bytes()

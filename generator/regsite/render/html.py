@@ -1,0 +1,119 @@
+"""HTML renderer: home page, one page per package, 404, and the theme's static assets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from markupsafe import Markup
+
+from regsite.model import Package, Release, Site
+from regsite.render import Output
+from regsite.render.api import API_ROOT
+from regsite.render.markdown import render_readme
+from regsite.theme import Theme
+
+__all__ = ["RECENT_RELEASES", "package_page_path", "render_html", "render_package_page"]
+
+RECENT_RELEASES = 12
+
+
+@dataclass(frozen=True, slots=True)
+class RecentRelease:
+    package: Package
+    release: Release
+
+
+def package_page_path(name: str) -> str:
+    return f"packages/{name}/index.html"
+
+
+def render_html(site: Site, theme: Theme) -> Output:
+    output: Output = dict(theme.assets)
+    output["index.html"] = _page(theme, site, "index.html", "", _home_context(site))
+    output["404.html"] = _page(theme, site, "404.html", "", {"not_found": True})
+    for package in site.packages.values():
+        output[package_page_path(package.name)] = render_package_page(site, theme, package)
+    output[".nojekyll"] = b""
+    return output
+
+
+def render_package_page(site: Site, theme: Theme, package: Package) -> bytes:
+    latest = package.latest
+    delegation = site.registry.delegations[package.name]
+    verification = package.source.verification
+    context = {
+        "package": package,
+        "latest": latest,
+        "install": latest and site.registry.install_line(package.name, latest.version),
+        "readme_html": Markup(render_readme(package.readme.text)) if package.readme else None,  # noqa: S704 - markdown-it escapes raw HTML
+        "owners": [site.registry.owners[owner_id] for owner_id in delegation.owners],
+        "threshold": delegation.threshold,
+        "signed_by": sorted(verification.signers) if verification else [],
+        "dependents": site.dependents.get(package.name, ()),
+        "api_url": f"{API_ROOT}/packages/{package.name}.json",
+        "sources_url": f"{API_ROOT}/sources/{package.name}/",
+        "readme_source": package.readme.file if package.readme else None,
+    }
+    return _page(theme, site, "package.html", package_page_path(package.name), context)
+
+
+def _home_context(site: Site) -> dict[str, Any]:
+    releases = [
+        RecentRelease(package, release)
+        for package in site.packages.values()
+        for release in package.releases
+    ]
+    releases.sort(key=lambda item: (item.release.published, item.package.name), reverse=True)
+    return {"recent": releases[:RECENT_RELEASES]}
+
+
+def _page(theme: Theme, site: Site, template: str, path: str, context: Mapping[str, Any]) -> bytes:
+    root = "../" * path.count("/")
+    base_url = site.registry.base_url
+    page_context = {
+        "site": site,
+        "registry": site.registry,
+        "root": root,
+        "path": path,
+        "canonical": _canonical(base_url, path),
+        "base_url": base_url,
+        "base_path": urlsplit(base_url).path or "/" if base_url else None,
+        "asset": _asset_url(theme, root),
+        "page_path": package_page_path,
+        "date": _date,
+        "filesize": _filesize,
+        **context,
+    }
+    html = theme.environment.get_template(template).render(page_context)
+    return html.encode("utf-8")
+
+
+def _canonical(base_url: str | None, path: str) -> str | None:
+    if base_url is None:
+        return None
+    pretty = path.removesuffix("index.html")
+    return urljoin(base_url if base_url.endswith("/") else base_url + "/", pretty)
+
+
+def _asset_url(theme: Theme, root: str) -> Callable[[str], str]:
+    def asset(name: str) -> str:
+        return root + theme.asset_paths[name]
+
+    return asset
+
+
+def _date(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d")
+
+
+def _filesize(size: int) -> str:
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{size} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} bytes"

@@ -1,0 +1,111 @@
+"""Verify stage: check the root signatures on registry.toml and the owners' on each package."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from regsite.errors import ErrorReport
+from regsite.keys import PublicKey
+from regsite.load import LoadedFile
+from regsite.model import Delegation, Registry
+from regsite.signatures import (
+    FileKind,
+    SignatureCheck,
+    SignatureStatus,
+    ThresholdResult,
+    check_signatures,
+)
+
+__all__ = ["verify_package_index", "verify_registry_file"]
+
+_Signer = Callable[[PublicKey], tuple[SignatureStatus, str | None]]
+
+
+def verify_registry_file(
+    registry: Registry, loaded: LoadedFile, report: ErrorReport
+) -> ThresholdResult:
+    """registry.toml is signed by its own root keys; distinct keys count toward the threshold."""
+    roots = frozenset(registry.root_keys)
+
+    def signer_of(key: PublicKey) -> tuple[SignatureStatus, str | None]:
+        if key in roots:
+            return SignatureStatus.VALID, str(key)
+        return SignatureStatus.UNKNOWN_KEY, None
+
+    return _verify(
+        FileKind.REGISTRY, loaded, signer_of, registry.root_threshold, "root keys", report
+    )
+
+
+def verify_package_index(
+    registry: Registry, package: str, loaded: LoadedFile, report: ErrorReport
+) -> ThresholdResult | None:
+    """package.toml is signed by the owners its name is delegated to; distinct owners count."""
+    delegation = registry.delegations.get(package)
+    if delegation is None:
+        report.add(
+            loaded.path,
+            "",
+            f"package {package!r} has no entry in registry.toml [packages]: no owner may sign it",
+        )
+        return None
+    signer_of = _owner_signer(registry, delegation)
+    return _verify(FileKind.PACKAGE, loaded, signer_of, delegation.threshold, "owners", report)
+
+
+def _owner_signer(registry: Registry, delegation: Delegation) -> _Signer:
+    key_owner = {key: owner.id for owner in registry.owners.values() for key in owner.keys}
+    delegated = frozenset(delegation.owners)
+
+    def signer_of(key: PublicKey) -> tuple[SignatureStatus, str | None]:
+        owner = key_owner.get(key)
+        if owner is None:
+            return SignatureStatus.UNKNOWN_KEY, None
+        if owner not in delegated:
+            return SignatureStatus.UNDELEGATED, owner
+        return SignatureStatus.VALID, owner
+
+    return signer_of
+
+
+def _verify(
+    kind: FileKind,
+    loaded: LoadedFile,
+    signer_of: _Signer,
+    threshold: int,
+    signer_noun: str,
+    report: ErrorReport,
+) -> ThresholdResult:
+    result = check_signatures(kind, loaded.content, loaded.signatures, signer_of, threshold)
+    if loaded.signature_content is None:
+        report.add(
+            loaded.signature_path,
+            "",
+            f"signature file is missing; sign {loaded.path} with 'regsite sign FILE --key KEY'",
+        )
+        return result
+    for check in result.checks:
+        if check.status is not SignatureStatus.VALID:
+            report.add(loaded.signature_path, f"signature[{check.index}]", _describe(check, kind))
+    valid_signers = len(result.signers)
+    if valid_signers < threshold:
+        report.add(
+            loaded.signature_path,
+            "",
+            f"threshold not met: {valid_signers} of the required {threshold} {signer_noun} signed",
+        )
+    return result
+
+
+def _describe(check: SignatureCheck, kind: FileKind) -> str:
+    key = f"key {check.key} ({check.key.fingerprint})"
+    if check.status is SignatureStatus.BAD:
+        return (
+            f"signature by {key} does not match the bytes of {kind.value}: the file changed after"
+            " it was signed, or the signature belongs to another file; sign it again"
+        )
+    if check.status is SignatureStatus.UNDELEGATED:
+        return f"{key} belongs to owner {check.signer!r}, who is not delegated this package"
+    if kind is FileKind.REGISTRY:
+        return f"{key} is not one of the root keys in registry.toml [trust] root-keys"
+    return f"{key} is not a key of any owner in registry.toml [owners]"
