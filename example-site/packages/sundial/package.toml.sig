@@ -1,0 +1,3 @@
+[[signature]]
+key = "ed25519:MVYqMCY8Per3u1N8AWuq+NKYWC7YQ3RkQi9/oVoYlQw="
+sig = "j4fs5BA4QI/H9qGapECNsVCKds1G2t4BFWHvXtas+fIJOpDG7miZn0RBZCsdtcugH5GFIVYasQoWv33Y/0P1AA=="
