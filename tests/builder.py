@@ -1,0 +1,140 @@
+"""Build small, signed registry sources for tests, with deterministic keys and dates."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+
+from regsite.commands.sign import sign_file
+from regsite.keys import PrivateKey
+
+
+def fixed_key(name: str) -> PrivateKey:
+    """A fixed key per name, so golden files do not change from run to run."""
+    return PrivateKey(hashlib.sha256(f"regsite test key: {name}".encode()).digest())
+
+
+def artifact(name: str, version: str) -> dict[str, Any]:
+    filename = f"{name}-{version}.tar.gz"
+    return {
+        "url": f"https://files.example.org/{name}/{filename}",
+        "sha256": hashlib.sha256(filename.encode()).hexdigest(),
+        "size": 1000 + len(filename),
+    }
+
+
+def release(name: str, version: str, day: int = 1, **extra: Any) -> dict[str, Any]:
+    return {
+        "version": version,
+        "published": datetime(2026, 1, day, 12, 0, tzinfo=UTC),
+        **extra,
+        "artifact": [artifact(name, version)],
+    }
+
+
+README = """# beta
+
+Beta does **things**.
+
+| option | default |
+| ------ | ------- |
+| fast   | yes     |
+
+```orchard
+beta.run()
+```
+
+See [the docs](https://example.org/beta).
+"""
+
+
+@dataclass
+class SourceBuilder:
+    """A registry with owners alice and bob, packages alpha and beta (beta requires alpha)."""
+
+    registry: dict[str, Any] = field(default_factory=dict)
+    packages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    readmes: dict[str, bytes] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.registry = {
+            "format": 1,
+            "registry": {
+                "name": "testreg",
+                "title": "Test Registry",
+                "description": "A registry for tests.",
+                "base-url": "https://registry.example.org/sub/",
+                "install": "tool add {name}@{version}",
+            },
+            "trust": {"root-keys": [str(fixed_key("root").public)], "root-threshold": 1},
+            "owners": {},
+            "packages": {},
+        }
+        self.add_owner("alice", "Alice Example")
+        self.add_owner("bob", "Bob Example")
+        self.add_package(
+            "alpha", ["alice"], [release("alpha", "1.0.0"), release("alpha", "1.1.0", 2)]
+        )
+        self.add_package(
+            "beta",
+            ["bob"],
+            [release("beta", "0.9.0", 3, requires={"alpha": ">=1.0,<2"})],
+            readme=README,
+        )
+
+    def add_owner(self, owner_id: str, name: str) -> None:
+        self.registry["owners"][owner_id] = {
+            "name": name,
+            "keys": [str(fixed_key(owner_id).public)],
+        }
+
+    def add_package(
+        self,
+        name: str,
+        owners: list[str],
+        releases: list[dict[str, Any]],
+        readme: str | None = None,
+        **meta: Any,
+    ) -> None:
+        self.registry["packages"][name] = {"owners": owners}
+        package: dict[str, Any] = {
+            "name": name,
+            "description": f"The {name} package.",
+            "license": "MIT",
+            "keywords": ["testing"],
+            "homepage": f"https://example.org/{name}",
+            **meta,
+        }
+        if readme is not None:
+            self.readmes[name] = readme.encode()
+            package["readme"] = {
+                "file": "README.md",
+                "sha256": hashlib.sha256(readme.encode()).hexdigest(),
+            }
+        self.packages[name] = {"format": 1, "package": package, "release": releases}
+
+    def write(self, root: Path, *, sign: bool = True) -> Path:
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "registry.toml").write_text(tomlkit.dumps(copy.deepcopy(self.registry)))
+        for name, document in self.packages.items():
+            directory = root / "packages" / name
+            directory.mkdir(parents=True, exist_ok=True)
+            (directory / "package.toml").write_text(tomlkit.dumps(copy.deepcopy(document)))
+            if name in self.readmes:
+                (directory / "README.md").write_bytes(self.readmes[name])
+        if sign:
+            self.sign(root)
+        return root
+
+    def sign(self, root: Path) -> None:
+        sign_file(root / "registry.toml", fixed_key("root"))
+        for name in self.packages:
+            delegation = self.registry["packages"].get(name, {"owners": ["alice"]})
+            for owner in delegation["owners"]:
+                sign_file(root / "packages" / name / "package.toml", fixed_key(owner))

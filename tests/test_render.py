@@ -1,0 +1,171 @@
+"""Renderers: golden files for one package's JSON and page, schemas, and hostile input."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from builder import SourceBuilder
+from conftest import update_golden
+from regsite.build import BuildOptions, read_site, render_site
+from regsite.render.api import API_ROOT, SCHEMA_NAMES
+from regsite.render.markdown import render_readme
+from sitecheck import is_local, is_safe_link, scan
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def render(source: Path) -> dict[str, bytes]:
+    return render_site(read_site(BuildOptions(source=source, output=source.parent / "out")))
+
+
+def check_golden(name: str, actual: bytes) -> None:
+    # Asset names carry a content hash; a stylesheet change should not churn every golden page.
+    actual = re.sub(rb"(static/[a-z]+)\.[0-9a-f]{10}\.", rb"\1.HASH.", actual)
+    path = GOLDEN / name
+    if update_golden():
+        path.write_bytes(actual)
+    assert path.exists(), f"{path} missing: run with REGSITE_UPDATE_GOLDEN=1"
+    assert actual == path.read_bytes(), f"{name} differs from its golden file"
+
+
+def test_golden_package_json(source: Path) -> None:
+    check_golden("beta.json", render(source)[f"{API_ROOT}/packages/beta.json"])
+
+
+def test_golden_package_page(source: Path) -> None:
+    check_golden("beta.html", render(source)["packages/beta/index.html"])
+
+
+def test_golden_registry_json(source: Path) -> None:
+    check_golden("registry.json", render(source)[f"{API_ROOT}/registry.json"])
+
+
+def schema(name: str) -> dict[str, object]:
+    return json.loads((Path(__file__).parents[1] / "docs" / "schemas" / name).read_text())
+
+
+def validate_json_outputs(output: dict[str, bytes]) -> int:
+    """Validate every JSON file against its schema; return how many were checked."""
+    validators = {name: jsonschema.Draft202012Validator(schema(name)) for name in SCHEMA_NAMES}
+    for validator in validators.values():
+        validator.check_schema(validator.schema)
+    checked = 0
+    for path, content in output.items():
+        if not path.endswith(".json") or "/schemas/" in path:
+            continue
+        if path.endswith("/registry.json"):
+            name = "registry.schema.json"
+        elif path.endswith("/names.json"):
+            name = "names.schema.json"
+        else:
+            assert path.startswith(f"{API_ROOT}/packages/"), path
+            name = "package.schema.json"
+        validators[name].validate(json.loads(content))
+        checked += 1
+    return checked
+
+
+def test_every_json_file_matches_its_schema(source: Path) -> None:
+    assert validate_json_outputs(render(source)) == 4
+
+
+def test_published_schemas_are_the_documented_ones(source: Path) -> None:
+    output = render(source)
+    for name in SCHEMA_NAMES:
+        assert json.loads(output[f"{API_ROOT}/schemas/{name}"]) == schema(name)
+
+
+def test_signed_sources_are_republished_byte_for_byte(source: Path) -> None:
+    output = render(source)
+    for relative, published in [
+        ("registry.toml", "sources/registry.toml"),
+        ("registry.toml.sig", "sources/registry.toml.sig"),
+        ("packages/beta/package.toml", "sources/beta/package.toml"),
+        ("packages/beta/package.toml.sig", "sources/beta/package.toml.sig"),
+        ("packages/beta/README.md", "sources/beta/README.md"),
+    ]:
+        assert output[f"{API_ROOT}/{published}"] == (source / relative).read_bytes()
+
+
+def test_links_and_assets_are_relative(source: Path) -> None:
+    for path, content in render(source).items():
+        if not path.endswith(".html"):
+            continue
+        page = scan(content)
+        assert page.loads and all(is_local(url) for url in page.loads), (path, page.loads)
+        internal = [url for url in page.links if is_local(url)]
+        assert internal and not any(url.startswith("/") for url in internal), path
+        assert page.scripts == 0 and page.styles == 0 and not page.event_handlers, path
+
+
+HOSTILE = """# Hello <script>alert(1)</script>
+
+<img src=x onerror="alert(1)">
+<a href="javascript:alert(1)">raw html link</a>
+
+[js link](javascript:alert(1)) [data](data:text/html;base64,PHNjcmlwdD4=) [vb](vbscript:x)
+[file](file:///etc/passwd) [proto-relative](//evil.example/x) ![img](javascript:alert(1))
+![tracker](https://evil.example/pixel.png) <https://ok.example/auto>
+<svg onload=alert(1)></svg>
+"""
+
+
+def test_hostile_readme_description_and_keywords_are_inert(
+    builder: SourceBuilder, tmp_path: Path
+) -> None:
+    builder.readmes["beta"] = HOSTILE.encode()
+    import hashlib
+
+    builder.packages["beta"]["package"]["readme"]["sha256"] = hashlib.sha256(
+        HOSTILE.encode()
+    ).hexdigest()
+    builder.packages["beta"]["package"]["description"] = (
+        '"><script>alert(1)</script><b onmouseover=x>'
+    )
+    builder.packages["beta"]["package"]["license"] = "<style>body{}</style>"
+    output = render(builder.write(tmp_path / "source"))
+    page = scan(output["packages/beta/index.html"])
+    assert page.scripts == 0
+    assert page.styles == 0
+    assert page.event_handlers == []
+    assert all(is_safe_link(url) for url in page.links), page.links
+    assert not any(url.startswith("//") for url in page.links + page.loads)
+    assert all(is_local(url) for url in page.loads), page.loads
+    assert validate_json_outputs(output) == 4
+
+
+@pytest.mark.parametrize("field", ["homepage", "repository", "documentation"])
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(1)", "data:text/html,x", "//evil.example", "file:///etc/passwd", "https://"],
+)
+def test_non_http_urls_in_metadata_are_rejected(
+    builder: SourceBuilder, tmp_path: Path, field: str, url: str
+) -> None:
+    from test_validation import problems_of
+
+    builder.packages["beta"]["package"][field] = url
+    problems = problems_of(builder.write(tmp_path / "source"))
+    expected = f"package.{field}: expected an absolute http(s) URL, found {url!r}"
+    assert f"packages/beta/package.toml: {expected}" in problems
+
+
+def test_readme_renders_tables_code_and_safe_links() -> None:
+    html = render_readme(
+        "| a |\n|---|\n| 1 |\n\n```sh\nx < y\n```\n\n[ok](https://example.org) [rel](docs/a.md)"
+    )
+    assert "<table>" in html
+    assert '<code class="language-sh">x &lt; y' in html
+    assert '<a href="https://example.org" rel="nofollow noopener noreferrer">ok</a>' in html
+    assert "[rel](docs/a.md)" in html  # relative links have no target on this site: left as text
+
+
+def test_images_become_links_so_the_page_loads_nothing_external() -> None:
+    html = render_readme("![build status](https://example.org/badge.svg)")
+    assert "<img" not in html
+    assert 'href="https://example.org/badge.svg"' in html and ">build status</a>" in html
