@@ -57,6 +57,13 @@ def _package_key(key: str, value: object) -> Mutation:
     return mutate
 
 
+def _registry_key(key: str, value: object) -> Mutation:
+    def mutate(builder: SourceBuilder) -> None:
+        builder.registry["registry"][key] = value
+
+    return mutate
+
+
 def _delegate(*names: str) -> Mutation:
     def mutate(builder: SourceBuilder) -> None:
         for name in names:
@@ -142,6 +149,10 @@ CASES: dict[str, tuple[Mutation, str, str]] = {
         "packages/alpha/package.toml: package.status-reason",
         "required when status is 'deprecated'",
     ),
+    "reason_without_status": (_package_key("status-reason", "Old."), "packages/alpha/package.toml: package.status-reason", "status is 'active'"),
+    "description_not_one_line": (_package_key("description", "One.\nTwo."), "packages/alpha/package.toml: package.description", "must be one line"),
+    "install_template_with_format_spec": (_registry_key("install", "get {name!r}"), "registry.toml: registry.install", "no conversions or formats"),
+    "install_template_unknown_placeholder": (_registry_key("install", "get {pkg}"), "registry.toml: registry.install", "unknown placeholder {pkg}"),
     "readme_hash_mismatch": (
         _package_key("readme", {"file": "README.md", "sha256": "0" * 64}),
         "packages/alpha/package.toml: package.readme",
@@ -248,3 +259,9 @@ def test_reserved_keys_are_rejected_with_a_reason(builder: SourceBuilder, tmp_pa
         "registry.toml: upstream: reserved for a later source format; not supported in format 1"
         in problems
     )
+
+
+def test_package_without_releases_builds(builder: SourceBuilder, tmp_path: Path) -> None:
+    builder.add_package("empty", ["alice"], [])
+    site = read_site(BuildOptions(source=builder.write(tmp_path / "source"), output=tmp_path / "o"))
+    assert site.packages["empty"].latest is None

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-__all__ = ["CONTENT_SECURITY_POLICY", "CONTENT_TYPES", "SECURITY_HEADERS"]
+__all__ = [
+    "CONTENT_SECURITY_POLICY",
+    "CONTENT_TYPES",
+    "META_CONTENT_SECURITY_POLICY",
+    "SECURITY_HEADERS",
+]
 
-CONTENT_SECURITY_POLICY = (
+# The policy pages also carry in a <meta> tag, for hosts that cannot set headers (GitHub Pages).
+META_CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
-    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    "object-src 'none'; base-uri 'self'; form-action 'self'"
 )
+# frame-ancestors only works as a header.
+CONTENT_SECURITY_POLICY = META_CONTENT_SECURITY_POLICY + "; frame-ancestors 'none'"
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,

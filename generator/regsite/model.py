@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
@@ -97,7 +97,7 @@ class Artifact:
 
     @property
     def filename(self) -> str:
-        return posixpath.basename(urlsplit(self.url).path) or self.url
+        return unquote(posixpath.basename(urlsplit(self.url).path)) or self.url
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

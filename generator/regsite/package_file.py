@@ -68,7 +68,7 @@ def read_package(
     status, reason = _status(meta, PackageStatus)
     return Package(
         name=loaded.name,
-        description=meta.text("description") or "",
+        description=_one_line(meta, "description"),
         license=meta.text("license", required=False, max_length=100),
         keywords=_keywords(meta),
         homepage=meta.url("homepage"),
@@ -106,7 +106,16 @@ def _status(fields: Fields, kind: type[_Status]) -> tuple[_Status, str | None]:
         status = default
     if status is not default and not reason:
         fields.problem("status-reason", f"required when status is {status.value!r}: say why")
+    if status is default and reason:
+        fields.problem("status-reason", "given, but status is 'active': remove it or set status")
     return status, reason
+
+
+def _one_line(meta: Fields, key: str) -> str:
+    text = meta.text(key) or ""
+    if "\n" in text or "\r" in text:
+        meta.problem(key, "must be one line; put longer text in the README")
+    return text
 
 
 def _keywords(meta: Fields) -> tuple[str, ...]:

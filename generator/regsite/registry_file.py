@@ -72,10 +72,14 @@ def _install_template(identity: Fields) -> str | None:
     if template is None:
         return None
     try:
-        used = {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
+        parts = [part for part in string.Formatter().parse(template) if part[1] is not None]
     except ValueError as exc:
         identity.problem("install", f"not a valid template: {exc}")
         return None
+    if any(spec or conversion for _, _, spec, conversion in parts):
+        identity.problem("install", "placeholders take no conversions or formats: write {name}")
+        return None
+    used = {field for _, field, _, _ in parts}
     if not used <= _INSTALL_FIELDS:
         unknown = ", ".join(sorted(f"{{{field}}}" for field in used - _INSTALL_FIELDS))
         identity.problem("install", f"unknown placeholder {unknown}; use {{name}} and {{version}}")

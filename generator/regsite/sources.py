@@ -17,6 +17,7 @@ from regsite.model import Package, Registry
 from regsite.names import name_problem
 from regsite.package_file import read_package
 from regsite.registry_file import read_registry
+from regsite.validate import check_dependencies
 
 __all__ = [
     "SourceTree",
@@ -87,7 +88,23 @@ class SourceTree:
         package = read_package(LoadedPackage(name=name, index=loaded, readme=readme), None, report)
         _raise_problems(report)
         assert package is not None
+        targets = {d.name for release in package.releases for d in release.requires}
+        present = [target for target in targets if self.package_path(target).is_file()]
+        check_dependencies(package, self._model_packages(present), present, report)
+        _raise_problems(report)
         return package
+
+    def _model_packages(self, names: list[str]) -> dict[str, Package]:
+        """Model other packages as they are on disk now; ones that fail to model are left out."""
+        found = {}
+        for name in names:
+            content = self.package_path(name).read_bytes()
+            index = self._loaded(str(self.package_path(name)), content)
+            loaded = LoadedPackage(name=name, index=index, readme=None)
+            modelled = read_package(loaded, None, ErrorReport())
+            if modelled is not None:
+                found[name] = modelled
+        return found
 
     def _loaded(self, relative: str, content: bytes) -> LoadedFile:
         try:

@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping
 from regsite.errors import ErrorReport
 from regsite.model import Package, Registry
 
-__all__ = ["validate_site"]
+__all__ = ["check_dependencies", "validate_site"]
 
 
 def validate_site(
@@ -28,15 +28,16 @@ def validate_site(
             f"package is delegated but packages/{name}/package.toml does not exist",
         )
     for package in packages.values():
-        _check_dependencies(package, packages, present, report)
+        check_dependencies(package, packages, present, report)
 
 
-def _check_dependencies(
+def check_dependencies(
     package: Package,
     packages: Mapping[str, Package],
     present: Collection[str],
     report: ErrorReport,
 ) -> None:
+    """Each dependency must name a package here and be satisfied by one of its releases."""
     for release in package.releases:
         for dependency in release.requires:
             where = f"release[version={release.version}].requires.{dependency.name}"

@@ -66,8 +66,8 @@ def registry_document(site: Site) -> dict[str, Any]:
             "registry_source": "sources/registry.toml",
             "registry_source_signature": "sources/registry.toml.sig",
             "page": "../../packages/{name}/index.html",
-            "schemas": "schemas/",
         },
+        "schemas": {name.removesuffix(".schema.json"): f"schemas/{name}" for name in SCHEMA_NAMES},
         "trust": {
             "source_format": SOURCE_FORMAT,
             "root_keys": [str(key) for key in registry.root_keys],

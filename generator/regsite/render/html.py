@@ -10,6 +10,7 @@ from urllib.parse import urljoin, urlsplit
 
 from markupsafe import Markup
 
+from regsite.headers import META_CONTENT_SECURITY_POLICY
 from regsite.model import Package, Release, Site
 from regsite.render import Output
 from regsite.render.api import API_ROOT
@@ -81,6 +82,7 @@ def _page(theme: Theme, site: Site, template: str, path: str, context: Mapping[s
         "path": path,
         "canonical": _canonical(base_url, path),
         "base_url": base_url,
+        "csp": META_CONTENT_SECURITY_POLICY,
         "base_path": urlsplit(base_url).path or "/" if base_url else None,
         "asset": _asset_url(theme, root),
         "page_path": package_page_path,

@@ -1,0 +1,209 @@
+"""Every CLI command, run in-process through ``main(argv)`` as a user would type it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import stat
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLE_SITE
+from regsite.cli import main
+from regsite.keys import load_private_key
+
+SHA = hashlib.sha256(b"artifact").hexdigest()
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def registry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """A registry made with the CLI alone: init, keygen, owner add, package new, release add."""
+    root = tmp_path / "reg"
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    code, out, _ = run(
+        capsys, "init", str(root), "--name", "demo", "--title", "Demo", "--root-key",
+        str(keys / "root.key"), "--install", "demo get {name}=={version}",
+    )  # fmt: skip
+    assert code == 0 and "wrote root private key" in out
+    code, public, _ = run(capsys, "keygen", str(keys / "ada.key"))
+    assert code == 0
+    common = ["-C", str(root), "--sign", str(keys / "root.key"), "--sign", str(keys / "ada.key")]
+    assert (
+        run(capsys, "owner", "add", "ada", "--name", "Ada", "--key", public.strip(), *common)[0]
+        == 0
+    )
+    (root / "packages/widget").mkdir(parents=True)
+    (root / "packages/widget/README.md").write_text("# widget\n\nMakes widgets.\n")
+    for name in ("widget", "gadget"):
+        args = ["package", "new", name, "--owner", "ada", "--description", f"The {name}."]
+        assert run(capsys, *args, "--keyword", "tools", *common)[0] == 0
+    assert run(capsys, "release", "add", "gadget", "2.0.0", "--artifact", "https://example.org/g-2.0.0.tgz",
+               "--sha256", SHA, "--size", "8", "--published", "2026-02-01T00:00:00Z", *common)[0] == 0  # fmt: skip
+    code, out, _ = run(
+        capsys, "release", "add", "widget", "1.0.0", "--artifact", "https://example.org/w-1.0.0.tgz",
+        "--sha256", SHA, "--size", "8", "--requires", "gadget>=2", "--published", "2026-03-01T00:00:00Z",
+        *common,
+    )  # fmt: skip
+    assert code == 0 and "updated and signed" in out
+    return root
+
+
+def test_keygen_writes_a_private_file_and_prints_the_public_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "keygen", str(tmp_path / "k.key"))
+    assert code == 0
+    assert out.startswith("ed25519:") and "fingerprint SHA256:" in err
+    assert stat.S_IMODE((tmp_path / "k.key").stat().st_mode) == 0o600
+    assert str(load_private_key(str(tmp_path / "k.key")).public) == out.strip()
+    code, _, err = run(capsys, "keygen", str(tmp_path / "k.key"))
+    assert code == 1 and "refusing to overwrite" in err
+
+
+def test_registry_made_with_the_cli_verifies_and_builds(
+    registry: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "verify", str(registry))
+    assert code == 0, out
+    assert "all 3 signed files verify" in out
+    code, out, _ = run(capsys, "build", str(registry), "-o", str(tmp_path / "site"))
+    assert code == 0 and "built 2 packages, 2 releases" in out
+    widget = json.loads((tmp_path / "site/api/v1/packages/widget.json").read_text())
+    assert widget["releases"][0]["requires"] == [{"name": "gadget", "specifier": ">=2"}]
+    assert widget["readme"]["url"] == "../sources/widget/README.md"
+    page = (tmp_path / "site/packages/widget/index.html").read_text()
+    assert "demo get widget==1.0.0" in page
+
+
+def test_editing_keeps_comments_and_layout(
+    registry: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = registry / "packages/gadget/package.toml"
+    path.write_text(path.read_text().replace("[package]", "# Maintained by Ada.\n[package]"))
+    code, out, _ = run(
+        capsys, "yank", "gadget", "2.0.0", "--reason", "Broken build.", "-C", str(registry)
+    )
+    assert code == 0 and "sign it: regsite sign" in out
+    text = path.read_text()
+    assert "# Maintained by Ada.\n[package]" in text
+    assert tomllib.loads(text)["release"][0]["status"] == "yanked"
+    code, _, err = run(capsys, "verify", str(registry))
+    assert code == 1 and "does not match the bytes of package.toml" in err
+
+
+def test_sign_refreshes_the_signature(
+    registry: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = registry / "packages/gadget/package.toml"
+    path.write_text(path.read_text() + "\n")
+    assert run(capsys, "verify", str(registry))[0] == 1
+    code, out, _ = run(capsys, "sign", str(path), "--key", str(tmp_path / "keys/ada.key"))
+    assert code == 0 and out.startswith(f"signed {path} with SHA256:")
+    assert run(capsys, "verify", str(registry))[0] == 0
+
+
+def test_sign_with_a_key_from_the_environment(
+    registry: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ROOT_KEY", (tmp_path / "keys/root.key").read_text())
+    (registry / "registry.toml.sig").unlink()
+    assert run(capsys, "sign", str(registry / "registry.toml"), "--key", "env:ROOT_KEY")[0] == 0
+    assert run(capsys, "verify", str(registry))[0] == 0
+
+
+def test_package_readme_records_the_new_hash(
+    registry: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (registry / "packages/widget/README.md").write_text("# widget\n\nNow with more widgets.\n")
+    assert run(capsys, "verify", str(registry))[0] == 1
+    sign = ["--sign", str(tmp_path / "keys/ada.key")]
+    assert run(capsys, "package", "readme", "widget", "-C", str(registry), *sign)[0] == 0
+    assert run(capsys, "verify", str(registry))[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["release", "add", "widget", "1.0", "--artifact", "https://e.org/x", "--sha256", SHA, "--size", "1"], "version 1.0 already exists"),
+        (["release", "add", "widget", "x.y", "--artifact", "https://e.org/x", "--sha256", SHA, "--size", "1"], "not a valid PEP 440 version"),
+        (["release", "add", "widget", "3.0", "--artifact", "https://e.org/x", "--sha256", "abc", "--size", "1"], "64 lower-case hexadecimal"),
+        (["release", "add", "widget", "3.0", "--artifact", "javascript:x", "--sha256", SHA, "--size", "1"], "absolute http(s) URL"),
+        (["release", "add", "widget", "3.0", "--artifact", "https://e.org/x", "--sha256", SHA, "--size", "1", "--requires", "nope>=1"], "not a package of this registry"),
+        (["release", "add", "widget", "3.0", "--artifact", "https://e.org/x", "--sha256", SHA, "--size", "1", "--requires", "gadget[x]>=1"], "only 'name' and a version specifier"),
+        (["release", "add", "../etc", "3.0", "--artifact", "https://e.org/x", "--sha256", SHA, "--size", "1"], "may only contain"),
+        (["yank", "widget", "9.9", "--reason", "x"], "no release 9.9 to yank"),
+        (["package", "new", "Bad_Name", "--owner", "ada", "--description", "x"], "not normalised"),
+        (["package", "new", "thing", "--owner", "nobody", "--description", "x"], "unknown owner 'nobody'"),
+        (["package", "new", "widget", "--owner", "ada", "--description", "x"], "package already exists"),
+        (["owner", "add", "ada", "--name", "A", "--key", "ed25519:AAAA"], "expected 'ed25519:'"),
+    ],
+)  # fmt: skip
+def test_bad_edits_are_refused_with_the_reason(
+    registry: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    before = {p: p.read_bytes() for p in registry.rglob("*") if p.is_file()}
+    code, _, err = run(capsys, *argv, "-C", str(registry))
+    assert code == 1
+    assert message in err
+    assert {p: p.read_bytes() for p in registry.rglob("*") if p.is_file()} == before
+
+
+def test_init_refuses_an_existing_registry(
+    registry: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(
+        capsys, "init", str(registry), "--name", "x", "--title", "X", "--root-key", "k"
+    )
+    assert code == 1 and "already exists" in err
+
+
+def test_failed_build_reports_every_problem_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "src/packages/a").mkdir(parents=True)
+    (tmp_path / "src/registry.toml").write_text("format = 1\n")
+    code, _, err = run(capsys, "build", str(tmp_path / "src"), "-o", str(tmp_path / "out"))
+    assert code == 1
+    assert f"{tmp_path / 'src'}/registry.toml: registry: missing; expected a table" in err
+    assert f"{tmp_path / 'src'}/packages/a/package.toml: file is missing" in err
+    assert "Nothing was written" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_verify_prints_a_table_of_signatures(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "verify", str(EXAMPLE_SITE))
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["FILE", "SIGNER", "KEY", "STATUS"]
+    assert any(
+        line.startswith("packages/http-kit/package.toml") and "threshold 2/2 met" in line
+        for line in lines
+    )
+    assert any(
+        line.startswith("registry.toml") and " root " in line and line.endswith("valid")
+        for line in lines
+    )
+
+
+@pytest.mark.slow
+def test_python_m_regsite_runs(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "regsite", "build", str(EXAMPLE_SITE), "-o", str(tmp_path / "s")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("built 18 packages")
