@@ -149,10 +149,26 @@ CASES: dict[str, tuple[Mutation, str, str]] = {
         "packages/alpha/package.toml: package.status-reason",
         "required when status is 'deprecated'",
     ),
-    "reason_without_status": (_package_key("status-reason", "Old."), "packages/alpha/package.toml: package.status-reason", "status is 'active'"),
-    "description_not_one_line": (_package_key("description", "One.\nTwo."), "packages/alpha/package.toml: package.description", "must be one line"),
-    "install_template_with_format_spec": (_registry_key("install", "get {name!r}"), "registry.toml: registry.install", "no conversions or formats"),
-    "install_template_unknown_placeholder": (_registry_key("install", "get {pkg}"), "registry.toml: registry.install", "unknown placeholder {pkg}"),
+    "reason_without_status": (
+        _package_key("status-reason", "Old."),
+        "packages/alpha/package.toml: package.status-reason",
+        "status is 'active'",
+    ),
+    "description_not_one_line": (
+        _package_key("description", "One.\nTwo."),
+        "packages/alpha/package.toml: package.description",
+        "must be one line",
+    ),
+    "install_template_with_format_spec": (
+        _registry_key("install", "get {name!r}"),
+        "registry.toml: registry.install",
+        "no conversions or formats",
+    ),
+    "install_template_unknown_placeholder": (
+        _registry_key("install", "get {pkg}"),
+        "registry.toml: registry.install",
+        "unknown placeholder {pkg}",
+    ),
     "readme_hash_mismatch": (
         _package_key("readme", {"file": "README.md", "sha256": "0" * 64}),
         "packages/alpha/package.toml: package.readme",
