@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import tomllib
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -207,3 +208,19 @@ def test_python_m_regsite_runs(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("built 18 packages")
+
+
+@pytest.mark.slow
+def test_serve_command_serves_a_built_site(tmp_path: Path) -> None:
+    assert main(["build", str(EXAMPLE_SITE), "-o", str(tmp_path / "site")]) == 0
+    command = [sys.executable, "-m", "regsite", "serve", str(tmp_path / "site"), "--port", "0"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+        try:
+            assert process.stdout is not None
+            url = process.stdout.readline().split(" at ")[1].split()[0]
+            assert url.startswith("http://127.0.0.1:")
+            page = url + "packages/tinyjson/index.html"
+            with urllib.request.urlopen(page, timeout=10) as response:
+                assert b"<h1>tinyjson" in response.read()
+        finally:
+            process.terminate()
