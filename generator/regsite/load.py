@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from regsite.errors import ErrorReport
+from regsite.model import SourceFile
 from regsite.names import name_problem, normalize_name
-from regsite.signatures import Signature, parse_signature_file
+from regsite.signatures import Signature, ThresholdResult, parse_signature_file
 
 __all__ = ["LoadedFile", "LoadedPackage", "LoadedSource", "SourceLimits", "load_source"]
 
@@ -42,6 +43,15 @@ class LoadedFile:
     signature_path: str
     signature_content: bytes | None
     signatures: tuple[Signature, ...]
+
+    def source_file(self, verification: ThresholdResult | None) -> SourceFile:
+        """The model's record of this file, with the verify stage's verdict."""
+        return SourceFile(
+            path=self.path,
+            content=self.content,
+            signature_content=self.signature_content,
+            verification=verification,
+        )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

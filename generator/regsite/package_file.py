@@ -20,7 +20,6 @@ from regsite.model import (
     Readme,
     Release,
     ReleaseStatus,
-    SourceFile,
 )
 from regsite.names import name_problem
 from regsite.registry_file import check_format
@@ -78,12 +77,7 @@ def read_package(
         status=status,
         status_reason=reason,
         releases=_releases(top, loaded.name),
-        source=SourceFile(
-            path=index.path,
-            content=index.content,
-            signature_content=index.signature_content,
-            verification=verification,
-        ),
+        source=index.source_file(verification),
     )
 
 

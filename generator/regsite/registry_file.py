@@ -9,7 +9,7 @@ from regsite.errors import ErrorReport
 from regsite.fields import Fields
 from regsite.keys import PublicKey, parse_public_key
 from regsite.load import LoadedFile
-from regsite.model import Delegation, Owner, Registry, SourceFile
+from regsite.model import Delegation, Owner, Registry
 from regsite.names import name_problem, normalize_name
 
 __all__ = ["SOURCE_FORMAT", "read_registry"]
@@ -46,12 +46,7 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
         root_threshold=_threshold(trust, "root-threshold", len(root_keys)),
         owners=owners,
         delegations=delegations,
-        source=SourceFile(
-            path=loaded.path,
-            content=loaded.content,
-            signature_content=loaded.signature_content,
-            verification=None,
-        ),
+        source=loaded.source_file(None),
     )
 
 
