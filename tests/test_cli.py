@@ -224,3 +224,146 @@ def test_serve_command_serves_a_built_site(tmp_path: Path) -> None:
                 assert b"<h1>tinyjson" in response.read()
         finally:
             process.terminate()
+
+
+def snapshot(root: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_edits_never_read_a_readme_outside_the_package(
+    registry: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = registry / "packages/widget/package.toml"
+    text = path.read_text()
+    path.write_text(text.replace('file = "README.md"', 'file = "/etc/passwd"'))
+    code, _, err = run(capsys, "yank", "widget", "1.0.0", "--reason", "x", "-C", str(registry))
+    assert code == 1 and "expected a plain file name ending in .md" in err
+    assert "/etc/passwd" in path.read_text()  # unchanged
+    code, _, err = run(
+        capsys, "package", "readme", "widget", "--file", "../../README.md", "-C", str(registry)
+    )
+    assert code == 1 and "--file: expected a plain file name" in err
+
+
+@pytest.mark.parametrize(
+    ("replace", "argv", "message"),
+    [
+        (("[package]", "package = 1\n[not-package]"), ["yank", "gadget", "2.0.0", "--reason", "x"], "package"),
+        (("[[release]]", 'release = "x"\n[[other]]'), ["release", "add", "gadget", "3.0", "--artifact", "https://e.org/x", "--sha256", SHA, "--size", "1"], "'release' must be an array"),
+        (("[[release]]", 'release = "x"\n[[other]]'), ["yank", "gadget", "2.0.0", "--reason", "x"], "'release' must be an array"),
+    ],
+)  # fmt: skip
+def test_edits_of_files_with_unexpected_shapes_fail_cleanly(
+    registry: Path,
+    capsys: pytest.CaptureFixture[str],
+    replace: tuple[str, str],
+    argv: list[str],
+    message: str,
+) -> None:
+    path = registry / "packages/gadget/package.toml"
+    path.write_text(path.read_text().replace(*replace))
+    before = snapshot(registry)
+    code, _, err = run(capsys, *argv, "-C", str(registry))
+    assert code == 1 and message in err
+    assert snapshot(registry) == before
+
+
+def test_bad_sign_key_changes_nothing(registry: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = snapshot(registry)
+    argv = [
+        "yank",
+        "gadget",
+        "2.0.0",
+        "--reason",
+        "x",
+        "--sign",
+        "/nonexistent.key",
+        "-C",
+        str(registry),
+    ]
+    code, _, err = run(capsys, *argv)
+    assert code == 1 and "cannot read private key" in err
+    assert snapshot(registry) == before
+
+
+def test_refused_init_leaves_no_key_behind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [
+        "init",
+        str(tmp_path / "r"),
+        "--name",
+        "Bad Name",
+        "--title",
+        "T",
+        "--root-key",
+        str(tmp_path / "k.key"),
+    ]
+    code, _, err = run(capsys, *argv)
+    assert code == 1 and "may only contain" in err
+    assert not (tmp_path / "k.key").exists() and not (tmp_path / "r/registry.toml").exists()
+
+
+def test_requirement_names_are_normalised(
+    registry: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [
+        "release",
+        "add",
+        "widget",
+        "2.0",
+        "--artifact",
+        "https://e.org/x",
+        "--sha256",
+        SHA,
+        "--size",
+        "1",
+        "--requires",
+        "Gadget>=2",
+    ]
+    assert run(capsys, *argv, "-C", str(registry))[0] == 0
+    assert tomllib.loads((registry / "packages/widget/package.toml").read_text())["release"][-1][
+        "requires"
+    ] == {"gadget": ">=2"}
+
+
+def test_artifact_url_that_urlsplit_refuses(
+    registry: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [
+        "release",
+        "add",
+        "widget",
+        "2.0",
+        "--artifact",
+        "http://[x",
+        "--sha256",
+        SHA,
+        "--size",
+        "1",
+    ]
+    code, _, err = run(capsys, *argv, "-C", str(registry))
+    assert code == 1 and "not a valid URL" in err
+
+
+def test_build_and_verify_with_a_pinned_root(
+    registry: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = str(load_private_key(str(tmp_path / "keys/root.key")).public)
+    other = str(load_private_key(str(tmp_path / "keys/ada.key")).public)
+    assert run(capsys, "verify", str(registry), "--root-key", root)[0] == 0
+    code, _, err = run(
+        capsys, "build", str(registry), "-o", str(tmp_path / "s"), "--root-key", other
+    )
+    assert code == 1 and "signed by 0 of the pinned root keys" in err
+    monkeypatch.setenv("REGSITE_ROOT_KEYS", f"{other} {root}")
+    assert run(capsys, "build", str(registry), "-o", str(tmp_path / "s"))[0] == 0
+    code, _, err = run(
+        capsys, "build", str(registry), "-o", str(tmp_path / "s"), "--root-threshold", "2"
+    )
+    assert code == 1 and "signed by 1 of the pinned root keys (--root-key), 2 required" in err
+    code, _, err = run(capsys, "verify", str(registry), "--root-key", "ed25519:nope")
+    assert code == 1 and "--root-key / REGSITE_ROOT_KEYS" in err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from regsite.render.html import render_html
 from regsite.signatures import ThresholdResult
 from regsite.theme import load_theme
 from regsite.validate import validate_site
-from regsite.verify import verify_package_index, verify_registry_file
+from regsite.verify import PinnedRoot, verify_package_index, verify_registry_file
 from regsite.write import write_site
 
 __all__ = [
@@ -39,6 +40,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+_MAX_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class BuildOptions:
@@ -48,6 +51,7 @@ class BuildOptions:
     theme: Path | None = None  # a directory whose files override the default theme's
     limits: SourceLimits = field(default_factory=SourceLimits)
     source_date_epoch: int | None = None  # seconds; defaults to the newest publish time
+    pinned_root: PinnedRoot | None = None  # root keys trusted from outside the source
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -69,7 +73,9 @@ class SourceInspection:
     report: ErrorReport
 
 
-def inspect_source(root: Path, limits: SourceLimits | None = None) -> SourceInspection:
+def inspect_source(
+    root: Path, limits: SourceLimits | None = None, pinned: PinnedRoot | None = None
+) -> SourceInspection:
     """Load, verify and model the source, collecting every problem instead of stopping."""
     report = ErrorReport()
     loaded = load_source(root, report, limits)
@@ -77,7 +83,7 @@ def inspect_source(root: Path, limits: SourceLimits | None = None) -> SourceInsp
     verifications: dict[str, ThresholdResult] = {}
     packages: dict[str, Package] = {}
     if registry is not None and loaded.registry is not None:
-        result = verify_registry_file(registry, loaded.registry, report)
+        result = verify_registry_file(registry, loaded.registry, report, pinned)
         verifications[loaded.registry.path] = result
         registry = dataclasses.replace(
             registry, source=dataclasses.replace(registry.source, verification=result)
@@ -102,18 +108,26 @@ def inspect_source(root: Path, limits: SourceLimits | None = None) -> SourceInsp
 
 def read_site(options: BuildOptions) -> Site:
     """Every stage up to the model; raise :class:`BuildError` listing all problems found."""
-    inspection = inspect_source(options.source, options.limits)
+    inspection = inspect_source(options.source, options.limits, options.pinned_root)
     report, registry = inspection.report, inspection.registry
     if registry is not None:
-        present = [package.name for package in inspection.loaded.packages]
+        present = inspection.loaded.directories
         validate_site(registry, inspection.packages, present, report)
         if options.base_url is not None:
             if (problem := url_problem(options.base_url)) is not None:
                 report.add("--base-url", "", problem)
             registry = dataclasses.replace(registry, base_url=options.base_url)
+    _fail_closed(inspection)
     report.raise_if_any(str(options.source))
     assert registry is not None  # a missing registry is always reported
     return assemble_site(registry, inspection.packages, options.source_date_epoch)
+
+
+def _fail_closed(inspection: SourceInspection) -> None:
+    """A second guard: no unverified file gets through, even if no stage reported a problem."""
+    for path, verdict in inspection.verifications.items():
+        if not verdict.verified and not inspection.report:
+            inspection.report.add(path, "", "signatures did not verify")
 
 
 def render_site(site: Site, theme_override: Path | None = None) -> Output:
@@ -128,7 +142,7 @@ def build(options: BuildOptions) -> BuildResult:
     started = time.perf_counter()
     site = read_site(options)
     output = render_site(site, options.theme)
-    written = write_site(output, options.output)
+    written = write_site(output, options.output, keep=options.source)
     seconds = time.perf_counter() - started
     log.info("built %d packages into %s in %.2fs", len(site.packages), options.output, seconds)
     return BuildResult(site=site, files=written.files, bytes=written.bytes, seconds=seconds)
@@ -139,6 +153,8 @@ def source_date_epoch(environ: Mapping[str, str] | None = None) -> int | None:
     value = (os.environ if environ is None else environ).get("SOURCE_DATE_EPOCH")
     if value is None or value == "":
         return None
-    if not value.strip().isdigit():
-        raise RegistryError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, got {value!r}")
+    if re.fullmatch(r"[0-9]{1,11}", value) is None or int(value) > _MAX_EPOCH:
+        raise RegistryError(
+            f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, got {value!r:.40}"
+        )
     return int(value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -20,8 +21,9 @@ from regsite.commands.serve import make_server
 from regsite.commands.sign import sign_edited, sign_file
 from regsite.commands.verify import verify_sources
 from regsite.errors import BuildError, RegistryError, SourceEditError
-from regsite.keys import load_private_key
+from regsite.keys import PrivateKey, load_private_key, parse_public_key
 from regsite.sources import SourceTree
+from regsite.verify import PinnedRoot
 
 __all__ = ["main"]
 
@@ -79,7 +81,34 @@ def _add_build(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     command.add_argument("-o", "--output", type=Path, required=True, help="output directory")
     command.add_argument("--base-url", help="absolute URL the site is served from")
     command.add_argument("--theme", type=Path, help="directory of templates overriding the theme")
+    _pin_options(command)
     command.set_defaults(handler=_build)
+
+
+def _pin_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--root-key",
+        action="append",
+        default=[],
+        metavar="PUBKEY",
+        help="pin a trusted root key (ed25519:...); repeatable; default $REGSITE_ROOT_KEYS",
+    )
+    command.add_argument(
+        "--root-threshold", type=int, default=1, help="pinned root keys that must sign (default 1)"
+    )
+
+
+def _pinned_root(args: argparse.Namespace) -> PinnedRoot | None:
+    texts = args.root_key or os.environ.get("REGSITE_ROOT_KEYS", "").split()
+    if not texts:
+        return None
+    try:
+        keys = frozenset(parse_public_key(text) for text in texts)
+    except ValueError as exc:
+        raise RegistryError(f"--root-key / REGSITE_ROOT_KEYS: {exc}") from exc
+    if not 1 <= args.root_threshold <= len(keys):
+        raise RegistryError(f"--root-threshold must be between 1 and {len(keys)}")
+    return PinnedRoot(keys=keys, threshold=args.root_threshold)
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -89,6 +118,7 @@ def _build(args: argparse.Namespace) -> int:
         base_url=args.base_url,
         theme=args.theme,
         source_date_epoch=source_date_epoch(),
+        pinned_root=_pinned_root(args),
     )
     result = build(options)
     site = result.site
@@ -123,11 +153,12 @@ def _serve(args: argparse.Namespace) -> int:
 def _add_verify(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     command = commands.add_parser("verify", help="check every signature in a source directory")
     command.add_argument("source", type=Path, nargs="?", default=Path(), help="source directory")
+    _pin_options(command)
     command.set_defaults(handler=_verify)
 
 
 def _verify(args: argparse.Namespace) -> int:
-    result = verify_sources(args.source)
+    result = verify_sources(args.source, _pinned_root(args))
     rows = [("FILE", "SIGNER", "KEY", "STATUS")]
     rows += [(row.file, row.signer, row.fingerprint, row.status) for row in result.rows]
     widths = [max(len(row[column]) for row in rows) for column in range(3)]
@@ -193,9 +224,13 @@ def _edit_options(command: argparse.ArgumentParser) -> None:
     )
 
 
-def _finish_edit(args: argparse.Namespace, changed: list[Path]) -> int:
+def _signing_keys(args: argparse.Namespace) -> list[PrivateKey]:
+    """Load every --sign key before editing, so a bad key path changes nothing."""
+    return [load_private_key(reference) for reference in args.sign]
+
+
+def _finish_edit(args: argparse.Namespace, keys: list[PrivateKey], changed: list[Path]) -> int:
     tree = SourceTree(args.source)
-    keys = [load_private_key(reference) for reference in args.sign]
     outcomes = sign_edited(tree, changed, keys)
     signed = {outcome.path for outcome in outcomes}
     for path in changed:
@@ -251,9 +286,10 @@ def _add_owner(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _owner_add(args: argparse.Namespace) -> int:
+    keys = _signing_keys(args)
     tree = SourceTree(args.source)
     changed = add_owner(tree, args.owner_id, name=args.name, keys=args.key, url=args.url)
-    return _finish_edit(args, changed)
+    return _finish_edit(args, keys, changed)
 
 
 def _add_package(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -279,6 +315,7 @@ def _add_package(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _package_new(args: argparse.Namespace) -> int:
+    keys = _signing_keys(args)
     info = PackageInfo(
         description=args.description,
         license=args.license,
@@ -289,11 +326,12 @@ def _package_new(args: argparse.Namespace) -> int:
     )
     tree = SourceTree(args.source)
     changed = new_package(tree, args.name, owners=args.owner, info=info, threshold=args.threshold)
-    return _finish_edit(args, changed)
+    return _finish_edit(args, keys, changed)
 
 
 def _package_readme(args: argparse.Namespace) -> int:
-    return _finish_edit(args, record_readme(SourceTree(args.source), args.name, args.file))
+    keys = _signing_keys(args)
+    return _finish_edit(args, keys, record_readme(SourceTree(args.source), args.name, args.file))
 
 
 def _add_release(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -316,6 +354,7 @@ def _add_release(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _release_add(args: argparse.Namespace) -> int:
+    keys = _signing_keys(args)
     if not len(args.artifact) == len(args.sha256) == len(args.size):
         raise SourceEditError("give one --sha256 and one --size for each --artifact")
     artifacts = [
@@ -331,7 +370,7 @@ def _release_add(args: argparse.Namespace) -> int:
         requires=args.requires,
         published=_published(args.published),
     )
-    return _finish_edit(args, changed)
+    return _finish_edit(args, keys, changed)
 
 
 def _published(text: str | None) -> datetime:
@@ -358,8 +397,10 @@ def _add_yank(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def _yank(args: argparse.Namespace) -> int:
+    keys = _signing_keys(args)
     tree = SourceTree(args.source)
-    return _finish_edit(args, yank_release(tree, args.name, args.version, reason=args.reason))
+    changed = yank_release(tree, args.name, args.version, reason=args.reason)
+    return _finish_edit(args, keys, changed)
 
 
 if __name__ == "__main__":

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from regsite.errors import ErrorReport
 
-__all__ = ["MAX_URL_LENGTH", "Fields", "url_problem"]
+__all__ = [
+    "MAX_INTEGER",
+    "MAX_URL_LENGTH",
+    "SOURCE_FORMAT",
+    "Fields",
+    "check_format",
+    "url_problem",
+]
+
+SOURCE_FORMAT = 1
+MAX_INTEGER = 2**63 - 1  # what every JSON and TOML reader can hold
+MIN_YEAR, MAX_YEAR = 1970, 9998
 
 _T = TypeVar("_T")
 
@@ -21,7 +32,10 @@ def url_problem(url: str) -> str | None:
     """Only absolute http(s) URLs are accepted anywhere a source gives a link."""
     if len(url) > MAX_URL_LENGTH:
         return f"URL is {len(url)} characters long; at most {MAX_URL_LENGTH} are allowed"
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return f"not a valid URL: {url[:80]!r}"
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return f"expected an absolute http(s) URL, found {url[:80]!r}"
     if any(ord(char) < 0x21 or ord(char) == 0x7F for char in url):
@@ -39,6 +53,8 @@ class Fields:
     report: ErrorReport
 
     def where(self, key: str) -> str:
+        if not key:
+            return self.path
         return f"{self.path}.{key}" if self.path else key
 
     def problem(self, key: str, message: str) -> None:
@@ -53,12 +69,17 @@ class Fields:
             else:
                 self.problem(key, f"unknown key; expected one of: {', '.join(sorted(allowed))}")
 
-    def text(self, key: str, *, required: bool = True, max_length: int = 300) -> str | None:
+    def text(
+        self, key: str, *, required: bool = True, max_length: int = 300, one_line: bool = False
+    ) -> str | None:
         value = self._get(key, str, "a string", required)
         if value is None:
             return None
-        if required and not value.strip():
-            self.problem(key, "must not be empty")
+        if not value.strip():
+            self.problem(key, "must not be empty or only white space")
+            return None
+        if one_line and ("\n" in value or "\r" in value):
+            self.problem(key, "must be one line")
             return None
         if len(value) > max_length:
             self.problem(key, f"is {len(value)} characters long; at most {max_length} allowed")
@@ -77,17 +98,26 @@ class Fields:
         if isinstance(value, bool):
             self.problem(key, "expected an integer, found a boolean")
             return None
-        if value is not None and value < minimum:
-            self.problem(key, f"expected an integer >= {minimum}, found {value}")
+        if value is not None and not minimum <= value <= MAX_INTEGER:
+            self.problem(key, f"expected an integer from {minimum} to {MAX_INTEGER}, found {value}")
             return None
         return value
 
     def datetime(self, key: str) -> datetime | None:
         value = self._get(key, datetime, "an offset date-time like 2026-03-01T12:00:00Z", True)
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             self.problem(key, "expected a date-time with a zone, like 2026-03-01T12:00:00Z")
             return None
-        return value
+        try:
+            in_utc = value.astimezone(UTC)
+        except OverflowError:
+            in_utc = None
+        if in_utc is None or not MIN_YEAR <= in_utc.year <= MAX_YEAR:
+            self.problem(key, f"expected a date-time between the years {MIN_YEAR} and {MAX_YEAR}")
+            return None
+        return in_utc
 
     def strings(self, key: str) -> list[str]:
         value = self._get(key, list, "an array of strings", False)
@@ -122,3 +152,10 @@ class Fields:
             self.problem(key, f"expected {expected}, found {type(value).__name__} {value!r:.60}")
             return None
         return value
+
+
+def check_format(top: Fields) -> None:
+    """Every source file starts with ``format = 1``."""
+    value = top.integer("format", minimum=1)
+    if value is not None and value != SOURCE_FORMAT:
+        top.problem("format", f"source format {value} is not supported; expected {SOURCE_FORMAT}")

@@ -15,7 +15,21 @@ from regsite.model import SourceFile
 from regsite.names import name_problem, normalize_name
 from regsite.signatures import Signature, ThresholdResult, parse_signature_file
 
-__all__ = ["LoadedFile", "LoadedPackage", "LoadedSource", "SourceLimits", "load_source"]
+__all__ = [
+    "PACKAGES_DIR",
+    "PACKAGE_FILE",
+    "REGISTRY_FILE",
+    "LoadedFile",
+    "LoadedPackage",
+    "LoadedSource",
+    "SourceLimits",
+    "load_package",
+    "load_source",
+    "package_from_content",
+    "parse_toml",
+    "readme_file_problem",
+    "registry_from_content",
+]
 
 REGISTRY_FILE = "registry.toml"
 PACKAGES_DIR = "packages"
@@ -66,6 +80,7 @@ class LoadedSource:
     root: Path
     registry: LoadedFile | None
     packages: tuple[LoadedPackage, ...]
+    directories: tuple[str, ...]  # every package directory found, loaded or not
 
 
 def load_source(
@@ -75,14 +90,62 @@ def load_source(
     limits = limits or SourceLimits()
     if not root.is_dir():
         report.add(str(root), "", "source directory does not exist")
-        return LoadedSource(root=root, registry=None, packages=())
-    registry = _load_toml(root, REGISTRY_FILE, limits.registry_bytes, limits, report)
+        return LoadedSource(root=root, registry=None, packages=(), directories=())
+    content = _read_bytes(root, REGISTRY_FILE, limits.registry_bytes, report, required=True)
+    registry = None if content is None else registry_from_content(root, content, limits, report)
+    directories = tuple(_package_directories(root, report))
     packages = tuple(
         package
-        for name in _package_directories(root, report)
-        if (package := _load_package(root, name, limits, report)) is not None
+        for name in directories
+        if (package := load_package(root, name, report, limits)) is not None
     )
-    return LoadedSource(root=root, registry=registry, packages=packages)
+    return LoadedSource(root=root, registry=registry, packages=packages, directories=directories)
+
+
+def load_package(
+    root: Path, name: str, report: ErrorReport, limits: SourceLimits | None = None
+) -> LoadedPackage | None:
+    """Read ``packages/<name>/``; ``name`` must already satisfy the name rules."""
+    limits = limits or SourceLimits()
+    relative = f"{PACKAGES_DIR}/{name}/{PACKAGE_FILE}"
+    content = _read_bytes(root, relative, limits.package_bytes, report, required=True)
+    return None if content is None else package_from_content(root, name, content, limits, report)
+
+
+def registry_from_content(
+    root: Path, content: bytes, limits: SourceLimits, report: ErrorReport
+) -> LoadedFile | None:
+    """Parse ``content`` as registry.toml, with the signature file that is on disk."""
+    return _with_signatures(root, REGISTRY_FILE, content, limits, report)
+
+
+def package_from_content(
+    root: Path, name: str, content: bytes, limits: SourceLimits, report: ErrorReport
+) -> LoadedPackage | None:
+    """Parse ``content`` as the package index of ``name`` and read the README it names."""
+    relative = f"{PACKAGES_DIR}/{name}/{PACKAGE_FILE}"
+    index = _with_signatures(root, relative, content, limits, report)
+    if index is None:
+        return None
+    readme = None
+    declared = index.document.get("package", {})
+    readme_entry = declared.get("readme") if isinstance(declared, dict) else None
+    if isinstance(readme_entry, dict) and isinstance(file := readme_entry.get("file"), str):
+        readme = _load_readme(root, f"{PACKAGES_DIR}/{name}", file, limits, report)
+    return LoadedPackage(name=name, index=index, readme=readme)
+
+
+def parse_toml(relative: str, content: bytes, report: ErrorReport) -> dict[str, Any] | None:
+    """Parse UTF-8 TOML; a problem (never an exception) for anything tomllib refuses."""
+    try:
+        return tomllib.loads(content.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        report.add(relative, "", f"not valid UTF-8 (byte {exc.start})")
+    except ValueError as exc:  # TOMLDecodeError, and integers too long to convert
+        report.add(relative, "", f"not valid TOML: {exc}")
+    except RecursionError:
+        report.add(relative, "", "not valid TOML: arrays or tables nested too deeply")
+    return None
 
 
 def _package_directories(root: Path, report: ErrorReport) -> list[str]:
@@ -110,47 +173,27 @@ def _package_directories(root: Path, report: ErrorReport) -> list[str]:
     return names
 
 
-def _load_package(
-    root: Path, name: str, limits: SourceLimits, report: ErrorReport
-) -> LoadedPackage | None:
-    relative = f"{PACKAGES_DIR}/{name}/{PACKAGE_FILE}"
-    index = _load_toml(root, relative, limits.package_bytes, limits, report)
-    if index is None:
-        return None
-    readme = None
-    declared = index.document.get("package", {})
-    readme_entry = declared.get("readme") if isinstance(declared, dict) else None
-    if isinstance(readme_entry, dict) and isinstance(file := readme_entry.get("file"), str):
-        readme = _load_readme(root, f"{PACKAGES_DIR}/{name}", file, limits, report)
-    return LoadedPackage(name=name, index=index, readme=readme)
+def readme_file_problem(file: str) -> str | None:
+    """READMEs are plain ``.md`` file names beside package.toml: never a path."""
+    if _README_NAME.fullmatch(file) is None:
+        return f"expected a plain file name ending in .md beside package.toml, found {file!r:.80}"
+    return None
 
 
 def _load_readme(
     root: Path, directory: str, file: str, limits: SourceLimits, report: ErrorReport
 ) -> bytes | None:
-    if _README_NAME.fullmatch(file) is None:
-        report.add(
-            f"{directory}/{PACKAGE_FILE}",
-            "package.readme.file",
-            f"expected a plain file name ending in .md beside package.toml, found {file!r:.80}",
-        )
+    if (problem := readme_file_problem(file)) is not None:
+        report.add(f"{directory}/{PACKAGE_FILE}", "package.readme.file", problem)
         return None
     return _read_bytes(root, f"{directory}/{file}", limits.readme_bytes, report, required=True)
 
 
-def _load_toml(
-    root: Path, relative: str, max_bytes: int, limits: SourceLimits, report: ErrorReport
+def _with_signatures(
+    root: Path, relative: str, content: bytes, limits: SourceLimits, report: ErrorReport
 ) -> LoadedFile | None:
-    content = _read_bytes(root, relative, max_bytes, report, required=True)
-    if content is None:
-        return None
-    try:
-        document = tomllib.loads(content.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        report.add(relative, "", f"not valid UTF-8 (byte {exc.start})")
-        return None
-    except tomllib.TOMLDecodeError as exc:
-        report.add(relative, "", f"not valid TOML: {exc}")
+    document = parse_toml(relative, content, report)
+    if document is None:
         return None
     signature_path = relative + ".sig"
     signature_content = _read_bytes(

@@ -10,7 +10,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from regsite.errors import ErrorReport
-from regsite.fields import Fields
+from regsite.fields import Fields, check_format
 from regsite.load import LoadedPackage
 from regsite.model import (
     Artifact,
@@ -22,7 +22,6 @@ from regsite.model import (
     ReleaseStatus,
 )
 from regsite.names import name_problem
-from regsite.registry_file import check_format
 from regsite.signatures import ThresholdResult
 
 __all__ = ["parse_specifier", "read_package"]
@@ -67,8 +66,8 @@ def read_package(
     status, reason = _status(meta, PackageStatus)
     return Package(
         name=loaded.name,
-        description=_one_line(meta, "description"),
-        license=meta.text("license", required=False, max_length=100),
+        description=meta.text("description", one_line=True) or "",
+        license=meta.text("license", required=False, max_length=100, one_line=True),
         keywords=_keywords(meta),
         homepage=meta.url("homepage"),
         repository=meta.url("repository"),
@@ -103,13 +102,6 @@ def _status(fields: Fields, kind: type[_Status]) -> tuple[_Status, str | None]:
     if status is default and reason:
         fields.problem("status-reason", "given, but status is 'active': remove it or set status")
     return status, reason
-
-
-def _one_line(meta: Fields, key: str) -> str:
-    text = meta.text(key) or ""
-    if "\n" in text or "\r" in text:
-        meta.problem(key, "must be one line; put longer text in the README")
-    return text
 
 
 def _keywords(meta: Fields) -> tuple[str, ...]:

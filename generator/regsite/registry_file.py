@@ -6,15 +6,14 @@ import string
 from collections.abc import Mapping
 
 from regsite.errors import ErrorReport
-from regsite.fields import Fields
+from regsite.fields import Fields, check_format
 from regsite.keys import PublicKey, parse_public_key
 from regsite.load import LoadedFile
 from regsite.model import Delegation, Owner, Registry
 from regsite.names import name_problem, normalize_name
 
-__all__ = ["SOURCE_FORMAT", "read_registry"]
+__all__ = ["read_registry"]
 
-SOURCE_FORMAT = 1
 _INSTALL_FIELDS = frozenset({"name", "version"})
 
 
@@ -38,7 +37,7 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
     _check_version_scheme(identity)
     return Registry(
         name=name or "registry",
-        title=identity.text("title", max_length=100) or "",
+        title=identity.text("title", max_length=100, one_line=True) or "",
         description=identity.text("description", required=False, max_length=1000),
         base_url=identity.url("base-url"),
         install=_install_template(identity),
@@ -48,12 +47,6 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
         delegations=delegations,
         source=loaded.source_file(None),
     )
-
-
-def check_format(top: Fields) -> None:
-    value = top.integer("format", minimum=1)
-    if value is not None and value != SOURCE_FORMAT:
-        top.problem("format", f"source format {value} is not supported; expected {SOURCE_FORMAT}")
 
 
 def _check_version_scheme(identity: Fields) -> None:
@@ -125,7 +118,7 @@ def _owners(table: Fields | None, report: ErrorReport) -> dict[str, Owner]:
                 fields.problem("keys", f"key {key} also belongs to owner {other!r}")
         owners[owner_id] = Owner(
             id=owner_id,
-            name=fields.text("name", max_length=100) or owner_id,
+            name=fields.text("name", max_length=100, one_line=True) or owner_id,
             url=fields.url("url"),
             keys=keys,
         )

@@ -114,8 +114,8 @@ def parse_signature_file(data: bytes) -> tuple[tuple[Signature, ...], list[tuple
     """Parse a ``.sig`` file; return the signatures and ``(key path, problem)`` pairs."""
     try:
         document = tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        return (), [("", f"not valid UTF-8 TOML: {exc}")]
+    except (ValueError, RecursionError) as exc:  # also UnicodeDecodeError and TOMLDecodeError
+        return (), [("", f"not valid UTF-8 TOML: {exc or 'nested too deeply'}")]
     problems = [(key, "unknown key; expected only [[signature]] tables") for key in document]
     problems = [problem for problem in problems if problem[0] != "signature"]
     entries = document.get("signature", [])

@@ -1,28 +1,32 @@
-"""Editing the source directory with tomlkit, re-checked by the same readers the build uses."""
+"""Editing the source directory with tomlkit, re-checked by the same stages the build uses."""
 
 from __future__ import annotations
 
 import os
 import tempfile
-import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import tomlkit
 from tomlkit.toml_document import TOMLDocument
 
 from regsite.errors import ErrorReport, SourceEditError
-from regsite.load import PACKAGE_FILE, PACKAGES_DIR, REGISTRY_FILE, LoadedFile, LoadedPackage
+from regsite.load import (
+    PACKAGE_FILE,
+    PACKAGES_DIR,
+    REGISTRY_FILE,
+    SourceLimits,
+    load_package,
+    package_from_content,
+    registry_from_content,
+)
 from regsite.model import Package, Registry
 from regsite.names import name_problem
 from regsite.package_file import read_package
 from regsite.registry_file import read_registry
 from regsite.validate import check_dependencies
 
-__all__ = [
-    "SourceTree",
-    "write_atomically",
-]
+__all__ = ["SourceTree", "write_atomically"]
 
 
 def write_atomically(path: Path, content: bytes, mode: int = 0o644) -> None:
@@ -43,6 +47,7 @@ class SourceTree:
     """A registry source directory, read and written through tomlkit to keep comments."""
 
     root: Path
+    limits: SourceLimits = field(default_factory=SourceLimits)
 
     @property
     def registry_path(self) -> Path:
@@ -61,31 +66,31 @@ class SourceTree:
             return tomlkit.parse(path.read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
             raise SourceEditError(f"{path}: does not exist; is {self.root} a registry?") from exc
-        except (OSError, UnicodeDecodeError, tomlkit.exceptions.TOMLKitError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:  # tomlkit errors are ValueErrors
             raise SourceEditError(f"{path}: cannot read: {exc}") from exc
 
     def registry(self) -> Registry:
         """The registry as the build sees it (signatures are not checked here)."""
-        return self.check_registry(self.registry_path.read_bytes())
+        try:
+            content = self.registry_path.read_bytes()
+        except OSError as exc:
+            raise SourceEditError(f"{self.registry_path}: cannot read: {exc.strerror}") from exc
+        return self.check_registry(content)
 
     def check_registry(self, content: bytes) -> Registry:
+        """Model registry.toml's new bytes; raise listing every problem the build would report."""
         report = ErrorReport()
-        registry = read_registry(self._loaded(REGISTRY_FILE, content), report)
+        loaded = registry_from_content(self.root, content, self.limits, report)
+        registry = read_registry(loaded, report) if loaded is not None else None
         _raise_problems(report)
         assert registry is not None
         return registry
 
     def check_package(self, name: str, content: bytes) -> Package:
-        """Model a package's new bytes; raise listing every problem the build would report."""
+        """Model a package's new bytes, with its README and the packages it requires."""
         report = ErrorReport()
-        relative = f"{PACKAGES_DIR}/{name}/{PACKAGE_FILE}"
-        loaded = self._loaded(relative, content)
-        readme_entry = loaded.document.get("package", {}).get("readme")
-        readme = None
-        if isinstance(readme_entry, dict) and isinstance(readme_entry.get("file"), str):
-            readme_path = self.package_dir(name) / readme_entry["file"]
-            readme = readme_path.read_bytes() if readme_path.is_file() else None
-        package = read_package(LoadedPackage(name=name, index=loaded, readme=readme), None, report)
+        loaded = package_from_content(self.root, name, content, self.limits, report)
+        package = read_package(loaded, None, report) if loaded is not None else None
         _raise_problems(report)
         assert package is not None
         targets = {d.name for release in package.releases for d in release.requires}
@@ -98,27 +103,11 @@ class SourceTree:
         """Model other packages as they are on disk now; ones that fail to model are left out."""
         found = {}
         for name in names:
-            content = self.package_path(name).read_bytes()
-            index = self._loaded(str(self.package_path(name)), content)
-            loaded = LoadedPackage(name=name, index=index, readme=None)
-            modelled = read_package(loaded, None, ErrorReport())
+            loaded = load_package(self.root, name, ErrorReport(), self.limits)
+            modelled = read_package(loaded, None, ErrorReport()) if loaded else None
             if modelled is not None:
                 found[name] = modelled
         return found
-
-    def _loaded(self, relative: str, content: bytes) -> LoadedFile:
-        try:
-            document = tomllib.loads(content.decode("utf-8"))
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise SourceEditError(f"{relative}: not valid TOML: {exc}") from exc
-        return LoadedFile(
-            path=relative,
-            content=content,
-            document=document,
-            signature_path=relative + ".sig",
-            signature_content=None,
-            signatures=(),
-        )
 
 
 def _raise_problems(report: ErrorReport) -> None:

@@ -17,7 +17,7 @@ _STATIC = "static"
 
 
 class ThemeError(RegistryError):
-    """A theme directory is missing, unreadable or lacks a template."""
+    """A theme directory is missing, or one of its templates or assets fails to render."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from regsite.errors import ErrorReport
 from regsite.keys import PublicKey
@@ -16,15 +17,24 @@ from regsite.signatures import (
     check_signatures,
 )
 
-__all__ = ["verify_package_index", "verify_registry_file"]
+__all__ = ["PinnedRoot", "verify_package_index", "verify_registry_file"]
 
 _Signer = Callable[[PublicKey], tuple[SignatureStatus, str | None]]
 
 
+@dataclass(frozen=True, slots=True)
+class PinnedRoot:
+    """Root keys trusted from outside the source (``--root-key``), so a change to registry.toml
+    that swaps its root keys cannot also vouch for itself."""
+
+    keys: frozenset[PublicKey]
+    threshold: int = 1
+
+
 def verify_registry_file(
-    registry: Registry, loaded: LoadedFile, report: ErrorReport
+    registry: Registry, loaded: LoadedFile, report: ErrorReport, pinned: PinnedRoot | None = None
 ) -> ThresholdResult:
-    """registry.toml is signed by its own root keys; distinct keys count toward the threshold."""
+    """registry.toml is signed by its own root keys (and by pinned ones, if any are given)."""
     roots = frozenset(registry.root_keys)
 
     def signer_of(key: PublicKey) -> tuple[SignatureStatus, str | None]:
@@ -32,9 +42,25 @@ def verify_registry_file(
             return SignatureStatus.VALID, str(key)
         return SignatureStatus.UNKNOWN_KEY, None
 
-    return _verify(
+    result = _verify(
         FileKind.REGISTRY, loaded, signer_of, registry.root_threshold, "root keys", report
     )
+    if pinned is not None:
+        _check_pinned(result, pinned, loaded, report)
+    return result
+
+
+def _check_pinned(
+    result: ThresholdResult, pinned: PinnedRoot, loaded: LoadedFile, report: ErrorReport
+) -> None:
+    signed = {c.key for c in result.checks if c.status is SignatureStatus.VALID} & pinned.keys
+    if len(signed) < pinned.threshold:
+        report.add(
+            loaded.signature_path,
+            "",
+            f"signed by {len(signed)} of the pinned root keys (--root-key), {pinned.threshold}"
+            " required: registry.toml's root keys changed, or the pin is out of date",
+        )
 
 
 def verify_package_index(

@@ -26,14 +26,15 @@ class WriteResult:
     bytes: int
 
 
-def write_site(output: Output, out: Path) -> WriteResult:
+def write_site(output: Output, out: Path, keep: Path | None = None) -> WriteResult:
     """Write every file to a fresh directory beside ``out`` and swap it in at the end.
 
     If anything fails, ``out`` is left exactly as it was.  A non-empty ``out`` that is not a
-    previous regsite output is never replaced, so a mistyped ``-o`` cannot delete a directory.
+    previous regsite output is never replaced, so a mistyped ``-o`` cannot delete a directory,
+    and neither is a directory that holds ``keep`` (the source being built).
     """
     out = out.absolute()
-    _check_replaceable(out)
+    _check_replaceable(out, keep)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
@@ -43,13 +44,18 @@ def write_site(output: Output, out: Path) -> WriteResult:
         staging.chmod(0o755)
         total = sum(_write_file(staging, path, content) for path, content in sorted(output.items()))
         _swap(staging, out)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(f"{out}: cannot write the site: {exc}") from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return WriteResult(files=len(output), bytes=total)
 
 
-def _check_replaceable(out: Path) -> None:
+def _check_replaceable(out: Path, keep: Path | None) -> None:
+    if keep is not None and keep.resolve().is_relative_to(out.resolve()):
+        raise OutputError(f"{out}: holds the source directory {keep}; choose another output")
     if not out.exists():
         return
     if out.is_symlink() or not out.is_dir():

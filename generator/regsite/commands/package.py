@@ -9,6 +9,7 @@ from pathlib import Path
 import tomlkit
 
 from regsite.errors import SourceEditError
+from regsite.load import readme_file_problem
 from regsite.sources import SourceTree, write_atomically
 
 __all__ = ["PackageInfo", "new_package", "record_readme"]
@@ -90,12 +91,14 @@ def _readme_entry(path: Path) -> tomlkit.items.InlineTable:
 
 def record_readme(tree: SourceTree, name: str, file: str = _README) -> list[Path]:
     """Record the README's current sha256 in package.toml, so the next signature covers it."""
+    if (problem := readme_file_problem(file)) is not None:
+        raise SourceEditError(f"--file: {problem}")
     readme = tree.package_dir(name) / file
-    if not readme.is_file():
-        raise SourceEditError(f"{readme}: does not exist")
+    if readme.is_symlink() or not readme.is_file():
+        raise SourceEditError(f"{readme}: no such regular file")
     document = tree.read(tree.package_path(name))
     meta = document.get("package")
-    if meta is None:
+    if not isinstance(meta, dict):
         raise SourceEditError(f"{tree.package_path(name)}: has no [package] table")
     meta["readme"] = _readme_entry(readme)
     content = tomlkit.dumps(document).encode("utf-8")

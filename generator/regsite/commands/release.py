@@ -9,8 +9,10 @@ from pathlib import Path
 import tomlkit
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
+from tomlkit.items import AoT
 
 from regsite.errors import SourceEditError
+from regsite.names import normalize_name
 from regsite.sources import SourceTree, write_atomically
 
 __all__ = ["ArtifactSpec", "add_release", "parse_requirement", "yank_release"]
@@ -33,7 +35,7 @@ def parse_requirement(text: str) -> tuple[str, str]:
         raise SourceEditError(
             f"--requires {text!r}: only 'name' and a version specifier are supported"
         )
-    return requirement.name, str(requirement.specifier) or "*"
+    return normalize_name(requirement.name), str(requirement.specifier) or "*"
 
 
 def add_release(
@@ -50,6 +52,8 @@ def add_release(
     document = tree.read(path)
     parsed = _version(version)
     releases = document.setdefault("release", tomlkit.aot())
+    if not isinstance(releases, AoT):
+        raise SourceEditError(f"{path}: 'release' must be an array of [[release]] tables")
     if any(_same_version(release, parsed) for release in releases):
         raise SourceEditError(f"{path}: version {parsed} already exists")
     table = tomlkit.table()
@@ -77,7 +81,10 @@ def yank_release(tree: SourceTree, name: str, version: str, *, reason: str) -> l
     path = tree.package_path(name)
     document = tree.read(path)
     parsed = _version(version)
-    matches = [release for release in document.get("release", []) if _same_version(release, parsed)]
+    releases = document.get("release", [])
+    if not isinstance(releases, list):
+        raise SourceEditError(f"{path}: 'release' must be an array of [[release]] tables")
+    matches = [release for release in releases if _same_version(release, parsed)]
     if not matches:
         raise SourceEditError(f"{path}: no release {parsed} to yank")
     matches[0]["status"] = "yanked"

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from regsite.build import SourceInspection, inspect_source
+from regsite.load import REGISTRY_FILE
+from regsite.verify import PinnedRoot
 
 __all__ = ["SignatureRow", "VerifyResult", "verify_sources"]
 
@@ -28,15 +30,15 @@ class VerifyResult:
         return not self.inspection.report
 
 
-def verify_sources(root: Path) -> VerifyResult:
-    inspection = inspect_source(root)
+def verify_sources(root: Path, pinned: PinnedRoot | None = None) -> VerifyResult:
+    inspection = inspect_source(root, pinned=pinned)
     rows = []
     for path, result in inspection.verifications.items():
         met = len(result.signers) >= result.threshold
         for check in result.checks:
             signer = check.signer or "-"
-            if path.endswith("registry.toml") and check.signer is not None:
-                signer = "root"
+            if path == REGISTRY_FILE and check.signer is not None:
+                signer = "root"  # root signers are identified by their key; the key is shown
             rows.append(SignatureRow(path, signer, check.key.fingerprint, check.status.value))
         summary = (
             f"threshold {len(result.signers)}/{result.threshold} {'met' if met else 'NOT met'}"

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from importlib.resources import files
 from typing import Any
 
+from regsite.fields import SOURCE_FORMAT
 from regsite.model import Owner, Package, Release, Site
-from regsite.registry_file import SOURCE_FORMAT
 from regsite.render import Output
 
 __all__ = ["API_ROOT", "API_VERSION", "SCHEMA_NAMES", "dump_json", "render_api"]

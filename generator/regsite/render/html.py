@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import jinja2
 from markupsafe import Markup
 
 from regsite.headers import META_CONTENT_SECURITY_POLICY
@@ -15,7 +16,7 @@ from regsite.model import Package, Release, Site
 from regsite.render import Output
 from regsite.render.api import API_ROOT
 from regsite.render.markdown import render_readme
-from regsite.theme import Theme
+from regsite.theme import Theme, ThemeError
 
 __all__ = ["RECENT_RELEASES", "package_page_path", "render_html", "render_package_page"]
 
@@ -90,7 +91,13 @@ def _page(theme: Theme, site: Site, template: str, path: str, context: Mapping[s
         "filesize": _filesize,
         **context,
     }
-    html = theme.environment.get_template(template).render(page_context)
+    try:
+        html = theme.environment.get_template(template).render(page_context)
+    except jinja2.TemplateError as exc:
+        where = template
+        if isinstance(exc, jinja2.TemplateSyntaxError):
+            where = f"{exc.filename or exc.name or template}:{exc.lineno}"
+        raise ThemeError(f"theme template {where}: {exc.message}") from exc
     return html.encode("utf-8")
 
 
@@ -103,13 +110,15 @@ def _canonical(base_url: str | None, path: str) -> str | None:
 
 def _asset_url(theme: Theme, root: str) -> Callable[[str], str]:
     def asset(name: str) -> str:
+        if name not in theme.asset_paths:
+            raise ThemeError(f"the theme has no static/{name} (asked for by asset({name!r}))")
         return root + theme.asset_paths[name]
 
     return asset
 
 
 def _date(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d")
 
 
 def _filesize(size: int) -> str:
