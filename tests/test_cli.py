@@ -20,6 +20,22 @@ from regsite.keys import load_private_key
 SHA = hashlib.sha256(b"artifact").hexdigest()
 
 
+def release_argv(name: str, version: str, *extra: str, url: str = "https://e.org/x") -> list[str]:
+    return [
+        "release",
+        "add",
+        name,
+        version,
+        "--artifact",
+        url,
+        "--sha256",
+        SHA,
+        "--size",
+        "1",
+        *extra,
+    ]
+
+
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     captured = capsys.readouterr()
@@ -307,42 +323,16 @@ def test_refused_init_leaves_no_key_behind(
 def test_requirement_names_are_normalised(
     registry: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    argv = [
-        "release",
-        "add",
-        "widget",
-        "2.0",
-        "--artifact",
-        "https://e.org/x",
-        "--sha256",
-        SHA,
-        "--size",
-        "1",
-        "--requires",
-        "Gadget>=2",
-    ]
-    assert run(capsys, *argv, "-C", str(registry))[0] == 0
-    assert tomllib.loads((registry / "packages/widget/package.toml").read_text())["release"][-1][
-        "requires"
-    ] == {"gadget": ">=2"}
+    argv = release_argv("widget", "2.0", "--requires", "Gadget>=2", "-C", str(registry))
+    assert run(capsys, *argv)[0] == 0
+    releases = tomllib.loads((registry / "packages/widget/package.toml").read_text())["release"]
+    assert releases[-1]["requires"] == {"gadget": ">=2"}
 
 
 def test_artifact_url_that_urlsplit_refuses(
     registry: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    argv = [
-        "release",
-        "add",
-        "widget",
-        "2.0",
-        "--artifact",
-        "http://[x",
-        "--sha256",
-        SHA,
-        "--size",
-        "1",
-    ]
-    code, _, err = run(capsys, *argv, "-C", str(registry))
+    code, _, err = run(capsys, *release_argv("widget", "2.0", "-C", str(registry), url="http://[x"))
     assert code == 1 and "not a valid URL" in err
 
 

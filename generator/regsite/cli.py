@@ -19,7 +19,7 @@ from regsite.commands.package import PackageInfo, new_package, record_readme
 from regsite.commands.release import ArtifactSpec, add_release, yank_release
 from regsite.commands.serve import make_server
 from regsite.commands.sign import sign_edited, sign_file
-from regsite.commands.verify import verify_sources
+from regsite.commands.verify import signature_table, verify_sources
 from regsite.errors import BuildError, RegistryError, SourceEditError
 from regsite.keys import PrivateKey, load_private_key, parse_public_key
 from regsite.sources import SourceTree
@@ -159,12 +159,7 @@ def _add_verify(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 def _verify(args: argparse.Namespace) -> int:
     result = verify_sources(args.source, _pinned_root(args))
-    rows = [("FILE", "SIGNER", "KEY", "STATUS")]
-    rows += [(row.file, row.signer, row.fingerprint, row.status) for row in result.rows]
-    widths = [max(len(row[column]) for row in rows) for column in range(3)]
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        print("  ".join([*cells, row[3]]).rstrip())
+    print("\n".join(signature_table(result.rows)))
     if not result.ok:
         print(f"\n{len(result.inspection.report)} problem(s):", file=sys.stderr)
         for problem in sorted(set(result.inspection.report), key=str):

@@ -9,7 +9,7 @@ from regsite.build import SourceInspection, inspect_source
 from regsite.load import REGISTRY_FILE
 from regsite.verify import PinnedRoot
 
-__all__ = ["SignatureRow", "VerifyResult", "verify_sources"]
+__all__ = ["SignatureRow", "VerifyResult", "signature_table", "verify_sources"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,3 +45,16 @@ def verify_sources(root: Path, pinned: PinnedRoot | None = None) -> VerifyResult
         )
         rows.append(SignatureRow(path, "", "", summary))
     return VerifyResult(rows=tuple(rows), inspection=inspection)
+
+
+def signature_table(rows: tuple[SignatureRow, ...]) -> list[str]:
+    """The rows as aligned text lines under a FILE / SIGNER / KEY / STATUS header."""
+    cells = [("FILE", "SIGNER", "KEY", "STATUS")]
+    cells += [(row.file, row.signer, row.fingerprint, row.status) for row in rows]
+    widths = [max(len(line[column]) for line in cells) for column in range(3)]
+    return [
+        "  ".join(
+            [*(cell.ljust(width) for cell, width in zip(line, widths, strict=False)), line[3]]
+        ).rstrip()
+        for line in cells
+    ]
