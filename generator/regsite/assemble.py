@@ -42,4 +42,4 @@ def source_date(packages: Mapping[str, Package], source_date_epoch: int | None) 
     if source_date_epoch is not None:
         return datetime.fromtimestamp(source_date_epoch, tz=UTC)
     published = [r.published for p in packages.values() for r in p.releases]
-    return max(published, default=_EPOCH).astimezone(UTC)
+    return max(published, default=_EPOCH)  # publish times are UTC (Fields.datetime)

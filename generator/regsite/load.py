@@ -26,7 +26,6 @@ __all__ = [
     "load_package",
     "load_source",
     "package_from_content",
-    "parse_toml",
     "readme_file_problem",
     "registry_from_content",
 ]
@@ -135,7 +134,7 @@ def package_from_content(
     return LoadedPackage(name=name, index=index, readme=readme)
 
 
-def parse_toml(relative: str, content: bytes, report: ErrorReport) -> dict[str, Any] | None:
+def _parse_toml(relative: str, content: bytes, report: ErrorReport) -> dict[str, Any] | None:
     """Parse UTF-8 TOML; a problem (never an exception) for anything tomllib refuses."""
     try:
         return tomllib.loads(content.decode("utf-8"))
@@ -192,7 +191,7 @@ def _load_readme(
 def _with_signatures(
     root: Path, relative: str, content: bytes, limits: SourceLimits, report: ErrorReport
 ) -> LoadedFile | None:
-    document = parse_toml(relative, content, report)
+    document = _parse_toml(relative, content, report)
     if document is None:
         return None
     signature_path = relative + ".sig"

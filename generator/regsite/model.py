@@ -109,7 +109,7 @@ class Dependency:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Release:
     version: Version
-    published: datetime
+    published: datetime  # always UTC
     requires: tuple[Dependency, ...]
     artifacts: tuple[Artifact, ...]
     status: ReleaseStatus

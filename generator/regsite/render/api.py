@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib.resources import files
 from typing import Any
 
@@ -40,7 +40,8 @@ def dump_json(document: Any) -> bytes:
 
 
 def timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """RFC 3339 in UTC; the model holds every date-time in UTC already."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def registry_document(site: Site) -> dict[str, Any]:

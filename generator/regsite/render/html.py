@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -118,7 +118,7 @@ def _asset_url(theme: Theme, root: str) -> Callable[[str], str]:
 
 
 def _date(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d")
+    return moment.strftime("%Y-%m-%d")  # the model holds date-times in UTC
 
 
 def _filesize(size: int) -> str:
