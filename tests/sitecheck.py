@@ -11,14 +11,20 @@ class PageScan(HTMLParser):
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.scripts = 0
+        self.scripts = 0  # inline scripts, which the CSP would block anyway
+        self.script_sources: list[str] = []
         self.event_handlers: list[str] = []
         self.links: list[str] = []
         self.loads: list[str] = []
         self.styles = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.scripts += tag == "script"
+        if tag == "script":
+            source = dict(attrs).get("src")
+            if source is None:
+                self.scripts += 1
+            else:
+                self.script_sources.append(source)
         self.styles += tag == "style"
         for name, value in attrs:
             if name.startswith("on"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import jsonschema
@@ -49,12 +50,12 @@ def schema(name: str) -> dict[str, object]:
     return json.loads((Path(__file__).parents[1] / "docs" / "schemas" / name).read_text())
 
 
-def validate_json_outputs(output: dict[str, bytes]) -> int:
-    """Validate every JSON file against its schema; return how many were checked."""
+def validate_json_outputs(output: dict[str, bytes]) -> Counter[str]:
+    """Validate every JSON file against its schema; return how many each schema checked."""
     validators = {name: jsonschema.Draft202012Validator(schema(name)) for name in SCHEMA_NAMES}
     for validator in validators.values():
         validator.check_schema(validator.schema)
-    checked = 0
+    checked: Counter[str] = Counter()
     for path, content in output.items():
         if not path.endswith(".json") or "/schemas/" in path:
             continue
@@ -62,16 +63,25 @@ def validate_json_outputs(output: dict[str, bytes]) -> int:
             name = "registry.schema.json"
         elif path.endswith("/names.json"):
             name = "names.schema.json"
+        elif path == "search/manifest.json":
+            name = "search-manifest.schema.json"
+        elif path.startswith("search/records/"):
+            name = "search-records.schema.json"
+        elif path.startswith("search/"):
+            name = "search-shard.schema.json"
         else:
             assert path.startswith(f"{API_ROOT}/packages/"), path
             name = "package.schema.json"
         validators[name].validate(json.loads(content))
-        checked += 1
+        checked[name.removesuffix(".schema.json")] += 1
     return checked
 
 
 def test_every_json_file_matches_its_schema(source: Path) -> None:
-    assert validate_json_outputs(render(source)) == 4
+    checked = validate_json_outputs(render(source))
+    assert checked["package"] == 2 and checked["registry"] == checked["names"] == 1
+    assert checked["search-manifest"] == 1 and checked["search-records"] == 1
+    assert checked["search-shard"] == 3
 
 
 def test_published_schemas_are_the_documented_ones(source: Path) -> None:
@@ -101,6 +111,10 @@ def test_links_and_assets_are_relative(source: Path) -> None:
         internal = [url for url in page.links if is_local(url)]
         assert internal and not any(url.startswith("/") for url in internal), path
         assert page.scripts == 0 and page.styles == 0 and not page.event_handlers, path
+        # Only the search page runs JavaScript: the theme's own files, loaded from static/.
+        expected = 2 if path == "search/index.html" else 0
+        assert len(page.script_sources) == expected, (path, page.script_sources)
+        assert all(src.startswith("../static/search") for src in page.script_sources), path
 
 
 HOSTILE = """# Hello <script>alert(1)</script>
@@ -136,7 +150,11 @@ def test_hostile_readme_description_and_keywords_are_inert(
     assert all(is_safe_link(url) for url in page.links), page.links
     assert not any(url.startswith("//") for url in page.links + page.loads)
     assert all(is_local(url) for url in page.loads), page.loads
-    assert validate_json_outputs(output) == 4
+    assert page.script_sources == []
+    assert sum(validate_json_outputs(output).values()) == 9
+    # The search page lists the package too, escaped like everywhere else.
+    search_page = scan(output["search/index.html"])
+    assert search_page.scripts == 0 and search_page.event_handlers == []
 
 
 @pytest.mark.parametrize("field", ["homepage", "repository", "documentation"])

@@ -21,6 +21,7 @@ from regsite.registry_file import read_registry
 from regsite.render import Output
 from regsite.render.api import render_api
 from regsite.render.html import render_html
+from regsite.render.search import render_search
 from regsite.signatures import ThresholdResult
 from regsite.theme import load_theme
 from regsite.validate import validate_site
@@ -134,6 +135,7 @@ def render_site(site: Site, theme_override: Path | None = None) -> Output:
     theme = load_theme(theme_override)
     output = render_api(site)
     output.update(render_html(site, theme))
+    output.update(render_search(site))
     return output
 
 

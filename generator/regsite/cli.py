@@ -17,6 +17,7 @@ from regsite.commands.keygen import generate_key_file
 from regsite.commands.owner import add_owner
 from regsite.commands.package import PackageInfo, new_package, record_readme
 from regsite.commands.release import ArtifactSpec, add_release, yank_release
+from regsite.commands.search import dump_found, found_text, search_site
 from regsite.commands.serve import make_server
 from regsite.commands.sign import sign_edited, sign_file
 from regsite.commands.verify import signature_table, verify_sources
@@ -49,6 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (``regsite search ... | head``)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_build(commands)
     _add_serve(commands)
     _add_verify(commands)
+    _add_search(commands)
     _add_keygen(commands)
     _add_init(commands)
     _add_sign(commands)
@@ -170,6 +175,29 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 # keys and signatures ----------------------------------------------------------------------------
+
+
+def _add_search(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = commands.add_parser("search", help="query a built site's search index")
+    command.add_argument("query", help="package name, keyword or words to look for")
+    command.add_argument(
+        "--site", required=True, metavar="DIR_OR_URL", help="a built site: directory or http(s) URL"
+    )
+    command.add_argument("--json", action="store_true", help="print the results as JSON")
+    command.add_argument("--limit", type=_positive, default=20, help="results shown (default 20)")
+    command.set_defaults(handler=_search)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
+def _search(args: argparse.Namespace) -> int:
+    found = search_site(args.site, args.query, args.limit)
+    print(dump_found(found) if args.json else found_text(found), end="" if args.json else "\n")
+    return 0
 
 
 def _add_keygen(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -30,5 +30,6 @@ CONTENT_TYPES = {
     ".md": "text/plain; charset=utf-8",
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
     ".svg": "image/svg+xml",
 }

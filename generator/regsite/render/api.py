@@ -17,7 +17,14 @@ __all__ = ["API_ROOT", "API_VERSION", "SCHEMA_NAMES", "dump_json", "render_api"]
 
 API_VERSION = 1
 API_ROOT = "api/v1"
-SCHEMA_NAMES = ("registry.schema.json", "names.schema.json", "package.schema.json")
+SCHEMA_NAMES = (
+    "registry.schema.json",
+    "names.schema.json",
+    "package.schema.json",
+    "search-manifest.schema.json",
+    "search-shard.schema.json",
+    "search-records.schema.json",
+)
 
 
 def render_api(site: Site) -> Output:
@@ -67,6 +74,8 @@ def registry_document(site: Site) -> dict[str, Any]:
             "registry_source": "sources/registry.toml",
             "registry_source_signature": "sources/registry.toml.sig",
             "page": "../../packages/{name}/index.html",
+            "search": "../../search/manifest.json",
+            "search_page": "../../search/index.html",
         },
         "schemas": {name.removesuffix(".schema.json"): f"schemas/{name}" for name in SCHEMA_NAMES},
         "trust": {

@@ -16,11 +16,14 @@ from regsite.model import Package, Release, Site
 from regsite.render import Output
 from regsite.render.api import API_ROOT
 from regsite.render.markdown import render_readme
+from regsite.render.search import search_order
 from regsite.theme import Theme, ThemeError
 
 __all__ = ["RECENT_RELEASES", "package_page_path", "render_html", "render_package_page"]
 
 RECENT_RELEASES = 12
+SEARCH_PAGE = "search/index.html"
+BROWSE_PACKAGES = 100  # listed on the search page, for browsers without JavaScript
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +40,8 @@ def render_html(site: Site, theme: Theme) -> Output:
     output: Output = dict(theme.assets)
     output["index.html"] = _page(theme, site, "index.html", "", _home_context(site))
     output["404.html"] = _page(theme, site, "404.html", "", {"not_found": True})
+    popular = search_order(site)[:BROWSE_PACKAGES]
+    output[SEARCH_PAGE] = _page(theme, site, "search.html", SEARCH_PAGE, {"popular": popular})
     for package in site.packages.values():
         output[package_page_path(package.name)] = render_package_page(site, theme, package)
     output[".nojekyll"] = b""
@@ -87,6 +92,7 @@ def _page(theme: Theme, site: Site, template: str, path: str, context: Mapping[s
         "base_path": urlsplit(base_url).path or "/" if base_url else None,
         "asset": _asset_url(theme, root),
         "page_path": package_page_path,
+        "search_page": SEARCH_PAGE,
         "date": _date,
         "filesize": _filesize,
         **context,

@@ -12,7 +12,7 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
-__all__ = ["render_readme"]
+__all__ = ["readme_headings", "render_readme"]
 
 _LINK_SCHEMES = frozenset({"http", "https"})
 
@@ -24,6 +24,22 @@ def render_readme(text: str) -> str:
     left as text, and images become links: an external image would break the page's CSP.
     """
     return str(_parser().render(text))
+
+
+def readme_headings(text: str) -> tuple[str, ...]:
+    """The plain text of every heading in a README, in order (search indexes them)."""
+    tokens = _parser().parse(text)
+    return tuple(
+        _plain_text(tokens[index + 1])
+        for index, token in enumerate(tokens[:-1])
+        if token.type == "heading_open"
+    )
+
+
+def _plain_text(inline: Token) -> str:
+    return "".join(
+        child.content for child in inline.children or () if child.type in {"text", "code_inline"}
+    )
 
 
 def _allowed_link(url: str) -> bool:

@@ -1,0 +1,182 @@
+"""``regsite search``: query a built site's search index, from its directory or its URL."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from regsite import __version__
+from regsite.render.api import dump_json
+from regsite.search.query import Hit, Record, Searcher, SearchError, SearchResults
+
+__all__ = [
+    "MAX_SHARD_BYTES",
+    "DirectorySource",
+    "Found",
+    "HttpSource",
+    "dump_found",
+    "found_document",
+    "found_text",
+    "open_site",
+    "search_site",
+]
+
+MAX_SHARD_BYTES = 16 * 1024 * 1024  # bytes; a published shard is about 32 KB
+_TIMEOUT = 30.0  # seconds per request
+
+
+@dataclass(frozen=True, slots=True)
+class DirectorySource:
+    """Shards read from a built site on disk."""
+
+    root: Path
+
+    def load(self, path: str) -> Any:
+        file = self.root / path
+        try:
+            with file.open("rb") as stream:
+                return _parse(path, stream.read(MAX_SHARD_BYTES + 1))
+        except FileNotFoundError:
+            raise SearchError(
+                f"{file}: not found; is {self.root} a site built by regsite 0.2 or later?"
+            ) from None
+        except OSError as exc:
+            raise SearchError(f"{file}: {exc.strerror or exc}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSource:
+    """Shards fetched over http(s) from a published site; ``base`` ends with ``/``."""
+
+    base: str
+
+    def load(self, path: str) -> Any:
+        url = urllib.parse.urljoin(self.base, path)
+        request = urllib.request.Request(  # noqa: S310 - open_site admits http(s) only
+            url, headers={"User-Agent": f"regsite/{__version__}"}
+        )
+        try:
+            with _OPENER.open(request, timeout=_TIMEOUT) as response:
+                return _parse(url, response.read(MAX_SHARD_BYTES + 1))
+        except urllib.error.HTTPError as exc:
+            raise SearchError(f"{url}: HTTP {exc.code} {exc.reason}") from exc
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise SearchError(f"{url}: cannot fetch ({reason})") from exc
+
+
+class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        if urllib.parse.urlsplit(newurl).scheme not in {"http", "https"}:
+            raise SearchError(f"{req.full_url}: redirected to {newurl!r}, which is not http(s)")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_HttpOnlyRedirects)
+
+
+def _parse(where: str, content: bytes) -> Any:
+    if len(content) > MAX_SHARD_BYTES:
+        raise SearchError(f"{where}: larger than {MAX_SHARD_BYTES} bytes; refusing to read it")
+    try:
+        return json.loads(content)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SearchError(f"{where}: not valid JSON ({exc})") from exc
+
+
+def open_site(location: str) -> DirectorySource | HttpSource:
+    """A directory, a ``file://`` URL or an ``http(s)://`` URL of a built site."""
+    parts = urllib.parse.urlsplit(location)
+    if parts.scheme in {"http", "https"}:
+        if not parts.netloc:
+            raise SearchError(f"--site {location}: the URL has no host")
+        return HttpSource(location if location.endswith("/") else location + "/")
+    if parts.scheme == "file":
+        return DirectorySource(Path(urllib.request.url2pathname(parts.path)))
+    if len(parts.scheme) > 1:  # a one-letter scheme is a Windows drive
+        raise SearchError(f"--site {location}: expected a directory or an http(s):// URL")
+    return DirectorySource(Path(location))
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """One query's answer, with the display records of the hits shown."""
+
+    results: SearchResults
+    shown: tuple[tuple[Hit, Record], ...]
+    site: str
+
+
+def search_site(location: str, query: str, limit: int) -> Found:
+    searcher = Searcher(open_site(location))
+    results = searcher.search(query)
+    hits = results.hits[:limit]
+    records = searcher.records([hit.doc for hit in hits])
+    return Found(results=results, shown=tuple(zip(hits, records, strict=True)), site=location)
+
+
+def _page_url(found: Found, record: Record) -> str:
+    if isinstance(source := open_site(found.site), HttpSource):
+        return urllib.parse.urljoin(source.base, record.url)
+    return record.url
+
+
+def found_document(found: Found) -> dict[str, Any]:
+    """The ``--json`` output; scores are the integers the browser ranks by."""
+    return {
+        "query": found.results.query,
+        "tokens": list(found.results.tokens),
+        "total": len(found.results.hits),
+        "suggestion": found.results.suggestion,
+        "results": [
+            {
+                "name": record.name,
+                "version": record.version,
+                "summary": record.summary,
+                "status": record.status,
+                "dependents": record.dependents,
+                "url": _page_url(found, record),
+                "match": hit.tier.name.lower(),
+                "matched_tokens": hit.matched,
+                "score": hit.score,
+            }
+            for hit, record in found.shown
+        ],
+    }
+
+
+def found_text(found: Found) -> str:
+    results = found.results
+    total = len(results.hits)
+    lines = [f"{total} package{'' if total == 1 else 's'} match {results.query.strip()!r}"]
+    if len(found.shown) < total:
+        lines[0] += f" (showing {len(found.shown)})"
+    if results.suggestion:
+        lines.append(f"Did you mean {results.suggestion!r}?")
+    width = max((len(record.name) for _, record in found.shown), default=0)
+    for number, (hit, record) in enumerate(found.shown, 1):
+        version = record.version or "-"
+        flags = " [deprecated]" if record.status == "deprecated" else ""
+        lines.append(
+            f"{number:>3}. {record.name:<{width}}  {version}{flags}  ({hit.tier.name.lower()})"
+        )
+        if record.summary:
+            lines.append(f"     {record.summary}")
+    return "\n".join(lines)
+
+
+def dump_found(found: Found) -> str:
+    return dump_json(found_document(found)).decode("utf-8")
