@@ -2,7 +2,7 @@
 """The project's two set-up commands; each makes its own virtualenv in .venv.
 
     python3 dev.py demo   build example-site into _site/ and serve it on http://127.0.0.1:8000/
-    python3 dev.py test   ruff, mypy (strict) and the whole pytest suite
+    python3 dev.py test   ruff, mypy (strict), the JavaScript tests (node --test) and pytest
 
 Needs only Python 3.11+.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -68,8 +69,21 @@ def test(extra: list[str]) -> int:
     run([str(BIN / "ruff"), "check", "generator", "tests", "example-site", "dev.py"])
     run([str(BIN / "ruff"), "format", "--check", "generator", "tests", "example-site", "dev.py"])
     run([str(BIN / "mypy")])
+    node_tests()
     run([str(BIN / "python"), "-m", "pytest", *extra])
     return 0
+
+
+def node_tests() -> None:
+    """The browser's search code under node; CI (REGSITE_REQUIRE_TOOLS=1) insists on node."""
+    node = shutil.which("node")
+    if node is None:
+        if os.environ.get("REGSITE_REQUIRE_TOOLS") == "1":
+            sys.exit("node is not installed, and REGSITE_REQUIRE_TOOLS=1 says its tests must run")
+        print("node is not installed: skipping the JavaScript tests (node --test)", flush=True)
+        return
+    tests = sorted(str(path.relative_to(ROOT)) for path in ROOT.glob("tests/js/*.test.js"))
+    run([node, "--test", *tests])
 
 
 COMMANDS = {"demo": demo, "test": test}

@@ -29,6 +29,7 @@ def test_netlify_content_types_match_the_published_layout() -> None:
         assert headers[path]["Content-Type"] == CONTENT_TYPES[".json"]
     assert headers["/api/v1/sources/*"]["Content-Type"] == CONTENT_TYPES[".toml"]
     assert headers["/api/*"]["Access-Control-Allow-Origin"] == "*"
+    assert headers["/search/*"]["Access-Control-Allow-Origin"] == "*"
     assert "immutable" in headers["/static/*"]["Cache-Control"]
 
 

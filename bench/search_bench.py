@@ -1,0 +1,580 @@
+"""Search benchmark (issue 3): index build time, index size and the cost of cold queries.
+
+Run ``python bench/search_bench.py --packages 100000``; see bench/README.md for what each figure
+means. A cold query is what a browser with an empty cache fetches: the manifest, the shards the
+query reads and the record shards of the first 20 hits; sizes are gzip level 6, as a host that
+compresses JSON would send them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import dataclasses
+import gzip
+import json
+import pstats
+import random
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from corpus import make_site
+
+from regsite.model import Package, Site
+from regsite.render import Output
+from regsite.render.api import render_api
+from regsite.render.html import BROWSE_PACKAGES, render_html, render_package_page
+from regsite.render.search import render_search, search_order
+from regsite.search.query import Searcher, SearchResults, Tier, one_typo_apart
+from regsite.search.tokenizer import join_key, name_key, tokenize
+from regsite.theme import Theme, load_theme
+
+PAGE = 20  # hits whose display records a browser fetches first (static/search.js)
+HTML_SECONDS_LIMIT = 180.0  # render every package page only if that is projected to be faster
+KB = 1000
+KINDS = ("manifest", "terms", "names", "typos", "records")
+SETS = ("exact", "typo", "text", "prefix")
+# Text queries are drawn from a package's words, leaving out words nobody searches for.
+STOPWORDS = frozenset(("a", "all", "and", "any", "for", "from", "in", "into", "of", "on", "over"))
+STOPWORDS |= {"the", "to", "via", "with", "your"}
+TARGETS = {
+    "index_seconds": 30.0,
+    "median_query_bytes": 60 * KB,
+    "median_query_requests": 15,
+    "search_share": 0.30,
+}
+
+T = TypeVar("T")
+
+
+# The index
+
+
+def timed(function: Callable[[], T]) -> tuple[T, float]:
+    start = time.perf_counter()
+    result = function()
+    return result, time.perf_counter() - start
+
+
+def kind_of(path: str) -> str:
+    """``search/terms/3.json`` -> ``terms``; ``search/manifest.json`` -> ``manifest``."""
+    parts = path.split("/")
+    return parts[1] if len(parts) > 2 else "manifest"
+
+
+def gzip_sizes(output: Output) -> dict[str, int]:
+    return {path: len(gzip.compress(content, 6)) for path, content in output.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class IndexFigures:
+    files: dict[str, int]  # kind -> number of files
+    raw_bytes: int
+    gzip_bytes: int
+    gzip_by_kind: dict[str, list[int]]  # kind -> sorted gzipped sizes
+
+    def spread(self, kind: str) -> tuple[int, float, int]:
+        sizes = self.gzip_by_kind.get(kind) or [0]
+        return sizes[0], statistics.median(sizes), sizes[-1]
+
+
+def index_figures(output: Output, sizes: Mapping[str, int]) -> IndexFigures:
+    by_kind: dict[str, list[int]] = {kind: [] for kind in KINDS}
+    for path, size in sizes.items():
+        by_kind[kind_of(path)].append(size)
+    return IndexFigures(
+        files={kind: len(found) for kind, found in by_kind.items()},
+        raw_bytes=sum(len(content) for content in output.values()),
+        gzip_bytes=sum(sizes.values()),
+        gzip_by_kind={kind: sorted(found) for kind, found in by_kind.items()},
+    )
+
+
+# The rest of the site
+
+
+@dataclass(frozen=True, slots=True)
+class HtmlFigures:
+    how: str  # "rendered", "estimated" or "skipped"
+    bytes: int
+    seconds: float  # measured when rendered, projected from the sample when estimated
+    sample: int  # package pages rendered for the estimate
+
+
+def html_figures(site: Site, mode: str, sample_size: int, rng: random.Random) -> HtmlFigures:
+    """All HTML if cheap enough (or ``mode == "full"``), else an estimate from a sample."""
+    if mode == "skip":
+        return HtmlFigures("skipped", 0, 0.0, 0)
+    theme = load_theme()
+    packages = list(site.packages.values())
+    sample = rng.sample(packages, min(sample_size, len(packages)))
+    pages, seconds = timed(lambda: [render_package_page(site, theme, p) for p in sample])
+    projected = seconds / len(sample) * len(packages)
+    if mode == "full" or (mode == "auto" and projected <= HTML_SECONDS_LIMIT):
+        output, seconds = timed(lambda: render_html(site, theme))
+        return HtmlFigures("rendered", sum(map(len, output.values())), seconds, 0)
+    per_page = statistics.fmean(map(len, pages))
+    estimate = _fixed_html_bytes(site, theme) + round(per_page * len(packages))
+    return HtmlFigures("estimated", estimate, projected, len(sample))
+
+
+def _fixed_html_bytes(site: Site, theme: Theme) -> int:
+    """Home, 404 and search pages and assets, rendered for a site of the most popular packages."""
+    popular = search_order(site)[:BROWSE_PACKAGES]
+    small = dataclasses.replace(site, packages={package.name: package for package in popular})
+    output = render_html(small, theme)
+    return sum(len(content) for path, content in output.items() if not path.startswith("packages/"))
+
+
+# Queries
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    kind: str  # one of SETS
+    text: str
+    target: str  # the package the query was made from
+
+
+def exact_queries(rng: random.Random, names: Sequence[str], count: int) -> list[Query]:
+    return [Query("exact", name, name) for name in rng.sample(names, count)]
+
+
+def typo_queries(rng: random.Random, names: Sequence[str], count: int) -> list[Query]:
+    """One edit to names of 5+ letters, never landing on another name or joined name."""
+    taken = set(names) | {join_key(name) for name in names}
+    candidates = [name for name in names if len(join_key(name)) >= 5]
+    found: dict[str, Query] = {}
+    while len(found) < count:
+        name = rng.choice(candidates)
+        typo = one_typo(rng, name)
+        if typo in found or name_key(typo) in taken or join_key(typo) in taken:
+            continue
+        if one_typo_apart(join_key(typo), join_key(name)):
+            found[typo] = Query("typo", typo, name)
+    return list(found.values())
+
+
+def one_typo(rng: random.Random, name: str) -> str:
+    """Insert, delete, substitute or swap neighbouring letters; ``-`` is never touched."""
+    letters = [at for at, char in enumerate(name) if char != "-"]
+    at = rng.choice(letters)
+    new = rng.choice([c for c in "abcdefghijklmnopqrstuvwxyz" if c != name[at]])
+    edit = rng.choice(("insert", "delete", "substitute", "swap"))
+    if edit == "insert":
+        at = rng.randint(0, len(name))
+        return name[:at] + new + name[at:]
+    if edit == "delete":
+        return name[:at] + name[at + 1 :]
+    if edit == "swap" and at + 1 in letters and name[at] != name[at + 1]:
+        return name[:at] + name[at + 1] + name[at] + name[at + 2 :]
+    return name[:at] + new + name[at + 1 :]
+
+
+def text_queries(rng: random.Random, packages: Sequence[Package], count: int) -> list[Query]:
+    """Two words from one package's description and keywords."""
+    found: list[Query] = []
+    while len(found) < count:
+        package = rng.choice(packages)
+        words = tokenize(f"{package.description} {' '.join(package.keywords)}")
+        words = [word for word in dict.fromkeys(words) if word not in STOPWORDS]
+        if len(words) >= 2:
+            found.append(Query("text", " ".join(rng.sample(words, 2)), package.name))
+    return found
+
+
+def prefix_queries(rng: random.Random, names: Sequence[str], count: int) -> list[Query]:
+    """The first 3-5 characters of a name (a trailing ``-`` dropped)."""
+    found: list[Query] = []
+    while len(found) < count:
+        name = rng.choice(names)
+        prefix = name[: rng.randint(3, 5)].rstrip("-")
+        if len(prefix) >= 3:
+            found.append(Query("prefix", prefix, name))
+    return found
+
+
+def make_queries(site: Site, rng: random.Random, count: int) -> list[Query]:
+    names = list(site.packages)
+    packages = list(site.packages.values())
+    return [
+        *exact_queries(rng, names, count),
+        *typo_queries(rng, names, count),
+        *text_queries(rng, packages, count),
+        *prefix_queries(rng, names, count),
+    ]
+
+
+# Cold queries
+
+
+@dataclass(slots=True)
+class CountingSource:
+    """Serves the rendered search files from memory and records every load."""
+
+    output: Output
+    loaded: list[str] = field(default_factory=list)
+
+    def load(self, path: str) -> Any:
+        self.loaded.append(path)
+        return json.loads(self.output[path])
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    query: Query
+    requests: int
+    bytes: int  # gzipped
+    by_kind: dict[str, tuple[int, int]]  # kind -> (requests, gzipped bytes)
+    hits: int
+    first: str | None  # the top hit's name
+    first_tier: str | None
+    suggestion: str | None
+    outcome: str
+    seconds: float
+
+
+def run_query(output: Output, sizes: Mapping[str, int], query: Query) -> Measured:
+    """A cold query: a fresh Searcher, then the records of the first PAGE hits."""
+    source = CountingSource(output)
+    start = time.perf_counter()
+    searcher = Searcher(source)
+    results = searcher.search(query.text)
+    shown = [record.name for record in searcher.records([hit.doc for hit in results.hits[:PAGE]])]
+    seconds = time.perf_counter() - start
+    by_kind: dict[str, tuple[int, int]] = {}
+    for path in source.loaded:
+        requests, size = by_kind.get(kind_of(path), (0, 0))
+        by_kind[kind_of(path)] = (requests + 1, size + sizes[path])
+    return Measured(
+        query=query,
+        requests=len(source.loaded),
+        bytes=sum(sizes[path] for path in source.loaded),
+        by_kind=by_kind,
+        hits=len(results.hits),
+        first=shown[0] if shown else None,
+        first_tier=results.hits[0].tier.name if results.hits else None,
+        suggestion=results.suggestion,
+        outcome=outcome(query, results, shown),
+        seconds=seconds,
+    )
+
+
+def outcome(query: Query, results: SearchResults, shown: Sequence[str]) -> str:
+    """How the query fared, in the terms its set is judged by."""
+    first = shown[0] if shown else None
+    if query.kind == "exact":
+        return "ranked first" if first == query.target else "not first"
+    if query.kind == "typo":
+        if results.suggestion == query.target:
+            return "suggested"
+        if first == query.target:
+            return "ranked first"
+        return "other suggestion" if results.suggestion else "missed"
+    if query.kind == "prefix" and (not results.hits or results.hits[0].tier > Tier.PREFIX):
+        return "no name match"
+    return "source in top 20" if query.target in shown else "source not shown"
+
+
+# Summaries
+
+
+@dataclass(frozen=True, slots=True)
+class SetSummary:
+    name: str
+    queries: int
+    median_bytes: float
+    max_bytes: int
+    median_requests: float
+    max_requests: int
+    median_bytes_by_kind: dict[str, float]
+    outcomes: dict[str, int]
+
+
+def summarise(name: str, measured: Sequence[Measured]) -> SetSummary:
+    sizes = [m.bytes for m in measured]
+    requests = [m.requests for m in measured]
+    return SetSummary(
+        name=name,
+        queries=len(measured),
+        median_bytes=statistics.median(sizes),
+        max_bytes=max(sizes),
+        median_requests=statistics.median(requests),
+        max_requests=max(requests),
+        median_bytes_by_kind={
+            kind: statistics.median(m.by_kind.get(kind, (0, 0))[1] for m in measured)
+            for kind in KINDS
+        },
+        outcomes=dict(Counter(m.outcome for m in measured).most_common()),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    packages: int
+    seed: int
+    corpus_seconds: float
+    index_seconds: float
+    api_seconds: float
+    index: IndexFigures
+    api_bytes: int
+    html: HtmlFigures
+    sets: list[SetSummary]
+    measured: list[Measured]
+
+    @property
+    def site_bytes(self) -> int:
+        return self.index.raw_bytes + self.api_bytes + self.html.bytes
+
+    @property
+    def search_share(self) -> float:
+        return self.index.raw_bytes / self.site_bytes
+
+    def overall(self) -> SetSummary:
+        return next(summary for summary in self.sets if summary.name == "all")
+
+    def count(self, kind: str, result: str) -> int:
+        return sum(1 for m in self.measured if m.query.kind == kind and m.outcome == result)
+
+
+def kb(size: float) -> str:
+    return f"{size / KB:,.1f} KB"
+
+
+def mb(size: float) -> str:
+    return f"{size / KB / KB:,.1f} MB"
+
+
+def print_index(report: Report) -> None:
+    index = report.index
+    print(f"\nSearch index: {sum(index.files.values()):,} files, {mb(index.raw_bytes)} raw,")
+    print(f"  {mb(index.gzip_bytes)} gzipped")
+    for kind in KINDS:
+        low, middle, high = index.spread(kind)
+        total = sum(index.gzip_by_kind[kind])
+        print(
+            f"  {kind:8} {index.files[kind]:6,} files, {mb(total)} gzipped;"
+            f" each {kb(low)} min / {kb(middle)} median / {kb(high)} max"
+        )
+    html = report.html
+    print(f"\nSite bytes (raw): search {mb(index.raw_bytes)} + API {mb(report.api_bytes)}", end="")
+    print(f" + HTML {mb(html.bytes)} = {mb(report.site_bytes)}")
+    if html.how == "estimated":
+        print(
+            f"  HTML is an ESTIMATE: {html.sample:,} package pages rendered and scaled up,"
+            f" plus the other pages; rendering all would take about {html.seconds:,.0f} s"
+        )
+    elif html.how == "skipped":
+        print("  HTML was SKIPPED (--html skip): the share below ignores it")
+    else:
+        print(f"  HTML rendered in full in {html.seconds:,.1f} s")
+    print("  Signed sources (package.toml, .sig, registry.toml) are empty in this corpus.")
+    print(f"  Search files are {report.search_share:.1%} of the site's bytes")
+
+
+def print_queries(report: Report) -> None:
+    print(f"\nCold queries (gzipped bytes; records of the first {PAGE} hits included):")
+    for summary in report.sets:
+        print(
+            f"  {summary.name:7} n={summary.queries:3}  bytes median {kb(summary.median_bytes)}"
+            f" max {kb(summary.max_bytes)}; requests median {summary.median_requests:g}"
+            f" max {summary.max_requests}"
+        )
+        by_kind = ", ".join(
+            f"{kind} {kb(size)}" for kind, size in summary.median_bytes_by_kind.items()
+        )
+        print(f"          median per kind: {by_kind}")
+        if summary.name != "all":
+            print(f"          outcomes: {summary.outcomes}")
+    misses = [
+        m for m in report.measured if m.outcome in {"not first", "other suggestion", "missed"}
+    ]
+    for m in misses:
+        print(
+            f"  miss [{m.query.kind}] {m.query.text!r} (from {m.query.target!r}):"
+            f" first {m.first!r} ({m.first_tier}), suggestion {m.suggestion!r}"
+        )
+
+
+def markdown_table(report: Report) -> str:
+    overall = report.overall()
+    count = overall.queries // len(SETS)
+    exact = report.count("exact", "ranked first")
+    suggested = report.count("typo", "suggested")
+    typo_first = report.count("typo", "ranked first")
+    index = report.index
+    html_note = {"estimated": " (HTML estimated)", "skipped": " (HTML skipped)"}
+    rows = [
+        ("Figure", "Value", "Target", "Met"),
+        ("Packages", f"{report.packages:,}", "100,000", ""),
+        _target(
+            "Search index build",
+            f"{report.index_seconds:.1f} s",
+            "<= 30 s",
+            report.index_seconds <= TARGETS["index_seconds"],
+        ),
+        _target(
+            "Median cold query, transferred",
+            kb(overall.median_bytes),
+            "<= 60 KB",
+            overall.median_bytes <= TARGETS["median_query_bytes"],
+        ),
+        _target(
+            "Median cold query, requests",
+            f"{overall.median_requests:g}",
+            "<= 15",
+            overall.median_requests <= TARGETS["median_query_requests"],
+        ),
+        ("Max cold query, transferred", kb(overall.max_bytes), "", ""),
+        ("Max cold query, requests", str(overall.max_requests), "", ""),
+        _target("Exact name ranked first", f"{exact}/{count}", f"{count}/{count}", exact == count),
+        _target(
+            "One typo: right name suggested",
+            f"{suggested}/{count}",
+            f"{count}/{count}",
+            suggested == count,
+        ),
+        ("One typo: right name first, no suggestion", f"{typo_first}/{count}", "", ""),
+        ("Search files, raw / gzipped", f"{mb(index.raw_bytes)} / {mb(index.gzip_bytes)}", "", ""),
+        _target(
+            "Search share of site bytes" + html_note.get(report.html.how, ""),
+            f"{report.search_share:.1%}",
+            "<= 30%",
+            report.search_share <= TARGETS["search_share"],
+        ),
+    ]
+    lines = [_row(row) for row in rows]
+    lines.insert(1, _row(("---",) * 4))
+    sets = [("Query set", "Median", "Max", "Median req.", "Max req.", "Outcomes")]
+    for s in report.sets:
+        outcomes = "; ".join(f"{name}: {n}" for name, n in s.outcomes.items())
+        sets.append(
+            (
+                s.name,
+                kb(s.median_bytes),
+                kb(s.max_bytes),
+                f"{s.median_requests:g}",
+                str(s.max_requests),
+                outcomes if s.name != "all" else "",
+            )
+        )
+    lines += ["", _row(sets[0]), _row(("---",) * 6), *(_row(row) for row in sets[1:])]
+    kinds = [("Query set", *(f"{kind} (median)" for kind in KINDS))]
+    for s in report.sets:
+        kinds.append((s.name, *(kb(s.median_bytes_by_kind[kind]) for kind in KINDS)))
+    lines += ["", _row(kinds[0]), _row(("---",) * 6), *(_row(row) for row in kinds[1:])]
+    return "\n".join(lines)
+
+
+def _target(label: str, value: str, target: str, met: bool) -> tuple[str, str, str, str]:
+    return label, value, target, "yes" if met else "**no**"
+
+
+def _row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    return {
+        "packages": report.packages,
+        "seed": report.seed,
+        "seconds": {
+            "corpus": report.corpus_seconds,
+            "search_index": report.index_seconds,
+            "api": report.api_seconds,
+            "html": report.html.seconds,
+        },
+        "index": dataclasses.asdict(report.index),
+        "api_bytes": report.api_bytes,
+        "html": dataclasses.asdict(report.html),
+        "site_bytes": report.site_bytes,
+        "search_share": report.search_share,
+        "targets": TARGETS,
+        "sets": [dataclasses.asdict(summary) for summary in report.sets],
+        "queries": [dataclasses.asdict(measured) for measured in report.measured],
+    }
+
+
+# Running
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--packages", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--queries", type=int, default=50, help="queries in each of the 4 sets")
+    parser.add_argument(
+        "--html",
+        choices=("auto", "full", "sample", "skip"),
+        default="auto",
+        help="auto: render every page if projected under 3 minutes, else estimate from a sample",
+    )
+    parser.add_argument("--html-sample", type=int, default=1000, help="pages for the estimate")
+    parser.add_argument("--json-out", type=Path, help="also write the results as JSON here")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="only profile the search index build and print the top 15 functions",
+    )
+    return parser.parse_args(argv)
+
+
+def profile_index(site: Site) -> None:
+    profiler = cProfile.Profile()
+    profiler.runcall(render_search, site)
+    pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(15)
+
+
+def measure(args: argparse.Namespace, site: Site, corpus_seconds: float) -> Report:
+    rng = random.Random(args.seed)  # noqa: S311 - reproducible sampling, not cryptography
+    output, index_seconds = timed(lambda: render_search(site))
+    print(f"Search index built in {index_seconds:.1f} s", flush=True)
+    api, api_seconds = timed(lambda: render_api(site))
+    api_bytes = sum(map(len, api.values()))
+    del api
+    print(f"JSON API rendered in {api_seconds:.1f} s", flush=True)
+    html = html_figures(site, args.html, args.html_sample, rng)
+    print(f"HTML {html.how} ({html.seconds:.1f} s)", flush=True)
+    sizes = gzip_sizes(output)
+    queries = make_queries(site, rng, args.queries)
+    measured = [run_query(output, sizes, query) for query in queries]
+    sets = [summarise(name, [m for m in measured if m.query.kind == name]) for name in SETS]
+    return Report(
+        packages=len(site.packages),
+        seed=args.seed,
+        corpus_seconds=corpus_seconds,
+        index_seconds=index_seconds,
+        api_seconds=api_seconds,
+        index=index_figures(output, sizes),
+        api_bytes=api_bytes,
+        html=html,
+        sets=[*sets, summarise("all", measured)],
+        measured=measured,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    site, corpus_seconds = timed(lambda: make_site(args.packages, args.seed))
+    print(f"Corpus of {len(site.packages):,} packages generated in {corpus_seconds:.1f} s")
+    if args.profile:
+        profile_index(site)
+        return 0
+    report = measure(args, site, corpus_seconds)
+    print_index(report)
+    print_queries(report)
+    print("\n" + markdown_table(report))
+    if args.json_out:
+        args.json_out.write_text(json.dumps(report_json(report), indent=1) + "\n")
+        print(f"\nWrote {args.json_out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,188 @@
+"""The search page in a real browser: Debian's chromium, driven headless by Playwright.
+
+Playwright never downloads a browser here: it launches /usr/bin/chromium. ``.ci/run`` installs
+chromium; elsewhere these tests skip without it (see ``require_tool``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from conftest import EXAMPLE_SITE, require_tool
+from regsite.build import BuildOptions, build
+from regsite.commands.search import DirectorySource
+from regsite.commands.serve import make_server
+from regsite.search.query import Searcher
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    output = tmp_path_factory.mktemp("browser") / "site"
+    build(BuildOptions(source=EXAMPLE_SITE, output=output))
+    return output
+
+
+@pytest.fixture(scope="module")
+def base_url(site: Path) -> Iterator[str]:
+    server = make_server(site, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    executable = require_tool("chromium", "/usr/bin/chromium")
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+class Console:
+    """Every console error, uncaught exception and failed request a page produced."""
+
+    def __init__(self, page: Any) -> None:
+        self.problems: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.problems.append(f"uncaught: {error}"))
+        page.on("requestfailed", lambda request: self.problems.append(f"failed: {request.url}"))
+
+    def _console(self, message: Any) -> None:
+        if message.type in {"error", "warning"}:
+            self.problems.append(f"{message.type}: {message.text}")
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[tuple[Any, Console]]:
+    context = browser.new_context()
+    opened = context.new_page()
+    console = Console(opened)
+    try:
+        yield opened, console
+    finally:
+        context.close()
+    assert console.problems == []
+
+
+def results(page: Any) -> list[str]:
+    page.wait_for_selector("#search-results .result-link")
+    return [link.inner_text() for link in page.query_selector_all("#search-results .result-link")]
+
+
+def test_typing_a_name_puts_that_package_first(page: tuple[Any, Console], base_url: str) -> None:
+    tab, _ = page
+    tab.goto(f"{base_url}/search/index.html")
+    tab.locator("#search-input").press_sequentially("http-kit", delay=20)
+    expect(tab.locator("#search-status")).to_contain_text("http-kit")
+    assert results(tab)[0] == "http-kit"
+    assert "match" in tab.inner_text("#search-status")
+    assert tab.url.endswith("?q=http-kit")
+
+
+def test_results_as_you_type_are_highlighted(page: tuple[Any, Console], base_url: str) -> None:
+    tab, _ = page
+    tab.goto(f"{base_url}/search/index.html")
+    tab.locator("#search-input").press_sequentially("ht", delay=30)
+    expect(tab.locator("#search-status")).to_contain_text("“ht”")
+    assert set(results(tab)[:2]) == {"http-kit", "http-serve"}
+    assert tab.locator("#search-results mark").first.inner_text().lower().startswith("ht")
+    assert tab.is_hidden("#search-browse")
+
+
+def test_browser_and_python_rank_alike(
+    page: tuple[Any, Console], base_url: str, site: Path
+) -> None:
+    tab, _ = page
+    searcher = Searcher(DirectorySource(site))
+    for query in ["terminal colours", "json", "httpserve", "test", "date time zone"]:
+        tab.goto(f"{base_url}/search/index.html?q={query}")
+        shown = results(tab)
+        found = searcher.search(query)
+        expected = [record.name for record in searcher.records([h.doc for h in found.hits[:20]])]
+        assert shown == expected, query
+
+
+def test_a_typo_offers_the_right_name(page: tuple[Any, Console], base_url: str) -> None:
+    tab, _ = page
+    tab.goto(f"{base_url}/search/index.html?q=flagpoel")
+    tab.wait_for_selector("#search-suggestion:not([hidden])")
+    assert tab.inner_text("#search-suggestion") == "Did you mean flagpole?"
+    tab.click("#search-suggestion a")
+    assert results(tab)[0] == "flagpole"
+    assert tab.input_value("#search-input") == "flagpole"
+    assert tab.url.endswith("?q=flagpole")
+
+
+def test_keyboard_moves_through_results_and_opens_one(
+    page: tuple[Any, Console], base_url: str
+) -> None:
+    tab, _ = page
+    tab.goto(f"{base_url}/search/index.html?q=http")
+    names = results(tab)
+    tab.focus("#search-input")
+    tab.keyboard.press("ArrowDown")
+    tab.keyboard.press("ArrowDown")
+    assert tab.evaluate("document.activeElement.textContent") == names[1]
+    tab.keyboard.press("ArrowUp")
+    tab.keyboard.press("ArrowUp")
+    assert tab.evaluate("document.activeElement.id") == "search-input"
+    tab.keyboard.press("ArrowDown")
+    tab.keyboard.press("Enter")
+    tab.wait_for_url(f"**/packages/{names[0]}/index.html")
+
+
+def test_the_search_box_on_every_page_leads_to_results(
+    page: tuple[Any, Console], base_url: str
+) -> None:
+    tab, _ = page
+    tab.goto(f"{base_url}/packages/cellar/index.html")
+    tab.fill("#site-search-input", "logline")
+    tab.press("#site-search-input", "Enter")
+    tab.wait_for_url("**/search/index.html?q=logline")
+    assert results(tab)[0] == "logline"
+    assert tab.input_value("#search-input") == "logline"
+
+
+def test_a_query_with_no_match_says_so(page: tuple[Any, Console], base_url: str) -> None:
+    tab, _ = page
+    tab.goto(f"{base_url}/search/index.html?q=qqqqqqqq")
+    expect(tab.locator("#search-status")).to_have_text("No packages match “qqqqqqqq”.")
+    assert tab.is_hidden("#search-results") and tab.is_hidden("#search-suggestion")
+
+
+def test_without_javascript_the_page_lists_packages(browser: Any, base_url: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        tab = context.new_page()
+        tab.goto(f"{base_url}/search/index.html?q=hue")
+        listed = tab.locator("#search-browse .package-name").all_inner_texts()
+        assert len(listed) == 18 and listed[0] == "hue"  # most depended-upon first
+        assert "needs JavaScript" in tab.inner_text("main")
+    finally:
+        context.close()
