@@ -43,7 +43,7 @@ class DirectorySource:
                 return _parse(path, stream.read(MAX_SHARD_BYTES + 1))
         except FileNotFoundError:
             raise SearchError(
-                f"{file}: not found; is {self.root} a site built by regsite 0.2 or later?"
+                f"{file}: not found; is {self.root} a site built by regsite, with its search index?"
             ) from None
         except OSError as exc:
             raise SearchError(f"{file}: {exc.strerror or exc}") from exc
