@@ -17,6 +17,7 @@ import pstats
 import random
 import statistics
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -294,6 +295,7 @@ class SetSummary:
     median_requests: float
     max_requests: int
     median_bytes_by_kind: dict[str, float]
+    share_by_kind: dict[str, float]  # of all bytes the set's queries transferred
     outcomes: dict[str, int]
 
 
@@ -309,6 +311,10 @@ def summarise(name: str, measured: Sequence[Measured]) -> SetSummary:
         max_requests=max(requests),
         median_bytes_by_kind={
             kind: statistics.median(m.by_kind.get(kind, (0, 0))[1] for m in measured)
+            for kind in KINDS
+        },
+        share_by_kind={
+            kind: sum(m.by_kind.get(kind, (0, 0))[1] for m in measured) / sum(sizes)
             for kind in KINDS
         },
         outcomes=dict(Counter(m.outcome for m in measured).most_common()),
@@ -386,10 +392,7 @@ def print_queries(report: Report) -> None:
             f" max {kb(summary.max_bytes)}; requests median {summary.median_requests:g}"
             f" max {summary.max_requests}"
         )
-        by_kind = ", ".join(
-            f"{kind} {kb(size)}" for kind, size in summary.median_bytes_by_kind.items()
-        )
-        print(f"          median per kind: {by_kind}")
+        print(f"          median per kind (share of bytes): {_per_kind(summary)}")
         if summary.name != "all":
             print(f"          outcomes: {summary.outcomes}")
     misses = [
@@ -465,11 +468,18 @@ def markdown_table(report: Report) -> str:
             )
         )
     lines += ["", _row(sets[0]), _row(("---",) * 6), *(_row(row) for row in sets[1:])]
-    kinds = [("Query set", *(f"{kind} (median)" for kind in KINDS))]
+    kinds = [("Query set", *(f"{kind}: median (share)" for kind in KINDS))]
     for s in report.sets:
-        kinds.append((s.name, *(kb(s.median_bytes_by_kind[kind]) for kind in KINDS)))
+        kinds.append((s.name, *_per_kind(s).split(", ")))
     lines += ["", _row(kinds[0]), _row(("---",) * 6), *(_row(row) for row in kinds[1:])]
     return "\n".join(lines)
+
+
+def _per_kind(summary: SetSummary) -> str:
+    return ", ".join(
+        f"{kb(summary.median_bytes_by_kind[kind])} ({summary.share_by_kind[kind]:.0%})"
+        for kind in KINDS
+    )
 
 
 def _target(label: str, value: str, target: str, met: bool) -> tuple[str, str, str, str]:
@@ -561,6 +571,14 @@ def measure(args: argparse.Namespace, site: Site, corpus_seconds: float) -> Repo
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    # Whoosh keeps its temporary files in <tmp>/MAIN.tmp and deletes that whole directory when
+    # done, so two index builds at once on one machine break each other: use a private <tmp>.
+    with tempfile.TemporaryDirectory(prefix="regsite-bench-") as private:
+        tempfile.tempdir = private
+        return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
     site, corpus_seconds = timed(lambda: make_site(args.packages, args.seed))
     print(f"Corpus of {len(site.packages):,} packages generated in {corpus_seconds:.1f} s")
     if args.profile:

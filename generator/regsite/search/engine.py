@@ -13,6 +13,7 @@ from typing import Any
 
 from whoosh import scoring
 from whoosh.analysis import Token, Tokenizer
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import TEXT, Schema
 from whoosh.filedb.filestore import RamStorage
 
@@ -109,7 +110,9 @@ def _index(documents: Iterable[SearchDocument]) -> Any:
         }
     )
     index = RamStorage().create_index(schema)
-    writer = index.writer()
+    # The index lives in memory for seconds: compressing its posting blocks only costs time
+    # (a quarter of the indexing time at 20,000 packages).
+    writer = index.writer(codec=W3Codec(compression=0))
     for expected, document in enumerate(documents):
         if document.doc != expected:
             raise ValueError(f"documents must be numbered 0, 1, ...; got {document.doc}")
