@@ -66,8 +66,9 @@ def demo(extra: list[str]) -> int:
 
 
 def test(extra: list[str]) -> int:
-    run([str(BIN / "ruff"), "check", "generator", "tests", "example-site", "dev.py"])
-    run([str(BIN / "ruff"), "format", "--check", "generator", "tests", "example-site", "dev.py"])
+    linted = ["generator", "tests", "example-site", "bench", "dev.py"]
+    run([str(BIN / "ruff"), "check", *linted])
+    run([str(BIN / "ruff"), "format", "--check", *linted])
     run([str(BIN / "mypy")])
     node_tests()
     run([str(BIN / "python"), "-m", "pytest", *extra])

@@ -2,8 +2,8 @@
 
 Run ``python bench/search_bench.py --packages 100000``; see bench/README.md for what each figure
 means. A cold query is what a browser with an empty cache fetches: the manifest, the shards the
-query reads and the record shards of the first 20 hits; sizes are gzip level 6, as a host that
-compresses JSON would send them.
+query reads and the record shards of the first page of hits (10); sizes are gzip level 6, as a
+host that compresses JSON would send them.
 """
 
 from __future__ import annotations
@@ -32,11 +32,12 @@ from regsite.render import Output
 from regsite.render.api import render_api
 from regsite.render.html import BROWSE_PACKAGES, render_html, render_package_page
 from regsite.render.search import render_search, search_order
+from regsite.search.format import RESULTS_PER_PAGE
 from regsite.search.query import Searcher, SearchResults, Tier, one_typo_apart
 from regsite.search.tokenizer import join_key, name_key, tokenize
 from regsite.theme import Theme, load_theme
 
-PAGE = 20  # hits whose display records a browser fetches first (static/search.js)
+PAGE = RESULTS_PER_PAGE  # hits whose display records a browser fetches first (static/search.js)
 HTML_SECONDS_LIMIT = 180.0  # render every package page only if that is projected to be faster
 KB = 1000
 KINDS = ("manifest", "terms", "names", "typos", "records")
@@ -280,7 +281,7 @@ def outcome(query: Query, results: SearchResults, shown: Sequence[str]) -> str:
         return "other suggestion" if results.suggestion else "missed"
     if query.kind == "prefix" and (not results.hits or results.hits[0].tier > Tier.PREFIX):
         return "no name match"
-    return "source in top 20" if query.target in shown else "source not shown"
+    return f"source in top {PAGE}" if query.target in shown else "source not shown"
 
 
 # Summaries
@@ -392,7 +393,7 @@ def print_queries(report: Report) -> None:
             f" max {kb(summary.max_bytes)}; requests median {summary.median_requests:g}"
             f" max {summary.max_requests}"
         )
-        print(f"          median per kind (share of bytes): {_per_kind(summary)}")
+        print(f"          median per kind (share of bytes): {_per_kind(summary, labels=True)}")
         if summary.name != "all":
             print(f"          outcomes: {summary.outcomes}")
     misses = [
@@ -475,9 +476,10 @@ def markdown_table(report: Report) -> str:
     return "\n".join(lines)
 
 
-def _per_kind(summary: SetSummary) -> str:
+def _per_kind(summary: SetSummary, labels: bool = False) -> str:
     return ", ".join(
-        f"{kb(summary.median_bytes_by_kind[kind])} ({summary.share_by_kind[kind]:.0%})"
+        f"{kind + ' ' if labels else ''}{kb(summary.median_bytes_by_kind[kind])}"
+        f" ({summary.share_by_kind[kind]:.0%})"
         for kind in KINDS
     )
 

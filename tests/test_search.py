@@ -282,3 +282,74 @@ def test_a_directory_without_an_index_is_a_clean_error(tmp_path: Path) -> None:
 def test_search_files_are_part_of_the_site(builder: SourceBuilder, tmp_path: Path) -> None:
     output = render_site(read_site(BuildOptions(source=builder.write(tmp_path), output=tmp_path)))
     assert "search/manifest.json" in output and "search/index.html" in output
+
+
+# README headings --------------------------------------------------------------------------------
+
+HEADING_CASES = [
+    "# One\n\ntext\n\n## Two ##\n",
+    "Setext one\n==========\n\nSetext two\n---\n",
+    "two line\nparagraph\n===\n",
+    "```\n# not a heading\n```\n# After\n",
+    "~~~~python\n# comment\n~~~\n~~~~\n## Closed\n",
+    "    # indented code\n\n# Real\n",
+    "#NoSpace\n#\n# \n###### Six\n####### Seven\n",
+    "text\n\n---\n\n# [Link](https://x.example) and ![img](a.png) *em* `code`\n",
+    "- item\n\n# Under a list\n",
+    "# Trailing #s ###\n  ## Indented two\n",
+]
+
+
+@pytest.mark.parametrize("text", HEADING_CASES)
+def test_readme_headings_agree_with_markdown_it(text: str) -> None:
+    from regsite.render.markdown import _parser, readme_headings
+
+    tokens = _parser().parse(text)
+    expected = tuple(
+        heading
+        for index, token in enumerate(tokens[:-1])
+        if token.type == "heading_open"
+        if (heading := " ".join(tokens[index + 1].content.split()))
+    )
+    expected = tuple(
+        re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", heading).replace("*", "").replace("`", "")
+        for heading in expected
+    )
+    assert readme_headings(text) == expected
+
+
+def test_readme_headings_of_the_example_site_agree_with_markdown_it() -> None:
+    from regsite.render.markdown import _parser, readme_headings
+
+    for readme in sorted(EXAMPLE_SITE.glob("packages/*/README.md")):
+        text = readme.read_text(encoding="utf-8")
+        tokens = _parser().parse(text)
+        inline = [
+            tokens[i + 1] for i, token in enumerate(tokens[:-1]) if token.type == "heading_open"
+        ]
+        expected = tuple(
+            " ".join(
+                "".join(
+                    c.content for c in t.children or () if c.type in {"text", "code_inline"}
+                ).split()
+            )
+            for t in inline
+        )
+        assert readme_headings(text) == expected, readme
+
+
+# "Did you mean" only on a miss --------------------------------------------------------------------
+
+
+def test_no_suggestion_when_some_package_matches_every_word(example_output: Output) -> None:
+    source = OutputSource(example_output)
+    found = Searcher(source).search("terminal colours")
+    assert found.suggestion is None
+    assert not any(path.startswith("search/typos/") for path in source.loaded)
+
+
+def test_a_suggestion_when_a_word_matches_nothing(example_output: Output) -> None:
+    found = searcher(example_output).search("logline terminal")  # an exact name: no miss
+    assert found.suggestion is None
+    found = searcher(example_output).search("sundail")
+    assert found.suggestion == "sundial"

@@ -13,7 +13,8 @@
 
   var FORMAT = 1;
   var TOKENIZER_ID = "nfkc-lower-letters-digits-marks/1";
-  var RECORDS_PER_SHARD = 64;
+  var RECORDS_PER_SHARD = 16;
+  var RESULTS_PER_PAGE = 10;
   var EXPANSIONS = 8;
   var TYPO_MIN_LENGTH = 3;
   var TIERS = ["exact", "joined", "prefix", "text"];
@@ -325,17 +326,20 @@
         }
       });
     });
-    (await this.textHits(tokens)).forEach(function (hit) {
+    var text = await this.textHits(tokens);
+    text.forEach(function (hit) {
       if (!ordered.has(hit.doc)) {
         ordered.set(hit.doc, hit);
       }
     });
+    /* A miss: no name matched, and no package matches every word of the query. */
     var named = exact.length || byJoined.length || prefix.length;
+    var complete = text.length > 0 && text[0].matched === tokens.length;
     return {
       query: query,
       tokens: tokens,
       hits: Array.from(ordered.values()),
-      suggestion: named ? null : await this.suggestion(joined),
+      suggestion: named || complete ? null : await this.suggestion(joined),
     };
   };
 
@@ -359,6 +363,7 @@
 
   return {
     FORMAT: FORMAT,
+    RESULTS_PER_PAGE: RESULTS_PER_PAGE,
     TOKENIZER_ID: TOKENIZER_ID,
     Searcher: Searcher,
     SearchError: SearchError,

@@ -3,7 +3,7 @@
 (function () {
   "use strict";
 
-  var PAGE = 20;
+  var PAGE = window.RegsiteSearch ? window.RegsiteSearch.RESULTS_PER_PAGE : 10;
   var DELAY = 60; // milliseconds of quiet typing before a query runs
   var WORD = /[\p{L}\p{N}][\p{L}\p{N}\p{M}]*/gu;
 

@@ -38,17 +38,25 @@ def package_page_path(name: str) -> str:
 
 def render_html(site: Site, theme: Theme) -> Output:
     output: Output = dict(theme.assets)
-    output["index.html"] = _page(theme, site, "index.html", "", _home_context(site))
-    output["404.html"] = _page(theme, site, "404.html", "", {"not_found": True})
+    releases = site.release_count  # counted once: every page's footer shows it
+    home = {**_home_context(site), "release_count": releases}
+    output["index.html"] = _page(theme, site, "index.html", "", home)
+    output["404.html"] = _page(
+        theme, site, "404.html", "", {"not_found": True, "release_count": releases}
+    )
     popular = search_order(site)[:BROWSE_PACKAGES]
-    output[SEARCH_PAGE] = _page(theme, site, "search.html", SEARCH_PAGE, {"popular": popular})
+    search = {"popular": popular, "release_count": releases}
+    output[SEARCH_PAGE] = _page(theme, site, "search.html", SEARCH_PAGE, search)
     for package in site.packages.values():
-        output[package_page_path(package.name)] = render_package_page(site, theme, package)
+        page = render_package_page(site, theme, package, release_count=releases)
+        output[package_page_path(package.name)] = page
     output[".nojekyll"] = b""
     return output
 
 
-def render_package_page(site: Site, theme: Theme, package: Package) -> bytes:
+def render_package_page(
+    site: Site, theme: Theme, package: Package, *, release_count: int | None = None
+) -> bytes:
     latest = package.latest
     delegation = site.registry.delegations[package.name]
     verification = package.source.verification
@@ -64,6 +72,7 @@ def render_package_page(site: Site, theme: Theme, package: Package) -> bytes:
         "api_url": f"{API_ROOT}/packages/{package.name}.json",
         "sources_url": f"{API_ROOT}/sources/{package.name}/",
         "readme_source": package.readme.file if package.readme else None,
+        "release_count": site.release_count if release_count is None else release_count,
     }
     return _page(theme, site, "package.html", package_page_path(package.name), context)
 

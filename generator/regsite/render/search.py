@@ -143,9 +143,16 @@ def _shards(output: Output, kind: str, entries: Iterable[Entry]) -> list[str]:
             flush()
         keys.append(key)
         values.append(value)
-        size += len(key) + 4 * len(value) + 8  # a cheap estimate of the JSON's length
+        size += len(key) + 8 + _json_length(value)
     flush()
     return boundaries
+
+
+def _json_length(values: list[Any]) -> int:
+    """About the length of ``values`` as compact JSON (numbers here are mostly 1-5 digits)."""
+    if values and isinstance(values[0], str):  # typo buckets: [name, doc, name, doc, ...]
+        return sum(len(name) + 3 for name in values[0::2]) + 5 * len(values[1::2])
+    return 4 * len(values)
 
 
 def _record(package: Package, dependents: int) -> list[Any]:

@@ -7,6 +7,7 @@ stream of ``(term, {document: score})`` in term order, from which ``render.searc
 from __future__ import annotations
 
 import heapq
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -109,10 +110,13 @@ def _index(documents: Iterable[SearchDocument]) -> Any:
             for field, boost in FIELD_BOOSTS.items()
         }
     )
-    index = RamStorage().create_index(schema)
+    # Whoosh keeps scratch files in <tmp>/<indexname>.tmp even for a RAM index, and deletes that
+    # directory when done: a name of our own keeps two builds at once from deleting each other's.
+    index = RamStorage().create_index(schema, indexname=f"regsite-{uuid.uuid4().hex}")
     # The index lives in memory for seconds: compressing its posting blocks only costs time
-    # (a quarter of the indexing time at 20,000 packages).
-    writer = index.writer(codec=W3Codec(compression=0))
+    # (a quarter of the indexing time at 20,000 packages), and a small sorting pool spills to
+    # disk and merges (limitmb=1024 halved indexing at 100,000 packages).
+    writer = index.writer(codec=W3Codec(compression=0), limitmb=1024)
     for expected, document in enumerate(documents):
         if document.doc != expected:
             raise ValueError(f"documents must be numbered 0, 1, ...; got {document.doc}")

@@ -15,6 +15,7 @@ __all__ = [
     "MANIFEST",
     "MAX_POSTINGS",
     "RECORDS_PER_SHARD",
+    "RESULTS_PER_PAGE",
     "SEARCH_ROOT",
     "SHARD_BYTES",
     "SUMMARY_LENGTH",
@@ -28,7 +29,8 @@ __all__ = [
 FORMAT = 1
 SEARCH_ROOT = "search"
 MANIFEST = f"{SEARCH_ROOT}/manifest.json"
-RECORDS_PER_SHARD = 64
+RECORDS_PER_SHARD = 16  # small: the first page's hits are spread over many record files
+RESULTS_PER_PAGE = 10  # records a reader fetches at first; more on request
 SHARD_BYTES = 32_000  # uncompressed JSON per term, name or typo shard; about 10-15 KB gzipped
 MAX_POSTINGS = 2_000  # a term keeps its best-scoring documents only
 EXPANSIONS = 8  # terms the last query token may stand for as a prefix

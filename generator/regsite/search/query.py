@@ -89,7 +89,7 @@ class SearchResults:
     query: str
     tokens: tuple[str, ...]
     hits: tuple[Hit, ...]
-    suggestion: str | None  # "did you mean", offered when no name matches
+    suggestion: str | None  # "did you mean", offered on a miss
 
 
 class Searcher:
@@ -131,10 +131,13 @@ class Searcher:
         for tier, docs in ((Tier.EXACT, exact), (Tier.JOINED, by_joined), (Tier.PREFIX, prefix)):
             for doc in docs:
                 ordered.setdefault(doc, Hit(doc, tier))
-        for hit in self._text_hits(tokens):
+        text = self._text_hits(tokens)
+        for hit in text:
             ordered.setdefault(hit.doc, hit)
-        named = exact or by_joined or prefix
-        suggestion = None if named else self._suggestion(joined)
+        # A miss: no name matched, and no package matches every word of the query.
+        complete = bool(text) and text[0].matched == len(tokens)
+        missed = not (exact or by_joined or prefix or complete)
+        suggestion = self._suggestion(joined) if missed else None
         return SearchResults(
             query=query, tokens=tokens, hits=tuple(ordered.values()), suggestion=suggestion
         )
