@@ -116,7 +116,10 @@ def html_figures(site: Site, mode: str, sample_size: int, rng: random.Random) ->
     theme = load_theme()
     packages = list(site.packages.values())
     sample = rng.sample(packages, min(sample_size, len(packages)))
-    pages, seconds = timed(lambda: [render_package_page(site, theme, p) for p in sample])
+    releases = site.release_count  # as render_html does: once, not once per page
+    pages, seconds = timed(
+        lambda: [render_package_page(site, theme, p, release_count=releases) for p in sample]
+    )
     projected = seconds / len(sample) * len(packages)
     if mode == "full" or (mode == "auto" and projected <= HTML_SECONDS_LIMIT):
         output, seconds = timed(lambda: render_html(site, theme))
