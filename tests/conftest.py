@@ -2,11 +2,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from builder import SourceBuilder
+from regsite.build import BuildOptions, build
+from regsite.commands.serve import make_server
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_SITE = REPO / "example-site"
@@ -26,6 +31,27 @@ def builder() -> SourceBuilder:
 def source(builder: SourceBuilder, tmp_path: Path) -> Path:
     """A valid, signed source directory."""
     return builder.write(tmp_path / "source")
+
+
+@pytest.fixture(scope="session")
+def example_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """example-site built once per session; tests only read it."""
+    out = tmp_path_factory.mktemp("example") / "site"
+    build(BuildOptions(source=EXAMPLE_SITE, output=out))
+    return out
+
+
+@contextmanager
+def serving(site: Path) -> Iterator[str]:
+    """``regsite serve``'s server for a built site on a free loopback port; yields its base URL."""
+    server = make_server(site, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def update_golden() -> bool:

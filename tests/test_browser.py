@@ -6,7 +6,6 @@ chromium; elsewhere these tests skip without it (see ``require_tool``).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,10 +13,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from conftest import EXAMPLE_SITE, require_tool
-from regsite.build import BuildOptions, build
+from conftest import require_tool, serving
 from regsite.commands.search import DirectorySource
-from regsite.commands.serve import make_server
 from regsite.search.query import Searcher
 
 pytestmark = pytest.mark.slow
@@ -34,22 +31,9 @@ CHROMIUM_FLAGS = [
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    output = tmp_path_factory.mktemp("browser") / "site"
-    build(BuildOptions(source=EXAMPLE_SITE, output=output))
-    return output
-
-
-@pytest.fixture(scope="module")
-def base_url(site: Path) -> Iterator[str]:
-    server = make_server(site, port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+def base_url(example_build: Path) -> Iterator[str]:
+    with serving(example_build) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -116,10 +100,10 @@ def test_results_as_you_type_are_highlighted(page: tuple[Any, Console], base_url
 
 
 def test_browser_and_python_rank_alike(
-    page: tuple[Any, Console], base_url: str, site: Path
+    page: tuple[Any, Console], base_url: str, example_build: Path
 ) -> None:
     tab, _ = page
-    searcher = Searcher(DirectorySource(site))
+    searcher = Searcher(DirectorySource(example_build))
     for query in ["terminal colours", "json", "httpserve", "test", "date time zone"]:
         tab.goto(f"{base_url}/search/index.html?q={query}")
         shown = results(tab)

@@ -28,13 +28,6 @@ def read_tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
-@pytest.fixture(scope="module")
-def example_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("example") / "site"
-    build(BuildOptions(source=EXAMPLE_SITE, output=out))
-    return out
-
-
 def test_example_site_builds_and_every_json_matches_its_schema(example_build: Path) -> None:
     output = read_tree(example_build)
     registry = json.loads(output["api/v1/registry.json"])

@@ -3,35 +3,25 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE_SITE
-from regsite.build import BuildOptions, build
+from conftest import serving
 from regsite.cli import main
-from regsite.commands.serve import make_server
 from test_cli import run
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    output = tmp_path_factory.mktemp("search-cli") / "site"
-    build(BuildOptions(source=EXAMPLE_SITE, output=output))
-    return output
+@pytest.fixture
+def site(example_build: Path) -> Path:
+    return example_build
 
 
 @pytest.fixture(scope="module")
-def site_url(site: Path) -> Iterator[str]:
-    server = make_server(site, port=0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+def site_url(example_build: Path) -> Iterator[str]:
+    with serving(example_build) as url:
+        yield url + "/"
 
 
 def test_text_output_lists_ranked_packages(capsys: pytest.CaptureFixture[str], site: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import serving
 from regsite.build import BuildOptions, build
 from regsite.commands.serve import make_server
 from regsite.errors import RegistryError
@@ -20,14 +20,8 @@ from regsite.headers import CONTENT_SECURITY_POLICY
 @pytest.fixture
 def base_url(source: Path, tmp_path: Path) -> Iterator[str]:
     build(BuildOptions(source=source, output=tmp_path / "site"))
-    server = make_server(tmp_path / "site", port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(tmp_path / "site") as url:
+        yield url
 
 
 def fetch(url: str) -> tuple[int, Message, bytes]:

@@ -117,21 +117,24 @@ class Found:
 
     results: SearchResults
     shown: tuple[tuple[Hit, Record], ...]
-    site: str
+    base_url: str | None  # the site's URL when it was fetched over http(s)
 
 
 def search_site(location: str, query: str, limit: int) -> Found:
-    searcher = Searcher(open_site(location))
+    source = open_site(location)
+    searcher = Searcher(source)
     results = searcher.search(query)
     hits = results.hits[:limit]
     records = searcher.records([hit.doc for hit in hits])
-    return Found(results=results, shown=tuple(zip(hits, records, strict=True)), site=location)
+    return Found(
+        results=results,
+        shown=tuple(zip(hits, records, strict=True)),
+        base_url=source.base if isinstance(source, HttpSource) else None,
+    )
 
 
 def _page_url(found: Found, record: Record) -> str:
-    if isinstance(source := open_site(found.site), HttpSource):
-        return urllib.parse.urljoin(source.base, record.url)
-    return record.url
+    return urllib.parse.urljoin(found.base_url, record.url) if found.base_url else record.url
 
 
 def found_document(found: Found) -> dict[str, Any]:
