@@ -59,7 +59,8 @@ def run(argv: list[str]) -> None:
 
 def demo(extra: list[str]) -> int:
     regsite = str(BIN / "regsite")
-    run([regsite, "build", "example-site", "-o", "_site"])
+    online_key = "example-site/demo-keys/online.key"  # a DEMO key, published on purpose
+    run([regsite, "build", "example-site", "-o", "_site", "--online-key", online_key])
     with contextlib.suppress(KeyboardInterrupt):
         run([regsite, "serve", "_site", *extra])
     return 0

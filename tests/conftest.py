@@ -12,9 +12,11 @@ import pytest
 from builder import SourceBuilder
 from regsite.build import BuildOptions, build
 from regsite.commands.serve import make_server
+from regsite.keys import load_private_key
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_SITE = REPO / "example-site"
+DEMO_ONLINE_KEY = load_private_key(str(EXAMPLE_SITE / "demo-keys" / "online.key"))
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +39,7 @@ def source(builder: SourceBuilder, tmp_path: Path) -> Path:
 def example_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """example-site built once per session; tests only read it."""
     out = tmp_path_factory.mktemp("example") / "site"
-    build(BuildOptions(source=EXAMPLE_SITE, output=out))
+    build(BuildOptions(source=EXAMPLE_SITE, output=out, online_key=DEMO_ONLINE_KEY))
     return out
 
 

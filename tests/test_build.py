@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from builder import SourceBuilder
-from conftest import EXAMPLE_SITE
+from conftest import DEMO_ONLINE_KEY, EXAMPLE_SITE
 from regsite.build import BuildOptions, build, source_date_epoch
 from regsite.errors import BuildError, OutputError, RegistryError
 from regsite.search.format import RECORDS_PER_SHARD
@@ -60,10 +61,20 @@ def test_example_site_has_yanked_deprecated_and_deep_dependencies(example_build:
     assert max(depth(name) for name in requires) >= 3
 
 
-def test_build_is_byte_identical_twice(example_build: Path, tmp_path: Path) -> None:
-    again = tmp_path / "again"
-    build(BuildOptions(source=EXAMPLE_SITE, output=again))
-    assert tree_digest(again) == tree_digest(example_build)
+def test_build_is_byte_identical_twice(tmp_path: Path) -> None:
+    signed_at = datetime(2026, 11, 1, tzinfo=UTC)  # metadata expiry counts from the signing time
+    trees = []
+    for name in ("first", "again"):
+        options = BuildOptions(
+            source=EXAMPLE_SITE,
+            output=tmp_path / name,
+            online_key=DEMO_ONLINE_KEY,
+            signing_time=signed_at,
+        )
+        build(options)
+        trees.append(tree_digest(tmp_path / name))
+    assert trees[0] == trees[1]
+    assert any(path.startswith("metadata/") for path in trees[0])
 
 
 def test_source_date_epoch_sets_the_registry_date(source: Path, tmp_path: Path) -> None:

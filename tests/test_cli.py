@@ -219,7 +219,8 @@ def test_verify_prints_a_table_of_signatures(capsys: pytest.CaptureFixture[str])
 @pytest.mark.slow
 def test_python_m_regsite_runs(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "regsite", "build", str(EXAMPLE_SITE), "-o", str(tmp_path / "s")],
+        [sys.executable, "-m", "regsite", "build", str(EXAMPLE_SITE), "-o", str(tmp_path / "s"),
+         "--online-key", str(EXAMPLE_SITE / "demo-keys" / "online.key")],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -228,7 +229,7 @@ def test_python_m_regsite_runs(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_serve_command_serves_a_built_site(tmp_path: Path) -> None:
-    assert main(["build", str(EXAMPLE_SITE), "-o", str(tmp_path / "site")]) == 0
+    assert main(["build", str(EXAMPLE_SITE), "-o", str(tmp_path / "site"), "--unsigned"]) == 0
     command = [sys.executable, "-m", "regsite", "serve", str(tmp_path / "site"), "--port", "0"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
         try:

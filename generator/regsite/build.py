@@ -9,12 +9,15 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from regsite.assemble import assemble_site
 from regsite.errors import ErrorReport, RegistryError
 from regsite.fields import url_problem
+from regsite.keys import PrivateKey
 from regsite.load import LoadedSource, SourceLimits, load_source
+from regsite.metadata.publish import DirectoryPrevious, check_trust, publish_metadata
 from regsite.model import Package, Registry, Site
 from regsite.package_file import read_package
 from regsite.registry_file import read_registry
@@ -26,7 +29,7 @@ from regsite.signatures import ThresholdResult
 from regsite.theme import load_theme
 from regsite.validate import validate_site
 from regsite.verify import PinnedRoot, verify_package_index, verify_registry_file
-from regsite.write import write_site
+from regsite.write import SITE_MARKER, write_site
 
 __all__ = [
     "BuildOptions",
@@ -53,6 +56,9 @@ class BuildOptions:
     limits: SourceLimits = field(default_factory=SourceLimits)
     source_date_epoch: int | None = None  # seconds; defaults to the newest publish time
     pinned_root: PinnedRoot | None = None  # root keys trusted from outside the source
+    online_key: PrivateKey | None = None  # signs the metadata; None builds an unsigned site
+    previous: Path | None = None  # the last published site; defaults to the output directory
+    signing_time: datetime | None = None  # metadata expiry counts from here; None is now
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -81,6 +87,9 @@ def inspect_source(
     report = ErrorReport()
     loaded = load_source(root, report, limits)
     registry = read_registry(loaded.registry, report) if loaded.registry else None
+    if registry is not None:
+        registry = dataclasses.replace(registry, root_history=loaded.root_history)
+        check_trust(registry, report)
     verifications: dict[str, ThresholdResult] = {}
     packages: dict[str, Package] = {}
     if registry is not None and loaded.registry is not None:
@@ -144,10 +153,24 @@ def build(options: BuildOptions) -> BuildResult:
     started = time.perf_counter()
     site = read_site(options)
     output = render_site(site, options.theme)
+    if options.online_key is not None:
+        output.update(_sign(site, output, options))
     written = write_site(output, options.output, keep=options.source)
     seconds = time.perf_counter() - started
     log.info("built %d packages into %s in %.2fs", len(site.packages), options.output, seconds)
     return BuildResult(site=site, files=written.files, bytes=written.bytes, seconds=seconds)
+
+
+def _sign(site: Site, output: Output, options: BuildOptions) -> Output:
+    previous = options.previous
+    if previous is None and (options.output / SITE_MARKER).is_file():
+        previous = options.output
+    assert options.online_key is not None
+    now = options.signing_time or datetime.now(UTC)
+    reader = None if previous is None else DirectoryPrevious(previous)
+    if reader is None:
+        log.warning("no previous site: metadata versions start at 1")
+    return publish_metadata(output, site.registry, options.online_key, now, reader)
 
 
 def source_date_epoch(environ: Mapping[str, str] | None = None) -> int | None:

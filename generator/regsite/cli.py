@@ -23,6 +23,7 @@ from regsite.commands.sign import sign_edited, sign_file
 from regsite.commands.verify import signature_table, verify_sources
 from regsite.errors import BuildError, RegistryError, SourceEditError
 from regsite.keys import PrivateKey, load_private_key, parse_public_key
+from regsite.load import ROOT_METADATA_DIR
 from regsite.sources import SourceTree
 from regsite.verify import PinnedRoot
 
@@ -86,6 +87,22 @@ def _add_build(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     command.add_argument("-o", "--output", type=Path, required=True, help="output directory")
     command.add_argument("--base-url", help="absolute URL the site is served from")
     command.add_argument("--theme", type=Path, help="directory of templates overriding the theme")
+    signing = command.add_mutually_exclusive_group()
+    signing.add_argument(
+        "--online-key",
+        metavar="KEY",
+        help="sign the metadata with this key (file or env:VAR); default $REGSITE_ONLINE_KEY",
+    )
+    signing.add_argument(
+        "--unsigned", action="store_true", help="publish no metadata (a local preview only)"
+    )
+    command.add_argument(
+        "--previous",
+        type=Path,
+        metavar="DIR",
+        help="the site published last (for metadata versions and the old versions kept);"
+        " default: the output directory",
+    )
     _pin_options(command)
     command.set_defaults(handler=_build)
 
@@ -117,13 +134,17 @@ def _pinned_root(args: argparse.Namespace) -> PinnedRoot | None:
 
 
 def _build(args: argparse.Namespace) -> int:
+    epoch = source_date_epoch()
     options = BuildOptions(
         source=args.source,
         output=args.output,
         base_url=args.base_url,
         theme=args.theme,
-        source_date_epoch=source_date_epoch(),
+        source_date_epoch=epoch,
         pinned_root=_pinned_root(args),
+        online_key=_online_key(args),
+        previous=args.previous,
+        signing_time=None if epoch is None else datetime.fromtimestamp(epoch, UTC),
     )
     result = build(options)
     site = result.site
@@ -131,7 +152,27 @@ def _build(args: argparse.Namespace) -> int:
         f"built {len(site.packages)} packages, {site.release_count} releases:"
         f" {result.files} files, {result.bytes:,} bytes in {args.output} ({result.seconds:.2f}s)"
     )
+    if options.online_key is None:
+        print("no metadata signed (--unsigned): clients cannot verify this site")
     return 0
+
+
+def _online_key(args: argparse.Namespace) -> PrivateKey | None:
+    """The key that signs the metadata; a registry with a root must be signed or say --unsigned."""
+    if args.unsigned:
+        return None
+    reference = args.online_key or (
+        "env:REGSITE_ONLINE_KEY" if os.environ.get("REGSITE_ONLINE_KEY") else None
+    )
+    if reference is not None:
+        return load_private_key(reference)
+    if (args.source / ROOT_METADATA_DIR).is_dir():
+        raise RegistryError(
+            f"{args.source / ROOT_METADATA_DIR}: this registry publishes signed metadata; give the"
+            " online key with --online-key KEY (or $REGSITE_ONLINE_KEY), or build a preview"
+            " with --unsigned"
+        )
+    return None
 
 
 def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -19,6 +19,7 @@ __all__ = [
     "PACKAGES_DIR",
     "PACKAGE_FILE",
     "REGISTRY_FILE",
+    "ROOT_METADATA_DIR",
     "LoadedFile",
     "LoadedPackage",
     "LoadedSource",
@@ -33,6 +34,8 @@ __all__ = [
 REGISTRY_FILE = "registry.toml"
 PACKAGES_DIR = "packages"
 PACKAGE_FILE = "package.toml"
+ROOT_METADATA_DIR = "metadata"  # N.root.json, signed offline by the root keys
+_ROOT_FILE = re.compile(r"([1-9][0-9]{0,5})\.root\.json")
 _README_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}\.md")
 
 
@@ -44,6 +47,7 @@ class SourceLimits:
     package_bytes: int = 1024 * 1024
     readme_bytes: int = 512 * 1024
     signature_bytes: int = 64 * 1024
+    root_metadata_bytes: int = 512 * 1024
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -80,6 +84,7 @@ class LoadedSource:
     registry: LoadedFile | None
     packages: tuple[LoadedPackage, ...]
     directories: tuple[str, ...]  # every package directory found, loaded or not
+    root_history: tuple[bytes, ...] = ()  # metadata/1.root.json, 2.root.json, ... in order
 
 
 def load_source(
@@ -98,7 +103,47 @@ def load_source(
         for name in directories
         if (package := load_package(root, name, report, limits)) is not None
     )
-    return LoadedSource(root=root, registry=registry, packages=packages, directories=directories)
+    return LoadedSource(
+        root=root,
+        registry=registry,
+        packages=packages,
+        directories=directories,
+        root_history=_root_history(root, report, limits),
+    )
+
+
+def _root_history(root: Path, report: ErrorReport, limits: SourceLimits) -> tuple[bytes, ...]:
+    """``metadata/N.root.json`` for N = 1, 2, ... with no gap; nothing else may be there."""
+    directory = root / ROOT_METADATA_DIR
+    if not directory.exists():
+        return ()
+    if directory.is_symlink() or not directory.is_dir():
+        report.add(ROOT_METADATA_DIR, "", "expected a directory (symbolic links are refused)")
+        return ()
+    versions: list[int] = []
+    for entry in sorted(os.scandir(directory), key=lambda item: item.name):
+        match = _ROOT_FILE.fullmatch(entry.name)
+        if match is None:
+            if not entry.name.startswith("."):
+                where = f"{ROOT_METADATA_DIR}/{entry.name}"
+                report.add(where, "", "unexpected file; metadata/ holds only N.root.json files")
+            continue
+        versions.append(int(match[1]))
+    versions.sort()
+    if versions != list(range(1, len(versions) + 1)):
+        report.add(ROOT_METADATA_DIR, "", f"root versions {versions} have a gap; expected 1..N")
+        return ()
+    history = [
+        _read_bytes(
+            root,
+            f"{ROOT_METADATA_DIR}/{version}.root.json",
+            limits.root_metadata_bytes,
+            report,
+            required=True,
+        )
+        for version in versions
+    ]
+    return tuple(content for content in history if content is not None)
 
 
 def load_package(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import unquote, urlsplit
 
@@ -19,6 +19,7 @@ __all__ = [
     "Artifact",
     "Delegation",
     "Dependency",
+    "MetadataPolicy",
     "Owner",
     "Package",
     "PackageStatus",
@@ -71,6 +72,17 @@ class Delegation:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class MetadataPolicy:
+    """How long each signed metadata file stays valid, and how many old versions stay online."""
+
+    root_expires: timedelta = timedelta(days=365)
+    targets_expires: timedelta = timedelta(days=90)
+    snapshot_expires: timedelta = timedelta(days=30)
+    timestamp_expires: timedelta = timedelta(days=1)
+    keep_versions: int = 3  # snapshot versions kept fetchable, the current one included
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Registry:
     name: str
     title: str
@@ -79,9 +91,13 @@ class Registry:
     install: str | None
     root_keys: tuple[PublicKey, ...]
     root_threshold: int
+    online_keys: tuple[PublicKey, ...] = ()  # sign targets, snapshot and timestamp at build time
+    revoked_keys: frozenset[PublicKey] = frozenset()
     owners: Mapping[str, Owner]
     delegations: Mapping[str, Delegation]
     source: SourceFile
+    policy: MetadataPolicy = MetadataPolicy()
+    root_history: tuple[bytes, ...] = ()  # metadata/1.root.json, 2.root.json, ... byte for byte
 
     def install_line(self, package: str, version: Version) -> str | None:
         if self.install is None:

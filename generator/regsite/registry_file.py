@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
+from datetime import timedelta
 
 from regsite.errors import ErrorReport
 from regsite.fields import Fields, check_format
 from regsite.keys import PublicKey, parse_public_key
 from regsite.load import LoadedFile
-from regsite.model import Delegation, Owner, Registry
+from regsite.model import Delegation, MetadataPolicy, Owner, Registry
 from regsite.names import name_problem, normalize_name
 
 __all__ = ["read_registry"]
@@ -20,19 +22,24 @@ _INSTALL_FIELDS = frozenset({"name", "version"})
 def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
     """Build the :class:`Registry`; ``None`` if a part every later stage needs is unusable."""
     top = Fields(loaded.document, loaded.path, "", report)
-    top.only(["format", "registry", "trust", "owners", "packages"], ["curators", "upstream"])
+    top.only(
+        ["format", "registry", "trust", "metadata", "owners", "packages"], ["curators", "upstream"]
+    )
     check_format(top)
     identity = top.table_of("registry", required=True)
     trust = top.table_of("trust", required=True)
     if identity is None or trust is None:
         return None
     identity.only(["name", "title", "description", "base-url", "install", "version-scheme"])
-    trust.only(["root-keys", "root-threshold"], ["online-keys"])
+    trust.only(["root-keys", "root-threshold", "online-keys", "revoked-keys"])
     name = identity.text("name")
     if name is not None and (problem := name_problem(name)) is not None:
         identity.problem("name", problem)
     root_keys = _keys(trust, "root-keys")
+    online_keys = _keys(trust, "online-keys", required=False)
+    revoked = frozenset(_keys(trust, "revoked-keys", required=False))
     owners = _owners(top.table_of("owners"), report)
+    _check_revoked(trust, revoked, root_keys, online_keys, owners)
     delegations = _delegations(top.table_of("packages"), owners)
     _check_version_scheme(identity)
     return Registry(
@@ -43,9 +50,12 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
         install=_install_template(identity),
         root_keys=root_keys,
         root_threshold=_threshold(trust, "root-threshold", len(root_keys)),
+        online_keys=online_keys,
+        revoked_keys=revoked,
         owners=owners,
         delegations=delegations,
         source=loaded.source_file(None),
+        policy=_policy(top.table_of("metadata")),
     )
 
 
@@ -75,11 +85,11 @@ def _install_template(identity: Fields) -> str | None:
     return template
 
 
-def _keys(table: Fields, key: str) -> tuple[PublicKey, ...]:
+def _keys(table: Fields, key: str, *, required: bool = True) -> tuple[PublicKey, ...]:
     texts = table.strings(key)
-    if key in table.table and not texts:
+    if key in table.table and not texts and required:
         table.problem(key, "expected at least one key 'ed25519:<base64>'")
-    elif key not in table.table:
+    elif key not in table.table and required:
         table.problem(key, "missing; expected an array of keys 'ed25519:<base64>'")
     keys = []
     for index, text in enumerate(texts):
@@ -88,6 +98,66 @@ def _keys(table: Fields, key: str) -> tuple[PublicKey, ...]:
         except ValueError as exc:
             table.problem(f"{key}[{index}]", str(exc))
     return tuple(dict.fromkeys(keys))
+
+
+def _check_revoked(
+    trust: Fields,
+    revoked: frozenset[PublicKey],
+    root_keys: tuple[PublicKey, ...],
+    online_keys: tuple[PublicKey, ...],
+    owners: Mapping[str, Owner],
+) -> None:
+    """A revoked key stays revoked: nothing may list it again."""
+    for key in revoked.intersection(root_keys):
+        trust.problem("root-keys", f"{key} is listed in [trust] revoked-keys")
+    for key in revoked.intersection(online_keys):
+        trust.problem("online-keys", f"{key} is listed in [trust] revoked-keys")
+    for owner in owners.values():
+        for key in revoked.intersection(owner.keys):
+            trust.report.add(
+                trust.file,
+                f"owners.{owner.id}.keys",
+                f"{key} is listed in [trust] revoked-keys; remove it from the owner's keys",
+            )
+
+
+_DURATION = re.compile(r"([1-9][0-9]{0,4})([hd])")
+_POLICY_DEFAULTS = MetadataPolicy()
+
+
+def _policy(table: Fields | None) -> MetadataPolicy:
+    if table is None:
+        return _POLICY_DEFAULTS
+    table.only(
+        [
+            "root-expires",
+            "targets-expires",
+            "snapshot-expires",
+            "timestamp-expires",
+            "keep-versions",
+        ]
+    )
+    defaults = _POLICY_DEFAULTS
+    keep = table.integer("keep-versions", required=False, minimum=1)
+    return MetadataPolicy(
+        root_expires=_duration(table, "root-expires", defaults.root_expires),
+        targets_expires=_duration(table, "targets-expires", defaults.targets_expires),
+        snapshot_expires=_duration(table, "snapshot-expires", defaults.snapshot_expires),
+        timestamp_expires=_duration(table, "timestamp-expires", defaults.timestamp_expires),
+        keep_versions=defaults.keep_versions if keep is None else min(keep, 100),
+    )
+
+
+def _duration(table: Fields, key: str, default: timedelta) -> timedelta:
+    text = table.text(key, required=False, max_length=10)
+    if text is None:
+        return default
+    match = _DURATION.fullmatch(text)
+    if match is None:
+        table.problem(key, f"expected a duration like '12h' or '30d', found {text!r}")
+        return default
+    amount, unit = int(match[1]), match[2]
+    return timedelta(hours=amount) if unit == "h" else timedelta(days=amount)
 
 
 def _threshold(table: Fields, key: str, available: int) -> int:

@@ -44,6 +44,7 @@ class SignatureStatus(StrEnum):
     BAD = "bad signature"
     UNKNOWN_KEY = "unknown key"
     UNDELEGATED = "undelegated key"
+    REVOKED = "revoked key"
 
 
 @dataclass(frozen=True, slots=True)

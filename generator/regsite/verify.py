@@ -38,6 +38,8 @@ def verify_registry_file(
     roots = frozenset(registry.root_keys)
 
     def signer_of(key: PublicKey) -> tuple[SignatureStatus, str | None]:
+        if key in registry.revoked_keys:
+            return SignatureStatus.REVOKED, None
         if key in roots:
             return SignatureStatus.VALID, str(key)
         return SignatureStatus.UNKNOWN_KEY, None
@@ -84,6 +86,8 @@ def _owner_signer(registry: Registry, delegation: Delegation) -> _Signer:
     delegated = frozenset(delegation.owners)
 
     def signer_of(key: PublicKey) -> tuple[SignatureStatus, str | None]:
+        if key in registry.revoked_keys:
+            return SignatureStatus.REVOKED, None
         owner = key_owner.get(key)
         if owner is None:
             return SignatureStatus.UNKNOWN_KEY, None
@@ -130,6 +134,8 @@ def _describe(check: SignatureCheck, kind: FileKind) -> str:
             f"signature by {key} does not match the bytes of {kind.value}: the file changed after"
             " it was signed, or the signature belongs to another file; sign it again"
         )
+    if check.status is SignatureStatus.REVOKED:
+        return f"{key} is revoked ([trust] revoked-keys); sign with the owner's new key"
     if check.status is SignatureStatus.UNDELEGATED:
         return f"{key} belongs to owner {check.signer!r}, who is not delegated this package"
     if kind is FileKind.REGISTRY:

@@ -82,6 +82,10 @@ def registry_document(site: Site) -> dict[str, Any]:
             "source_format": SOURCE_FORMAT,
             "root_keys": [str(key) for key in registry.root_keys],
             "root_threshold": registry.root_threshold,
+            "online_keys": [str(key) for key in registry.online_keys],
+            "revoked_keys": sorted(str(key) for key in registry.revoked_keys),
+            "metadata": "../../metadata/" if registry.root_history else None,
+            "timestamp_expires": int(registry.policy.timestamp_expires.total_seconds()),
         },
         "owners": [_owner(owner) for owner in registry.owners.values()],
     }

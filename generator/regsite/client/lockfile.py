@@ -1,0 +1,212 @@
+"""The lockfile: the exact releases and artifacts a resolution chose, as deterministic TOML."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import tomlkit
+from packaging.version import InvalidVersion, Version
+
+from regsite.client.resolve import Requirement, ResolutionError, parse_requirement
+from regsite.errors import ErrorReport, RegistryError
+from regsite.fields import Fields
+from regsite.model import Release
+from regsite.names import name_problem
+
+__all__ = [
+    "LOCK_HEADER",
+    "LOCK_VERSION",
+    "Lock",
+    "LockedArtifact",
+    "LockedPackage",
+    "LockfileError",
+    "dump_lock",
+    "lock_from_resolution",
+    "read_lock",
+]
+
+LOCK_VERSION = 1
+LOCK_HEADER = "regsite lockfile; regenerate with 'regsite client lock'"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class LockfileError(RegistryError):
+    """A lockfile cannot be read or does not follow lock-version 1."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LockedArtifact:
+    url: str
+    sha256: str  # 64 lowercase hex digits
+    size: int  # bytes
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LockedPackage:
+    name: str
+    version: Version
+    artifacts: tuple[LockedArtifact, ...]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Lock:
+    registry: str  # the registry's URL
+    requirements: tuple[str, ...]  # what the user asked for, normalised
+    packages: tuple[LockedPackage, ...]  # sorted by name
+
+
+def lock_from_resolution(
+    registry_url: str, requirements: Iterable[Requirement], resolved: Mapping[str, Release]
+) -> Lock:
+    """A lock of the releases ``resolve`` chose, with every artifact of each."""
+    packages = tuple(
+        LockedPackage(
+            name=name,
+            version=release.version,
+            artifacts=tuple(
+                LockedArtifact(url=a.url, sha256=a.sha256, size=a.size) for a in release.artifacts
+            ),
+        )
+        for name, release in sorted(resolved.items())
+    )
+    return Lock(
+        registry=registry_url,
+        requirements=tuple(str(requirement) for requirement in requirements),
+        packages=packages,
+    )
+
+
+def dump_lock(lock: Lock) -> bytes:
+    """The lockfile's bytes; the same lock always gives the same bytes."""
+    document = tomlkit.document()
+    document.add(tomlkit.comment(LOCK_HEADER))
+    document.add("lock-version", LOCK_VERSION)
+    document.add("registry", lock.registry)
+    requirements = tomlkit.array()
+    requirements.extend(lock.requirements)
+    document.add("requirements", requirements.multiline(len(lock.requirements) > 1))
+    packages = tomlkit.aot()
+    for package in sorted(lock.packages, key=lambda p: p.name):
+        packages.append(_package_table(package))
+    if lock.packages:  # tomlkit writes an empty array of tables as "package = []"
+        document.add("package", packages)
+    return tomlkit.dumps(document).encode()
+
+
+def _package_table(package: LockedPackage) -> tomlkit.items.Table:
+    table = tomlkit.table()
+    table.add("name", package.name)
+    table.add("version", str(package.version))
+    artifacts = tomlkit.aot()
+    for artifact in package.artifacts:
+        item = tomlkit.table()
+        item.add("url", artifact.url)
+        item.add("sha256", artifact.sha256)
+        item.add("size", artifact.size)
+        artifacts.append(item)
+    if package.artifacts:
+        table.add("artifact", artifacts)
+    return table
+
+
+def read_lock(path: Path) -> Lock:
+    """Read and check a lockfile; every problem found is reported in one LockfileError."""
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise LockfileError(f"cannot read lockfile {path}: {error.strerror or error}") from error
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise LockfileError(f"{path}: not a valid TOML lockfile: {error}") from error
+    report = ErrorReport()
+    lock = _lock(Fields(document, str(path), "", report))
+    if report or lock is None:
+        count = len(report)
+        lines = "\n".join(f"  {problem}" for problem in report)
+        raise LockfileError(f"{count} problem{'s' if count != 1 else ''} in lockfile:\n{lines}")
+    return lock
+
+
+def _lock(top: Fields) -> Lock | None:
+    top.only(["lock-version", "registry", "requirements", "package"])
+    version = top.integer("lock-version", minimum=0)
+    if version is not None and version != LOCK_VERSION:
+        top.problem("lock-version", f"expected {LOCK_VERSION}, found {version}")
+    registry = top.url("registry", required=True)
+    requirements = _requirements(top)
+    packages = [_package(fields) for fields in top.tables("package")]
+    _check_unique_names(top, packages)
+    if registry is None or any(package is None for package in packages):
+        return None
+    return Lock(
+        registry=registry,
+        requirements=requirements,
+        packages=tuple(package for package in packages if package is not None),
+    )
+
+
+def _requirements(top: Fields) -> tuple[str, ...]:
+    if "requirements" not in top.table:
+        top.problem("requirements", "missing; expected an array of strings")
+    texts = top.strings("requirements")
+    for index, text in enumerate(texts):
+        try:
+            parse_requirement(text)
+        except ResolutionError as error:
+            top.problem(f"requirements[{index}]", str(error))
+    return tuple(texts)
+
+
+def _package(fields: Fields) -> LockedPackage | None:
+    fields.only(["name", "version", "artifact"])
+    name = fields.text("name", one_line=True)
+    if name is not None and (problem := name_problem(name)) is not None:
+        fields.problem("name", problem)
+        name = None
+    version = _version(fields)
+    artifacts = [_artifact(item) for item in fields.tables("artifact")]
+    if name is None or version is None or any(a is None for a in artifacts):
+        return None
+    return LockedPackage(
+        name=name, version=version, artifacts=tuple(a for a in artifacts if a is not None)
+    )
+
+
+def _version(fields: Fields) -> Version | None:
+    text = fields.text("version", one_line=True)
+    if text is None:
+        return None
+    try:
+        return Version(text)
+    except InvalidVersion:
+        fields.problem("version", f"expected a PEP 440 version like 1.0.2, found {text!r:.60}")
+        return None
+
+
+def _artifact(fields: Fields) -> LockedArtifact | None:
+    fields.only(["url", "sha256", "size"])
+    url = fields.url("url", required=True)
+    sha256 = fields.text("sha256", one_line=True)
+    if sha256 is not None and _SHA256.fullmatch(sha256) is None:
+        fields.problem("sha256", f"expected 64 lowercase hex digits, found {sha256!r:.80}")
+        sha256 = None
+    size = fields.integer("size", minimum=0)
+    if url is None or sha256 is None or size is None:
+        return None
+    return LockedArtifact(url=url, sha256=sha256, size=size)
+
+
+def _check_unique_names(top: Fields, packages: list[LockedPackage | None]) -> None:
+    first: dict[str, int] = {}
+    for index, package in enumerate(packages):
+        if package is None:
+            continue
+        if package.name in first:
+            top.problem(
+                f"package[{index}].name",
+                f"{package.name!r} is locked twice; first at package[{first[package.name]}]",
+            )
+        first.setdefault(package.name, index)

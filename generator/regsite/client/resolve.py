@@ -1,0 +1,224 @@
+"""Choose one release per package so that every requirement holds, with resolvelib as pip does."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import packaging.requirements
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+from resolvelib import AbstractProvider, BaseReporter, Resolver
+from resolvelib.resolvers import (
+    RequirementInformation,
+    ResolutionImpossible,
+    ResolutionTooDeep,
+)
+
+from regsite.errors import RegistryError
+from regsite.model import Package, Release, ReleaseStatus
+from regsite.names import name_problem, normalize_name
+
+__all__ = ["MAX_ROUNDS", "Requirement", "ResolutionError", "parse_requirement", "resolve"]
+
+MAX_ROUNDS = 10_000  # resolvelib rounds (one pin or backtrack each) before giving up
+_VERSIONS_SHOWN = 10  # versions listed per package in a conflict message
+_ROOT = "your requirements"
+
+
+class ResolutionError(RegistryError):
+    """The requirements are malformed, name a missing package, or cannot all hold at once."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Requirement:
+    """A normalised package name and the versions wanted; no extras, markers or URLs."""
+
+    name: str
+    specifier: SpecifierSet
+
+    def __str__(self) -> str:
+        return f"{self.name}{self.specifier}"
+
+
+def parse_requirement(text: str) -> Requirement:
+    """Parse ``name`` or ``name<specifier>`` as written by a user, e.g. ``alpha>=1.0,<2``."""
+    try:
+        parsed = packaging.requirements.Requirement(text)
+    except packaging.requirements.InvalidRequirement as error:
+        raise ResolutionError(f"invalid requirement {text!r}: {error}") from error
+    found = (
+        ("extras", bool(parsed.extras)),
+        ("markers", parsed.marker is not None),
+        ("URLs", parsed.url is not None),
+    )
+    unsupported = [what for what, present in found if present]
+    if unsupported:
+        raise ResolutionError(
+            f"invalid requirement {text!r}: {' and '.join(unsupported)} are not supported;"
+            " expected a name and version specifiers, like 'alpha>=1.0,<2'"
+        )
+    name = normalize_name(parsed.name)
+    if (problem := name_problem(name)) is not None:
+        raise ResolutionError(f"invalid requirement {text!r}: {problem}")
+    return Requirement(name=name, specifier=parsed.specifier)
+
+
+def resolve(
+    requirements: Sequence[Requirement], get_package: Callable[[str], Package]
+) -> dict[str, Release]:
+    """Pick a release for every package needed; ``get_package`` raises KeyError for unknown names.
+
+    Returns package name -> release, sorted by name.
+    """
+    provider = _Provider(get_package, requirements)
+    resolver: Resolver[Requirement, _Candidate, str] = Resolver(provider, BaseReporter())
+    try:
+        result = resolver.resolve(requirements, max_rounds=MAX_ROUNDS)
+    except ResolutionImpossible as error:
+        raise provider.explain(error.causes) from error
+    except ResolutionTooDeep as error:
+        raise ResolutionError(
+            f"gave up after {error.round_count} rounds of backtracking;"
+            " pin some versions with '==' to narrow the search"
+        ) from error
+    return {name: result.mapping[name].release for name in sorted(result.mapping)}
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    name: str
+    version: Version
+    release: Release = field(compare=False)
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version}"
+
+
+_Cause = RequirementInformation[Requirement, _Candidate]
+
+
+class _Provider(AbstractProvider[Requirement, _Candidate, str]):
+    def __init__(self, get_package: Callable[[str], Package], roots: Iterable[Requirement]) -> None:
+        self._get_package = get_package
+        self._packages: dict[str, Package | None] = {}
+        # Who asked for each name, to explain conflicts; the user's own requirements win.
+        self._roots = frozenset(requirement.name for requirement in roots)
+        self._parents: dict[str, _Candidate] = {}
+
+    def package(self, name: str) -> Package | None:
+        if name not in self._packages:
+            try:
+                self._packages[name] = self._get_package(name)
+            except KeyError:
+                self._packages[name] = None
+        return self._packages[name]
+
+    def identify(self, requirement_or_candidate: Requirement | _Candidate) -> str:
+        return requirement_or_candidate.name
+
+    def get_preference(
+        self,
+        identifier: str,
+        resolutions: Mapping[str, _Candidate],
+        candidates: Mapping[str, Iterator[_Candidate]],
+        information: Mapping[str, Iterator[_Cause]],
+        backtrack_causes: Sequence[_Cause],
+    ) -> tuple[int, str]:
+        # Fewest choices first: exact pins settle at once and conflicts surface early.
+        return sum(1 for _ in candidates[identifier]), identifier
+
+    def find_matches(
+        self,
+        identifier: str,
+        requirements: Mapping[str, Iterator[Requirement]],
+        incompatibilities: Mapping[str, Iterator[_Candidate]],
+    ) -> list[_Candidate]:
+        package = self.package(identifier)
+        if package is None:
+            return []
+        wanted = list(requirements[identifier])
+        excluded = {candidate.version for candidate in incompatibilities[identifier]}
+        releases = {
+            release.version: release
+            for release in package.releases
+            if release.version not in excluded and _allowed(release, wanted)
+        }
+        specifier = SpecifierSet()
+        for requirement in wanted:
+            specifier &= requirement.specifier
+        # filter() applies packaging's pre-release rules and keeps the newest-first order.
+        return [_Candidate(identifier, v, releases[v]) for v in specifier.filter(releases)]
+
+    def is_satisfied_by(self, requirement: Requirement, candidate: _Candidate) -> bool:
+        return requirement.specifier.contains(candidate.version, prereleases=True)
+
+    def get_dependencies(self, candidate: _Candidate) -> list[Requirement]:
+        requirements = [
+            Requirement(name=normalize_name(dependency.name), specifier=dependency.specifier)
+            for dependency in candidate.release.requires
+        ]
+        for requirement in requirements:
+            self._parents[requirement.name] = candidate
+        return requirements
+
+    def explain(self, causes: Iterable[_Cause]) -> ResolutionError:
+        """Turn resolvelib's causes into a message that shows who asked for what."""
+        causes = sorted(
+            causes, key=lambda c: (c.requirement.name, str(c.requirement), str(c.parent))
+        )
+        for cause in causes:
+            if self.package(cause.requirement.name) is None:
+                return ResolutionError(
+                    f"no package named {cause.requirement.name!r}"
+                    f" (required by {self._chain(cause.parent)})"
+                )
+        lines = list(
+            dict.fromkeys(  # the same requirement may reach resolvelib more than once
+                f"  {cause.requirement} (required by {self._chain(cause.parent)})"
+                for cause in causes
+            )
+        )
+        names = sorted({cause.requirement.name for cause in causes})
+        lines += [f"  {self._versions(name)}" for name in names]
+        return ResolutionError(
+            "cannot find versions that satisfy every requirement:\n" + "\n".join(lines)
+        )
+
+    def _chain(self, parent: _Candidate | None) -> str:
+        parts: list[str] = []
+        while parent is not None:
+            if str(parent) in parts:  # a dependency cycle
+                return " <- ".join([*parts, "..."])
+            parts.append(str(parent))
+            parent = None if parent.name in self._roots else self._parents.get(parent.name)
+        return " <- ".join([*parts, _ROOT])
+
+    def _versions(self, name: str) -> str:
+        package = self.package(name)
+        releases = package.releases if package is not None else ()
+        usable = [str(r.version) for r in releases if r.status is not ReleaseStatus.YANKED]
+        if not usable:
+            return f"{name} has no usable releases"
+        more = len(usable) - _VERSIONS_SHOWN
+        older = f" and {more} older" if more > 0 else ""
+        return f"{name} has versions {', '.join(usable[:_VERSIONS_SHOWN])}{older}"
+
+
+def _allowed(release: Release, wanted: Iterable[Requirement]) -> bool:
+    """Yanked releases count only when a requirement pins exactly that version."""
+    return release.status is not ReleaseStatus.YANKED or any(
+        _pins(requirement, release.version) for requirement in wanted
+    )
+
+
+def _pins(requirement: Requirement, version: Version) -> bool:
+    specifiers = list(requirement.specifier)
+    if len(specifiers) != 1:
+        return False
+    (only,) = specifiers
+    return (
+        only.operator in ("==", "===")
+        and not only.version.endswith(".*")
+        and only.contains(version, prereleases=True)
+    )

@@ -1,0 +1,247 @@
+"""Key lifecycle: root metadata versions, root and online key rotation, owner key revocation.
+
+Every change to registry.toml's [trust] is followed by a new ``metadata/N.root.json`` that a
+threshold of the old root keys and of the new ones sign; ``regsite build`` refuses a source whose
+newest root does not match [trust] (docs/security.md, "Key lifecycle").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import tomlkit
+from tomlkit.items import Array
+
+from regsite.errors import ErrorReport, SourceEditError
+from regsite.keys import PrivateKey, PublicKey, parse_public_key
+from regsite.load import ROOT_METADATA_DIR, SourceLimits, load_source
+from regsite.metadata.canonical import canonical_json
+from regsite.metadata.envelope import read_signed_file, verify_role
+from regsite.metadata.roles import MetadataError, Role, Root, key_id
+from regsite.metadata.root import make_root, root_file_name, sign_root, verify_root_history
+from regsite.sources import SourceTree, write_atomically
+
+__all__ = [
+    "RootStatus",
+    "add_owner_key",
+    "change_root_keys",
+    "revoke_owner_key",
+    "root_status",
+    "set_online_keys",
+    "sign_root_file",
+    "write_next_root",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RootStatus:
+    """Whether a root file has the signatures a client needs to accept it."""
+
+    path: Path
+    version: int
+    missing: tuple[str, ...]  # e.g. "1 more of the previous root keys (2 required)"
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+def _history(tree: SourceTree) -> tuple[bytes, ...]:
+    report = ErrorReport()
+    history = load_source(tree.root, report, SourceLimits()).root_history
+    problems = [p for p in report if p.file.startswith(ROOT_METADATA_DIR)]
+    if problems:
+        raise SourceEditError(str(problems[0]))
+    return history
+
+
+def write_next_root(tree: SourceTree, keys: Sequence[PrivateKey], now: datetime) -> RootStatus:
+    """Write ``metadata/N+1.root.json`` from registry.toml's [trust], signed by the given keys
+    that are root keys of the previous version or of the new one."""
+    registry = tree.registry()
+    if not registry.online_keys:
+        raise SourceEditError(
+            f"{tree.registry_path}: [trust] online-keys is empty; add the key that signs the"
+            " published metadata first: regsite trust online-key PUBLIC_KEY"
+        )
+    history = _history(tree)
+    try:
+        roots = verify_root_history(history)
+    except MetadataError as exc:
+        raise SourceEditError(f"the existing root history does not verify: {exc}") from exc
+    root = make_root(registry, len(history) + 1, now + registry.policy.root_expires)
+    allowed = set(registry.root_keys)
+    if roots:
+        allowed |= {roots[-1].keys[k] for k in roots[-1].roles[Role.ROOT].keyids}
+    signers = [key for key in keys if key.public in allowed]
+    directory = tree.root / ROOT_METADATA_DIR
+    directory.mkdir(exist_ok=True)
+    path = directory / root_file_name(root.version)
+    write_atomically(path, sign_root(root, signers))
+    return root_status(tree, path)
+
+
+def sign_root_file(tree: SourceTree, path: Path, key: PrivateKey) -> RootStatus:
+    """Add ``key``'s signature to a root file, for keys held by different people."""
+    data = _read(path)
+    signed = read_signed_file(data, Role.ROOT, str(path))
+    root = signed.signed
+    assert isinstance(root, Root)
+    previous = _previous_root(tree, root.version)
+    allowed = {root.keys[k] for k in root.roles[Role.ROOT].keyids}
+    if previous is not None:
+        allowed |= {previous.keys[k] for k in previous.roles[Role.ROOT].keyids}
+    if key.public not in allowed:
+        raise SourceEditError(f"{path}: {key.public} is not a root key of this or the last version")
+    document = _load_json(data)
+    signatures = [s for s in document["signatures"] if s.get("keyid") != key_id(key.public)]
+    signatures.append({"keyid": key_id(key.public), "sig": key.sign(signed.message).hex()})
+    document["signatures"] = sorted(signatures, key=lambda entry: str(entry.get("keyid")))
+    write_atomically(path, canonical_json(document))
+    return root_status(tree, path)
+
+
+def root_status(tree: SourceTree, path: Path) -> RootStatus:
+    """Which thresholds a root file meets: its own root keys', and the previous version's."""
+    signed = read_signed_file(_read(path), Role.ROOT, str(path))
+    root = signed.signed
+    assert isinstance(root, Root)
+    checks = [(root, "new")]
+    if (previous := _previous_root(tree, root.version)) is not None:
+        checks.append((previous, "previous"))
+    missing = []
+    for trusted, which in checks:
+        try:
+            verify_role(signed, trusted.keys, trusted.roles[Role.ROOT], f"{which} root")
+        except MetadataError:
+            missing.append(
+                f"a threshold of the {which} root keys ({trusted.roles[Role.ROOT].threshold})"
+            )
+    return RootStatus(path=path, version=root.version, missing=tuple(missing))
+
+
+def _previous_root(tree: SourceTree, version: int) -> Root | None:
+    if version == 1:
+        return None
+    history = _history(tree)[: version - 1]
+    try:
+        roots = verify_root_history(history)
+    except MetadataError as exc:
+        raise SourceEditError(f"the existing root history does not verify: {exc}") from exc
+    return roots[-1] if len(roots) == version - 1 else None
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise SourceEditError(f"{path}: cannot read: {exc.strerror}") from exc
+
+
+def _load_json(data: bytes) -> dict[str, list[dict[str, str]]]:
+    document: dict[str, list[dict[str, str]]] = json.loads(data)
+    return document
+
+
+# registry.toml [trust] edits ------------------------------------------------------------------
+
+
+def _public(text: str, option: str) -> PublicKey:
+    try:
+        return parse_public_key(text)
+    except ValueError as exc:
+        raise SourceEditError(f"{option} {text!r}: {exc}") from exc
+
+
+def _save(tree: SourceTree, document: tomlkit.TOMLDocument) -> list[Path]:
+    content = tomlkit.dumps(document).encode("utf-8")
+    tree.check_registry(content)
+    write_atomically(tree.registry_path, content)
+    return [tree.registry_path]
+
+
+def _trust(document: tomlkit.TOMLDocument) -> tomlkit.items.Table:
+    trust = document.get("trust")
+    if not isinstance(trust, tomlkit.items.Table):
+        raise SourceEditError("registry.toml has no [trust] table")
+    return trust
+
+
+def _array(values: Sequence[str]) -> Array:
+    array = tomlkit.array()
+    array.extend(values)
+    return array
+
+
+def set_online_keys(tree: SourceTree, keys: Sequence[str]) -> list[Path]:
+    """Replace [trust] online-keys (online key rotation)."""
+    parsed = [str(_public(text, "online key")) for text in keys]
+    document = tree.read(tree.registry_path)
+    _trust(document)["online-keys"] = _array(parsed)
+    return _save(tree, document)
+
+
+def change_root_keys(
+    tree: SourceTree, add: Sequence[str], remove: Sequence[str], threshold: int | None
+) -> list[Path]:
+    """Add and remove [trust] root-keys and set root-threshold (root key rotation)."""
+    document = tree.read(tree.registry_path)
+    trust = _trust(document)
+    current = [str(parse_public_key(str(text))) for text in trust.get("root-keys", [])]
+    for text in remove:
+        key = str(_public(text, "--remove"))
+        if key not in current:
+            raise SourceEditError(f"--remove {text}: not one of the root keys")
+        current.remove(key)
+    current += [k for k in (str(_public(t, "--add")) for t in add) if k not in current]
+    trust["root-keys"] = _array(current)
+    if threshold is not None:
+        trust["root-threshold"] = threshold
+    elif trust.get("root-threshold", 1) > len(current):
+        trust["root-threshold"] = len(current)
+    return _save(tree, document)
+
+
+def add_owner_key(tree: SourceTree, owner: str, key: str) -> list[Path]:
+    """Give an owner a new key (the first half of an owner key rotation)."""
+    document = tree.read(tree.registry_path)
+    table = _owner(document, owner)
+    text = str(_public(key, "key"))
+    if text in [str(item) for item in table["keys"]]:
+        raise SourceEditError(f"owner {owner!r} already has key {text}")
+    table["keys"].append(text)
+    return _save(tree, document)
+
+
+def revoke_owner_key(tree: SourceTree, owner: str, key: str) -> list[Path]:
+    """Remove an owner's key and list it in [trust] revoked-keys, so it never signs again."""
+    document = tree.read(tree.registry_path)
+    table = _owner(document, owner)
+    text = str(_public(key, "key"))
+    keys = [str(item) for item in table["keys"]]
+    if text not in keys:
+        raise SourceEditError(f"owner {owner!r} has no key {text}")
+    if len(keys) == 1:
+        raise SourceEditError(
+            f"{text} is owner {owner!r}'s only key; add the new key first"
+            f" (regsite owner add-key {owner} NEW_KEY)"
+        )
+    table["keys"] = _array([item for item in keys if item != text])
+    trust = _trust(document)
+    revoked = [str(item) for item in trust.get("revoked-keys", [])]
+    trust["revoked-keys"] = _array([*revoked, text])
+    return _save(tree, document)
+
+
+def _owner(
+    document: tomlkit.TOMLDocument, owner: str
+) -> tomlkit.items.Table | tomlkit.items.InlineTable:
+    owners = document.get("owners")
+    table = owners.get(owner) if isinstance(owners, tomlkit.items.Table) else None
+    if not isinstance(table, tomlkit.items.Table | tomlkit.items.InlineTable):
+        raise SourceEditError(f"registry.toml has no owner {owner!r}")
+    return table

@@ -1,0 +1,348 @@
+"""regsite.fetch against a real HTTP server on 127.0.0.1, and file:// URLs."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from regsite import __version__
+from regsite.fetch import (
+    FetchError,
+    NotFoundError,
+    RedirectError,
+    TooLargeError,
+    UrlFetcher,
+)
+
+ETAG = '"v1"'
+BODY = b"hello, registry\n"
+
+
+@dataclass
+class Seen:
+    """What the server was asked, so tests can check the requests the fetcher made."""
+
+    paths: list[str] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+    release: threading.Event = field(default_factory=threading.Event)
+
+
+class Handler(BaseHTTPRequestHandler):
+    seen: Seen  # set per server by serve()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.seen.paths.append(self.path)
+        self.seen.headers.append(dict(self.headers.items()))
+        url = urlsplit(self.path)
+        route = getattr(self, "route_" + url.path.strip("/").replace("-", "_"), None)
+        if route is None:
+            self.send_error(404)
+        else:
+            route(parse_qs(url.query))
+
+    def reply(self, body: bytes, status: int = 200, **headers: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name.replace("_", "-"), value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def route_hello(self, query: dict[str, list[str]]) -> None:
+        self.reply(BODY)
+
+    def route_etag(self, query: dict[str, list[str]]) -> None:
+        if self.headers.get("If-None-Match") == ETAG:
+            self.send_response(304)
+            self.end_headers()
+        else:
+            self.reply(BODY, ETag=ETAG)
+
+    def route_endless(self, query: dict[str, list[str]]) -> None:
+        self.send_response(200)
+        self.end_headers()
+        self.write_forever()
+
+    def route_huge_length(self, query: dict[str, list[str]]) -> None:
+        # Promises a gigabyte and sends nothing: only an up-front check can fail fast.
+        self.send_response(200)
+        self.send_header("Content-Length", str(10**9))
+        self.end_headers()
+        self.seen.release.wait(5)
+
+    def route_stall(self, query: dict[str, list[str]]) -> None:
+        self.send_response(200)
+        self.end_headers()
+        self.seen.release.wait(5)
+
+    def route_redirect(self, query: dict[str, list[str]]) -> None:
+        self.send_response(int(query.get("code", ["302"])[0]))
+        self.send_header("Location", query["to"][0])
+        self.end_headers()
+        if "endless" in query:
+            self.write_forever()
+
+    def route_loop(self, query: dict[str, list[str]]) -> None:
+        self.send_response(302)
+        self.send_header("Location", "/loop")
+        self.end_headers()
+
+    def route_error(self, query: dict[str, list[str]]) -> None:
+        self.send_error(500, "Broken On Purpose")
+
+    def write_forever(self) -> None:
+        try:
+            while not self.seen.release.is_set():
+                self.wfile.write(b"x" * 65536)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+@pytest.fixture
+def seen() -> Seen:
+    return Seen()
+
+
+def serve(seen: Seen) -> Iterator[str]:
+    handler = type("BoundHandler", (Handler,), {"seen": seen})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        seen.release.set()
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def base(seen: Seen) -> Iterator[str]:
+    yield from serve(seen)
+
+
+@pytest.fixture
+def other_base() -> Iterator[str]:
+    """A second server on another port: another origin."""
+    yield from serve(Seen())
+
+
+def test_fetch_returns_the_body_and_sends_a_user_agent(base: str, seen: Seen) -> None:
+    assert UrlFetcher().fetch(f"{base}/hello", max_bytes=100) == BODY
+    assert seen.headers[0]["User-Agent"] == f"regsite/{__version__}"
+
+
+def test_body_exactly_at_the_limit_is_accepted(base: str) -> None:
+    assert UrlFetcher().fetch(f"{base}/hello", max_bytes=len(BODY)) == BODY
+
+
+def test_body_one_byte_over_the_limit_is_too_large(base: str) -> None:
+    with pytest.raises(TooLargeError, match="Content-Length"):
+        UrlFetcher().fetch(f"{base}/hello", max_bytes=len(BODY) - 1)
+
+
+def test_endless_body_fails_fast(base: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(TooLargeError, match=r"/endless is larger than the limit of 100000 bytes"):
+        UrlFetcher().fetch(f"{base}/endless", max_bytes=100_000)
+    assert time.monotonic() - started < 5
+
+
+def test_content_length_over_the_limit_fails_before_the_body(base: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(TooLargeError, match=r"1000000000 bytes long \(Content-Length\)"):
+        UrlFetcher(timeout=10).fetch(f"{base}/huge-length", max_bytes=1000)
+    assert time.monotonic() - started < 5
+
+
+def test_a_stalled_response_times_out(base: str) -> None:
+    with pytest.raises(FetchError, match=r"cannot fetch .*/stall: timed out"):
+        UrlFetcher(timeout=0.3).fetch(f"{base}/stall", max_bytes=1000)
+
+
+def test_not_found(base: str) -> None:
+    with pytest.raises(NotFoundError, match=r"cannot fetch .*/missing: HTTP 404 Not Found"):
+        UrlFetcher().fetch(f"{base}/missing", max_bytes=1000)
+
+
+def test_server_error_names_status_and_reason(base: str) -> None:
+    with pytest.raises(FetchError, match=r"/error: HTTP 500 Broken On Purpose") as caught:
+        UrlFetcher().fetch(f"{base}/error", max_bytes=1000)
+    assert not isinstance(caught.value, NotFoundError)
+
+
+def test_connection_refused_names_the_url() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/x"
+    with pytest.raises(FetchError, match=rf"cannot fetch {url}: .*refused"):
+        UrlFetcher().fetch(url, max_bytes=1000)
+
+
+@pytest.mark.parametrize("url", ["ftp://example.org/x", "data:,hello", "example.org/x"])
+def test_other_schemes_are_refused(url: str) -> None:
+    with pytest.raises(FetchError, match=rf"cannot fetch {url}: expected an http, https or file"):
+        UrlFetcher().fetch(url, max_bytes=1000)
+
+
+# Redirects
+
+
+def test_same_host_redirect_is_followed(base: str, seen: Seen) -> None:
+    assert UrlFetcher().fetch(f"{base}/redirect?to=/hello", max_bytes=100) == BODY
+    assert seen.paths == ["/redirect?to=/hello", "/hello"]
+    assert seen.headers[1]["User-Agent"] == f"regsite/{__version__}"
+
+
+@pytest.mark.parametrize("code", [301, 303, 307, 308])
+def test_every_redirect_code_is_followed(base: str, code: int) -> None:
+    url = f"{base}/redirect?code={code}&to=/hello"
+    assert UrlFetcher().fetch(url, max_bytes=100) == BODY
+
+
+def test_redirect_to_another_host_is_refused(base: str, seen: Seen) -> None:
+    port = urlsplit(base).port
+    target = f"http://localhost:{port}/hello"
+    message = rf"refusing redirect from {base}/redirect\?to=\S+ to {target}: another host"
+    with pytest.raises(RedirectError, match=message):
+        UrlFetcher().fetch(f"{base}/redirect?to={target}", max_bytes=100)
+    assert seen.paths == [f"/redirect?to={target}"]
+
+
+def test_redirect_to_another_port_is_refused(base: str, other_base: str) -> None:
+    with pytest.raises(RedirectError, match="another port"):
+        UrlFetcher().fetch(f"{base}/redirect?to={other_base}/hello", max_bytes=100)
+
+
+def test_redirect_to_another_origin_is_followed_when_allowed(base: str, other_base: str) -> None:
+    fetcher = UrlFetcher(same_origin_redirects=False)
+    assert fetcher.fetch(f"{base}/redirect?to={other_base}/hello", max_bytes=100) == BODY
+
+
+@pytest.mark.parametrize("same_origin", [True, False])
+def test_redirect_to_a_file_url_is_refused(base: str, tmp_path: Path, same_origin: bool) -> None:
+    secret = tmp_path / "secret"
+    secret.write_bytes(b"private")
+    fetcher = UrlFetcher(same_origin_redirects=same_origin)
+    with pytest.raises(RedirectError, match="only http and https redirects are followed"):
+        fetcher.fetch(f"{base}/redirect?to={secret.as_uri()}", max_bytes=100)
+
+
+def test_redirect_loop_stops_after_five(base: str, seen: Seen) -> None:
+    with pytest.raises(RedirectError, match="more than 5 redirects"):
+        UrlFetcher().fetch(f"{base}/loop", max_bytes=100)
+    assert len(seen.paths) == 6
+
+
+def test_redirect_body_is_not_read(base: str) -> None:
+    """urllib reads a redirect's whole body; an endless one must not hang the fetch."""
+    url = f"{base}/redirect?to=/hello&endless=1"
+    assert UrlFetcher(timeout=5).fetch(url, max_bytes=100) == BODY
+
+
+# The ETag cache
+
+
+def test_etag_is_cached_and_a_304_is_served_from_the_cache(
+    base: str, seen: Seen, tmp_path: Path
+) -> None:
+    fetcher = UrlFetcher(cache_dir=tmp_path / "cache")
+    assert fetcher.fetch_with_status(f"{base}/etag", max_bytes=100) == (BODY, False)
+    assert fetcher.fetch_with_status(f"{base}/etag", max_bytes=100) == (BODY, True)
+    assert "If-None-Match" not in seen.headers[0]
+    assert seen.headers[1]["If-None-Match"] == ETAG
+
+
+def test_response_without_etag_is_not_cached(base: str, tmp_path: Path) -> None:
+    fetcher = UrlFetcher(cache_dir=tmp_path / "cache")
+    fetcher.fetch(f"{base}/hello", max_bytes=100)
+    assert fetcher.fetch_with_status(f"{base}/hello", max_bytes=100) == (BODY, False)
+    assert not (tmp_path / "cache").exists()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda data: b"garbage", id="garbage"),
+        pytest.param(lambda data: data[:-3] + b"XYZ", id="body-changed"),
+        pytest.param(lambda data: b"", id="empty"),
+    ],
+)
+def test_corrupt_cache_entry_is_refetched(
+    base: str, seen: Seen, tmp_path: Path, damage: object
+) -> None:
+    cache = tmp_path / "cache"
+    fetcher = UrlFetcher(cache_dir=cache)
+    fetcher.fetch(f"{base}/etag", max_bytes=100)
+    (entry,) = cache.iterdir()
+    entry.write_bytes(damage(entry.read_bytes()))  # type: ignore[operator]
+    assert fetcher.fetch_with_status(f"{base}/etag", max_bytes=100) == (BODY, False)
+    assert "If-None-Match" not in seen.headers[1]
+    assert fetcher.fetch_with_status(f"{base}/etag", max_bytes=100) == (BODY, True)
+
+
+def test_cached_body_is_still_subject_to_max_bytes(base: str, tmp_path: Path) -> None:
+    fetcher = UrlFetcher(cache_dir=tmp_path / "cache")
+    fetcher.fetch(f"{base}/etag", max_bytes=100)
+    with pytest.raises(TooLargeError):
+        fetcher.fetch(f"{base}/etag", max_bytes=len(BODY) - 1)
+
+
+def test_cache_entries_leave_no_temporary_files(base: str, tmp_path: Path) -> None:
+    fetcher = UrlFetcher(cache_dir=tmp_path / "cache")
+    fetcher.fetch(f"{base}/etag", max_bytes=100)
+    fetcher.fetch(f"{base}/etag", max_bytes=100)
+    assert len(list((tmp_path / "cache").iterdir())) == 1
+
+
+# file:// URLs
+
+
+def test_file_url_is_read_and_percent_decoded(tmp_path: Path) -> None:
+    path = tmp_path / "with space & ünïcode.txt"
+    path.write_bytes(BODY)
+    assert "%20" in path.as_uri()
+    assert UrlFetcher().fetch(path.as_uri(), max_bytes=100) == BODY
+
+
+def test_missing_file_is_not_found(tmp_path: Path) -> None:
+    url = (tmp_path / "missing.txt").as_uri()
+    with pytest.raises(NotFoundError, match=rf"cannot fetch {url}: no such file"):
+        UrlFetcher().fetch(url, max_bytes=100)
+
+
+def test_file_over_the_limit_is_too_large(tmp_path: Path) -> None:
+    path = tmp_path / "big"
+    path.write_bytes(b"x" * 101)
+    with pytest.raises(TooLargeError, match="101 bytes long; at most 100"):
+        UrlFetcher().fetch(path.as_uri(), max_bytes=100)
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_endless_file_fails_fast() -> None:
+    with pytest.raises(TooLargeError, match="larger than the limit of 1000 bytes"):
+        UrlFetcher().fetch("file:///dev/zero", max_bytes=1000)
+
+
+def test_directory_is_a_fetch_error(tmp_path: Path) -> None:
+    with pytest.raises(FetchError, match="cannot fetch file:"):
+        UrlFetcher().fetch(tmp_path.as_uri(), max_bytes=100)
+
+
+def test_file_url_on_another_host_is_refused() -> None:
+    with pytest.raises(FetchError, match="file URLs on another host are not supported"):
+        UrlFetcher().fetch("file://server/share/x", max_bytes=100)
