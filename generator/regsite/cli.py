@@ -12,6 +12,7 @@ from pathlib import Path
 
 from regsite import __version__
 from regsite.build import BuildOptions, build, source_date_epoch
+from regsite.cli_trust import add_owner_key_commands, add_trust_commands
 from regsite.commands.init import init_registry
 from regsite.commands.keygen import generate_key_file
 from regsite.commands.owner import add_owner
@@ -75,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_package(commands)
     _add_release(commands)
     _add_yank(commands)
+    add_trust_commands(commands)
     return parser
 
 
@@ -347,6 +349,7 @@ def _add_owner(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     command.add_argument("--url")
     _edit_options(command)
     command.set_defaults(handler=_owner_add)
+    add_owner_key_commands(actions)
 
 
 def _owner_add(args: argparse.Namespace) -> int:
