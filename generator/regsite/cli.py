@@ -156,6 +156,14 @@ def _build(args: argparse.Namespace) -> int:
     )
     if options.online_key is None:
         print("no metadata signed (--unsigned): clients cannot verify this site")
+    elif options.signing_time is not None:
+        expires = options.signing_time + site.registry.policy.timestamp_expires
+        if expires < datetime.now(UTC):
+            print(
+                "warning: signed at SOURCE_DATE_EPOCH, the timestamp expired at"
+                f" {expires:%Y-%m-%d %H:%M}Z; run 'regsite timestamp refresh' before publishing",
+                file=sys.stderr,
+            )
     return 0
 
 

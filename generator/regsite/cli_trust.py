@@ -217,7 +217,8 @@ def _timestamp_refresh(args: argparse.Namespace) -> int:
         raise RegistryError(f"{site}: holds no {SITE_MARKER}; is it a site built by regsite?")
     key = load_private_key(args.online_key or "env:REGSITE_ONLINE_KEY")
     period = _period(args.expires, site)
-    content = refresh_timestamp(DirectoryPrevious(site), key, _now(), period)
+    # Always the clock: a refresh exists to move the expiry forward from now.
+    content = refresh_timestamp(DirectoryPrevious(site), key, datetime.now(UTC), period)
     write_atomically(site / TIMESTAMP_FILE, content)
     version = json.loads(content)["signed"]["version"]
     hours = int(period.total_seconds() // 3600)

@@ -26,6 +26,7 @@ __all__ = [
     "SourceLimits",
     "load_package",
     "load_source",
+    "loaded_file",
     "package_from_content",
     "readme_file_problem",
     "registry_from_content",
@@ -236,13 +237,20 @@ def _load_readme(
 def _with_signatures(
     root: Path, relative: str, content: bytes, limits: SourceLimits, report: ErrorReport
 ) -> LoadedFile | None:
+    signature_content = _read_bytes(
+        root, relative + ".sig", limits.signature_bytes, report, required=False
+    )
+    return loaded_file(relative, content, signature_content, report)
+
+
+def loaded_file(
+    relative: str, content: bytes, signature_content: bytes | None, report: ErrorReport
+) -> LoadedFile | None:
+    """Parse a signed TOML file and its ``.sig`` from bytes (as a client fetched them)."""
     document = _parse_toml(relative, content, report)
     if document is None:
         return None
     signature_path = relative + ".sig"
-    signature_content = _read_bytes(
-        root, signature_path, limits.signature_bytes, report, required=False
-    )
     signatures: tuple[Signature, ...] = ()
     if signature_content is not None:
         signatures, problems = parse_signature_file(signature_content)
