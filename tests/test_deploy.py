@@ -30,6 +30,9 @@ def test_netlify_content_types_match_the_published_layout() -> None:
     assert headers["/api/v1/sources/*"]["Content-Type"] == CONTENT_TYPES[".toml"]
     assert headers["/api/*"]["Access-Control-Allow-Origin"] == "*"
     assert headers["/search/*"]["Access-Control-Allow-Origin"] == "*"
+    assert headers["/metadata/*"]["Access-Control-Allow-Origin"] == "*"
+    assert headers["/metadata/*"]["Content-Type"] == CONTENT_TYPES[".json"]
+    assert "max-age=60" in headers["/metadata/timestamp.json"]["Cache-Control"]
     assert "immutable" in headers["/static/*"]["Cache-Control"]
 
 

@@ -25,7 +25,7 @@ class _SiteHandler(SimpleHTTPRequestHandler):
     def end_headers(self) -> None:
         for name, value in SECURITY_HEADERS.items():
             self.send_header(name, value)
-        if self.path.startswith(("/api/", "/search/")):
+        if self.path.startswith(("/api/", "/search/", "/metadata/")):
             self.send_header("Access-Control-Allow-Origin", "*")
         super().end_headers()
 
