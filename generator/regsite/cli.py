@@ -12,6 +12,7 @@ from pathlib import Path
 
 from regsite import __version__
 from regsite.build import BuildOptions, build, source_date_epoch
+from regsite.cli_client import add_client_commands
 from regsite.cli_trust import add_owner_key_commands, add_trust_commands
 from regsite.commands.init import init_registry
 from regsite.commands.keygen import generate_key_file
@@ -77,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_release(commands)
     _add_yank(commands)
     add_trust_commands(commands)
+    add_client_commands(commands)
     return parser
 
 

@@ -172,7 +172,9 @@ def _sign_targets(
     """Top-level targets, delegating to 16**n hashed bins once the site is large."""
     length = bin_prefix_length(len(targets))
     if length == 0:
-        return {"targets.json": signer.sign_role("targets", targets, None, files)}
+        meta = {"targets.json": signer.sign_role("targets", targets, None, files)}
+        _retire_old_bins(signer, meta, files)
+        return dict(sorted(meta.items()))
     keyid = key_id(signer.key.public)
     bins: dict[str, dict[str, FileInfo]] = {f"{i:0{length}x}": {} for i in range(16**length)}
     for path, info in targets.items():
@@ -187,7 +189,16 @@ def _sign_targets(
     )
     delegations = Delegations(keys={keyid: signer.key.public}, roles=roles)
     meta["targets.json"] = signer.sign_role("targets", {}, delegations, files)
+    _retire_old_bins(signer, meta, files)
     return dict(sorted(meta.items()))
+
+
+def _retire_old_bins(signer: _Signer, meta: dict[str, MetaInfo], files: Output) -> None:
+    """A role a snapshot listed stays listed (clients treat a missing one as a rollback), so bins
+    left over when the bin count changes are published empty and no longer delegated to."""
+    for name in signer.previous.roles:
+        if f"{name}.json" not in meta:
+            meta[f"{name}.json"] = signer.sign_role(name, {}, None, files)
 
 
 @dataclass(frozen=True, slots=True)

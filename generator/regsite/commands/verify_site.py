@@ -1,0 +1,154 @@
+"""``regsite verify-site``: check a whole published site against a pinned root.
+
+Operators run it before and after a deploy: every metadata signature, every file's length and
+sha256 (under its plain name and its content-addressed name), the root keys' signature on
+registry.toml and the owners' on every package.toml.  For a directory, every file present must
+also be accounted for, so nothing unsigned can ride along.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+from urllib.request import url2pathname
+
+from regsite.client.registry import RemoteRegistry
+from regsite.client.store import TrustStore
+from regsite.client.trust import Updater
+from regsite.errors import RegistryError
+from regsite.fetch import Fetcher, FetchError
+from regsite.metadata.publish import METADATA_DIR, content_addressed_path
+from regsite.metadata.roles import FileInfo, Root
+
+__all__ = ["SiteVerification", "verify_site"]
+
+_PACKAGE_DOCUMENT = re.compile(r"api/v1/packages/([a-z0-9-]+)\.json")
+_CONTENT_ADDRESSED = re.compile(r"([0-9a-f]{64})\..+")
+
+
+@dataclass(slots=True)
+class SiteVerification:
+    url: str
+    files: int = 0  # targets checked
+    packages: int = 0  # packages whose owner signatures were checked
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(slots=True)
+class _VerifiedTargets:
+    """The updater's targets, each fetched once: RemoteRegistry reads the same files."""
+
+    updater: Updater
+    cache: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def root(self) -> Root:
+        return self.updater.root
+
+    def fetch_target(self, path: str) -> bytes:
+        if path not in self.cache:
+            self.cache[path] = self.updater.fetch_target(path)
+        return self.cache[path]
+
+
+def verify_site(
+    url: str,
+    pinned_root: bytes,
+    fetcher: Fetcher,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> SiteVerification:
+    """Check everything; collect every problem instead of stopping at the first."""
+    result = SiteVerification(url)
+    with tempfile.TemporaryDirectory(prefix="regsite-verify-") as scratch:
+        updater = Updater(url, fetcher, TrustStore(Path(scratch)), pinned_root=pinned_root, now=now)
+        try:
+            updater.refresh()
+            targets = updater.all_targets()
+        except RegistryError as exc:
+            result.problems.append(str(exc))
+            return result
+        source = _VerifiedTargets(updater)
+        for path, info in targets.items():
+            _check_target(url, path, info, fetcher, source, result)
+        _check_owners(source, targets, result)
+    if urlsplit(url).scheme == "file":
+        _check_unlisted(Path(url2pathname(urlsplit(url).path)), targets, result)
+    return result
+
+
+def _check_target(
+    url: str,
+    path: str,
+    info: FileInfo,
+    fetcher: Fetcher,
+    source: _VerifiedTargets,
+    result: SiteVerification,
+) -> None:
+    result.files += 1
+    try:
+        source.fetch_target(path)  # the content-addressed copy, checked by the updater
+        plain = fetcher.fetch(urljoin(url, path), info.length)
+    except RegistryError as exc:
+        result.problems.append(f"{path}: {exc}")
+        return
+    digest = hashlib.sha256(plain).hexdigest()
+    if len(plain) != info.length or digest != info.sha256:
+        result.problems.append(
+            f"{path}: {len(plain)} bytes with sha256 {digest}; the signed targets say"
+            f" {info.length} bytes with sha256 {info.sha256}"
+        )
+
+
+def _check_owners(
+    source: _VerifiedTargets, targets: dict[str, FileInfo], result: SiteVerification
+) -> None:
+    registry = RemoteRegistry(source)
+    try:
+        registry.registry()
+    except (RegistryError, FetchError) as exc:
+        result.problems.append(str(exc))
+        return
+    for path in targets:
+        match = _PACKAGE_DOCUMENT.fullmatch(path)
+        if match is None:
+            continue
+        try:
+            registry.package(match[1])
+            result.packages += 1
+        except KeyError:
+            result.problems.append(f"{path}: the registry delegates no package {match[1]!r}")
+        except RegistryError as exc:
+            result.problems.append(str(exc))
+
+
+def _check_unlisted(root: Path, targets: dict[str, FileInfo], result: SiteVerification) -> None:
+    """Every file on disk is a target, metadata, or a copy whose name is its own sha256."""
+    expected = {content_addressed_path(path, info.sha256) for path, info in targets.items()}
+    for directory, _, names in os.walk(root):
+        for name in names:
+            relative = Path(directory, name).relative_to(root).as_posix()
+            if relative in targets or relative in expected:
+                continue
+            if relative.startswith(f"{METADATA_DIR}/") and name.endswith(".json"):
+                continue  # kept old versions; the current ones were verified above
+            match = _CONTENT_ADDRESSED.fullmatch(posixpath.basename(relative))
+            if match is not None and _sha256(root / relative) == match[1]:
+                continue  # a target of a kept older version, unchanged since
+            result.problems.append(f"{relative}: not listed in the signed metadata")
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
