@@ -24,7 +24,7 @@ from regsite.client.registry import RemoteRegistry
 from regsite.client.store import TrustStore
 from regsite.client.trust import Updater
 from regsite.errors import RegistryError
-from regsite.fetch import Fetcher, FetchError
+from regsite.fetch import Fetcher, FetchError, TooLargeError
 from regsite.metadata.publish import METADATA_DIR, content_addressed_path
 from regsite.metadata.roles import FileInfo, Root
 
@@ -100,6 +100,9 @@ def _check_target(
     try:
         source.fetch_target(path)  # the content-addressed copy, checked by the updater
         plain = fetcher.fetch(urljoin(url, path), info.length)
+    except TooLargeError:
+        result.problems.append(f"{path}: longer than the {info.length} bytes the targets list")
+        return
     except RegistryError as exc:
         result.problems.append(f"{path}: {exc}")
         return
