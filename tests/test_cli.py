@@ -51,8 +51,10 @@ def registry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     code, out, _ = run(
         capsys, "init", str(root), "--name", "demo", "--title", "Demo", "--root-key",
         str(keys / "root.key"), "--install", "demo get {name}=={version}",
+        "--online-key", str(keys / "online.key"),
     )  # fmt: skip
     assert code == 0 and "wrote root private key" in out
+    assert "wrote metadata/1.root.json" in out
     code, public, _ = run(capsys, "keygen", str(keys / "ada.key"))
     assert code == 0
     common = ["-C", str(root), "--sign", str(keys / "root.key"), "--sign", str(keys / "ada.key")]
@@ -94,8 +96,13 @@ def test_registry_made_with_the_cli_verifies_and_builds(
     code, out, _ = run(capsys, "verify", str(registry))
     assert code == 0, out
     assert "all 3 signed files verify" in out
-    code, out, _ = run(capsys, "build", str(registry), "-o", str(tmp_path / "site"))
+    online = str(registry.parent / "keys" / "online.key")
+    site = str(tmp_path / "site")
+    code, out, _ = run(capsys, "build", str(registry), "-o", site, "--online-key", online)
     assert code == 0 and "built 2 packages, 2 releases" in out
+    root = str(registry / "metadata" / "1.root.json")
+    code, out, _ = run(capsys, "verify-site", site, "--root", root)
+    assert code == 0 and "verified" in out
     widget = json.loads((tmp_path / "site/api/v1/packages/widget.json").read_text())
     assert widget["releases"][0]["requires"] == [{"name": "gadget", "specifier": ">=2"}]
     assert widget["readme"]["url"] == "../sources/widget/README.md"
@@ -347,14 +354,15 @@ def test_build_and_verify_with_a_pinned_root(
     other = str(load_private_key(str(tmp_path / "keys/ada.key")).public)
     assert run(capsys, "verify", str(registry), "--root-key", root)[0] == 0
     code, _, err = run(
-        capsys, "build", str(registry), "-o", str(tmp_path / "s"), "--root-key", other
+        capsys, "build", str(registry), "-o", str(tmp_path / "s"), "--root-key", other, "--unsigned"
     )
     assert code == 1 and "signed by 0 of the pinned root keys" in err
     monkeypatch.setenv("REGSITE_ROOT_KEYS", f"{other} {root}")
-    assert run(capsys, "build", str(registry), "-o", str(tmp_path / "s"))[0] == 0
+    assert run(capsys, "build", str(registry), "-o", str(tmp_path / "s"), "--unsigned")[0] == 0
     code, _, err = run(
-        capsys, "build", str(registry), "-o", str(tmp_path / "s"), "--root-threshold", "2"
-    )
+        capsys, "build", str(registry), "-o", str(tmp_path / "s"), "--root-threshold", "2",
+        "--unsigned",
+    )  # fmt: skip
     assert code == 1 and "signed by 1 of the pinned root keys (--root-key), 2 required" in err
     code, _, err = run(capsys, "verify", str(registry), "--root-key", "ed25519:nope")
     assert code == 1 and "--root-key / REGSITE_ROOT_KEYS" in err

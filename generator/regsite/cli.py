@@ -328,6 +328,11 @@ def _add_init(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     command.add_argument("--description")
     command.add_argument("--base-url")
     command.add_argument("--install", help="install snippet, e.g. 'tool add {name}@{version}'")
+    command.add_argument(
+        "--online-key",
+        help="online private key file (created if missing) that will sign the published"
+        " metadata; writes metadata/1.root.json",
+    )
     command.set_defaults(handler=_init)
 
 
@@ -340,9 +345,14 @@ def _init(args: argparse.Namespace) -> int:
         description=args.description,
         base_url=args.base_url,
         install=args.install,
+        online_key=args.online_key,
     )
     if result.created_key is not None:
         print(f"wrote root private key {result.created_key} (keep it secret, out of git)")
+    if result.created_online_key is not None:
+        print(f"wrote online private key {result.created_online_key} (store it as a CI secret)")
+    if result.online_key is not None:
+        print(f"wrote metadata/1.root.json: online key {result.online_key.fingerprint}")
     print(f"created {result.registry_file}, signed by root key {result.root_key.fingerprint}")
     return 0
 
