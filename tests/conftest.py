@@ -47,7 +47,7 @@ def example_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def serving(site: Path) -> Iterator[str]:
     """``regsite serve``'s server for a built site on a free loopback port; yields its base URL."""
     server = make_server(site, port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

@@ -280,7 +280,7 @@ def _sign(args: argparse.Namespace) -> int:
         outcome = sign_file(path, key)
         print(f"signed {path} with {outcome.key.fingerprint}")
         for stale in outcome.dropped:
-            print(f"  removed stale signature by {stale.fingerprint} (it no longer verified)")
+            print(f"  removed signature by {stale.fingerprint} (no longer valid, or revoked)")
     return 0
 
 

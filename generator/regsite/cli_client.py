@@ -114,7 +114,8 @@ def _show(args: argparse.Namespace) -> int:
 def _lock(args: argparse.Namespace) -> int:
     lock = lock_requirements(_state(args), args.registry, args.requirements)
     write_atomically(args.output, dump_lock(lock))
-    print(f"locked {len(lock.packages)} packages into {args.output}:")
+    count = len(lock.packages)
+    print(f"locked {count} package{'s' if count != 1 else ''} into {args.output}:")
     for package in lock.packages:
         print(f"  {package.name} {package.version}")
     return 0
@@ -143,7 +144,8 @@ def _verify_site(args: argparse.Namespace) -> int:
     result = verify_site(registry_url(args.site), pinned, UrlFetcher())
     for problem in result.problems:
         print(f"problem: {problem}", file=sys.stderr)
-    verdict = "verified" if result.ok else f"FAILED with {len(result.problems)} problems"
+    count = len(result.problems)
+    verdict = "verified" if result.ok else f"FAILED with {count} problem{'s' if count > 1 else ''}"
     print(
         f"{result.url}: {verdict}: {result.files} files and {result.packages} packages' owner"
         " signatures checked"

@@ -14,6 +14,7 @@ from regsite.commands.trust import (
     RootStatus,
     add_owner_key,
     change_root_keys,
+    drop_signatures_by,
     revoke_owner_key,
     root_status,
     set_online_keys,
@@ -99,8 +100,14 @@ def _root_update(args: argparse.Namespace) -> int:
 
 
 def _root_sign(args: argparse.Namespace) -> int:
+    """Co-sign a root, and registry.toml too if the key is one of its root keys: a rotation
+    needs both signed by the new threshold."""
     tree = SourceTree(args.source)
-    return _print_status(sign_root_file(tree, args.file, load_private_key(args.key)))
+    key = load_private_key(args.key)
+    status = sign_root_file(tree, args.file, key)
+    for outcome in sign_edited(tree, [tree.registry_path], [key]):
+        print(f"signed {outcome.path} with {outcome.key.fingerprint}")
+    return _print_status(status)
 
 
 def _root_show(args: argparse.Namespace) -> int:
@@ -190,7 +197,12 @@ def _owner_key(args: argparse.Namespace) -> int:
         note = "and signed" if path in signed else f"(sign it: regsite sign {path} --key KEY)"
         print(f"updated {path} {note}")
     if args.edit is revoke_owner_key:
-        print(f"packages signed only by {args.key} no longer verify: re-sign them with a new key")
+        for path in drop_signatures_by(tree, args.key):
+            print(f"removed the revoked key's signature from {path}")
+        print(
+            f"{args.key} is revoked; a package no longer signed by enough owners fails to build:"
+            " sign it with the owner's new key (regsite sign FILE --key KEY)"
+        )
     return 0
 
 

@@ -113,8 +113,8 @@ class RemoteRegistry:
 
 def _raise(report: ErrorReport, what: str) -> None:
     if report:
-        lines = "\n".join(f"  {problem}" for problem in report)
-        raise ClientError(f"{what} did not verify:\n{lines}")
+        problems = "; ".join(str(problem) for problem in report)
+        raise ClientError(f"{what} did not verify: {problems}")
 
 
 def _check_document(package: Package, document: dict[str, Any]) -> None:

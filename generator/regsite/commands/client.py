@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from regsite.fetch import UrlFetcher
 from regsite.metadata.roles import Role, Root
 from regsite.metadata.root import read_trusted_root
 from regsite.model import Package
+from regsite.sources import write_atomically
 
 __all__ = [
     "ClientState",
@@ -104,12 +106,33 @@ def trust_registry(state: ClientState, url: str, root_file: Path | None) -> Trus
         read_trusted_root(pinned, str(root_file))
     else:
         pinned, _ = trust_on_first_use(url, fetcher)
-    shutil.rmtree(state.directory(url) / "metadata", ignore_errors=True)
-    updater = Updater(url, fetcher, state.store(url), pinned_root=pinned)
-    updater.refresh()
-    (state.directory(url) / "url").write_text(url + "\n", encoding="utf-8")
+    directory = state.directory(url)
+    pin_file = directory / "pinned-root.json"
+    if pin_file.is_file() and pin_file.read_bytes() == pinned:
+        # The same pin again: refresh what is trusted, keeping its rollback protection.
+        updater = Updater(url, fetcher, state.store(url))
+        updater.refresh()
+    else:
+        updater = _trust_afresh(state, url, pinned)
     (state.root / "default-registry").write_text(url + "\n", encoding="utf-8")
     return TrustOutcome(url=url, root=updater.root, first_use=root_file is None)
+
+
+def _trust_afresh(state: ClientState, url: str, pinned: bytes) -> Updater:
+    """A new pin: verify everything into a scratch store, and replace the old trust only if it
+    all verified (a failed ``trust`` leaves the previous one in place)."""
+    directory = state.directory(url)
+    directory.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".trust-", dir=directory))
+    try:
+        Updater(url, state.fetcher(url), TrustStore(scratch), pinned_root=pinned).refresh()
+        shutil.rmtree(directory / "metadata", ignore_errors=True)
+        scratch.rename(directory / "metadata")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    write_atomically(directory / "pinned-root.json", pinned)
+    (directory / "url").write_text(url + "\n", encoding="utf-8")
+    return Updater(url, state.fetcher(url), state.store(url))  # already refreshed, in scratch
 
 
 def open_registry(state: ClientState, url: str | None) -> tuple[str, RemoteRegistry]:

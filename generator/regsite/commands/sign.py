@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from regsite.errors import SourceEditError
-from regsite.keys import PrivateKey, PublicKey
+from regsite.keys import PrivateKey, PublicKey, parse_public_key
 from regsite.model import Registry
 from regsite.signatures import (
     FileKind,
@@ -52,13 +54,36 @@ def sign_file(path: Path, key: PrivateKey) -> SignOutcome:
         if problems:
             where, problem = problems[0]
             raise SourceEditError(f"{signature_path}: {where}: {problem}; fix or delete it")
+    revoked = _revoked_keys(path, kind)
+    if key.public in revoked:
+        raise SourceEditError(f"{key.public} is listed in registry.toml [trust] revoked-keys")
     message = signed_message(kind, content)
     others = [entry for entry in existing if entry.key != key.public]
-    kept = tuple(entry for entry in others if entry.key.verify(message, entry.sig))
+    kept = tuple(
+        entry
+        for entry in others
+        if entry.key not in revoked and entry.key.verify(message, entry.sig)
+    )
     dropped = tuple(entry.key for entry in others if entry not in kept)
     signatures = (*kept, sign_bytes(key, kind, content))
     write_atomically(signature_path, dump_signature_file(signatures))
     return SignOutcome(path=path, key=key.public, dropped=dropped)
+
+
+def _revoked_keys(path: Path, kind: FileKind) -> frozenset[PublicKey]:
+    """[trust] revoked-keys of the registry ``path`` belongs to: their signatures are dropped."""
+    registry = path.parent if kind is FileKind.REGISTRY else path.parent.parent.parent
+    try:
+        document = tomllib.loads((registry / "registry.toml").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return frozenset()
+    trust = document.get("trust")
+    texts = trust.get("revoked-keys", []) if isinstance(trust, dict) else []
+    keys = set()
+    for text in texts if isinstance(texts, list) else []:
+        with contextlib.suppress(ValueError, TypeError):
+            keys.add(parse_public_key(text))
+    return frozenset(keys)
 
 
 def may_sign(registry: Registry, path: Path, key: PublicKey) -> bool:

@@ -18,17 +18,19 @@ from tomlkit.items import Array
 
 from regsite.errors import ErrorReport, SourceEditError
 from regsite.keys import PrivateKey, PublicKey, parse_public_key
-from regsite.load import ROOT_METADATA_DIR, SourceLimits, load_source
+from regsite.load import PACKAGE_FILE, PACKAGES_DIR, ROOT_METADATA_DIR, SourceLimits, load_source
 from regsite.metadata.canonical import canonical_json
 from regsite.metadata.envelope import read_signed_file, verify_role
 from regsite.metadata.roles import MetadataError, Role, Root, key_id
 from regsite.metadata.root import make_root, root_file_name, sign_root, verify_root_history
+from regsite.signatures import dump_signature_file, parse_signature_file
 from regsite.sources import SourceTree, write_atomically
 
 __all__ = [
     "RootStatus",
     "add_owner_key",
     "change_root_keys",
+    "drop_signatures_by",
     "revoke_owner_key",
     "root_status",
     "set_online_keys",
@@ -235,6 +237,20 @@ def revoke_owner_key(tree: SourceTree, owner: str, key: str) -> list[Path]:
     revoked = [str(item) for item in trust.get("revoked-keys", [])]
     trust["revoked-keys"] = _array([*revoked, text])
     return _save(tree, document)
+
+
+def drop_signatures_by(tree: SourceTree, key: str) -> list[Path]:
+    """Remove a revoked key's entries from every package.toml.sig; the other owners'
+    signatures stay valid, since a signature covers only the signed file's bytes."""
+    revoked = _public(key, "key")
+    changed = []
+    for signature_path in sorted(tree.root.glob(f"{PACKAGES_DIR}/*/{PACKAGE_FILE}.sig")):
+        signatures, problems = parse_signature_file(signature_path.read_bytes())
+        kept = tuple(entry for entry in signatures if entry.key != revoked)
+        if not problems and len(kept) < len(signatures):
+            write_atomically(signature_path, dump_signature_file(kept))
+            changed.append(signature_path)
+    return changed
 
 
 def _owner(

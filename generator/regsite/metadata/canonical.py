@@ -19,11 +19,11 @@ def _encode(value: object, parts: list[str]) -> None:
         parts.append({None: "null", True: "true", False: "false"}[value])
     elif isinstance(value, int):
         parts.append(str(value))
-    elif isinstance(value, str):
+    elif isinstance(value, str) and type(value) is str:
         parts.append(_string(value))
     elif isinstance(value, Mapping):
         _encode_object(value, parts)
-    elif isinstance(value, Sequence):
+    elif isinstance(value, Sequence) and not isinstance(value, str | bytes | bytearray):
         parts.append("[")
         for index, item in enumerate(value):
             parts.append("," if index else "")

@@ -47,15 +47,21 @@ def sign_metadata(signed: Signed, keys: Sequence[PrivateKey]) -> bytes:
 def read_signed_file(data: bytes, role: Role, file: str) -> SignedFile:
     """Parse a metadata file's JSON and its ``signed`` object; signatures are not yet checked."""
     try:
-        document = json.loads(data.decode("utf-8"), parse_float=_no_float, parse_constant=_no_nan)
+        document = json.loads(data.decode("utf-8"), parse_float=_Float, parse_constant=_no_nan)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise MetadataError(f"{file}: not valid UTF-8 JSON: {exc or 'nested too deeply'}") from None
     if not isinstance(document, dict):
         raise MetadataError(f"{file}: expected a JSON object with 'signatures' and 'signed'")
     signatures = _signatures(document.get("signatures"), file)
     raw = document.get("signed")
-    signed = parse_signed(raw, role, file)
-    return SignedFile(file, signed, canonical_json(raw), signatures)
+    try:
+        signed = parse_signed(raw, role, file)
+        message = canonical_json(raw)
+    except TypeError:  # a number with a fraction or exponent where nothing reads it
+        raise MetadataError(f"{file}: signed: numbers must be integers") from None
+    except RecursionError:
+        raise MetadataError(f"{file}: signed: nested too deeply") from None
+    return SignedFile(file, signed, message, signatures)
 
 
 def verify_role(
@@ -91,8 +97,11 @@ def _signatures(value: object, file: str) -> tuple[tuple[str, bytes], ...]:
     return tuple(found)
 
 
-def _no_float(text: str) -> Any:
-    raise ValueError(f"numbers must be integers, found {text[:20]}")
+class _Float(str):
+    """A JSON number with a fraction or exponent: kept as text so the reader can name where it
+    is (``expected an integer``); canonical JSON has no form for it."""
+
+    __slots__ = ()
 
 
 def _no_nan(text: str) -> Any:

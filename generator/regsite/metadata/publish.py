@@ -28,6 +28,7 @@ from regsite.metadata.roles import (
     MetadataError,
     MetaInfo,
     Role,
+    Root,
     Signed,
     Snapshot,
     Targets,
@@ -141,7 +142,10 @@ def publish_metadata(
 ) -> Output:
     """The metadata files, the content-addressed copies and the kept old versions to add."""
     if not registry.root_history:
-        raise MetadataError("metadata/: no N.root.json in the source; run 'regsite root init'")
+        raise MetadataError(
+            "metadata/: no N.root.json in the source; run 'regsite root update --sign ROOT_KEY'"
+            " (first 'regsite trust online-key PUBKEY' if [trust] online-keys is empty)"
+        )
     if online_key.public not in registry.online_keys:
         raise MetadataError(
             f"the online key {online_key.public} is not in registry.toml [trust] online-keys"
@@ -374,6 +378,18 @@ def _old_snapshot_files(previous: PreviousSite, version: int, files: Output) -> 
     return kept
 
 
+def _newest_root(previous: PreviousSite) -> Root:
+    history: list[bytes] = []
+    while (
+        content := previous.read(f"{METADATA_DIR}/{root_file_name(len(history) + 1)}")
+    ) is not None:
+        history.append(content)
+    roots = verify_root_history(history)
+    if not roots:
+        raise MetadataError(f"{METADATA_DIR}/1.root.json: not found; is this a signed site?")
+    return roots[-1]
+
+
 # Timestamp refresh -----------------------------------------------------------------------------
 
 
@@ -384,6 +400,13 @@ def refresh_timestamp(
     old = _read_old(previous, TIMESTAMP_FILE, Role.TIMESTAMP)
     if old is None:
         raise MetadataError(f"{TIMESTAMP_FILE}: not found; is this a signed regsite site?")
+    root = _newest_root(previous)
+    allowed = {root.keys[keyid] for keyid in root.roles[Role.TIMESTAMP].keyids}
+    if online_key.public not in allowed:
+        raise MetadataError(
+            f"{online_key.public} is not a timestamp key of the site's newest root"
+            f" (metadata/{root_file_name(root.version)}); use the registry's online key"
+        )
     timestamp = old[0].signed
     assert isinstance(timestamp, Timestamp)
     version = timestamp.snapshot.version

@@ -355,7 +355,7 @@ def _parse_targets(reader: _Reader, version: int, expires: datetime) -> Targets:
     targets = {}
     for path in listed.value:
         if (problem := target_path_problem(path)) is not None:
-            raise listed.fail(repr(path)[:80], problem)
+            raise listed.fail(repr(path)[:80], problem.removeprefix("expected "))
         info = listed.child(path)
         targets[path] = FileInfo(info.integer("length", 0), info.sha256("hashes"))
     delegations = None
