@@ -30,7 +30,9 @@ from regsite.fetch import Fetcher, UrlFetcher
 from regsite.keys import PrivateKey, load_private_key
 from regsite.metadata.canonical import canonical_json
 from regsite.metadata.envelope import read_signed_file, sign_metadata
-from regsite.metadata.publish import DirectoryPrevious, content_addressed_path, publish_metadata
+from regsite.metadata.layout import content_addressed_path
+from regsite.metadata.previous import DirectoryPrevious
+from regsite.metadata.publish import publish_metadata
 from regsite.metadata.roles import (
     MetaInfo,
     Role,

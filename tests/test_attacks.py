@@ -60,7 +60,7 @@ from regsite.commands.trust import add_owner_key, revoke_owner_key
 from regsite.commands.verify_site import verify_site
 from regsite.fetch import RedirectError, UrlFetcher
 from regsite.metadata.canonical import canonical_json
-from regsite.metadata.publish import DirectoryPrevious, refresh_timestamp
+from regsite.metadata.previous import DirectoryPrevious, refresh_timestamp
 from regsite.metadata.roles import (
     DelegatedRole,
     Delegations,

@@ -20,12 +20,9 @@ from regsite.commands.sign import sign_file
 from regsite.commands.trust import set_online_keys, write_next_root
 from regsite.fetch import UrlFetcher
 from regsite.keys import PrivateKey, load_private_key
-from regsite.metadata.publish import (
-    DirectoryPrevious,
-    content_addressed_path,
-    publish_metadata,
-    refresh_timestamp,
-)
+from regsite.metadata.layout import content_addressed_path
+from regsite.metadata.previous import DirectoryPrevious, refresh_timestamp
+from regsite.metadata.publish import publish_metadata
 from regsite.metadata.roles import FileInfo, MetadataError
 from regsite.render import Output
 from regsite.sources import SourceTree

@@ -30,12 +30,8 @@ from regsite.build import BuildOptions, build
 from regsite.commands.sign import sign_file
 from regsite.errors import BuildError
 from regsite.keys import PrivateKey, generate_private_key, load_private_key
-from regsite.metadata.publish import (
-    TIMESTAMP_FILE,
-    DirectoryPrevious,
-    content_addressed_path,
-    refresh_timestamp,
-)
+from regsite.metadata.layout import TIMESTAMP_FILE, content_addressed_path
+from regsite.metadata.previous import DirectoryPrevious, refresh_timestamp
 from regsite.metadata.roles import MetadataError
 from regsite.sources import SourceTree
 

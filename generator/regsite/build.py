@@ -17,7 +17,8 @@ from regsite.errors import ErrorReport, RegistryError
 from regsite.fields import url_problem
 from regsite.keys import PrivateKey
 from regsite.load import LoadedSource, SourceLimits, load_source
-from regsite.metadata.publish import DirectoryPrevious, check_trust, publish_metadata
+from regsite.metadata.previous import DirectoryPrevious
+from regsite.metadata.publish import check_trust, publish_metadata
 from regsite.model import Package, Registry, Site
 from regsite.package_file import read_package
 from regsite.registry_file import read_registry

@@ -23,7 +23,8 @@ from regsite.commands.trust import (
 )
 from regsite.errors import RegistryError
 from regsite.keys import PrivateKey, load_private_key
-from regsite.metadata.publish import TIMESTAMP_FILE, DirectoryPrevious, refresh_timestamp
+from regsite.metadata.layout import TIMESTAMP_FILE
+from regsite.metadata.previous import DirectoryPrevious, refresh_timestamp
 from regsite.sources import SourceTree, write_atomically
 from regsite.write import SITE_MARKER
 

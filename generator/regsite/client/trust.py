@@ -22,7 +22,7 @@ from regsite.client.store import TrustStore
 from regsite.fetch import Fetcher, NotFoundError, TooLargeError
 from regsite.keys import PublicKey
 from regsite.metadata.envelope import read_signed_file, verify_role
-from regsite.metadata.publish import METADATA_DIR, content_addressed_path
+from regsite.metadata.layout import METADATA_DIR, content_addressed_path
 from regsite.metadata.roles import (
     DelegatedRole,
     Delegations,

@@ -25,7 +25,7 @@ from regsite.client.store import TrustStore
 from regsite.client.trust import Updater
 from regsite.errors import RegistryError
 from regsite.fetch import Fetcher, FetchError, TooLargeError
-from regsite.metadata.publish import METADATA_DIR, content_addressed_path
+from regsite.metadata.layout import METADATA_DIR, content_addressed_path
 from regsite.metadata.roles import FileInfo, Root
 
 __all__ = ["SiteVerification", "verify_site"]

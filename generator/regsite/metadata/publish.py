@@ -10,25 +10,28 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import posixpath
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Protocol
 
 from regsite.errors import ErrorReport
 from regsite.keys import PrivateKey
-from regsite.metadata.envelope import SignedFile, read_signed_file, sign_metadata
+from regsite.metadata.envelope import sign_metadata
+from regsite.metadata.layout import METADATA_DIR, TIMESTAMP_FILE, content_addressed_path
+from regsite.metadata.previous import (
+    Old,
+    Previous,
+    PreviousSite,
+    keep_old_versions,
+    read_previous,
+    seen_versions,
+)
 from regsite.metadata.roles import (
     DelegatedRole,
     Delegations,
     FileInfo,
     MetadataError,
     MetaInfo,
-    Role,
-    Root,
     Signed,
     Snapshot,
     Targets,
@@ -39,56 +42,12 @@ from regsite.metadata.root import root_file_name, root_problems, verify_root_his
 from regsite.model import MetadataPolicy, Registry
 from regsite.render import Output
 
-__all__ = [
-    "METADATA_DIR",
-    "DirectoryPrevious",
-    "PreviousSite",
-    "bin_prefix_length",
-    "check_trust",
-    "content_addressed_path",
-    "publish_metadata",
-    "refresh_timestamp",
-]
+__all__ = ["BIN_THRESHOLD", "bin_prefix_length", "check_trust", "publish_metadata"]
 
 log = logging.getLogger(__name__)
 
-METADATA_DIR = "metadata"
-TIMESTAMP_FILE = f"{METADATA_DIR}/timestamp.json"
 BIN_THRESHOLD = 1024  # targets; above this, targets are split into hashed bins
 TARGETS_PER_BIN = 256  # on average, at most
-_SNAPSHOT_FILE = re.compile(r"([1-9][0-9]*)\.snapshot\.json")
-
-
-class PreviousSite(Protocol):
-    """The site the last build published, read for version numbers and old versions to keep."""
-
-    def read(self, path: str) -> bytes | None: ...
-
-    def snapshot_versions(self) -> list[int]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class DirectoryPrevious:
-    root: Path
-
-    def read(self, path: str) -> bytes | None:
-        try:
-            return (self.root / path).read_bytes()
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            return None
-
-    def snapshot_versions(self) -> list[int]:
-        directory = self.root / METADATA_DIR
-        if not directory.is_dir():
-            return []
-        found = (_SNAPSHOT_FILE.fullmatch(entry.name) for entry in directory.iterdir())
-        return sorted(int(match[1]) for match in found if match is not None)
-
-
-def content_addressed_path(path: str, sha256: str) -> str:
-    """Where TUF clients fetch a target under consistent snapshots: ``dir/<sha256>.<name>``."""
-    directory, name = posixpath.split(path)
-    return posixpath.join(directory, f"{sha256}.{name}")
 
 
 def bin_prefix_length(targets: int) -> int:
@@ -121,18 +80,6 @@ def check_trust(registry: Registry, report: ErrorReport) -> None:
         )
 
 
-_Old = tuple[SignedFile, bytes]  # a previous metadata file: parsed, and its exact bytes
-
-
-@dataclass(frozen=True, slots=True)
-class _Previous:
-    """The previous site's newest metadata; absent roles are simply missing."""
-
-    timestamp: _Old | None = None
-    snapshot: _Old | None = None
-    roles: Mapping[str, _Old] = field(default_factory=dict)  # "targets", "bin-0a"
-
-
 def publish_metadata(
     output: Output,
     registry: Registry,
@@ -154,8 +101,8 @@ def publish_metadata(
         path: FileInfo(len(content), hashlib.sha256(content).hexdigest())
         for path, content in sorted(output.items())
     }
-    last = _read_previous(previous) if previous is not None else _Previous()
-    seen = _seen_versions(previous) if previous is not None else {}
+    last = read_previous(previous) if previous is not None else Previous()
+    seen = seen_versions(previous) if previous is not None else {}
     signer = _Signer(online_key, now, registry.policy, last, seen)
     files: Output = {}
     for version, content in enumerate(registry.root_history, start=1):
@@ -166,7 +113,7 @@ def publish_metadata(
     for path, info in targets.items():
         files[content_addressed_path(path, info.sha256)] = output[path]
     if previous is not None:
-        _keep_old_versions(previous, registry.policy.keep_versions, files)
+        keep_old_versions(previous, registry.policy.keep_versions, files)
     return files
 
 
@@ -212,7 +159,7 @@ class _Signer:
     key: PrivateKey
     now: datetime
     policy: MetadataPolicy
-    previous: _Previous
+    previous: Previous
     seen: Mapping[str, int]  # role -> highest version in any kept snapshot
 
     def sign_role(
@@ -263,7 +210,7 @@ class _Signer:
             content = sign_metadata(signed, [self.key])
         return content
 
-    def _reuse(self, old: _Old | None, draft: Signed, period: timedelta) -> bytes | None:
+    def _reuse(self, old: Old | None, draft: Signed, period: timedelta) -> bytes | None:
         """The previous bytes if the content is the same, this key signed them, and they are
         not yet past half their validity."""
         if old is None or key_id(self.key.public) not in {k for k, _ in old[0].signatures}:
@@ -272,7 +219,7 @@ class _Signer:
             return None
         return old[1] if _content(old[0].signed) == _content(draft) else None
 
-    def _next_version(self, name: str, old: _Old | None) -> int:
+    def _next_version(self, name: str, old: Old | None) -> int:
         return max(self.seen.get(name, 0), old[0].signed.version if old else 0) + 1
 
 
@@ -288,137 +235,3 @@ def _content(signed: Signed) -> object:
     if isinstance(signed, Timestamp):
         return signed.snapshot
     return signed
-
-
-# The previous site -----------------------------------------------------------------------------
-
-
-def _read_old(previous: PreviousSite, path: str, role: Role) -> _Old | None:
-    content = previous.read(path)
-    if content is None:
-        return None
-    try:
-        return read_signed_file(content, role, f"previous site: {path}"), content
-    except MetadataError as exc:
-        raise MetadataError(
-            f"{exc}; the previous output's metadata is damaged: restore it, or remove the output"
-            " directory to start again at version 1 (clients that trusted it will then refuse)"
-        ) from None
-
-
-def _read_previous(previous: PreviousSite) -> _Previous:
-    timestamp = _read_old(previous, TIMESTAMP_FILE, Role.TIMESTAMP)
-    if timestamp is None:
-        return _Previous()
-    assert isinstance(timestamp[0].signed, Timestamp)
-    version = timestamp[0].signed.snapshot.version
-    snapshot = _read_old(previous, f"{METADATA_DIR}/{version}.snapshot.json", Role.SNAPSHOT)
-    if snapshot is None:
-        return _Previous(timestamp=timestamp)
-    assert isinstance(snapshot[0].signed, Snapshot)
-    roles = {}
-    for name, info in snapshot[0].signed.meta.items():
-        role = name.removesuffix(".json")
-        old = _read_old(previous, f"{METADATA_DIR}/{info.version}.{name}", Role.TARGETS)
-        if old is not None:
-            roles[role] = old
-    return _Previous(timestamp=timestamp, snapshot=snapshot, roles=roles)
-
-
-def _seen_versions(previous: PreviousSite) -> dict[str, int]:
-    """The highest version of each role named by any snapshot still on the previous site."""
-    seen: dict[str, int] = {}
-    for version in previous.snapshot_versions():
-        seen["snapshot"] = max(seen.get("snapshot", 0), version)
-        old = _read_old(previous, f"{METADATA_DIR}/{version}.snapshot.json", Role.SNAPSHOT)
-        if old is None or not isinstance(old[0].signed, Snapshot):
-            continue
-        for name, info in old[0].signed.meta.items():
-            role = name.removesuffix(".json")
-            seen[role] = max(seen.get(role, 0), info.version)
-    return seen
-
-
-def _keep_old_versions(previous: PreviousSite, keep: int, files: Output) -> None:
-    """Carry over the newest old snapshots, with every metadata file and target they name."""
-    current = {
-        int(m[1]) for path in files if (m := _SNAPSHOT_FILE.fullmatch(posixpath.basename(path)))
-    }
-    older = [version for version in previous.snapshot_versions() if version not in current]
-    for version in sorted(older, reverse=True)[: max(keep - len(current), 0)]:
-        kept = _old_snapshot_files(previous, version, files)
-        if kept is None:
-            log.debug("previous snapshot %d is incomplete; not kept", version)
-            continue
-        files.update(kept)
-
-
-def _old_snapshot_files(previous: PreviousSite, version: int, files: Output) -> Output | None:
-    path = f"{METADATA_DIR}/{version}.snapshot.json"
-    old = _read_old(previous, path, Role.SNAPSHOT)
-    if old is None or not isinstance(old[0].signed, Snapshot):
-        return None
-    kept: Output = {path: old[1]}
-    for name, info in old[0].signed.meta.items():
-        role_path = f"{METADATA_DIR}/{info.version}.{name}"
-        if role_path in files:
-            continue
-        role = _read_old(previous, role_path, Role.TARGETS)
-        if role is None or not isinstance(role[0].signed, Targets):
-            return None
-        kept[role_path] = role[1]
-        for target, file_info in role[0].signed.targets.items():
-            copy = content_addressed_path(target, file_info.sha256)
-            if copy in files or copy in kept:
-                continue
-            content = previous.read(copy)
-            if content is None:
-                return None
-            kept[copy] = content
-    return kept
-
-
-def _newest_root(previous: PreviousSite) -> Root:
-    history: list[bytes] = []
-    while (
-        content := previous.read(f"{METADATA_DIR}/{root_file_name(len(history) + 1)}")
-    ) is not None:
-        history.append(content)
-    roots = verify_root_history(history)
-    if not roots:
-        raise MetadataError(f"{METADATA_DIR}/1.root.json: not found; is this a signed site?")
-    return roots[-1]
-
-
-# Timestamp refresh -----------------------------------------------------------------------------
-
-
-def refresh_timestamp(
-    previous: PreviousSite, online_key: PrivateKey, now: datetime, period: timedelta
-) -> bytes:
-    """A new timestamp for the same snapshot: version + 1, valid for ``period`` from ``now``."""
-    old = _read_old(previous, TIMESTAMP_FILE, Role.TIMESTAMP)
-    if old is None:
-        raise MetadataError(f"{TIMESTAMP_FILE}: not found; is this a signed regsite site?")
-    root = _newest_root(previous)
-    allowed = {root.keys[keyid] for keyid in root.roles[Role.TIMESTAMP].keyids}
-    if online_key.public not in allowed:
-        raise MetadataError(
-            f"{online_key.public} is not a timestamp key of the site's newest root"
-            f" (metadata/{root_file_name(root.version)}); use the registry's online key"
-        )
-    timestamp = old[0].signed
-    assert isinstance(timestamp, Timestamp)
-    version = timestamp.snapshot.version
-    snapshot = _read_old(previous, f"{METADATA_DIR}/{version}.snapshot.json", Role.SNAPSHOT)
-    if snapshot is None:
-        raise MetadataError(f"{METADATA_DIR}/{version}.snapshot.json: not found")
-    expires = now + period
-    if snapshot[0].signed.expires < expires:
-        raise MetadataError(
-            f"{METADATA_DIR}/{version}.snapshot.json expires at"
-            f" {snapshot[0].signed.expires:%Y-%m-%dT%H:%M:%SZ}, before the new timestamp would;"
-            " rebuild the site instead"
-        )
-    signed = Timestamp(version=timestamp.version + 1, expires=expires, snapshot=timestamp.snapshot)
-    return sign_metadata(signed, [online_key])
