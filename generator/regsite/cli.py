@@ -26,6 +26,7 @@ from regsite.commands.verify import signature_table, verify_sources
 from regsite.errors import BuildError, RegistryError, SourceEditError
 from regsite.keys import PrivateKey, load_private_key, parse_public_key
 from regsite.load import ROOT_METADATA_DIR
+from regsite.metadata.layout import TIMESTAMP_FILE
 from regsite.sources import SourceTree
 from regsite.verify import PinnedRoot
 
@@ -150,6 +151,12 @@ def _build(args: argparse.Namespace) -> int:
         previous=args.previous,
         signing_time=None if epoch is None else datetime.fromtimestamp(epoch, UTC),
     )
+    if options.online_key is None and (args.output / TIMESTAMP_FILE).is_file():
+        print(
+            f"warning: {args.output} holds a signed site; after this unsigned build, the next"
+            " signed one needs --previous (a copy of it) to continue its metadata versions",
+            file=sys.stderr,
+        )
     result = build(options)
     site = result.site
     print(
