@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from regsite import __version__
+from regsite.fetch import FetchError, UrlFetcher
 from regsite.render.api import dump_json
 from regsite.search.query import Hit, Record, Searcher, SearchError, SearchResults
 
@@ -57,35 +56,12 @@ class HttpSource:
 
     def load(self, path: str) -> Any:
         url = urllib.parse.urljoin(self.base, path)
-        request = urllib.request.Request(  # noqa: S310 - open_site admits http(s) only
-            url, headers={"User-Agent": f"regsite/{__version__}"}
-        )
+        # The index is only ranked, not trusted, so redirects to another host are followed.
+        fetcher = UrlFetcher(timeout=_TIMEOUT, same_origin_redirects=False)
         try:
-            with _OPENER.open(request, timeout=_TIMEOUT) as response:
-                return _parse(url, response.read(MAX_SHARD_BYTES + 1))
-        except urllib.error.HTTPError as exc:
-            raise SearchError(f"{url}: HTTP {exc.code} {exc.reason}") from exc
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise SearchError(f"{url}: cannot fetch ({reason})") from exc
-
-
-class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(
-        self,
-        req: urllib.request.Request,
-        fp: Any,
-        code: int,
-        msg: str,
-        headers: Any,
-        newurl: str,
-    ) -> urllib.request.Request | None:
-        if urllib.parse.urlsplit(newurl).scheme not in {"http", "https"}:
-            raise SearchError(f"{req.full_url}: redirected to {newurl!r}, which is not http(s)")
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
-_OPENER = urllib.request.build_opener(_HttpOnlyRedirects)
+            return _parse(url, fetcher.fetch(url, MAX_SHARD_BYTES))
+        except FetchError as exc:
+            raise SearchError(str(exc)) from exc
 
 
 def _parse(where: str, content: bytes) -> Any:
