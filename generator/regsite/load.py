@@ -25,6 +25,7 @@ __all__ = [
     "LoadedSource",
     "SourceLimits",
     "load_package",
+    "load_root_history",
     "load_source",
     "loaded_file",
     "package_from_content",
@@ -109,11 +110,11 @@ def load_source(
         registry=registry,
         packages=packages,
         directories=directories,
-        root_history=_root_history(root, report, limits),
+        root_history=load_root_history(root, report, limits),
     )
 
 
-def _root_history(root: Path, report: ErrorReport, limits: SourceLimits) -> tuple[bytes, ...]:
+def load_root_history(root: Path, report: ErrorReport, limits: SourceLimits) -> tuple[bytes, ...]:
     """``metadata/N.root.json`` for N = 1, 2, ... with no gap; nothing else may be there."""
     directory = root / ROOT_METADATA_DIR
     if not directory.exists():

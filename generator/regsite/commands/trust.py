@@ -18,7 +18,7 @@ from tomlkit.items import Array
 
 from regsite.errors import ErrorReport, SourceEditError
 from regsite.keys import PrivateKey, PublicKey, parse_public_key
-from regsite.load import PACKAGE_FILE, PACKAGES_DIR, ROOT_METADATA_DIR, SourceLimits, load_source
+from regsite.load import PACKAGE_FILE, PACKAGES_DIR, ROOT_METADATA_DIR, load_root_history
 from regsite.metadata.canonical import canonical_json
 from regsite.metadata.envelope import read_signed_file, verify_role
 from regsite.metadata.roles import MetadataError, Role, Root, key_id
@@ -54,10 +54,9 @@ class RootStatus:
 
 def _history(tree: SourceTree) -> tuple[bytes, ...]:
     report = ErrorReport()
-    history = load_source(tree.root, report, SourceLimits()).root_history
-    problems = [p for p in report if p.file.startswith(ROOT_METADATA_DIR)]
-    if problems:
-        raise SourceEditError(str(problems[0]))
+    history = load_root_history(tree.root, report, tree.limits)
+    for problem in report:
+        raise SourceEditError(str(problem))
     return history
 
 
