@@ -17,7 +17,7 @@ from functools import cache
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from regsite.assemble import dependents_of, source_date
+from regsite.assemble import site_of
 from regsite.keys import PublicKey
 from regsite.model import (
     Artifact,
@@ -35,7 +35,15 @@ from regsite.model import (
 )
 from regsite.names import name_problem
 
-__all__ = ["OwnerSpec", "PackageSpec", "ReleaseSpec", "Vocabulary", "make_site", "make_specs"]
+__all__ = [
+    "OwnerSpec",
+    "PackageSpec",
+    "ReleaseSpec",
+    "Vocabulary",
+    "make_model",
+    "make_site",
+    "make_specs",
+]
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -85,7 +93,6 @@ Getting_started Command-line_interface Advanced_usage Error_handling Logging
 )
 
 LICENSES = ("MIT", "Apache-2.0", "BSD-3-Clause", "MPL-2.0", "GPL-3.0-or-later", "ISC")
-SPECIFIERS = (">=1.0", ">=1.0,<2", ">=0.5", "~=2.1", ">=2.0,<3", "")
 _ONSETS = _words("b bl br c ch cl cr d dr f fl fr g gl gr h j k l m n p pl pr qu r s sh sk sl")
 _ONSETS += _words("sn sp st t th tr v w z")
 _VOWELS = _words("a e i o u a e i o ai ea ee oo ou y")
@@ -307,11 +314,25 @@ def _bisect(cumulative: list[float], value: float) -> int:
     return low
 
 
+def satisfiable_specifier(rng: random.Random, versions: Sequence[str]) -> str:
+    """A specifier met by at least one of ``versions`` (their first is never a pre-release)."""
+    final = [version for version in versions if not Version(version).is_prerelease]
+    version = rng.choice(final)
+    major, minor = version.split(".")[:2]
+    return rng.choice((f">={version}", f">={version},<{int(major) + 1}", f"~={major}.{minor}", ""))
+
+
 def releases(
-    rng: random.Random, name: str, requires: Sequence[str], updated_by: datetime
+    rng: random.Random,
+    name: str,
+    requires: Sequence[tuple[str, Sequence[str]]],
+    updated_by: datetime,
+    count: int | None = None,
 ) -> tuple[ReleaseSpec, ...]:
-    """1-5 releases; the newest requires every dependency, older ones sometimes one fewer."""
-    count = rng.choices((1, 2, 3, 4, 5), weights=(30, 25, 20, 15, 10))[0]
+    """``count`` releases (default 1-5); the newest requires every dependency, older ones
+    sometimes one fewer."""
+    if count is None:
+        count = rng.choices((1, 2, 3, 4, 5), weights=(30, 25, 20, 15, 10))[0]
     published = _EPOCH + timedelta(days=rng.randrange(6 * 365), seconds=rng.randrange(86400))
     found = []
     for position, version in enumerate(version_numbers(rng, count)):
@@ -321,7 +342,9 @@ def releases(
             ReleaseSpec(
                 version=version,
                 published=min(published, updated_by),
-                requires=tuple((dep, rng.choice(SPECIFIERS)) for dep in dropped),
+                requires=tuple(
+                    (dep, satisfiable_specifier(rng, versions)) for dep, versions in dropped
+                ),
                 yanked=not newest and rng.random() < 0.03,
                 size=rng.randint(5_000, 2_000_000),
                 sha256=f"{rng.getrandbits(256):064x}",
@@ -339,8 +362,13 @@ def make_owners(rng: random.Random, vocabulary: Vocabulary, count: int) -> list[
     ]
 
 
-def make_specs(n: int, seed: int = 1) -> tuple[list[OwnerSpec], list[PackageSpec]]:
-    """The owners and ``n`` packages of a registry, in creation order (dependencies first)."""
+def make_specs(
+    n: int, seed: int = 1, releases_each: int | None = None
+) -> tuple[list[OwnerSpec], list[PackageSpec]]:
+    """The owners and ``n`` packages of a registry, in creation order (dependencies first).
+
+    Each package has ``releases_each`` releases, or 1-5 when it is None.
+    """
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not cryptography
     vocabulary = make_vocabulary(rng)
     owners = make_owners(rng, vocabulary, max(3, n // 25))
@@ -359,7 +387,13 @@ def make_specs(n: int, seed: int = 1) -> tuple[list[OwnerSpec], list[PackageSpec
                 license=rng.choice(LICENSES),
                 owners=tuple(owner.id for owner in rng.sample(owners, rng.choice((1, 1, 1, 2)))),
                 deprecated=rng.random() < 0.02,
-                releases=releases(rng, name, [names[dep] for dep in depends], updated_by),
+                releases=releases(
+                    rng,
+                    name,
+                    [(names[dep], [r.version for r in specs[dep].releases]) for dep in depends],
+                    updated_by,
+                    releases_each,
+                ),
             )
         )
     return owners, specs
@@ -368,16 +402,18 @@ def make_specs(n: int, seed: int = 1) -> tuple[list[OwnerSpec], list[PackageSpec
 # Site assembly
 
 
-def make_site(n: int, seed: int = 1) -> Site:
+def make_site(n: int, seed: int = 1, releases_each: int | None = None) -> Site:
     """A :class:`Site` of ``n`` generated packages, sorted by name, with its dependents."""
-    owners, specs = make_specs(n, seed)
+    return make_model(n, seed, releases_each)[0]
+
+
+def make_model(
+    n: int, seed: int = 1, releases_each: int | None = None
+) -> tuple[Site, dict[str, Package]]:
+    """The site and every package's full record."""
+    owners, specs = make_specs(n, seed, releases_each)
     packages = {spec.name: _package(spec) for spec in sorted(specs, key=lambda s: s.name)}
-    return Site(
-        registry=_registry(owners, specs),
-        packages=packages,
-        dependents=dependents_of(packages),
-        updated=source_date(packages, None),
-    )
+    return site_of(_registry(owners, specs), packages), packages
 
 
 def _registry(owners: Sequence[OwnerSpec], specs: Sequence[PackageSpec]) -> Registry:

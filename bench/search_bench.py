@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from corpus import make_site
+from corpus import make_model
 
 from regsite.model import Package, Site
 from regsite.render import Output
 from regsite.render.api import render_api
-from regsite.render.html import BROWSE_PACKAGES, render_html, render_package_page
+from regsite.render.html import BROWSE_PACKAGES, render_html, render_package_page, site_pages
 from regsite.render.search import render_search, search_order
 from regsite.search.format import RESULTS_PER_PAGE
 from regsite.search.query import Searcher, SearchResults, Tier, one_typo_apart
@@ -109,23 +109,22 @@ class HtmlFigures:
     sample: int  # package pages rendered for the estimate
 
 
-def html_figures(site: Site, mode: str, sample_size: int, rng: random.Random) -> HtmlFigures:
+def html_figures(
+    site: Site, packages: Mapping[str, Package], mode: str, sample_size: int, rng: random.Random
+) -> HtmlFigures:
     """All HTML if cheap enough (or ``mode == "full"``), else an estimate from a sample."""
     if mode == "skip":
         return HtmlFigures("skipped", 0, 0.0, 0)
     theme = load_theme()
-    packages = list(site.packages.values())
-    sample = rng.sample(packages, min(sample_size, len(packages)))
-    releases = site.release_count  # as render_html does: once, not once per page
-    pages, seconds = timed(
-        lambda: [render_package_page(site, theme, p, release_count=releases) for p in sample]
-    )
-    projected = seconds / len(sample) * len(packages)
+    every = list(packages.values())
+    sample = rng.sample(every, min(sample_size, len(every)))
+    pages, seconds = timed(lambda: [render_package_page(site, theme, p) for p in sample])
+    projected = seconds / len(sample) * len(every)
     if mode == "full" or (mode == "auto" and projected <= HTML_SECONDS_LIMIT):
-        output, seconds = timed(lambda: render_html(site, theme))
+        output, seconds = timed(lambda: render_html(site, theme, every))
         return HtmlFigures("rendered", sum(map(len, output.values())), seconds, 0)
     per_page = statistics.fmean(map(len, pages))
-    estimate = _fixed_html_bytes(site, theme) + round(per_page * len(packages))
+    estimate = _fixed_html_bytes(site, theme) + round(per_page * len(every))
     return HtmlFigures("estimated", estimate, projected, len(sample))
 
 
@@ -133,8 +132,7 @@ def _fixed_html_bytes(site: Site, theme: Theme) -> int:
     """Home, 404 and search pages and assets, rendered for a site of the most popular packages."""
     popular = search_order(site)[:BROWSE_PACKAGES]
     small = dataclasses.replace(site, packages={package.name: package for package in popular})
-    output = render_html(small, theme)
-    return sum(len(content) for path, content in output.items() if not path.startswith("packages/"))
+    return sum(len(content) for content in site_pages(small, theme).values())
 
 
 # Queries
@@ -546,15 +544,17 @@ def profile_index(site: Site) -> None:
     pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(15)
 
 
-def measure(args: argparse.Namespace, site: Site, corpus_seconds: float) -> Report:
+def measure(
+    args: argparse.Namespace, site: Site, packages: Mapping[str, Package], corpus_seconds: float
+) -> Report:
     rng = random.Random(args.seed)  # noqa: S311 - reproducible sampling, not cryptography
     output, index_seconds = timed(lambda: render_search(site))
     print(f"Search index built in {index_seconds:.1f} s", flush=True)
-    api, api_seconds = timed(lambda: render_api(site))
+    api, api_seconds = timed(lambda: render_api(site, packages.values()))
     api_bytes = sum(map(len, api.values()))
     del api
     print(f"JSON API rendered in {api_seconds:.1f} s", flush=True)
-    html = html_figures(site, args.html, args.html_sample, rng)
+    html = html_figures(site, packages, args.html, args.html_sample, rng)
     print(f"HTML {html.how} ({html.seconds:.1f} s)", flush=True)
     sizes = gzip_sizes(output)
     queries = make_queries(site, rng, args.queries)
@@ -578,18 +578,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     # Whoosh keeps its temporary files in <tmp>/MAIN.tmp and deletes that whole directory when
     # done, so two index builds at once on one machine break each other: use a private <tmp>.
+    saved = tempfile.tempdir
     with tempfile.TemporaryDirectory(prefix="regsite-bench-") as private:
         tempfile.tempdir = private
-        return run(args)
+        try:
+            return run(args)
+        finally:
+            tempfile.tempdir = saved
 
 
 def run(args: argparse.Namespace) -> int:
-    site, corpus_seconds = timed(lambda: make_site(args.packages, args.seed))
+    (site, packages), corpus_seconds = timed(lambda: make_model(args.packages, args.seed))
     print(f"Corpus of {len(site.packages):,} packages generated in {corpus_seconds:.1f} s")
     if args.profile:
         profile_index(site)
         return 0
-    report = measure(args, site, corpus_seconds)
+    report = measure(args, site, packages, corpus_seconds)
     print_index(report)
     print_queries(report)
     print("\n" + markdown_table(report))

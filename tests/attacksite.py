@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from conftest import DEMO_ONLINE_KEY, EXAMPLE_SITE
-from regsite.build import BuildOptions, build, read_site, render_site
+from regsite.build import BuildOptions, build, read_model, render_site, write_output
 from regsite.client.registry import RemoteRegistry
 from regsite.client.store import TrustStore
 from regsite.client.trust import Updater
@@ -31,8 +31,6 @@ from regsite.keys import PrivateKey, load_private_key
 from regsite.metadata.canonical import canonical_json
 from regsite.metadata.envelope import read_signed_file, sign_metadata
 from regsite.metadata.layout import content_addressed_path
-from regsite.metadata.previous import DirectoryPrevious
-from regsite.metadata.publish import publish_metadata
 from regsite.metadata.roles import (
     MetaInfo,
     Role,
@@ -44,7 +42,6 @@ from regsite.metadata.roles import (
 )
 from regsite.model import Registry
 from regsite.render import Output
-from regsite.write import write_site
 
 SIGNED_AT = datetime(2026, 11, 1, tzinfo=UTC)  # metadata expiry counts from here
 NOW = SIGNED_AT + timedelta(hours=2)  # the client's clock, unless a test freezes it elsewhere
@@ -62,8 +59,8 @@ PACKAGE_TOML = f"api/v1/sources/{PACKAGE}/package.toml"
 
 @functools.cache
 def _plain() -> tuple[Registry, Output]:
-    site = read_site(BuildOptions(source=EXAMPLE_SITE, output=Path("unused")))
-    return site.registry, render_site(site)
+    site, packages = read_model(BuildOptions(source=EXAMPLE_SITE, output=Path("unused")))
+    return site.registry, render_site(site, packages)
 
 
 def plain_output() -> Output:
@@ -76,9 +73,7 @@ def publish(
 ) -> Path:
     """Sign ``output`` with the online key and write it: an honest build, or a compromised CI
     job's build over files it tampered with."""
-    reader = None if previous is None else DirectoryPrevious(previous)
-    metadata = publish_metadata(output, _plain()[0], DEMO_ONLINE_KEY, now, reader)
-    write_site(output | metadata, out)
+    write_output(output, out, signed=(_plain()[0], DEMO_ONLINE_KEY, now), previous=previous)
     return out
 
 

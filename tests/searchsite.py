@@ -37,7 +37,7 @@ def synthetic_site(base: Site, count: int, seed: int = 7) -> Site:
             name=name,
             description=" ".join(words).capitalize() + ".",
             keywords=tuple(rng.sample(WORDS, 3)),
-            readme=None,
+            headings=(),
         )
         users = rng.sample(sorted(packages), min(len(packages), int(rng.paretovariate(1.2))))
         dependents[name] = tuple(sorted(set(users) - {name}))

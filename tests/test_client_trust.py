@@ -13,7 +13,7 @@ import pytest
 
 from builder import fixed_key
 from conftest import DEMO_ONLINE_KEY, EXAMPLE_SITE, serving
-from regsite.build import BuildOptions, build, read_site, render_site
+from regsite.build import BuildOptions, build, read_model, render_site, write_output
 from regsite.client.store import TrustStore
 from regsite.client.trust import Updater, trust_on_first_use
 from regsite.commands.sign import sign_file
@@ -22,11 +22,9 @@ from regsite.fetch import UrlFetcher
 from regsite.keys import PrivateKey, load_private_key
 from regsite.metadata.layout import content_addressed_path
 from regsite.metadata.previous import DirectoryPrevious, refresh_timestamp
-from regsite.metadata.publish import publish_metadata
 from regsite.metadata.roles import FileInfo, MetadataError
 from regsite.render import Output
 from regsite.sources import SourceTree
-from regsite.write import write_site
 
 SIGNED_AT = datetime(2026, 11, 1, tzinfo=UTC)  # metadata expiry counts from here
 NOW = SIGNED_AT + timedelta(hours=1)
@@ -94,11 +92,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def big_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Output]:
     """example-site plus EXTRA_FILES small files, signed with hashed bins; and its plain files."""
     out = tmp_path_factory.mktemp("big") / "site"
-    registry_site = read_site(BuildOptions(source=EXAMPLE_SITE, output=out))
-    plain = render_site(registry_site)
+    registry_site, packages = read_model(BuildOptions(source=EXAMPLE_SITE, output=out))
+    plain = render_site(registry_site, packages)
     plain.update({f"extra/{i:04}.txt": f"extra file {i}\n".encode() for i in range(EXTRA_FILES)})
-    signed = publish_metadata(plain, registry_site.registry, DEMO_ONLINE_KEY, SIGNED_AT)
-    write_site(plain | signed, out)
+    write_output(plain, out, signed=(registry_site.registry, DEMO_ONLINE_KEY, SIGNED_AT))
     return out, plain
 
 

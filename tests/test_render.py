@@ -12,7 +12,7 @@ import pytest
 
 from builder import SourceBuilder
 from conftest import update_golden
-from regsite.build import BuildOptions, read_site, render_site
+from regsite.build import BuildOptions, read_model, render_site
 from regsite.render.api import API_ROOT, SCHEMA_NAMES
 from regsite.render.markdown import render_readme
 from sitecheck import is_local, is_safe_link, scan
@@ -22,7 +22,7 @@ CONTENT_ADDRESSED = re.compile(r"[0-9a-f]{64}\..+")
 
 
 def render(source: Path) -> dict[str, bytes]:
-    return render_site(read_site(BuildOptions(source=source, output=source.parent / "out")))
+    return render_site(*read_model(BuildOptions(source=source, output=source.parent / "out")))
 
 
 def check_golden(name: str, actual: bytes) -> None:
@@ -66,6 +66,8 @@ def validate_json_outputs(output: dict[str, bytes]) -> Counter[str]:
             name = "registry.schema.json"
         elif path.endswith("/names.json"):
             name = "names.schema.json"
+        elif path.endswith("/build-report.json"):
+            name = "build-report.schema.json"
         elif path == "search/manifest.json":
             name = "search-manifest.schema.json"
         elif path.startswith("search/records/"):
@@ -154,7 +156,7 @@ def test_hostile_readme_description_and_keywords_are_inert(
     assert not any(url.startswith("//") for url in page.links + page.loads)
     assert all(is_local(url) for url in page.loads), page.loads
     assert page.script_sources == []
-    assert sum(validate_json_outputs(output).values()) == 9
+    assert sum(validate_json_outputs(output).values()) == 10  # build-report.json too
     # The search page lists the package too, escaped like everywhere else.
     search_page = scan(output["search/index.html"])
     assert search_page.scripts == 0 and search_page.event_handlers == []

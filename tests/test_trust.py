@@ -104,8 +104,7 @@ def test_threshold_of_two_owners(builder: SourceBuilder, tmp_path: Path) -> None
     from regsite.build import BuildOptions, read_site
 
     site = read_site(BuildOptions(source=source, output=tmp_path / "out"))
-    assert site.packages["alpha"].source.verification is not None
-    assert site.packages["alpha"].source.verification.signers == {"alice", "bob"}
+    assert site.packages["alpha"].signers == ("alice", "bob")
 
 
 def test_resigning_drops_stale_signatures(source: Path) -> None:

@@ -1,36 +1,72 @@
-"""The pipeline: load -> verify -> model -> validate -> render -> write.  Orchestration only."""
+"""The pipeline: load -> scan (verify, model) -> validate -> render -> sign -> write.
+
+Orchestration only; the per-package stages are in :mod:`regsite.pipeline`.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
 import re
+import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from regsite import __version__
 from regsite.assemble import assemble_site
+from regsite.cache import BuildCache, digest_of
 from regsite.errors import ErrorReport, RegistryError
 from regsite.fields import url_problem
 from regsite.keys import PrivateKey
-from regsite.load import LoadedSource, SourceLimits, load_source
+from regsite.load import (
+    LoadedSource,
+    SourceLimits,
+    load_root_history,
+    load_source,
+    package_directories,
+    read_registry_bytes,
+    registry_from_content,
+)
+from regsite.metadata.layout import content_addressed_path
 from regsite.metadata.previous import DirectoryPrevious
 from regsite.metadata.publish import check_trust, publish_metadata
+from regsite.metadata.roles import FileInfo
 from regsite.model import Package, Registry, Site
 from regsite.package_file import read_package
+from regsite.pipeline import (
+    RenderContext,
+    Rendered,
+    ScanContext,
+    Scanned,
+    default_jobs,
+    render_package,
+    run,
+    scan_package,
+)
+from regsite.progress import NullProgress, Progress, Stages
 from regsite.registry_file import read_registry
 from regsite.render import Output
-from regsite.render.api import render_api
-from regsite.render.html import render_html
-from regsite.render.search import render_search
+from regsite.render.api import dump_json, render_api, site_api
+from regsite.render.html import render_html, site_pages
+from regsite.render.search import render_search, search_terms_key
+from regsite.report import (
+    REPORT_PATH,
+    BuildChanges,
+    PreviousOutput,
+    compare_builds,
+    report_document,
+)
 from regsite.signatures import ThresholdResult
-from regsite.theme import load_theme
-from regsite.validate import validate_site
+from regsite.summary import summarize
+from regsite.theme import Theme, load_theme
+from regsite.validate import check_delegations, validate_site
 from regsite.verify import PinnedRoot, verify_package_index, verify_registry_file
-from regsite.write import SITE_MARKER, write_site
+from regsite.write import SITE_MARKER, CommitResult, OutputWriter, WrittenFile
 
 __all__ = [
     "BuildOptions",
@@ -38,9 +74,11 @@ __all__ = [
     "SourceInspection",
     "build",
     "inspect_source",
+    "read_model",
     "read_site",
     "render_site",
     "source_date_epoch",
+    "write_output",
 ]
 
 log = logging.getLogger(__name__)
@@ -60,14 +98,24 @@ class BuildOptions:
     online_key: PrivateKey | None = None  # signs the metadata; None builds an unsigned site
     previous: Path | None = None  # the last published site; defaults to the output directory
     signing_time: datetime | None = None  # metadata expiry counts from here; None is now
+    cache: Path | None = None  # kept between builds; None uses a temporary one
+    jobs: int | None = None  # worker processes; None is one per core
+    progress: Progress | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class BuildResult:
     site: Site
-    files: int
+    files: int  # in the output, content-addressed copies and kept old versions included
     bytes: int
     seconds: float
+    written: int  # files whose bytes changed
+    unchanged: int
+    removed: int
+    rendered: int  # packages whose outputs were rendered (the others were already in place)
+    reused: int  # packages whose scan came from the cache
+    stages: tuple[tuple[str, float], ...]  # seconds per stage, in order
+    changes: BuildChanges
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -117,52 +165,298 @@ def inspect_source(
     )
 
 
-def read_site(options: BuildOptions) -> Site:
-    """Every stage up to the model; raise :class:`BuildError` listing all problems found."""
+def read_model(options: BuildOptions) -> tuple[Site, dict[str, Package]]:
+    """Every stage up to the model, in memory and in one process (tests, small tools).
+
+    Raise :class:`BuildError` listing all problems found.
+    """
     inspection = inspect_source(options.source, options.limits, options.pinned_root)
     report, registry = inspection.report, inspection.registry
+    summaries = {name: summarize(package, "") for name, package in inspection.packages.items()}
     if registry is not None:
-        present = inspection.loaded.directories
-        validate_site(registry, inspection.packages, present, report)
-        if options.base_url is not None:
-            if (problem := url_problem(options.base_url)) is not None:
-                report.add("--base-url", "", problem)
-            registry = dataclasses.replace(registry, base_url=options.base_url)
-    _fail_closed(inspection)
+        validate_site(registry, summaries, inspection.loaded.directories, report)
+        registry = _with_base_url(registry, options.base_url, report)
+    _fail_closed(inspection.verifications, report)
     report.raise_if_any(str(options.source))
     assert registry is not None  # a missing registry is always reported
-    return assemble_site(registry, inspection.packages, options.source_date_epoch)
+    site = assemble_site(registry, summaries, options.source_date_epoch)
+    return site, {name: inspection.packages[name] for name in site.packages}
 
 
-def _fail_closed(inspection: SourceInspection) -> None:
+def read_site(options: BuildOptions) -> Site:
+    """The site model of :func:`read_model`, without the packages' full records."""
+    return read_model(options)[0]
+
+
+def _with_base_url(registry: Registry, base_url: str | None, report: ErrorReport) -> Registry:
+    if base_url is None:
+        return registry
+    if (problem := url_problem(base_url)) is not None:
+        report.add("--base-url", "", problem)
+    return dataclasses.replace(registry, base_url=base_url)
+
+
+def _fail_closed(verifications: Mapping[str, ThresholdResult], report: ErrorReport) -> None:
     """A second guard: no unverified file gets through, even if no stage reported a problem."""
-    for path, verdict in inspection.verifications.items():
-        if not verdict.verified and not inspection.report:
-            inspection.report.add(path, "", "signatures did not verify")
+    for path, verdict in verifications.items():
+        if not verdict.verified and not report:
+            report.add(path, "", "signatures did not verify")
 
 
-def render_site(site: Site, theme_override: Path | None = None) -> Output:
+def render_site(
+    site: Site, packages: Mapping[str, Package], theme_override: Path | None = None
+) -> Output:
+    """Every output file but the signed metadata, in memory (what :func:`build` writes)."""
     theme = load_theme(theme_override)
-    output = render_api(site)
-    output.update(render_html(site, theme))
+    output = render_api(site, packages.values())
+    output.update(render_html(site, theme, packages.values()))
     output.update(render_search(site))
+    output[REPORT_PATH] = dump_json(report_document(compare_builds(site, None)))
     return output
+
+
+def write_output(
+    output: Output,
+    out: Path,
+    *,
+    signed: tuple[Registry, PrivateKey, datetime] | None = None,
+    previous: Path | None = None,
+) -> CommitResult:
+    """Write in-memory output files to ``out`` as :func:`build` does, signed when ``signed``
+    gives the registry, the online key and the signing time (tests and tools)."""
+    writer = OutputWriter.open(out, None, consistent=signed is not None)
+    try:
+        files = {path: writer.put(path, content) for path, content in sorted(output.items())}
+        paths = set(files)
+        if signed is not None:
+            registry, key, now = signed
+            targets = {path: FileInfo(file.size, file.sha256) for path, file in files.items()}
+            reader = None if previous is None else DirectoryPrevious(previous)
+            metadata = publish_metadata(targets, registry, key, now, reader)
+            paths.update(content_addressed_path(path, f.sha256) for path, f in files.items())
+            paths.update(
+                writer.put(path, data, target=False).path for path, data in metadata.items()
+            )
+        return writer.commit(paths)
+    except BaseException:
+        writer.discard()
+        raise
 
 
 def build(options: BuildOptions) -> BuildResult:
     """Build the site; on any problem raise before writing, leaving the output untouched."""
+    stages = Stages(options.progress or NullProgress())
     started = time.perf_counter()
-    site = read_site(options)
-    output = render_site(site, options.theme)
-    if options.online_key is not None:
-        output.update(_sign(site, output, options))
-    written = write_site(output, options.output, keep=options.source)
+    with contextlib.ExitStack() as stack:
+        if options.cache is not None:
+            cache = BuildCache.open(options.cache)
+        else:
+            cache = BuildCache.open(Path(stack.enter_context(tempfile.TemporaryDirectory())))
+        jobs = options.jobs or default_jobs()
+        with stages.stage("load"):
+            registry, scan, directories, report = _load_registry(options, cache)
+        scanned = _scan(stages, scan, directories, jobs)
+        site = _assemble(options, registry, scanned, directories, report)
+        theme = load_theme(options.theme)
+        writer = OutputWriter.open(options.output, options.source, options.online_key is not None)
+        try:
+            result = _render_and_write(options, stages, site, theme, writer, scan, jobs)
+        except BaseException:
+            writer.discard()
+            raise
+        used = {"scan": {item.digest for item in scanned}}
+        used["package"] = used["scan"]
+        with stages.stage("cache"):
+            for kind, keys in used.items():
+                cache.prune(kind, keys)
+            cache.prune("render", result.render_keys)
     seconds = time.perf_counter() - started
     log.info("built %d packages into %s in %.2fs", len(site.packages), options.output, seconds)
-    return BuildResult(site=site, files=written.files, bytes=written.bytes, seconds=seconds)
+    return BuildResult(
+        site=site,
+        files=result.files,
+        bytes=result.bytes,
+        seconds=seconds,
+        written=result.commit.written,
+        unchanged=result.commit.unchanged,
+        removed=result.commit.removed,
+        rendered=result.rendered,
+        reused=sum(1 for item in scanned if item.cached),
+        stages=tuple(stages.times.items()),
+        changes=result.changes,
+    )
 
 
-def _sign(site: Site, output: Output, options: BuildOptions) -> Output:
+def _load_registry(
+    options: BuildOptions, cache: BuildCache
+) -> tuple[Registry | None, ScanContext | None, tuple[str, ...], ErrorReport]:
+    """registry.toml, its signatures and root history, and the package directories found."""
+    report = ErrorReport()
+    limits = options.limits
+    root = options.source
+    if not root.is_dir():
+        report.add(str(root), "", "source directory does not exist")
+        return None, None, (), report
+    content = read_registry_bytes(root, limits, report)
+    loaded = None if content is None else registry_from_content(root, content, limits, report)
+    directories = tuple(package_directories(root, report))
+    history = load_root_history(root, report, limits)
+    registry = read_registry(loaded, report) if loaded is not None else None
+    if registry is None or loaded is None:
+        return None, ScanContext(root, limits, None, "", cache), directories, report
+    registry = dataclasses.replace(registry, root_history=history)
+    check_trust(registry, report)
+    verdict = verify_registry_file(registry, loaded, report, options.pinned_root)
+    _fail_closed({loaded.path: verdict}, report)
+    registry = dataclasses.replace(
+        registry, source=dataclasses.replace(registry.source, verification=verdict)
+    )
+    digest = digest_of([__version__, loaded.content, loaded.signature_content or b"", repr(limits)])
+    return registry, ScanContext(root, limits, registry, digest, cache), directories, report
+
+
+def _scan(
+    stages: Stages, scan: ScanContext | None, directories: tuple[str, ...], jobs: int
+) -> list[Scanned]:
+    results: list[Scanned] = []
+    if scan is None:
+        return results
+    with stages.stage("scan", len(directories)) as advance:
+
+        def done(result: Scanned) -> None:
+            results.append(result)
+            advance()
+
+        run(scan_package, directories, scan, jobs, done)
+    results.sort(key=lambda item: item.name)
+    return results
+
+
+def _assemble(
+    options: BuildOptions,
+    registry: Registry | None,
+    scanned: list[Scanned],
+    directories: tuple[str, ...],
+    report: ErrorReport,
+) -> Site:
+    for item in scanned:
+        report.extend(item.problems)
+    _fail_closed(
+        {
+            item.summary.source_path: item.verification
+            for item in scanned
+            if item.summary is not None and item.verification is not None
+        },
+        report,
+    )
+    if registry is not None:
+        check_delegations(registry, directories, report)
+        registry = _with_base_url(registry, options.base_url, report)
+    report.raise_if_any(str(options.source))
+    assert registry is not None  # a missing registry is always reported
+    summaries = {item.name: item.summary for item in scanned if item.summary is not None}
+    return assemble_site(registry, summaries, options.source_date_epoch)
+
+
+@dataclass(frozen=True, slots=True)
+class _Written:
+    files: int
+    bytes: int
+    commit: CommitResult
+    rendered: int
+    render_keys: set[str]
+    changes: BuildChanges
+
+
+def _render_and_write(
+    options: BuildOptions,
+    stages: Stages,
+    site: Site,
+    theme: Theme,
+    writer: OutputWriter,
+    scan: ScanContext | None,
+    jobs: int,
+) -> _Written:
+    assert scan is not None
+    cache = scan.cache
+    context = RenderContext(site, theme, frozenset(site.packages), writer, cache, scan)
+    files: dict[str, WrittenFile] = {}
+    problems = ErrorReport()
+    rendered = 0
+    render_keys: set[str] = set()
+    with stages.stage("render", len(site.packages)) as advance:
+
+        def done(result: Rendered) -> None:
+            nonlocal rendered
+            problems.extend(result.problems)
+            files.update((file.path, file) for file in result.files)
+            rendered += result.rendered
+            render_keys.add(result.key)
+            advance()
+
+        run(render_package, list(site.packages), context, jobs, done)
+    problems.raise_if_any(str(options.source))
+    with stages.stage("site pages"):
+        shared = site_api(site)
+        shared.update(site_pages(site, theme))
+    with stages.stage("search"):
+        shared.update(render_search(site, _TermsCache(cache, search_terms_key(site))))
+    with stages.stage("report"):
+        previous_dir = options.previous or options.output
+        changed = {path for path, file in files.items() if file.changed}
+        previous = PreviousOutput(previous_dir, changed)
+        changes = compare_builds(site, previous)
+        shared[REPORT_PATH] = dump_json(report_document(changes))
+        if changes.empty and (kept := previous.read_bytes(REPORT_PATH)) is not None:
+            shared[REPORT_PATH] = kept  # the last build that changed anything: no churn
+    with stages.stage("write"):
+        files.update((path, writer.put(path, content)) for path, content in shared.items())
+    metadata: Output = {}
+    if options.online_key is not None:
+        with stages.stage("sign"):
+            metadata = _sign(site, files, options)
+    with stages.stage("commit"):
+        for path, content in metadata.items():
+            files[path] = writer.put(path, content, target=False)
+        paths = set(files)
+        if writer.consistent:
+            paths.update(
+                content_addressed_path(path, file.sha256)
+                for path, file in files.items()
+                if path not in metadata
+            )
+        commit = writer.commit(paths)
+    return _Written(
+        files=len(paths),
+        bytes=_bytes(files, metadata, writer.consistent),
+        commit=commit,
+        rendered=rendered,
+        render_keys=render_keys,
+        changes=changes,
+    )
+
+
+def _bytes(files: Mapping[str, WrittenFile], metadata: Output, consistent: bool) -> int:
+    total = sum(file.size for file in files.values())
+    if consistent:
+        total += sum(file.size for path, file in files.items() if path not in metadata)
+    return total
+
+
+@dataclass(frozen=True, slots=True)
+class _TermsCache:
+    cache: BuildCache
+    key: str
+
+    def load(self) -> tuple[list[str], Output] | None:
+        value = self.cache.get("search", self.key)
+        return value if isinstance(value, tuple) else None
+
+    def store(self, value: tuple[list[str], Output]) -> None:
+        self.cache.put("search", self.key, value)
+
+
+def _sign(site: Site, files: Mapping[str, WrittenFile], options: BuildOptions) -> Output:
     previous = options.previous
     if previous is None and (options.output / SITE_MARKER).is_file():
         previous = options.output
@@ -171,7 +465,8 @@ def _sign(site: Site, output: Output, options: BuildOptions) -> Output:
     reader = None if previous is None else DirectoryPrevious(previous)
     if reader is None:
         log.warning("no previous site: metadata versions start at 1")
-    return publish_metadata(output, site.registry, options.online_key, now, reader)
+    targets = {path: FileInfo(file.size, file.sha256) for path, file in files.items()}
+    return publish_metadata(targets, site.registry, options.online_key, now, reader)
 
 
 def source_date_epoch(environ: Mapping[str, str] | None = None) -> int | None:

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from regsite import __version__
-from regsite.build import BuildOptions, build, source_date_epoch
+from regsite.build import source_date_epoch
+from regsite.cli_build import add_build_command, pin_options, pinned_root
 from regsite.cli_client import add_client_commands
 from regsite.cli_trust import add_owner_key_commands, add_trust_commands
 from regsite.commands.init import init_registry
@@ -24,11 +25,8 @@ from regsite.commands.serve import make_server
 from regsite.commands.sign import sign_edited, sign_file
 from regsite.commands.verify import signature_table, verify_sources
 from regsite.errors import BuildError, RegistryError, SourceEditError
-from regsite.keys import PrivateKey, load_private_key, parse_public_key
-from regsite.load import ROOT_METADATA_DIR
-from regsite.metadata.layout import TIMESTAMP_FILE
+from regsite.keys import PrivateKey, load_private_key
 from regsite.sources import SourceTree
-from regsite.verify import PinnedRoot
 
 __all__ = ["main"]
 
@@ -67,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"regsite {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log each stage")
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
-    _add_build(commands)
+    add_build_command(commands)
     _add_serve(commands)
     _add_verify(commands)
     _add_search(commands)
@@ -84,114 +82,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # build / serve / verify -------------------------------------------------------------------------
-
-
-def _add_build(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    command = commands.add_parser("build", help="build the static site from a source directory")
-    command.add_argument("source", type=Path, help="registry source directory")
-    command.add_argument("-o", "--output", type=Path, required=True, help="output directory")
-    command.add_argument("--base-url", help="absolute URL the site is served from")
-    command.add_argument("--theme", type=Path, help="directory of templates overriding the theme")
-    signing = command.add_mutually_exclusive_group()
-    signing.add_argument(
-        "--online-key",
-        metavar="KEY",
-        help="sign the metadata with this key (file or env:VAR); default $REGSITE_ONLINE_KEY",
-    )
-    signing.add_argument(
-        "--unsigned", action="store_true", help="publish no metadata (a local preview only)"
-    )
-    command.add_argument(
-        "--previous",
-        type=Path,
-        metavar="DIR",
-        help="the site published last (for metadata versions and the old versions kept);"
-        " default: the output directory",
-    )
-    _pin_options(command)
-    command.set_defaults(handler=_build)
-
-
-def _pin_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument(
-        "--root-key",
-        action="append",
-        default=[],
-        metavar="PUBKEY",
-        help="pin a trusted root key (ed25519:...); repeatable; default $REGSITE_ROOT_KEYS",
-    )
-    command.add_argument(
-        "--root-threshold", type=int, default=1, help="pinned root keys that must sign (default 1)"
-    )
-
-
-def _pinned_root(args: argparse.Namespace) -> PinnedRoot | None:
-    texts = args.root_key or os.environ.get("REGSITE_ROOT_KEYS", "").split()
-    if not texts:
-        return None
-    try:
-        keys = frozenset(parse_public_key(text) for text in texts)
-    except ValueError as exc:
-        raise RegistryError(f"--root-key / REGSITE_ROOT_KEYS: {exc}") from exc
-    if not 1 <= args.root_threshold <= len(keys):
-        raise RegistryError(f"--root-threshold must be between 1 and {len(keys)}")
-    return PinnedRoot(keys=keys, threshold=args.root_threshold)
-
-
-def _build(args: argparse.Namespace) -> int:
-    epoch = source_date_epoch()
-    options = BuildOptions(
-        source=args.source,
-        output=args.output,
-        base_url=args.base_url,
-        theme=args.theme,
-        source_date_epoch=epoch,
-        pinned_root=_pinned_root(args),
-        online_key=_online_key(args),
-        previous=args.previous,
-        signing_time=None if epoch is None else datetime.fromtimestamp(epoch, UTC),
-    )
-    if options.online_key is None and (args.output / TIMESTAMP_FILE).is_file():
-        print(
-            f"warning: {args.output} holds a signed site; after this unsigned build, the next"
-            " signed one needs --previous (a copy of it) to continue its metadata versions",
-            file=sys.stderr,
-        )
-    result = build(options)
-    site = result.site
-    print(
-        f"built {len(site.packages)} packages, {site.release_count} releases:"
-        f" {result.files} files, {result.bytes:,} bytes in {args.output} ({result.seconds:.2f}s)"
-    )
-    if options.online_key is None:
-        print("no metadata signed (--unsigned): clients cannot verify this site")
-    elif options.signing_time is not None:
-        expires = options.signing_time + site.registry.policy.timestamp_expires
-        if expires < datetime.now(UTC):
-            print(
-                "warning: signed at SOURCE_DATE_EPOCH, the timestamp expired at"
-                f" {expires:%Y-%m-%d %H:%M}Z; run 'regsite timestamp refresh' before publishing",
-                file=sys.stderr,
-            )
-    return 0
-
-
-def _online_key(args: argparse.Namespace) -> PrivateKey | None:
-    """The key that signs the metadata; a registry with a root must be signed or say --unsigned."""
-    if args.unsigned:
-        return None
-    reference = args.online_key or (
-        "env:REGSITE_ONLINE_KEY" if os.environ.get("REGSITE_ONLINE_KEY") else None
-    )
-    if reference is not None:
-        return load_private_key(reference)
-    if (args.source / ROOT_METADATA_DIR).is_dir():
-        raise RegistryError(
-            f"{args.source / ROOT_METADATA_DIR}: this registry publishes signed metadata; give the"
-            " online key with --online-key KEY (or $REGSITE_ONLINE_KEY), or build a preview"
-            " with --unsigned"
-        )
-    return None
 
 
 def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -218,12 +108,12 @@ def _serve(args: argparse.Namespace) -> int:
 def _add_verify(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     command = commands.add_parser("verify", help="check every signature in a source directory")
     command.add_argument("source", type=Path, nargs="?", default=Path(), help="source directory")
-    _pin_options(command)
+    pin_options(command)
     command.set_defaults(handler=_verify)
 
 
 def _verify(args: argparse.Namespace) -> int:
-    result = verify_sources(args.source, _pinned_root(args))
+    result = verify_sources(args.source, pinned_root(args))
     print("\n".join(signature_table(result.rows)))
     if not result.ok:
         print(f"\n{len(result.inspection.report)} problem(s):", file=sys.stderr)

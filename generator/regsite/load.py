@@ -28,7 +28,9 @@ __all__ = [
     "load_root_history",
     "load_source",
     "loaded_file",
+    "package_directories",
     "package_from_content",
+    "read_registry_bytes",
     "readme_file_problem",
     "registry_from_content",
 ]
@@ -97,9 +99,9 @@ def load_source(
     if not root.is_dir():
         report.add(str(root), "", "source directory does not exist")
         return LoadedSource(root=root, registry=None, packages=(), directories=())
-    content = _read_bytes(root, REGISTRY_FILE, limits.registry_bytes, report, required=True)
+    content = read_registry_bytes(root, limits, report)
     registry = None if content is None else registry_from_content(root, content, limits, report)
-    directories = tuple(_package_directories(root, report))
+    directories = tuple(package_directories(root, report))
     packages = tuple(
         package
         for name in directories
@@ -194,7 +196,12 @@ def _parse_toml(relative: str, content: bytes, report: ErrorReport) -> dict[str,
     return None
 
 
-def _package_directories(root: Path, report: ErrorReport) -> list[str]:
+def read_registry_bytes(root: Path, limits: SourceLimits, report: ErrorReport) -> bytes | None:
+    return _read_bytes(root, REGISTRY_FILE, limits.registry_bytes, report, required=True)
+
+
+def package_directories(root: Path, report: ErrorReport) -> list[str]:
+    """The package directories under ``packages/`` whose names are valid, sorted."""
     directory = root / PACKAGES_DIR
     if not directory.exists():
         return []

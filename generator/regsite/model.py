@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from packaging.specifiers import SpecifierSet
@@ -14,6 +15,9 @@ from packaging.version import Version
 
 from regsite.keys import PublicKey
 from regsite.signatures import ThresholdResult
+
+if TYPE_CHECKING:
+    from regsite.summary import PackageSummary
 
 __all__ = [
     "Artifact",
@@ -169,13 +173,16 @@ class Package:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Site:
-    """Everything a renderer needs: the registry, its packages and derived indexes."""
+    """What every renderer shares: the registry, a summary of each package, derived indexes.
+
+    A package's own outputs are rendered from its full :class:`Package` plus this.
+    """
 
     registry: Registry
-    packages: Mapping[str, Package]  # sorted by name
+    packages: Mapping[str, PackageSummary]  # sorted by name
     dependents: Mapping[str, tuple[str, ...]]  # package -> packages that depend on it
     updated: datetime  # SOURCE_DATE_EPOCH, or the newest release's publish time
 
     @property
     def release_count(self) -> int:
-        return sum(len(package.releases) for package in self.packages.values())
+        return sum(package.release_count for package in self.packages.values())

@@ -24,7 +24,8 @@ from regsite.model import Package, Registry
 from regsite.names import name_problem
 from regsite.package_file import read_package
 from regsite.registry_file import read_registry
-from regsite.validate import check_dependencies
+from regsite.summary import PackageSummary, summarize
+from regsite.validate import requirement_problems
 
 __all__ = ["SourceTree", "write_atomically"]
 
@@ -95,18 +96,19 @@ class SourceTree:
         assert package is not None
         targets = {d.name for release in package.releases for d in release.requires}
         present = [target for target in targets if self.package_path(target).is_file()]
-        check_dependencies(package, self._model_packages(present), present, report)
+        others = self._model_packages(present)
+        report.extend(requirement_problems(summarize(package, ""), others, present))
         _raise_problems(report)
         return package
 
-    def _model_packages(self, names: list[str]) -> dict[str, Package]:
+    def _model_packages(self, names: list[str]) -> dict[str, PackageSummary]:
         """Model other packages as they are on disk now; ones that fail to model are left out."""
         found = {}
         for name in names:
             loaded = load_package(self.root, name, ErrorReport(), self.limits)
             modelled = read_package(loaded, None, ErrorReport()) if loaded else None
             if modelled is not None:
-                found[name] = modelled
+                found[name] = summarize(modelled, "")
         return found
 
 

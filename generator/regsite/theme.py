@@ -27,6 +27,7 @@ class Theme:
     environment: jinja2.Environment
     assets: Mapping[str, bytes]  # output path, e.g. "static/style.1a2b3c4d.css" -> bytes
     asset_paths: Mapping[str, str]  # logical name, e.g. "style.css" -> output path
+    fingerprint: str = ""  # SHA-256 over every file of the theme: pages depend on all of them
 
 
 def default_theme_dir() -> Path:
@@ -62,7 +63,20 @@ def load_theme(override: Path | None = None) -> Theme:
         environment=environment,
         assets={paths[logical]: content for logical, content in assets.items()},
         asset_paths=paths,
+        fingerprint=_fingerprint(directories),
     )
+
+
+def _fingerprint(directories: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for position, directory in enumerate(directories):
+        for path in sorted(directory.rglob("*")):
+            if path.is_file():
+                name = f"{position}/{path.relative_to(directory).as_posix()}"
+                content = path.read_bytes()
+                digest.update(f"{name}\0{len(content)}\0".encode())
+                digest.update(content)
+    return digest.hexdigest()
 
 
 def _static_files(directory: Path) -> dict[str, bytes]:

@@ -1,61 +1,82 @@
-"""Validate stage: checks across files, once every package has been modelled."""
+"""Validate stage: checks across files, once every package has been summarised."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from functools import cache
 
-from regsite.errors import ErrorReport
-from regsite.model import Package, Registry
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
-__all__ = ["check_dependencies", "validate_site"]
+from regsite.errors import ErrorReport, SourceProblem
+from regsite.model import Registry
+from regsite.summary import PackageSummary
+
+__all__ = ["check_delegations", "requirement_problems", "validate_site"]
 
 
 def validate_site(
     registry: Registry,
-    packages: Mapping[str, Package],
+    packages: Mapping[str, PackageSummary],
     present: Collection[str],
     report: ErrorReport,
 ) -> None:
-    """Check delegations against package directories and every dependency against releases.
+    """Check delegations against package directories and every dependency against releases."""
+    check_delegations(registry, present, report)
+    for package in packages.values():
+        report.extend(requirement_problems(package, packages, present))
 
-    ``present`` holds every package directory found, including ones that failed to load, so a
-    broken package is reported once, not again by every package that depends on it.
-    """
+
+def check_delegations(registry: Registry, present: Collection[str], report: ErrorReport) -> None:
     for name in sorted(set(registry.delegations) - set(present)):
         report.add(
             registry.source.path,
             f"packages.{name}",
             f"package is delegated but packages/{name}/package.toml does not exist",
         )
-    for package in packages.values():
-        check_dependencies(package, packages, present, report)
 
 
-def check_dependencies(
-    package: Package,
-    packages: Mapping[str, Package],
+def requirement_problems(
+    package: PackageSummary,
+    packages: Mapping[str, PackageSummary],
     present: Collection[str],
-    report: ErrorReport,
-) -> None:
-    """Each dependency must name a package here and be satisfied by one of its releases."""
-    for release in package.releases:
-        for dependency in release.requires:
-            where = f"release[version={release.version}].requires.{dependency.name}"
-            target = packages.get(dependency.name)
-            if target is None:
-                if dependency.name not in present:
-                    report.add(
-                        package.source.path,
-                        where,
-                        f"depends on {dependency.name!r}, which is not a package of this registry",
-                    )
-                continue
-            versions = [candidate.version for candidate in target.releases]
-            if not any(True for _ in dependency.specifier.filter(versions)):
-                known = ", ".join(str(version) for version in versions[:10]) or "none"
-                report.add(
-                    package.source.path,
-                    where,
-                    f"no release of {dependency.name!r} satisfies {dependency.specifier or '*'!s}"
-                    f" (releases: {known})",
+) -> list[SourceProblem]:
+    """Each dependency must name a package here and be satisfied by one of its releases.
+
+    ``present`` holds every package directory found, including ones that failed to load, so a
+    broken package is reported once, not again by every package that depends on it.
+    """
+    problems = []
+    for requirement in package.requirements:
+        where = f"release[version={requirement.release}].requires.{requirement.name}"
+        target = packages.get(requirement.name)
+        if target is None:
+            if requirement.name not in present:
+                message = (
+                    f"depends on {requirement.name!r}, which is not a package of this registry"
                 )
+                problems.append(SourceProblem(package.source_path, where, message))
+            continue
+        if not _satisfiable(requirement.specifier, target.versions):
+            known = ", ".join(target.versions[:10]) or "none"
+            message = (
+                f"no release of {requirement.name!r} satisfies {requirement.specifier or '*'}"
+                f" (releases: {known})"
+            )
+            problems.append(SourceProblem(package.source_path, where, message))
+    return problems
+
+
+@cache
+def _satisfiable(specifier: str, versions: tuple[str, ...]) -> bool:
+    return any(True for _ in _specifier(specifier).filter(_versions(versions)))
+
+
+@cache
+def _specifier(text: str) -> SpecifierSet:
+    return SpecifierSet(text)
+
+
+@cache
+def _versions(texts: tuple[str, ...]) -> tuple[Version, ...]:
+    return tuple(Version(text) for text in texts)

@@ -1,18 +1,33 @@
-"""Write stage: build the new tree beside the old one, then swap it in."""
+"""Write stage: stage only the files whose bytes changed, then move them in at the end.
+
+A build puts every output file through :meth:`OutputWriter.put`.  A file whose bytes equal
+what the output directory already holds is left alone (same inode, same modification time), so
+deploy tools that compare files upload only the difference.  Changed files go to a staging
+directory beside the output; :meth:`OutputWriter.commit` moves them in, removes the files the
+new build no longer has, and writes ``metadata/timestamp.json`` last, so a TUF client never sees
+a timestamp naming metadata that is not there yet.  Until ``commit`` nothing in the output
+changes: a build that fails on bad input leaves the previous output exactly as it was.
+
+Worker processes stage files through copies of the same writer (it is picklable and holds no
+state of its own); only the parent commits.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from regsite.errors import OutputError
-from regsite.render import Output
+from regsite.metadata.layout import TIMESTAMP_FILE, content_addressed_path
 
-__all__ = ["SITE_MARKER", "WriteResult", "write_site"]
+__all__ = ["SITE_MARKER", "CommitResult", "OutputWriter", "WrittenFile"]
 
 log = logging.getLogger(__name__)
 
@@ -21,36 +36,120 @@ SITE_MARKER = "api/v1/registry.json"
 
 
 @dataclass(frozen=True, slots=True)
-class WriteResult:
-    files: int
-    bytes: int
+class WrittenFile:
+    path: str
+    size: int
+    sha256: str
+    changed: bool  # staged because the output did not hold these bytes
 
 
-def write_site(output: Output, out: Path, keep: Path | None = None) -> WriteResult:
-    """Write every file to a fresh directory beside ``out`` and swap it in at the end.
+@dataclass(frozen=True, slots=True)
+class CommitResult:
+    written: int  # files whose bytes changed (content-addressed copies included)
+    unchanged: int
+    removed: int
 
-    If anything fails, ``out`` is left exactly as it was.  A non-empty ``out`` that is not a
-    previous regsite output is never replaced, so a mistyped ``-o`` cannot delete a directory,
-    and neither is a directory that holds ``keep`` (the source being built).
-    """
-    out = out.absolute()
-    _check_replaceable(out, keep)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot create the output directory: {exc.strerror}") from exc
-    try:
-        staging.chmod(0o755)
-        total = sum(_write_file(staging, path, content) for path, content in sorted(output.items()))
-        _swap(staging, out)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(f"{out}: cannot write the site: {exc}") from exc
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return WriteResult(files=len(output), bytes=total)
+
+@dataclass(frozen=True, slots=True)
+class OutputWriter:
+    out: Path  # absolute
+    staging: Path
+    fresh: bool  # the output does not exist yet: everything is staged, then renamed into place
+    consistent: bool  # targets also get their content-addressed copy (signed sites)
+
+    @classmethod
+    def open(cls, out: Path, keep: Path | None, consistent: bool) -> OutputWriter:
+        """Check ``out`` may be written and create the staging directory beside it.
+
+        A non-empty ``out`` that is not a previous regsite output is never touched, so a mistyped
+        ``-o`` cannot delete a directory, and neither is a directory that holds ``keep`` (the
+        source being built).
+        """
+        out = out.absolute()
+        _check_replaceable(out, keep)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+            staging.chmod(0o755)
+        except OSError as exc:
+            raise OutputError(f"{out}: cannot create the output directory: {exc.strerror}") from exc
+        fresh = not out.exists() or not any(out.iterdir())
+        return cls(out=out, staging=staging, fresh=fresh, consistent=consistent)
+
+    def put(self, path: str, content: bytes, *, target: bool = True) -> WrittenFile:
+        """Stage ``content`` as ``path`` unless the output already holds exactly these bytes.
+
+        For a target of a signed site the content-addressed copy is staged too when missing.
+        """
+        parts = _safe_parts(path)
+        digest = hashlib.sha256(content).hexdigest()
+        try:
+            changed = self.fresh or not _holds(self.out.joinpath(*parts), content)
+            if changed:
+                _write(self.staging.joinpath(*parts), content)
+            if target and self.consistent:
+                copy = _safe_parts(content_addressed_path(path, digest))
+                if self.fresh or not self.out.joinpath(*copy).is_file():
+                    _write(self.staging.joinpath(*copy), content)
+        except OSError as exc:
+            raise OutputError(f"{self.out}: cannot write {path}: {exc}") from exc
+        return WrittenFile(path=path, size=len(content), sha256=digest, changed=changed)
+
+    def intact(self, files: Iterable[WrittenFile]) -> bool:
+        """Whether the output still holds these files, as a previous build wrote them.
+
+        Checked by size (and the content-addressed copy's presence), not by reading them back:
+        the output is regsite's to write, so edit the source, never the output.
+        """
+        for file in files:
+            try:
+                if self.out.joinpath(*_safe_parts(file.path)).stat().st_size != file.size:
+                    return False
+                if self.consistent:
+                    copy = content_addressed_path(file.path, file.sha256)
+                    if not self.out.joinpath(*_safe_parts(copy)).is_file():
+                        return False
+            except OSError:
+                return False
+        return True
+
+    def commit(self, paths: Collection[str]) -> CommitResult:
+        """Move the staged files in and delete every output file not in ``paths``."""
+        try:
+            if self.fresh:
+                written = sum(1 for _ in _files(self.staging))
+                if self.out.exists():
+                    self.out.rmdir()  # empty (checked when opened)
+                self.staging.rename(self.out)
+                return CommitResult(written=written, unchanged=0, removed=0)
+            staged = sorted(_files(self.staging), key=lambda item: item == TIMESTAMP_FILE)
+            for relative in staged:
+                target = self.out / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                (self.staging / relative).replace(target)
+            removed = self._remove_stale(paths)
+            unchanged = len(paths) - len(staged)
+        except OSError as exc:
+            raise OutputError(f"{self.out}: cannot update the site: {exc}") from exc
+        finally:
+            self.discard()
+        return CommitResult(written=len(staged), unchanged=max(unchanged, 0), removed=removed)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+    def _remove_stale(self, paths: Collection[str]) -> int:
+        keep = set(paths)
+        removed = 0
+        for relative in list(_files(self.out)):
+            if relative not in keep:
+                (self.out / relative).unlink()
+                removed += 1
+        for directory, subdirectories, files in os.walk(self.out, topdown=False):
+            if not subdirectories and not files and Path(directory) != self.out:
+                with contextlib.suppress(OSError):
+                    Path(directory).rmdir()
+        return removed
 
 
 def _check_replaceable(out: Path, keep: Path | None) -> None:
@@ -67,27 +166,39 @@ def _check_replaceable(out: Path, keep: Path | None) -> None:
         )
 
 
-def _write_file(root: Path, relative: str, content: bytes) -> int:
+def _safe_parts(relative: str) -> tuple[str, ...]:
     parts = PurePosixPath(relative)
     if parts.is_absolute() or any(part in ("", ".", "..") for part in parts.parts):
         raise OutputError(f"refusing to write outside the output directory: {relative!r}")
-    target = root.joinpath(*parts.parts)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(content)
-    return len(content)
+    return parts.parts
 
 
-def _swap(staging: Path, out: Path) -> None:
-    if not out.exists():
-        staging.rename(out)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-    retired.rmdir()
-    out.rename(retired)
+def _holds(path: Path, content: bytes) -> bool:
     try:
-        staging.rename(out)
+        if path.stat().st_size != len(content):
+            return False
+        return path.read_bytes() == content
     except OSError:
-        retired.rename(out)
-        raise
-    shutil.rmtree(retired, ignore_errors=True)
-    log.debug("replaced %s (previous tree removed)", os.fspath(out))
+        return False
+
+
+def _write(target: Path, content: bytes) -> None:
+    try:
+        target.write_bytes(content)
+    except FileNotFoundError:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+
+
+def _files(root: Path) -> Iterable[str]:
+    """Every regular file under ``root``, relative with '/' separators."""
+    stack = [(root, "")]
+    while stack:
+        directory, prefix = stack.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                relative = f"{prefix}{entry.name}"
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((Path(entry.path), relative + "/"))
+                else:
+                    yield relative

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -121,21 +121,26 @@ def seen_versions(previous: PreviousSite) -> dict[str, int]:
     return seen
 
 
-def keep_old_versions(previous: PreviousSite, keep: int, files: Output) -> None:
-    """Carry over the newest old snapshots, with every metadata file and target they name."""
-    current = {
-        int(m[1]) for path in files if (m := SNAPSHOT_FILE.fullmatch(posixpath.basename(path)))
+def keep_old_versions(previous: PreviousSite, keep: int, current: Collection[str]) -> Output:
+    """The newest old snapshots, with every metadata file and target they name, that are not
+    among the ``current`` paths already: what a client that straddles a deploy still needs."""
+    versions = {
+        int(m[1]) for path in current if (m := SNAPSHOT_FILE.fullmatch(posixpath.basename(path)))
     }
-    older = [version for version in previous.snapshot_versions() if version not in current]
-    for version in sorted(older, reverse=True)[: max(keep - len(current), 0)]:
-        kept = _old_snapshot_files(previous, version, files)
+    older = [version for version in previous.snapshot_versions() if version not in versions]
+    carried: Output = {}
+    for version in sorted(older, reverse=True)[: max(keep - len(versions), 0)]:
+        kept = _old_snapshot_files(previous, version, current, carried)
         if kept is None:
             log.debug("previous snapshot %d is incomplete; not kept", version)
             continue
-        files.update(kept)
+        carried.update(kept)
+    return carried
 
 
-def _old_snapshot_files(previous: PreviousSite, version: int, files: Output) -> Output | None:
+def _old_snapshot_files(
+    previous: PreviousSite, version: int, current: Collection[str], carried: Output
+) -> Output | None:
     path = f"{METADATA_DIR}/{version}.snapshot.json"
     old = _read_old(previous, path, Role.SNAPSHOT)
     if old is None or not isinstance(old[0].signed, Snapshot):
@@ -143,7 +148,7 @@ def _old_snapshot_files(previous: PreviousSite, version: int, files: Output) -> 
     kept: Output = {path: old[1]}
     for name, info in old[0].signed.meta.items():
         role_path = f"{METADATA_DIR}/{info.version}.{name}"
-        if role_path in files:
+        if role_path in current or role_path in carried:
             continue
         role = _read_old(previous, role_path, Role.TARGETS)
         if role is None or not isinstance(role[0].signed, Targets):
@@ -151,7 +156,7 @@ def _old_snapshot_files(previous: PreviousSite, version: int, files: Output) -> 
         kept[role_path] = role[1]
         for target, file_info in role[0].signed.targets.items():
             copy = content_addressed_path(target, file_info.sha256)
-            if copy in files or copy in kept:
+            if copy in current or copy in kept or copy in carried:
                 continue
             content = previous.read(copy)
             if content is None:

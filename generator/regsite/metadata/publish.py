@@ -1,9 +1,10 @@
 """Sign stage: TUF metadata over every output file, with consistent snapshots.
 
-Every output file becomes a target, and is also written as ``<dir>/<sha256>.<name>`` so that
-nothing but ``metadata/timestamp.json`` ever changes in place.  Metadata whose content did not
-change keeps its version and bytes.  The newest ``keep_versions`` snapshots of the previous site
-stay fetchable, with every file they reference, so a client that straddles a deploy succeeds.
+Every output file becomes a target, and is also written as ``<dir>/<sha256>.<name>`` (by
+the write stage) so that nothing but ``metadata/timestamp.json`` ever changes in place.
+Metadata whose content did not change keeps its version and bytes.  The newest
+``keep_versions`` snapshots of the previous site stay fetchable, with every file they
+reference, so a client that straddles a deploy succeeds.
 """
 
 from __future__ import annotations
@@ -81,13 +82,14 @@ def check_trust(registry: Registry, report: ErrorReport) -> None:
 
 
 def publish_metadata(
-    output: Output,
+    targets: Mapping[str, FileInfo],
     registry: Registry,
     online_key: PrivateKey,
     now: datetime,
     previous: PreviousSite | None = None,
 ) -> Output:
-    """The metadata files, the content-addressed copies and the kept old versions to add."""
+    """The metadata files over ``targets`` (path -> length and hash), and the files of the old
+    versions kept online; the targets' content-addressed copies are the write stage's."""
     if not registry.root_history:
         raise MetadataError(
             "metadata/: no N.root.json in the source; run 'regsite root update --sign ROOT_KEY'"
@@ -97,10 +99,7 @@ def publish_metadata(
         raise MetadataError(
             f"the online key {online_key.public} is not in registry.toml [trust] online-keys"
         )
-    targets = {
-        path: FileInfo(len(content), hashlib.sha256(content).hexdigest())
-        for path, content in sorted(output.items())
-    }
+    targets = dict(sorted(targets.items()))
     last = read_previous(previous) if previous is not None else Previous()
     seen = seen_versions(previous) if previous is not None else {}
     signer = _Signer(online_key, now, registry.policy, last, seen)
@@ -110,10 +109,10 @@ def publish_metadata(
     meta = _sign_targets(signer, targets, files)
     snapshot_info = signer.sign_snapshot(meta, files)
     files[TIMESTAMP_FILE] = signer.sign_timestamp(snapshot_info)
-    for path, info in targets.items():
-        files[content_addressed_path(path, info.sha256)] = output[path]
     if previous is not None:
-        keep_old_versions(previous, registry.policy.keep_versions, files)
+        current = {content_addressed_path(path, info.sha256) for path, info in targets.items()}
+        current.update(files)
+        files.update(keep_old_versions(previous, registry.policy.keep_versions, current))
     return files
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from importlib.resources import files
 from typing import Any
@@ -12,8 +12,17 @@ from typing import Any
 from regsite.fields import SOURCE_FORMAT
 from regsite.model import Owner, Package, Release, Site
 from regsite.render import Output
+from regsite.summary import PackageSummary
 
-__all__ = ["API_ROOT", "API_VERSION", "SCHEMA_NAMES", "dump_json", "render_api"]
+__all__ = [
+    "API_ROOT",
+    "API_VERSION",
+    "SCHEMA_NAMES",
+    "dump_json",
+    "package_api",
+    "render_api",
+    "site_api",
+]
 
 API_VERSION = 1
 API_ROOT = "api/v1"
@@ -24,20 +33,42 @@ SCHEMA_NAMES = (
     "search-manifest.schema.json",
     "search-shard.schema.json",
     "search-records.schema.json",
+    "build-report.schema.json",
 )
 
 
-def render_api(site: Site) -> Output:
+def render_api(site: Site, packages: Iterable[Package]) -> Output:
     """Every JSON document, the republished signed sources and the JSON Schemas."""
+    output = site_api(site)
+    for package in packages:
+        output.update(package_api(site, package))
+    return output
+
+
+def site_api(site: Site) -> Output:
+    """The documents about the whole registry, its signed source and the JSON Schemas."""
     output: Output = {
         f"{API_ROOT}/registry.json": dump_json(registry_document(site)),
         f"{API_ROOT}/names.json": dump_json(names_document(site)),
     }
-    for package in site.packages.values():
-        document = package_document(site, package)
-        output[f"{API_ROOT}/packages/{package.name}.json"] = dump_json(document)
-    output.update(dict(_sources(site)))
+    registry = site.registry.source
+    output[f"{API_ROOT}/sources/registry.toml"] = registry.content
+    if registry.signature_content is not None:
+        output[f"{API_ROOT}/sources/registry.toml.sig"] = registry.signature_content
     output.update(dict(_schemas()))
+    return output
+
+
+def package_api(site: Site, package: Package) -> Output:
+    """One package's JSON document and its signed sources, republished byte for byte."""
+    document = package_document(site, package)
+    output = {f"{API_ROOT}/packages/{package.name}.json": dump_json(document)}
+    base = f"{API_ROOT}/sources/{package.name}"
+    output[f"{base}/package.toml"] = package.source.content
+    if package.source.signature_content is not None:
+        output[f"{base}/package.toml.sig"] = package.source.signature_content
+    if package.readme is not None:
+        output[f"{base}/{package.readme.file}"] = package.readme.content
     return output
 
 
@@ -141,7 +172,7 @@ def package_document(site: Site, package: Package) -> dict[str, Any]:
     }
 
 
-def _latest_version(package: Package) -> str | None:
+def _latest_version(package: Package | PackageSummary) -> str | None:
     latest = package.latest
     return None if latest is None else str(latest.version)
 
@@ -175,21 +206,6 @@ def _release(release: Release) -> dict[str, Any]:
             for artifact in release.artifacts
         ],
     }
-
-
-def _sources(site: Site) -> Iterator[tuple[str, bytes]]:
-    """The signed inputs, byte for byte, so clients can check the owners' signatures."""
-    registry = site.registry.source
-    yield f"{API_ROOT}/sources/registry.toml", registry.content
-    if registry.signature_content is not None:
-        yield f"{API_ROOT}/sources/registry.toml.sig", registry.signature_content
-    for package in site.packages.values():
-        base = f"{API_ROOT}/sources/{package.name}"
-        yield f"{base}/package.toml", package.source.content
-        if package.source.signature_content is not None:
-            yield f"{base}/package.toml.sig", package.source.signature_content
-        if package.readme is not None:
-            yield f"{base}/{package.readme.file}", package.readme.content
 
 
 def _schemas() -> Iterator[tuple[str, bytes]]:

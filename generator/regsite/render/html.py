@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,51 +12,60 @@ import jinja2
 from markupsafe import Markup
 
 from regsite.headers import META_CONTENT_SECURITY_POLICY
-from regsite.model import Package, Release, Site
+from regsite.model import Package, Site
 from regsite.render import Output
 from regsite.render.api import API_ROOT
 from regsite.render.markdown import render_readme
 from regsite.render.search import search_order
+from regsite.summary import RECENT_RELEASES, PackageSummary, ReleaseBrief
 from regsite.theme import Theme, ThemeError
 
-__all__ = ["RECENT_RELEASES", "package_page_path", "render_html", "render_package_page"]
+__all__ = [
+    "package_page_path",
+    "render_html",
+    "render_package_page",
+    "site_pages",
+]
 
-RECENT_RELEASES = 12
 SEARCH_PAGE = "search/index.html"
 BROWSE_PACKAGES = 100  # listed on the search page, for browsers without JavaScript
 
 
 @dataclass(frozen=True, slots=True)
 class RecentRelease:
-    package: Package
-    release: Release
+    package: PackageSummary
+    release: ReleaseBrief
 
 
 def package_page_path(name: str) -> str:
     return f"packages/{name}/index.html"
 
 
-def render_html(site: Site, theme: Theme) -> Output:
+def render_html(site: Site, theme: Theme, packages: Iterable[Package]) -> Output:
+    output = site_pages(site, theme)
+    for package in packages:
+        output[package_page_path(package.name)] = render_package_page(site, theme, package)
+    return output
+
+
+def site_pages(site: Site, theme: Theme) -> Output:
+    """The pages about the whole registry (home, search, 404) and the theme's assets.
+
+    Only these show site-wide counts: a package's page changes only when the package, its
+    dependents, the registry or the theme does, so an incremental build re-renders few pages.
+    """
     output: Output = dict(theme.assets)
-    releases = site.release_count  # counted once: every page's footer shows it
+    releases = site.release_count
     home = {**_home_context(site), "release_count": releases}
     output["index.html"] = _page(theme, site, "index.html", "", home)
-    output["404.html"] = _page(
-        theme, site, "404.html", "", {"not_found": True, "release_count": releases}
-    )
+    output["404.html"] = _page(theme, site, "404.html", "", {"not_found": True})
     popular = search_order(site)[:BROWSE_PACKAGES]
-    search = {"popular": popular, "release_count": releases}
-    output[SEARCH_PAGE] = _page(theme, site, "search.html", SEARCH_PAGE, search)
-    for package in site.packages.values():
-        page = render_package_page(site, theme, package, release_count=releases)
-        output[package_page_path(package.name)] = page
+    output[SEARCH_PAGE] = _page(theme, site, "search.html", SEARCH_PAGE, {"popular": popular})
     output[".nojekyll"] = b""
     return output
 
 
-def render_package_page(
-    site: Site, theme: Theme, package: Package, *, release_count: int | None = None
-) -> bytes:
+def render_package_page(site: Site, theme: Theme, package: Package) -> bytes:
     latest = package.latest
     delegation = site.registry.delegations[package.name]
     verification = package.source.verification
@@ -72,7 +81,6 @@ def render_package_page(
         "api_url": f"{API_ROOT}/packages/{package.name}.json",
         "sources_url": f"{API_ROOT}/sources/{package.name}/",
         "readme_source": package.readme.file if package.readme else None,
-        "release_count": site.release_count if release_count is None else release_count,
     }
     return _page(theme, site, "package.html", package_page_path(package.name), context)
 
@@ -81,7 +89,7 @@ def _home_context(site: Site) -> dict[str, Any]:
     releases = [
         RecentRelease(package, release)
         for package in site.packages.values()
-        for release in package.releases
+        for release in package.recent
     ]
     releases.sort(key=lambda item: (item.release.published, item.package.name), reverse=True)
     return {"recent": releases[:RECENT_RELEASES]}

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, Protocol
 
-from regsite.model import Package, Site
+from regsite.model import Site
 from regsite.render import Output
 from regsite.render.api import dump_json
-from regsite.render.markdown import readme_headings
 from regsite.search.engine import SearchDocument, term_scores
 from regsite.search.format import (
     FORMAT,
@@ -24,13 +24,14 @@ from regsite.search.format import (
     typo_keys,
 )
 from regsite.search.tokenizer import TOKENIZER_ID, join_key
+from regsite.summary import PackageSummary
 
-__all__ = ["render_search", "search_order"]
+__all__ = ["TermsCache", "render_search", "search_order", "search_terms_key"]
 
 _SCORE_SCALE = 1000  # BM25F scores become integers with three significant decimals
 
 
-def search_order(site: Site) -> list[Package]:
+def search_order(site: Site) -> list[PackageSummary]:
     """Documents are numbered most depended-upon first, so a lower number is the more popular.
 
     Every tie in ranking is broken by this number, and the top hits share few record shards.
@@ -41,11 +42,31 @@ def search_order(site: Site) -> list[Package]:
     )
 
 
-def render_search(site: Site) -> Output:
+def search_terms_key(site: Site) -> str:
+    """A digest of everything the term shards are computed from (the expensive part)."""
+    digest = hashlib.sha256(f"{FORMAT} {TOKENIZER_ID}".encode())
+    for package in search_order(site):
+        document = _document(0, package)
+        parts = (package.name, *document.keywords, document.description, *document.headings)
+        digest.update(repr((parts, len(site.dependents.get(package.name, ())))).encode())
+    return digest.hexdigest()
+
+
+def render_search(site: Site, terms_cache: TermsCache | None = None) -> Output:
+    """The whole ``search/`` tree; ``terms_cache`` may hold the term shards from a build whose
+    :func:`search_terms_key` was the same, so Whoosh runs only when search text changed."""
     packages = search_order(site)
     popularity = [len(site.dependents.get(package.name, ())) for package in packages]
     output: Output = {}
-    terms = _shards(output, "terms", _term_entries(packages, popularity))
+    cached = terms_cache.load() if terms_cache is not None else None
+    if cached is None:
+        shards: Output = {}
+        terms = _shards(shards, "terms", _term_entries(packages, popularity))
+        if terms_cache is not None:
+            terms_cache.store((terms, shards))
+    else:
+        terms, shards = cached
+    output.update(shards)
     names = _shards(output, "names", _name_entries(packages))
     typos = _shards(output, "typos", _typo_entries(packages))
     for start in range(0, len(packages), RECORDS_PER_SHARD):
@@ -65,7 +86,12 @@ def render_search(site: Site) -> Output:
     return output
 
 
-def _term_entries(packages: Sequence[Package], popularity: Sequence[int]) -> Iterator[Entry]:
+class TermsCache(Protocol):
+    def load(self) -> tuple[list[str], Output] | None: ...
+    def store(self, value: tuple[list[str], Output]) -> None: ...
+
+
+def _term_entries(packages: Sequence[PackageSummary], popularity: Sequence[int]) -> Iterator[Entry]:
     documents = (_document(doc, package) for doc, package in enumerate(packages))
     for term, scores in term_scores(documents):
         ranked = sorted(
@@ -86,21 +112,20 @@ def _integer_score(score: float, dependents: int) -> int:
     return max(1, round(score * _SCORE_SCALE * (1 + math.log2(1 + dependents) / 4)))
 
 
-def _document(doc: int, package: Package) -> SearchDocument:
-    headings = readme_headings(package.readme.text) if package.readme else ()
+def _document(doc: int, package: PackageSummary) -> SearchDocument:
     return SearchDocument(
         doc=doc,
         name=package.name,
         keywords=package.keywords,
         description=package.description,
-        headings=headings,
+        headings=package.headings,
     )
 
 
 Entry = tuple[str, list[Any]]
 
 
-def _name_entries(packages: Sequence[Package]) -> Iterator[Entry]:
+def _name_entries(packages: Sequence[PackageSummary]) -> Iterator[Entry]:
     """Key -> [doc, kind, ...]: kind 0 when the key is the name, 1 when it is the joined name."""
     keys: defaultdict[str, list[tuple[int, int]]] = defaultdict(list)
     for doc, package in enumerate(packages):
@@ -111,7 +136,7 @@ def _name_entries(packages: Sequence[Package]) -> Iterator[Entry]:
         yield key, [value for kind, doc in sorted(keys[key]) for value in (doc, kind)]
 
 
-def _typo_entries(packages: Sequence[Package]) -> Iterator[Entry]:
+def _typo_entries(packages: Sequence[PackageSummary]) -> Iterator[Entry]:
     """Typo key -> [name, doc, ...]; see :func:`regsite.search.format.typo_keys`."""
     keys: defaultdict[str, list[tuple[int, str]]] = defaultdict(list)
     for doc, package in enumerate(packages):
@@ -155,7 +180,7 @@ def _json_length(values: list[Any]) -> int:
     return 4 * len(values)
 
 
-def _record(package: Package, dependents: int) -> list[Any]:
+def _record(package: PackageSummary, dependents: int) -> list[Any]:
     latest = package.latest
     return [
         package.name,

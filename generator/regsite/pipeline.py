@@ -1,0 +1,271 @@
+"""The per-package stages of a build, run in worker processes and looked up in the cache.
+
+A build handles each package twice:
+
+1. **scan** (load, verify, model): read ``packages/<name>/``, check its signatures and model it;
+   keep only its :class:`PackageSummary`.  Keyed by the digest of the package's files and of
+   ``registry.toml``, so an unchanged package is never parsed or verified again.
+2. **render**, once every summary is known (a page lists its package's dependents): check the
+   package's requirements against the other packages, render its JSON, page and sources, and put
+   them through the writer.  Keyed by the scan digest, the package's dependents and the
+   registry-wide inputs of a page (registry.toml, theme, base URL, regsite's version), so an
+   unchanged package whose files are still in the output is not rendered at all.
+
+Workers are forked with the stage's context already in memory (:func:`run`), so nothing but
+package names and small results cross process boundaries.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from regsite import __version__
+from regsite.cache import BuildCache, digest_of
+from regsite.errors import ErrorReport, RegistryError, SourceProblem
+from regsite.load import PACKAGE_FILE, PACKAGES_DIR, SourceLimits, load_package
+from regsite.model import Package, Registry, Site
+from regsite.package_file import read_package
+from regsite.render.api import package_api
+from regsite.render.html import package_page_path, render_package_page
+from regsite.signatures import ThresholdResult
+from regsite.summary import PackageSummary, summarize
+from regsite.theme import Theme
+from regsite.validate import requirement_problems
+from regsite.verify import verify_package_index
+from regsite.write import OutputWriter, WrittenFile
+
+__all__ = [
+    "RenderContext",
+    "Rendered",
+    "ScanContext",
+    "Scanned",
+    "default_jobs",
+    "render_package",
+    "run",
+    "scan_package",
+]
+
+_Item = TypeVar("_Item")
+_Result = TypeVar("_Result")
+
+_context: Any = None  # the running stage's context, inherited by forked workers
+
+
+def default_jobs() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def run(
+    work: Callable[[_Item], _Result],
+    items: Sequence[_Item],
+    context: object,
+    jobs: int,
+    done: Callable[[_Result], None],
+) -> None:
+    """Call ``work`` on every item in ``jobs`` forked processes, ``done`` on each result as it
+    comes (in any order).  One process, or no fork on this platform, runs them here instead."""
+    global _context
+    _context = context
+    try:
+        forkable = "fork" in multiprocessing.get_all_start_methods()
+        if jobs <= 1 or len(items) < 2 * jobs or not forkable:
+            for item in items:
+                done(work(item))
+            return
+        chunk = max(1, min(64, len(items) // (jobs * 8)))
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            for result in pool.imap_unordered(work, items, chunksize=chunk):
+                done(result)
+    finally:
+        _context = None
+
+
+# Scan ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScanContext:
+    root: Path
+    limits: SourceLimits
+    registry: Registry | None  # None when registry.toml is unusable: packages are still checked
+    registry_digest: str  # registry.toml, its signatures, the limits and regsite's version
+    cache: BuildCache
+
+
+@dataclass(frozen=True, slots=True)
+class Scanned:
+    name: str
+    digest: str
+    summary: PackageSummary | None  # None when the package could not be modelled
+    verification: ThresholdResult | None
+    problems: tuple[SourceProblem, ...]
+    cached: bool = False
+
+
+def scan_package(name: str) -> Scanned:
+    context: ScanContext = _context
+    digest = _package_digest(context, name)
+    hit = context.cache.get("scan", digest)
+    if isinstance(hit, Scanned):
+        return replace(hit, cached=True)
+    report = ErrorReport()
+    loaded = load_package(context.root, name, report, context.limits)
+    verdict = package = None
+    if loaded is not None:
+        if context.registry is not None:
+            verdict = verify_package_index(context.registry, name, loaded.index, report)
+        package = read_package(loaded, verdict, report)
+    summary = None
+    if package is not None:
+        summary = summarize(package, digest)
+        context.cache.put("package", digest, package)
+    scanned = Scanned(name, digest, summary, verdict, tuple(report))
+    context.cache.put("scan", digest, scanned)
+    return scanned
+
+
+def _package_digest(context: ScanContext, name: str) -> str:
+    """Over package.toml, its signatures and every Markdown file beside it (the README is one).
+
+    A file larger than its limit is represented by its size: loading it reports the error.
+    """
+    directory = context.root / PACKAGES_DIR / name
+    parts: list[bytes | str] = [context.registry_digest, name]
+    limits = context.limits
+    try:
+        entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+    except OSError:
+        entries = []
+    for entry in entries:
+        if entry.name == PACKAGE_FILE:
+            limit = limits.package_bytes
+        elif entry.name == f"{PACKAGE_FILE}.sig":
+            limit = limits.signature_bytes
+        elif entry.name.endswith(".md"):
+            limit = limits.readme_bytes
+        else:
+            continue
+        parts.append(entry.name)
+        try:
+            size = entry.stat().st_size
+            if not entry.is_file() or size > limit:
+                parts.append(f"not read: {size} bytes, file={entry.is_file()}")
+                continue
+            parts.append(Path(entry.path).read_bytes())
+        except OSError as exc:
+            parts.append(f"unreadable: {exc.strerror}")
+    return digest_of(parts)
+
+
+# Render ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RenderContext:
+    site: Site
+    theme: Theme
+    present: frozenset[str]  # every package directory, modelled or not
+    writer: OutputWriter
+    cache: BuildCache
+    scan: ScanContext  # to model a package again when the cache no longer holds it
+
+    @property
+    def page_digest(self) -> str:
+        """What every package's outputs depend on besides the package itself."""
+        registry = self.site.registry.source
+        return digest_of(
+            [
+                __version__,
+                self.theme.fingerprint,
+                registry.content,
+                registry.signature_content or b"",
+                self.site.registry.base_url or "",
+                str(self.writer.consistent),
+            ]
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    name: str
+    files: tuple[WrittenFile, ...]
+    problems: tuple[SourceProblem, ...]
+    rendered: bool  # False when the outputs were already in place
+    key: str = ""  # the render cache entry this build used
+
+
+def render_package(name: str) -> Rendered:
+    context: RenderContext = _context
+    site, cache = context.site, context.cache
+    summary = site.packages[name]
+    problems = _requirement_problems(context, summary)
+    if problems:
+        return Rendered(name, (), problems, rendered=False)
+    dependents = site.dependents.get(name, ())
+    key = digest_of([_page_digest(context), summary.digest, *dependents])
+    hit = cache.get("render", key)
+    if isinstance(hit, tuple) and context.writer.intact(hit):
+        return Rendered(name, hit, (), rendered=False, key=key)
+    package = cache.get("package", summary.digest)
+    if not isinstance(package, Package):
+        package = _model_again(context.scan, name)
+    outputs = package_api(site, package)
+    outputs[package_page_path(name)] = render_package_page(site, context.theme, package)
+    written = tuple(context.writer.put(path, outputs[path]) for path in sorted(outputs))
+    cache.put("render", key, tuple(replace(file, changed=False) for file in written))
+    return Rendered(name, written, (), rendered=True, key=key)
+
+
+_page_digests: dict[int, str] = {}
+
+
+def _page_digest(context: RenderContext) -> str:
+    """Computed once per worker and stage (it hashes registry.toml)."""
+    if id(context) not in _page_digests:
+        _page_digests.clear()
+        _page_digests[id(context)] = context.page_digest
+    return _page_digests[id(context)]
+
+
+def _requirement_problems(
+    context: RenderContext, summary: PackageSummary
+) -> tuple[SourceProblem, ...]:
+    """Checked again only when the package or a package it requires changed its versions."""
+    site = context.site
+    targets = sorted({requirement.name for requirement in summary.requirements})
+    parts: list[bytes | str] = [summary.digest]
+    for target in targets:
+        found = site.packages.get(target)
+        parts += [
+            target,
+            "\0".join(found.versions) if found else f"absent {target in context.present}",
+        ]
+    key = digest_of(parts)
+    if context.cache.get("requirements", key) is True:
+        return ()
+    problems = tuple(requirement_problems(summary, site.packages, context.present))
+    if not problems:
+        context.cache.put("requirements", key, True)
+    return problems
+
+
+def _model_again(context: ScanContext, name: str) -> Package:
+    report = ErrorReport()
+    loaded = load_package(context.root, name, report, context.limits)
+    package = None
+    if loaded is not None and context.registry is not None:
+        verdict = verify_package_index(context.registry, name, loaded.index, report)
+        package = read_package(loaded, verdict, report)
+    if package is None or report:
+        problems = "; ".join(str(problem) for problem in report) or "cannot be modelled"
+        raise RegistryError(f"packages/{name} changed during the build: {problems}")
+    return package

@@ -1,0 +1,97 @@
+"""What the site-wide outputs need of a package, small enough to keep for every package.
+
+The build keeps a :class:`PackageSummary` per package in memory (and in the cache) instead of the
+full :class:`~regsite.model.Package`: the names list, the home page, search, reverse dependencies,
+validation across packages and the build report read only these fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from packaging.version import Version
+
+from regsite.model import Package, PackageStatus, ReleaseStatus
+from regsite.render.markdown import readme_headings
+
+__all__ = ["RECENT_RELEASES", "PackageSummary", "ReleaseBrief", "Requirement", "summarize"]
+
+RECENT_RELEASES = 12  # the home page lists this many releases, newest first
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReleaseBrief:
+    version: Version
+    published: datetime
+    status: ReleaseStatus
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Requirement:
+    """One dependency of one release, checked against the other packages' versions."""
+
+    release: str  # the requiring release's version
+    name: str
+    specifier: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PackageSummary:
+    name: str
+    description: str
+    keywords: tuple[str, ...]
+    status: PackageStatus
+    latest: ReleaseBrief | None  # as Package.latest
+    recent: tuple[ReleaseBrief, ...]  # newest publish time first, at most RECENT_RELEASES
+    versions: tuple[str, ...]  # every release, newest version first
+    yanked: tuple[str, ...]
+    requirements: tuple[Requirement, ...]
+    depends_on: tuple[str, ...]  # packages a release that is not yanked requires, sorted
+    headings: tuple[str, ...]  # the README's headings, for search
+    source_path: str  # packages/<name>/package.toml
+    digest: str  # of every input the package's own outputs are rendered from
+    signers: tuple[str, ...]  # owners whose valid signatures package.toml carries
+
+    @property
+    def release_count(self) -> int:
+        return len(self.versions)
+
+
+def _brief(version: Version, published: datetime, status: ReleaseStatus) -> ReleaseBrief:
+    return ReleaseBrief(version=version, published=published, status=status)
+
+
+def summarize(package: Package, digest: str) -> PackageSummary:
+    latest = package.latest
+    by_date = sorted(package.releases, key=lambda r: (r.published, r.version), reverse=True)
+    verification = package.source.verification
+    return PackageSummary(
+        name=package.name,
+        description=package.description,
+        keywords=package.keywords,
+        status=package.status,
+        latest=None if latest is None else _brief(latest.version, latest.published, latest.status),
+        recent=tuple(_brief(r.version, r.published, r.status) for r in by_date[:RECENT_RELEASES]),
+        versions=tuple(str(release.version) for release in package.releases),
+        yanked=tuple(str(r.version) for r in package.releases if r.status is ReleaseStatus.YANKED),
+        requirements=tuple(
+            Requirement(release=str(r.version), name=d.name, specifier=str(d.specifier))
+            for r in package.releases
+            for d in r.requires
+        ),
+        depends_on=tuple(
+            sorted(
+                {
+                    dependency.name
+                    for release in package.releases
+                    if release.status is not ReleaseStatus.YANKED
+                    for dependency in release.requires
+                }
+            )
+        ),
+        headings=readme_headings(package.readme.text) if package.readme else (),
+        source_path=package.source.path,
+        digest=digest,
+        signers=tuple(sorted(verification.signers)) if verification else (),
+    )
