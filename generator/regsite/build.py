@@ -255,21 +255,25 @@ def build(options: BuildOptions) -> BuildResult:
         jobs = options.jobs or default_jobs()
         with stages.stage("load"):
             registry, scan, directories, report = _load_registry(options, cache)
+            index = cache.get("index", _INDEX)
+            if not isinstance(index, BuildIndex):
+                index = BuildIndex()
+            if scan is not None:
+                scan = dataclasses.replace(scan, known=index.scanned)
         scanned = _scan(stages, scan, directories, jobs)
         site = _assemble(options, registry, scanned, directories, report)
         theme = load_theme(options.theme)
         writer = OutputWriter.open(options.output, options.source, options.online_key is not None)
         try:
-            result = _render_and_write(options, stages, site, theme, writer, scan, jobs)
+            result = _render_and_write(options, stages, site, theme, writer, scan, jobs, index)
         except BaseException:
             writer.discard()
             raise
-        used = {"scan": {item.digest for item in scanned}}
-        used["package"] = used["scan"]
         with stages.stage("cache"):
-            for kind, keys in used.items():
-                cache.prune(kind, keys)
-            cache.prune("render", result.render_keys)
+            scans = {item.digest: dataclasses.replace(item, cached=False) for item in scanned}
+            cache.put("index", _INDEX, BuildIndex(scans, result.rendered_files, result.checked))
+            cache.prune("package", set(scans))
+            cache.prune("search", {result.search_key})
     seconds = time.perf_counter() - started
     log.info("built %d packages into %s in %.2fs", len(site.packages), options.output, seconds)
     return BuildResult(
@@ -364,8 +368,22 @@ class _Written:
     bytes: int
     commit: CommitResult
     rendered: int
-    render_keys: set[str]
+    rendered_files: dict[str, tuple[WrittenFile, ...]]  # by render key, for the next build
+    checked: frozenset[str]
+    search_key: str
     changes: BuildChanges
+
+
+_INDEX = "0" * 64  # the cache entry holding the last build's BuildIndex
+
+
+@dataclass(frozen=True, slots=True)
+class BuildIndex:
+    """What the next build looks up per package, loaded from the cache in one read."""
+
+    scanned: dict[str, Scanned] = field(default_factory=dict)  # by scan digest
+    rendered: dict[str, tuple[WrittenFile, ...]] = field(default_factory=dict)  # by render key
+    checked: frozenset[str] = frozenset()  # requirement checks that passed
 
 
 def _render_and_write(
@@ -376,14 +394,18 @@ def _render_and_write(
     writer: OutputWriter,
     scan: ScanContext | None,
     jobs: int,
+    index: BuildIndex,
 ) -> _Written:
     assert scan is not None
     cache = scan.cache
-    context = RenderContext(site, theme, frozenset(site.packages), writer, cache, scan)
+    context = RenderContext(
+        site, theme, frozenset(site.packages), writer, cache, scan, index.rendered, index.checked
+    )
     files: dict[str, WrittenFile] = {}
     problems = ErrorReport()
     rendered = 0
-    render_keys: set[str] = set()
+    rendered_files: dict[str, tuple[WrittenFile, ...]] = {}
+    checked: set[str] = set()
     with stages.stage("render", len(site.packages)) as advance:
 
         def done(result: Rendered) -> None:
@@ -391,7 +413,8 @@ def _render_and_write(
             problems.extend(result.problems)
             files.update((file.path, file) for file in result.files)
             rendered += result.rendered
-            render_keys.add(result.key)
+            rendered_files[result.key] = tuple(f._replace(changed=False) for f in result.files)
+            checked.add(result.checked)
             advance()
 
         run(render_package, list(site.packages), context, jobs, done)
@@ -400,7 +423,8 @@ def _render_and_write(
         shared = site_api(site)
         shared.update(site_pages(site, theme))
     with stages.stage("search"):
-        shared.update(render_search(site, _TermsCache(cache, search_terms_key(site))))
+        search_key = search_terms_key(site)
+        shared.update(render_search(site, _TermsCache(cache, search_key)))
     with stages.stage("report"):
         previous_dir = options.previous or options.output
         changed = {path for path, file in files.items() if file.changed}
@@ -431,7 +455,9 @@ def _render_and_write(
         bytes=_bytes(files, metadata, writer.consistent),
         commit=commit,
         rendered=rendered,
-        render_keys=render_keys,
+        rendered_files=rendered_files,
+        checked=frozenset(checked),
+        search_key=search_key,
         changes=changes,
     )
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -99,6 +99,7 @@ class ScanContext:
     registry: Registry | None  # None when registry.toml is unusable: packages are still checked
     registry_digest: str  # registry.toml, its signatures, the limits and regsite's version
     cache: BuildCache
+    known: Mapping[str, Scanned] = field(default_factory=dict)  # the last build's, by digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +115,8 @@ class Scanned:
 def scan_package(name: str) -> Scanned:
     context: ScanContext = _context
     digest = _package_digest(context, name)
-    hit = context.cache.get("scan", digest)
-    if isinstance(hit, Scanned):
+    hit = context.known.get(digest)
+    if hit is not None:
         return replace(hit, cached=True)
     report = ErrorReport()
     loaded = load_package(context.root, name, report, context.limits)
@@ -128,9 +129,7 @@ def scan_package(name: str) -> Scanned:
     if package is not None:
         summary = summarize(package, digest)
         context.cache.put("package", digest, package)
-    scanned = Scanned(name, digest, summary, verdict, tuple(report))
-    context.cache.put("scan", digest, scanned)
-    return scanned
+    return Scanned(name, digest, summary, verdict, tuple(report))
 
 
 def _package_digest(context: ScanContext, name: str) -> str:
@@ -177,6 +176,8 @@ class RenderContext:
     writer: OutputWriter
     cache: BuildCache
     scan: ScanContext  # to model a package again when the cache no longer holds it
+    known: Mapping[str, tuple[WrittenFile, ...]] = field(default_factory=dict)  # by render key
+    checked: frozenset[str] = frozenset()  # requirement checks that passed, by key
 
     @property
     def page_digest(self) -> str:
@@ -201,28 +202,28 @@ class Rendered:
     problems: tuple[SourceProblem, ...]
     rendered: bool  # False when the outputs were already in place
     key: str = ""  # the render cache entry this build used
+    checked: str = ""  # the requirement check that passed
 
 
 def render_package(name: str) -> Rendered:
     context: RenderContext = _context
     site, cache = context.site, context.cache
     summary = site.packages[name]
-    problems = _requirement_problems(context, summary)
+    checked, problems = _requirement_problems(context, summary)
     if problems:
         return Rendered(name, (), problems, rendered=False)
     dependents = site.dependents.get(name, ())
     key = digest_of([_page_digest(context), summary.digest, *dependents])
-    hit = cache.get("render", key)
-    if isinstance(hit, tuple) and context.writer.intact(hit):
-        return Rendered(name, hit, (), rendered=False, key=key)
+    hit = context.known.get(key)
+    if hit is not None and context.writer.intact(hit):
+        return Rendered(name, hit, (), rendered=False, key=key, checked=checked)
     package = cache.get("package", summary.digest)
     if not isinstance(package, Package):
         package = _model_again(context.scan, name)
     outputs = package_api(site, package)
     outputs[package_page_path(name)] = render_package_page(site, context.theme, package)
     written = tuple(context.writer.put(path, outputs[path]) for path in sorted(outputs))
-    cache.put("render", key, tuple(replace(file, changed=False) for file in written))
-    return Rendered(name, written, (), rendered=True, key=key)
+    return Rendered(name, written, (), rendered=True, key=key, checked=checked)
 
 
 _page_digests: dict[int, str] = {}
@@ -238,7 +239,7 @@ def _page_digest(context: RenderContext) -> str:
 
 def _requirement_problems(
     context: RenderContext, summary: PackageSummary
-) -> tuple[SourceProblem, ...]:
+) -> tuple[str, tuple[SourceProblem, ...]]:
     """Checked again only when the package or a package it requires changed its versions."""
     site = context.site
     targets = sorted({requirement.name for requirement in summary.requirements})
@@ -250,12 +251,9 @@ def _requirement_problems(
             "\0".join(found.versions) if found else f"absent {target in context.present}",
         ]
     key = digest_of(parts)
-    if context.cache.get("requirements", key) is True:
-        return ()
-    problems = tuple(requirement_problems(summary, site.packages, context.present))
-    if not problems:
-        context.cache.put("requirements", key, True)
-    return problems
+    if key in context.checked:
+        return key, ()
+    return key, tuple(requirement_problems(summary, site.packages, context.present))
 
 
 def _model_again(context: ScanContext, name: str) -> Package:

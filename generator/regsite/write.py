@@ -19,10 +19,12 @@ import hashlib
 import logging
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 from regsite.errors import OutputError
 from regsite.metadata.layout import TIMESTAMP_FILE, content_addressed_path
@@ -35,8 +37,7 @@ log = logging.getLogger(__name__)
 SITE_MARKER = "api/v1/registry.json"
 
 
-@dataclass(frozen=True, slots=True)
-class WrittenFile:
+class WrittenFile(NamedTuple):  # a tuple: kept for every output file, and cached
     path: str
     size: int
     sha256: str
@@ -93,7 +94,7 @@ class OutputWriter:
                     _write(self.staging.joinpath(*copy), content)
         except OSError as exc:
             raise OutputError(f"{self.out}: cannot write {path}: {exc}") from exc
-        return WrittenFile(path=path, size=len(content), sha256=digest, changed=changed)
+        return WrittenFile(path, len(content), digest, changed)
 
     def intact(self, files: Iterable[WrittenFile]) -> bool:
         """Whether the output still holds these files, as a previous build wrote them.
@@ -101,13 +102,15 @@ class OutputWriter:
         Checked by size (and the content-addressed copy's presence), not by reading them back:
         the output is regsite's to write, so edit the source, never the output.
         """
+        out = os.fspath(self.out)
         for file in files:
+            _safe_parts(file.path)
             try:
-                if self.out.joinpath(*_safe_parts(file.path)).stat().st_size != file.size:
+                if os.stat(f"{out}/{file.path}").st_size != file.size:  # noqa: PTH116 - hot loop
                     return False
                 if self.consistent:
                     copy = content_addressed_path(file.path, file.sha256)
-                    if not self.out.joinpath(*_safe_parts(copy)).is_file():
+                    if not stat.S_ISREG(os.stat(f"{out}/{copy}").st_mode):  # noqa: PTH116
                         return False
             except OSError:
                 return False
@@ -192,13 +195,12 @@ def _write(target: Path, content: bytes) -> None:
 
 def _files(root: Path) -> Iterable[str]:
     """Every regular file under ``root``, relative with '/' separators."""
-    stack = [(root, "")]
+    stack = [(os.fspath(root), "")]
     while stack:
         directory, prefix = stack.pop()
         with os.scandir(directory) as entries:
             for entry in entries:
-                relative = f"{prefix}{entry.name}"
                 if entry.is_dir(follow_symlinks=False):
-                    stack.append((Path(entry.path), relative + "/"))
+                    stack.append((entry.path, f"{prefix}{entry.name}/"))
                 else:
-                    yield relative
+                    yield f"{prefix}{entry.name}"
