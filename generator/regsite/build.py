@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import logging
 import os
 import re
@@ -51,7 +52,7 @@ from regsite.pipeline import (
 from regsite.progress import NullProgress, Progress, Stages
 from regsite.registry_file import read_registry
 from regsite.render import Output
-from regsite.render.api import dump_json, render_api, site_api
+from regsite.render.api import API_ROOT, dump_json, render_api, site_api
 from regsite.render.html import render_html, site_pages
 from regsite.render.search import render_search, search_terms_key
 from regsite.report import (
@@ -413,7 +414,7 @@ def _render_and_write(
             problems.extend(result.problems)
             files.update((file.path, file) for file in result.files)
             rendered += result.rendered
-            rendered_files[result.key] = tuple(f._replace(changed=False) for f in result.files)
+            rendered_files[result.key] = result.files
             checked.add(result.checked)
             advance()
 
@@ -426,9 +427,7 @@ def _render_and_write(
         search_key = search_terms_key(site)
         shared.update(render_search(site, _TermsCache(cache, search_key)))
     with stages.stage("report"):
-        previous_dir = options.previous or options.output
-        changed = {path for path, file in files.items() if file.changed}
-        previous = PreviousOutput(previous_dir, changed)
+        previous = PreviousOutput(options.previous or options.output, _changed(options, files))
         changes = compare_builds(site, previous)
         shared[REPORT_PATH] = dump_json(report_document(changes))
         if changes.empty and (kept := previous.read_bytes(REPORT_PATH)) is not None:
@@ -450,6 +449,7 @@ def _render_and_write(
                 if path not in metadata
             )
         commit = writer.commit(paths)
+        rendered_files = {key: writer.stamped(found) for key, found in rendered_files.items()}
     return _Written(
         files=len(paths),
         bytes=_bytes(files, metadata, writer.consistent),
@@ -460,6 +460,29 @@ def _render_and_write(
         search_key=search_key,
         changes=changes,
     )
+
+
+def _changed(options: BuildOptions, files: Mapping[str, WrittenFile]) -> set[str]:
+    """The package documents that differ from the previous site's.
+
+    The writer knows which differ from the output; ``--previous`` elsewhere is compared by hash.
+    """
+    documents = {path: file for path, file in files.items() if path.startswith(_PACKAGE_DOCS)}
+    previous = options.previous
+    if previous is None or previous.resolve() == options.output.resolve():
+        return {path for path, file in documents.items() if file.changed}
+    changed = set()
+    for path, file in documents.items():
+        try:
+            old = (previous / path).read_bytes()
+        except OSError:
+            old = None
+        if old is None or hashlib.sha256(old).hexdigest() != file.sha256:
+            changed.add(path)
+    return changed
+
+
+_PACKAGE_DOCS = f"{API_ROOT}/packages/"
 
 
 def _bytes(files: Mapping[str, WrittenFile], metadata: Output, consistent: bool) -> int:

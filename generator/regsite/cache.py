@@ -2,7 +2,8 @@
 
 Each entry is one pickle file, ``<dir>/<version>/<kind>/<key[:2]>/<key>``, written atomically.
 The key is a SHA-256 over every input the value was computed from, so an entry is either right
-or never looked up; a damaged or unreadable entry counts as a miss.  The cache only holds what
+or never looked up.  Each file starts with the SHA-256 of its pickle, so a damaged or
+unreadable entry counts as a miss and is never unpickled.  The cache only holds what
 regsite itself wrote there, so unpickling it is as safe as the directory it lives in: keep it
 where the build's own output and keys are kept (CI's cache, a local directory), never fetched
 from elsewhere.
@@ -29,7 +30,8 @@ __all__ = ["CACHE_FORMAT", "BuildCache", "digest_of"]
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 1  # bump when a cached value's shape changes
+CACHE_FORMAT = 2  # bump when a cached value's shape changes
+_CHECKSUM = 32  # every entry starts with the SHA-256 of its pickle: a damaged one is a miss
 
 
 def digest_of(parts: Iterable[bytes | str]) -> str:
@@ -66,11 +68,19 @@ class BuildCache:
     def get(self, kind: str, key: str) -> Any:
         """The value stored under ``key``, or None."""
         try:
-            with self._path(kind, key).open("rb") as file:
-                return pickle.load(file)  # noqa: S301 - written by this cache only (docstring)
+            data = self._path(kind, key).read_bytes()
         except FileNotFoundError:
             return None
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
+        except OSError as exc:
+            log.debug("cache entry %s/%s unreadable (%s); recomputing", kind, key, exc)
+            return None
+        checksum, payload = data[:_CHECKSUM], data[_CHECKSUM:]
+        if len(checksum) != _CHECKSUM or hashlib.sha256(payload).digest() != checksum:
+            log.debug("cache entry %s/%s damaged; recomputing", kind, key)
+            return None
+        try:
+            return pickle.loads(payload)  # noqa: S301 - written by this cache only (docstring)
+        except Exception as exc:
             log.debug("cache entry %s/%s unreadable (%s); recomputing", kind, key, exc)
             return None
 
@@ -79,8 +89,9 @@ class BuildCache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
             with os.fdopen(handle, "wb") as file:
-                pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
+                file.write(hashlib.sha256(payload).digest() + payload)
             Path(temporary).replace(path)
         except OSError as exc:  # a cache that cannot be written only makes the next build slower
             log.debug("cannot write cache entry %s/%s: %s", kind, key, exc)

@@ -42,6 +42,7 @@ class WrittenFile(NamedTuple):  # a tuple: kept for every output file, and cache
     size: int
     sha256: str
     changed: bool  # staged because the output did not hold these bytes
+    stamp: tuple[int, int] | None = None  # (inode, mtime_ns) in the output, once it holds it
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +86,8 @@ class OutputWriter:
         parts = _safe_parts(path)
         digest = hashlib.sha256(content).hexdigest()
         try:
-            changed = self.fresh or not _holds(self.out.joinpath(*parts), content)
+            stamp = None if self.fresh else _holds(self.out.joinpath(*parts), content)
+            changed = stamp is None
             if changed:
                 _write(self.staging.joinpath(*parts), content)
             if target and self.consistent:
@@ -94,19 +96,21 @@ class OutputWriter:
                     _write(self.staging.joinpath(*copy), content)
         except OSError as exc:
             raise OutputError(f"{self.out}: cannot write {path}: {exc}") from exc
-        return WrittenFile(path, len(content), digest, changed)
+        return WrittenFile(path, len(content), digest, changed, stamp)
 
     def intact(self, files: Iterable[WrittenFile]) -> bool:
         """Whether the output still holds these files, as a previous build wrote them.
 
-        Checked by size (and the content-addressed copy's presence), not by reading them back:
-        the output is regsite's to write, so edit the source, never the output.
+        Checked by size, inode and modification time (and the content-addressed copy's
+        presence), not by reading them back: any other write to the file, by another build or
+        by hand, gives it a new inode or time.
         """
         out = os.fspath(self.out)
         for file in files:
             _safe_parts(file.path)
             try:
-                if os.stat(f"{out}/{file.path}").st_size != file.size:  # noqa: PTH116 - hot loop
+                found = os.stat(f"{out}/{file.path}")  # noqa: PTH116 - hot loop
+                if file.stamp != (found.st_ino, found.st_mtime_ns) or found.st_size != file.size:
                     return False
                 if self.consistent:
                     copy = content_addressed_path(file.path, file.sha256)
@@ -137,6 +141,20 @@ class OutputWriter:
         finally:
             self.discard()
         return CommitResult(written=len(staged), unchanged=max(unchanged, 0), removed=removed)
+
+    def stamped(self, files: Iterable[WrittenFile]) -> tuple[WrittenFile, ...]:
+        """The files with the (inode, mtime_ns) the output holds them with, after commit."""
+        out = os.fspath(self.out)
+        found = []
+        for file in files:
+            if file.changed or file.stamp is None:
+                try:
+                    now = os.stat(f"{out}/{file.path}")  # noqa: PTH116 - once per written file
+                    file = file._replace(stamp=(now.st_ino, now.st_mtime_ns))
+                except OSError:
+                    file = file._replace(stamp=None)
+            found.append(file._replace(changed=False))
+        return tuple(found)
 
     def discard(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
@@ -176,13 +194,15 @@ def _safe_parts(relative: str) -> tuple[str, ...]:
     return parts.parts
 
 
-def _holds(path: Path, content: bytes) -> bool:
+def _holds(path: Path, content: bytes) -> tuple[int, int] | None:
+    """The file's (inode, mtime_ns) if it holds exactly ``content``, else None."""
     try:
-        if path.stat().st_size != len(content):
-            return False
-        return path.read_bytes() == content
+        found = path.stat()
+        if found.st_size != len(content) or path.read_bytes() != content:
+            return None
     except OSError:
-        return False
+        return None
+    return (found.st_ino, found.st_mtime_ns)
 
 
 def _write(target: Path, content: bytes) -> None:

@@ -1,0 +1,390 @@
+"""Incremental builds: a warm cache changes how fast a build is, never what it writes.
+
+Every test builds a copy of example-site, changes it the way a maintainer would (edit and
+re-sign a package.toml, or run ``regsite release add`` / ``yank`` / ``owner add-key``) and
+compares the output with what a build without a cache writes from the same previous output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomlkit
+from tomlkit import TOMLDocument
+
+from conftest import DEMO_ONLINE_KEY, EXAMPLE_SITE
+from regsite.build import BuildOptions, BuildResult, build
+from regsite.cli import main
+from regsite.commands.sign import sign_file
+from regsite.errors import BuildError
+from regsite.keys import generate_private_key
+from regsite.metadata.layout import content_addressed_path
+from regsite.sources import SourceTree
+from test_build import read_tree
+from test_publish import copy_example, demo_key, edit_description
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+KEYS = EXAMPLE_SITE / "demo-keys"
+PACKAGES = 18  # in example-site
+SHA = hashlib.sha256(b"tinyjson-1.2.0").hexdigest()
+
+
+def run_build(source: Path, out: Path, cache: Path | None = None, *, jobs: int = 1) -> BuildResult:
+    """A signed build at a fixed signing time, so two builds of the same input are identical."""
+    return build(
+        BuildOptions(
+            source=source,
+            output=out,
+            online_key=DEMO_ONLINE_KEY,
+            signing_time=T0,
+            cache=cache,
+            jobs=jobs,
+        )
+    )
+
+
+def edit_package(source: Path, name: str, change: Callable[[TOMLDocument], None]) -> None:
+    """Edit packages/<name>/package.toml and re-sign it with its owners' demo keys."""
+    tree = SourceTree(source)
+    path = tree.package_path(name)
+    document = tree.read(path)
+    change(document)
+    path.write_text(tomlkit.dumps(document), encoding="utf-8")
+    for owner in tree.registry().delegations[name].owners:
+        sign_file(path, demo_key(owner))
+
+
+def stamps(root: Path) -> dict[str, tuple[int, int]]:
+    """Every file's (inode, st_mtime_ns): a file rewritten or replaced gets a new one."""
+    found = {}
+    for path in root.rglob("*"):
+        if path.is_file():
+            info = path.stat()
+            found[path.relative_to(root).as_posix()] = (info.st_ino, info.st_mtime_ns)
+    return found
+
+
+def cacheless_twin(out: Path, twin: Path) -> Path:
+    """A copy of ``out``, to be built without a cache from the same previous output."""
+    return Path(shutil.copytree(out, twin))
+
+
+def report(out: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((out / "api/v1/build-report.json").read_bytes())
+    return document
+
+
+def counts(result: BuildResult) -> tuple[int, int, int, int, int]:
+    return result.written, result.unchanged, result.removed, result.files, result.bytes
+
+
+def require(name: str, specifier: str) -> Callable[[TOMLDocument], None]:
+    """An edit: the package's newest release (the last in the file) also requires ``name``."""
+
+    def change(document: TOMLDocument) -> None:
+        document["release"][-1]["requires"][name] = specifier
+
+    return change
+
+
+def deprecate(document: TOMLDocument) -> None:
+    document["package"]["status"] = "deprecated"
+    document["package"]["status-reason"] = "Use trellis instead."
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:
+    code = main([str(arg) for arg in argv])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return code, captured.out, captured.err
+
+
+# A warm cache writes the same bytes -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("warm_jobs", "cold_jobs"), [(1, 1), (2, 1), (1, 2)])
+def test_warm_cache_build_equals_a_cacheless_build(
+    tmp_path: Path, warm_jobs: int, cold_jobs: int
+) -> None:
+    source, out, cache = copy_example(tmp_path), tmp_path / "a", tmp_path / "cache"
+    cold = run_build(source, out, cache, jobs=warm_jobs)
+    assert (cold.rendered, cold.reused, cold.changes.first_build) == (PACKAGES, 0, True)
+    edit_description(source, "tinyjson", "A tiny JSON parser, now with a shorter description.")
+    twin = cacheless_twin(out, tmp_path / "b")
+    warm = run_build(source, out, cache, jobs=warm_jobs)
+    again = run_build(source, twin, None, jobs=cold_jobs)
+    assert read_tree(out) == read_tree(twin)
+    assert (warm.rendered, warm.reused) == (1, PACKAGES - 1)
+    assert (again.rendered, again.reused) == (PACKAGES, 0)
+    assert counts(warm) == counts(again)
+    assert warm.changes == again.changes
+    assert warm.changes.packages_changed == ("tinyjson",)
+
+
+def test_no_change_rebuild_rewrites_no_file(tmp_path: Path) -> None:
+    source, out, cache = copy_example(tmp_path), tmp_path / "a", tmp_path / "cache"
+    first = run_build(source, out, cache)
+    before = stamps(out)
+    assert first.written == len(before) == first.files
+    for rebuild_cache in (cache, None):  # a cacheless rebuild compares bytes just the same
+        result = run_build(source, out, rebuild_cache)
+        assert (result.written, result.removed, result.unchanged) == (0, 0, len(before))
+        assert stamps(out) == before
+    assert run_build(source, out, cache).rendered == 0
+
+
+def test_one_package_change_rewrites_only_what_shows_it(tmp_path: Path) -> None:
+    source, out, cache = copy_example(tmp_path), tmp_path / "a", tmp_path / "cache"
+    run_build(source, out, cache)
+    before = stamps(out)
+    edit_description(source, "tinyjson", "A tiny JSON parser.")
+    result = run_build(source, out, cache)
+    after = stamps(out)
+    changed = {path for path, stamp in after.items() if before.get(path) != stamp}
+    assert set(before) <= set(after)  # old versions stay for clients mid-update
+    plain = {  # the package's own files, then every page or index showing its description
+        "api/v1/packages/tinyjson.json",
+        "api/v1/sources/tinyjson/package.toml",
+        "api/v1/sources/tinyjson/package.toml.sig",
+        "packages/tinyjson/index.html",
+        "api/v1/names.json",
+        "api/v1/build-report.json",
+        "index.html",
+        "search/index.html",
+        "search/records/0.json",
+        "search/terms/0.json",
+    }
+    copies = {
+        content_addressed_path(path, hashlib.sha256((out / path).read_bytes()).hexdigest())
+        for path in plain
+    }
+    metadata = {"metadata/2.snapshot.json", "metadata/2.targets.json", "metadata/timestamp.json"}
+    assert changed == plain | copies | metadata
+    assert result.written == len(changed) and result.removed == 0
+    assert (result.rendered, result.reused) == (1, PACKAGES - 1)
+    for unrelated in ("packages/hue/index.html", "api/v1/packages/http-kit.json", "404.html"):
+        assert after[unrelated] == before[unrelated]
+
+
+def test_new_dependency_rerenders_the_dependency(tmp_path: Path) -> None:
+    source, out, cache = copy_example(tmp_path), tmp_path / "a", tmp_path / "cache"
+    run_build(source, out, cache)
+    dependency = out / "api/v1/packages/tinyjson.json"
+    assert "stopwatch" not in json.loads(dependency.read_bytes())["dependents"]
+    page_before = stamps(out)["packages/tinyjson/index.html"]
+    edit_package(source, "stopwatch", require("tinyjson", ">=1.0"))
+    twin = cacheless_twin(out, tmp_path / "b")
+    result = run_build(source, out, cache)
+    run_build(source, twin)
+    assert "stopwatch" in json.loads(dependency.read_bytes())["dependents"]
+    assert stamps(out)["packages/tinyjson/index.html"] != page_before
+    assert (result.rendered, result.reused) == (2, PACKAGES - 1)  # stopwatch and tinyjson
+    assert read_tree(out) == read_tree(twin)
+
+
+# The build report -------------------------------------------------------------------------------
+
+
+def test_build_report_lists_releases_yanks_and_keys(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source, out, md = copy_example(tmp_path), tmp_path / "site", tmp_path / "report.md"
+    build_argv = ("build", source, "-o", out, "--online-key", KEYS / "online.key", "-q")
+    assert cli(capsys, *build_argv, "--cache", tmp_path / "cache", "--report-md", md)[0] == 0
+    assert report(out)["first_build"] is True
+    assert "First build: 18 packages" in md.read_text()
+    code, _, err = cli(
+        capsys, "release", "add", "tinyjson", "1.2.0", "--artifact",
+        "https://files.example.org/orchard/tinyjson/tinyjson-1.2.0.tar.gz", "--sha256", SHA,
+        "--size", "14", "--published", "2026-02-01T00:00:00Z",
+        "--sign", KEYS / "mira.key", "-C", source,
+    )  # fmt: skip
+    assert code == 0, err
+    code, _, err = cli(
+        capsys, "yank", "hue", "1.0.0", "--reason", "Broken colours.",
+        "--sign", KEYS / "kestrel.key", "-C", source,
+    )  # fmt: skip
+    assert code == 0, err
+    edit_package(source, "petal", deprecate)
+    assert cli(capsys, *build_argv, "--cache", tmp_path / "cache", "--report-md", md)[0] == 0
+    document = report(out)
+    assert document["first_build"] is False
+    changed = ["hue", "petal", "tinyjson"]
+    assert document["packages"] == {"added": [], "removed": [], "changed": changed}
+    assert document["status"] == [{"name": "petal", "from": "active", "to": "deprecated"}]
+    assert document["releases"] == {
+        "added": [{"name": "tinyjson", "version": "1.2.0"}],
+        "removed": [],
+        "yanked": [{"name": "hue", "version": "1.0.0"}],
+        "unyanked": [],
+    }
+    assert document["counts"]["releases"] == document["previous_counts"]["releases"] + 1
+    assert document["keys"] == []
+    markdown = md.read_text()
+    assert "**Releases added** (1)" in markdown and "- `tinyjson` 1.2.0" in markdown
+    assert "**Yanked** (1)" in markdown and "- `hue` 1.0.0" in markdown
+    assert "- `petal`: active → deprecated" in markdown
+
+    kept = (out / "api/v1/build-report.json").read_bytes()
+    assert cli(capsys, *build_argv, "--cache", tmp_path / "cache", "--report-md", md)[0] == 0
+    assert (out / "api/v1/build-report.json").read_bytes() == kept  # nothing changed: kept
+    assert "No changes to packages, releases or keys." in md.read_text()
+
+    new_key = str(generate_private_key().public)
+    code, _, err = cli(
+        capsys, "owner", "add-key", "mira", new_key, "--sign", KEYS / "root.key", "-C", source
+    )
+    assert code == 0, err
+    assert cli(capsys, *build_argv, "--cache", tmp_path / "cache")[0] == 0
+    document = report(out)
+    assert document["keys"] == [{"where": "owner mira", "change": "key added", "key": new_key}]
+    assert document["releases"]["added"] == []
+
+
+# Damage and failure -----------------------------------------------------------------------------
+
+
+def test_truncated_cache_entries_are_misses(tmp_path: Path) -> None:
+    source, out, cache = copy_example(tmp_path), tmp_path / "a", tmp_path / "cache"
+    run_build(source, out, cache)
+    edit_description(source, "hue", "Terminal colours.")
+    entries = [path for path in cache.rglob("*") if path.is_file()]
+    assert len(entries) >= PACKAGES  # every package's model, at least
+    for number, entry in enumerate(entries):
+        data = entry.read_bytes()
+        entry.write_bytes(b"" if number % 3 == 0 else data[: len(data) // 2])
+    twin = cacheless_twin(out, tmp_path / "b")
+    result = run_build(source, out, cache)
+    run_build(source, twin)
+    assert read_tree(out) == read_tree(twin)
+    assert result.reused == 0  # nothing could be read back
+
+
+def test_missing_output_files_are_written_again_despite_the_cache(tmp_path: Path) -> None:
+    source, out, cache = copy_example(tmp_path), tmp_path / "a", tmp_path / "cache"
+    run_build(source, out, cache)
+    complete = read_tree(out)
+    (out / "packages/hue/index.html").unlink()
+    shutil.rmtree(out / "api/v1/sources/tinyjson")
+    result = run_build(source, out, cache)
+    assert read_tree(out) == complete
+    assert result.rendered == 2  # hue and tinyjson; the others were in place
+    shutil.rmtree(out)
+    result = run_build(source, out, cache)
+    assert result.rendered == PACKAGES and result.reused == PACKAGES
+    run_build(source, tmp_path / "fresh")
+    assert read_tree(out) == read_tree(tmp_path / "fresh")
+
+
+@pytest.mark.parametrize("breakage", ["signature", "requirement"])
+def test_failed_build_with_a_warm_cache_changes_nothing(tmp_path: Path, breakage: str) -> None:
+    source, out, cache = copy_example(tmp_path), tmp_path / "a", tmp_path / "cache"
+    run_build(source, out, cache)
+    before, contents = stamps(out), read_tree(out)
+    edit_description(source, "tinyjson", "Half-done edit.")  # never committed: the build fails
+    if breakage == "signature":
+        with (source / "packages/hue/package.toml").open("a") as file:
+            file.write("# not signed\n")
+    else:
+        edit_package(source, "stopwatch", require("hue", ">=99"))
+    with pytest.raises(BuildError, match="hue"):
+        run_build(source, out, cache, jobs=2)
+    assert stamps(out) == before and read_tree(out) == contents
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a", "cache", "source"]
+    shutil.copy(EXAMPLE_SITE / "packages/hue/package.toml", source / "packages/hue/package.toml")
+    shutil.copy(EXAMPLE_SITE / "packages/stopwatch/package.toml", source / "packages/stopwatch")
+    shutil.copy(EXAMPLE_SITE / "packages/stopwatch/package.toml.sig", source / "packages/stopwatch")
+    twin = cacheless_twin(out, tmp_path / "b")
+    run_build(source, out, cache)
+    run_build(source, twin)
+    assert read_tree(out) == read_tree(twin)
+    assert b"Half-done edit." in (out / "packages/tinyjson/index.html").read_bytes()
+
+
+# The command line -------------------------------------------------------------------------------
+
+
+def test_cli_summary_quiet_and_jobs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source, out, md = copy_example(tmp_path), tmp_path / "site", tmp_path / "changes.md"
+    argv = ("build", source, "-o", out, "--unsigned", "--cache", tmp_path / "cache", "-j", "2")
+    code, stdout, _ = cli(capsys, *argv, "--quiet")
+    assert (code, stdout) == (0, "")
+    edit_description(source, "petal", "Templates.")
+    code, stdout, _ = cli(capsys, *argv, "--report-md", md)
+    assert code == 0
+    assert "1 packages rendered, 17 read from the cache" in stdout
+    assert " written, " in stdout and " unchanged, " in stdout and "\n  stages: " in stdout
+    assert "0 packages added, 0 removed, 1 changed;" in stdout
+    markdown = md.read_text()  # a description changed: no release, yank or key to list
+    assert markdown.startswith("### Orchard Packages: build report\n\n18 packages (+0), ")
+    assert "**" not in markdown and "No changes" not in markdown
+    for bad in ("0", "-1", "many"):
+        with pytest.raises(SystemExit) as exited:
+            main(["build", str(source), "-o", str(out), "--unsigned", "--jobs", bad])
+        assert exited.value.code == 2
+        assert "expected a number of processes" in capsys.readouterr().err
+
+
+# Known bugs -------------------------------------------------------------------------------------
+
+
+def test_cache_does_not_trust_an_output_another_build_changed(tmp_path: Path) -> None:
+    source, out, cache = copy_example(tmp_path), tmp_path / "a", tmp_path / "cache"
+    original = "Small, strict RFC 8259 JSON parser and serializer with precise error positions."
+    edited = original.replace("Small", "Short")  # the same length
+    run_build(source, out, cache)
+    edit_description(source, "tinyjson", edited)
+    run_build(source, out, cache)
+    edit_description(source, "tinyjson", original)
+    run_build(source, out)  # e.g. a plain `regsite build` on a checkout of the old commit
+    edit_description(source, "tinyjson", edited)
+    twin = cacheless_twin(out, tmp_path / "b")
+    run_build(source, out, cache)
+    run_build(source, twin)
+    assert edited.encode() in (out / "packages/tinyjson/index.html").read_bytes()
+    assert read_tree(out) == read_tree(twin)
+
+
+def test_corrupted_cache_entries_are_misses(tmp_path: Path) -> None:
+    source, out, cache = copy_example(tmp_path), tmp_path / "a", tmp_path / "cache"
+    run_build(source, out, cache)
+    damaged = 0
+    pickled = b"\x8c\x08tinyjson"  # the str 'tinyjson' in a pickle: SHORT_BINUNICODE, length
+    for entry in (path for path in cache.rglob("*") if path.is_file()):
+        data = entry.read_bytes()
+        if pickled in data:  # one bad byte in a pickled str: no longer UTF-8, plainly damaged
+            entry.write_bytes(data.replace(pickled, pickled[:-1] + b"\xff"))
+            damaged += 1
+    assert damaged > 0
+    twin = cacheless_twin(out, tmp_path / "b")
+    run_build(source, out, cache)
+    run_build(source, twin)
+    assert read_tree(out) == read_tree(twin)
+
+
+def test_report_against_previous_lists_only_the_changed_package(tmp_path: Path) -> None:
+    source, published = copy_example(tmp_path), tmp_path / "published"
+    run_build(source, published)
+    edit_description(source, "tinyjson", "A tiny JSON parser.")
+    result = build(
+        BuildOptions(
+            source=source,
+            output=tmp_path / "site",
+            online_key=DEMO_ONLINE_KEY,
+            signing_time=T0,
+            previous=published,
+        )
+    )
+    assert result.changes.packages_changed == ("tinyjson",)
+    assert report(tmp_path / "site")["packages"] == {
+        "added": [],
+        "removed": [],
+        "changed": ["tinyjson"],
+    }
