@@ -25,6 +25,7 @@ from regsite.errors import ErrorReport, RegistryError
 from regsite.fields import url_problem
 from regsite.keys import PrivateKey
 from regsite.load import (
+    LoadedFile,
     LoadedSource,
     SourceLimits,
     load_root_history,
@@ -38,13 +39,14 @@ from regsite.metadata.previous import DirectoryPrevious
 from regsite.metadata.publish import check_trust, publish_metadata
 from regsite.metadata.roles import FileInfo
 from regsite.model import Package, Registry, Site
-from regsite.package_file import read_package
 from regsite.pipeline import (
     RenderContext,
     Rendered,
     ScanContext,
     Scanned,
     default_jobs,
+    model_package,
+    page_digest,
     render_package,
     run,
     scan_package,
@@ -66,7 +68,7 @@ from regsite.signatures import ThresholdResult
 from regsite.summary import summarize
 from regsite.theme import Theme, load_theme
 from regsite.validate import check_delegations, validate_site
-from regsite.verify import PinnedRoot, verify_package_index, verify_registry_file
+from regsite.verify import PinnedRoot, verify_registry_file
 from regsite.write import SITE_MARKER, CommitResult, OutputWriter, WrittenFile
 
 __all__ = [
@@ -136,25 +138,15 @@ def inspect_source(
     """Load, verify and model the source, collecting every problem instead of stopping."""
     report = ErrorReport()
     loaded = load_source(root, report, limits)
-    registry = read_registry(loaded.registry, report) if loaded.registry else None
-    if registry is not None:
-        registry = dataclasses.replace(registry, root_history=loaded.root_history)
-        check_trust(registry, report)
+    registry = _verified_registry(loaded.registry, loaded.root_history, report, pinned)
     verifications: dict[str, ThresholdResult] = {}
+    if registry is not None and registry.source.verification is not None:
+        verifications[registry.source.path] = registry.source.verification
     packages: dict[str, Package] = {}
-    if registry is not None and loaded.registry is not None:
-        result = verify_registry_file(registry, loaded.registry, report, pinned)
-        verifications[loaded.registry.path] = result
-        registry = dataclasses.replace(
-            registry, source=dataclasses.replace(registry.source, verification=result)
-        )
     for package in loaded.packages:
-        verdict = None
-        if registry is not None:
-            verdict = verify_package_index(registry, package.name, package.index, report)
+        verdict, modelled = model_package(registry, package, report)
         if verdict is not None:
             verifications[package.index.path] = verdict
-        modelled = read_package(package, verdict, report)
         if modelled is not None:
             packages[modelled.name] = modelled
     return SourceInspection(
@@ -163,6 +155,24 @@ def inspect_source(
         packages=packages,
         verifications=verifications,
         report=report,
+    )
+
+
+def _verified_registry(
+    loaded: LoadedFile | None,
+    history: tuple[bytes, ...],
+    report: ErrorReport,
+    pinned: PinnedRoot | None,
+) -> Registry | None:
+    """registry.toml modelled, with its root history checked and its signatures' verdict."""
+    registry = read_registry(loaded, report) if loaded is not None else None
+    if registry is None or loaded is None:
+        return None
+    registry = dataclasses.replace(registry, root_history=history)
+    check_trust(registry, report)
+    verdict = verify_registry_file(registry, loaded, report, pinned)
+    return dataclasses.replace(
+        registry, source=dataclasses.replace(registry.source, verification=verdict)
     )
 
 
@@ -306,16 +316,11 @@ def _load_registry(
     loaded = None if content is None else registry_from_content(root, content, limits, report)
     directories = tuple(package_directories(root, report))
     history = load_root_history(root, report, limits)
-    registry = read_registry(loaded, report) if loaded is not None else None
+    registry = _verified_registry(loaded, history, report, options.pinned_root)
     if registry is None or loaded is None:
         return None, ScanContext(root, limits, None, "", cache), directories, report
-    registry = dataclasses.replace(registry, root_history=history)
-    check_trust(registry, report)
-    verdict = verify_registry_file(registry, loaded, report, options.pinned_root)
-    _fail_closed({loaded.path: verdict}, report)
-    registry = dataclasses.replace(
-        registry, source=dataclasses.replace(registry.source, verification=verdict)
-    )
+    assert registry.source.verification is not None
+    _fail_closed({loaded.path: registry.source.verification}, report)
     digest = digest_of([__version__, loaded.content, loaded.signature_content or b"", repr(limits)])
     return registry, ScanContext(root, limits, registry, digest, cache), directories, report
 
@@ -400,7 +405,15 @@ def _render_and_write(
     assert scan is not None
     cache = scan.cache
     context = RenderContext(
-        site, theme, frozenset(site.packages), writer, cache, scan, index.rendered, index.checked
+        site,
+        theme,
+        frozenset(site.packages),
+        writer,
+        cache,
+        scan,
+        index.rendered,
+        index.checked,
+        page_digest(site, theme, writer.consistent),
     )
     files: dict[str, WrittenFile] = {}
     problems = ErrorReport()

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from regsite import __version__
 from regsite.cache import BuildCache, digest_of
 from regsite.errors import ErrorReport, RegistryError, SourceProblem
-from regsite.load import PACKAGE_FILE, PACKAGES_DIR, SourceLimits, load_package
+from regsite.load import PACKAGE_FILE, PACKAGES_DIR, LoadedPackage, SourceLimits, load_package
 from regsite.model import Package, Registry, Site
 from regsite.package_file import read_package
 from regsite.render.api import package_api
@@ -45,6 +45,8 @@ __all__ = [
     "ScanContext",
     "Scanned",
     "default_jobs",
+    "model_package",
+    "page_digest",
     "render_package",
     "run",
     "scan_package",
@@ -120,16 +122,24 @@ def scan_package(name: str) -> Scanned:
         return replace(hit, cached=True)
     report = ErrorReport()
     loaded = load_package(context.root, name, report, context.limits)
-    verdict = package = None
-    if loaded is not None:
-        if context.registry is not None:
-            verdict = verify_package_index(context.registry, name, loaded.index, report)
-        package = read_package(loaded, verdict, report)
+    verdict, package = model_package(context.registry, loaded, report)
     summary = None
     if package is not None:
         summary = summarize(package, digest)
         context.cache.put("package", digest, package)
     return Scanned(name, digest, summary, verdict, tuple(report))
+
+
+def model_package(
+    registry: Registry | None, loaded: LoadedPackage | None, report: ErrorReport
+) -> tuple[ThresholdResult | None, Package | None]:
+    """Verify a loaded package against the registry (when there is one) and model it."""
+    if loaded is None:
+        return None, None
+    verdict = None
+    if registry is not None:
+        verdict = verify_package_index(registry, loaded.name, loaded.index, report)
+    return verdict, read_package(loaded, verdict, report)
 
 
 def _package_digest(context: ScanContext, name: str) -> str:
@@ -178,21 +188,22 @@ class RenderContext:
     scan: ScanContext  # to model a package again when the cache no longer holds it
     known: Mapping[str, tuple[WrittenFile, ...]] = field(default_factory=dict)  # by render key
     checked: frozenset[str] = frozenset()  # requirement checks that passed, by key
+    page_digest: str = ""  # what every package's outputs depend on besides the package itself
 
-    @property
-    def page_digest(self) -> str:
-        """What every package's outputs depend on besides the package itself."""
-        registry = self.site.registry.source
-        return digest_of(
-            [
-                __version__,
-                self.theme.fingerprint,
-                registry.content,
-                registry.signature_content or b"",
-                self.site.registry.base_url or "",
-                str(self.writer.consistent),
-            ]
-        )
+
+def page_digest(site: Site, theme: Theme, consistent: bool) -> str:
+    """registry.toml, the theme, the base URL, signing and regsite's version."""
+    registry = site.registry.source
+    return digest_of(
+        [
+            __version__,
+            theme.fingerprint,
+            registry.content,
+            registry.signature_content or b"",
+            site.registry.base_url or "",
+            str(consistent),
+        ]
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,28 +224,17 @@ def render_package(name: str) -> Rendered:
     if problems:
         return Rendered(name, (), problems, rendered=False)
     dependents = site.dependents.get(name, ())
-    key = digest_of([_page_digest(context), summary.digest, *dependents])
+    key = digest_of([context.page_digest, summary.digest, *dependents])
     hit = context.known.get(key)
     if hit is not None and context.writer.intact(hit):
         return Rendered(name, hit, (), rendered=False, key=key, checked=checked)
     package = cache.get("package", summary.digest)
     if not isinstance(package, Package):
-        package = _model_again(context.scan, name)
+        package = _model_again(context.scan, name, summary.digest)
     outputs = package_api(site, package)
     outputs[package_page_path(name)] = render_package_page(site, context.theme, package)
     written = tuple(context.writer.put(path, outputs[path]) for path in sorted(outputs))
     return Rendered(name, written, (), rendered=True, key=key, checked=checked)
-
-
-_page_digests: dict[int, str] = {}
-
-
-def _page_digest(context: RenderContext) -> str:
-    """Computed once per worker and stage (it hashes registry.toml)."""
-    if id(context) not in _page_digests:
-        _page_digests.clear()
-        _page_digests[id(context)] = context.page_digest
-    return _page_digests[id(context)]
 
 
 def _requirement_problems(
@@ -256,14 +256,13 @@ def _requirement_problems(
     return key, tuple(requirement_problems(summary, site.packages, context.present))
 
 
-def _model_again(context: ScanContext, name: str) -> Package:
+def _model_again(context: ScanContext, name: str, digest: str) -> Package:
+    """The package as scanned, when the cache no longer holds its model."""
     report = ErrorReport()
-    loaded = load_package(context.root, name, report, context.limits)
     package = None
-    if loaded is not None and context.registry is not None:
-        verdict = verify_package_index(context.registry, name, loaded.index, report)
-        package = read_package(loaded, verdict, report)
+    if _package_digest(context, name) == digest:
+        loaded = load_package(context.root, name, report, context.limits)
+        package = model_package(context.registry, loaded, report)[1]
     if package is None or report:
-        problems = "; ".join(str(problem) for problem in report) or "cannot be modelled"
-        raise RegistryError(f"packages/{name} changed during the build: {problems}")
+        raise RegistryError(f"packages/{name}: changed during the build; build again")
     return package
