@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -19,8 +20,12 @@ import pytest
 import tomlkit
 from tomlkit import TOMLDocument
 
+import regsite.build
+import regsite.pipeline
 from conftest import DEMO_ONLINE_KEY, EXAMPLE_SITE
 from regsite.build import BuildOptions, BuildResult, build
+from regsite.buildindex import INDEX_KEY
+from regsite.cache import BuildCache
 from regsite.cli import main
 from regsite.commands.sign import sign_file
 from regsite.errors import BuildError
@@ -330,6 +335,86 @@ def test_cli_summary_quiet_and_jobs(tmp_path: Path, capsys: pytest.CaptureFixtur
             main(["build", str(source), "-o", str(out), "--unsigned", "--jobs", bad])
         assert exited.value.code == 2
         assert "expected a number of processes" in capsys.readouterr().err
+
+
+# Recorded state: what a rebuild trusts without reading ------------------------------------------
+
+
+@pytest.fixture
+def stamped_at_once(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Source files are stamped however recently they changed (a build otherwise reads again
+    what changed in the last two seconds); returns the packages each build read."""
+    monkeypatch.setattr(regsite.build, "_RACY_NS", 0)
+    read: list[str] = []
+    digest = regsite.pipeline._package_digest
+
+    def counting(context: regsite.pipeline.ScanContext, name: str) -> str:
+        read.append(name)
+        return digest(context, name)
+
+    monkeypatch.setattr(regsite.pipeline, "_package_digest", counting)
+    return read
+
+
+def test_unchanged_sources_are_not_read_again(tmp_path: Path, stamped_at_once: list[str]) -> None:
+    source, out, cache = copy_example(tmp_path), tmp_path / "a", tmp_path / "cache"
+    run_build(source, out, cache)
+    assert len(stamped_at_once) == PACKAGES
+    stamped_at_once.clear()
+    result = run_build(source, out, cache)
+    assert (stamped_at_once, result.reused, result.rendered) == ([], PACKAGES, 0)
+
+
+def test_edit_of_the_same_size_and_time_is_still_noticed(
+    tmp_path: Path, stamped_at_once: list[str]
+) -> None:
+    """The stamp holds the inode-change time, which no tool can set back: a README swapped
+    for one of the same size, its modification time put back, is read and refused."""
+    source, out, cache = copy_example(tmp_path), tmp_path / "a", tmp_path / "cache"
+    readme = source / "packages/hue/README.md"
+    before = readme.stat()
+    run_build(source, out, cache)
+    stamped_at_once.clear()
+    text = readme.read_bytes()
+    edited = text.replace(b"colour", b"COLOUR", 1)
+    assert edited != text and len(edited) == len(text)
+    readme.write_bytes(edited)
+    os.utime(readme, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert readme.stat().st_mtime_ns == before.st_mtime_ns
+    with pytest.raises(BuildError, match=r"package\.readme\.sha256: README\.md has sha256"):
+        run_build(source, out, cache)
+    assert stamped_at_once == ["hue"]
+
+
+def test_recent_source_changes_are_read_again(tmp_path: Path) -> None:
+    """Within the last two seconds a change may keep the size and time: not stamped."""
+    source, out, cache = copy_example(tmp_path), tmp_path / "a", tmp_path / "cache"
+    run_build(source, out, cache)  # copy_example just wrote every file
+    index = BuildCache.open(cache).get("index", INDEX_KEY)
+    assert index.sources == {}
+
+
+def test_content_addressed_copies_are_links_and_a_deleted_one_comes_back(tmp_path: Path) -> None:
+    source, out, cache = copy_example(tmp_path), tmp_path / "a", tmp_path / "cache"
+    run_build(source, out, cache)
+    path = "api/v1/packages/hue.json"
+    copy = out / content_addressed_path(path, hashlib.sha256((out / path).read_bytes()).hexdigest())
+    assert copy.stat().st_ino == (out / path).stat().st_ino
+    complete = read_tree(out)
+    copy.unlink()
+    result = run_build(source, out, cache)
+    assert result.rendered == 1 and read_tree(out) == complete
+
+
+def test_registry_signature_damaged_after_a_cached_build_fails_closed(tmp_path: Path) -> None:
+    source, out, cache = copy_example(tmp_path), tmp_path / "a", tmp_path / "cache"
+    run_build(source, out, cache)
+    contents = read_tree(out)
+    signature = source / "registry.toml.sig"
+    signature.write_text(signature.read_text().replace('sig = "', 'sig = "AAAA', 1))
+    with pytest.raises(BuildError, match=r"registry\.toml"):
+        run_build(source, out, cache)
+    assert read_tree(out) == contents
 
 
 # Known bugs -------------------------------------------------------------------------------------

@@ -52,9 +52,14 @@ def copy_example(tmp_path: Path) -> Path:
 
 
 def build_site(
-    source: Path, out: Path, *, key: PrivateKey = DEMO_ONLINE_KEY, at: datetime | None = None
+    source: Path,
+    out: Path,
+    *,
+    key: PrivateKey = DEMO_ONLINE_KEY,
+    at: datetime | None = None,
+    cache: Path | None = None,
 ) -> None:
-    build(BuildOptions(source=source, output=out, online_key=key, signing_time=at))
+    build(BuildOptions(source=source, output=out, online_key=key, signing_time=at, cache=cache))
 
 
 def sign_registry(source: Path, key: PrivateKey | None = None) -> None:
@@ -285,15 +290,20 @@ def test_ngclient_downloads_a_target_from_a_hashed_bin(big_source: Path, tmp_pat
         assert download(updater, "index.html") == (site / "index.html").read_bytes()
 
 
+@pytest.mark.parametrize("cached", [False, True], ids=["parsed", "from-the-cache"])
 def test_a_changed_package_re_signs_only_the_bins_that_list_changed_files(
-    big_source: Path, tmp_path: Path
+    big_source: Path, tmp_path: Path, cached: bool
 ) -> None:
+    """With a cache the previous bins are known by their hash, not parsed: same result."""
     source = Path(shutil.copytree(big_source, tmp_path / "source"))
-    site = tmp_path / "site"
-    build_site(source, site, at=T0)
+    site, cache = tmp_path / "site", (tmp_path / "cache" if cached else None)
+    build_site(source, site, at=T0, cache=cache)
     before = {p: p.read_bytes() for p in (site / "metadata").glob("1.bin-*.json")}
     edit_description(source, "bulk-007", "A changed description.")
-    build_site(source, site, at=T0 + HOUR)
+    twin = Path(shutil.copytree(site, tmp_path / "twin"))
+    build_site(source, site, at=T0 + HOUR, cache=cache)
+    build_site(source, twin, at=T0 + HOUR)
+    assert metadata_bytes(site) == metadata_bytes(twin)
     changed_paths = {
         path
         for old in before.values()
@@ -534,6 +544,15 @@ def test_damaged_previous_metadata_fails_with_advice(tmp_path: Path) -> None:
     message = str(caught.value)
     assert message.startswith("previous site: metadata/timestamp.json: signed._type")
     assert "restore it, or remove the output directory" in message
+
+
+def test_damaged_previous_bin_fails_even_when_the_cache_knows_the_old_one(tmp_path: Path) -> None:
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    build_site(EXAMPLE_SITE, site, at=T0, cache=cache)
+    damaged = site / "metadata/1.targets.json"
+    damaged.write_bytes(damaged.read_bytes()[:-20])
+    with pytest.raises(MetadataError, match=r"previous site: metadata/1\.targets\.json"):
+        build_site(EXAMPLE_SITE, site, at=T0 + HOUR, cache=cache)
 
 
 # Determinism -------------------------------------------------------------------------------------

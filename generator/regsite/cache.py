@@ -30,7 +30,7 @@ __all__ = ["CACHE_FORMAT", "BuildCache", "digest_of"]
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 2  # bump when a cached value's shape changes
+CACHE_FORMAT = 3  # bump when a cached value's shape changes
 _CHECKSUM = 32  # every entry starts with the SHA-256 of its pickle: a damaged one is a miss
 
 

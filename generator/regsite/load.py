@@ -200,6 +200,13 @@ def read_registry_bytes(root: Path, limits: SourceLimits, report: ErrorReport) -
     return _read_bytes(root, REGISTRY_FILE, limits.registry_bytes, report, required=True)
 
 
+def read_registry_signature_bytes(root: Path, limits: SourceLimits) -> bytes | None:
+    """registry.toml.sig's bytes, or None when it cannot be read (reading registry.toml with
+    :func:`registry_from_content` reports why)."""
+    relative = f"{REGISTRY_FILE}.sig"
+    return _read_bytes(root, relative, limits.signature_bytes, ErrorReport(), required=False)
+
+
 def package_directories(root: Path, report: ErrorReport) -> list[str]:
     """The package directories under ``packages/`` whose names are valid, sorted."""
     directory = root / PACKAGES_DIR

@@ -4,15 +4,19 @@ A build handles each package twice:
 
 1. **scan** (load, verify, model): read ``packages/<name>/``, check its signatures and model it;
    keep only its :class:`PackageSummary`.  Keyed by the digest of the package's files and of
-   ``registry.toml``, so an unchanged package is never parsed or verified again.
+   ``registry.toml``, so an unchanged package is never parsed or verified again; and before
+   that by the stat of those files (:func:`source_stamp`), so an unchanged package is not even
+   read.
 2. **render**, once every summary is known (a page lists its package's dependents): check the
-   package's requirements against the other packages, render its JSON, page and sources, and put
-   them through the writer.  Keyed by the scan digest, the package's dependents and the
-   registry-wide inputs of a page (registry.toml, theme, base URL, regsite's version), so an
-   unchanged package whose files are still in the output is not rendered at all.
+   package's requirements against the other packages (:func:`check_requirements`), render its
+   JSON, page and sources, and put them through the writer.  Keyed by the scan digest, the
+   package's dependents and the registry-wide inputs of a page (registry.toml, theme, base URL,
+   regsite's version), so an unchanged package whose files are still in the output is not
+   rendered at all (:func:`reuse_rendered`).
 
-Workers are forked with the stage's context already in memory (:func:`run`), so nothing but
-package names and small results cross process boundaries.
+The build's process looks every package up (stat calls and dictionary lookups, no reading);
+only the packages it misses go to workers, forked with the stage's context already in memory
+(:func:`run`), so nothing but package names and small results cross process boundaries.
 """
 
 from __future__ import annotations
@@ -20,11 +24,21 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from regsite import __version__
+from regsite.buildindex import (
+    SourceStamp,
+    freeze,
+    pack_summary,
+    pack_verdict,
+    thaw,
+    thaw_files,
+    unpack_summary,
+    unpack_verdict,
+)
 from regsite.cache import BuildCache, digest_of
 from regsite.errors import ErrorReport, RegistryError, SourceProblem
 from regsite.load import PACKAGE_FILE, PACKAGES_DIR, LoadedPackage, SourceLimits, load_package
@@ -44,12 +58,16 @@ __all__ = [
     "Rendered",
     "ScanContext",
     "Scanned",
+    "check_requirements",
     "default_jobs",
     "model_package",
     "page_digest",
+    "render_key",
     "render_package",
+    "reuse_rendered",
     "run",
     "scan_package",
+    "source_stamp",
 ]
 
 _Item = TypeVar("_Item")
@@ -101,7 +119,8 @@ class ScanContext:
     registry: Registry | None  # None when registry.toml is unusable: packages are still checked
     registry_digest: str  # registry.toml, its signatures, the limits and regsite's version
     cache: BuildCache
-    known: Mapping[str, Scanned] = field(default_factory=dict)  # the last build's, by digest
+    known: Mapping[str, bytes] = field(default_factory=dict)  # the last build's, by digest
+    stamp_before: int = 0  # ns: files changed since may change again unnoticed, so not stamped
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,14 +131,42 @@ class Scanned:
     verification: ThresholdResult | None
     problems: tuple[SourceProblem, ...]
     cached: bool = False
+    stamp: SourceStamp | None = None  # the files' stat when they were read, if trustworthy
+
+    def freeze(self) -> bytes:
+        """For the build index (:mod:`regsite.buildindex`), without the stamp."""
+        summary, verdict = self.summary, self.verification
+        return freeze(
+            (
+                self.name,
+                self.digest,
+                None if summary is None else pack_summary(summary),
+                None if verdict is None else pack_verdict(verdict),
+                self.problems,
+            )
+        )
+
+    @classmethod
+    def thaw(cls, frozen: bytes, stamp: SourceStamp | None) -> Scanned:
+        name, digest, summary, verdict, problems = thaw(frozen)
+        return cls(
+            name,
+            digest,
+            None if summary is None else unpack_summary(summary),
+            None if verdict is None else unpack_verdict(verdict),
+            problems,
+            cached=True,
+            stamp=stamp,
+        )
 
 
 def scan_package(name: str) -> Scanned:
     context: ScanContext = _context
+    stamp = source_stamp(context, name)  # before reading: a later change gives a new stamp
     digest = _package_digest(context, name)
     hit = context.known.get(digest)
     if hit is not None:
-        return replace(hit, cached=True)
+        return Scanned.thaw(hit, stamp)
     report = ErrorReport()
     loaded = load_package(context.root, name, report, context.limits)
     verdict, package = model_package(context.registry, loaded, report)
@@ -127,7 +174,38 @@ def scan_package(name: str) -> Scanned:
     if package is not None:
         summary = summarize(package, digest)
         context.cache.put("package", digest, package)
-    return Scanned(name, digest, summary, verdict, tuple(report))
+    return Scanned(name, digest, summary, verdict, tuple(report), stamp=stamp)
+
+
+def source_stamp(context: ScanContext, name: str) -> SourceStamp | None:
+    """The stat of every file :func:`_package_digest` reads, or None when one of them changed
+    too recently to be told apart from a change that has the same size and time."""
+    directory = f"{context.root}/{PACKAGES_DIR}/{name}"
+    stamp = []
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                entry_name = entry.name
+                if entry_name in _STAMPED or entry_name.endswith(".md"):
+                    found = entry.stat()
+                    if max(found.st_mtime_ns, found.st_ctime_ns) >= context.stamp_before:
+                        return None
+                    stamp.append(
+                        (
+                            entry_name,
+                            found.st_size,
+                            found.st_mtime_ns,
+                            found.st_ctime_ns,
+                            found.st_ino,
+                        )
+                    )
+    except OSError:
+        return None
+    stamp.sort()
+    return tuple(stamp)
+
+
+_STAMPED = frozenset({PACKAGE_FILE, f"{PACKAGE_FILE}.sig"})
 
 
 def model_package(
@@ -186,7 +264,7 @@ class RenderContext:
     writer: OutputWriter
     cache: BuildCache
     scan: ScanContext  # to model a package again when the cache no longer holds it
-    known: Mapping[str, tuple[WrittenFile, ...]] = field(default_factory=dict)  # by render key
+    known: Mapping[str, bytes] = field(default_factory=dict)  # frozen files, by render key
     checked: frozenset[str] = frozenset()  # requirement checks that passed, by key
     page_digest: str = ""  # what every package's outputs depend on besides the package itself
 
@@ -210,34 +288,44 @@ def page_digest(site: Site, theme: Theme, consistent: bool) -> str:
 class Rendered:
     name: str
     files: tuple[WrittenFile, ...]
-    problems: tuple[SourceProblem, ...]
     rendered: bool  # False when the outputs were already in place
     key: str = ""  # the render cache entry this build used
-    checked: str = ""  # the requirement check that passed
+    frozen: bytes = b""  # the files as the build index holds them, when not rendered
+
+
+def reuse_rendered(context: RenderContext, name: str) -> Rendered | None:
+    """The package's outputs as a previous build left them, if its render key is known and
+    its files are still in the output as that build wrote them; run in the build's process."""
+    key = render_key(context, name)
+    frozen = context.known.get(key)
+    if frozen is None:
+        return None
+    files = thaw_files(frozen)
+    if not context.writer.intact(files):
+        return None
+    return Rendered(name, files, rendered=False, key=key, frozen=frozen)
+
+
+def render_key(context: RenderContext, name: str) -> str:
+    """The package's scan digest, its dependents and what every page depends on."""
+    dependents = context.site.dependents.get(name, ())
+    return digest_of([context.page_digest, context.site.packages[name].digest, *dependents])
 
 
 def render_package(name: str) -> Rendered:
     context: RenderContext = _context
-    site, cache = context.site, context.cache
+    site = context.site
     summary = site.packages[name]
-    checked, problems = _requirement_problems(context, summary)
-    if problems:
-        return Rendered(name, (), problems, rendered=False)
-    dependents = site.dependents.get(name, ())
-    key = digest_of([context.page_digest, summary.digest, *dependents])
-    hit = context.known.get(key)
-    if hit is not None and context.writer.intact(hit):
-        return Rendered(name, hit, (), rendered=False, key=key, checked=checked)
-    package = cache.get("package", summary.digest)
+    package = context.cache.get("package", summary.digest)
     if not isinstance(package, Package):
         package = _model_again(context.scan, name, summary.digest)
     outputs = package_api(site, package)
     outputs[package_page_path(name)] = render_package_page(site, context.theme, package)
     written = tuple(context.writer.put(path, outputs[path]) for path in sorted(outputs))
-    return Rendered(name, written, (), rendered=True, key=key, checked=checked)
+    return Rendered(name, written, rendered=True, key=render_key(context, name))
 
 
-def _requirement_problems(
+def check_requirements(
     context: RenderContext, summary: PackageSummary
 ) -> tuple[str, tuple[SourceProblem, ...]]:
     """Checked again only when the package or a package it requires changed its versions."""

@@ -14,7 +14,6 @@ state of its own); only the parent commits.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import os
@@ -81,19 +80,22 @@ class OutputWriter:
     def put(self, path: str, content: bytes, *, target: bool = True) -> WrittenFile:
         """Stage ``content`` as ``path`` unless the output already holds exactly these bytes.
 
-        For a target of a signed site the content-addressed copy is staged too when missing.
+        For a target of a signed site the content-addressed copy is staged too when missing: a
+        hard link to the same file where the file system allows, so it costs no space.
         """
         parts = _safe_parts(path)
         digest = hashlib.sha256(content).hexdigest()
         try:
-            stamp = None if self.fresh else _holds(self.out.joinpath(*parts), content)
+            held = self.out.joinpath(*parts)
+            stamp = None if self.fresh else _holds(held, content)
             changed = stamp is None
+            staged = self.staging.joinpath(*parts)
             if changed:
-                _write(self.staging.joinpath(*parts), content)
+                _write(staged, content)
             if target and self.consistent:
                 copy = _safe_parts(content_addressed_path(path, digest))
                 if self.fresh or not self.out.joinpath(*copy).is_file():
-                    _write(self.staging.joinpath(*copy), content)
+                    _link(staged if changed else held, self.staging.joinpath(*copy), content)
         except OSError as exc:
             raise OutputError(f"{self.out}: cannot write {path}: {exc}") from exc
         return WrittenFile(path, len(content), digest, changed, stamp)
@@ -102,17 +104,17 @@ class OutputWriter:
         """Whether the output still holds these files, as a previous build wrote them.
 
         Checked by size, inode and modification time (and the content-addressed copy's
-        presence), not by reading them back: any other write to the file, by another build or
-        by hand, gives it a new inode or time.
+        presence: a second link to the file, or a file of its own), not by reading them back:
+        any other write to the file, by another build or by hand, gives it a new inode or time.
+        The paths are the writer's own, checked when first written.
         """
         out = os.fspath(self.out)
         for file in files:
-            _safe_parts(file.path)
             try:
                 found = os.stat(f"{out}/{file.path}")  # noqa: PTH116 - hot loop
                 if file.stamp != (found.st_ino, found.st_mtime_ns) or found.st_size != file.size:
                     return False
-                if self.consistent:
+                if self.consistent and found.st_nlink < 2:
                     copy = content_addressed_path(file.path, file.sha256)
                     if not stat.S_ISREG(os.stat(f"{out}/{copy}").st_mode):  # noqa: PTH116
                         return False
@@ -160,16 +162,25 @@ class OutputWriter:
         shutil.rmtree(self.staging, ignore_errors=True)
 
     def _remove_stale(self, paths: Collection[str]) -> int:
-        keep = set(paths)
+        """One walk of the output: delete what is not in ``paths``, then the directories that
+        left empty."""
+        keep = paths if isinstance(paths, set | frozenset) else set(paths)
+        out = os.fspath(self.out)
+        emptied = set()
         removed = 0
-        for relative in list(_files(self.out)):
+        for relative in _files(self.out):
             if relative not in keep:
-                (self.out / relative).unlink()
+                os.unlink(f"{out}/{relative}")  # noqa: PTH108 - hot loop
                 removed += 1
-        for directory, subdirectories, files in os.walk(self.out, topdown=False):
-            if not subdirectories and not files and Path(directory) != self.out:
-                with contextlib.suppress(OSError):
-                    Path(directory).rmdir()
+                emptied.add(relative.rpartition("/")[0])
+        for directory in sorted(emptied, key=len, reverse=True):
+            parts = directory.split("/")
+            while parts and parts != [""]:
+                try:
+                    os.rmdir(f"{out}/{'/'.join(parts)}")  # noqa: PTH106
+                except OSError:  # not empty: neither are its parents
+                    break
+                parts.pop()
         return removed
 
 
@@ -206,11 +217,26 @@ def _holds(path: Path, content: bytes) -> tuple[int, int] | None:
 
 
 def _write(target: Path, content: bytes) -> None:
+    """A new file: one staged earlier may be linked to a content-addressed copy, so it is
+    replaced, never written through."""
     try:
+        target.unlink(missing_ok=True)
         target.write_bytes(content)
     except FileNotFoundError:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
+
+
+def _link(source: Path, target: Path, content: bytes) -> None:
+    """``target`` as a hard link to ``source``, or a copy of ``content`` where links fail."""
+    try:
+        try:
+            os.link(source, target)
+        except FileNotFoundError:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(source, target)
+    except OSError:  # no hard links here, or the target was staged already
+        _write(target, content)
 
 
 def _files(root: Path) -> Iterable[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import posixpath
 import re
 
 __all__ = ["METADATA_DIR", "SNAPSHOT_FILE", "TIMESTAMP_FILE", "content_addressed_path"]
@@ -14,5 +13,5 @@ SNAPSHOT_FILE = re.compile(r"([1-9][0-9]*)\.snapshot\.json")
 
 def content_addressed_path(path: str, sha256: str) -> str:
     """Where TUF clients fetch a target under consistent snapshots: ``dir/<sha256>.<name>``."""
-    directory, name = posixpath.split(path)
-    return posixpath.join(directory, f"{sha256}.{name}")
+    directory, slash, name = path.rpartition("/")
+    return f"{directory}{slash}{sha256}.{name}"

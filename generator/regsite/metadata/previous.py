@@ -3,13 +3,15 @@ build keeps online, and for re-signing its timestamp without a rebuild."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import posixpath
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from regsite.keys import PrivateKey
 from regsite.metadata.envelope import SignedFile, read_signed_file, sign_metadata
@@ -19,19 +21,32 @@ from regsite.metadata.layout import (
     TIMESTAMP_FILE,
     content_addressed_path,
 )
-from regsite.metadata.roles import MetadataError, Role, Root, Snapshot, Targets, Timestamp
+from regsite.metadata.roles import (
+    Delegations,
+    FileInfo,
+    MetadataError,
+    Role,
+    Root,
+    Snapshot,
+    Targets,
+    Timestamp,
+)
 from regsite.metadata.root import root_file_name, verify_root_history
 from regsite.render import Output
 
 __all__ = [
     "DirectoryPrevious",
     "Old",
+    "OldRole",
     "Previous",
     "PreviousSite",
+    "RoleBrief",
+    "RoleMemo",
     "keep_old_versions",
     "read_previous",
     "refresh_timestamp",
     "seen_versions",
+    "targets_content",
 ]
 
 log = logging.getLogger(__name__)
@@ -66,21 +81,72 @@ class DirectoryPrevious:
 Old = tuple[SignedFile, bytes]  # a previous metadata file: parsed, and its exact bytes
 
 
+class RoleBrief(NamedTuple):
+    """What a new build needs of a previous targets role (top-level or bin) to keep its bytes."""
+
+    version: int
+    expires: datetime
+    keyids: frozenset[str]  # of its signatures
+    content: str  # targets_content() of its targets and delegations
+
+
+class OldRole(NamedTuple):
+    brief: RoleBrief
+    data: bytes  # the file's exact bytes
+
+
+def targets_content(targets: Mapping[str, FileInfo], delegations: Delegations | None) -> str:
+    """A digest of what a targets role says, besides its version and expiry."""
+    fields = [repr(delegations)]
+    for path, info in sorted(targets.items()):
+        fields += (path, str(info.length), info.sha256)
+    return hashlib.sha256("\0".join(fields).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class RoleMemo:
+    """Briefs of targets roles by the SHA-256 of their file, kept in the build cache so that a
+    rebuild reads the previous bins' bytes without parsing them: ``known`` from the last build,
+    ``current`` filled with the files this build publishes."""
+
+    known: Mapping[str, RoleBrief] = field(default_factory=dict)
+    current: dict[str, RoleBrief] = field(default_factory=dict)
+
+    def brief(self, data: bytes, parse: Callable[[], SignedFile]) -> RoleBrief:
+        digest = hashlib.sha256(data).hexdigest()
+        found = self.known.get(digest)
+        if found is None:
+            signed_file = parse()
+            signed = signed_file.signed
+            assert isinstance(signed, Targets)
+            keyids = frozenset(keyid for keyid, _ in signed_file.signatures)
+            content = targets_content(signed.targets, signed.delegations)
+            found = RoleBrief(signed.version, signed.expires, keyids, content)
+        return found
+
+    def record(self, data: bytes, brief: RoleBrief) -> None:
+        self.current[hashlib.sha256(data).hexdigest()] = brief
+
+
 @dataclass(frozen=True, slots=True)
 class Previous:
     """The previous site's newest metadata; absent roles are simply missing."""
 
     timestamp: Old | None = None
     snapshot: Old | None = None
-    roles: Mapping[str, Old] = field(default_factory=dict)  # "targets", "bin-0a"
+    roles: Mapping[str, OldRole] = field(default_factory=dict)  # "targets", "bin-0a"
 
 
 def _read_old(previous: PreviousSite, path: str, role: Role) -> Old | None:
     content = previous.read(path)
     if content is None:
         return None
+    return _parse_old(content, path, role), content
+
+
+def _parse_old(content: bytes, path: str, role: Role) -> SignedFile:
     try:
-        return read_signed_file(content, role, f"previous site: {path}"), content
+        return read_signed_file(content, role, f"previous site: {path}")
     except MetadataError as exc:
         raise MetadataError(
             f"{exc}; the previous output's metadata is damaged: restore it, or remove the output"
@@ -88,7 +154,7 @@ def _read_old(previous: PreviousSite, path: str, role: Role) -> Old | None:
         ) from None
 
 
-def read_previous(previous: PreviousSite) -> Previous:
+def read_previous(previous: PreviousSite, memo: RoleMemo | None = None) -> Previous:
     timestamp = _read_old(previous, TIMESTAMP_FILE, Role.TIMESTAMP)
     if timestamp is None:
         return Previous()
@@ -98,12 +164,15 @@ def read_previous(previous: PreviousSite) -> Previous:
     if snapshot is None:
         return Previous(timestamp=timestamp)
     assert isinstance(snapshot[0].signed, Snapshot)
+    memo = memo or RoleMemo()
     roles = {}
     for name, info in snapshot[0].signed.meta.items():
         role = name.removesuffix(".json")
-        old = _read_old(previous, f"{METADATA_DIR}/{info.version}.{name}", Role.TARGETS)
-        if old is not None:
-            roles[role] = old
+        path = f"{METADATA_DIR}/{info.version}.{name}"
+        data = previous.read(path)
+        if data is not None:
+            brief = memo.brief(data, partial(_parse_old, data, path, Role.TARGETS))
+            roles[role] = OldRole(brief, data)
     return Previous(timestamp=timestamp, snapshot=snapshot, roles=roles)
 
 

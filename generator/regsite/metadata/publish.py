@@ -23,9 +23,12 @@ from regsite.metadata.previous import (
     Old,
     Previous,
     PreviousSite,
+    RoleBrief,
+    RoleMemo,
     keep_old_versions,
     read_previous,
     seen_versions,
+    targets_content,
 )
 from regsite.metadata.roles import (
     DelegatedRole,
@@ -87,9 +90,14 @@ def publish_metadata(
     online_key: PrivateKey,
     now: datetime,
     previous: PreviousSite | None = None,
+    memo: RoleMemo | None = None,
 ) -> Output:
     """The metadata files over ``targets`` (path -> length and hash), and the files of the old
-    versions kept online; the targets' content-addressed copies are the write stage's."""
+    versions kept online; the targets' content-addressed copies are the write stage's.
+
+    ``memo`` holds what the last build recorded of the targets roles it published; it fills
+    ``memo.current`` with this build's, for the next.
+    """
     if not registry.root_history:
         raise MetadataError(
             "metadata/: no N.root.json in the source; run 'regsite root update --sign ROOT_KEY'"
@@ -100,9 +108,10 @@ def publish_metadata(
             f"the online key {online_key.public} is not in registry.toml [trust] online-keys"
         )
     targets = dict(sorted(targets.items()))
-    last = read_previous(previous) if previous is not None else Previous()
+    memo = memo or RoleMemo()
+    last = read_previous(previous, memo) if previous is not None else Previous()
     seen = seen_versions(previous) if previous is not None else {}
-    signer = _Signer(online_key, now, registry.policy, last, seen)
+    signer = _Signer(online_key, now, registry.policy, last, seen, memo)
     files: Output = {}
     for version, content in enumerate(registry.root_history, start=1):
         files[f"{METADATA_DIR}/{root_file_name(version)}"] = content
@@ -160,6 +169,7 @@ class _Signer:
     policy: MetadataPolicy
     previous: Previous
     seen: Mapping[str, int]  # role -> highest version in any kept snapshot
+    memo: RoleMemo
 
     def sign_role(
         self,
@@ -169,28 +179,27 @@ class _Signer:
         files: Output,
     ) -> MetaInfo:
         period = self.policy.targets_expires
-        draft = Targets(version=1, expires=self.now, targets=targets, delegations=delegations)
-        content = self._reuse(self.previous.roles.get(name), draft, period)
-        if content is None:
-            version = self._next_version(name, self.previous.roles.get(name))
-            signed = Targets(
-                version=version,
-                expires=self.now + period,
-                targets=targets,
-                delegations=delegations,
-            )
-            content = sign_metadata(signed, [self.key])
-        else:
-            version = self.previous.roles[name][0].signed.version
-        files[f"{METADATA_DIR}/{version}.{name}.json"] = content
-        return _info(version, content)
+        content = targets_content(targets, delegations)
+        old = self.previous.roles.get(name)
+        brief = None if old is None else old.brief
+        if old and brief and brief.content == content and self._keeps(brief, period):
+            files[f"{METADATA_DIR}/{brief.version}.{name}.json"] = old.data
+            self.memo.record(old.data, brief)
+            return _info(brief.version, old.data)
+        version = self._next_version(name, None if old is None else old.brief.version)
+        expires = self.now + period
+        signed = Targets(version=version, expires=expires, targets=targets, delegations=delegations)
+        data = sign_metadata(signed, [self.key])
+        self.memo.record(data, RoleBrief(version, expires, self._keyids, content))
+        files[f"{METADATA_DIR}/{version}.{name}.json"] = data
+        return _info(version, data)
 
     def sign_snapshot(self, meta: Mapping[str, MetaInfo], files: Output) -> MetaInfo:
         period = self.policy.snapshot_expires
         old = self.previous.snapshot
         content = self._reuse(old, Snapshot(version=1, expires=self.now, meta=meta), period)
         if content is None or old is None:
-            version = self._next_version("snapshot", old)
+            version = self._next_version("snapshot", None if old is None else old[0].signed.version)
             signed = Snapshot(version=version, expires=self.now + period, meta=meta)
             content = sign_metadata(signed, [self.key])
         else:
@@ -210,16 +219,26 @@ class _Signer:
         return content
 
     def _reuse(self, old: Old | None, draft: Signed, period: timedelta) -> bytes | None:
-        """The previous bytes if the content is the same, this key signed them, and they are
-        not yet past half their validity."""
-        if old is None or key_id(self.key.public) not in {k for k, _ in old[0].signatures}:
+        """The previous bytes if the content is the same and :meth:`_keeps` allows it."""
+        if old is None:
             return None
-        if old[0].signed.expires - self.now < period / 2:
+        keyids = frozenset(keyid for keyid, _ in old[0].signatures)
+        signed = old[0].signed
+        if not self._keeps(RoleBrief(signed.version, signed.expires, keyids, ""), period):
             return None
         return old[1] if _content(old[0].signed) == _content(draft) else None
 
-    def _next_version(self, name: str, old: Old | None) -> int:
-        return max(self.seen.get(name, 0), old[0].signed.version if old else 0) + 1
+    def _keeps(self, old: RoleBrief, period: timedelta) -> bool:
+        """Whether a previous file may be kept: this key signed it and it is not yet past half
+        its validity."""
+        return key_id(self.key.public) in old.keyids and old.expires - self.now >= period / 2
+
+    @property
+    def _keyids(self) -> frozenset[str]:
+        return frozenset({key_id(self.key.public)})
+
+    def _next_version(self, name: str, old: int | None) -> int:
+        return max(self.seen.get(name, 0), old or 0) + 1
 
 
 def _info(version: int, content: bytes) -> MetaInfo:
@@ -227,8 +246,6 @@ def _info(version: int, content: bytes) -> MetaInfo:
 
 
 def _content(signed: Signed) -> object:
-    if isinstance(signed, Targets):
-        return (dict(signed.targets), signed.delegations)
     if isinstance(signed, Snapshot):
         return dict(signed.meta)
     if isinstance(signed, Timestamp):
