@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,19 +27,26 @@ MIN_YEAR, MAX_YEAR = 1970, 9998
 _T = TypeVar("_T")
 
 MAX_URL_LENGTH = 2048
+_SPACE_OR_CONTROL = re.compile(r"[\x00-\x20\x7f]")
+# Most URLs that the checks below accept, recognised without urlsplit (their slow part): a plain
+# ASCII host, so urlsplit cannot raise, then only printable ASCII. The two paths must agree:
+# tests/test_render_speed_equivalence.py checks them against each other.
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]*)?(?:[/?#][\x21-\x7e]*)?")
 
 
 def url_problem(url: str) -> str | None:
     """Only absolute http(s) URLs are accepted anywhere a source gives a link."""
     if len(url) > MAX_URL_LENGTH:
         return f"URL is {len(url)} characters long; at most {MAX_URL_LENGTH} are allowed"
+    if _PLAIN_URL.fullmatch(url) is not None:
+        return None
     try:
         parts = urlsplit(url)
     except ValueError:  # e.g. an unclosed IPv6 bracket
         return f"not a valid URL: {url[:80]!r}"
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return f"expected an absolute http(s) URL, found {url[:80]!r}"
-    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in url):
+    if _SPACE_OR_CONTROL.search(url) is not None:
         return "URL contains spaces or control characters"
     return None
 

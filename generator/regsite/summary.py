@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from packaging.version import Version
-
-from regsite.model import Package, PackageStatus, ReleaseStatus
+from regsite.model import Package, PackageStatus, Release, ReleaseStatus
 from regsite.render.markdown import readme_headings
 
 __all__ = ["RECENT_RELEASES", "PackageSummary", "ReleaseBrief", "Requirement", "summarize"]
@@ -61,26 +59,28 @@ class PackageSummary:
         return len(self.versions)
 
 
-def _brief(version: Version, published: datetime, status: ReleaseStatus) -> ReleaseBrief:
-    return ReleaseBrief(str(version), published, status)
+def _brief(release: Release, version: str) -> ReleaseBrief:
+    return ReleaseBrief(version, release.published, release.status)
 
 
 def summarize(package: Package, digest: str) -> PackageSummary:
+    # str(Version) is slow and each release's is needed up to four times: work it out once.
+    releases = [(release, str(release.version)) for release in package.releases]
     latest = package.latest
-    by_date = sorted(package.releases, key=lambda r: (r.published, r.version), reverse=True)
+    by_date = sorted(releases, key=lambda pair: (pair[0].published, pair[0].version), reverse=True)
     verification = package.source.verification
     return PackageSummary(
         name=package.name,
         description=package.description,
         keywords=package.keywords,
         status=package.status,
-        latest=None if latest is None else _brief(latest.version, latest.published, latest.status),
-        recent=tuple(_brief(r.version, r.published, r.status) for r in by_date[:RECENT_RELEASES]),
-        versions=tuple(str(release.version) for release in package.releases),
-        yanked=tuple(str(r.version) for r in package.releases if r.status is ReleaseStatus.YANKED),
+        latest=None if latest is None else _brief(latest, str(latest.version)),
+        recent=tuple(_brief(release, version) for release, version in by_date[:RECENT_RELEASES]),
+        versions=tuple(version for _, version in releases),
+        yanked=tuple(version for r, version in releases if r.status is ReleaseStatus.YANKED),
         requirements=tuple(
-            Requirement(release=str(r.version), name=d.name, specifier=str(d.specifier))
-            for r in package.releases
+            Requirement(release=version, name=d.name, specifier=str(d.specifier))
+            for r, version in releases
             for d in r.requires
         ),
         depends_on=tuple(

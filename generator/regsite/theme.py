@@ -52,6 +52,7 @@ def load_theme(override: Path | None = None) -> Theme:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # one build: no need to check the template files before each page
     )
     assets: dict[str, bytes] = {}
     paths: dict[str, str] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +13,7 @@ import jinja2
 from markupsafe import Markup
 
 from regsite.headers import META_CONTENT_SECURITY_POLICY
-from regsite.model import Package, Site
+from regsite.model import Dependency, Package, Release, Site
 from regsite.render import Output
 from regsite.render.api import API_ROOT
 from regsite.render.markdown import render_readme
@@ -35,6 +36,38 @@ BROWSE_PACKAGES = 100  # listed on the search page, for browsers without JavaScr
 class RecentRelease:
     package: PackageSummary
     release: ReleaseBrief
+
+
+# The package page's loops read these rows: each value is formatted once, in Python, instead of
+# through a chain of attribute look-ups, filters and function calls per use in the template.
+
+
+@dataclass(frozen=True, slots=True)
+class PackageLink:
+    name: str
+    href: str  # relative to the page
+    specifier: str = ""  # a dependency's version range; "" when any version will do
+
+
+@dataclass(frozen=True, slots=True)
+class FileRow:
+    url: str
+    filename: str
+    size: str  # as _filesize gives it
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseRow:
+    """One row of a package page's table of versions."""
+
+    release: Release
+    version: str
+    prerelease: bool
+    published: str  # as _date gives it
+    status: str
+    files: tuple[FileRow, ...]
+    requires: tuple[PackageLink, ...]
 
 
 def package_page_path(name: str) -> str:
@@ -69,9 +102,19 @@ def render_package_page(site: Site, theme: Theme, package: Package) -> bytes:
     latest = package.latest
     delegation = site.registry.delegations[package.name]
     verification = package.source.verification
+    path = package_page_path(package.name)
+    root = _root(path)
+    rows = [_release_row(release, root) for release in package.releases]
+    # The model objects stay in the context beside the rows, for themes that override the page.
     context = {
         "package": package,
         "latest": latest,
+        "release_rows": rows,
+        "latest_row": next((row for row in rows if row.release is latest), None),
+        "dependent_links": [
+            PackageLink(name, root + package_page_path(name))
+            for name in site.dependents.get(package.name, ())
+        ],
         "install": latest and site.registry.install_line(package.name, latest.version),
         "readme_html": Markup(render_readme(package.readme.text)) if package.readme else None,  # noqa: S704 - markdown-it escapes raw HTML
         "owners": [site.registry.owners[owner_id] for owner_id in delegation.owners],
@@ -82,21 +125,45 @@ def render_package_page(site: Site, theme: Theme, package: Package) -> bytes:
         "sources_url": f"{API_ROOT}/sources/{package.name}/",
         "readme_source": package.readme.file if package.readme else None,
     }
-    return _page(theme, site, "package.html", package_page_path(package.name), context)
+    return _page(theme, site, "package.html", path, context)
+
+
+def _release_row(release: Release, root: str) -> ReleaseRow:
+    return ReleaseRow(
+        release=release,
+        version=str(release.version),
+        prerelease=release.version.is_prerelease,
+        published=_date(release.published),
+        status=release.status.value,
+        files=tuple(
+            FileRow(artifact.url, artifact.filename, _filesize(artifact.size), artifact.sha256)
+            for artifact in release.artifacts
+        ),
+        requires=tuple(_dependency_link(dependency, root) for dependency in release.requires),
+    )
+
+
+def _dependency_link(dependency: Dependency, root: str) -> PackageLink:
+    href = root + package_page_path(dependency.name)
+    return PackageLink(dependency.name, href, str(dependency.specifier))
 
 
 def _home_context(site: Site) -> dict[str, Any]:
-    releases = [
-        RecentRelease(package, release)
-        for package in site.packages.values()
-        for release in package.recent
-    ]
-    releases.sort(key=lambda item: (item.release.published, item.package.name), reverse=True)
-    return {"recent": releases[:RECENT_RELEASES]}
+    newest = heapq.nlargest(
+        RECENT_RELEASES,
+        (
+            (release.published, package.name, -index)  # a package's own: in its order
+            for package in site.packages.values()
+            for index, release in enumerate(package.recent)
+        ),
+    )  # plain tuples, compared in C: every package's recent releases are looked at
+    packages = site.packages
+    recent = [RecentRelease(packages[name], packages[name].recent[-i]) for _, name, i in newest]
+    return {"recent": recent}
 
 
 def _page(theme: Theme, site: Site, template: str, path: str, context: Mapping[str, Any]) -> bytes:
-    root = "../" * path.count("/")
+    root = _root(path)
     base_url = site.registry.base_url
     page_context = {
         "site": site,
@@ -122,6 +189,11 @@ def _page(theme: Theme, site: Site, template: str, path: str, context: Mapping[s
             where = f"{exc.filename or exc.name or template}:{exc.lineno}"
         raise ThemeError(f"theme template {where}: {exc.message}") from exc
     return html.encode("utf-8")
+
+
+def _root(path: str) -> str:
+    """The relative prefix from the page at ``path`` to the site's root."""
+    return "../" * path.count("/")
 
 
 def _canonical(base_url: str | None, path: str) -> str | None:
