@@ -98,20 +98,19 @@ def _check_target(
 ) -> None:
     result.files += 1
     try:
-        source.fetch_target(path)  # the content-addressed copy, checked by the updater
         plain = fetcher.fetch(urljoin(url, path), info.length)
+        digest = hashlib.sha256(plain).hexdigest()
+        if len(plain) != info.length or digest != info.sha256:
+            result.problems.append(
+                f"{path}: {len(plain)} bytes with sha256 {digest}; the signed targets say"
+                f" {info.length} bytes with sha256 {info.sha256}"
+            )
+            return  # its content-addressed copy is often the same file (a hard link)
+        source.fetch_target(path)  # the content-addressed copy, checked by the updater
     except TooLargeError:
         result.problems.append(f"{path}: longer than the {info.length} bytes the targets list")
-        return
     except RegistryError as exc:
         result.problems.append(f"{path}: {exc}")
-        return
-    digest = hashlib.sha256(plain).hexdigest()
-    if len(plain) != info.length or digest != info.sha256:
-        result.problems.append(
-            f"{path}: {len(plain)} bytes with sha256 {digest}; the signed targets say"
-            f" {info.length} bytes with sha256 {info.sha256}"
-        )
 
 
 def _check_owners(
@@ -123,9 +122,10 @@ def _check_owners(
     except (RegistryError, FetchError) as exc:
         result.problems.append(str(exc))
         return
+    failed = {problem.partition(": ")[0] for problem in result.problems}
     for path in targets:
         match = _PACKAGE_DOCUMENT.fullmatch(path)
-        if match is None:
+        if match is None or path in failed:  # reported once, by _check_target
             continue
         try:
             registry.package(match[1])
