@@ -299,6 +299,7 @@ class Tree:
     files: int
     bytes: int  # the sum of the regular files' sizes
     content_bytes: int  # the same without metadata/ and the content-addressed copies
+    stored_bytes: int  # each file once however many hard links it has: what the disk holds
 
 
 def files_under(root: Path) -> Iterator[tuple[str, os.DirEntry[str]]]:
@@ -320,13 +321,17 @@ def is_tuf_file(relative: str) -> bool:
 
 
 def measure_tree(root: Path) -> Tree:
-    files = total = content = 0
+    files = total = content = stored = 0
+    inodes = set()
     for relative, entry in files_under(root):
-        size = entry.stat(follow_symlinks=False).st_size
+        found = entry.stat(follow_symlinks=False)
         files += 1
-        total += size
-        content += 0 if is_tuf_file(relative) else size
-    return Tree(files, total, content)
+        total += found.st_size
+        content += 0 if is_tuf_file(relative) else found.st_size
+        if found.st_ino not in inodes:
+            inodes.add(found.st_ino)
+            stored += found.st_size
+    return Tree(files, total, content, stored)
 
 
 def depends_on_history(relative: str) -> bool:
@@ -528,6 +533,12 @@ def figures_table(results: Results) -> str:
         compared("Peak memory, cold (MB)", "cold", "peak_rss", megabytes),
         compared("Peak memory, rebuild (MB)", "rebuild", "peak_rss", megabytes),
         _compared("Output bytes (MB)", ours.bytes, theirs.bytes, megabytes),
+        _compared(
+            "Output bytes stored, hard links once (MB)",
+            ours.stored_bytes,
+            theirs.stored_bytes,
+            megabytes,
+        ),
         _compared(
             "Output bytes without metadata/ and content-addressed copies (MB)",
             ours.content_bytes,
