@@ -22,7 +22,7 @@ from pathlib import Path
 
 from regsite import __version__
 from regsite.assemble import assemble_site
-from regsite.buildindex import INDEX_KEY, BuildIndex, freeze_files
+from regsite.buildindex import INDEX_KEY, BuildIndex, SourceStamp, freeze_files
 from regsite.cache import BuildCache, digest_of
 from regsite.errors import ErrorReport, RegistryError
 from regsite.fields import url_problem
@@ -389,7 +389,7 @@ def _scan(
         return results
     with stages.stage("scan", len(directories)) as advance:
         recorded = index.sources if index.registry == scan.registry_digest else {}
-        missed = []
+        missed: list[tuple[str, SourceStamp | None]] = []
         for name in directories:
             stamp = source_stamp(scan, name)
             found = recorded.get(name)
@@ -397,7 +397,7 @@ def _scan(
             if stamp is not None and found is not None and found[0] == stamp:
                 packed = index.scanned.get(found[1])
             if packed is None:
-                missed.append(name)
+                missed.append((name, stamp))
                 continue
             results.append(Scanned.thaw(packed, stamp))
             advance()

@@ -160,9 +160,11 @@ class Scanned:
         )
 
 
-def scan_package(name: str) -> Scanned:
+def scan_package(item: tuple[str, SourceStamp | None]) -> Scanned:
+    """``item``: the package and its :func:`source_stamp`, taken before anything is read (a
+    later change gives a new stamp)."""
     context: ScanContext = _context
-    stamp = source_stamp(context, name)  # before reading: a later change gives a new stamp
+    name, stamp = item
     digest = _package_digest(context, name)
     hit = context.known.get(digest)
     if hit is not None:
