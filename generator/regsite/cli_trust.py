@@ -26,7 +26,7 @@ from regsite.keys import PrivateKey, load_private_key
 from regsite.metadata.layout import TIMESTAMP_FILE
 from regsite.metadata.previous import DirectoryPrevious, refresh_timestamp
 from regsite.sources import SourceTree, write_atomically
-from regsite.write import SITE_MARKER
+from regsite.write import SITE_MARKER, recover_output
 
 __all__ = ["add_owner_key_commands", "add_trust_commands"]
 
@@ -229,6 +229,8 @@ def _timestamp_refresh(args: argparse.Namespace) -> int:
     if not (site / SITE_MARKER).is_file():
         raise RegistryError(f"{site}: holds no {SITE_MARKER}; is it a site built by regsite?")
     key = load_private_key(args.online_key or "env:REGSITE_ONLINE_KEY")
+    if recover_output(site):
+        print(f"{site}: finished the commit of a build that was killed")
     period = _period(args.expires, site)
     # Always the clock: a refresh exists to move the expiry forward from now.
     content = refresh_timestamp(DirectoryPrevious(site), key, datetime.now(UTC), period)

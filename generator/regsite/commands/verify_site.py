@@ -27,6 +27,7 @@ from regsite.errors import RegistryError
 from regsite.fetch import Fetcher, FetchError, TooLargeError
 from regsite.metadata.layout import METADATA_DIR, content_addressed_path
 from regsite.metadata.roles import FileInfo, Root
+from regsite.write import unfinished_commit
 
 __all__ = ["SiteVerification", "verify_site"]
 
@@ -71,6 +72,12 @@ def verify_site(
 ) -> SiteVerification:
     """Check everything; collect every problem instead of stopping at the first."""
     result = SiteVerification(url)
+    if urlsplit(url).scheme == "file" and (journal := _unfinished(url)) is not None:
+        result.problems.append(
+            f"{journal}: an unfinished commit of a build that was killed; the site mixes two"
+            " builds until 'regsite build' runs again (it finishes the commit first)"
+        )
+        return result
     with tempfile.TemporaryDirectory(prefix="regsite-verify-") as scratch:
         updater = Updater(url, fetcher, TrustStore(Path(scratch)), pinned_root=pinned_root, now=now)
         try:
@@ -150,6 +157,10 @@ def _check_unlisted(root: Path, targets: dict[str, FileInfo], result: SiteVerifi
             if match is not None and _sha256(root / relative) == match[1]:
                 continue  # a target of a kept older version, unchanged since
             result.problems.append(f"{relative}: not listed in the signed metadata")
+
+
+def _unfinished(url: str) -> Path | None:
+    return unfinished_commit(Path(url2pathname(urlsplit(url).path)).resolve())
 
 
 def _sha256(path: Path) -> str:
