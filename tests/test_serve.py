@@ -383,6 +383,12 @@ def test_a_folder_redirects_to_its_slash_and_serves_its_index(base_url: str) -> 
     assert fetch(f"{base_url}/").status == 200
 
 
+def test_a_redirect_never_leaves_the_site(base_url: str) -> None:
+    for target in ("//packages/beta", "//evil.example/%2e%2e/packages/beta"):
+        status, answer = exchange(base_url, f"GET {target} HTTP/1.0\r\n\r\n".encode())
+        assert status == 301 and b"\r\nLocation: /packages/beta/\r\n" in answer
+
+
 def test_a_folder_without_index_html_is_404_not_a_listing(base_url: str) -> None:
     for path in ("/static/", "/static", "/api/v1/", "/api/v1/packages/", "/metadata/"):
         response = fetch(base_url + path)
@@ -412,6 +418,7 @@ def assert_404_page_loads_everything(url: str) -> None:
     address it was served at, must load."""
     response = fetch(url)
     assert response.status == 404 and b"Page not found" in response.body
+    assert b"<base" not in response.body  # it would send the skip link to another page
     page = scan(response.body)
     targets = [*page.links, *page.loads]
     assert page.loads and len(page.links) > 3
