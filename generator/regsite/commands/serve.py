@@ -49,6 +49,7 @@ INDEX_PAGE = "index.html"
 # caching its rule gives the files there.
 ERROR_CACHE_CONTROL = "no-store"
 _CHUNK = 1 << 16  # bytes per write of a file
+_LOGGED = 300  # characters of a request logged with -v
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,8 +206,11 @@ class _SiteHandler(BaseHTTPRequestHandler):
             return
 
     def log_message(self, format: str, *args: Any) -> None:
-        # The request line is the client's text: escaped before it can reach a terminal.
-        logger.debug("%s %s", self.client_address[0], ascii(format % args))
+        # The request line is the client's text: escaped and cut short before a terminal.
+        message = ascii(format % args)
+        logger.debug(
+            "%s %s", self.client_address[0], message[:_LOGGED] + "…" * (len(message) > _LOGGED)
+        )
 
 
 def _respond(server: _SiteServer, request: Request) -> _Response:

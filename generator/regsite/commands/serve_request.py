@@ -18,7 +18,15 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 from regsite.errors import RegistryError
 
-__all__ = ["HeadReader", "Request", "RequestRefused", "ServeLimits", "read_request", "request_path"]
+__all__ = [
+    "ClientGone",
+    "HeadReader",
+    "Request",
+    "RequestRefused",
+    "ServeLimits",
+    "read_request",
+    "request_path",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,6 +73,9 @@ class Request:
         return ", ".join(values) if values else None
 
 
+_TOO_SLOW = "the request head was not sent in time"
+
+
 class HeadReader:
     """Reads lines from a socket with one deadline for the whole request head.
 
@@ -97,16 +108,12 @@ class HeadReader:
     def _receive(self) -> bool:
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
-            raise RequestRefused(
-                HTTPStatus.REQUEST_TIMEOUT, "the request head was not sent in time"
-            )
+            raise RequestRefused(HTTPStatus.REQUEST_TIMEOUT, _TOO_SLOW)
         self._connection.settimeout(remaining)
         try:
             chunk = self._connection.recv(65536)
         except TimeoutError as exc:
-            raise RequestRefused(
-                HTTPStatus.REQUEST_TIMEOUT, "the request head was not sent in time"
-            ) from exc
+            raise RequestRefused(HTTPStatus.REQUEST_TIMEOUT, _TOO_SLOW) from exc
         except OSError as exc:
             raise ClientGone(str(exc)) from exc
         self._buffer += chunk
