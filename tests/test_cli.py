@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import stat
 import subprocess
@@ -13,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from cliregistry import SHA, make_registry, run
 from conftest import EXAMPLE_SITE
 from regsite.cli import main
 from regsite.keys import load_private_key
-
-SHA = hashlib.sha256(b"artifact").hexdigest()
 
 
 def release_argv(name: str, version: str, *extra: str, url: str = "https://e.org/x") -> list[str]:
@@ -36,46 +34,9 @@ def release_argv(name: str, version: str, *extra: str, url: str = "https://e.org
     ]
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 @pytest.fixture
 def registry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
-    """A registry made with the CLI alone: init, keygen, owner add, package new, release add."""
-    root = tmp_path / "reg"
-    keys = tmp_path / "keys"
-    keys.mkdir()
-    code, out, _ = run(
-        capsys, "init", str(root), "--name", "demo", "--title", "Demo", "--root-key",
-        str(keys / "root.key"), "--install", "demo get {name}=={version}",
-        "--online-key", str(keys / "online.key"),
-    )  # fmt: skip
-    assert code == 0 and "wrote root private key" in out
-    assert "wrote metadata/1.root.json" in out
-    code, public, _ = run(capsys, "keygen", str(keys / "ada.key"))
-    assert code == 0
-    common = ["-C", str(root), "--sign", str(keys / "root.key"), "--sign", str(keys / "ada.key")]
-    assert (
-        run(capsys, "owner", "add", "ada", "--name", "Ada", "--key", public.strip(), *common)[0]
-        == 0
-    )
-    (root / "packages/widget").mkdir(parents=True)
-    (root / "packages/widget/README.md").write_text("# widget\n\nMakes widgets.\n")
-    for name in ("widget", "gadget"):
-        args = ["package", "new", name, "--owner", "ada", "--description", f"The {name}."]
-        assert run(capsys, *args, "--keyword", "tools", *common)[0] == 0
-    assert run(capsys, "release", "add", "gadget", "2.0.0", "--artifact", "https://example.org/g-2.0.0.tgz",
-               "--sha256", SHA, "--size", "8", "--published", "2026-02-01T00:00:00Z", *common)[0] == 0  # fmt: skip
-    code, out, _ = run(
-        capsys, "release", "add", "widget", "1.0.0", "--artifact", "https://example.org/w-1.0.0.tgz",
-        "--sha256", SHA, "--size", "8", "--requires", "gadget>=2", "--published", "2026-03-01T00:00:00Z",
-        *common,
-    )  # fmt: skip
-    assert code == 0 and "updated and signed" in out
-    return root
+    return make_registry(tmp_path, capsys)
 
 
 def test_keygen_writes_a_private_file_and_prints_the_public_key(
