@@ -101,10 +101,11 @@ class _LevelFormatter(logging.Formatter):
 def _configure_logging(verbose: bool) -> None:
     """Warnings from everything; with -v, regsite's own debug lines (never its libraries')."""
     root = logging.getLogger()
-    if not any(isinstance(h.formatter, _LevelFormatter) for h in root.handlers):
-        handler = logging.StreamHandler()
-        handler.setFormatter(_LevelFormatter("%(message)s"))
-        root.addHandler(handler)
+    for old in [h for h in root.handlers if isinstance(h.formatter, _LevelFormatter)]:
+        root.removeHandler(old)  # main() may run many times in one process (tests)
+    handler = logging.StreamHandler()  # today's sys.stderr
+    handler.setFormatter(_LevelFormatter("%(message)s"))
+    root.addHandler(handler)
     root.setLevel(logging.WARNING)
     logging.getLogger("regsite").setLevel(logging.DEBUG if verbose else logging.WARNING)
 

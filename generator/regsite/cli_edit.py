@@ -194,6 +194,7 @@ def _add_sign(commands: _Commands) -> None:
     how = command.add_mutually_exclusive_group(required=True)
     how.add_argument(
         "--key",
+        metavar="KEY",
         help="sign with this private key file, or env:VARIABLE; it must be a key the build"
         " accepts on every FILE",
     )

@@ -83,7 +83,9 @@ def _add_root(commands: _Commands) -> None:
     update.set_defaults(handler=_root_update)
     sign = actions.add_parser("sign", help="add a root key's signature to a root file")
     sign.add_argument("file", type=Path, help="the root file, metadata/N.root.json")
-    sign.add_argument("--key", required=True, help="root private key file, or env:VARIABLE")
+    sign.add_argument(
+        "--key", required=True, metavar="KEY", help="root private key file, or env:VARIABLE"
+    )
     source_option(sign)
     sign.set_defaults(handler=_root_sign)
     show = actions.add_parser("status", help="each root version: keys, expiry, signatures")
