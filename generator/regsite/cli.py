@@ -146,8 +146,16 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     command = commands.add_parser("serve", help="preview a built site on a local web server")
     command.add_argument("site", type=Path, help="a directory written by regsite build")
     command.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    command.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks one)")
+    command.add_argument(
+        "--port", type=_port, default=8000, help="TCP port (default 8000; 0 picks a free one)"
+    )
     command.set_defaults(handler=_serve)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535, got {text!r}")
+    return int(text)
 
 
 def _serve(args: argparse.Namespace) -> int:

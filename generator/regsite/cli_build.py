@@ -106,8 +106,7 @@ def pinned_root(args: argparse.Namespace) -> PinnedRoot | None:
 
 def _build(args: argparse.Namespace) -> int:
     epoch = source_date_epoch()
-    quiet = args.quiet
-    progress = _progress(quiet, args.verbose)
+    progress = _progress(args.quiet, args.verbose)
     options = BuildOptions(
         source=args.source,
         output=args.output,
@@ -129,23 +128,28 @@ def _build(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     result = build(options)
-    site = result.site
     if args.report_md is not None:
-        title = site.registry.title
+        title = result.site.registry.title
         _write_text(args.report_md, report_markdown(result.changes, title))
-    if not quiet:
+    if not args.quiet:
         print(build_summary(result, args.output, stages=not progress.prints_stages))
-    if options.online_key is None and not quiet:
-        print("no metadata signed (--unsigned): clients cannot verify this site")
+    _print_signing(options, result, args.quiet)
+    return 0
+
+
+def _print_signing(options: BuildOptions, result: BuildResult, quiet: bool) -> None:
+    """Whether clients can verify what was built, and until when."""
+    if options.online_key is None:
+        if not quiet:
+            print("no metadata signed (--unsigned): clients cannot verify this site")
     elif options.signing_time is not None:
-        expires = options.signing_time + site.registry.policy.timestamp_expires
+        expires = options.signing_time + result.site.registry.policy.timestamp_expires
         if expires < datetime.now(UTC):
             print(
                 "warning: signed at SOURCE_DATE_EPOCH, the timestamp expired at"
                 f" {expires:%Y-%m-%d %H:%M}Z; run 'regsite timestamp refresh' before publishing",
                 file=sys.stderr,
             )
-    return 0
 
 
 def build_summary(result: BuildResult, output: Path, stages: bool = True) -> str:

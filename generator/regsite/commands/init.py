@@ -82,6 +82,8 @@ def init_registry(
     written, so a refused ``init`` leaves no key behind.
     """
     tree = SourceTree(directory)
+    if directory.exists() and not directory.is_dir():
+        raise SourceEditError(f"{directory}: exists and is not a directory")
     if tree.registry_path.exists():
         raise SourceEditError(f"{tree.registry_path}: already exists")
     root = _key("--root-key", root_key, directory)
@@ -95,21 +97,27 @@ def init_registry(
             write_private_key(key.create, key.private)
     _write_skeleton(directory)
     write_atomically(tree.registry_path, content)
-    signers = [root.private] if root.private is not None else []
-    for signer in signers:
-        sign_file(tree.registry_path, signer)
-    status = None
-    if online is not None:
-        status = write_next_root(tree, signers, now or datetime.now(UTC))
+    status = _sign(tree, root.private, online is not None, now or datetime.now(UTC))
     return InitResult(
         registry_file=tree.registry_path,
         root_key=root.public,
         created_key=root.create,
         online_key=online.public if online else None,
         created_online_key=online.create if online else None,
-        signed=bool(signers),
+        signed=root.private is not None,
         root_file=status,
     )
+
+
+def _sign(
+    tree: SourceTree, root: PrivateKey | None, metadata: bool, now: datetime
+) -> RootStatus | None:
+    """Sign registry.toml with the root key when we hold it; write the first root metadata
+    (signed by that key, or left for its holder) when the registry signs its metadata."""
+    signers = [root] if root is not None else []
+    for signer in signers:
+        sign_file(tree.registry_path, signer)
+    return write_next_root(tree, signers, now) if metadata else None
 
 
 def _key(option: str, reference: str, directory: Path) -> _Key:
