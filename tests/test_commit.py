@@ -17,6 +17,7 @@ import regsite.write
 from conftest import DEMO_ONLINE_KEY
 from regsite.build import BuildOptions, build
 from regsite.cli import main
+from regsite.commands.serve import make_server
 from regsite.commands.verify_site import verify_site
 from regsite.errors import OutputError
 from regsite.fetch import UrlFetcher
@@ -175,3 +176,13 @@ def test_failed_first_build_leaves_no_directory(tmp_path: Path) -> None:
     writer.discard()
     assert list(tmp_path.iterdir()) == []
     assert regsite.write.unfinished_commit(out) is None
+
+
+def test_serve_warns_about_a_site_with_an_unfinished_commit(
+    changed_source: tuple[Path, Path, dict[str, str]], caplog: pytest.LogCaptureFixture
+) -> None:
+    source, out, _ = changed_source
+    build_in_child(source, out, 2, lambda: os.kill(os.getpid(), signal.SIGKILL))
+    server = make_server(out, port=0)
+    server.server_close()
+    assert "a build was killed while committing" in caplog.text

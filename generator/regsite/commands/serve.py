@@ -37,7 +37,7 @@ from regsite.commands.serve_request import (
 )
 from regsite.errors import RegistryError
 from regsite.headers import DEFAULT_CACHE_CONTROL, content_type, response_headers, rule_headers
-from regsite.write import SITE_MARKER
+from regsite.write import SITE_MARKER, unfinished_commit
 
 __all__ = ["ServeLimits", "make_server"]
 
@@ -346,8 +346,17 @@ def make_server(
     """A server for ``directory``; call ``serve_forever()`` on it.  Port 0 picks a free port."""
     if not (directory / SITE_MARKER).is_file():
         raise RegistryError(f"{directory}: not a built site (no {SITE_MARKER}); run regsite build")
+    if (journal := unfinished_commit(directory)) is not None:
+        logger.warning(
+            "%s: a build was killed while committing (%s); the site mixes two builds until"
+            " 'regsite build' runs again",
+            directory,
+            journal.name,
+        )
     site = Path(os.path.realpath(directory))
     try:
         return _SiteServer((host, port), site, limits or ServeLimits())
     except OSError as exc:
-        raise RegistryError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+        raise RegistryError(
+            f"cannot listen on {host}:{port}: {exc.strerror}; pick another with --port"
+        ) from exc
