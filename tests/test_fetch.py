@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -15,10 +17,13 @@ import pytest
 
 from regsite import __version__
 from regsite.fetch import (
+    FetchConfig,
     FetchError,
     NotFoundError,
     RedirectError,
+    SlowRetrievalError,
     TooLargeError,
+    UnreachableError,
     UrlFetcher,
 )
 
@@ -156,7 +161,7 @@ def test_body_one_byte_over_the_limit_is_too_large(base: str) -> None:
 
 def test_endless_body_fails_fast(base: str) -> None:
     started = time.monotonic()
-    with pytest.raises(TooLargeError, match=r"/endless is larger than the limit of 100000 bytes"):
+    with pytest.raises(TooLargeError, match=r"/endless: larger than the limit of 100000 bytes"):
         UrlFetcher().fetch(f"{base}/endless", max_bytes=100_000)
     assert time.monotonic() - started < 5
 
@@ -164,13 +169,14 @@ def test_endless_body_fails_fast(base: str) -> None:
 def test_content_length_over_the_limit_fails_before_the_body(base: str) -> None:
     started = time.monotonic()
     with pytest.raises(TooLargeError, match=r"1000000000 bytes long \(Content-Length\)"):
-        UrlFetcher(timeout=10).fetch(f"{base}/huge-length", max_bytes=1000)
+        UrlFetcher(config=FetchConfig(deadline=10)).fetch(f"{base}/huge-length", max_bytes=1000)
     assert time.monotonic() - started < 5
 
 
-def test_a_stalled_response_times_out(base: str) -> None:
-    with pytest.raises(FetchError, match=r"cannot fetch .*/stall: timed out"):
-        UrlFetcher(timeout=0.3).fetch(f"{base}/stall", max_bytes=1000)
+def test_a_stalled_response_times_out_after_the_read_timeout(base: str) -> None:
+    config = FetchConfig(deadline=5, read_timeout=0.3)
+    with pytest.raises(FetchError, match=r"cannot fetch .*/stall: no answer within 0.3 s$"):
+        UrlFetcher(config=config).fetch(f"{base}/stall", max_bytes=1000)
 
 
 def test_not_found(base: str) -> None:
@@ -251,7 +257,7 @@ def test_redirect_loop_stops_after_five(base: str, seen: Seen) -> None:
 def test_redirect_body_is_not_read(base: str) -> None:
     """urllib reads a redirect's whole body; an endless one must not hang the fetch."""
     url = f"{base}/redirect?to=/hello&endless=1"
-    assert UrlFetcher(timeout=5).fetch(url, max_bytes=100) == BODY
+    assert UrlFetcher(config=FetchConfig(deadline=5)).fetch(url, max_bytes=100) == BODY
 
 
 # The ETag cache
@@ -346,3 +352,142 @@ def test_directory_is_a_fetch_error(tmp_path: Path) -> None:
 def test_file_url_on_another_host_is_refused() -> None:
     with pytest.raises(FetchError, match="file URLs on another host are not supported"):
         UrlFetcher().fetch("file://server/share/x", max_bytes=100)
+
+
+# Deadlines against slow senders
+
+DEADLINE = FetchConfig(deadline=0.6, read_timeout=1.0)  # every wait is cut to the time left
+DRIP_INTERVAL = 0.05  # seconds between two bytes: far inside any read timeout
+MARGIN = 1.5  # seconds allowed past the deadline on a busy machine
+
+
+@dataclass(frozen=True)
+class Trickle:
+    """What a slow server sends on each connection: ``head`` after ``delay`` seconds, then
+    ``drip`` over and over, one byte every DRIP_INTERVAL (nothing more if it is empty)."""
+
+    head: bytes
+    drip: bytes = b""
+    delay: float = 0.0
+
+
+def serve_connection(connection: socket.socket, trickle: Trickle, stop: threading.Event) -> None:
+    with connection:
+        try:
+            connection.recv(65536)  # the request, or a TLS ClientHello
+            if stop.wait(trickle.delay):
+                return
+            connection.sendall(trickle.head)
+            for byte in itertools.cycle(trickle.drip):
+                if stop.wait(DRIP_INTERVAL):
+                    return
+                connection.sendall(bytes([byte]))
+        except OSError:
+            return
+
+
+@contextmanager
+def trickling(trickle: Trickle) -> Iterator[str]:
+    """A server on 127.0.0.1 that answers every connection as ``trickle`` says; yields
+    ``host:port``."""
+    stop = threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.05)
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            args = (connection, trickle, stop)
+            threading.Thread(target=serve_connection, args=args, daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+
+
+SLOW_SENDERS = {
+    "status-line": ("http", Trickle(b"HTTP/1.1 200 OK", b" ")),
+    "headers": ("http", Trickle(b"HTTP/1.1 200 OK\r\n", b"X-Slow: a\r\n")),
+    "body": ("http", Trickle(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n", b"x")),
+    "chunked-body": (
+        "http",
+        Trickle(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", b"1\r\nx\r\n"),
+    ),
+    # A TLS record header announcing 16 KiB of handshake, then its bytes one at a time.
+    "tls-handshake": ("https", Trickle(b"\x16\x03\x03\x40\x00", b"\x00")),
+    # Each answer alone is quick; five redirects in a row are not.
+    "redirects": (
+        "http",
+        Trickle(b"HTTP/1.1 302 Found\r\nLocation: /again\r\nContent-Length: 0\r\n\r\n", delay=0.2),
+    ),
+}
+
+
+@pytest.mark.parametrize("sender", SLOW_SENDERS.values(), ids=SLOW_SENDERS.keys())
+def test_slow_sender_cannot_hold_a_fetch_past_its_deadline(sender: tuple[str, Trickle]) -> None:
+    scheme, trickle = sender
+    with trickling(trickle) as address:
+        url = f"{scheme}://{address}/slow"
+        started = time.monotonic()
+        with pytest.raises(SlowRetrievalError) as caught:
+            UrlFetcher(config=DEADLINE).fetch(url, max_bytes=100_000)
+        elapsed = time.monotonic() - started
+    assert str(caught.value) == (
+        f"cannot fetch {url}: did not finish within the 0.6 s deadline (the server is too slow,"
+        " or sends its answer a few bytes at a time)"
+    )
+    assert elapsed < DEADLINE.deadline + MARGIN
+
+
+def test_a_server_that_accepts_and_says_nothing_fails_after_the_read_timeout() -> None:
+    config = FetchConfig(deadline=5, read_timeout=0.3)
+    with trickling(Trickle(b"", delay=10)) as address:
+        url = f"http://{address}/silent"
+        with pytest.raises(FetchError, match=rf"^cannot fetch {url}: no answer within 0.3 s$"):
+            UrlFetcher(config=config).fetch(url, max_bytes=100)
+
+
+def test_a_large_allowed_body_gets_time_at_the_minimum_speed() -> None:
+    config = FetchConfig(deadline=30, min_speed=1000)
+    assert config.deadline_for(10_000).seconds == 30
+    assert config.deadline_for(100_000).seconds == 100
+    assert FetchConfig(deadline=30).deadline_for(10**9).seconds == 30
+
+
+def test_a_fast_body_within_the_deadline_is_read_whole(base: str) -> None:
+    config = FetchConfig(deadline=0.5, read_timeout=0.5, chunk_size=1)
+    assert UrlFetcher(config=config).fetch(f"{base}/hello", max_bytes=100) == BODY
+
+
+def test_unreachable_host_is_its_own_error() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/x"
+    with pytest.raises(UnreachableError) as caught:
+        UrlFetcher().fetch(url, max_bytes=1000)
+    assert caught.value.reason == (
+        "connection refused by 127.0.0.1 (is the server running, on that port?)"
+    )
+
+
+def test_a_host_name_that_does_not_resolve_says_so() -> None:
+    url = "http://no-such-host.invalid/x"  # .invalid never resolves (RFC 2606)
+    with pytest.raises(
+        UnreachableError, match=r"cannot resolve the host name no-such-host\.invalid"
+    ):
+        UrlFetcher().fetch(url, max_bytes=1000)
+
+
+def test_a_file_url_in_a_missing_directory_is_unreachable(tmp_path: Path) -> None:
+    url = (tmp_path / "gone" / "metadata" / "1.root.json").as_uri()
+    with pytest.raises(UnreachableError, match=rf"^cannot fetch {url}: no such directory "):
+        UrlFetcher().fetch(url, max_bytes=100)
