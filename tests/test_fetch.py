@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import itertools
 import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,6 +24,7 @@ from regsite.fetch import (
     UnreachableError,
     UrlFetcher,
 )
+from slowserver import Trickle, trickling
 
 ETAG = '"v1"'
 BODY = b"hello, registry\n"
@@ -357,60 +356,7 @@ def test_file_url_on_another_host_is_refused() -> None:
 # Deadlines against slow senders
 
 DEADLINE = FetchConfig(deadline=0.6, read_timeout=1.0)  # every wait is cut to the time left
-DRIP_INTERVAL = 0.05  # seconds between two bytes: far inside any read timeout
 MARGIN = 1.5  # seconds allowed past the deadline on a busy machine
-
-
-@dataclass(frozen=True)
-class Trickle:
-    """What a slow server sends on each connection: ``head`` after ``delay`` seconds, then
-    ``drip`` over and over, one byte every DRIP_INTERVAL (nothing more if it is empty)."""
-
-    head: bytes
-    drip: bytes = b""
-    delay: float = 0.0
-
-
-def serve_connection(connection: socket.socket, trickle: Trickle, stop: threading.Event) -> None:
-    with connection:
-        try:
-            connection.recv(65536)  # the request, or a TLS ClientHello
-            if stop.wait(trickle.delay):
-                return
-            connection.sendall(trickle.head)
-            for byte in itertools.cycle(trickle.drip):
-                if stop.wait(DRIP_INTERVAL):
-                    return
-                connection.sendall(bytes([byte]))
-        except OSError:
-            return
-
-
-@contextmanager
-def trickling(trickle: Trickle) -> Iterator[str]:
-    """A server on 127.0.0.1 that answers every connection as ``trickle`` says; yields
-    ``host:port``."""
-    stop = threading.Event()
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.05)
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                connection, _ = listener.accept()
-            except TimeoutError:
-                continue
-            args = (connection, trickle, stop)
-            threading.Thread(target=serve_connection, args=args, daemon=True).start()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join()
-        listener.close()
 
 
 SLOW_SENDERS = {

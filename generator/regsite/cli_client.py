@@ -8,12 +8,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
-from regsite.client.lockfile import dump_lock
+from regsite.client.lockfile import write_lock
 from regsite.commands.client import (
     ClientState,
     download_lock,
     lock_requirements,
     open_registry,
+    read_root_file,
     registry_url,
     root_fingerprints,
     trust_registry,
@@ -22,7 +23,6 @@ from regsite.commands.verify_site import verify_site
 from regsite.errors import RegistryError
 from regsite.fetch import UrlFetcher
 from regsite.metadata.roles import Role
-from regsite.sources import write_atomically
 
 if TYPE_CHECKING:
     _Commands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -113,7 +113,7 @@ def _show(args: argparse.Namespace) -> int:
 
 def _lock(args: argparse.Namespace) -> int:
     lock = lock_requirements(_state(args), args.registry, args.requirements)
-    write_atomically(args.output, dump_lock(lock))
+    write_lock(args.output, lock)
     count = len(lock.packages)
     print(f"locked {count} package{'s' if count != 1 else ''} into {args.output}:")
     for package in lock.packages:
@@ -137,11 +137,9 @@ def _add_verify_site(commands: _Commands) -> None:
 
 
 def _verify_site(args: argparse.Namespace) -> int:
-    try:
-        pinned = args.root.read_bytes()
-    except OSError as exc:
-        raise RegistryError(f"{args.root}: cannot read: {exc.strerror}") from exc
-    result = verify_site(registry_url(args.site), pinned, UrlFetcher())
+    pinned = read_root_file(args.root)
+    url = registry_url(args.site)
+    result = verify_site(url, pinned, UrlFetcher(), pinned_root_name=str(args.root))
     for problem in result.problems:
         print(f"problem: {problem}", file=sys.stderr)
     count = len(result.problems)

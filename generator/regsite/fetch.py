@@ -257,7 +257,7 @@ def _failure(url: str, error: BaseException, deadline: Deadline) -> FetchError:
 def _describe(url: str, cause: object, deadline: Deadline) -> str:
     host = urlsplit(url).hostname or "?"
     if isinstance(cause, socket.gaierror):
-        return f"cannot resolve the host name {host} ({cause.strerror}); check the URL"
+        return f"cannot resolve the host name {host} ({cause.strerror})"
     if isinstance(cause, ConnectionRefusedError):
         return f"connection refused by {host} (is the server running, on that port?)"
     if isinstance(cause, TimeoutError):
