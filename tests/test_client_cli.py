@@ -232,7 +232,7 @@ def test_show_lists_the_verified_releases_and_json_prints_the_document(
         )
         code, out, err = client(capsys, state, "show", "gamma")
         assert (code, out) == (1, "")
-        assert err == "error: no package named 'gamma' in this registry\n"
+        assert err == f"error: no package named 'gamma' in the registry at {url}/\n"
 
 
 def test_client_commands_before_any_trust_say_what_to_run(

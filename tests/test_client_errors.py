@@ -31,7 +31,6 @@ from test_client_cli import (
 __all__ = ["_isolated_client", "registry"]  # fixtures, used by name
 
 OTHER_ROOT = EXAMPLE_SITE / "metadata" / "1.root.json"
-REFUSED = "connection refused by 127.0.0.1 (is the server running, on that port?)"
 SERVE_HINT = "check the URL, and that the site is being served, then try again"
 
 
@@ -88,8 +87,8 @@ def test_unreachable_registry_says_so(
     code, out, err = client(capsys, state, action, "alpha", *output)
     assert (code, out) == (1, "")
     assert err == (
-        f"error: cannot reach the registry at {url}/: {REFUSED} (while fetching"
-        f" metadata/2.root.json); {SERVE_HINT}\n"
+        f"error: cannot reach the registry at {url}/: connection refused by"
+        f" {url.removeprefix('http://')} (while fetching metadata/2.root.json); {SERVE_HINT}\n"
     )
 
 
@@ -101,8 +100,8 @@ def test_trusting_a_registry_that_is_down_says_so(
     code, _, err = client(capsys, tmp_path, "trust", url)
     assert code == 1
     assert err == (
-        f"error: cannot reach the registry at {url}/: {REFUSED} (while fetching"
-        f" metadata/1.root.json); {SERVE_HINT}\n"
+        f"error: cannot reach the registry at {url}/: connection refused by"
+        f" {url.removeprefix('http://')} (while fetching metadata/1.root.json); {SERVE_HINT}\n"
     )
 
 
@@ -276,4 +275,18 @@ def test_a_download_directory_that_cannot_be_created_is_named(
     assert err == (
         f"error: cannot create the download directory {blocker / 'vendor'}: Not a directory;"
         " choose another with -d DIR\n"
+    )
+
+
+def test_a_registry_that_redirects_to_another_host_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    moved = b"HTTP/1.1 301 Moved\r\nLocation: https://elsewhere.example.org/\r\n\r\n"
+    with trickling(Trickle(moved)) as address:
+        code, _, err = client(capsys, tmp_path, "trust", f"http://{address}/")
+    assert code == 1
+    assert err == (
+        f"error: cannot reach the registry at http://{address}/: refusing the redirect to"
+        " https://elsewhere.example.org/: another scheme (while fetching metadata/1.root.json);"
+        " if the registry has moved, use the URL it moved to\n"
     )

@@ -93,11 +93,11 @@ def _trust(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    _, registry = open_registry(_state(args), args.registry)
+    url, registry = open_registry(_state(args), args.registry)
     try:
         package = registry.package(args.name)
     except KeyError:
-        raise RegistryError(f"no package named {args.name!r} in this registry") from None
+        raise RegistryError(f"no package named {args.name!r} in the registry at {url}") from None
     if args.json:
         print(json.dumps(registry.document(args.name), ensure_ascii=False, indent=2))
         return 0

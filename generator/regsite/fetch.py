@@ -80,7 +80,7 @@ class RedirectError(FetchError):
 
 class UnreachableError(FetchError):
     """No answer at all: the host name does not resolve, the connection was refused or timed
-    out, TLS failed, or a file URL's directory does not exist."""
+    out, or TLS failed."""
 
 
 class SlowRetrievalError(FetchError):
@@ -259,7 +259,8 @@ def _describe(url: str, cause: object, deadline: Deadline) -> str:
     if isinstance(cause, socket.gaierror):
         return f"cannot resolve the host name {host} ({cause.strerror})"
     if isinstance(cause, ConnectionRefusedError):
-        return f"connection refused by {host} (is the server running, on that port?)"
+        _, host, port = _origin(url)
+        return f"connection refused by {host}:{port}"
     if isinstance(cause, TimeoutError):
         return f"no answer within {deadline.read_timeout:g} s"
     if isinstance(cause, ssl.SSLCertVerificationError):
@@ -287,9 +288,9 @@ def _read_file_url(url: str, max_bytes: int, chunk_size: int) -> bytes:
                 )
             return read_limited(iter(lambda: stream.read(chunk_size), b""), url, max_bytes)
     except (FileNotFoundError, NotADirectoryError) as error:
-        if not path.parent.is_dir():
-            raise UnreachableError(url, f"no such directory {path.parent}") from error
-        raise NotFoundError(url, f"no such file {path}") from error
+        if path.parent.is_dir():
+            raise NotFoundError(url, f"no such file {path}") from error
+        raise NotFoundError(url, f"no such directory {path.parent}") from error
     except OSError as error:
         raise FetchError(url, error.strerror or str(error)) from error
 

@@ -16,6 +16,7 @@ from regsite.fetch import (
     Fetcher,
     FetchError,
     NotFoundError,
+    RedirectError,
     SlowRetrievalError,
     TooLargeError,
     UnreachableError,
@@ -78,6 +79,8 @@ def _unreachable(base_url: str, url: str, error: FetchError) -> UnreachableRegis
         fix = "try again later, or over a faster connection"
     elif error.status is not None:
         fix = "check the URL, or try again later if the server is failing"
+    elif isinstance(error, RedirectError):
+        fix = "if the registry has moved, use the URL it moved to"
     else:
         return None  # a refused redirect or a broken response: its own message says more
     return UnreachableRegistryError(

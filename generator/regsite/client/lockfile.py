@@ -131,7 +131,10 @@ def read_lock(path: Path) -> Lock:
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise LockfileError(f"cannot read lockfile {path}: {error.strerror or error}") from error
+        fix = "; write one with 'regsite client lock REQUIREMENT...'" if not path.exists() else ""
+        raise LockfileError(
+            f"cannot read lockfile {path}: {error.strerror or error}{fix}"
+        ) from error
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise LockfileError(f"{path}: not a valid TOML lockfile: {error}") from error
     report = ErrorReport()

@@ -29,7 +29,6 @@ from regsite.errors import RegistryError
 from regsite.fetch import FetchConfig, UrlFetcher
 from regsite.metadata.roles import MetadataError, Role, Root
 from regsite.metadata.root import read_trusted_root
-from regsite.model import Package
 from regsite.sources import write_atomically
 
 __all__ = [
@@ -211,14 +210,6 @@ def open_registry(state: ClientState, url: str | None) -> tuple[str, RemoteRegis
     updater = Updater(url, state.fetcher(url), store)
     updater.refresh()
     return url, RemoteRegistry(updater)
-
-
-def show_package(state: ClientState, url: str | None, name: str) -> Package:
-    _, registry = open_registry(state, url)
-    try:
-        return registry.package(name)
-    except KeyError:
-        raise RegistryError(f"no package named {name!r} in this registry") from None
 
 
 def lock_requirements(state: ClientState, url: str | None, requirements: Sequence[str]) -> Lock:
