@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +18,8 @@ import pytest
 from tuf.api import exceptions as tuf_errors
 from tuf.ngclient.fetcher import FetcherInterface
 
+import regsite.deadline
+from conftest import require_tool
 from regsite import __version__
 from regsite.deadline import Deadline
 from regsite.fetch import (
@@ -481,3 +485,42 @@ def test_a_tuf_fetcher_interface_can_reuse_the_deadline(base: str) -> None:
         with pytest.raises(tuf_errors.SlowRetrievalError, match=r"0\.6 s deadline"):
             fetcher.download_bytes(f"http://{address}/slow", 100_000)
         assert time.monotonic() - started < DEADLINE.deadline + MARGIN
+
+
+@pytest.fixture
+def tls_base(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """An https server on 127.0.0.1 with a fresh self-signed certificate; yields its base URL
+    and the certificate."""
+    openssl = require_tool("openssl")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "ed25519", "-nodes", "-keyout", key, "-out", cert,
+         "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    seen = Seen()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), type("Bound", (Handler,), {"seen": seen}))
+    server.daemon_threads = True
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}", cert
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_https_is_read_through_the_deadline_and_checks_the_certificate(
+    tls_base: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, cert = tls_base
+    with pytest.raises(UnreachableError, match="TLS certificate not accepted: self-signed"):
+        UrlFetcher().fetch(f"{base}/hello", max_bytes=100)
+    trusting = ssl.create_default_context(cafile=cert)
+    trusting.sslsocket_class = regsite.deadline._tls_context().sslsocket_class
+    monkeypatch.setattr(regsite.deadline, "_tls_context", lambda: trusting)
+    assert UrlFetcher(config=DEADLINE).fetch(f"{base}/hello", max_bytes=100) == BODY
