@@ -437,7 +437,8 @@ def test_verify_site_with_another_registrys_root_names_it(
         f"problem: {other_root} is not a root of the registry at {registry.site.as_uri()}/: its"
         f" root keys ({DEMO_ROOT_FINGERPRINT}) are not the ones the registry's"
         f" metadata/1.root.json names ({fixed_key('root').public.fingerprint}); pin the root this"
-        " registry publishes (its metadata/1.root.json, from its operators)\n"
+        " registry's operators publish (its metadata/1.root.json); if you are sure the file is"
+        " theirs, the server is not serving this registry's metadata\n"
     )
 
 

@@ -43,9 +43,9 @@ def test_root_from_another_registry_is_named(
     assert err == (
         f"error: {OTHER_ROOT} is not a root of the registry at {url}/: its root keys"
         f" ({DEMO_ROOT_FINGERPRINT}) are not the ones the registry's metadata/1.root.json names"
-        f" ({fixed_key('root').public.fingerprint}); pin the root this registry publishes (its"
-        " metadata/1.root.json, from its operators), or leave out --root to trust the registry"
-        " on first use\n"
+        f" ({fixed_key('root').public.fingerprint}); pin the root this registry's operators"
+        " publish (its metadata/1.root.json); if you are sure the file is theirs, the server is"
+        " not serving this registry's metadata\n"
     )
 
 
@@ -286,7 +286,7 @@ def test_a_registry_that_redirects_to_another_host_says_so(
         code, _, err = client(capsys, tmp_path, "trust", f"http://{address}/")
     assert code == 1
     assert err == (
-        f"error: cannot reach the registry at http://{address}/: refusing the redirect to"
+        f"error: refusing redirect from http://{address}/metadata/1.root.json to"
         " https://elsewhere.example.org/: another scheme (while fetching metadata/1.root.json);"
         " if the registry has moved, use the URL it moved to\n"
     )

@@ -65,6 +65,13 @@ def fetch_metadata(fetcher: Fetcher, base_url: str, url: str, max_bytes: int, li
         ) from exc
     except NotFoundError:
         raise
+    except RedirectError as exc:
+        raise RedirectError(
+            exc.url,
+            exc.reason,
+            message=f"{exc} (while fetching {_relative(base_url, url)}); if the registry has"
+            " moved, use the URL it moved to",
+        ) from exc
     except FetchError as exc:
         problem = _unreachable(base_url, url, exc)
         if problem is None:
@@ -79,10 +86,8 @@ def _unreachable(base_url: str, url: str, error: FetchError) -> UnreachableRegis
         fix = "try again later, or over a faster connection"
     elif error.status is not None:
         fix = "check the URL, or try again later if the server is failing"
-    elif isinstance(error, RedirectError):
-        fix = "if the registry has moved, use the URL it moved to"
     else:
-        return None  # a refused redirect or a broken response: its own message says more
+        return None  # a broken response: its own message says more
     return UnreachableRegistryError(
         f"cannot reach the registry at {base_url}: {error.reason}"
         f" (while fetching {_relative(base_url, url)}); {fix}"
@@ -123,7 +128,10 @@ def foreign_root_error(
             " registry's metadata"
         )
     else:
-        fix = "pin the root this registry publishes (its metadata/1.root.json, from its operators)"
+        fix = (
+            "pin the root this registry's operators publish (its metadata/1.root.json); if you"
+            " are sure the file is theirs, the server is not serving this registry's metadata"
+        )
     return ForeignRootError(
         f"{name.text} is not a root of the registry at {base_url}: {problem}; {fix}"
     )

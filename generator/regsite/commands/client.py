@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from regsite.client.download import DownloadResult, download_artifacts
-from regsite.client.failures import ForeignRootError
 from regsite.client.lockfile import Lock, lock_from_resolution, read_lock
 from regsite.client.registry import RemoteRegistry
 from regsite.client.resolve import parse_requirement, resolve
@@ -189,10 +188,6 @@ def _trust_afresh(state: ClientState, url: str, pinned: bytes, pinned_name: str)
         with _writing(state):
             shutil.rmtree(directory / "metadata", ignore_errors=True)
             scratch.rename(directory / "metadata")
-    except ForeignRootError as exc:
-        raise ForeignRootError(
-            f"{exc}, or leave out --root to trust the registry on first use"
-        ) from exc
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     with _writing(state):
