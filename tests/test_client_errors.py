@@ -290,3 +290,16 @@ def test_a_registry_that_redirects_to_another_host_says_so(
         " https://elsewhere.example.org/: another scheme (while fetching metadata/1.root.json);"
         " if the registry has moved, use the URL it moved to\n"
     )
+
+
+def test_a_missing_lockfile_says_how_to_write_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "regsite.lock"
+    code, _, err = run(capsys, "client", "download", missing, "-d", tmp_path / "vendor")
+    assert code == 1
+    assert err == (
+        f"error: cannot read lockfile {missing}: No such file or directory; write one with"
+        " 'regsite client lock REQUIREMENT...'\n"
+    )
+    assert not (tmp_path / "vendor").exists()
