@@ -111,6 +111,7 @@ class SourceBuilder:
             "homepage": f"https://example.org/{name}",
             **meta,
         }
+        self.readmes.pop(name, None)  # a package added again keeps no README it no longer names
         if readme is not None:
             self.readmes[name] = readme.encode()
             package["readme"] = {

@@ -37,6 +37,7 @@ from regsite.load import (
     read_registry_bytes,
     read_registry_signature_bytes,
     registry_from_content,
+    require_source_directory,
 )
 from regsite.metadata.layout import content_addressed_path
 from regsite.metadata.previous import DirectoryPrevious, RoleBrief, RoleMemo
@@ -330,9 +331,7 @@ def _load_registry(
     report = ErrorReport()
     limits = options.limits
     root = options.source
-    if not root.is_dir():
-        report.add(str(root), "", "source directory does not exist")
-        return None, None, (), report
+    require_source_directory(root)
     content = read_registry_bytes(root, limits, report)
     signature = read_registry_signature_bytes(root, limits)
     directories = tuple(package_directories(root, report))
@@ -629,7 +628,7 @@ def _sign(
     now = options.signing_time or datetime.now(UTC)
     reader = None if previous is None else DirectoryPrevious(previous)
     if reader is None:
-        log.warning("no previous site: metadata versions start at 1")
+        log.info("no previous site: metadata versions start at 1")
     targets = {path: FileInfo(file.size, file.sha256) for path, file in files.items()}
     return publish_metadata(targets, site.registry, options.online_key, now, reader, memo)
 

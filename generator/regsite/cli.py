@@ -6,40 +6,42 @@ import argparse
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 from regsite import __version__
-from regsite.build import source_date_epoch
 from regsite.cli_build import add_build_command, pin_options, pinned_root
 from regsite.cli_client import add_client_commands
+from regsite.cli_completion import SHELLS, completion_script
+from regsite.cli_edit import add_edit_commands
 from regsite.cli_trust import add_owner_key_commands, add_trust_commands
-from regsite.commands.init import init_registry
-from regsite.commands.keygen import generate_key_file
-from regsite.commands.owner import add_owner
-from regsite.commands.package import PackageInfo, new_package, record_readme
-from regsite.commands.release import ArtifactSpec, add_release, yank_release
 from regsite.commands.search import dump_found, found_text, search_site
 from regsite.commands.serve import make_server
-from regsite.commands.sign import sign_edited, sign_file
 from regsite.commands.verify import signature_table, verify_sources
-from regsite.errors import BuildError, RegistryError, SourceEditError
-from regsite.keys import PrivateKey, load_private_key
-from regsite.sources import SourceTree
+from regsite.errors import BuildError, RegistryError
 
-__all__ = ["main"]
+__all__ = ["BUG_STATUS", "TRACEBACK_VARIABLE", "main"]
 
 _Handler = Callable[[argparse.Namespace], int]
 
+BUG_STATUS = 70  # EX_SOFTWARE in sysexits.h: an internal error, never a problem in the input
+TRACEBACK_VARIABLE = "REGSITE_TRACEBACK"
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; return 0 on success, 1 on a registry problem, 2 on bad usage."""
+    """Run one command; return 0 on success, 1 on a registry problem, 2 on bad usage, 70 on a
+    bug in regsite."""
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(message)s"
-    )
+    _configure_logging(args.verbose)
+    try:
+        return _run(args)
+    except Exception as exc:  # the last resort: a bug must not show a user a traceback
+        return _report_bug(exc, args.verbose)
+
+
+def _run(args: argparse.Namespace) -> int:
     handler: _Handler = args.handler
     try:
         return handler(args)
@@ -55,41 +57,105 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (``regsite search ... | head``)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # the machine, not regsite: a full disk, a permission
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+
+def _report_bug(exc: Exception, verbose: bool) -> int:
+    """One line for the user; the traceback only when asked for (-v or $REGSITE_TRACEBACK)."""
+    if verbose or os.environ.get(TRACEBACK_VARIABLE):
+        traceback.print_exception(exc, file=sys.stderr)
+        how = "the traceback is above"
+    else:
+        how = f"run it again with -v (or {TRACEBACK_VARIABLE}=1) to see the traceback"
+    print(
+        f"error: this is a bug in regsite {__version__} ({_one_line(exc)}); {how}, and please"
+        " report it",
+        file=sys.stderr,
+    )
+    return BUG_STATUS
+
+
+def _one_line(exc: Exception) -> str:
+    """The exception's type and message, on one printable line of bounded length."""
+    try:
+        detail = str(exc)
+    except Exception:  # a message that cannot even be made into text
+        detail = ""
+    detail = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in detail[:200])
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
+class _LevelFormatter(logging.Formatter):
+    """Warnings and errors say so; -v's progress lines stay plain."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = super().format(record)
+        if record.levelno >= logging.WARNING:
+            return f"{record.levelname.lower()}: {message}"
+        return message
+
+
+def _configure_logging(verbose: bool) -> None:
+    """Warnings from everything; with -v, regsite's own debug lines (never its libraries')."""
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h.formatter, _LevelFormatter)]:
+        root.removeHandler(old)  # main() may run many times in one process (tests)
+    handler = logging.StreamHandler()  # today's sys.stderr
+    handler.setFormatter(_LevelFormatter("%(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.getLogger("regsite").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="regsite",
         description="Compile a directory of signed package indexes into a static registry site.",
+        epilog="'regsite COMMAND --help' describes a command and its options. Exit status: 0"
+        " success, 1 a problem in the input (all of them listed), 2 bad usage, 70 a bug.",
     )
     parser.add_argument("--version", action="version", version=f"regsite {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log each stage")
-    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log each stage; show tracebacks"
+    )
+    parser.set_defaults(handler=lambda args: _usage(parser))
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", help="what to do")
+    add_owner_key_commands(add_edit_commands(commands))
+    _add_verify(commands)
     add_build_command(commands)
     _add_serve(commands)
-    _add_verify(commands)
     _add_search(commands)
-    _add_keygen(commands)
-    _add_init(commands)
-    _add_sign(commands)
-    _add_owner(commands)
-    _add_package(commands)
-    _add_release(commands)
-    _add_yank(commands)
     add_trust_commands(commands)
     add_client_commands(commands)
+    _add_completion(commands, parser)
     return parser
 
 
-# build / serve / verify -------------------------------------------------------------------------
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+# serve / verify / search / completion -----------------------------------------------------------
 
 
 def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     command = commands.add_parser("serve", help="preview a built site on a local web server")
     command.add_argument("site", type=Path, help="a directory written by regsite build")
     command.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    command.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks one)")
+    command.add_argument(
+        "--port", type=_port, default=8000, help="TCP port (default 8000; 0 picks a free one)"
+    )
     command.set_defaults(handler=_serve)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535, got {text!r}")
+    return int(text)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -107,24 +173,28 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _add_verify(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     command = commands.add_parser("verify", help="check every signature in a source directory")
-    command.add_argument("source", type=Path, nargs="?", default=Path(), help="source directory")
+    command.add_argument(
+        "source",
+        type=Path,
+        nargs="?",
+        default=Path(),
+        help="registry source directory (default: the current directory)",
+    )
     pin_options(command)
     command.set_defaults(handler=_verify)
 
 
 def _verify(args: argparse.Namespace) -> int:
     result = verify_sources(args.source, pinned_root(args))
-    print("\n".join(signature_table(result.rows)))
+    if result.rows:
+        print("\n".join(signature_table(result.rows)) + "\n")
     if not result.ok:
-        print(f"\n{len(result.inspection.report)} problem(s):", file=sys.stderr)
+        print(f"{len(result.inspection.report)} problem(s):", file=sys.stderr)
         for problem in sorted(set(result.inspection.report), key=str):
             print(f"  {problem.display(str(args.source))}", file=sys.stderr)
         return 1
-    print(f"\nall {len(result.inspection.verifications)} signed files verify")
+    print(f"all {len(result.inspection.verifications)} signed files verify")
     return 0
-
-
-# keys and signatures ----------------------------------------------------------------------------
 
 
 def _add_search(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -134,7 +204,9 @@ def _add_search(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "--site", required=True, metavar="DIR_OR_URL", help="a built site: directory or http(s) URL"
     )
     command.add_argument("--json", action="store_true", help="print the results as JSON")
-    command.add_argument("--limit", type=_positive, default=20, help="results shown (default 20)")
+    command.add_argument(
+        "--limit", type=_positive, default=20, metavar="N", help="results shown (default 20)"
+    )
     command.set_defaults(handler=_search)
 
 
@@ -150,241 +222,19 @@ def _search(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_keygen(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    command = commands.add_parser("keygen", help="create an ed25519 private key file (mode 0600)")
-    command.add_argument("path", type=Path, help="where to write the private key")
-    command.set_defaults(handler=_keygen)
+def _add_completion(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], parser: argparse.ArgumentParser
+) -> None:
+    command = commands.add_parser(
+        "completion", help="print a shell completion script (see README: Shell completion)"
+    )
+    command.add_argument("shell", choices=SHELLS, help="the shell to complete in")
+    command.set_defaults(handler=lambda args: _completion(parser, args.shell))
 
 
-def _keygen(args: argparse.Namespace) -> int:
-    public = generate_key_file(args.path)
-    print(f"wrote private key {args.path} (keep it secret)", file=sys.stderr)
-    print(f"fingerprint {public.fingerprint}", file=sys.stderr)
-    print(public)
+def _completion(parser: argparse.ArgumentParser, shell: str) -> int:
+    print(completion_script(parser, shell), end="")
     return 0
-
-
-def _add_sign(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    command = commands.add_parser("sign", help="sign registry.toml or package.toml files")
-    command.add_argument("files", type=Path, nargs="+", help="files to sign")
-    command.add_argument("--key", required=True, help="private key file, or env:VARIABLE")
-    command.set_defaults(handler=_sign)
-
-
-def _sign(args: argparse.Namespace) -> int:
-    key = load_private_key(args.key)
-    for path in args.files:
-        outcome = sign_file(path, key)
-        print(f"signed {path} with {outcome.key.fingerprint}")
-        for stale in outcome.dropped:
-            print(f"  removed signature by {stale.fingerprint} (no longer valid, or revoked)")
-    return 0
-
-
-# commands that edit the source ------------------------------------------------------------------
-
-
-def _edit_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument(
-        "-C", "--source", type=Path, default=Path(), help="registry source directory (default .)"
-    )
-    command.add_argument(
-        "--sign",
-        action="append",
-        default=[],
-        metavar="KEY",
-        help="sign the changed files with this key (file or env:VAR) where it may; repeatable",
-    )
-
-
-def _signing_keys(args: argparse.Namespace) -> list[PrivateKey]:
-    """Load every --sign key before editing, so a bad key path changes nothing."""
-    return [load_private_key(reference) for reference in args.sign]
-
-
-def _finish_edit(args: argparse.Namespace, keys: list[PrivateKey], changed: list[Path]) -> int:
-    tree = SourceTree(args.source)
-    outcomes = sign_edited(tree, changed, keys)
-    signed = {outcome.path for outcome in outcomes}
-    for path in changed:
-        if path in signed:
-            print(f"updated and signed {path}")
-        else:
-            print(f"updated {path}; sign it: regsite sign {path} --key KEY")
-    return 0
-
-
-def _add_init(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    command = commands.add_parser("init", help="create a new registry source directory")
-    command.add_argument("directory", type=Path)
-    command.add_argument("--name", required=True, help="registry identifier, e.g. orchard")
-    command.add_argument("--title", required=True, help="title shown on the site")
-    command.add_argument(
-        "--root-key", required=True, help="root private key file (created if missing), or env:VAR"
-    )
-    command.add_argument("--description")
-    command.add_argument("--base-url")
-    command.add_argument("--install", help="install snippet, e.g. 'tool add {name}@{version}'")
-    command.add_argument(
-        "--online-key",
-        help="online private key file (created if missing) that will sign the published"
-        " metadata; writes metadata/1.root.json",
-    )
-    command.set_defaults(handler=_init)
-
-
-def _init(args: argparse.Namespace) -> int:
-    result = init_registry(
-        args.directory,
-        name=args.name,
-        title=args.title,
-        root_key=args.root_key,
-        description=args.description,
-        base_url=args.base_url,
-        install=args.install,
-        online_key=args.online_key,
-    )
-    if result.created_key is not None:
-        print(f"wrote root private key {result.created_key} (keep it secret, out of git)")
-    if result.created_online_key is not None:
-        print(f"wrote online private key {result.created_online_key} (store it as a CI secret)")
-    if result.online_key is not None:
-        print(f"wrote metadata/1.root.json: online key {result.online_key.fingerprint}")
-    print(f"created {result.registry_file}, signed by root key {result.root_key.fingerprint}")
-    return 0
-
-
-def _add_owner(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    owner = commands.add_parser("owner", help="manage owners in registry.toml")
-    actions = owner.add_subparsers(required=True, metavar="ACTION")
-    command = actions.add_parser("add", help="declare an owner and their public keys")
-    command.add_argument("owner_id")
-    command.add_argument("--name", required=True, help="display name")
-    command.add_argument(
-        "--key", action="append", required=True, help="public key ed25519:...; repeatable"
-    )
-    command.add_argument("--url")
-    _edit_options(command)
-    command.set_defaults(handler=_owner_add)
-    add_owner_key_commands(actions)
-
-
-def _owner_add(args: argparse.Namespace) -> int:
-    keys = _signing_keys(args)
-    tree = SourceTree(args.source)
-    changed = add_owner(tree, args.owner_id, name=args.name, keys=args.key, url=args.url)
-    return _finish_edit(args, keys, changed)
-
-
-def _add_package(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    package = commands.add_parser("package", help="create packages and update their README hash")
-    actions = package.add_subparsers(required=True, metavar="ACTION")
-    command = actions.add_parser("new", help="create a package and delegate its name")
-    command.add_argument("name")
-    command.add_argument("--owner", action="append", required=True, help="owner id; repeatable")
-    command.add_argument("--threshold", type=int, default=1, help="owners who must sign")
-    command.add_argument("--description", required=True)
-    command.add_argument("--license")
-    command.add_argument("--homepage")
-    command.add_argument("--repository")
-    command.add_argument("--documentation")
-    command.add_argument("--keyword", action="append", default=[], help="repeatable")
-    _edit_options(command)
-    command.set_defaults(handler=_package_new)
-    readme = actions.add_parser("readme", help="record the README's sha256 in package.toml")
-    readme.add_argument("name")
-    readme.add_argument("--file", default="README.md")
-    _edit_options(readme)
-    readme.set_defaults(handler=_package_readme)
-
-
-def _package_new(args: argparse.Namespace) -> int:
-    keys = _signing_keys(args)
-    info = PackageInfo(
-        description=args.description,
-        license=args.license,
-        homepage=args.homepage,
-        repository=args.repository,
-        documentation=args.documentation,
-        keywords=args.keyword,
-    )
-    tree = SourceTree(args.source)
-    changed = new_package(tree, args.name, owners=args.owner, info=info, threshold=args.threshold)
-    return _finish_edit(args, keys, changed)
-
-
-def _package_readme(args: argparse.Namespace) -> int:
-    keys = _signing_keys(args)
-    return _finish_edit(args, keys, record_readme(SourceTree(args.source), args.name, args.file))
-
-
-def _add_release(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    release = commands.add_parser("release", help="add releases to a package")
-    actions = release.add_subparsers(required=True, metavar="ACTION")
-    command = actions.add_parser("add", help="append a release to a package's version index")
-    command.add_argument("name")
-    command.add_argument("version")
-    command.add_argument("--artifact", action="append", required=True, metavar="URL")
-    command.add_argument("--sha256", action="append", required=True, help="one per --artifact")
-    command.add_argument(
-        "--size", action="append", required=True, type=int, help="bytes, one per --artifact"
-    )
-    command.add_argument(
-        "--requires", action="append", default=[], metavar="REQ", help="e.g. 'dep>=1'; repeatable"
-    )
-    command.add_argument("--published", help="ISO 8601 date-time (default: now, UTC)")
-    _edit_options(command)
-    command.set_defaults(handler=_release_add)
-
-
-def _release_add(args: argparse.Namespace) -> int:
-    keys = _signing_keys(args)
-    if not len(args.artifact) == len(args.sha256) == len(args.size):
-        raise SourceEditError("give one --sha256 and one --size for each --artifact")
-    artifacts = [
-        ArtifactSpec(url, digest, size)
-        for url, digest, size in zip(args.artifact, args.sha256, args.size, strict=True)
-    ]
-    tree = SourceTree(args.source)
-    changed = add_release(
-        tree,
-        args.name,
-        args.version,
-        artifacts=artifacts,
-        requires=args.requires,
-        published=_published(args.published),
-    )
-    return _finish_edit(args, keys, changed)
-
-
-def _published(text: str | None) -> datetime:
-    if text is None:
-        epoch = source_date_epoch()
-        now = datetime.now(UTC) if epoch is None else datetime.fromtimestamp(epoch, UTC)
-        return now.replace(microsecond=0)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise SourceEditError(
-            f"--published {text!r}: expected ISO 8601, e.g. 2026-03-01T12:00:00Z"
-        ) from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _add_yank(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    command = commands.add_parser("yank", help="mark a release yanked, with a reason")
-    command.add_argument("name")
-    command.add_argument("version")
-    command.add_argument("--reason", required=True)
-    _edit_options(command)
-    command.set_defaults(handler=_yank)
-
-
-def _yank(args: argparse.Namespace) -> int:
-    keys = _signing_keys(args)
-    tree = SourceTree(args.source)
-    changed = yank_release(tree, args.name, args.version, reason=args.reason)
-    return _finish_edit(args, keys, changed)
 
 
 if __name__ == "__main__":

@@ -106,7 +106,7 @@ def pinned_root(args: argparse.Namespace) -> PinnedRoot | None:
 
 def _build(args: argparse.Namespace) -> int:
     epoch = source_date_epoch()
-    quiet = args.quiet
+    progress = _progress(args.quiet, args.verbose)
     options = BuildOptions(
         source=args.source,
         output=args.output,
@@ -119,7 +119,7 @@ def _build(args: argparse.Namespace) -> int:
         signing_time=None if epoch is None else datetime.fromtimestamp(epoch, UTC),
         cache=args.cache,
         jobs=args.jobs,
-        progress=_progress(quiet, args.verbose),
+        progress=progress,
     )
     if options.online_key is None and (args.output / TIMESTAMP_FILE).is_file():
         print(
@@ -128,29 +128,34 @@ def _build(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     result = build(options)
-    site = result.site
     if args.report_md is not None:
-        title = site.registry.title
+        title = result.site.registry.title
         _write_text(args.report_md, report_markdown(result.changes, title))
-    if not quiet:
-        print(build_summary(result, args.output))
-    if options.online_key is None and not quiet:
-        print("no metadata signed (--unsigned): clients cannot verify this site")
+    if not args.quiet:
+        print(build_summary(result, args.output, stages=not progress.prints_stages))
+    _print_signing(options, result, args.quiet)
+    return 0
+
+
+def _print_signing(options: BuildOptions, result: BuildResult, quiet: bool) -> None:
+    """Whether clients can verify what was built, and until when."""
+    if options.online_key is None:
+        if not quiet:
+            print("no metadata signed (--unsigned): clients cannot verify this site")
     elif options.signing_time is not None:
-        expires = options.signing_time + site.registry.policy.timestamp_expires
+        expires = options.signing_time + result.site.registry.policy.timestamp_expires
         if expires < datetime.now(UTC):
             print(
                 "warning: signed at SOURCE_DATE_EPOCH, the timestamp expired at"
                 f" {expires:%Y-%m-%d %H:%M}Z; run 'regsite timestamp refresh' before publishing",
                 file=sys.stderr,
             )
-    return 0
 
 
-def build_summary(result: BuildResult, output: Path) -> str:
-    """The closing lines of a build: what was built, what changed on disk, where time went."""
+def build_summary(result: BuildResult, output: Path, stages: bool = True) -> str:
+    """The closing lines of a build: what was built, what changed on disk, and (``stages``)
+    where the time went."""
     site = result.site
-    stages = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.stages)
     changes = result.changes
     if changes.first_build:
         diff = "first build"
@@ -162,16 +167,17 @@ def build_summary(result: BuildResult, output: Path) -> str:
         )
         if changes.keys:
             diff += f"; {len(changes.keys)} key changes"
-    return "\n".join(
-        [
-            f"built {len(site.packages):,} packages, {site.release_count:,} releases into {output}"
-            f" in {result.seconds:.2f}s ({diff})",
-            f"  files: {result.files:,} ({result.bytes:,} bytes): {result.written:,} written,"
-            f" {result.unchanged:,} unchanged, {result.removed:,} removed;"
-            f" {result.rendered:,} packages rendered, {result.reused:,} read from the cache",
-            f"  stages: {stages}",
-        ]
-    )
+    lines = [
+        f"built {len(site.packages):,} packages, {site.release_count:,} releases into {output}"
+        f" in {result.seconds:.2f}s ({diff})",
+        f"  files: {result.files:,} ({result.bytes:,} bytes): {result.written:,} written,"
+        f" {result.unchanged:,} unchanged, {result.removed:,} removed;"
+        f" {result.rendered:,} packages rendered, {result.reused:,} read from the cache",
+    ]
+    if stages:
+        times = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.stages)
+        lines.append(f"  stages: {times}")
+    return "\n".join(lines)
 
 
 def _progress(quiet: bool, verbose: bool) -> Progress:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
+from regsite.cli_edit import command_group
 from regsite.client.lockfile import write_lock
 from regsite.commands.client import (
     ClientState,
@@ -53,27 +54,47 @@ def _state(args: argparse.Namespace) -> ClientState:
 
 def _add_client(commands: _Commands) -> None:
     client = commands.add_parser("client", help="use a registry: verify, resolve, lock, download")
-    actions = client.add_subparsers(required=True, metavar="ACTION")
+    actions = command_group(client, "what to do")
     trust = actions.add_parser("trust", help="pin a registry's root and check its metadata")
-    trust.add_argument("url", metavar="URL_OR_DIR")
+    trust.add_argument("url", metavar="URL_OR_DIR", help="the registry's site: URL or directory")
     trust.add_argument(
         "--root", type=Path, help="the root to pin (N.root.json); without it, trust on first use"
     )
     _state_options(trust, registry=False)
     trust.set_defaults(handler=_trust)
     show = actions.add_parser("show", help="a package's verified releases")
-    show.add_argument("name")
+    show.add_argument("name", help="package name")
     show.add_argument("--json", action="store_true", help="print the package's JSON document")
     _state_options(show)
     show.set_defaults(handler=_show)
     lock = actions.add_parser("lock", help="resolve requirements and write a lockfile")
     lock.add_argument("requirements", nargs="+", metavar="REQUIREMENT", help="e.g. 'http-kit>=2'")
-    lock.add_argument("-o", "--output", type=Path, default=Path("regsite.lock"))
+    lock.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("regsite.lock"),
+        metavar="FILE",
+        help="the lockfile to write (default regsite.lock)",
+    )
     _state_options(lock)
     lock.set_defaults(handler=_lock)
     download = actions.add_parser("download", help="download a lockfile's artifacts, checked")
-    download.add_argument("lockfile", type=Path, nargs="?", default=Path("regsite.lock"))
-    download.add_argument("-d", "--dest", type=Path, default=Path("artifacts"))
+    download.add_argument(
+        "lockfile",
+        type=Path,
+        nargs="?",
+        default=Path("regsite.lock"),
+        help="a lockfile written by client lock (default regsite.lock)",
+    )
+    download.add_argument(
+        "-d",
+        "--dest",
+        type=Path,
+        default=Path("artifacts"),
+        metavar="DIR",
+        help="directory to download into (default artifacts)",
+    )
     download.set_defaults(handler=_download)
 
 
@@ -131,7 +152,7 @@ def _add_verify_site(commands: _Commands) -> None:
     command = commands.add_parser(
         "verify-site", help="check every signature and hash of a published site"
     )
-    command.add_argument("site", metavar="DIR_OR_URL")
+    command.add_argument("site", metavar="DIR_OR_URL", help="a built site: directory or URL")
     command.add_argument("--root", type=Path, required=True, help="the root to trust (N.root.json)")
     command.set_defaults(handler=_verify_site)
 

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from regsite.build import source_date_epoch
-from regsite.commands.sign import sign_edited
+from regsite.cli_edit import command_group, print_edit, source_option
+from regsite.commands.sign import sign_edit, sign_edited
 from regsite.commands.trust import (
     RootStatus,
     add_owner_key,
@@ -26,7 +27,7 @@ from regsite.keys import PrivateKey, load_private_key
 from regsite.metadata.layout import TIMESTAMP_FILE
 from regsite.metadata.previous import DirectoryPrevious, refresh_timestamp
 from regsite.sources import SourceTree, write_atomically
-from regsite.write import SITE_MARKER
+from regsite.write import SITE_MARKER, recover_output
 
 __all__ = ["add_owner_key_commands", "add_trust_commands"]
 
@@ -45,12 +46,6 @@ def add_trust_commands(commands: _Commands) -> None:
 def _now() -> datetime:
     epoch = source_date_epoch()
     return datetime.now(UTC) if epoch is None else datetime.fromtimestamp(epoch, UTC)
-
-
-def _source_option(command: argparse.ArgumentParser) -> None:
-    command.add_argument(
-        "-C", "--source", type=Path, default=Path(), help="registry source directory (default .)"
-    )
 
 
 def _sign_option(command: argparse.ArgumentParser, what: str) -> None:
@@ -79,20 +74,22 @@ def _print_status(status: RootStatus) -> int:
 
 def _add_root(commands: _Commands) -> None:
     root = commands.add_parser("root", help="the root metadata that clients pin")
-    actions = root.add_subparsers(required=True, metavar="ACTION")
+    actions = command_group(root, "what to do with metadata/N.root.json")
     update = actions.add_parser(
         "update", help="write metadata/N+1.root.json from registry.toml [trust] (or renew it)"
     )
-    _source_option(update)
+    source_option(update)
     _sign_option(update, "root key (old or new) that signs the new root")
     update.set_defaults(handler=_root_update)
     sign = actions.add_parser("sign", help="add a root key's signature to a root file")
-    sign.add_argument("file", type=Path)
-    sign.add_argument("--key", required=True, help="root private key file, or env:VAR")
-    _source_option(sign)
+    sign.add_argument("file", type=Path, help="the root file, metadata/N.root.json")
+    sign.add_argument(
+        "--key", required=True, metavar="KEY", help="root private key file, or env:VARIABLE"
+    )
+    source_option(sign)
     sign.set_defaults(handler=_root_sign)
     show = actions.add_parser("status", help="each root version: keys, expiry, signatures")
-    _source_option(show)
+    source_option(show)
     show.set_defaults(handler=_root_show)
 
 
@@ -136,27 +133,32 @@ def _version_of(path: Path) -> int:
 
 def _add_trust(commands: _Commands) -> None:
     trust = commands.add_parser("trust", help="rotate the root and online keys")
-    actions = trust.add_subparsers(required=True, metavar="ACTION")
+    actions = command_group(trust, "which keys to change")
     online = actions.add_parser("online-key", help="set the key that signs published metadata")
     online.add_argument("key", nargs="+", metavar="PUBKEY", help="new online key(s), ed25519:…")
-    _source_option(online)
+    source_option(online)
     _sign_option(online, "root key that signs registry.toml and the new root")
     online.set_defaults(handler=_trust_online)
     roots = actions.add_parser("root-keys", help="add or remove root keys, set the threshold")
-    roots.add_argument("--add", action="append", default=[], metavar="PUBKEY")
-    roots.add_argument("--remove", action="append", default=[], metavar="PUBKEY")
+    roots.add_argument(
+        "--add", action="append", default=[], metavar="PUBKEY", help="a new root key; repeatable"
+    )
+    roots.add_argument(
+        "--remove",
+        action="append",
+        default=[],
+        metavar="PUBKEY",
+        help="a root key to retire; repeatable",
+    )
     roots.add_argument("--threshold", type=int, help="root keys that must sign from now on")
-    _source_option(roots)
+    source_option(roots)
     _sign_option(roots, "old and new root keys: a threshold of each must sign the new root")
     roots.set_defaults(handler=_trust_roots)
 
 
 def _after_trust_edit(args: argparse.Namespace, keys: list[PrivateKey], changed: list[Path]) -> int:
     tree = SourceTree(args.source)
-    signed = {outcome.path for outcome in sign_edited(tree, changed, keys)}
-    for path in changed:
-        note = "and signed" if path in signed else f"(sign it: regsite sign {path} --key KEY)"
-        print(f"updated {path} {note}")
+    print_edit(sign_edit(tree, changed, keys), changed)
     return _print_status(write_next_root(tree, keys, _now()))
 
 
@@ -182,9 +184,9 @@ def add_owner_key_commands(actions: _Commands) -> None:
         "revoke-key", help="remove an owner's key and list it in [trust] revoked-keys"
     )
     for command, handler in ((add, add_owner_key), (revoke, revoke_owner_key)):
-        command.add_argument("owner")
-        command.add_argument("key", metavar="PUBKEY")
-        _source_option(command)
+        command.add_argument("owner", metavar="ID", help="the owner's id")
+        command.add_argument("key", metavar="PUBKEY", help="the public key, ed25519:...")
+        source_option(command)
         _sign_option(command, "root key that signs registry.toml")
         command.set_defaults(handler=_owner_key, edit=handler)
 
@@ -193,10 +195,7 @@ def _owner_key(args: argparse.Namespace) -> int:
     keys = _keys(args)
     tree = SourceTree(args.source)
     changed = args.edit(tree, args.owner, args.key)
-    signed = {outcome.path for outcome in sign_edited(tree, changed, keys)}
-    for path in changed:
-        note = "and signed" if path in signed else f"(sign it: regsite sign {path} --key KEY)"
-        print(f"updated {path} {note}")
+    print_edit(sign_edit(tree, changed, keys), changed)
     if args.edit is revoke_owner_key:
         for path in drop_signatures_by(tree, args.key):
             print(f"removed the revoked key's signature from {path}")
@@ -212,15 +211,19 @@ def _owner_key(args: argparse.Namespace) -> int:
 
 def _add_timestamp(commands: _Commands) -> None:
     timestamp = commands.add_parser("timestamp", help="re-sign a published site's timestamp")
-    actions = timestamp.add_subparsers(required=True, metavar="ACTION")
+    actions = command_group(timestamp, "what to do with the timestamp")
     refresh = actions.add_parser(
         "refresh", help="sign a new metadata/timestamp.json in place, without a rebuild"
     )
     refresh.add_argument("output", type=Path, help="a built site")
     refresh.add_argument(
-        "--online-key", help="online key file or env:VAR; default $REGSITE_ONLINE_KEY"
+        "--online-key",
+        metavar="KEY",
+        help="online private key file or env:VARIABLE; default $REGSITE_ONLINE_KEY",
     )
-    refresh.add_argument("--expires", help="validity, like 1d or 12h; default the registry's")
+    refresh.add_argument(
+        "--expires", metavar="DURATION", help="validity, like 1d or 12h; default the registry's"
+    )
     refresh.set_defaults(handler=_timestamp_refresh)
 
 
@@ -229,6 +232,8 @@ def _timestamp_refresh(args: argparse.Namespace) -> int:
     if not (site / SITE_MARKER).is_file():
         raise RegistryError(f"{site}: holds no {SITE_MARKER}; is it a site built by regsite?")
     key = load_private_key(args.online_key or "env:REGSITE_ONLINE_KEY")
+    if recover_output(site):
+        print(f"{site}: finished the commit of a build that was killed")
     period = _period(args.expires, site)
     # Always the clock: a refresh exists to move the expiry forward from now.
     content = refresh_timestamp(DirectoryPrevious(site), key, datetime.now(UTC), period)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from regsite.errors import ErrorReport
+from regsite.errors import ErrorReport, RegistryError
 from regsite.model import SourceFile
 from regsite.names import name_problem, normalize_name
 from regsite.signatures import Signature, ThresholdResult, parse_signature_file
@@ -33,6 +33,7 @@ __all__ = [
     "read_registry_bytes",
     "readme_file_problem",
     "registry_from_content",
+    "require_source_directory",
 ]
 
 REGISTRY_FILE = "registry.toml"
@@ -40,6 +41,7 @@ PACKAGES_DIR = "packages"
 PACKAGE_FILE = "package.toml"
 ROOT_METADATA_DIR = "metadata"  # N.root.json, signed offline by the root keys
 _ROOT_FILE = re.compile(r"([1-9][0-9]{0,5})\.root\.json")
+_README_DEFAULT = "README.md"
 _README_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}\.md")
 
 
@@ -96,9 +98,7 @@ def load_source(
 ) -> LoadedSource:
     """Read ``registry.toml`` and every ``packages/<name>/``; record problems in ``report``."""
     limits = limits or SourceLimits()
-    if not root.is_dir():
-        report.add(str(root), "", "source directory does not exist")
-        return LoadedSource(root=root, registry=None, packages=(), directories=())
+    require_source_directory(root)
     content = read_registry_bytes(root, limits, report)
     registry = None if content is None else registry_from_content(root, content, limits, report)
     directories = tuple(package_directories(root, report))
@@ -114,6 +114,13 @@ def load_source(
         directories=directories,
         root_history=load_root_history(root, report, limits),
     )
+
+
+def require_source_directory(root: Path) -> None:
+    """Stop at once when there is no source to collect problems from."""
+    if not root.is_dir():
+        what = "is not a directory" if root.exists() else "does not exist"
+        raise RegistryError(f"{root}: source directory {what}")
 
 
 def load_root_history(root: Path, report: ErrorReport, limits: SourceLimits) -> tuple[bytes, ...]:
@@ -180,7 +187,21 @@ def package_from_content(
     readme_entry = declared.get("readme") if isinstance(declared, dict) else None
     if isinstance(readme_entry, dict) and isinstance(file := readme_entry.get("file"), str):
         readme = _load_readme(root, f"{PACKAGES_DIR}/{name}", file, limits, report)
+    elif isinstance(declared, dict) and "readme" not in declared:
+        _unrecorded_readme(root, name, report)
     return LoadedPackage(name=name, index=index, readme=readme)
+
+
+def _unrecorded_readme(root: Path, name: str, report: ErrorReport) -> None:
+    """A README.md that package.toml does not record would be left off the site, silently."""
+    relative = f"{PACKAGES_DIR}/{name}/{_README_DEFAULT}"
+    if os.path.lexists(root / relative):
+        report.add(
+            relative,
+            "",
+            "not recorded in package.toml, so the site would leave it out; record it with"
+            f" 'regsite package readme {name}', then sign package.toml (or remove the file)",
+        )
 
 
 def _parse_toml(relative: str, content: bytes, report: ErrorReport) -> dict[str, Any] | None:
@@ -197,6 +218,14 @@ def _parse_toml(relative: str, content: bytes, report: ErrorReport) -> dict[str,
 
 
 def read_registry_bytes(root: Path, limits: SourceLimits, report: ErrorReport) -> bytes | None:
+    if not os.path.lexists(root / REGISTRY_FILE):
+        report.add(
+            REGISTRY_FILE,
+            "",
+            f"file is missing: {root} is not a registry source; start one with"
+            f" 'regsite init {root} --name NAME --title TITLE --root-key KEY'",
+        )
+        return None
     return _read_bytes(root, REGISTRY_FILE, limits.registry_bytes, report, required=True)
 
 

@@ -66,24 +66,45 @@ class SourceTree:
         try:
             return tomlkit.parse(path.read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
-            raise SourceEditError(f"{path}: does not exist; is {self.root} a registry?") from exc
+            raise SourceEditError(self._missing(path)) from exc
         except (OSError, ValueError, RecursionError) as exc:  # tomlkit errors are ValueErrors
             raise SourceEditError(f"{path}: cannot read: {exc}") from exc
+
+    def _missing(self, path: Path) -> str:
+        """Why ``path`` is missing, and the command that creates what was expected there."""
+        if not self.registry_path.is_file():
+            return (
+                f"{self.registry_path}: does not exist, so {self.root} is not a registry source"
+                " (give another with -C DIR, or start one with 'regsite init DIR --name NAME"
+                " --title TITLE --root-key KEY')"
+            )
+        if path.name == PACKAGE_FILE:
+            name = path.parent.name
+            where = "" if self.root == Path() else f" -C {self.root}"
+            return (
+                f"{path}: does not exist: this registry has no package {name!r}; create it"
+                f" with 'regsite package new {name} --owner OWNER --description TEXT{where}'"
+            )
+        return f"{path}: does not exist"
 
     def registry(self) -> Registry:
         """The registry as the build sees it (signatures are not checked here)."""
         try:
             content = self.registry_path.read_bytes()
+        except FileNotFoundError as exc:
+            raise SourceEditError(self._missing(self.registry_path)) from exc
         except OSError as exc:
             raise SourceEditError(f"{self.registry_path}: cannot read: {exc.strerror}") from exc
-        return self.check_registry(content)
+        return self.check_registry(content, lead=f"{self.registry_path} has problems; fix them")
 
-    def check_registry(self, content: bytes) -> Registry:
+    def check_registry(
+        self, content: bytes, lead: str = "the change would make the source invalid"
+    ) -> Registry:
         """Model registry.toml's new bytes; raise listing every problem the build would report."""
         report = ErrorReport()
         loaded = registry_from_content(self.root, content, self.limits, report)
         registry = read_registry(loaded, report) if loaded is not None else None
-        _raise_problems(report)
+        _raise_problems(report, lead)
         assert registry is not None
         return registry
 
@@ -112,7 +133,9 @@ class SourceTree:
         return found
 
 
-def _raise_problems(report: ErrorReport) -> None:
+def _raise_problems(
+    report: ErrorReport, lead: str = "the change would make the source invalid"
+) -> None:
     if report:
         lines = "\n".join(f"  {problem}" for problem in report)
-        raise SourceEditError(f"the change would make the source invalid:\n{lines}")
+        raise SourceEditError(f"{lead}:\n{lines}")

@@ -15,7 +15,7 @@ from regsite.errors import SourceEditError
 from regsite.names import normalize_name
 from regsite.sources import SourceTree, write_atomically
 
-__all__ = ["ArtifactSpec", "add_release", "parse_requirement", "yank_release"]
+__all__ = ["ArtifactSpec", "add_release", "normal_version", "parse_requirement", "yank_release"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,17 +47,17 @@ def add_release(
     requires: list[str],
     published: datetime,
 ) -> list[Path]:
-    """Append a ``[[release]]`` to the package's version index."""
+    """Append a ``[[release]]`` to the package's version index, its version in normal form."""
     path = tree.package_path(name)
     document = tree.read(path)
-    parsed = _version(version)
+    parsed = normal_version(version)
     releases = document.setdefault("release", tomlkit.aot())
     if not isinstance(releases, AoT):
         raise SourceEditError(f"{path}: 'release' must be an array of [[release]] tables")
     if any(_same_version(release, parsed) for release in releases):
         raise SourceEditError(f"{path}: version {parsed} already exists")
     table = tomlkit.table()
-    table["version"] = version
+    table["version"] = str(parsed)
     table["published"] = published
     if requires:
         dependencies = tomlkit.inline_table()
@@ -77,16 +77,18 @@ def add_release(
 
 
 def yank_release(tree: SourceTree, name: str, version: str, *, reason: str) -> list[Path]:
-    """Mark a release yanked, with the reason shown to users."""
+    """Mark a release yanked, with the reason shown to users; any spelling of its version."""
     path = tree.package_path(name)
     document = tree.read(path)
-    parsed = _version(version)
+    parsed = normal_version(version)
     releases = document.get("release", [])
     if not isinstance(releases, list):
         raise SourceEditError(f"{path}: 'release' must be an array of [[release]] tables")
     matches = [release for release in releases if _same_version(release, parsed)]
     if not matches:
-        raise SourceEditError(f"{path}: no release {parsed} to yank")
+        versions = [str(r.get("version")) for r in releases if isinstance(r, dict)]
+        known = ", ".join(versions) or "none"
+        raise SourceEditError(f"{path}: no release {parsed} to yank; its releases: {known}")
     matches[0]["status"] = "yanked"
     matches[0]["status-reason"] = reason
     return _save(tree, name, document)
@@ -99,11 +101,16 @@ def _save(tree: SourceTree, name: str, document: tomlkit.TOMLDocument) -> list[P
     return [tree.package_path(name)]
 
 
-def _version(text: str) -> Version:
+def normal_version(text: str) -> Version:
+    """The version a user typed, parsed; ``str()`` of it is the normal form that is stored
+    (``1.0.0.beta`` is ``1.0.0b0``, ``v1.0`` is ``1.0``).  The one place versions typed on the
+    command line are read, so that a registry's version scheme can take over here."""
     try:
         return Version(text)
     except InvalidVersion as exc:
-        raise SourceEditError(f"{text!r} is not a valid PEP 440 version") from exc
+        raise SourceEditError(
+            f"version {text!r} is not a valid PEP 440 version (e.g. 1.2.0, 2.0.0rc1, 1.0.post1)"
+        ) from exc
 
 
 def _same_version(release: object, version: Version) -> bool:

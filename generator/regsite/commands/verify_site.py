@@ -27,6 +27,7 @@ from regsite.errors import RegistryError
 from regsite.fetch import Fetcher, FetchError, TooLargeError
 from regsite.metadata.layout import METADATA_DIR, content_addressed_path
 from regsite.metadata.roles import FileInfo, Root
+from regsite.write import unfinished_commit
 
 __all__ = ["SiteVerification", "verify_site"]
 
@@ -76,6 +77,12 @@ def verify_site(
     ``pinned_root_name`` (the root file's path) names the root in messages.
     """
     result = SiteVerification(url)
+    if urlsplit(url).scheme == "file" and (journal := _unfinished(url)) is not None:
+        result.problems.append(
+            f"{journal}: an unfinished commit of a build that was killed; the site mixes two"
+            " builds until 'regsite build' runs again (it finishes the commit first)"
+        )
+        return result
     with tempfile.TemporaryDirectory(prefix="regsite-verify-") as scratch:
         store = TrustStore(Path(scratch))
         updater = Updater(
@@ -158,6 +165,10 @@ def _check_unlisted(root: Path, targets: dict[str, FileInfo], result: SiteVerifi
             if match is not None and _sha256(root / relative) == match[1]:
                 continue  # a target of a kept older version, unchanged since
             result.problems.append(f"{relative}: not listed in the signed metadata")
+
+
+def _unfinished(url: str) -> Path | None:
+    return unfinished_commit(Path(url2pathname(urlsplit(url).path)).resolve())
 
 
 def _sha256(path: Path) -> str:

@@ -91,11 +91,27 @@ def site_pages(site: Site, theme: Theme) -> Output:
     releases = site.release_count
     home = {**_home_context(site), "release_count": releases}
     output["index.html"] = _page(theme, site, "index.html", "", home)
-    output["404.html"] = _page(theme, site, "404.html", "", {"not_found": True})
+    output["404.html"] = _page(theme, site, "404.html", "", _not_found_context(site))
     popular = search_order(site)[:BROWSE_PACKAGES]
     output[SEARCH_PAGE] = _page(theme, site, "search.html", SEARCH_PAGE, {"popular": popular})
     output[".nojekyll"] = b""
     return output
+
+
+def _not_found_context(site: Site) -> dict[str, Any]:
+    """404.html is served at any missing path, at any depth: its links start from the root.
+
+    They are root-absolute: the base URL's path with --base-url (a site under /repo/ on GitHub
+    Pages), ``/`` without it.  A page at one known place could use relative links; this one
+    cannot, since ``../`` from /a/b/c is not ``../`` from /a.
+    """
+    base_url = site.registry.base_url
+    root = urlsplit(base_url).path if base_url else "/"
+    return {
+        "not_found": True,
+        "root": root if root.endswith("/") else root + "/",
+        "canonical": None,
+    }
 
 
 def render_package_page(site: Site, theme: Theme, package: Package) -> bytes:
@@ -163,7 +179,7 @@ def _home_context(site: Site) -> dict[str, Any]:
 
 
 def _page(theme: Theme, site: Site, template: str, path: str, context: Mapping[str, Any]) -> bytes:
-    root = _root(path)
+    root = context.get("root", _root(path))
     base_url = site.registry.base_url
     page_context = {
         "site": site,
