@@ -22,6 +22,7 @@ from regsite.client.lockfile import (
     dump_lock,
     lock_from_resolution,
     read_lock,
+    write_lock,
 )
 from regsite.client.resolve import (
     Requirement,
@@ -248,9 +249,26 @@ def test_yanked_release_is_excluded() -> None:
     assert chosen(["alpha"], yanked_index()) == {"alpha": "1.1.0"}
 
 
-def test_yanked_release_is_not_chosen_by_a_range() -> None:
+def test_yanked_release_is_not_chosen_by_a_range_and_the_message_says_how_to_pin_it() -> None:
     message = resolution_error(["alpha>=1.2"], yanked_index())
-    assert "alpha has versions 1.1.0, 1.0.0" in message
+    assert message.splitlines()[-1] == (
+        "  alpha has versions 1.1.0, 1.0.0; yanked: 1.2.0 (a requirement that pins one exactly,"
+        " like 'alpha==1.2.0', selects it)"
+    )
+
+
+def test_all_yanked_suggests_pinning() -> None:
+    packages = index(
+        alpha=[release(v, status=YANKED, name="alpha") for v in ("1.0.0", "1.1.0")],
+        app=[("1.0", {"alpha": ">=1"})],
+    )
+    assert resolution_error(["app"], packages) == (
+        "cannot find versions that satisfy every requirement:\n"
+        "  alpha>=1 (required by app 1.0 <- your requirements)\n"
+        "  every release of alpha is yanked (1.1.0, 1.0.0); a requirement that pins one exactly,"
+        " like 'alpha==1.1.0', selects it"
+    )
+    assert chosen(["app", "alpha==1.0.0"], packages) == {"alpha": "1.0.0", "app": "1.0"}
 
 
 @pytest.mark.parametrize("pin", ["alpha==1.2.0", "alpha===1.2.0", "alpha==1.2"])
@@ -376,6 +394,13 @@ def test_lock_round_trip(tmp_path: Path) -> None:
     assert dump_lock(lock) == path.read_bytes()
 
 
+def test_lock_resolved_from_a_site_on_disk_reads_back(tmp_path: Path) -> None:
+    path = tmp_path / "regsite.lock"
+    local = Lock(registry=(tmp_path / "site").as_uri() + "/", requirements=(), packages=())
+    write_lock(path, local)
+    assert read_lock(path) == local
+
+
 def test_empty_lock_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "regsite.lock"
     empty = Lock(registry="https://r.example.org/", requirements=(), packages=())
@@ -423,7 +448,7 @@ DELETE = object()
         ("lock-version", "1", "lock-version: expected an integer, found str '1'"),
         ("lock-version", DELETE, "lock-version: missing; expected an integer"),
         ("registry", "ftp://r.example.org/", "registry: expected an absolute http(s) URL"),
-        ("registry", DELETE, "registry: missing; expected an http(s) URL"),
+        ("registry", DELETE, "registry: missing; expected an http(s) or file:// URL"),
         ("requirements", "alpha", "requirements: expected an array of strings"),
         ("requirements", DELETE, "requirements: missing; expected an array of strings"),
         ("requirements", ["alpha[x]"], "requirements[0]: invalid requirement 'alpha[x]'"),
@@ -546,10 +571,10 @@ class FakeFetcher:
     def fetch(self, url: str, max_bytes: int) -> bytes:
         self.fetched.append(url)
         if url not in self.bodies:
-            raise NotFoundError(f"cannot fetch {url}: HTTP 404 Not Found")
+            raise NotFoundError(url, "HTTP 404 Not Found", status=404)
         body = self.bodies[url]
         if len(body) > max_bytes:
-            raise TooLargeError(f"{url} is larger than the limit of {max_bytes} bytes")
+            raise TooLargeError(url, f"larger than the limit of {max_bytes} bytes")
         return body
 
 
@@ -614,9 +639,10 @@ def test_bad_download_raises_and_leaves_no_file(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_fetch_errors_pass_through(tmp_path: Path) -> None:
-    with pytest.raises(NotFoundError, match="HTTP 404"):
+def test_a_failed_download_names_the_release_and_the_url(tmp_path: Path) -> None:
+    with pytest.raises(ArtifactError) as caught:
         download_artifacts(one_artifact_lock(URL, CONTENT), tmp_path, FakeFetcher({}))
+    assert str(caught.value) == f"cannot download alpha 1.0: cannot fetch {URL}: HTTP 404 Not Found"
 
 
 @pytest.mark.parametrize(

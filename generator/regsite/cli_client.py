@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
 from regsite.cli_edit import command_group
-from regsite.client.lockfile import dump_lock
+from regsite.client.lockfile import write_lock
 from regsite.commands.client import (
     ClientState,
     download_lock,
     lock_requirements,
     open_registry,
+    read_root_file,
     registry_url,
     root_fingerprints,
     trust_registry,
@@ -23,7 +24,6 @@ from regsite.commands.verify_site import verify_site
 from regsite.errors import RegistryError
 from regsite.fetch import UrlFetcher
 from regsite.metadata.roles import Role
-from regsite.sources import write_atomically
 
 if TYPE_CHECKING:
     _Commands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -114,11 +114,11 @@ def _trust(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    _, registry = open_registry(_state(args), args.registry)
+    url, registry = open_registry(_state(args), args.registry)
     try:
         package = registry.package(args.name)
     except KeyError:
-        raise RegistryError(f"no package named {args.name!r} in this registry") from None
+        raise RegistryError(f"no package named {args.name!r} in the registry at {url}") from None
     if args.json:
         print(json.dumps(registry.document(args.name), ensure_ascii=False, indent=2))
         return 0
@@ -134,7 +134,7 @@ def _show(args: argparse.Namespace) -> int:
 
 def _lock(args: argparse.Namespace) -> int:
     lock = lock_requirements(_state(args), args.registry, args.requirements)
-    write_atomically(args.output, dump_lock(lock))
+    write_lock(args.output, lock)
     count = len(lock.packages)
     print(f"locked {count} package{'s' if count != 1 else ''} into {args.output}:")
     for package in lock.packages:
@@ -158,11 +158,9 @@ def _add_verify_site(commands: _Commands) -> None:
 
 
 def _verify_site(args: argparse.Namespace) -> int:
-    try:
-        pinned = args.root.read_bytes()
-    except OSError as exc:
-        raise RegistryError(f"{args.root}: cannot read: {exc.strerror}") from exc
-    result = verify_site(registry_url(args.site), pinned, UrlFetcher())
+    pinned = read_root_file(args.root)
+    url = registry_url(args.site)
+    result = verify_site(url, pinned, UrlFetcher(), pinned_root_name=str(args.root))
     for problem in result.problems:
         print(f"problem: {problem}", file=sys.stderr)
     count = len(result.problems)

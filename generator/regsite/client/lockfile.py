@@ -13,9 +13,10 @@ from packaging.version import InvalidVersion, Version
 
 from regsite.client.resolve import Requirement, ResolutionError, parse_requirement
 from regsite.errors import ErrorReport, RegistryError
-from regsite.fields import Fields
+from regsite.fields import MAX_URL_LENGTH, Fields, url_problem
 from regsite.model import Release
 from regsite.names import name_problem
+from regsite.sources import write_atomically
 
 __all__ = [
     "LOCK_HEADER",
@@ -27,6 +28,7 @@ __all__ = [
     "dump_lock",
     "lock_from_resolution",
     "read_lock",
+    "write_lock",
 ]
 
 LOCK_VERSION = 1
@@ -97,6 +99,17 @@ def dump_lock(lock: Lock) -> bytes:
     return tomlkit.dumps(document).encode()
 
 
+def write_lock(path: Path, lock: Lock) -> None:
+    """Write ``lock`` to ``path`` in one rename: a failed write leaves the old lockfile."""
+    try:
+        write_atomically(path, dump_lock(lock))
+    except OSError as error:
+        raise LockfileError(
+            f"cannot write the lockfile {path}: {error.strerror or error}; choose another path"
+            " with -o"
+        ) from error
+
+
 def _package_table(package: LockedPackage) -> tomlkit.items.Table:
     table = tomlkit.table()
     table.add("name", package.name)
@@ -118,7 +131,10 @@ def read_lock(path: Path) -> Lock:
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise LockfileError(f"cannot read lockfile {path}: {error.strerror or error}") from error
+        fix = "; write one with 'regsite client lock REQUIREMENT...'" if not path.exists() else ""
+        raise LockfileError(
+            f"cannot read lockfile {path}: {error.strerror or error}{fix}"
+        ) from error
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise LockfileError(f"{path}: not a valid TOML lockfile: {error}") from error
     report = ErrorReport()
@@ -135,7 +151,7 @@ def _lock(top: Fields) -> Lock | None:
     version = top.integer("lock-version", minimum=0)
     if version is not None and version != LOCK_VERSION:
         top.problem("lock-version", f"expected {LOCK_VERSION}, found {version}")
-    registry = top.url("registry", required=True)
+    registry = _registry(top)
     requirements = _requirements(top)
     packages = [_package(fields) for fields in top.tables("package")]
     _check_unique_names(top, packages)
@@ -146,6 +162,20 @@ def _lock(top: Fields) -> Lock | None:
         requirements=requirements,
         packages=tuple(package for package in packages if package is not None),
     )
+
+
+def _registry(top: Fields) -> str | None:
+    """The registry's URL: http(s), or file:// for a site on disk (the client reads both)."""
+    if "registry" not in top.table:
+        top.problem("registry", "missing; expected an http(s) or file:// URL")
+        return None
+    text = top.text("registry", one_line=True, max_length=MAX_URL_LENGTH)
+    if text is None or text.startswith("file:///"):
+        return text
+    if (problem := url_problem(text)) is not None:
+        top.problem("registry", problem)
+        return None
+    return text
 
 
 def _requirements(top: Fields) -> tuple[str, ...]:

@@ -198,11 +198,20 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
         package = self.package(name)
         releases = package.releases if package is not None else ()
         usable = [str(r.version) for r in releases if r.status is not ReleaseStatus.YANKED]
+        yanked = [str(r.version) for r in releases if r.status is ReleaseStatus.YANKED]
+        if not yanked:
+            return f"{name} has versions {_shown(usable)}" if usable else f"{name} has no releases"
+        pin = f"a requirement that pins one exactly, like '{name}=={yanked[0]}', selects it"
         if not usable:
-            return f"{name} has no usable releases"
-        more = len(usable) - _VERSIONS_SHOWN
-        older = f" and {more} older" if more > 0 else ""
-        return f"{name} has versions {', '.join(usable[:_VERSIONS_SHOWN])}{older}"
+            return f"every release of {name} is yanked ({_shown(yanked)}); {pin}"
+        return f"{name} has versions {_shown(usable)}; yanked: {_shown(yanked)} ({pin})"
+
+
+def _shown(versions: list[str]) -> str:
+    """The newest versions, and how many older ones are left out."""
+    more = len(versions) - _VERSIONS_SHOWN
+    older = f" and {more} older" if more > 0 else ""
+    return ", ".join(versions[:_VERSIONS_SHOWN]) + older
 
 
 def _allowed(release: Release, wanted: Iterable[Requirement]) -> bool:

@@ -18,8 +18,15 @@ from datetime import UTC, datetime
 from typing import TypeVar
 from urllib.parse import quote
 
+from regsite.client.failures import (
+    TrustedRootName,
+    fetch_metadata,
+    foreign_root_error,
+    not_a_site,
+)
 from regsite.client.store import TrustStore
-from regsite.fetch import Fetcher, NotFoundError, TooLargeError
+from regsite.client.tuf_checks import check_pinned, check_snapshot_rollback, online_keys_rotated
+from regsite.fetch import Fetcher, NotFoundError
 from regsite.keys import PublicKey
 from regsite.metadata.envelope import read_signed_file, verify_role
 from regsite.metadata.layout import METADATA_DIR, content_addressed_path
@@ -101,18 +108,6 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _fetch(fetcher: Fetcher, url: str, max_bytes: int, limit: str) -> bytes:
-    """Fetch at most ``max_bytes``; ``limit`` says where that number comes from."""
-    log.debug("fetching %s (at most %d bytes)", url, max_bytes)
-    try:
-        return fetcher.fetch(url, max_bytes)
-    except TooLargeError as exc:
-        raise MetadataError(
-            f"{url}: expected at most {max_bytes} bytes ({limit}), found more"
-            " (endless data attack, or the limit is too low)"
-        ) from exc
-
-
 def trust_on_first_use(
     base_url: str, fetcher: Fetcher, *, limits: TrustLimits = TrustLimits()
 ) -> tuple[bytes, Root]:
@@ -121,60 +116,24 @@ def trust_on_first_use(
     Trusting it is the user's decision: show them its root keys' fingerprints first.
     """
     url = _metadata_url(base_url) + root_file_name(1)
-    data = _fetch(fetcher, url, limits.root_bytes, "TrustLimits.root_bytes")
+    try:
+        data = fetch_metadata(fetcher, base_url, url, limits.root_bytes, "TrustLimits.root_bytes")
+    except NotFoundError as exc:
+        raise not_a_site(base_url, url, exc) from exc
     root = read_trusted_root(data, url)
     if root.version != 1:
         raise MetadataError(f"{url}: version {root.version}; expected 1")
     return data, root
 
 
-def _check_pinned(data: bytes, meta: MetaInfo, url: str, lister: str) -> None:
-    """The file's bytes are the ones ``lister`` (the timestamp or snapshot URL) pins."""
-    if meta.length is not None and len(data) != meta.length:
-        raise MetadataError(f"{url}: {len(data)} bytes; {lister} lists {meta.length}")
-    if meta.sha256 is not None and (found := _sha256(data)) != meta.sha256:
-        raise MetadataError(f"{url}: sha256 {found}; {lister} lists {meta.sha256}")
-
-
-def _check_snapshot_rollback(trusted: Snapshot, new: Snapshot, url: str) -> None:
-    """Spec 5.5.5: no version goes down, and no role the trusted snapshot lists disappears."""
-    if new.version < trusted.version:
-        raise MetadataError(
-            f"{url}: version {new.version} is older than the trusted version {trusted.version}"
-            " (rollback)"
-        )
-    for name, info in trusted.meta.items():
-        listed = new.meta.get(name)
-        if listed is None:
-            raise MetadataError(
-                f"{url}: no longer lists {name}, which the trusted snapshot version"
-                f" {trusted.version} lists (rollback)"
-            )
-        if listed.version < info.version:
-            raise MetadataError(
-                f"{url}: lists {name} version {listed.version}, older than the trusted version"
-                f" {info.version} (rollback)"
-            )
-
-
-def _online_keys_rotated(old: Root, new: Root) -> bool:
-    """Whether the timestamp or snapshot role's keys or threshold changed (spec 5.3.11)."""
-
-    def signers(root: Root, role: Role) -> tuple[frozenset[PublicKey], int]:
-        keys = root.roles[role]
-        return frozenset(root.keys[k] for k in keys.keyids if k in root.keys), keys.threshold
-
-    roles = (Role.TIMESTAMP, Role.SNAPSHOT)
-    return any(signers(old, role) != signers(new, role) for role in roles)
-
-
 class Updater:
     """One registry seen through its signed metadata: refresh, then look up and fetch targets.
 
     ``base_url`` is the site's root; the metadata lives under ``base_url + "metadata/"``.  The
-    store's root is trusted when it has one, else ``pinned_root`` (which is then stored).  The
-    stored timestamp and snapshot are re-verified here and discarded if they no longer verify;
-    stored targets and bins are reused only when their sha256 is the one the snapshot lists.
+    store's root is trusted when it has one, else ``pinned_root`` (which is then stored;
+    ``pinned_root_name`` names it in messages).  The stored timestamp and snapshot are
+    re-verified here and discarded if they no longer verify; stored targets and bins are reused
+    only when their sha256 is the one the snapshot lists.
     """
 
     def __init__(
@@ -184,6 +143,7 @@ class Updater:
         store: TrustStore,
         *,
         pinned_root: bytes | None = None,
+        pinned_root_name: str = "the pinned root",
         limits: TrustLimits = TrustLimits(),
         now: Callable[[], datetime] = _utc_now,
     ) -> None:
@@ -193,6 +153,11 @@ class Updater:
         self._store = store
         self._limits = limits
         self._now = now
+        stored = store.read(Role.ROOT.value) is not None
+        # Who to blame when the root is not the registry's: the user's pin, or this store.
+        self._root_name = TrustedRootName(
+            str(store.path(Role.ROOT.value)) if stored else pinned_root_name, stored=stored
+        )
         self._root = store.trusted_root(pinned_root)
         self._timestamp = self._stored(Timestamp)
         self._snapshot = self._stored(Snapshot)
@@ -242,16 +207,28 @@ class Updater:
     def _role_url(self, name: str, version: int) -> str:
         return f"{self._metadata_url}{version}.{name}.json"
 
+    def _fetch(self, url: str, max_bytes: int, limit: str) -> bytes:
+        return fetch_metadata(self._fetcher, self._base_url, url, max_bytes, limit)
+
     # The workflow ------------------------------------------------------------------------------
 
     def refresh(self) -> None:
         """Update the root, timestamp, snapshot and top-level targets, and store each one."""
         self._targets = None
         self._bins = {}
-        self._update_root()
-        self._update_timestamp()
-        self._update_snapshot()
-        self._targets = self._load_targets(_Signers.of_root(self._root, Role.TARGETS))
+        try:
+            self._update_root()
+            self._update_timestamp()
+            self._update_snapshot()
+            self._targets = self._load_targets(_Signers.of_root(self._root, Role.TARGETS))
+        except MetadataError as exc:
+            # "signed by 0 of the timestamp role's keys" is how another registry's root shows.
+            foreign = foreign_root_error(
+                self._fetcher, self._base_url, self._root, self._root_name, self._limits.root_bytes
+            )
+            if foreign is None:
+                raise
+            raise foreign from exc
 
     def _update_root(self) -> None:
         """Spec 5.3: follow N+1.root.json, each signed by the old and new root thresholds."""
@@ -259,11 +236,11 @@ class Updater:
         for _ in range(self._limits.max_root_rotations):
             url = self._metadata_url + root_file_name(self._root.version + 1)
             try:
-                data = _fetch(self._fetcher, url, self._limits.root_bytes, "TrustLimits.root_bytes")
+                data = self._fetch(url, self._limits.root_bytes, "TrustLimits.root_bytes")
             except NotFoundError:
-                break
+                break  # normal: no newer root
             new = next_root(self._root, data, url)
-            rotated = rotated or _online_keys_rotated(self._root, new)
+            rotated = rotated or online_keys_rotated(self._root, new)
             self._root = new
             self._store.write(Role.ROOT.value, data)
             log.info("now trusting root version %d from %s", new.version, url)
@@ -277,9 +254,10 @@ class Updater:
     def _update_timestamp(self) -> None:
         """Spec 5.4: a signed timestamp no older than the trusted one."""
         url = self._metadata_url + _TIMESTAMP_FILE
-        data = _fetch(
-            self._fetcher, url, self._limits.timestamp_bytes, "TrustLimits.timestamp_bytes"
-        )
+        try:
+            data = self._fetch(url, self._limits.timestamp_bytes, "TrustLimits.timestamp_bytes")
+        except NotFoundError as exc:
+            raise not_a_site(self._base_url, url, exc) from exc
         new = _Signers.of_root(self._root, Role.TIMESTAMP).verified(Timestamp, data, url)
         trusted = self._timestamp
         if trusted is not None:
@@ -309,7 +287,7 @@ class Updater:
             Snapshot, signers, self._timestamp.snapshot, lister, self._limits.snapshot_bytes
         )
         if self._snapshot is not None:
-            _check_snapshot_rollback(self._snapshot, new, self._role_url("snapshot", new.version))
+            check_snapshot_rollback(self._snapshot, new, self._role_url("snapshot", new.version))
         if fetched is not None:
             self._store.write(Role.SNAPSHOT.value, fetched)
         self._snapshot = new
@@ -344,8 +322,8 @@ class Updater:
             where = (
                 f"as {lister} lists" if meta.length is not None else "the TrustLimits size limit"
             )
-            data = fetched = _fetch(self._fetcher, url, meta.length or limit, where)
-        _check_pinned(data, meta, url, lister)
+            data = fetched = self._fetch(url, meta.length or limit, where)
+        check_pinned(data, meta, url, lister)
         signed = signers.verified(kind, data, url)
         if signed.version != meta.version:
             raise MetadataError(
@@ -398,7 +376,7 @@ class Updater:
         """Fetch target ``path`` from its content-addressed URL; check its length and sha256."""
         info = self.target_info(path)
         url = self._base_url + quote(content_addressed_path(path, info.sha256))
-        data = _fetch(self._fetcher, url, info.length, "the length the signed metadata lists")
+        data = self._fetch(url, info.length, "the length the signed metadata lists")
         found = _sha256(data)
         if len(data) != info.length or found != info.sha256:
             raise MetadataError(

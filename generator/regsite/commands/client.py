@@ -11,10 +11,12 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from regsite.client.download import DownloadResult, download_artifacts
 from regsite.client.lockfile import Lock, lock_from_resolution, read_lock
@@ -23,35 +25,85 @@ from regsite.client.resolve import parse_requirement, resolve
 from regsite.client.store import TrustStore
 from regsite.client.trust import Updater, trust_on_first_use
 from regsite.errors import RegistryError
-from regsite.fetch import UrlFetcher
-from regsite.metadata.roles import Role, Root
+from regsite.fetch import FetchConfig, UrlFetcher
+from regsite.metadata.roles import MetadataError, Role, Root
 from regsite.metadata.root import read_trusted_root
-from regsite.model import Package
 from regsite.sources import write_atomically
 
 __all__ = [
+    "ARTIFACT_FETCH",
+    "REGISTRY_FETCH",
     "ClientState",
+    "ClientStateError",
     "TrustOutcome",
     "download_lock",
     "lock_requirements",
     "open_registry",
+    "read_root_file",
     "registry_url",
     "root_fingerprints",
     "trust_registry",
 ]
 
+REGISTRY_FETCH = FetchConfig()  # 30 s for each metadata file, package file or source
+# Artifacts can be large: each may take as long as its locked size needs at 64 KiB per second.
+ARTIFACT_FETCH = FetchConfig(min_speed=64 * 1024)
+_SITE = "a site built by 'regsite build'"
+
+
+class ClientStateError(RegistryError):
+    """The client's state directory cannot be read or written."""
+
 
 def registry_url(text: str) -> str:
     """An http(s) or file URL ending in '/'; a directory path becomes a file URL."""
     scheme = urlsplit(text).scheme
-    if scheme in ("http", "https", "file"):
+    if scheme in ("http", "https"):
+        return text if text.endswith("/") else text + "/"
+    if scheme == "file":
+        directory = Path(url2pathname(urlsplit(text).path))
+        if not directory.is_dir():
+            raise RegistryError(f"{text}: no such directory {directory}; expected {_SITE}")
         return text if text.endswith("/") else text + "/"
     if scheme == "" or len(scheme) == 1:  # a path (a Windows drive letter looks like a scheme)
         path = Path(text)
         if not path.is_dir():
-            raise RegistryError(f"{text}: not a directory or an http(s):// or file:// URL")
+            raise RegistryError(
+                f"{text}: no such directory; expected {_SITE}, or an http(s):// or file:// URL"
+            )
         return path.resolve().as_uri() + "/"
     raise RegistryError(f"{text}: expected an http(s):// or file:// URL, or a directory")
+
+
+def read_root_file(path: Path) -> bytes:
+    """The bytes of a root file the user pins (``--root``), checked to sign itself."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RegistryError(
+            f"{path}: cannot read the root file: {exc.strerror or exc}; expected a registry's"
+            " metadata/N.root.json"
+        ) from exc
+    try:
+        read_trusted_root(data, str(path))
+    except MetadataError as exc:
+        raise MetadataError(
+            f"{exc}; --root expects a registry's root file, such as its metadata/1.root.json"
+        ) from exc
+    return data
+
+
+@contextmanager
+def _writing(state: ClientState) -> Iterator[None]:
+    """Turn a failed write under the state directory into an error that says what to do."""
+    try:
+        yield
+    except OSError as exc:
+        where = exc.filename or state.root
+        raise ClientStateError(
+            f"{where}: cannot write the client state ({exc.strerror or exc}); choose a writable"
+            " directory with --state DIR or $REGSITE_CLIENT_DIR"
+        ) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,18 +121,25 @@ class ClientState:
         return self.root / hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
 
     def fetcher(self, url: str) -> UrlFetcher:
-        return UrlFetcher(cache_dir=self.directory(url) / "http")
+        return UrlFetcher(config=REGISTRY_FETCH, cache_dir=self.directory(url) / "http")
 
     def store(self, url: str) -> TrustStore:
         return TrustStore(self.directory(url) / "metadata")
 
     def default_registry(self) -> str:
+        path = self.root / "default-registry"
         try:
-            return (self.root / "default-registry").read_text(encoding="utf-8").strip()
+            return path.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
             raise RegistryError(
-                "no registry trusted yet: run 'regsite client trust URL [--root FILE]' first"
+                f"no registry trusted yet in {self.root}: run 'regsite client trust URL"
+                " [--root FILE]' first"
             ) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ClientStateError(
+                f"{path}: cannot read the client state ({exc}); choose another directory with"
+                " --state DIR or $REGSITE_CLIENT_DIR"
+            ) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,41 +156,43 @@ def root_fingerprints(root: Root) -> list[str]:
 
 def trust_registry(state: ClientState, url: str, root_file: Path | None) -> TrustOutcome:
     """Pin a root (the file given, or the registry's 1.root.json on first use) and refresh."""
-    fetcher = state.fetcher(url)
-    if root_file is not None:
-        try:
-            pinned = root_file.read_bytes()
-        except OSError as exc:
-            raise RegistryError(f"{root_file}: cannot read: {exc.strerror}") from exc
-        read_trusted_root(pinned, str(root_file))
-    else:
-        pinned, _ = trust_on_first_use(url, fetcher)
     directory = state.directory(url)
+    with _writing(state):
+        directory.mkdir(parents=True, exist_ok=True)  # before any fetch: fail fast
+    if root_file is not None:
+        pinned, pinned_name = read_root_file(root_file), str(root_file)
+    else:
+        pinned, _ = trust_on_first_use(url, state.fetcher(url))
+        pinned_name = f"{url}metadata/1.root.json"
     pin_file = directory / "pinned-root.json"
     if pin_file.is_file() and pin_file.read_bytes() == pinned:
         # The same pin again: refresh what is trusted, keeping its rollback protection.
-        updater = Updater(url, fetcher, state.store(url))
+        updater = Updater(url, state.fetcher(url), state.store(url))
         updater.refresh()
     else:
-        updater = _trust_afresh(state, url, pinned)
-    (state.root / "default-registry").write_text(url + "\n", encoding="utf-8")
+        updater = _trust_afresh(state, url, pinned, pinned_name)
+    with _writing(state):
+        (state.root / "default-registry").write_text(url + "\n", encoding="utf-8")
     return TrustOutcome(url=url, root=updater.root, first_use=root_file is None)
 
 
-def _trust_afresh(state: ClientState, url: str, pinned: bytes) -> Updater:
+def _trust_afresh(state: ClientState, url: str, pinned: bytes, pinned_name: str) -> Updater:
     """A new pin: verify everything into a scratch store, and replace the old trust only if it
     all verified (a failed ``trust`` leaves the previous one in place)."""
     directory = state.directory(url)
-    directory.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".trust-", dir=directory))
+    with _writing(state):
+        scratch = Path(tempfile.mkdtemp(prefix=".trust-", dir=directory))
     try:
-        Updater(url, state.fetcher(url), TrustStore(scratch), pinned_root=pinned).refresh()
-        shutil.rmtree(directory / "metadata", ignore_errors=True)
-        scratch.rename(directory / "metadata")
+        fetcher, store = state.fetcher(url), TrustStore(scratch)
+        Updater(url, fetcher, store, pinned_root=pinned, pinned_root_name=pinned_name).refresh()
+        with _writing(state):
+            shutil.rmtree(directory / "metadata", ignore_errors=True)
+            scratch.rename(directory / "metadata")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    write_atomically(directory / "pinned-root.json", pinned)
-    (directory / "url").write_text(url + "\n", encoding="utf-8")
+    with _writing(state):
+        write_atomically(directory / "pinned-root.json", pinned)
+        (directory / "url").write_text(url + "\n", encoding="utf-8")
     return Updater(url, state.fetcher(url), state.store(url))  # already refreshed, in scratch
 
 
@@ -144,14 +205,6 @@ def open_registry(state: ClientState, url: str | None) -> tuple[str, RemoteRegis
     updater = Updater(url, state.fetcher(url), store)
     updater.refresh()
     return url, RemoteRegistry(updater)
-
-
-def show_package(state: ClientState, url: str | None, name: str) -> Package:
-    _, registry = open_registry(state, url)
-    try:
-        return registry.package(name)
-    except KeyError:
-        raise RegistryError(f"no package named {name!r} in this registry") from None
 
 
 def lock_requirements(state: ClientState, url: str | None, requirements: Sequence[str]) -> Lock:
@@ -169,5 +222,5 @@ def download_lock(lock_file: Path, dest: Path) -> list[DownloadResult]:
     hosts are followed here; the locked hash, not the host, is what vouches for the bytes.
     """
     lock = read_lock(lock_file)
-    dest.mkdir(parents=True, exist_ok=True)
-    return download_artifacts(lock, dest, UrlFetcher(same_origin_redirects=False))
+    fetcher = UrlFetcher(config=ARTIFACT_FETCH, same_origin_redirects=False)
+    return download_artifacts(lock, dest, fetcher)

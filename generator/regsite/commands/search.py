@@ -26,7 +26,6 @@ __all__ = [
 ]
 
 MAX_SHARD_BYTES = 16 * 1024 * 1024  # bytes; a published shard is about 32 KB
-_TIMEOUT = 30.0  # seconds per request
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +56,7 @@ class HttpSource:
     def load(self, path: str) -> Any:
         url = urllib.parse.urljoin(self.base, path)
         # The index is only ranked, not trusted, so redirects to another host are followed.
-        fetcher = UrlFetcher(timeout=_TIMEOUT, same_origin_redirects=False)
+        fetcher = UrlFetcher(same_origin_redirects=False)  # 30 s per fetch
         try:
             return _parse(url, fetcher.fetch(url, MAX_SHARD_BYTES))
         except FetchError as exc:

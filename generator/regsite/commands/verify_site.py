@@ -69,8 +69,13 @@ def verify_site(
     pinned_root: bytes,
     fetcher: Fetcher,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    *,
+    pinned_root_name: str = "the pinned root",
 ) -> SiteVerification:
-    """Check everything; collect every problem instead of stopping at the first."""
+    """Check everything; collect every problem instead of stopping at the first.
+
+    ``pinned_root_name`` (the root file's path) names the root in messages.
+    """
     result = SiteVerification(url)
     if urlsplit(url).scheme == "file" and (journal := _unfinished(url)) is not None:
         result.problems.append(
@@ -79,7 +84,10 @@ def verify_site(
         )
         return result
     with tempfile.TemporaryDirectory(prefix="regsite-verify-") as scratch:
-        updater = Updater(url, fetcher, TrustStore(Path(scratch)), pinned_root=pinned_root, now=now)
+        store = TrustStore(Path(scratch))
+        updater = Updater(
+            url, fetcher, store, pinned_root=pinned_root, pinned_root_name=pinned_root_name, now=now
+        )
         try:
             updater.refresh()
             targets = updater.all_targets()
