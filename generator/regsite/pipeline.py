@@ -220,6 +220,7 @@ def model_package(
     verdict = None
     if registry is not None:
         verdict = verify_package_index(registry, loaded.name, loaded.index, report)
+    # Without a usable registry.toml the build fails anyway; its packages are still checked.
     scheme = DEFAULT_SCHEME if registry is None else registry.version_scheme
     return verdict, read_package(loaded, verdict, report, scheme=scheme)
 

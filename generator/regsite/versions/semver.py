@@ -47,7 +47,7 @@ class SemverScheme(VersionScheme):
     def parse_version(self, text: str) -> SemVersion:
         try:
             version = SemVersion.parse(text)
-        except (ValueError, TypeError):
+        except ValueError:
             version = None
         if version is None or max(version.major, version.minor, version.patch) > _U64:
             raise VersionSyntaxError(
