@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import tomlkit
-from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from regsite.client.download import ArtifactError, artifact_filename, download_artifacts
@@ -40,6 +39,7 @@ from regsite.model import (
     ReleaseStatus,
     SourceFile,
 )
+from regsite.versions import PEP440
 
 # Building packages
 
@@ -55,7 +55,7 @@ def release(
         version=Version(version),
         published=datetime(2026, 1, 1, tzinfo=UTC),
         requires=tuple(
-            Dependency(name=dep, specifier=SpecifierSet(spec))
+            Dependency(name=dep, specifier=PEP440.parse_specifier(spec))
             for dep, spec in (requires or {}).items()
         ),
         artifacts=(
@@ -109,7 +109,9 @@ def index(**packages: list[str | tuple[str, dict[str, str]] | Release]) -> dict[
 
 
 def chosen(requirements: list[str], packages: dict[str, Package]) -> dict[str, str]:
-    resolved = resolve([parse_requirement(text) for text in requirements], packages.__getitem__)
+    resolved = resolve(
+        [parse_requirement(text, PEP440) for text in requirements], packages.__getitem__, PEP440
+    )
     return {name: str(release.version) for name, release in resolved.items()}
 
 
@@ -132,7 +134,9 @@ def resolution_error(requirements: list[str], packages: dict[str, Package]) -> s
     ],
 )
 def test_parse_requirement(text: str, name: str, specifier: str) -> None:
-    assert parse_requirement(text) == Requirement(name=name, specifier=SpecifierSet(specifier))
+    assert parse_requirement(text, PEP440) == Requirement(
+        name=name, specifier=PEP440.parse_specifier(specifier)
+    )
 
 
 @pytest.mark.parametrize(
@@ -149,11 +153,11 @@ def test_parse_requirement(text: str, name: str, specifier: str) -> None:
 )
 def test_parse_requirement_rejects(text: str, message: str) -> None:
     with pytest.raises(ResolutionError, match=message):
-        parse_requirement(text)
+        parse_requirement(text, PEP440)
 
 
 def test_requirement_prints_as_written_back() -> None:
-    assert str(parse_requirement("Alpha <2, >=1")) == "alpha<2,>=1"
+    assert str(parse_requirement("Alpha <2, >=1", PEP440)) == "alpha<2,>=1"
 
 
 # resolve
@@ -311,7 +315,7 @@ def test_get_package_is_asked_once_per_name() -> None:
         asked.append(name)
         return packages[name]
 
-    resolve([parse_requirement("app")], get_package)
+    resolve([parse_requirement("app", PEP440)], get_package, PEP440)
     assert sorted(asked) == ["alpha", "app"]
 
 
@@ -410,8 +414,8 @@ def test_empty_lock_round_trip(tmp_path: Path) -> None:
 
 def test_lock_from_resolution() -> None:
     packages = index(app=[("1.0", {"alpha": ""})], alpha=["1.0", "2.0"])
-    requirements = [parse_requirement("App>=1")]
-    resolved = resolve(requirements, packages.__getitem__)
+    requirements = [parse_requirement("App>=1", PEP440)]
+    resolved = resolve(requirements, packages.__getitem__, PEP440)
     lock = lock_from_resolution("https://r.example.org/", requirements, resolved)
     assert lock.requirements == ("app>=1",)
     assert [(p.name, str(p.version)) for p in lock.packages] == [("alpha", "2.0"), ("app", "1.0")]

@@ -13,6 +13,7 @@ from regsite.load import LoadedFile, LoadedPackage
 from regsite.package_file import read_package
 from regsite.registry_file import read_registry
 from regsite.signatures import parse_signature_file
+from regsite.versions import PEP440, SEMVER, VersionScheme
 
 KEYS = [
     "format", "registry", "trust", "owners", "packages", "package", "release", "name", "title",
@@ -24,6 +25,7 @@ KEYS = [
 scalars = st.one_of(
     st.text(max_size=20),
     st.sampled_from(["1.0", ">=1", "*", "https://e.org/x", "ed25519:" + "A" * 43 + "=", "a" * 64]),
+    st.sampled_from(["1.0.0", "1.0.0-alpha.1+b", "^1.2", ">=1, <2", "~1.2.*", "semver", "pep440"]),
     st.integers(min_value=-(2**63), max_value=2**63 - 1),
     st.booleans(),
     st.floats(allow_nan=False),
@@ -61,10 +63,15 @@ def test_registry_reader_never_raises(document: dict[str, Any]) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(documents, st.one_of(st.none(), st.binary(max_size=40)))
-def test_package_reader_never_raises(document: dict[str, Any], readme: bytes | None) -> None:
+@given(documents, st.one_of(st.none(), st.binary(max_size=40)), st.sampled_from([PEP440, SEMVER]))
+def test_package_reader_never_raises(
+    document: dict[str, Any], readme: bytes | None, scheme: VersionScheme
+) -> None:
     read_package(
-        LoadedPackage(name="alpha", index=loaded(document), readme=readme), None, ErrorReport()
+        LoadedPackage(name="alpha", index=loaded(document), readme=readme),
+        None,
+        ErrorReport(),
+        scheme=scheme,
     )
 
 
@@ -81,7 +88,8 @@ def test_known_awkward_shapes_are_reported() -> None:
         "package": {"name": "alpha", "description": "x", "readme": "README.md"},
         "release": {"version": "1.0"},
     }
-    read_package(LoadedPackage(name="alpha", index=loaded(document), readme=None), None, report)
+    loaded_package = LoadedPackage(name="alpha", index=loaded(document), readme=None)
+    read_package(loaded_package, None, report, scheme=PEP440)
     messages = {problem.key: problem.message for problem in report}
     assert messages["package.readme"].startswith("expected a table")
     assert messages["release"].startswith("expected an array of tables")

@@ -127,7 +127,7 @@ def _show(args: argparse.Namespace) -> int:
     print(f"signed by: {', '.join(sorted(signers))} (owner signatures verified)")
     for release in package.releases:
         status = "" if release.status.value == "active" else f"  [{release.status.value}]"
-        requires = ", ".join(f"{d.name}{d.specifier}" for d in release.requires)
+        requires = ", ".join(d.specifier.with_name(d.name) for d in release.requires)
         print(f"  {release.version}{status}" + (f"  requires {requires}" if requires else ""))
     return 0
 

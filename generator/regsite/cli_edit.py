@@ -349,12 +349,12 @@ def _release_add(args: argparse.Namespace) -> int:
         requires=args.requires,
         published=_published(args.published),
     )
-    _note_normal_form(args.version)
+    _note_normal_form(args.version, tree)
     return _finish_edit(args, keys, changed)
 
 
-def _note_normal_form(typed: str) -> None:
-    normal = str(normal_version(typed))
+def _note_normal_form(typed: str, tree: SourceTree) -> None:
+    normal = str(normal_version(typed, tree.version_scheme()))
     if normal != typed:
         print(f"version {typed!r} is recorded in its normal form, {normal}")
 

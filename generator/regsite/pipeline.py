@@ -51,6 +51,7 @@ from regsite.summary import PackageSummary, summarize
 from regsite.theme import Theme
 from regsite.validate import requirement_problems
 from regsite.verify import verify_package_index
+from regsite.versions import DEFAULT_SCHEME
 from regsite.write import OutputWriter, WrittenFile
 
 __all__ = [
@@ -219,7 +220,9 @@ def model_package(
     verdict = None
     if registry is not None:
         verdict = verify_package_index(registry, loaded.name, loaded.index, report)
-    return verdict, read_package(loaded, verdict, report)
+    # Without a usable registry.toml the build fails anyway; its packages are still checked.
+    scheme = DEFAULT_SCHEME if registry is None else registry.version_scheme
+    return verdict, read_package(loaded, verdict, report, scheme=scheme)
 
 
 def _package_digest(context: ScanContext, name: str) -> str:
@@ -343,7 +346,8 @@ def check_requirements(
     key = digest_of(parts)
     if key in context.checked:
         return key, ()
-    return key, tuple(requirement_problems(summary, site.packages, context.present))
+    scheme = site.registry.version_scheme
+    return key, tuple(requirement_problems(summary, site.packages, context.present, scheme))
 
 
 def _model_again(context: ScanContext, name: str, digest: str) -> Package:

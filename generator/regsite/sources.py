@@ -26,6 +26,7 @@ from regsite.package_file import read_package
 from regsite.registry_file import read_registry
 from regsite.summary import PackageSummary, summarize
 from regsite.validate import requirement_problems
+from regsite.versions import VersionScheme
 
 __all__ = ["SourceTree", "write_atomically"]
 
@@ -110,24 +111,29 @@ class SourceTree:
 
     def check_package(self, name: str, content: bytes) -> Package:
         """Model a package's new bytes, with its README and the packages it requires."""
+        scheme = self.version_scheme()
         report = ErrorReport()
         loaded = package_from_content(self.root, name, content, self.limits, report)
-        package = read_package(loaded, None, report) if loaded is not None else None
+        package = read_package(loaded, None, report, scheme=scheme) if loaded else None
         _raise_problems(report)
         assert package is not None
         targets = {d.name for release in package.releases for d in release.requires}
         present = [target for target in targets if self.package_path(target).is_file()]
-        others = self._model_packages(present)
-        report.extend(requirement_problems(summarize(package, ""), others, present))
+        others = self._model_packages(present, scheme)
+        report.extend(requirement_problems(summarize(package, ""), others, present, scheme))
         _raise_problems(report)
         return package
 
-    def _model_packages(self, names: list[str]) -> dict[str, PackageSummary]:
+    def version_scheme(self) -> VersionScheme:
+        """The registry's version scheme, from registry.toml as the build reads it."""
+        return self.registry().version_scheme
+
+    def _model_packages(self, names: list[str], scheme: VersionScheme) -> dict[str, PackageSummary]:
         """Model other packages as they are on disk now; ones that fail to model are left out."""
         found = {}
         for name in names:
             loaded = load_package(self.root, name, ErrorReport(), self.limits)
-            modelled = read_package(loaded, None, ErrorReport()) if loaded else None
+            modelled = read_package(loaded, None, ErrorReport(), scheme=scheme) if loaded else None
             if modelled is not None:
                 found[name] = summarize(modelled, "")
         return found

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import tomlkit
-from packaging.version import InvalidVersion, Version
 
 from regsite.client.resolve import Requirement, ResolutionError, parse_requirement
 from regsite.errors import ErrorReport, RegistryError
@@ -17,6 +16,7 @@ from regsite.fields import MAX_URL_LENGTH, Fields, url_problem
 from regsite.model import Release
 from regsite.names import name_problem
 from regsite.sources import write_atomically
+from regsite.versions import DEFAULT_SCHEME, SCHEMES, Version, VersionScheme, VersionSyntaxError
 
 __all__ = [
     "LOCK_HEADER",
@@ -59,10 +59,14 @@ class Lock:
     registry: str  # the registry's URL
     requirements: tuple[str, ...]  # what the user asked for, normalised
     packages: tuple[LockedPackage, ...]  # sorted by name
+    scheme: VersionScheme = DEFAULT_SCHEME  # the registry's; written only when not the default
 
 
 def lock_from_resolution(
-    registry_url: str, requirements: Iterable[Requirement], resolved: Mapping[str, Release]
+    registry_url: str,
+    requirements: Iterable[Requirement],
+    resolved: Mapping[str, Release],
+    scheme: VersionScheme = DEFAULT_SCHEME,
 ) -> Lock:
     """A lock of the releases ``resolve`` chose, with every artifact of each."""
     packages = tuple(
@@ -79,6 +83,7 @@ def lock_from_resolution(
         registry=registry_url,
         requirements=tuple(str(requirement) for requirement in requirements),
         packages=packages,
+        scheme=scheme,
     )
 
 
@@ -88,6 +93,8 @@ def dump_lock(lock: Lock) -> bytes:
     document.add(tomlkit.comment(LOCK_HEADER))
     document.add("lock-version", LOCK_VERSION)
     document.add("registry", lock.registry)
+    if lock.scheme is not DEFAULT_SCHEME:  # so PEP 440 locks read as they always did
+        document.add("version-scheme", lock.scheme.name)
     requirements = tomlkit.array()
     requirements.extend(lock.requirements)
     document.add("requirements", requirements.multiline(len(lock.requirements) > 1))
@@ -147,13 +154,14 @@ def read_lock(path: Path) -> Lock:
 
 
 def _lock(top: Fields) -> Lock | None:
-    top.only(["lock-version", "registry", "requirements", "package"])
+    top.only(["lock-version", "registry", "version-scheme", "requirements", "package"])
     version = top.integer("lock-version", minimum=0)
     if version is not None and version != LOCK_VERSION:
         top.problem("lock-version", f"expected {LOCK_VERSION}, found {version}")
     registry = _registry(top)
-    requirements = _requirements(top)
-    packages = [_package(fields) for fields in top.tables("package")]
+    scheme = _scheme(top)
+    requirements = _requirements(top, scheme)
+    packages = [_package(fields, scheme) for fields in top.tables("package")]
     _check_unique_names(top, packages)
     if registry is None or any(package is None for package in packages):
         return None
@@ -161,6 +169,7 @@ def _lock(top: Fields) -> Lock | None:
         registry=registry,
         requirements=requirements,
         packages=tuple(package for package in packages if package is not None),
+        scheme=scheme,
     )
 
 
@@ -178,25 +187,35 @@ def _registry(top: Fields) -> str | None:
     return text
 
 
-def _requirements(top: Fields) -> tuple[str, ...]:
+def _scheme(top: Fields) -> VersionScheme:
+    name = top.text("version-scheme", required=False, one_line=True)
+    if name is None:
+        return DEFAULT_SCHEME
+    if name not in SCHEMES:
+        top.problem("version-scheme", f"expected one of {', '.join(SCHEMES)}, found {name!r:.40}")
+        return DEFAULT_SCHEME
+    return SCHEMES[name]
+
+
+def _requirements(top: Fields, scheme: VersionScheme) -> tuple[str, ...]:
     if "requirements" not in top.table:
         top.problem("requirements", "missing; expected an array of strings")
     texts = top.strings("requirements")
     for index, text in enumerate(texts):
         try:
-            parse_requirement(text)
+            parse_requirement(text, scheme)
         except ResolutionError as error:
             top.problem(f"requirements[{index}]", str(error))
     return tuple(texts)
 
 
-def _package(fields: Fields) -> LockedPackage | None:
+def _package(fields: Fields, scheme: VersionScheme) -> LockedPackage | None:
     fields.only(["name", "version", "artifact"])
     name = fields.text("name", one_line=True)
     if name is not None and (problem := name_problem(name)) is not None:
         fields.problem("name", problem)
         name = None
-    version = _version(fields)
+    version = _version(fields, scheme)
     artifacts = [_artifact(item) for item in fields.tables("artifact")]
     if name is None or version is None or any(a is None for a in artifacts):
         return None
@@ -205,14 +224,14 @@ def _package(fields: Fields) -> LockedPackage | None:
     )
 
 
-def _version(fields: Fields) -> Version | None:
+def _version(fields: Fields, scheme: VersionScheme) -> Version | None:
     text = fields.text("version", one_line=True)
     if text is None:
         return None
     try:
-        return Version(text)
-    except InvalidVersion:
-        fields.problem("version", f"expected a PEP 440 version like 1.0.2, found {text!r:.60}")
+        return scheme.parse_version(text)
+    except VersionSyntaxError:
+        fields.problem("version", f"expected {scheme.version_syntax}, found {text!r:.60}")
         return None
 
 

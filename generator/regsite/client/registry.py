@@ -104,7 +104,7 @@ class RemoteRegistry:
         if isinstance(entry, dict) and isinstance(file := entry.get("file"), str):
             readme = self.source.fetch_target(f"{base}/{file}") if "/" not in file else None
         loaded = LoadedPackage(name=name, index=index, readme=readme)
-        package = read_package(loaded, verdict, report)
+        package = read_package(loaded, verdict, report, scheme=registry.version_scheme)
         _raise(report, f"{name}'s package.toml")
         assert package is not None
         _check_document(package, self.document(name))

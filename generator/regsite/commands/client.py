@@ -208,11 +208,13 @@ def open_registry(state: ClientState, url: str | None) -> tuple[str, RemoteRegis
 
 
 def lock_requirements(state: ClientState, url: str | None, requirements: Sequence[str]) -> Lock:
-    """Resolve requirements against the verified registry into a lock."""
-    parsed = [parse_requirement(text) for text in requirements]
+    """Resolve requirements against the verified registry into a lock, reading and matching
+    versions in the registry's version scheme."""
     url, registry = open_registry(state, url)
-    resolved = resolve(parsed, registry.package)
-    return lock_from_resolution(url, parsed, resolved)
+    scheme = registry.registry().version_scheme
+    parsed = [parse_requirement(text, scheme) for text in requirements]
+    resolved = resolve(parsed, registry.package, scheme)
+    return lock_from_resolution(url, parsed, resolved, scheme)
 
 
 def download_lock(lock_file: Path, dest: Path) -> list[DownloadResult]:

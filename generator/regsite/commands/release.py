@@ -7,13 +7,12 @@ from datetime import datetime
 from pathlib import Path
 
 import tomlkit
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.version import InvalidVersion, Version
 from tomlkit.items import AoT
 
 from regsite.errors import SourceEditError
 from regsite.names import normalize_name
 from regsite.sources import SourceTree, write_atomically
+from regsite.versions import Version, VersionScheme, VersionSyntaxError
 
 __all__ = ["ArtifactSpec", "add_release", "normal_version", "parse_requirement", "yank_release"]
 
@@ -25,17 +24,14 @@ class ArtifactSpec:
     size: int
 
 
-def parse_requirement(text: str) -> tuple[str, str]:
-    """``'dep>=1,<2'`` -> ``('dep', '>=1,<2')``; a bare name means any version (``'*'``)."""
+def parse_requirement(text: str, scheme: VersionScheme) -> tuple[str, str]:
+    """``'dep>=1,<2'`` -> ``('dep', '>=1,<2')`` (``'dep ^1.2'`` in semver); a bare name means any
+    version (``'*'``)."""
     try:
-        requirement = Requirement(text)
-    except InvalidRequirement as exc:
+        name, specifier = scheme.parse_requirement(text)
+    except VersionSyntaxError as exc:
         raise SourceEditError(f"--requires {text!r}: {exc}") from exc
-    if requirement.extras or requirement.marker or requirement.url:
-        raise SourceEditError(
-            f"--requires {text!r}: only 'name' and a version specifier are supported"
-        )
-    return normalize_name(requirement.name), str(requirement.specifier) or "*"
+    return normalize_name(name), str(specifier) or "*"
 
 
 def add_release(
@@ -50,18 +46,19 @@ def add_release(
     """Append a ``[[release]]`` to the package's version index, its version in normal form."""
     path = tree.package_path(name)
     document = tree.read(path)
-    parsed = normal_version(version)
+    scheme = tree.version_scheme()
+    parsed = normal_version(version, scheme)
     releases = document.setdefault("release", tomlkit.aot())
     if not isinstance(releases, AoT):
         raise SourceEditError(f"{path}: 'release' must be an array of [[release]] tables")
-    if any(_same_version(release, parsed) for release in releases):
+    if any(_same_version(release, parsed, scheme) for release in releases):
         raise SourceEditError(f"{path}: version {parsed} already exists")
     table = tomlkit.table()
     table["version"] = str(parsed)
     table["published"] = published
     if requires:
         dependencies = tomlkit.inline_table()
-        for dependency, specifier in sorted(map(parse_requirement, requires)):
+        for dependency, specifier in sorted(parse_requirement(r, scheme) for r in requires):
             dependencies[dependency] = specifier
         table["requires"] = dependencies
     files = tomlkit.aot()
@@ -80,11 +77,12 @@ def yank_release(tree: SourceTree, name: str, version: str, *, reason: str) -> l
     """Mark a release yanked, with the reason shown to users; any spelling of its version."""
     path = tree.package_path(name)
     document = tree.read(path)
-    parsed = normal_version(version)
+    scheme = tree.version_scheme()
+    parsed = normal_version(version, scheme)
     releases = document.get("release", [])
     if not isinstance(releases, list):
         raise SourceEditError(f"{path}: 'release' must be an array of [[release]] tables")
-    matches = [release for release in releases if _same_version(release, parsed)]
+    matches = [release for release in releases if _same_version(release, parsed, scheme)]
     if not matches:
         versions = [str(r.get("version")) for r in releases if isinstance(r, dict)]
         known = ", ".join(versions) or "none"
@@ -101,22 +99,20 @@ def _save(tree: SourceTree, name: str, document: tomlkit.TOMLDocument) -> list[P
     return [tree.package_path(name)]
 
 
-def normal_version(text: str) -> Version:
-    """The version a user typed, parsed; ``str()`` of it is the normal form that is stored
-    (``1.0.0.beta`` is ``1.0.0b0``, ``v1.0`` is ``1.0``).  The one place versions typed on the
-    command line are read, so that a registry's version scheme can take over here."""
+def normal_version(text: str, scheme: VersionScheme) -> Version:
+    """The version a user typed, parsed in the registry's scheme; ``str()`` of it is the normal
+    form that is stored (PEP 440: ``1.0.0.beta`` is ``1.0.0b0``, ``v1.0`` is ``1.0``).  The one
+    place versions typed on the command line are read."""
     try:
-        return Version(text)
-    except InvalidVersion as exc:
-        raise SourceEditError(
-            f"version {text!r} is not a valid PEP 440 version (e.g. 1.2.0, 2.0.0rc1, 1.0.post1)"
-        ) from exc
+        return scheme.parse_version(text)
+    except VersionSyntaxError as exc:
+        raise SourceEditError(str(exc)) from exc
 
 
-def _same_version(release: object, version: Version) -> bool:
+def _same_version(release: object, version: Version, scheme: VersionScheme) -> bool:
     if not isinstance(release, dict):
         return False
     try:
-        return Version(str(release.get("version"))) == version
-    except InvalidVersion:
+        return scheme.parse_version(str(release.get("version"))) == version
+    except VersionSyntaxError:
         return False

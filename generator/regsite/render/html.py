@@ -161,7 +161,8 @@ def _release_row(release: Release, root: str) -> ReleaseRow:
 
 def _dependency_link(dependency: Dependency, root: str) -> PackageLink:
     href = root + package_page_path(dependency.name)
-    return PackageLink(dependency.name, href, str(dependency.specifier))
+    specifier = dependency.specifier
+    return PackageLink(dependency.name, href, "" if specifier.is_any else str(specifier))
 
 
 def _home_context(site: Site) -> dict[str, Any]:
