@@ -73,10 +73,9 @@ class SiteBuilt:
     warnings: tuple[str, ...]
 
 
-def build_site(request: BuildRequest, environ: Mapping[str, str] | None = None) -> SiteBuilt:
+def build_site(request: BuildRequest) -> SiteBuilt:
     """Apply the signing policy, build, write the report; raise before writing on a problem."""
-    environ = os.environ if environ is None else environ
-    options = _build_options(request, environ)
+    options = _build_options(request)
     warnings = _unsigned_over_signed(options)  # before the build replaces the old timestamp
     result = build(options)
     if request.report_md is not None:
@@ -85,16 +84,16 @@ def build_site(request: BuildRequest, environ: Mapping[str, str] | None = None) 
     return SiteBuilt(result=result, signed=options.online_key is not None, warnings=warnings)
 
 
-def _build_options(request: BuildRequest, environ: Mapping[str, str]) -> BuildOptions:
-    epoch = source_date_epoch(environ)
+def _build_options(request: BuildRequest) -> BuildOptions:
+    epoch = source_date_epoch()
     return BuildOptions(
         source=request.source,
         output=request.output,
         base_url=request.base_url,
         theme=request.theme,
         source_date_epoch=epoch,
-        pinned_root=pinned_root(request.pins, environ),
-        online_key=_online_key(request, environ),
+        pinned_root=pinned_root(request.pins),
+        online_key=_online_key(request),
         previous=request.previous,
         signing_time=None if epoch is None else datetime.fromtimestamp(epoch, UTC),
         cache=request.cache,
@@ -120,12 +119,12 @@ def pinned_root(pins: RootPins, environ: Mapping[str, str] | None = None) -> Pin
     return PinnedRoot(keys=keys, threshold=pins.threshold)
 
 
-def _online_key(request: BuildRequest, environ: Mapping[str, str]) -> PrivateKey | None:
+def _online_key(request: BuildRequest) -> PrivateKey | None:
     """The key that signs the metadata; a registry with a root must be signed or say --unsigned."""
     if request.unsigned:
         return None
     reference = request.online_key or (
-        f"env:{ONLINE_KEY_VARIABLE}" if environ.get(ONLINE_KEY_VARIABLE) else None
+        f"env:{ONLINE_KEY_VARIABLE}" if os.environ.get(ONLINE_KEY_VARIABLE) else None
     )
     if reference is not None:
         return load_private_key(reference)
