@@ -17,27 +17,13 @@ __all__ = ["add_command", "build_summary", "pin_arguments", "pins"]
 
 
 def add_command(commands: Subcommands) -> None:
+    """Add ``regsite build`` and its arguments, handled by a Dispatch."""
     command = commands.add_parser("build", help="build the static site from a source directory")
     command.add_argument("source", type=Path, help="registry source directory")
     command.add_argument("-o", "--output", type=Path, required=True, help="output directory")
     command.add_argument("--base-url", help="absolute URL the site is served from")
     command.add_argument("--theme", type=Path, help="directory of templates overriding the theme")
-    signing = command.add_mutually_exclusive_group()
-    signing.add_argument(
-        "--online-key",
-        metavar="KEY",
-        help="sign the metadata with this key (file or env:VAR); default $REGSITE_ONLINE_KEY",
-    )
-    signing.add_argument(
-        "--unsigned", action="store_true", help="publish no metadata (a local preview only)"
-    )
-    command.add_argument(
-        "--previous",
-        type=Path,
-        metavar="DIR",
-        help="the site published last (for metadata versions and the old versions kept);"
-        " default: the output directory",
-    )
+    _signing_arguments(command)
     command.add_argument(
         "--cache",
         type=Path,
@@ -65,6 +51,26 @@ def add_command(commands: Subcommands) -> None:
     command.set_defaults(handler=Dispatch(_options, build_site, _show))
 
 
+def _signing_arguments(command: argparse.ArgumentParser) -> None:
+    """``--online-key`` or ``--unsigned``; ``--previous``, whose metadata versions continue."""
+    signing = command.add_mutually_exclusive_group()
+    signing.add_argument(
+        "--online-key",
+        metavar="KEY",
+        help="sign the metadata with this key (file or env:VAR); default $REGSITE_ONLINE_KEY",
+    )
+    signing.add_argument(
+        "--unsigned", action="store_true", help="publish no metadata (a local preview only)"
+    )
+    command.add_argument(
+        "--previous",
+        type=Path,
+        metavar="DIR",
+        help="the site published last (for metadata versions and the old versions kept);"
+        " default: the output directory",
+    )
+
+
 def _jobs(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 256:
         raise argparse.ArgumentTypeError(
@@ -88,6 +94,7 @@ def pin_arguments(command: argparse.ArgumentParser) -> None:
 
 
 def pins(args: argparse.Namespace) -> RootPins:
+    """The pinned root keys given; an empty tuple leaves them to $REGSITE_ROOT_KEYS."""
     return RootPins(keys=tuple(args.root_key), threshold=args.root_threshold)
 
 

@@ -26,6 +26,7 @@ __all__ = ["add_command"]
 
 
 def add_command(commands: Subcommands) -> None:
+    """Add ``regsite client`` and its actions, each handled by a Dispatch."""
     client = commands.add_parser("client", help="use a registry: verify, resolve, lock, download")
     actions = command_group(client, "what to do")
     trust = actions.add_parser("trust", help="pin a registry's root and check its metadata")

@@ -44,5 +44,6 @@ def command_group(parser: argparse.ArgumentParser, what: str) -> Subcommands:
 
 
 def print_warnings(warnings: Iterable[str]) -> None:
+    """Each warning a library function returned, on stderr, as logged warnings are."""
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)

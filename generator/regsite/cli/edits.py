@@ -13,6 +13,7 @@ __all__ = ["edit_arguments", "edit_options", "print_edit", "sign_option", "sourc
 
 
 def source_option(command: argparse.ArgumentParser) -> None:
+    """``-C DIR``: the registry source directory, by default the current one."""
     command.add_argument(
         "-C",
         "--source",
@@ -40,6 +41,7 @@ def edit_arguments(command: argparse.ArgumentParser) -> None:
 
 
 def edit_options(args: argparse.Namespace) -> EditOptions:
+    """The ``-C`` and ``--sign`` an edit command was given."""
     return EditOptions(source=args.source, sign=tuple(args.sign))
 
 

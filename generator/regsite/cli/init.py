@@ -12,6 +12,7 @@ __all__ = ["add_command"]
 
 
 def add_command(commands: Subcommands) -> None:
+    """Add ``regsite init`` and its arguments, handled by a Dispatch."""
     command = commands.add_parser("init", help="create a new registry source directory")
     command.add_argument("directory", type=Path, help="the registry's source directory")
     command.add_argument("--name", required=True, help="registry identifier, e.g. orchard")

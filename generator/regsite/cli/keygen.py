@@ -14,6 +14,7 @@ __all__ = ["add_command"]
 
 
 def add_command(commands: Subcommands) -> None:
+    """Add ``regsite keygen`` and its arguments, handled by a Dispatch."""
     command = commands.add_parser("keygen", help="create an ed25519 private key file (mode 0600)")
     command.add_argument(
         "path", type=Path, help="where to write the private key (missing directories are made)"

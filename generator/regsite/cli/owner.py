@@ -20,6 +20,7 @@ __all__ = ["add_command"]
 
 
 def add_command(commands: Subcommands) -> None:
+    """Add ``regsite owner`` and its actions, each handled by a Dispatch."""
     owner = commands.add_parser("owner", help="manage owners and their keys in registry.toml")
     actions = command_group(owner, "what to do with owners")
     command = actions.add_parser("add", help="declare an owner and their public keys")

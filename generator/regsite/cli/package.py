@@ -19,6 +19,7 @@ __all__ = ["add_command"]
 
 
 def add_command(commands: Subcommands) -> None:
+    """Add ``regsite package`` and its actions, each handled by a Dispatch."""
     package = commands.add_parser("package", help="create packages and update their README hash")
     actions = command_group(package, "what to do with packages")
     command = actions.add_parser("new", help="create a package and delegate its name")

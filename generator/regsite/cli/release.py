@@ -13,6 +13,7 @@ __all__ = ["add_command"]
 
 
 def add_command(commands: Subcommands) -> None:
+    """Add ``regsite release`` and its actions, each handled by a Dispatch."""
     release = commands.add_parser("release", help="add releases to a package")
     actions = command_group(release, "what to do with releases")
     command = actions.add_parser("add", help="append a release to a package's version index")

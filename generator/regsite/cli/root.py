@@ -22,6 +22,7 @@ __all__ = ["add_command", "print_root_status"]
 
 
 def add_command(commands: Subcommands) -> None:
+    """Add ``regsite root`` and its actions, each handled by a Dispatch."""
     root = commands.add_parser("root", help="the root metadata that clients pin")
     actions = command_group(root, "what to do with metadata/N.root.json")
     update = actions.add_parser(

@@ -11,6 +11,7 @@ __all__ = ["add_command", "found_text"]
 
 
 def add_command(commands: Subcommands) -> None:
+    """Add ``regsite search`` and its arguments, handled by a Dispatch."""
     command = commands.add_parser("search", help="query a built site's search index")
     command.add_argument("query", help="package name, keyword or words to look for")
     command.add_argument(

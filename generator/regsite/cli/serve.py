@@ -12,6 +12,7 @@ __all__ = ["add_command"]
 
 
 def add_command(commands: Subcommands) -> None:
+    """Add ``regsite serve`` and its arguments, handled by a Dispatch."""
     command = commands.add_parser("serve", help="preview a built site on a local web server")
     command.add_argument("site", type=Path, help="a directory written by regsite build")
     command.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")

@@ -12,6 +12,7 @@ __all__ = ["add_command"]
 
 
 def add_command(commands: Subcommands) -> None:
+    """Add ``regsite sign`` and its arguments, handled by a Dispatch."""
     command = commands.add_parser(
         "sign", help="sign registry.toml or package.toml files, or remove a signature"
     )

@@ -16,6 +16,7 @@ __all__ = ["add_command"]
 
 
 def add_command(commands: Subcommands) -> None:
+    """Add ``regsite timestamp`` and its actions, each handled by a Dispatch."""
     timestamp = commands.add_parser("timestamp", help="re-sign a published site's timestamp")
     actions = command_group(timestamp, "what to do with the timestamp")
     refresh = actions.add_parser(

@@ -19,6 +19,7 @@ __all__ = ["add_command"]
 
 
 def add_command(commands: Subcommands) -> None:
+    """Add ``regsite trust`` and its actions, each handled by a Dispatch."""
     trust = commands.add_parser("trust", help="rotate the root and online keys")
     actions = command_group(trust, "which keys to change")
     online = actions.add_parser("online-key", help="set the key that signs published metadata")

@@ -14,6 +14,7 @@ __all__ = ["add_command", "signature_table"]
 
 
 def add_command(commands: Subcommands) -> None:
+    """Add ``regsite verify`` and its arguments, handled by a Dispatch."""
     command = commands.add_parser("verify", help="check every signature in a source directory")
     command.add_argument(
         "source",

@@ -17,6 +17,7 @@ __all__ = ["add_command"]
 
 
 def add_command(commands: Subcommands) -> None:
+    """Add ``regsite verify-site`` and its arguments, handled by a Dispatch."""
     command = commands.add_parser(
         "verify-site", help="check every signature and hash of a published site"
     )

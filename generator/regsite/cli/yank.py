@@ -13,6 +13,7 @@ __all__ = ["add_command"]
 
 
 def add_command(commands: Subcommands) -> None:
+    """Add ``regsite yank`` and its arguments, handled by a Dispatch."""
     command = commands.add_parser("yank", help="mark a release yanked, with a reason")
     command.add_argument("name", help="package name")
     command.add_argument("version", help="the release's version, in any spelling of it")
