@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import stat
 import subprocess
 import sys
@@ -196,7 +197,7 @@ def test_python_m_regsite_runs(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_serve_command_serves_a_built_site(tmp_path: Path) -> None:
+def test_serve_command_serves_a_built_site_until_ctrl_c(tmp_path: Path) -> None:
     assert main(["build", str(EXAMPLE_SITE), "-o", str(tmp_path / "site"), "--unsigned"]) == 0
     command = [sys.executable, "-m", "regsite", "serve", str(tmp_path / "site"), "--port", "0"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
@@ -207,8 +208,12 @@ def test_serve_command_serves_a_built_site(tmp_path: Path) -> None:
             page = url + "packages/tinyjson/index.html"
             with urllib.request.urlopen(page, timeout=10) as response:
                 assert b"<h1>tinyjson" in response.read()
+            process.send_signal(signal.SIGINT)  # Ctrl-C
+            assert process.stdout.read() == "stopped\n"
+            assert process.wait(timeout=10) == 0
         finally:
-            process.terminate()
+            if process.poll() is None:
+                process.terminate()
 
 
 def snapshot(root: Path) -> dict[Path, bytes]:

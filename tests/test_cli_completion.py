@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from cliregistry import run
-from regsite.cli import _parser
-from regsite.cli_completion import completion_script
+from regsite.cli import command_parser
+from regsite.commands.completion import CompletionOptions, completion_script
 
 
 def parsers(
@@ -27,7 +27,7 @@ def parsers(
 
 def test_every_command_option_and_argument_has_help() -> None:
     missing = []
-    for path, parser in parsers(_parser()):
+    for path, parser in parsers(command_parser()):
         for action in parser._actions:
             if isinstance(action, argparse._HelpAction | argparse._VersionAction):
                 continue
@@ -104,7 +104,7 @@ def test_zsh_completion_script_runs_the_bash_function(tmp_path: Path) -> None:
     if zsh is None:
         pytest.skip("zsh is not installed")
     script = tmp_path / "regsite.zsh"
-    script.write_text(completion_script(_parser(), "zsh"))
+    script.write_text(completion_script(CompletionOptions(parser=command_parser(), shell="zsh")))
     subprocess.run([zsh, "-n", str(script)], check=True)
     program = (
         f'source {script}; emulate sh -c \'COMP_WORDS=(regsite owner ""); COMP_CWORD=2; _regsite;'
@@ -123,7 +123,7 @@ def test_fish_completion_script_completes_commands_and_options(tmp_path: Path) -
     if fish is None:
         pytest.skip("fish is not installed")
     script = tmp_path / "regsite.fish"
-    script.write_text(completion_script(_parser(), "fish"))
+    script.write_text(completion_script(CompletionOptions(parser=command_parser(), shell="fish")))
     subprocess.run([fish, "-n", str(script)], check=True)
     program = (
         f"source {script}; complete -C 'regsite ow'; complete -C 'regsite owner add --na';"

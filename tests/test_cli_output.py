@@ -60,7 +60,7 @@ def test_a_bug_prints_one_line_naming_it_and_exits_70(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("REGSITE_TRACEBACK", raising=False)
-    monkeypatch.setattr("regsite.cli_edit.generate_key_file", broken_keygen)
+    monkeypatch.setattr("regsite.cli.keygen.generate_key_file", broken_keygen)
     code, out, err = run(capsys, "keygen", str(tmp_path / "k.key"))
     assert (code, out) == (70, "")
     assert err.count("\n") == 1 and "Traceback" not in err
@@ -73,7 +73,7 @@ def test_a_bug_prints_one_line_naming_it_and_exits_70(
 def test_a_bug_shows_its_traceback_when_asked(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, ask: str
 ) -> None:
-    monkeypatch.setattr("regsite.cli_edit.generate_key_file", broken_keygen)
+    monkeypatch.setattr("regsite.cli.keygen.generate_key_file", broken_keygen)
     if ask == "REGSITE_TRACEBACK":
         monkeypatch.setenv("REGSITE_TRACEBACK", "1")
     argv = ["-v"] if ask == "-v" else []
@@ -89,6 +89,6 @@ def test_an_os_error_names_the_file_without_a_traceback(
     def full_disk(path: Path) -> None:
         raise OSError(28, "No space left on device", str(path))
 
-    monkeypatch.setattr("regsite.cli_edit.generate_key_file", full_disk)
+    monkeypatch.setattr("regsite.cli.keygen.generate_key_file", full_disk)
     code, _, err = run(capsys, "keygen", str(tmp_path / "k.key"))
     assert (code, err) == (1, f"error: {tmp_path / 'k.key'}: No space left on device\n")

@@ -153,11 +153,11 @@ def test_slow_registry_cannot_hold_the_client_past_its_deadline(
 def test_verify_site_on_a_slow_url_reports_the_deadline(
     registry: SignedRegistry, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import regsite.cli_client
+    import regsite.commands.verify_site
 
     fast = FetchConfig(deadline=0.6)
     monkeypatch.setattr(
-        regsite.cli_client, "UrlFetcher", lambda: client_command.UrlFetcher(config=fast)
+        regsite.commands.verify_site, "UrlFetcher", lambda: client_command.UrlFetcher(config=fast)
     )
     slow_headers = Trickle(b"HTTP/1.1 200 OK\r\n", b"X-Slow: a\r\n")
     with trickling(slow_headers) as address:

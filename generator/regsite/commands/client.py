@@ -15,11 +15,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from regsite.client.download import DownloadResult, download_artifacts
-from regsite.client.lockfile import Lock, lock_from_resolution, read_lock
+from regsite.client.lockfile import Lock, lock_from_resolution, read_lock, write_lock
 from regsite.client.registry import RemoteRegistry
 from regsite.client.resolve import parse_requirement, resolve
 from regsite.client.store import TrustStore
@@ -35,7 +36,18 @@ __all__ = [
     "REGISTRY_FETCH",
     "ClientState",
     "ClientStateError",
+    "DownloadOptions",
+    "LockOptions",
+    "PackageShown",
+    "RegistryTrusted",
+    "ShowOptions",
+    "ShownRelease",
+    "TrustOptions",
     "TrustOutcome",
+    "client_download",
+    "client_lock",
+    "client_show",
+    "client_trust",
     "download_lock",
     "lock_requirements",
     "open_registry",
@@ -226,3 +238,115 @@ def download_lock(lock_file: Path, dest: Path) -> list[DownloadResult]:
     lock = read_lock(lock_file)
     fetcher = UrlFetcher(config=ARTIFACT_FETCH, same_origin_redirects=False)
     return download_artifacts(lock, dest, fetcher)
+
+
+# the commands: regsite client trust / show / lock / download ------------------------------------
+
+
+def _state(directory: Path | None) -> ClientState:
+    return ClientState(directory) if directory is not None else ClientState.default()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrustOptions:
+    url: str  # the registry's site: URL or directory
+    root: Path | None = None  # the root to pin (N.root.json); None trusts on first use
+    state: Path | None = None  # None is $REGSITE_CLIENT_DIR or ~/.local/share/regsite/client
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryTrusted:
+    url: str
+    root_version: int
+    threshold: int  # root keys that must sign the next root
+    fingerprints: tuple[str, ...]  # the root keys', sorted
+    first_use: bool  # no --root: compare the fingerprints with ones published elsewhere
+
+
+def client_trust(options: TrustOptions) -> RegistryTrusted:
+    """Pin a registry's root (or trust it on first use) and verify its metadata."""
+    outcome = trust_registry(_state(options.state), registry_url(options.url), options.root)
+    return RegistryTrusted(
+        url=outcome.url,
+        root_version=outcome.root.version,
+        threshold=outcome.root.roles[Role.ROOT].threshold,
+        fingerprints=tuple(root_fingerprints(outcome.root)),
+        first_use=outcome.first_use,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShowOptions:
+    name: str
+    document: bool = False  # also fetch the package's JSON document
+    registry: str | None = None  # a trusted registry's URL; None is the last trusted
+    state: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShownRelease:
+    version: str
+    status: str  # active, yanked, deprecated or insecure
+    requires: tuple[str, ...]  # e.g. 'gadget>=2'
+
+
+@dataclass(frozen=True, slots=True)
+class PackageShown:
+    """A package whose owner signatures verified, with its releases."""
+
+    name: str
+    description: str
+    signers: tuple[str, ...]  # owner ids, sorted
+    releases: tuple[ShownRelease, ...]
+    document: dict[str, Any] | None  # api/v1/packages/NAME.json, when asked for
+
+
+def client_show(options: ShowOptions) -> PackageShown:
+    """A package's verified releases, from the trusted registry."""
+    url, registry = open_registry(_state(options.state), options.registry)
+    try:
+        package = registry.package(options.name)
+    except KeyError:
+        raise RegistryError(f"no package named {options.name!r} in the registry at {url}") from None
+    verification = package.source.verification
+    releases = tuple(
+        ShownRelease(
+            str(release.version),
+            release.status.value,
+            tuple(d.specifier.with_name(d.name) for d in release.requires),
+        )
+        for release in package.releases
+    )
+    return PackageShown(
+        name=package.name,
+        description=package.description,
+        signers=tuple(sorted(verification.signers)) if verification else (),
+        releases=releases,
+        document=registry.document(options.name) if options.document else None,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockOptions:
+    requirements: tuple[str, ...]  # e.g. 'http-kit>=2'
+    output: Path = Path("regsite.lock")
+    registry: str | None = None
+    state: Path | None = None
+
+
+def client_lock(options: LockOptions) -> Lock:
+    """Resolve the requirements against the verified registry; write the lockfile."""
+    lock = lock_requirements(_state(options.state), options.registry, options.requirements)
+    write_lock(options.output, lock)
+    return lock
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DownloadOptions:
+    lockfile: Path = Path("regsite.lock")
+    dest: Path = Path("artifacts")
+
+
+def client_download(options: DownloadOptions) -> tuple[DownloadResult, ...]:
+    """Download a lockfile's artifacts, each checked against its locked size and sha256."""
+    return tuple(download_lock(options.lockfile, options.dest))

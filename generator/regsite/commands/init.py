@@ -22,7 +22,7 @@ from regsite.keys import (
 from regsite.load import PACKAGES_DIR
 from regsite.sources import SourceTree, write_atomically
 
-__all__ = ["GIT_ATTRIBUTES", "GIT_IGNORE", "InitResult", "init_registry"]
+__all__ = ["GIT_ATTRIBUTES", "GIT_IGNORE", "InitOptions", "InitResult", "init_registry"]
 
 GIT_IGNORE = """\
 # Never commit private keys.
@@ -40,6 +40,21 @@ GIT_ATTRIBUTES = """\
 *.md -text
 metadata/*.json -text
 """
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InitOptions:
+    """``root_key`` and ``online_key`` are private key files (created when missing),
+    ``env:VARIABLE`` or public keys ``ed25519:…``."""
+
+    directory: Path
+    name: str  # registry identifier, e.g. orchard
+    title: str
+    root_key: str
+    description: str | None = None
+    base_url: str | None = None
+    install: str | None = None  # e.g. 'tool add {name}@{version}'
+    online_key: str | None = None  # with it, metadata/1.root.json is written too
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,34 +77,25 @@ class _Key:
     create: Path | None = None  # a new key file to write
 
 
-def init_registry(
-    directory: Path,
-    *,
-    name: str,
-    title: str,
-    root_key: str,
-    description: str | None = None,
-    base_url: str | None = None,
-    install: str | None = None,
-    online_key: str | None = None,
-    now: datetime | None = None,
-) -> InitResult:
+def init_registry(options: InitOptions, now: datetime | None = None) -> InitResult:
     """Create ``registry.toml``, ``packages/`` and the git files; create missing key files.
 
-    ``root_key`` and ``online_key`` are private key files (created when missing),
-    ``env:VARIABLE`` or public keys ``ed25519:…``.  With a public root key, registry.toml is
-    written unsigned for the key's holder to sign.  Everything is checked before anything is
-    written, so a refused ``init`` leaves no key behind.
+    With a public root key, registry.toml is written unsigned for the key's holder to sign.
+    Everything is checked before anything is written, so a refused ``init`` leaves no key
+    behind.
     """
+    directory = options.directory
     tree = SourceTree(directory)
     if directory.exists() and not directory.is_dir():
         raise SourceEditError(f"{directory}: exists and is not a directory")
     if tree.registry_path.exists():
         raise SourceEditError(f"{tree.registry_path}: already exists")
-    root = _key("--root-key", root_key, directory)
-    online = _key("--online-key", online_key, directory) if online_key is not None else None
-    identity = {"name": name, "title": title, "description": description}
-    identity |= {"base-url": base_url, "install": install}
+    root = _key("--root-key", options.root_key, directory)
+    online = None
+    if options.online_key is not None:
+        online = _key("--online-key", options.online_key, directory)
+    identity = {"name": options.name, "title": options.title, "description": options.description}
+    identity |= {"base-url": options.base_url, "install": options.install}
     content = _registry_document(identity, root.public, online.public if online else None)
     tree.check_registry(content)
     for key in (root, online):

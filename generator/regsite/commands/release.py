@@ -1,20 +1,32 @@
-"""``regsite release add`` and ``regsite yank``."""
+"""``regsite release add``; and the release edits of a package's version index (adding one,
+yanking one: ``regsite yank`` is in :mod:`regsite.commands.yank`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import tomlkit
 from tomlkit.items import AoT
 
+from regsite.build import source_date_epoch
+from regsite.commands.sign import EditOptions, SourceEdit, signed_edit, signing_keys
 from regsite.errors import SourceEditError
 from regsite.names import normalize_name
 from regsite.sources import SourceTree, write_atomically
 from regsite.versions import Version, VersionScheme, VersionSyntaxError
 
-__all__ = ["ArtifactSpec", "add_release", "normal_version", "parse_requirement", "yank_release"]
+__all__ = [
+    "ArtifactSpec",
+    "ReleaseAddOptions",
+    "ReleaseAdded",
+    "add_release",
+    "normal_version",
+    "parse_requirement",
+    "release_add",
+    "yank_release",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +34,53 @@ class ArtifactSpec:
     url: str
     sha256: str
     size: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReleaseAddOptions:
+    edit: EditOptions
+    name: str
+    version: str  # as typed; stored in its normal form
+    artifacts: tuple[ArtifactSpec, ...]
+    requires: tuple[str, ...] = ()  # e.g. 'dep>=1'
+    published: str | None = None  # ISO 8601; None is now, or $SOURCE_DATE_EPOCH
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseAdded:
+    edit: SourceEdit
+    normal_form: str | None  # the version as stored, when it is not the one typed
+
+
+def release_add(options: ReleaseAddOptions) -> ReleaseAdded:
+    """Append a release to a package's version index and sign it with the keys that may."""
+    keys = signing_keys(options.edit.sign)
+    tree = SourceTree(options.edit.source)
+    changed = add_release(
+        tree,
+        options.name,
+        options.version,
+        artifacts=list(options.artifacts),
+        requires=list(options.requires),
+        published=_published(options.published),
+    )
+    normal = str(normal_version(options.version, tree.version_scheme()))
+    edit = signed_edit(tree, keys, changed)
+    return ReleaseAdded(edit=edit, normal_form=normal if normal != options.version else None)
+
+
+def _published(text: str | None) -> datetime:
+    if text is None:
+        epoch = source_date_epoch()
+        now = datetime.now(UTC) if epoch is None else datetime.fromtimestamp(epoch, UTC)
+        return now.replace(microsecond=0)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise SourceEditError(
+            f"--published {text!r}: expected ISO 8601, e.g. 2026-03-01T12:00:00Z"
+        ) from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def parse_requirement(text: str, scheme: VersionScheme) -> tuple[str, str]:

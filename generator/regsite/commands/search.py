@@ -18,9 +18,9 @@ __all__ = [
     "DirectorySource",
     "Found",
     "HttpSource",
+    "SearchOptions",
     "dump_found",
     "found_document",
-    "found_text",
     "open_site",
     "search_site",
 ]
@@ -95,11 +95,19 @@ class Found:
     base_url: str | None  # the site's URL when it was fetched over http(s)
 
 
-def search_site(location: str, query: str, limit: int) -> Found:
-    source = open_site(location)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchOptions:
+    site: str  # a built site: directory or http(s) URL
+    query: str
+    limit: int = 20  # results shown
+
+
+def search_site(options: SearchOptions) -> Found:
+    """Rank the site's packages for the query as its search page does; keep the first few."""
+    source = open_site(options.site)
     searcher = Searcher(source)
-    results = searcher.search(query)
-    hits = results.hits[:limit]
+    results = searcher.search(options.query)
+    hits = results.hits[: options.limit]
     records = searcher.records([hit.doc for hit in hits])
     return Found(
         results=results,
@@ -136,25 +144,6 @@ def found_document(found: Found) -> dict[str, Any]:
     }
 
 
-def found_text(found: Found) -> str:
-    results = found.results
-    total = len(results.hits)
-    lines = [f"{total} package{'' if total == 1 else 's'} match {results.query.strip()!r}"]
-    if len(found.shown) < total:
-        lines[0] += f" (showing {len(found.shown)})"
-    if results.suggestion:
-        lines.append(f"Did you mean {results.suggestion!r}?")
-    width = max((len(record.name) for _, record in found.shown), default=0)
-    for number, (hit, record) in enumerate(found.shown, 1):
-        version = record.version or "-"
-        flags = " [deprecated]" if record.status == "deprecated" else ""
-        lines.append(
-            f"{number:>3}. {record.name:<{width}}  {version}{flags}  ({hit.tier.name.lower()})"
-        )
-        if record.summary:
-            lines.append(f"     {record.summary}")
-    return "\n".join(lines)
-
-
 def dump_found(found: Found) -> str:
+    """The ``--json`` output, as text."""
     return dump_json(found_document(found)).decode("utf-8")

@@ -9,6 +9,7 @@ missing path, and a status (never a traceback or a dropped connection) for any m
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -16,7 +17,7 @@ import socket
 import stat
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
 from email.utils import formatdate, parsedate_to_datetime
@@ -39,7 +40,7 @@ from regsite.errors import RegistryError
 from regsite.headers import DEFAULT_CACHE_CONTROL, content_type, response_headers, rule_headers
 from regsite.write import SITE_MARKER, unfinished_commit
 
-__all__ = ["ServeLimits", "make_server"]
+__all__ = ["ServeLimits", "ServeOptions", "make_server", "serve_site"]
 
 logger = logging.getLogger(__name__)
 
@@ -360,3 +361,25 @@ def make_server(
         raise RegistryError(
             f"cannot listen on {host}:{port}: {exc.strerror}; pick another with --port"
         ) from exc
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServeOptions:
+    site: Path  # a directory written by regsite build
+    host: str = "127.0.0.1"
+    port: int = 8000  # 0 picks a free port
+    listening: Callable[[str], None]  # told the site's URL once the server listens
+
+
+def serve_site(options: ServeOptions) -> str:
+    """Serve the site until interrupted (Ctrl-C); return the URL it was served at."""
+    server = make_server(options.site, options.host, options.port)
+    host, port = server.server_address[:2]
+    url = f"http://{host!s}:{port}/"
+    try:
+        options.listening(url)
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
+    finally:
+        server.server_close()
+    return url

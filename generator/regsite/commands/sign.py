@@ -1,4 +1,5 @@
-"""``regsite sign``: add, refresh or remove a signature in ``<file>.sig``."""
+"""``regsite sign``: add, refresh or remove a signature in ``<file>.sig``; and the ``--sign KEY``
+that every command editing the source offers (:class:`EditOptions`, :func:`signed_edit`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from regsite.errors import SourceEditError
-from regsite.keys import PrivateKey, PublicKey, parse_public_key
+from regsite.keys import PrivateKey, PublicKey, load_private_key, parse_public_key
 from regsite.load import PACKAGES_DIR
 from regsite.model import Registry
 from regsite.signatures import (
@@ -23,15 +24,23 @@ from regsite.signatures import (
 from regsite.sources import SourceTree, write_atomically
 
 __all__ = [
+    "EditOptions",
     "EditSigning",
+    "FilesSigned",
+    "SignOptions",
     "SignOutcome",
+    "SignatureRemoval",
+    "SourceEdit",
     "file_kind",
     "may_sign",
     "remove_signature",
     "sign_edit",
     "sign_edited",
     "sign_file",
+    "sign_files",
     "sign_permitted",
+    "signed_edit",
+    "signing_keys",
     "signing_refusal",
     "source_tree_of",
 ]
@@ -224,3 +233,76 @@ def sign_edit(tree: SourceTree, changed: Iterable[Path], keys: Iterable[PrivateK
         if all(refusals):
             refused += [refusal for refusal in refusals if refusal is not None]
     return EditSigning(signed=tuple(signed), refused=tuple(refused))
+
+
+# the edit commands' --sign ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EditOptions:
+    """Where an edit command works, and the keys that sign what it changes."""
+
+    source: Path = Path()
+    sign: tuple[str, ...] = ()  # private key files or env:VARIABLE
+
+
+@dataclass(frozen=True, slots=True)
+class SourceEdit:
+    """The files an edit changed and what ``--sign`` made of them."""
+
+    changed: tuple[Path, ...]
+    signing: EditSigning
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Why a ``--sign`` key signed nothing: the key is likely the wrong one."""
+        return tuple(f"--sign: {refusal}" for refusal in self.signing.refused)
+
+
+def signing_keys(references: Iterable[str]) -> list[PrivateKey]:
+    """Load every ``--sign`` key; done before editing, so that a bad key path changes nothing."""
+    return [load_private_key(reference) for reference in references]
+
+
+def signed_edit(
+    tree: SourceTree, keys: Sequence[PrivateKey], changed: Sequence[Path]
+) -> SourceEdit:
+    """Sign the changed files with each key that may sign them."""
+    return SourceEdit(changed=tuple(changed), signing=sign_edit(tree, changed, keys))
+
+
+# regsite sign -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignOptions:
+    files: tuple[Path, ...]
+    key: str | None = None  # sign with this private key file (or env:VARIABLE) ...
+    remove: str | None = None  # ... or remove the signature by this key or fingerprint
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureRemoval:
+    path: Path
+    keys: tuple[PublicKey, ...]  # whose signatures were removed from path's .sig
+
+
+@dataclass(frozen=True, slots=True)
+class FilesSigned:
+    signed: tuple[SignOutcome, ...] = ()
+    removed: tuple[SignatureRemoval, ...] = ()
+
+
+def sign_files(options: SignOptions) -> FilesSigned:
+    """Sign each file with the key (which must be one the build accepts on every file), or
+    remove a key's signature from each."""
+    if options.remove is not None:
+        return FilesSigned(
+            removed=tuple(
+                SignatureRemoval(path, remove_signature(path, options.remove))
+                for path in options.files
+            )
+        )
+    if options.key is None:
+        raise SourceEditError("give a key to sign with (--key KEY), or a signature to --remove")
+    return FilesSigned(signed=tuple(sign_permitted(options.files, load_private_key(options.key))))

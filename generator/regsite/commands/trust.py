@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import tomlkit
 from tomlkit.items import Array
 
+from regsite.build import source_date_epoch
+from regsite.commands.sign import EditOptions, SourceEdit, signed_edit, signing_keys
 from regsite.errors import ErrorReport, SourceEditError
 from regsite.keys import PrivateKey, PublicKey, parse_public_key
 from regsite.load import PACKAGE_FILE, PACKAGES_DIR, ROOT_METADATA_DIR, load_root_history
@@ -27,7 +29,10 @@ from regsite.signatures import dump_signature_file, parse_signature_file
 from regsite.sources import SourceTree, write_atomically
 
 __all__ = [
+    "OnlineKeyOptions",
+    "RootKeysOptions",
     "RootStatus",
+    "TrustChanged",
     "add_owner_key",
     "change_root_keys",
     "drop_signatures_by",
@@ -35,6 +40,9 @@ __all__ = [
     "root_status",
     "set_online_keys",
     "sign_root_file",
+    "signing_time",
+    "trust_online_key",
+    "trust_root_keys",
     "write_next_root",
 ]
 
@@ -260,3 +268,51 @@ def _owner(
     if not isinstance(table, tomlkit.items.Table | tomlkit.items.InlineTable):
         raise SourceEditError(f"registry.toml has no owner {owner!r}")
     return table
+
+
+# regsite trust online-key / root-keys -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OnlineKeyOptions:
+    edit: EditOptions  # its keys are root keys: they sign registry.toml and the new root
+    keys: tuple[str, ...]  # the new online keys, ed25519:...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RootKeysOptions:
+    edit: EditOptions  # old and new root keys: a threshold of each must sign the new root
+    add: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+    threshold: int | None = None  # root keys that must sign from now on; None keeps it
+
+
+@dataclass(frozen=True, slots=True)
+class TrustChanged:
+    """registry.toml's [trust] changed and signed, and the new root that follows it."""
+
+    edit: SourceEdit
+    root: RootStatus
+
+
+def signing_time() -> datetime:
+    """What a new root's expiry counts from: ``$SOURCE_DATE_EPOCH`` when set, else now."""
+    epoch = source_date_epoch()
+    return datetime.now(UTC) if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+
+def trust_online_key(options: OnlineKeyOptions) -> TrustChanged:
+    """Set the keys that sign the published metadata; write the next root."""
+    keys = signing_keys(options.edit.sign)
+    tree = SourceTree(options.edit.source)
+    edit = signed_edit(tree, keys, set_online_keys(tree, options.keys))
+    return TrustChanged(edit=edit, root=write_next_root(tree, keys, signing_time()))
+
+
+def trust_root_keys(options: RootKeysOptions) -> TrustChanged:
+    """Add or remove root keys, or change their threshold; write the next root."""
+    keys = signing_keys(options.edit.sign)
+    tree = SourceTree(options.edit.source)
+    changed = change_root_keys(tree, options.add, options.remove, options.threshold)
+    edit = signed_edit(tree, keys, changed)
+    return TrustChanged(edit=edit, root=write_next_root(tree, keys, signing_time()))

@@ -23,13 +23,14 @@ from urllib.request import url2pathname
 from regsite.client.registry import RemoteRegistry
 from regsite.client.store import TrustStore
 from regsite.client.trust import Updater
+from regsite.commands.client import read_root_file, registry_url
 from regsite.errors import RegistryError
-from regsite.fetch import Fetcher, FetchError, TooLargeError
+from regsite.fetch import Fetcher, FetchError, TooLargeError, UrlFetcher
 from regsite.metadata.layout import METADATA_DIR, content_addressed_path
 from regsite.metadata.roles import FileInfo, Root
 from regsite.write import unfinished_commit
 
-__all__ = ["SiteVerification", "verify_site"]
+__all__ = ["SiteVerification", "VerifySiteOptions", "verify_published_site", "verify_site"]
 
 _PACKAGE_DOCUMENT = re.compile(r"api/v1/packages/([a-z0-9-]+)\.json")
 _CONTENT_ADDRESSED = re.compile(r"([0-9a-f]{64})\..+")
@@ -174,3 +175,16 @@ def _unfinished(url: str) -> Path | None:
 def _sha256(path: Path) -> str:
     with path.open("rb") as stream:
         return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifySiteOptions:
+    site: str  # a built site: directory or URL
+    root: Path  # the root to trust, N.root.json
+
+
+def verify_published_site(options: VerifySiteOptions) -> SiteVerification:
+    """``regsite verify-site``: check a published site against the root file given."""
+    pinned = read_root_file(options.root)
+    url = registry_url(options.site)
+    return verify_site(url, pinned, UrlFetcher(), pinned_root_name=str(options.root))

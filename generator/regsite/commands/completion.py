@@ -12,13 +12,19 @@ from pathlib import Path
 
 from regsite import __version__
 
-__all__ = ["SHELLS", "completion_script"]
+__all__ = ["SHELLS", "CompletionOptions", "completion_script"]
 
 SHELLS = ("bash", "zsh", "fish")
 
 # Values that name files: a Path argument, or one of these metavars (KEY is a key file or
 # env:VARIABLE; files are the useful suggestion).
 _FILE_METAVARS = frozenset({"KEY", "DIR", "FILE", "DIR_OR_URL"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompletionOptions:
+    parser: argparse.ArgumentParser  # regsite's own, with every command
+    shell: str  # one of SHELLS
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +45,13 @@ class _Command:
     choices: tuple[str, ...]  # the values its positional argument takes, if fixed
 
 
-def completion_script(parser: argparse.ArgumentParser, shell: str) -> str:
-    """The completion script for ``shell`` (one of :data:`SHELLS`)."""
-    commands = list(_commands(parser, ""))
-    if shell == "fish":
+def completion_script(options: CompletionOptions) -> str:
+    """The completion script for ``options.shell``, made from ``options.parser``."""
+    commands = list(_commands(options.parser, ""))
+    if options.shell == "fish":
         return _fish(commands)
     script = _bash(commands)
-    if shell == "zsh":
+    if options.shell == "zsh":
         return _ZSH_HEAD + script
     return script
 
