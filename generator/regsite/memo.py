@@ -1,0 +1,236 @@
+"""The memo: the build's one incremental mechanism (docs/decisions.md, 20).
+
+A stage's result is stored under the digest of the inputs it declares (:meth:`Memo.key`), in one
+SQLite database under ``--cache DIR``, so a rebuild computes again only what some input of it
+changed.  Nothing keys on inodes or on the output's modification times: in CI the source is a
+fresh clone and the cache comes back from the Actions cache with new inodes, and the memo holds
+there as it does locally.  Stat stamps (size, modification and inode-change time) only front the
+digests of source files (:meth:`Memo.file_digest`): a file whose stamp is as recorded is not read
+again, and the digest, never the stamp, is what keys depend on.
+
+Values are pickles of plain data, as trustworthy as the cache directory: keep it where the
+build's own output is kept (a local directory, CI's cache), never fetched from elsewhere.  Each
+build marks what it used; a successful build deletes the rest.  A damaged database is dropped
+and the build starts from nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import pickle
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from regsite import __version__
+from regsite.errors import OutputError
+
+__all__ = ["MEMO_FILE", "MEMO_FORMAT", "Memo", "digest_of"]
+
+log = logging.getLogger(__name__)
+
+MEMO_FORMAT = 1  # bump when a stored value's shape changes: older memos are then dropped
+MEMO_FILE = "regsite-memo.sqlite3"
+_RACY_NS = 2_000_000_000  # a file changed this recently may change again in the same tick
+_BATCH = 2000  # results written per transaction
+MAX_DIGESTED = 64 * 1024 * 1024  # bytes: larger files are digested by their size alone
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS result (stage TEXT NOT NULL, key BLOB NOT NULL,"
+    " value BLOB NOT NULL, used INTEGER NOT NULL, PRIMARY KEY (stage, key)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS stamp (path TEXT PRIMARY KEY, stat BLOB NOT NULL,"
+    " digest BLOB NOT NULL, used INTEGER NOT NULL) WITHOUT ROWID",
+)
+
+
+def digest_of(parts: Iterable[bytes | str]) -> bytes:
+    """SHA-256 over length-prefixed parts: no two different part lists give the same input."""
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        digest.update(len(data).to_bytes(8, "big"))
+        digest.update(data)
+    return digest.digest()
+
+
+@dataclass(slots=True)
+class Memo:
+    """One build's view of the memo database; only the build's own process uses it."""
+
+    connection: sqlite3.Connection
+    generation: int
+    started_ns: int = field(default_factory=time.time_ns)
+    pending: list[tuple[str, bytes, bytes, int]] = field(default_factory=list)
+    used: set[tuple[str, bytes]] = field(default_factory=set)
+    stamps: list[tuple[str, bytes, bytes, int]] = field(default_factory=list)
+    hits: int = 0
+    misses: int = 0
+
+    @classmethod
+    def open(cls, directory: Path | None) -> Memo:
+        """The memo under ``directory``, created if missing; ``None`` keeps it in memory."""
+        if directory is None:
+            return cls._connect(":memory:")
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"{directory}: cannot create the cache: {exc.strerror}") from exc
+        path = directory / MEMO_FILE
+        try:
+            return cls._connect(str(path))
+        except sqlite3.DatabaseError as exc:
+            log.warning("%s: unreadable (%s); starting from an empty cache", path, exc)
+            path.unlink(missing_ok=True)
+            return cls._connect(str(path))
+
+    @classmethod
+    def _connect(cls, where: str) -> Memo:
+        connection = sqlite3.connect(where, isolation_level=None, check_same_thread=False)
+        connection.execute("PRAGMA synchronous = OFF")  # a cache: losing it costs time only
+        for statement in _SCHEMA:
+            connection.execute(statement)
+        meta = dict(connection.execute("SELECT name, value FROM meta").fetchall())
+        if meta.get("format") != f"{MEMO_FORMAT} {__version__}":
+            connection.execute("DELETE FROM result")
+            connection.execute("DELETE FROM stamp")
+            meta = {}
+        generation = int(meta.get("generation", "0")) + 1
+        connection.executemany(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+            [("format", f"{MEMO_FORMAT} {__version__}"), ("generation", str(generation))],
+        )
+        return cls(connection, generation)
+
+    @staticmethod
+    def key(stage: str, inputs: Iterable[bytes | str]) -> bytes:
+        """The key of ``stage``'s result from the inputs it declares."""
+        return digest_of([stage, __version__, *inputs])
+
+    def get(self, stage: str, key: bytes) -> Any:
+        """The value stored under ``key``, or None."""
+        row = self.connection.execute(
+            "SELECT value FROM result WHERE stage = ? AND key = ?", (stage, key)
+        ).fetchone()
+        if row is None:
+            self.misses += 1
+            return None
+        try:
+            value = pickle.loads(row[0])  # noqa: S301 - written by this memo only (docstring)
+        except Exception as exc:
+            log.debug("memo %s entry unreadable (%s); computing again", stage, exc)
+            self.misses += 1
+            return None
+        self.used.add((stage, key))
+        self.hits += 1
+        return value
+
+    def put(self, stage: str, key: bytes, value: Any) -> None:
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        self.pending.append((stage, key, data, self.generation))
+        self.used.discard((stage, key))
+        if len(self.pending) >= _BATCH:
+            self.flush()
+
+    def files_digest(self, directory: Path, wanted: Callable[[str], bool]) -> bytes:
+        """A digest of the names and bytes of the files in ``directory`` that ``wanted`` picks,
+        looked up by their stat when that is as recorded.  Unreadable entries, and files over
+        :data:`MAX_DIGESTED` bytes, count by their error or size (the load stage reports them),
+        so a change in them changes the digest too."""
+        where = os.fspath(directory)
+        stamp = _stamp(where, wanted)
+        row = self.connection.execute(
+            "SELECT stat, digest FROM stamp WHERE path = ?", (where,)
+        ).fetchone()
+        if stamp is not None and row is not None and row[0] == stamp:
+            self.stamps.append((where, stamp, row[1], self.generation))
+            return bytes(row[1])
+        digest = _read_digest(where, wanted)
+        if stamp is not None and _settled(stamp, self.started_ns):
+            self.stamps.append((where, stamp, digest, self.generation))
+        return digest
+
+    def flush(self) -> None:
+        """Write what this build stored so far (a failed build still keeps its results)."""
+        with self._transaction() as connection:
+            connection.executemany(
+                "INSERT OR REPLACE INTO result VALUES (?, ?, ?, ?)", self.pending
+            )
+            connection.executemany("INSERT OR REPLACE INTO stamp VALUES (?, ?, ?, ?)", self.stamps)
+        self.pending.clear()
+        self.stamps.clear()
+
+    def close(self, *, prune: bool) -> None:
+        """Flush; with ``prune`` (a build that succeeded) delete what this build did not use."""
+        try:
+            self.flush()
+            if prune:
+                with self._transaction() as connection:
+                    connection.executemany(
+                        "UPDATE result SET used = ? WHERE stage = ? AND key = ?",
+                        [(self.generation, stage, key) for stage, key in self.used],
+                    )
+                    connection.execute("DELETE FROM result WHERE used < ?", (self.generation,))
+                    connection.execute("DELETE FROM stamp WHERE used < ?", (self.generation,))
+        finally:
+            self.connection.close()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self.connection.execute("BEGIN")
+        try:
+            yield self.connection
+        except BaseException:
+            self.connection.execute("ROLLBACK")
+            raise
+        self.connection.execute("COMMIT")
+
+
+def _entries(where: str, wanted: Callable[[str], bool]) -> list[os.DirEntry[str]]:
+    with os.scandir(where) as found:
+        return sorted((entry for entry in found if wanted(entry.name)), key=lambda e: e.name)
+
+
+def _stamp(where: str, wanted: Callable[[str], bool]) -> bytes | None:
+    """(name, size, modification and inode-change time) of each file, or None if unreadable."""
+    try:
+        parts = []
+        for entry in _entries(where, wanted):
+            found = entry.stat(follow_symlinks=False)
+            parts.append(f"{entry.name}\0{found.st_size}\0{found.st_mtime_ns}\0{found.st_ctime_ns}")
+    except OSError:
+        return None
+    return "\n".join(parts).encode("utf-8", "surrogateescape")
+
+
+def _settled(stamp: bytes, started_ns: int) -> bool:
+    """No file changed within the racy window before the build started."""
+    for line in stamp.split(b"\n"):
+        if line and max(int(field) for field in line.split(b"\0")[2:]) >= started_ns - _RACY_NS:
+            return False
+    return True
+
+
+def _read_digest(where: str, wanted: Callable[[str], bool]) -> bytes:
+    parts: list[bytes | str] = []
+    try:
+        entries = _entries(where, wanted)
+    except OSError as exc:
+        return digest_of([f"unreadable directory: {exc.strerror}"])
+    for entry in entries:
+        parts.append(entry.name)
+        try:
+            size = entry.stat(follow_symlinks=False).st_size
+            if not entry.is_file(follow_symlinks=False) or size > MAX_DIGESTED:
+                parts.append(f"not read: {size} bytes, file={entry.is_file(follow_symlinks=False)}")
+                continue
+            parts.append(hashlib.sha256(Path(entry.path).read_bytes()).digest())
+        except OSError as exc:
+            parts.append(f"unreadable: {exc.strerror}")
+    return digest_of(parts)
