@@ -30,6 +30,7 @@ __all__ = [
     "loaded_file",
     "package_directories",
     "package_from_content",
+    "package_input",
     "read_registry_bytes",
     "readme_file_problem",
     "registry_from_content",
@@ -260,6 +261,15 @@ def package_directories(root: Path, report: ErrorReport) -> list[str]:
         else:
             names.append(entry.name)
     return names
+
+
+def package_input(file: str) -> bool:
+    """Whether a file in a package directory is an input of the package's scan: its version
+    index, the signatures, and Markdown (the README it names, or one it should)."""
+    return file in _PACKAGE_INPUTS or file.endswith(".md")
+
+
+_PACKAGE_INPUTS = frozenset({PACKAGE_FILE, f"{PACKAGE_FILE}.sig"})
 
 
 def readme_file_problem(file: str) -> str | None:

@@ -27,11 +27,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.request import pathname2url
 
 from regsite import __version__
 from regsite.errors import OutputError
 
-__all__ = ["MEMO_FILE", "MEMO_FORMAT", "Memo", "digest_of"]
+__all__ = ["MEMO_FILE", "MEMO_FORMAT", "Memo", "digest_of", "files_digest"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ MEMO_FORMAT = 1  # bump when a stored value's shape changes: older memos are the
 MEMO_FILE = "regsite-memo.sqlite3"
 _RACY_NS = 2_000_000_000  # a file changed this recently may change again in the same tick
 _BATCH = 2000  # results written per transaction
+_CHUNK = 500  # keys looked up per query
 MAX_DIGESTED = 64 * 1024 * 1024  # bytes: larger files are digested by their size alone
 
 _SCHEMA = (
@@ -66,18 +68,20 @@ class Memo:
 
     connection: sqlite3.Connection
     generation: int
+    path: str  # the database file; a worker process opens its own connection to read it
     started_ns: int = field(default_factory=time.time_ns)
+    owner: int = field(default_factory=os.getpid)  # the process that writes
+    readers: dict[int, sqlite3.Connection] = field(default_factory=dict)
     pending: list[tuple[str, bytes, bytes, int]] = field(default_factory=list)
     used: set[tuple[str, bytes]] = field(default_factory=set)
     stamps: list[tuple[str, bytes, bytes, int]] = field(default_factory=list)
     hits: int = 0
     misses: int = 0
+    closed: bool = False
 
     @classmethod
-    def open(cls, directory: Path | None) -> Memo:
-        """The memo under ``directory``, created if missing; ``None`` keeps it in memory."""
-        if directory is None:
-            return cls._connect(":memory:")
+    def open(cls, directory: Path) -> Memo:
+        """The memo under ``directory``, created if missing."""
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -106,7 +110,7 @@ class Memo:
             "INSERT OR REPLACE INTO meta VALUES (?, ?)",
             [("format", f"{MEMO_FORMAT} {__version__}"), ("generation", str(generation))],
         )
-        return cls(connection, generation)
+        return cls(connection, generation, where)
 
     @staticmethod
     def key(stage: str, inputs: Iterable[bytes | str]) -> bytes:
@@ -114,22 +118,40 @@ class Memo:
         return digest_of([stage, __version__, *inputs])
 
     def get(self, stage: str, key: bytes) -> Any:
-        """The value stored under ``key``, or None."""
-        row = self.connection.execute(
-            "SELECT value FROM result WHERE stage = ? AND key = ?", (stage, key)
-        ).fetchone()
-        if row is None:
-            self.misses += 1
-            return None
-        try:
-            value = pickle.loads(row[0])  # noqa: S301 - written by this memo only (docstring)
-        except Exception as exc:
-            log.debug("memo %s entry unreadable (%s); computing again", stage, exc)
+        """The value stored under ``key``, or None; in a worker, as last flushed."""
+        row = (
+            self._connection()
+            .execute("SELECT value FROM result WHERE stage = ? AND key = ?", (stage, key))
+            .fetchone()
+        )
+        value = None if row is None else _loads(stage, row[0])
+        if value is None:
             self.misses += 1
             return None
         self.used.add((stage, key))
         self.hits += 1
         return value
+
+    def get_many(self, stage: str, keys: Iterable[bytes]) -> dict[bytes, Any]:
+        """The values stored under any of ``keys``: one query per few hundred keys."""
+        found: dict[bytes, Any] = {}
+        wanted = list(keys)
+        connection = self._connection()
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = connection.execute(
+                f"SELECT key, value FROM result WHERE stage = ? AND key IN ({marks})",  # noqa: S608 - only "?"s
+                (stage, *chunk),
+            )
+            for key, data in rows:
+                value = _loads(stage, data)
+                if value is not None:
+                    found[bytes(key)] = value
+        self.used.update((stage, key) for key in found)
+        self.hits += len(found)
+        self.misses += len(wanted) - len(found)
+        return found
 
     def put(self, stage: str, key: bytes, value: Any) -> None:
         data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
@@ -151,10 +173,20 @@ class Memo:
         if stamp is not None and row is not None and row[0] == stamp:
             self.stamps.append((where, stamp, row[1], self.generation))
             return bytes(row[1])
-        digest = _read_digest(where, wanted)
+        digest = files_digest(directory, wanted)
         if stamp is not None and _settled(stamp, self.started_ns):
             self.stamps.append((where, stamp, digest, self.generation))
         return digest
+
+    def _connection(self) -> sqlite3.Connection:
+        """This process's connection: a forked worker must never use its parent's."""
+        pid = os.getpid()
+        if pid == self.owner:
+            return self.connection
+        if pid not in self.readers:
+            uri = f"file:{pathname2url(self.path)}?mode=ro"
+            self.readers[pid] = sqlite3.connect(uri, uri=True)
+        return self.readers[pid]
 
     def flush(self) -> None:
         """Write what this build stored so far (a failed build still keeps its results)."""
@@ -167,7 +199,11 @@ class Memo:
         self.stamps.clear()
 
     def close(self, *, prune: bool) -> None:
-        """Flush; with ``prune`` (a build that succeeded) delete what this build did not use."""
+        """Flush; with ``prune`` (a build that succeeded) delete what this build did not use.
+        Closing again does nothing."""
+        if self.closed:
+            return
+        self.closed = True
         try:
             self.flush()
             if prune:
@@ -190,6 +226,14 @@ class Memo:
             self.connection.execute("ROLLBACK")
             raise
         self.connection.execute("COMMIT")
+
+
+def _loads(stage: str, data: bytes) -> Any:
+    try:
+        return pickle.loads(data)  # noqa: S301 - written by this memo only (module docstring)
+    except Exception as exc:
+        log.debug("memo %s entry unreadable (%s); computing again", stage, exc)
+        return None
 
 
 def _entries(where: str, wanted: Callable[[str], bool]) -> list[os.DirEntry[str]]:
@@ -217,7 +261,9 @@ def _settled(stamp: bytes, started_ns: int) -> bool:
     return True
 
 
-def _read_digest(where: str, wanted: Callable[[str], bool]) -> bytes:
+def files_digest(directory: Path, wanted: Callable[[str], bool]) -> bytes:
+    """What :meth:`Memo.files_digest` stands for, read from the files themselves."""
+    where = os.fspath(directory)
     parts: list[bytes | str] = []
     try:
         entries = _entries(where, wanted)

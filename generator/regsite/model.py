@@ -15,7 +15,7 @@ from regsite.signatures import ThresholdResult
 from regsite.versions import DEFAULT_SCHEME, Specifier, Version, VersionScheme
 
 if TYPE_CHECKING:
-    from regsite.summary import PackageSummary
+    from regsite.summary import PackageSummary, ReleaseBrief
 
 __all__ = [
     "Artifact",
@@ -181,6 +181,7 @@ class Site:
     packages: Mapping[str, PackageSummary]  # sorted by name
     dependents: Mapping[str, tuple[str, ...]]  # package -> packages that depend on it
     updated: datetime  # SOURCE_DATE_EPOCH, or the newest release's publish time
+    recent: tuple[tuple[str, ReleaseBrief], ...] = ()  # the newest releases of all, newest first
 
     @property
     def release_count(self) -> int:

@@ -1,26 +1,40 @@
-"""What the site-wide outputs need of a package, small enough to keep for every package.
+"""What the stages after the scan need of a package, in two parts (docs/decisions.md, 22).
 
-The build keeps a :class:`PackageSummary` per package in memory (and in the cache) instead of the
-full :class:`~regsite.model.Package`: the names list, the home page, search, reverse dependencies,
-validation across packages and the build report read only these fields.
+:class:`PackageSummary` is small and kept in memory for every package: the names list,
+reverse dependencies, the requirement check's inputs, the build report and search's ranking read
+it.  :class:`PackageDetails` is larger and stays in the memo: the requirements, the README's
+headings and the recent releases are read back only by the stage that needs them, one package
+at a time, so a registry of 200,000 packages fits in memory.
+
+Both are stored as plain tuples (:func:`pack` and :func:`unpack`): a tuple of strings, numbers
+and datetimes unpickles without a call back into Python, where a dataclass, enum or named tuple
+costs one each.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from regsite.memo import digest_of
 from regsite.model import Package, PackageStatus, Release, ReleaseStatus
 from regsite.render.markdown import readme_headings
 
-__all__ = ["RECENT_RELEASES", "PackageSummary", "ReleaseBrief", "Requirement", "summarize"]
+__all__ = [
+    "RECENT_RELEASES",
+    "PackageDetails",
+    "PackageSummary",
+    "Packed",
+    "ReleaseBrief",
+    "Requirement",
+    "pack",
+    "summarize",
+    "unpack_details",
+    "unpack_summary",
+]
 
 RECENT_RELEASES = 12  # the home page lists this many releases, newest first
-
-
-# The two records below are named tuples, not dataclasses: a build keeps and caches hundreds of
-# thousands of them, and a tuple of strings unpickles several times faster.
 
 
 class ReleaseBrief(NamedTuple):
@@ -44,57 +58,149 @@ class PackageSummary:
     keywords: tuple[str, ...]
     status: PackageStatus
     latest: ReleaseBrief | None  # as Package.latest
-    recent: tuple[ReleaseBrief, ...]  # newest publish time first, at most RECENT_RELEASES
+    newest: datetime | None  # the latest publish time of any release
     versions: tuple[str, ...]  # every release, newest version first
     yanked: tuple[str, ...]
-    requirements: tuple[Requirement, ...]
     depends_on: tuple[str, ...]  # packages a release that is not yanked requires, sorted
-    headings: tuple[str, ...]  # the README's headings, for search
+    targets: tuple[str, ...]  # packages any release requires, sorted
     source_path: str  # packages/<name>/package.toml
-    digest: str  # of every input the package's own outputs are rendered from
     signers: tuple[str, ...]  # owners whose valid signatures package.toml carries
+    key: bytes  # the scan's memo key: where this package's record is kept
+    requirements_digest: bytes  # of PackageDetails.requirements
+    search_digest: bytes  # of what search indexes besides the name: keywords, description, headings
 
     @property
     def release_count(self) -> int:
         return len(self.versions)
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PackageDetails:
+    requirements: tuple[Requirement, ...]
+    headings: tuple[str, ...]  # the README's headings, for search
+    recent: tuple[ReleaseBrief, ...]  # newest publish time first, at most RECENT_RELEASES
+
+
 def _brief(release: Release, version: str) -> ReleaseBrief:
     return ReleaseBrief(version, release.published, release.status)
 
 
-def summarize(package: Package, digest: str) -> PackageSummary:
+def summarize(package: Package, key: bytes) -> tuple[PackageSummary, PackageDetails]:
     # str(Version) is slow and each release's is needed up to four times: work it out once.
     releases = [(release, str(release.version)) for release in package.releases]
     latest = package.latest
     by_date = sorted(releases, key=lambda pair: (pair[0].published, pair[0].version), reverse=True)
+    requirements = tuple(
+        Requirement(release=version, name=d.name, specifier=str(d.specifier))
+        for release, version in releases
+        for d in release.requires
+    )
+    headings = readme_headings(package.readme.text) if package.readme else ()
     verification = package.source.verification
-    return PackageSummary(
+    summary = PackageSummary(
         name=package.name,
         description=package.description,
         keywords=package.keywords,
         status=package.status,
         latest=None if latest is None else _brief(latest, str(latest.version)),
-        recent=tuple(_brief(release, version) for release, version in by_date[:RECENT_RELEASES]),
+        newest=by_date[0][0].published if by_date else None,
         versions=tuple(version for _, version in releases),
         yanked=tuple(version for r, version in releases if r.status is ReleaseStatus.YANKED),
-        requirements=tuple(
-            Requirement(release=version, name=d.name, specifier=str(d.specifier))
-            for r, version in releases
-            for d in r.requires
-        ),
-        depends_on=tuple(
-            sorted(
-                {
-                    dependency.name
-                    for release in package.releases
-                    if release.status is not ReleaseStatus.YANKED
-                    for dependency in release.requires
-                }
-            )
-        ),
-        headings=readme_headings(package.readme.text) if package.readme else (),
+        depends_on=_names(r for r in package.releases if r.status is not ReleaseStatus.YANKED),
+        targets=_names(package.releases),
         source_path=package.source.path,
-        digest=digest,
         signers=tuple(sorted(verification.signers)) if verification else (),
+        key=key,
+        requirements_digest=digest_of(part for item in requirements for part in item),
+        search_digest=digest_of([*package.keywords, "", package.description, "", *headings]),
+    )
+    details = PackageDetails(
+        requirements=requirements,
+        headings=headings,
+        recent=tuple(_brief(release, version) for release, version in by_date[:RECENT_RELEASES]),
+    )
+    return summary, details
+
+
+def _names(releases: Any) -> tuple[str, ...]:
+    return tuple(
+        sorted({dependency.name for release in releases for dependency in release.requires})
+    )
+
+
+# Packing ----------------------------------------------------------------------------------------
+
+_RELEASE_STATUS = {status.value: status for status in ReleaseStatus}
+_PACKAGE_STATUS = {status.value: status for status in PackageStatus}
+_make = tuple.__new__  # a named tuple from a plain tuple, without a Python call per field
+
+
+def _pack_brief(brief: ReleaseBrief) -> tuple[str, datetime, str]:
+    return (brief.version, brief.published, brief.status.value)
+
+
+def _unpack_brief(packed: tuple[str, datetime, str]) -> ReleaseBrief:
+    return _make(ReleaseBrief, (packed[0], packed[1], _RELEASE_STATUS[packed[2]]))
+
+
+Packed = tuple[tuple[Any, ...], tuple[Any, ...]]  # (summary, details)
+
+
+def pack(summary: PackageSummary, details: PackageDetails) -> Packed:
+    """Both parts as plain values, for the memo; each is unpacked on its own."""
+    latest = summary.latest
+    return (
+        (
+            summary.name,
+            summary.description,
+            summary.keywords,
+            summary.status.value,
+            None if latest is None else _pack_brief(latest),
+            summary.newest,
+            summary.versions,
+            summary.yanked,
+            summary.depends_on,
+            summary.targets,
+            summary.source_path,
+            summary.signers,
+            summary.key,
+            summary.requirements_digest,
+            summary.search_digest,
+        ),
+        (
+            tuple(tuple(requirement) for requirement in details.requirements),
+            details.headings,
+            tuple(_pack_brief(brief) for brief in details.recent),
+        ),
+    )
+
+
+def unpack_summary(packed: Packed) -> PackageSummary:
+    (name, description, keywords, status, latest, newest, versions, yanked) = packed[0][:8]
+    (depends_on, targets, source_path, signers, key, requirements, search) = packed[0][8:]
+    return PackageSummary(
+        name=name,
+        description=description,
+        keywords=keywords,
+        status=_PACKAGE_STATUS[status],
+        latest=None if latest is None else _unpack_brief(latest),
+        newest=newest,
+        versions=versions,
+        yanked=yanked,
+        depends_on=depends_on,
+        targets=targets,
+        source_path=source_path,
+        signers=signers,
+        key=key,
+        requirements_digest=requirements,
+        search_digest=search,
+    )
+
+
+def unpack_details(packed: Packed) -> PackageDetails:
+    requirements, headings, recent = packed[1]
+    return PackageDetails(
+        requirements=tuple(_make(Requirement, item) for item in requirements),
+        headings=headings,
+        recent=tuple(_unpack_brief(brief) for brief in recent),
     )

@@ -1,28 +1,44 @@
-"""Validate stage: checks across files, once every package has been summarised."""
+"""Validate stage: every problem in the source, found in one run and reported together.
+
+The scan already found the problems inside each file (signatures, delegations of a signed file,
+names, versions, URLs, limits).  This stage adds the ones across files (a delegation without a
+package, a dependency that no release satisfies) and the build's own (the base URL), so that a
+contributor never needs two builds to see two problems.  Requirement checks are memoised under
+the requirements and the versions of the packages they name, and run in workers.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from functools import cache
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 
+from regsite.catalog import Catalog
 from regsite.errors import ErrorReport, SourceProblem
+from regsite.fields import url_problem
+from regsite.memo import Memo, digest_of
 from regsite.model import Registry
-from regsite.summary import PackageSummary
+from regsite.summary import PackageSummary, Requirement
 from regsite.versions import Specifier, Version, VersionScheme
+from regsite.workers import context, run
 
-__all__ = ["check_delegations", "requirement_problems", "validate_site"]
+__all__ = ["check_delegations", "requirement_problems", "validate"]
 
 
-def validate_site(
-    registry: Registry,
-    packages: Mapping[str, PackageSummary],
-    present: Collection[str],
-    report: ErrorReport,
-) -> None:
-    """Check delegations against package directories and every dependency against releases."""
-    check_delegations(registry, present, report)
-    for package in packages.values():
-        report.extend(requirement_problems(package, packages, present, registry.version_scheme))
+def validate(
+    catalog: Catalog, base_url: str | None, jobs: int, advance: Callable[[], None]
+) -> ErrorReport:
+    """Every problem of the source; empty when the site may be built."""
+    report = ErrorReport()
+    report.extend(catalog.scan.problems)
+    report.extend(catalog.problems)
+    if base_url is not None and (problem := url_problem(base_url)) is not None:
+        report.add("--base-url", "", problem)
+    registry = catalog.registry
+    if registry is not None:
+        check_delegations(registry, catalog.scan.directories, report)
+        report.extend(_requirements(catalog, registry.version_scheme, jobs, advance))
+    return report
 
 
 def check_delegations(registry: Registry, present: Collection[str], report: ErrorReport) -> None:
@@ -34,8 +50,74 @@ def check_delegations(registry: Registry, present: Collection[str], report: Erro
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _Checks:
+    """What a worker checking requirements reads."""
+
+    catalog: Catalog
+    scheme: VersionScheme
+    present: frozenset[str]
+
+
+def _requirements(
+    catalog: Catalog, scheme: VersionScheme, jobs: int, advance: Callable[[], None]
+) -> list[SourceProblem]:
+    memo = catalog.memo
+    present = frozenset(catalog.scan.directories)
+    problems: list[SourceProblem] = []
+    missed: list[tuple[str, bytes]] = []
+    for summary in catalog.summaries.values():
+        key = _check_key(memo, summary, catalog.summaries, present, scheme)
+        found: tuple[SourceProblem, ...] | None = memo.get("requirements", key)
+        if found is None:
+            missed.append((summary.name, key))
+        else:
+            problems.extend(found)
+            advance()
+
+    def done(result: tuple[bytes, tuple[SourceProblem, ...]]) -> None:
+        memo.put("requirements", *result)
+        problems.extend(result[1])
+        advance()
+
+    memo.flush()  # the workers read the packages' details from it
+    run(_check_package, missed, _Checks(catalog, scheme, present), jobs, done)
+    return problems
+
+
+def _check_key(
+    memo: Memo,
+    summary: PackageSummary,
+    packages: Mapping[str, PackageSummary],
+    present: Collection[str],
+    scheme: VersionScheme,
+) -> bytes:
+    """The package's requirements and what they are checked against: each target's versions."""
+    parts: list[bytes | str] = [scheme.name, summary.source_path, summary.requirements_digest]
+    for target in summary.targets:
+        found = packages.get(target)
+        parts += [target, digest_of(found.versions) if found else f"absent {target in present}"]
+    return memo.key("requirements", parts)
+
+
+def _check_package(item: tuple[str, bytes]) -> tuple[bytes, tuple[SourceProblem, ...]]:
+    name, key = item
+    checks: _Checks = context()
+    summary = checks.catalog.summaries[name]
+    details = checks.catalog.details(summary)
+    found = requirement_problems(
+        summary.source_path,
+        details.requirements,
+        checks.catalog.summaries,
+        checks.present,
+        checks.scheme,
+    )
+    return key, tuple(found)
+
+
 def requirement_problems(
-    package: PackageSummary,
+    source_path: str,
+    requirements: Sequence[Requirement],
     packages: Mapping[str, PackageSummary],
     present: Collection[str],
     scheme: VersionScheme,
@@ -47,7 +129,7 @@ def requirement_problems(
     broken package is reported once, not again by every package that depends on it.
     """
     problems = []
-    for requirement in package.requirements:
+    for requirement in requirements:
         where = f"release[version={requirement.release}].requires.{requirement.name}"
         target = packages.get(requirement.name)
         if target is None:
@@ -55,7 +137,7 @@ def requirement_problems(
                 message = (
                     f"depends on {requirement.name!r}, which is not a package of this registry"
                 )
-                problems.append(SourceProblem(package.source_path, where, message))
+                problems.append(SourceProblem(source_path, where, message))
             continue
         if not _satisfiable(scheme, requirement.specifier, target.versions):
             known = ", ".join(target.versions[:10]) or "none"
@@ -63,24 +145,24 @@ def requirement_problems(
                 f"no release of {requirement.name!r} satisfies {requirement.specifier or '*'}"
                 f" (releases: {known})"
             )
-            problems.append(SourceProblem(package.source_path, where, message))
+            problems.append(SourceProblem(source_path, where, message))
     return problems
 
 
 # Summaries hold versions and specifiers as their normal-form strings (small to keep and to cache);
-# they are parsed again here, once per distinct string.
+# they are parsed again here, once per distinct string while it is in use.
 
 
-@cache
+@lru_cache(maxsize=65536)
 def _satisfiable(scheme: VersionScheme, specifier: str, versions: tuple[str, ...]) -> bool:
     return bool(scheme.select([_specifier(scheme, specifier)], _versions(scheme, versions)))
 
 
-@cache
+@lru_cache(maxsize=16384)
 def _specifier(scheme: VersionScheme, text: str) -> Specifier:
     return scheme.parse_specifier(text)
 
 
-@cache
+@lru_cache(maxsize=4096)  # a registry's most depended-upon packages, parsed once
 def _versions(scheme: VersionScheme, texts: tuple[str, ...]) -> tuple[Version, ...]:
     return tuple(scheme.parse_version(text) for text in texts)

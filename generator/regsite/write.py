@@ -30,21 +30,22 @@ import logging
 import os
 import shutil
 import signal
-import stat
 import sys
 import tempfile
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from regsite.errors import OutputError
-from regsite.metadata.layout import TIMESTAMP_FILE, content_addressed_path
+from regsite.metadata.layout import TIMESTAMP_FILE, content_addressed_path, is_target
 
 __all__ = [
     "SITE_MARKER",
     "CommitResult",
+    "MemoryWriter",
     "OutputWriter",
+    "Writer",
     "WrittenFile",
     "recover_output",
     "unfinished_commit",
@@ -61,12 +62,11 @@ _DEFERRED = tuple(
 )
 
 
-class WrittenFile(NamedTuple):  # a tuple: kept for every output file, and cached
+class WrittenFile(NamedTuple):  # a tuple: kept for every output file, and in the memo
     path: str
     size: int
     sha256: str
     changed: bool  # staged because the output did not hold these bytes
-    stamp: tuple[int, int] | None = None  # (inode, mtime_ns) in the output, once it holds it
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +74,64 @@ class CommitResult:
     written: int  # files whose bytes changed (content-addressed copies included)
     unchanged: int
     removed: int
+
+
+class Writer(Protocol):
+    """Where a build's files go: :class:`OutputWriter` (a directory) or :class:`MemoryWriter`."""
+
+    @property
+    def output(self) -> Path | None: ...  # the directory written, if any
+
+    @property
+    def consistent(self) -> bool: ...  # targets also get content-addressed copies
+
+    def put(
+        self, path: str, content: bytes, *, held: str | None = None, target: bool | None = None
+    ) -> WrittenFile: ...
+
+    def stage(self, path: str, content: bytes) -> None: ...
+
+    def read_staged(self, path: str) -> bytes: ...
+
+    def commit(
+        self, paths: Collection[str], stale: Collection[str] | None = None
+    ) -> CommitResult: ...
+
+    def discard(self) -> None: ...
+
+
+@dataclass(slots=True)
+class MemoryWriter:
+    """A writer into memory, for tests and tools: :attr:`committed` holds the site after commit.
+    Only for builds in one process (workers would write into their own copy)."""
+
+    consistent: bool = False
+    staged: dict[str, bytes] = field(default_factory=dict)
+    committed: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def output(self) -> Path | None:
+        return None
+
+    def put(
+        self, path: str, content: bytes, *, held: str | None = None, target: bool | None = None
+    ) -> WrittenFile:
+        _safe_parts(path)
+        self.staged[path] = content
+        return WrittenFile(path, len(content), hashlib.sha256(content).hexdigest(), True)
+
+    def stage(self, path: str, content: bytes) -> None:
+        self.staged[path] = content
+
+    def read_staged(self, path: str) -> bytes:
+        return self.staged[path]
+
+    def commit(self, paths: Collection[str], stale: Collection[str] | None = None) -> CommitResult:
+        self.committed = {path: self.staged[path] for path in sorted(paths) if path in self.staged}
+        return CommitResult(written=len(self.committed), unchanged=0, removed=0)
+
+    def discard(self) -> None:
+        self.staged.clear()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,53 +171,56 @@ class OutputWriter:
         fresh = not any(out.iterdir())
         return cls(out, staging, fresh, consistent, lock, created)
 
-    def put(self, path: str, content: bytes, *, target: bool = True) -> WrittenFile:
-        """Stage ``content`` as ``path`` unless the output already holds exactly these bytes.
+    def put(
+        self, path: str, content: bytes, *, held: str | None = None, target: bool | None = None
+    ) -> WrittenFile:
+        """Stage ``content`` as ``path`` unless the output already holds exactly these bytes:
+        ``held`` is the SHA-256 the output holds there, as the memo recorded it; without it the
+        output's file is read and compared.
 
-        For a target of a signed site the content-addressed copy is staged too when missing: a
-        hard link to the same file where the file system allows, so it costs no space.
+        A target (by default, what :func:`~regsite.metadata.layout.is_target` says) of a signed
+        site also gets its content-addressed copy, staged when missing: a hard link to the same
+        file where the file system allows, so it costs no space.
         """
         parts = _safe_parts(path)
         digest = hashlib.sha256(content).hexdigest()
         try:
-            held = self.out.joinpath(*parts)
-            stamp = None if self.fresh else _holds(held, content)
-            changed = stamp is None
+            output = self.out.joinpath(*parts)
             staged = self.staging.joinpath(*parts)
+            if self.fresh:
+                changed = True
+            elif held is not None:
+                changed = held != digest
+            else:
+                changed = not _holds(output, content)
             if changed:
                 _write(staged, content)
-            if target and self.consistent:
+            elif staged.exists():  # staged with open slots (stage()), filled the same as before
+                staged.unlink()
+            if self.consistent and (is_target(path) if target is None else target):
                 copy = _safe_parts(content_addressed_path(path, digest))
-                if self.fresh or not self.out.joinpath(*copy).is_file():
-                    _link(staged if changed else held, self.staging.joinpath(*copy), content)
+                if changed or not self.out.joinpath(*copy).is_file():
+                    _link(staged if changed else output, self.staging.joinpath(*copy), content)
         except OSError as exc:
             raise OutputError(f"{self.out}: cannot write {path}: {exc}") from exc
-        return WrittenFile(path, len(content), digest, changed, stamp)
+        return WrittenFile(path, len(content), digest, changed)
 
-    def intact(self, files: Iterable[WrittenFile]) -> bool:
-        """Whether the output still holds these files, as a previous build wrote them.
+    def stage(self, path: str, content: bytes) -> None:
+        """Write ``content`` to the staging directory as it is, to be :meth:`put` later."""
+        try:
+            _write(self.staging.joinpath(*_safe_parts(path)), content)
+        except OSError as exc:
+            raise OutputError(f"{self.out}: cannot write {path}: {exc}") from exc
 
-        Checked by size, inode and modification time (and the content-addressed copy's
-        presence: a second link to the file, or a file of its own), not by reading them back:
-        any other write to the file, by another build or by hand, gives it a new inode or time.
-        The paths are the writer's own, checked when first written.
-        """
-        out = os.fspath(self.out)
-        for file in files:
-            try:
-                found = os.stat(f"{out}/{file.path}")  # noqa: PTH116 - hot loop
-                if file.stamp != (found.st_ino, found.st_mtime_ns) or found.st_size != file.size:
-                    return False
-                if self.consistent and found.st_nlink < 2:
-                    copy = content_addressed_path(file.path, file.sha256)
-                    if not stat.S_ISREG(os.stat(f"{out}/{copy}").st_mode):  # noqa: PTH116
-                        return False
-            except OSError:
-                return False
-        return True
+    def read_staged(self, path: str) -> bytes:
+        try:
+            return self.staging.joinpath(*_safe_parts(path)).read_bytes()
+        except OSError as exc:
+            raise OutputError(f"{self.out}: cannot read back {path}: {exc}") from exc
 
-    def commit(self, paths: Collection[str]) -> CommitResult:
-        """Move the staged files in and delete every output file not in ``paths``."""
+    def commit(self, paths: Collection[str], stale: Collection[str] | None = None) -> CommitResult:
+        """Move the staged files in and delete the output files of the last build that are not
+        in ``paths``: ``stale`` when the memo knows them, else every file not in ``paths``."""
         try:
             with _signals_deferred():
                 if self.fresh:
@@ -168,9 +229,10 @@ class OutputWriter:
                     self.staging.rename(self.out)
                     return CommitResult(written=written, unchanged=0, removed=0)
                 staged = list(_files(self.staging))
-                keep = paths if isinstance(paths, set | frozenset) else set(paths)
-                stale = [relative for relative in _files(self.out) if relative not in keep]
-                journal = self._journal(stale)
+                if stale is None:
+                    keep = paths if isinstance(paths, set | frozenset) else set(paths)
+                    stale = [relative for relative in _files(self.out) if relative not in keep]
+                journal = self._journal(list(stale))
                 removed = _replay(journal, self.out)
             unchanged = len(paths) - len(staged)
         except OSError as exc:
@@ -189,19 +251,9 @@ class OutputWriter:
         self.staging.rename(journal)
         return journal
 
-    def stamped(self, files: Iterable[WrittenFile]) -> tuple[WrittenFile, ...]:
-        """The files with the (inode, mtime_ns) the output holds them with, after commit."""
-        out = os.fspath(self.out)
-        found = []
-        for file in files:
-            if file.changed or file.stamp is None:
-                try:
-                    now = os.stat(f"{out}/{file.path}")  # noqa: PTH116 - once per written file
-                    file = file._replace(stamp=(now.st_ino, now.st_mtime_ns))
-                except OSError:
-                    file = file._replace(stamp=None)
-            found.append(file._replace(changed=False))
-        return tuple(found)
+    @property
+    def output(self) -> Path | None:
+        return self.out
 
     def discard(self) -> None:
         """Remove the staging directory and release the lock (also after a commit)."""
@@ -358,15 +410,12 @@ def _safe_parts(relative: str) -> tuple[str, ...]:
     return parts.parts
 
 
-def _holds(path: Path, content: bytes) -> tuple[int, int] | None:
-    """The file's (inode, mtime_ns) if it holds exactly ``content``, else None."""
+def _holds(path: Path, content: bytes) -> bool:
+    """Whether the file holds exactly ``content``."""
     try:
-        found = path.stat()
-        if found.st_size != len(content) or path.read_bytes() != content:
-            return None
+        return path.stat().st_size == len(content) and path.read_bytes() == content
     except OSError:
-        return None
-    return (found.st_ino, found.st_mtime_ns)
+        return False
 
 
 def _write(target: Path, content: bytes) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from importlib.resources import files
 from typing import Any
 
 from regsite.fields import SOURCE_FORMAT
-from regsite.model import Owner, Package, Release, Site
+from regsite.model import Owner, Package, Registry, Release, Site
 from regsite.render import Output
 from regsite.summary import PackageSummary
 
@@ -20,8 +20,10 @@ __all__ = [
     "SCHEMA_NAMES",
     "dump_json",
     "package_api",
-    "render_api",
+    "package_document",
+    "package_document_path",
     "site_api",
+    "with_dependents",
 ]
 
 API_VERSION = 1
@@ -35,14 +37,6 @@ SCHEMA_NAMES = (
     "search-records.schema.json",
     "build-report.schema.json",
 )
-
-
-def render_api(site: Site, packages: Iterable[Package]) -> Output:
-    """Every JSON document, the republished signed sources and the JSON Schemas."""
-    output = site_api(site)
-    for package in packages:
-        output.update(package_api(site, package))
-    return output
 
 
 def site_api(site: Site) -> Output:
@@ -59,10 +53,11 @@ def site_api(site: Site) -> Output:
     return output
 
 
-def package_api(site: Site, package: Package) -> Output:
-    """One package's JSON document and its signed sources, republished byte for byte."""
-    document = package_document(site, package)
-    output = {f"{API_ROOT}/packages/{package.name}.json": dump_json(document)}
+def package_api(registry: Registry, package: Package) -> Output:
+    """One package's JSON document, without its ``dependents`` (:func:`with_dependents` adds
+    them), and its signed sources, republished byte for byte."""
+    document = package_document(registry, package)
+    output = {package_document_path(package.name): dump_json(document)}
     base = f"{API_ROOT}/sources/{package.name}"
     output[f"{base}/package.toml"] = package.source.content
     if package.source.signature_content is not None:
@@ -70,6 +65,19 @@ def package_api(site: Site, package: Package) -> Output:
     if package.readme is not None:
         output[f"{base}/{package.readme.file}"] = package.readme.content
     return output
+
+
+def package_document_path(name: str) -> str:
+    return f"{API_ROOT}/packages/{name}.json"
+
+
+def with_dependents(document: bytes, dependents: Sequence[str]) -> bytes:
+    """A package document from :func:`package_api` with its last key, ``dependents``: the
+    packages that depend on it, which only the whole registry knows."""
+    if not document.endswith(b"}\n"):
+        raise ValueError("not a package document from package_api")
+    names = json.dumps(list(dependents), ensure_ascii=False, separators=(",", ":"))
+    return document[:-2] + b',"dependents":' + names.encode("utf-8") + b"}\n"
 
 
 def dump_json(document: Any) -> bytes:
@@ -137,9 +145,10 @@ def names_document(site: Site) -> dict[str, Any]:
     }
 
 
-def package_document(site: Site, package: Package) -> dict[str, Any]:
-    delegation = site.registry.delegations[package.name]
-    owners = [site.registry.owners[owner_id] for owner_id in delegation.owners]
+def package_document(registry: Registry, package: Package) -> dict[str, Any]:
+    """Everything about one package but its dependents (:func:`with_dependents`)."""
+    delegation = registry.delegations[package.name]
+    owners = [registry.owners[owner_id] for owner_id in delegation.owners]
     verification = package.source.verification
     return {
         "api_version": API_VERSION,
@@ -167,7 +176,6 @@ def package_document(site: Site, package: Package) -> dict[str, Any]:
             "url": f"../sources/{package.name}/{package.readme.file}",
             "sha256": package.readme.sha256,
         },
-        "dependents": list(site.dependents.get(package.name, ())),
         "releases": [_release(release) for release in package.releases],
     }
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,22 +12,27 @@ import jinja2
 from markupsafe import Markup
 
 from regsite.headers import META_CONTENT_SECURITY_POLICY
-from regsite.model import Dependency, Package, Release, Site
+from regsite.model import Dependency, Package, Registry, Release, Site
 from regsite.render import Output
 from regsite.render.api import API_ROOT
 from regsite.render.markdown import render_readme
 from regsite.render.search import search_order
-from regsite.summary import RECENT_RELEASES, PackageSummary, ReleaseBrief
+from regsite.summary import PackageSummary, ReleaseBrief
 from regsite.theme import Theme, ThemeError
 
 __all__ = [
+    "USED_BY_SLOT",
+    "RecentRelease",
     "package_page_path",
-    "render_html",
     "render_package_page",
+    "render_used_by",
     "site_pages",
 ]
 
 SEARCH_PAGE = "search/index.html"
+# Where a package page shows what other packages say about it (render_used_by). Text and
+# attributes are escaped and raw HTML in READMEs is too, so only the template can write this.
+USED_BY_SLOT = "<!--regsite:used-by-->"
 BROWSE_PACKAGES = 100  # listed on the search page, for browsers without JavaScript
 
 
@@ -74,13 +78,6 @@ def package_page_path(name: str) -> str:
     return f"packages/{name}/index.html"
 
 
-def render_html(site: Site, theme: Theme, packages: Iterable[Package]) -> Output:
-    output = site_pages(site, theme)
-    for package in packages:
-        output[package_page_path(package.name)] = render_package_page(site, theme, package)
-    return output
-
-
 def site_pages(site: Site, theme: Theme) -> Output:
     """The pages about the whole registry (home, search, 404) and the theme's assets.
 
@@ -90,10 +87,12 @@ def site_pages(site: Site, theme: Theme) -> Output:
     output: Output = dict(theme.assets)
     releases = site.release_count
     home = {**_home_context(site), "release_count": releases}
-    output["index.html"] = _page(theme, site, "index.html", "", home)
-    output["404.html"] = _page(theme, site, "404.html", "", _not_found_context(site))
-    popular = search_order(site)[:BROWSE_PACKAGES]
-    output[SEARCH_PAGE] = _page(theme, site, "search.html", SEARCH_PAGE, {"popular": popular})
+    registry = site.registry
+    output["index.html"] = _page(theme, registry, "index.html", "", {"site": site, **home})
+    not_found = {"site": site, **_not_found_context(site)}
+    output["404.html"] = _page(theme, registry, "404.html", "", not_found)
+    popular = {"site": site, "popular": search_order(site)[:BROWSE_PACKAGES]}
+    output[SEARCH_PAGE] = _page(theme, registry, "search.html", SEARCH_PAGE, popular)
     output[".nojekyll"] = b""
     return output
 
@@ -114,9 +113,11 @@ def _not_found_context(site: Site) -> dict[str, Any]:
     }
 
 
-def render_package_page(site: Site, theme: Theme, package: Package) -> bytes:
+def render_package_page(registry: Registry, theme: Theme, package: Package) -> bytes:
+    """The package's page from the package alone; :data:`USED_BY_SLOT` marks where
+    :func:`render_used_by` goes."""
     latest = package.latest
-    delegation = site.registry.delegations[package.name]
+    delegation = registry.delegations[package.name]
     verification = package.source.verification
     path = package_page_path(package.name)
     root = _root(path)
@@ -127,21 +128,33 @@ def render_package_page(site: Site, theme: Theme, package: Package) -> bytes:
         "latest": latest,
         "release_rows": rows,
         "latest_row": next((row for row in rows if row.release is latest), None),
-        "dependent_links": [
-            PackageLink(name, root + package_page_path(name))
-            for name in site.dependents.get(package.name, ())
-        ],
-        "install": latest and site.registry.install_line(package.name, latest.version),
+        "used_by": Markup(USED_BY_SLOT),  # noqa: S704 - a constant comment
+        "install": latest and registry.install_line(package.name, latest.version),
         "readme_html": Markup(render_readme(package.readme.text)) if package.readme else None,  # noqa: S704 - markdown-it escapes raw HTML
-        "owners": [site.registry.owners[owner_id] for owner_id in delegation.owners],
+        "owners": [registry.owners[owner_id] for owner_id in delegation.owners],
         "threshold": delegation.threshold,
         "signed_by": sorted(verification.signers) if verification else [],
-        "dependents": site.dependents.get(package.name, ()),
         "api_url": f"{API_ROOT}/packages/{package.name}.json",
         "sources_url": f"{API_ROOT}/sources/{package.name}/",
         "readme_source": package.readme.file if package.readme else None,
     }
-    return _page(theme, site, "package.html", path, context)
+    return _page(theme, registry, "package.html", path, context)
+
+
+def render_used_by(theme: Theme, name: str, dependents: Sequence[str]) -> str:
+    """The "Used by" section of a package's page: the packages that depend on it."""
+    root = _root(package_page_path(name))
+    context = {
+        "dependents": dependents,
+        "dependent_links": [
+            PackageLink(other, root + package_page_path(other)) for other in dependents
+        ],
+        "root": root,
+    }
+    try:
+        return theme.environment.get_template("used_by.html").render(context)
+    except jinja2.TemplateError as exc:
+        raise ThemeError(f"theme template used_by.html: {exc.message}") from exc
 
 
 def _release_row(release: Release, root: str) -> ReleaseRow:
@@ -166,25 +179,17 @@ def _dependency_link(dependency: Dependency, root: str) -> PackageLink:
 
 
 def _home_context(site: Site) -> dict[str, Any]:
-    newest = heapq.nlargest(
-        RECENT_RELEASES,
-        (
-            (release.published, package.name, -index)  # a package's own: in its order
-            for package in site.packages.values()
-            for index, release in enumerate(package.recent)
-        ),
-    )  # plain tuples, compared in C: every package's recent releases are looked at
     packages = site.packages
-    recent = [RecentRelease(packages[name], packages[name].recent[-i]) for _, name, i in newest]
-    return {"recent": recent}
+    return {"recent": [RecentRelease(packages[name], brief) for name, brief in site.recent]}
 
 
-def _page(theme: Theme, site: Site, template: str, path: str, context: Mapping[str, Any]) -> bytes:
+def _page(
+    theme: Theme, registry: Registry, template: str, path: str, context: Mapping[str, Any]
+) -> bytes:
     root = context.get("root", _root(path))
-    base_url = site.registry.base_url
+    base_url = registry.base_url
     page_context = {
-        "site": site,
-        "registry": site.registry,
+        "registry": registry,
         "root": root,
         "path": path,
         "canonical": _canonical(base_url, path),

@@ -1,0 +1,47 @@
+"""Everything one package publishes, rendered from the package alone, with open slots for what
+only the whole registry knows: the packages that depend on it (docs/decisions.md, 22).
+
+:func:`package_outputs` runs as soon as a package is read; :func:`fill_slots` once every package
+has been, so that each package's files are rendered once per build and a new dependent costs a
+fill, not a render.  Both are pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from regsite.model import Package, Registry
+from regsite.render import Output
+from regsite.render.api import package_api, package_document_path, with_dependents
+from regsite.render.html import USED_BY_SLOT, package_page_path, render_package_page, render_used_by
+from regsite.theme import Theme
+
+__all__ = ["fill_slots", "package_outputs"]
+
+# Each output path, and whether it has slots to fill: True for the package's JSON document and
+# page, False for files that are final (the signed sources, republished byte for byte).
+Outputs = dict[str, tuple[bytes, bool]]
+
+
+def package_outputs(registry: Registry, theme: Theme, package: Package) -> Outputs:
+    api = package_api(registry, package)
+    document = package_document_path(package.name)
+    outputs = {path: (content, path == document) for path, content in api.items()}
+    outputs[package_page_path(package.name)] = (render_package_page(registry, theme, package), True)
+    return outputs
+
+
+def fill_slots(
+    theme: Theme, name: str, staged: Mapping[str, bytes], dependents: Sequence[str]
+) -> Output:
+    """The files of :func:`package_outputs` that had slots, with their slots filled."""
+    filled: Output = {}
+    for path, content in staged.items():
+        if path == package_document_path(name):
+            filled[path] = with_dependents(content, dependents)
+        elif path == package_page_path(name):
+            used_by = render_used_by(theme, name, dependents).encode("utf-8")
+            filled[path] = content.replace(USED_BY_SLOT.encode("utf-8"), used_by)
+        else:
+            raise ValueError(f"{path}: not a file with slots of package {name}")
+    return filled

@@ -1,0 +1,211 @@
+"""The per-package stages, one package at a time in a worker: load, verify, model, summarise,
+and render what the package publishes on its own.
+
+A package passes through here at most twice per build, and is read from its files at most once:
+
+1. **scan** (when the memo does not hold it): load, verify and model the package, summarise it
+   (:mod:`regsite.summary`), and, if it verified, render its own outputs at once, with the slots
+   for what other packages say about it left open (:mod:`regsite.render.package`), so that a new
+   or changed package is parsed once.
+2. **finish**, once every package is summarised and validated: fill the slots of what step 1
+   rendered; or, for a package the memo held whose outputs must change (a new dependent, a
+   new theme), read it again and render it whole.
+
+Each file goes through the writer, which stages only bytes that differ from what the output
+already holds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from regsite.errors import ErrorReport, RegistryError, SourceProblem
+from regsite.keys import PublicKey
+from regsite.load import PACKAGES_DIR, LoadedPackage, SourceLimits, load_package, package_input
+from regsite.memo import files_digest
+from regsite.model import Package, Registry
+from regsite.package_file import read_package
+from regsite.render.package import fill_slots, package_outputs
+from regsite.signatures import SignatureCheck, SignatureStatus, ThresholdResult
+from regsite.summary import Packed, pack, summarize
+from regsite.theme import Theme
+from regsite.verify import verify_package_index
+from regsite.versions import DEFAULT_SCHEME
+from regsite.workers import context
+from regsite.write import OutputWriter, WrittenFile
+
+__all__ = [
+    "PackageContext",
+    "PackageTask",
+    "Record",
+    "Scanned",
+    "finish_package",
+    "model_package",
+    "pack_verdict",
+    "scan_package",
+    "unpack_verdict",
+]
+
+log = logging.getLogger(__name__)
+
+PackedVerdict = tuple[int, tuple[tuple[int, bytes, str, str | None], ...]]
+# What the memo keeps of a package's scan: its summary and details (None when it could not be
+# modelled), its signatures' verdict, and every problem found in it.
+Record = tuple[Packed | None, PackedVerdict | None, tuple[SourceProblem, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class PackageContext:
+    """What every per-package task reads; forked into the workers."""
+
+    root: Path
+    limits: SourceLimits
+    registry: Registry | None  # None when registry.toml is unusable: packages are still checked
+    theme: Theme | None = None  # None: nothing is rendered (``regsite verify``)
+    writer: OutputWriter | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PackageTask:
+    name: str
+    files: bytes  # the digest of the package's files when the build looked them up
+    key: bytes  # the scan's memo key
+    render: bool = True  # render the package's own outputs if it verifies
+
+
+@dataclass(frozen=True, slots=True)
+class Scanned:
+    name: str
+    key: bytes
+    record: Record
+    staged: tuple[str, ...] = ()  # outputs rendered with their slots still open
+    files: tuple[WrittenFile, ...] = ()  # outputs that are final already
+
+
+@dataclass(frozen=True, slots=True)
+class FinishTask:
+    name: str
+    dependents: tuple[str, ...]
+    published: Mapping[str, str]  # path -> sha256 the output holds for this package
+    staged: tuple[str, ...] = ()  # from the scan: fill these; empty: render the package again
+    files: bytes = b""  # the files' digest, to render the package again
+
+
+def scan_package(task: PackageTask) -> Scanned:
+    """Step 1 for one package (run in a worker)."""
+    stage: PackageContext = context()
+    report = ErrorReport()
+    loaded = load_package(stage.root, task.name, report, stage.limits)
+    verdict, package = model_package(stage.registry, loaded, report)
+    _check_unchanged(stage, task.name, task.files, report)
+    packed = None
+    staged: tuple[str, ...] = ()
+    files: tuple[WrittenFile, ...] = ()
+    if package is not None:
+        summary, details = summarize(package, task.key)
+        packed = pack(summary, details)
+        if task.render and not report and stage.writer is not None and _verified(verdict):
+            staged, files = _render(stage, package)
+    record: Record = (packed, None if verdict is None else pack_verdict(verdict), tuple(report))
+    return Scanned(task.name, task.key, record, staged, files)
+
+
+def finish_package(task: FinishTask) -> tuple[str, tuple[WrittenFile, ...]]:
+    """Step 2 for one package (run in a worker): its final outputs, staged where they differ
+    from what the output holds."""
+    stage: PackageContext = context()
+    assert stage.writer is not None and stage.theme is not None and stage.registry is not None
+    staged = task.staged
+    files: tuple[WrittenFile, ...] = ()
+    if not staged:
+        staged, files = _render(stage, _model_again(stage, task.name, task.files))
+    output = fill_slots(
+        stage.theme,
+        task.name,
+        {path: stage.writer.read_staged(path) for path in staged},
+        task.dependents,
+    )
+    written = tuple(
+        stage.writer.put(path, content, held=task.published.get(path))
+        for path, content in output.items()
+    )
+    return task.name, files + written
+
+
+def _render(
+    stage: PackageContext, package: Package
+) -> tuple[tuple[str, ...], tuple[WrittenFile, ...]]:
+    """The package's own outputs: files with open slots staged as they are, the rest put."""
+    assert stage.writer is not None and stage.theme is not None and stage.registry is not None
+    outputs = package_outputs(stage.registry, stage.theme, package)
+    staged = []
+    files = []
+    for path, (content, open_slots) in outputs.items():
+        if open_slots:
+            stage.writer.stage(path, content)
+            staged.append(path)
+        else:
+            files.append(stage.writer.put(path, content))
+    return tuple(staged), tuple(files)
+
+
+def model_package(
+    registry: Registry | None, loaded: LoadedPackage | None, report: ErrorReport
+) -> tuple[ThresholdResult | None, Package | None]:
+    """Verify a loaded package against the registry (when there is one) and model it."""
+    if loaded is None:
+        return None, None
+    verdict = None
+    if registry is not None:
+        verdict = verify_package_index(registry, loaded.name, loaded.index, report)
+    # Without a usable registry.toml the build fails anyway; its packages are still checked.
+    scheme = DEFAULT_SCHEME if registry is None else registry.version_scheme
+    return verdict, read_package(loaded, verdict, report, scheme=scheme)
+
+
+def _verified(verdict: ThresholdResult | None) -> bool:
+    return verdict is not None and len(verdict.signers) >= verdict.threshold
+
+
+def _check_unchanged(stage: PackageContext, name: str, files: bytes, report: ErrorReport) -> None:
+    """The files read are the ones the build looked up: a package edited during the build is
+    reported, never published under the other version's key."""
+    if files_digest(stage.root / PACKAGES_DIR / name, package_input) != files:
+        report.add(f"packages/{name}", "", "changed during the build; build again")
+
+
+def _model_again(stage: PackageContext, name: str, files: bytes) -> Package:
+    """A package the memo held, read again to render it."""
+    report = ErrorReport()
+    loaded = load_package(stage.root, name, report, stage.limits)
+    package = model_package(stage.registry, loaded, report)[1]
+    _check_unchanged(stage, name, files, report)
+    if package is None or report:
+        raise RegistryError(f"packages/{name}: changed during the build; build again")
+    return package
+
+
+# Verdicts, packed for the memo ------------------------------------------------------------------
+
+_SIGNATURE_STATUS = {status.value: status for status in SignatureStatus}
+
+
+def pack_verdict(verdict: ThresholdResult) -> PackedVerdict:
+    checks = tuple(
+        (check.index, check.key.raw, check.status.value, check.signer) for check in verdict.checks
+    )
+    return (verdict.threshold, checks)
+
+
+def unpack_verdict(packed: PackedVerdict) -> ThresholdResult:
+    threshold, checks = packed
+    return ThresholdResult(
+        checks=tuple(
+            SignatureCheck(index, PublicKey(raw), _SIGNATURE_STATUS[status], signer)
+            for index, raw, status, signer in checks
+        ),
+        threshold=threshold,
+    )

@@ -1,0 +1,208 @@
+"""After validation: render every output, write it, sign it, commit it (build.py's second half).
+
+Packages are finished first (:func:`regsite.outputs.render_packages`), then the site-wide files
+(the API's entry points, the home, search and 404 pages, the search index, the build report),
+then the signed metadata over the targets, then the commit.  What the output holds afterwards is
+recorded in the memo for the next build (:class:`~regsite.outputs.Published`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from regsite.catalog import Catalog
+from regsite.keys import PrivateKey
+from regsite.metadata.layout import content_addressed_path, is_target
+from regsite.metadata.previous import DirectoryPrevious, RoleMemo
+from regsite.metadata.publish import publish_metadata
+from regsite.metadata.roles import FileInfo
+from regsite.model import Site
+from regsite.outputs import Published, put_site_files, read_seal, render_packages, seal_of
+from regsite.progress import Stages
+from regsite.render.api import API_ROOT, dump_json, site_api
+from regsite.render.html import site_pages
+from regsite.render.search import SearchPackage, search_files, search_order
+from regsite.report import (
+    REPORT_PATH,
+    BuildChanges,
+    PreviousOutput,
+    compare_builds,
+    report_document,
+)
+from regsite.scan import PackageContext
+from regsite.theme import load_theme
+from regsite.write import SITE_MARKER, CommitResult, Writer, WrittenFile
+
+__all__ = ["Outcome", "SiteRun", "publish_site"]
+
+log = logging.getLogger(__name__)
+
+_PACKAGE_DOCS = f"{API_ROOT}/packages/"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SiteRun:
+    site: Site
+    catalog: Catalog
+    writer: Writer
+    stages: Stages
+    jobs: int
+    theme_override: Path | None
+    online_key: PrivateKey | None
+    signing_time: datetime | None
+    previous: Path | None  # the last published site, when it is not the output
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    files: int
+    bytes: int
+    commit: CommitResult
+    rendered: int  # packages rendered or finished
+    changes: BuildChanges
+
+
+def publish_site(run: SiteRun) -> Outcome:
+    site, catalog, writer, stages = run.site, run.catalog, run.writer, run.stages
+    theme = load_theme(run.theme_override)
+    out = writer.output
+    previous = run.previous or out
+    published = Published.load(catalog.memo, read_seal(_read(out, REPORT_PATH)))
+    context = PackageContext(catalog.root, catalog.limits, site.registry, theme, writer)
+    with stages.stage("render", len(site.packages)) as advance:
+        rendered = render_packages(site, catalog, context, published, run.jobs, advance)
+    with stages.stage("site pages"):
+        shared = site_api(site)
+        shared.update(site_pages(site, theme))
+        put_site_files(writer, published, shared)
+    with stages.stage("search"):
+        put_site_files(
+            writer, published, dict(search_files(_SearchStream(site, catalog))), "search"
+        )
+    with stages.stage("report"):
+        changes = _report(site, writer, published, previous)
+    metadata: dict[str, WrittenFile] = {}
+    if run.online_key is not None:
+        with stages.stage("sign"):
+            metadata = _sign(run, published, previous)
+    with stages.stage("commit"):
+        stale = published.stale(writer.consistent) if published.trusted else None
+        commit = writer.commit(_paths(published, writer.consistent), stale)
+        published.save()
+    files, size = _footprint(published, writer.consistent)
+    return Outcome(files, size, commit, rendered, changes)
+
+
+def _read(out: Path | None, path: str) -> bytes | None:
+    if out is None:
+        return None
+    try:
+        return (out / path).read_bytes()
+    except OSError:
+        return None
+
+
+def _report(
+    site: Site, writer: Writer, published: Published, previous: Path | None
+) -> BuildChanges:
+    """The build report, with the seal of every other output for the next build to check."""
+    files = {file.path: file for entry in published.new.values() for file in entry[1]}
+    reader = None
+    if previous is not None and (previous / SITE_MARKER).is_file():
+        reader = PreviousOutput(previous, _changed(files, previous, writer.output))
+    changes = compare_builds(site, reader)
+    published.sealed = seal_of(published.new)
+    document = {**report_document(changes), "outputs": published.sealed}
+    kept = None if reader is None else reader.read_bytes(REPORT_PATH)
+    content = dump_json(document)
+    if changes.empty and kept is not None and read_seal(kept) == published.sealed:
+        content = kept  # the last build that changed anything: no churn
+    published.record("report", b"", [writer.put(REPORT_PATH, content)])
+    return changes
+
+
+def _changed(files: Mapping[str, WrittenFile], previous: Path, out: Path | None) -> set[str]:
+    """The package documents that differ from the previous site's: the writer knows which differ
+    from the output; ``--previous`` elsewhere is compared by hash."""
+    documents = {path: file for path, file in files.items() if path.startswith(_PACKAGE_DOCS)}
+    if out is not None and previous.resolve() == out.resolve():
+        return {path for path, file in documents.items() if file.changed}
+    changed = set()
+    for path, file in documents.items():
+        old = _read(previous, path)
+        if old is None or hashlib.sha256(old).hexdigest() != file.sha256:
+            changed.add(path)
+    return changed
+
+
+def _sign(run: SiteRun, published: Published, previous: Path | None) -> dict[str, WrittenFile]:
+    assert run.online_key is not None
+    targets = {
+        file.path: FileInfo(file.size, file.sha256)
+        for entry in published.new.values()
+        for file in entry[1]
+        if is_target(file.path)
+    }
+    reader = None
+    if previous is not None and (previous / SITE_MARKER).is_file():
+        reader = DirectoryPrevious(previous)
+    else:
+        log.info("no previous site: metadata versions start at 1")
+    memo = RoleMemo(known=run.catalog.memo.get("roles", b"targets") or {})
+    now = run.signing_time or datetime.now(UTC)
+    output = publish_metadata(targets, run.site.registry, run.online_key, now, reader, memo)
+    run.catalog.memo.put("roles", b"targets", memo.current)
+    files = {path: run.writer.put(path, content, target=False) for path, content in output.items()}
+    published.record("metadata", b"", files.values())
+    return files
+
+
+def _paths(published: Published, consistent: bool) -> set[str]:
+    paths = set()
+    for entry in published.new.values():
+        for file in entry[1]:
+            paths.add(file.path)
+            if consistent and is_target(file.path):
+                paths.add(content_addressed_path(file.path, file.sha256))
+    return paths
+
+
+def _footprint(published: Published, consistent: bool) -> tuple[int, int]:
+    """Files and bytes a host serves, content-addressed copies counted as files of their own."""
+    files = size = 0
+    for entry in published.new.values():
+        for file in entry[1]:
+            copies = 2 if consistent and is_target(file.path) else 1
+            files += copies
+            size += copies * file.size
+    return files, size
+
+
+@dataclass(frozen=True, slots=True)
+class _SearchStream:
+    """The packages in search order, each with its README's headings read from the memo."""
+
+    site: Site
+    catalog: Catalog
+
+    def __len__(self) -> int:
+        return len(self.site.packages)
+
+    def __iter__(self) -> Iterator[SearchPackage]:
+        dependents = self.site.dependents
+        for summary in search_order(self.site):
+            latest = summary.latest
+            yield SearchPackage(
+                name=summary.name,
+                keywords=summary.keywords,
+                description=summary.description,
+                headings=self.catalog.details(summary).headings,
+                latest=None if latest is None else latest.version,
+                status=summary.status.value,
+                dependents=len(dependents.get(summary.name, ())),
+            )
