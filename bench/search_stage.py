@@ -5,10 +5,13 @@
 package at a time, runs the stage, writes every file it gives under a directory, and prints its
 figures as JSON:
 
-- ``seconds``: from the stage's start to the last file written;
-- ``baseline_rss``: the child's resident memory before the stage (the interpreter, regsite and
-  the stream, which holds one package at a time);
-- ``peak_rss``: its peak resident memory (``ru_maxrss``) at the end; the stage's own peak is
+- ``seconds``: the time spent in the stage, from its start to its last file, leaving out the
+  time spent writing the files it gave (the build's writer's share, the same for every version),
+  which is ``write_seconds``;
+- ``baseline_rss``: the child's resident memory just before the stage (the interpreter, regsite
+  and the stream, which holds one package at a time);
+- ``peak_rss``: its peak resident memory during the stage (``VmHWM``, reset to the current size
+  when the stage starts through ``/proc/self/clear_refs``); the stage's own peak is
   ``peak_rss - baseline_rss``.
 
 ``--generator DIR`` runs the stage with the regsite package found in DIR instead (another
@@ -22,10 +25,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
+import io
 import json
-import resource
+import shutil
 import sqlite3
+import subprocess
 import sys
+import tarfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -35,9 +41,23 @@ from typing import Any
 MB = 1000 * 1000
 
 
-def _rss() -> int:
-    """The process's peak resident memory so far, in bytes (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+def _reset_peak() -> int:
+    """Reset the kernel's mark of this process's peak resident memory (Linux 4.0 and later) to
+    its current size, and return that size in bytes: what the process holds before the stage."""
+    Path("/proc/self/clear_refs").write_text("5")
+    return _status("VmRSS")
+
+
+def _peak() -> int:
+    """The peak resident memory since the last :func:`_reset_peak`, in bytes."""
+    return _status("VmHWM")
+
+
+def _status(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) * 1024  # reported in kB
+    raise LookupError(f"/proc/self/status has no {field}")
 
 
 # The parent's side
@@ -56,7 +76,8 @@ def write_input(packages: Iterable[Any], path: Path) -> int:
 
 @dataclass(frozen=True, slots=True)
 class StageFigures:
-    seconds: float
+    seconds: float  # in the stage, writing left out
+    write_seconds: float
     baseline_rss: int  # bytes
     peak_rss: int  # bytes
     files: int
@@ -71,9 +92,8 @@ class StageFigures:
 def run_stage(
     source: Path, out: Path, generator: Path | None = None, memo: Path | None = None
 ) -> StageFigures:
-    """Run the stage in a child process; ``memo`` is a SQLite file the shards are kept in."""
-    import subprocess
-
+    """Run the stage in a child process, into an empty ``out``; ``memo`` keeps the shards."""
+    shutil.rmtree(out, ignore_errors=True)
     command = [sys.executable, str(Path(__file__)), str(source), str(out)]
     if generator is not None:
         command += ["--generator", str(generator)]
@@ -81,6 +101,58 @@ def run_stage(
         command += ["--memo", str(memo)]
     completed = subprocess.run(command, check=True, capture_output=True, text=True)
     return StageFigures(**json.loads(completed.stdout))
+
+
+def extract_generator(repo: Path, revision: str, into: Path) -> Path:
+    """``generator/`` as it is at ``revision`` of the git repository ``repo``."""
+    archive = subprocess.run(
+        ["git", "-C", str(repo), "archive", revision, "generator"], check=True, capture_output=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into / "generator"
+
+
+@dataclass(frozen=True, slots=True)
+class StageReport:
+    after: StageFigures  # this checkout, cold, no memo
+    memo_cold: StageFigures  # an empty SQLite memo: the shards computed, stored and read back
+    memo_warm: StageFigures  # the same memo again: a rebuild where no search text changed
+    before: StageFigures | None  # the baseline revision's code, cold
+    baseline: str | None  # that revision
+    repeat: int  # runs of each; the fastest is kept
+
+
+def measure_stage(
+    packages: Iterable[Any], work: Path, baseline: str | None, repeat: int = 1
+) -> tuple[StageReport, Path]:
+    """Every run of the stage over the same packages; the directory holds this checkout's files."""
+    source = work / "packages.jsonl"
+    write_input(packages, source)
+    generator = None
+    if baseline is not None:
+        generator = extract_generator(Path(__file__).parent.parent, baseline, work / "baseline")
+    befores, afters, colds, warms = [], [], [], []
+    for _ in range(repeat):
+        if generator is not None:
+            befores.append(run_stage(source, work / "before", generator))
+        afters.append(run_stage(source, work / "after"))
+        (work / "memo.sqlite").unlink(missing_ok=True)
+        colds.append(run_stage(source, work / "memo", memo=work / "memo.sqlite"))
+        warms.append(run_stage(source, work / "memo", memo=work / "memo.sqlite"))
+    report = StageReport(
+        after=_fastest(afters),
+        memo_cold=_fastest(colds),
+        memo_warm=_fastest(warms),
+        before=_fastest(befores) if befores else None,
+        baseline=baseline,
+        repeat=repeat,
+    )
+    return report, work / "after"
+
+
+def _fastest(runs: Sequence[StageFigures]) -> StageFigures:
+    return min(runs, key=lambda run: run.seconds)
 
 
 def tree_digest(root: Path) -> tuple[int, int, str]:
@@ -157,14 +229,24 @@ class SqliteMemo:
             )
 
 
-def _write(files: Iterable[tuple[str, bytes]], out: Path) -> None:
+def _write(files: Iterator[tuple[str, bytes]], out: Path) -> tuple[float, float]:
+    """Write every file as the stage gives it; return the seconds spent in the stage (waiting
+    for the next file) and the seconds spent writing."""
     made: set[Path] = set()
-    for path, content in files:
-        target = out / path
+    staged = written = 0.0
+    while True:
+        start = time.perf_counter()
+        file = next(files, None)
+        between = time.perf_counter()
+        staged += between - start
+        if file is None:
+            return staged, written
+        target = out / file[0]
         if target.parent not in made:
             target.parent.mkdir(parents=True, exist_ok=True)
             made.add(target.parent)
-        target.write_bytes(content)
+        target.write_bytes(file[1])
+        written += time.perf_counter() - between
 
 
 def _count(path: Path) -> int:
@@ -172,15 +254,13 @@ def _count(path: Path) -> int:
         return sum(1 for _ in lines)
 
 
-def _streaming_stage(source: Path, out: Path, memo_path: Path | None) -> tuple[float, int]:
+def _streaming_stage(source: Path, out: Path, memo_path: Path | None) -> tuple[float, float, int]:
     from regsite.render.search import search_files
 
     packages = JsonLines(source, _count(source))
     memo = SqliteMemo(memo_path) if memo_path is not None else None
-    baseline = _rss()
-    start = time.perf_counter()
-    _write(search_files(packages, memo), out)
-    return time.perf_counter() - start, baseline
+    baseline = _reset_peak()
+    return *_write(search_files(packages, memo), out), baseline
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +286,7 @@ class _Site:
     dependents: dict[str, range]  # only their number is read
 
 
-def _in_memory_stage(source: Path, out: Path) -> tuple[float, int]:
+def _in_memory_stage(source: Path, out: Path) -> tuple[float, float, int]:
     from regsite.render.search import render_search
 
     packages: dict[str, _Summary] = {}
@@ -220,10 +300,12 @@ def _in_memory_stage(source: Path, out: Path) -> tuple[float, int]:
             dependents[name] = range(count)
     site = _Site(dict(sorted(packages.items())), dependents)
     del packages
-    baseline = _rss()
-    start = time.perf_counter()
-    _write(render_search(site).items(), out)  # type: ignore[arg-type] # duck-typed Site
-    return time.perf_counter() - start, baseline
+    baseline = _reset_peak()
+
+    def files() -> Iterator[tuple[str, bytes]]:
+        yield from render_search(site).items()  # type: ignore[arg-type] # a duck-typed Site
+
+    return *_write(files(), out), baseline
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -238,12 +320,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     import regsite.render.search as stage
 
     if hasattr(stage, "search_files"):
-        seconds, baseline = _streaming_stage(args.source, args.out, args.memo)
+        seconds, writing, baseline = _streaming_stage(args.source, args.out, args.memo)
     else:
-        seconds, baseline = _in_memory_stage(args.source, args.out)
-    peak = _rss()
+        seconds, writing, baseline = _in_memory_stage(args.source, args.out)
+    peak = _peak()
     files, size, tree = tree_digest(args.out)
-    figures = StageFigures(seconds, baseline, peak, files, size, tree)
+    figures = StageFigures(seconds, writing, baseline, peak, files, size, tree)
     print(json.dumps(dataclasses.asdict(figures)))
     return 0
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import operator
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -199,17 +200,24 @@ def _term_entries(packages: SearchPackages) -> Iterator[Entry]:
     """Term -> [gap, score, ...]: its best MAX_POSTINGS documents, by document number."""
     factors = array("d")  # each document's popularity, filled in as the engine reads them
     for term, scores in term_scores(_documents(packages, factors)):
-        ranked = [(doc, _integer_score(score, factors[doc])) for doc, score in scores.items()]
-        if len(ranked) > MAX_POSTINGS:
-            ranked.sort(key=lambda item: (-item[1], item[0]))
-            del ranked[MAX_POSTINGS:]
-        ranked.sort()
-        flat: list[int] = []
-        previous = 0
-        for doc, score in ranked:
-            flat += [doc - previous, score]  # document numbers as gaps: smaller once gzipped
-            previous = doc
+        # Relevance times popularity, as an integer of at least 1 (every score here is > 0).
+        integers = {
+            doc: round(score * _SCORE_SCALE * factors[doc]) or 1 for doc, score in scores.items()
+        }
+        docs = sorted(integers) if len(integers) <= MAX_POSTINGS else _best(integers)
+        flat = [0] * (2 * len(docs))
+        flat[0::2] = map(operator.sub, docs, [0, *docs])  # document numbers as gaps: they gzip well
+        flat[1::2] = map(integers.__getitem__, docs)
         yield term, flat
+
+
+def _best(scores: dict[int, int]) -> list[int]:
+    """The MAX_POSTINGS documents with the highest scores, the lower number first among equals,
+    in document order (sorting the scores alone is much faster than sorting by a key)."""
+    threshold = sorted(scores.values(), reverse=True)[MAX_POSTINGS - 1]
+    above = [doc for doc, score in scores.items() if score > threshold]
+    tied = sorted(doc for doc, score in scores.items() if score == threshold)
+    return sorted(above + tied[: MAX_POSTINGS - len(above)])
 
 
 def _documents(packages: SearchPackages, factors: array[float]) -> Iterator[SearchDocument]:
@@ -222,11 +230,6 @@ def _documents(packages: SearchPackages, factors: array[float]) -> Iterator[Sear
             description=package.description,
             headings=package.headings,
         )
-
-
-def _integer_score(score: float, factor: float) -> int:
-    """Relevance times a popularity factor, 1 + log2(1 + dependents) / 4."""
-    return max(1, round(score * _SCORE_SCALE * factor))
 
 
 def _name_and_typo_keys(
