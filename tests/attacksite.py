@@ -21,7 +21,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from conftest import DEMO_ONLINE_KEY, EXAMPLE_SITE
-from regsite.build import BuildOptions, build, read_model, render_site, write_output
+from regsite.build import BuildOptions, build, build_files, read_site
+from regsite.site_outputs import write_output
 from regsite.client.registry import RemoteRegistry
 from regsite.client.store import TrustStore
 from regsite.client.trust import Updater
@@ -59,8 +60,8 @@ PACKAGE_TOML = f"api/v1/sources/{PACKAGE}/package.toml"
 
 @functools.cache
 def _plain() -> tuple[Registry, Output]:
-    site, packages = read_model(BuildOptions(source=EXAMPLE_SITE, output=Path("unused")))
-    return site.registry, render_site(site, packages)
+    options = BuildOptions(source=EXAMPLE_SITE, output=Path("unused"))
+    return read_site(options).registry, build_files(options)
 
 
 def plain_output() -> Output:

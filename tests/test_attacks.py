@@ -277,7 +277,7 @@ def test_expired_timestamp(site: Path, tmp_path: Path) -> None:
 
 def test_mix_and_match_snapshot(site: Path, tmp_path: Path) -> None:
     output = plain_output()
-    output["extra.txt"] = b"another build\n"
+    output["api/v1/extra.txt"] = b"another build\n"
     other = publish(output, tmp_path / "other")  # also version 1 of every role
 
     served = copy(site, tmp_path, "snapshot")

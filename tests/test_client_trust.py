@@ -13,7 +13,8 @@ import pytest
 
 from builder import fixed_key
 from conftest import DEMO_ONLINE_KEY, EXAMPLE_SITE, serving
-from regsite.build import BuildOptions, build, read_model, render_site, write_output
+from regsite.build import BuildOptions, build, build_files, read_site
+from regsite.site_outputs import write_output
 from regsite.client.store import TrustStore
 from regsite.client.trust import Updater, trust_on_first_use
 from regsite.commands.sign import sign_file
@@ -92,10 +93,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def big_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Output]:
     """example-site plus EXTRA_FILES small files, signed with hashed bins; and its plain files."""
     out = tmp_path_factory.mktemp("big") / "site"
-    registry_site, packages = read_model(BuildOptions(source=EXAMPLE_SITE, output=out))
-    plain = render_site(registry_site, packages)
-    plain.update({f"extra/{i:04}.txt": f"extra file {i}\n".encode() for i in range(EXTRA_FILES)})
-    write_output(plain, out, signed=(registry_site.registry, DEMO_ONLINE_KEY, SIGNED_AT))
+    options = BuildOptions(source=EXAMPLE_SITE, output=out)
+    plain = build_files(options)
+    # Targets are what clients fetch, under api/: extra ones there push the site into hashed bins.
+    extra = {f"api/v1/extra/{i:04}.txt": f"extra file {i}\n".encode() for i in range(EXTRA_FILES)}
+    plain.update(extra)
+    write_output(plain, out, signed=(read_site(options).registry, DEMO_ONLINE_KEY, SIGNED_AT))
     return out, plain
 
 
@@ -285,7 +288,7 @@ def test_target_info_finds_a_target_through_its_hashed_bin(
     site, plain = big_site
     fetcher = RecordingFetcher()
     client = updater(site, tmp_path / "store", fetcher)
-    path = "extra/0007.txt"
+    path = "api/v1/extra/0007.txt"
     assert client.fetch_target(path) == plain[path]
     digest = hashlib.sha256(path.encode()).hexdigest()
     assert fetcher.fetched(".json")[-1].endswith(f"/metadata/1.bin-{digest[0]}.json")

@@ -1,8 +1,10 @@
-"""Incremental builds: a warm cache changes how fast a build is, never what it writes.
+"""Incremental builds: the memo changes how fast a build is, never what it writes.
 
 Every test builds a copy of example-site, changes it the way a maintainer would (edit and
 re-sign a package.toml, or run ``regsite release add`` / ``yank`` / ``owner add-key``) and
-compares the output with what a build without a cache writes from the same previous output.
+compares the output with what a build without a cache writes from the same previous output;
+the CI tests do it as CI runs a build: a fresh clone, the site and the cache restored with new
+inodes.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,17 +23,16 @@ import pytest
 import tomlkit
 from tomlkit import TOMLDocument
 
-import regsite.build
-import regsite.pipeline
+import regsite.memo
+import regsite.scan
 from conftest import DEMO_ONLINE_KEY, EXAMPLE_SITE
 from regsite.build import BuildOptions, BuildResult, build
-from regsite.buildindex import INDEX_KEY
-from regsite.cache import BuildCache
 from regsite.cli import main
 from regsite.commands.sign import sign_file
 from regsite.errors import BuildError
 from regsite.keys import generate_private_key
-from regsite.metadata.layout import content_addressed_path
+from regsite.memo import MEMO_FILE
+from regsite.metadata.layout import content_addressed_path, is_target
 from regsite.sources import SourceTree
 from test_build import read_tree
 from test_publish import copy_example, demo_key, edit_description
@@ -169,6 +171,7 @@ def test_one_package_change_rewrites_only_what_shows_it(tmp_path: Path) -> None:
     copies = {
         content_addressed_path(path, hashlib.sha256((out / path).read_bytes()).hexdigest())
         for path in plain
+        if is_target(path)
     }
     metadata = {"metadata/2.snapshot.json", "metadata/2.targets.json", "metadata/timestamp.json"}
     assert changed == plain | copies | metadata
@@ -256,15 +259,13 @@ def test_build_report_lists_releases_yanks_and_keys(
 # Damage and failure -----------------------------------------------------------------------------
 
 
-def test_truncated_cache_entries_are_misses(tmp_path: Path) -> None:
+def test_a_damaged_memo_is_started_afresh(tmp_path: Path) -> None:
     source, out, cache = copy_example(tmp_path), tmp_path / "a", tmp_path / "cache"
     run_build(source, out, cache)
     edit_description(source, "hue", "Terminal colours.")
-    entries = [path for path in cache.rglob("*") if path.is_file()]
-    assert len(entries) >= PACKAGES  # every package's model, at least
-    for number, entry in enumerate(entries):
-        data = entry.read_bytes()
-        entry.write_bytes(b"" if number % 3 == 0 else data[: len(data) // 2])
+    memo = cache / MEMO_FILE
+    data = memo.read_bytes()
+    memo.write_bytes(data[:100] + b"\xff" * 4096 + data[4196:])  # the header and schema broken
     twin = cacheless_twin(out, tmp_path / "b")
     result = run_build(source, out, cache)
     run_build(source, twin)
@@ -345,15 +346,15 @@ def test_cli_summary_quiet_and_jobs(tmp_path: Path, capsys: pytest.CaptureFixtur
 def stamped_at_once(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Source files are stamped however recently they changed (a build otherwise reads again
     what changed in the last two seconds); returns the packages each build read."""
-    monkeypatch.setattr(regsite.build, "_RACY_NS", 0)
+    monkeypatch.setattr(regsite.memo, "_RACY_NS", 0)
     read: list[str] = []
-    digest = regsite.pipeline._package_digest
+    digest = regsite.memo.files_digest
 
-    def counting(context: regsite.pipeline.ScanContext, name: str) -> str:
-        read.append(name)
-        return digest(context, name)
+    def counting(directory: Path, wanted: Callable[[str], bool]) -> bytes:
+        read.append(directory.name)
+        return digest(directory, wanted)
 
-    monkeypatch.setattr(regsite.pipeline, "_package_digest", counting)
+    monkeypatch.setattr(regsite.memo, "files_digest", counting)
     return read
 
 
@@ -392,11 +393,13 @@ def test_recent_source_changes_are_read_again(
 ) -> None:
     """A file changed within the racy window (two seconds; here an hour, so that the test does
     not depend on the machine's speed) is not stamped: the next build reads it again."""
-    monkeypatch.setattr(regsite.build, "_RACY_NS", 3600 * 10**9)
+    monkeypatch.setattr(regsite.memo, "_RACY_NS", 3600 * 10**9)
     source, out, cache = copy_example(tmp_path), tmp_path / "a", tmp_path / "cache"
     run_build(source, out, cache)
-    index = BuildCache.open(cache).get("index", INDEX_KEY)
-    assert index.sources == {} and len(index.scanned) == PACKAGES
+    with sqlite3.connect(cache / MEMO_FILE) as connection:
+        assert connection.execute("SELECT count(*) FROM stamp").fetchone() == (0,)
+        scans = connection.execute("SELECT count(*) FROM result WHERE stage = 'scan'")
+        assert scans.fetchone() == (PACKAGES,)
 
 
 def test_content_addressed_copies_are_links_and_a_deleted_one_comes_back(tmp_path: Path) -> None:
@@ -405,6 +408,9 @@ def test_content_addressed_copies_are_links_and_a_deleted_one_comes_back(tmp_pat
     path = "api/v1/packages/hue.json"
     copy = out / content_addressed_path(path, hashlib.sha256((out / path).read_bytes()).hexdigest())
     assert copy.stat().st_ino == (out / path).stat().st_ino
+    assert not any(  # pages are for browsers: no TUF client fetches them, so no copies
+        content_addressed_path("packages/hue/index.html", "") in str(p) for p in out.rglob("*")
+    )
     complete = read_tree(out)
     copy.unlink()
     result = run_build(source, out, cache)
@@ -442,17 +448,19 @@ def test_cache_does_not_trust_an_output_another_build_changed(tmp_path: Path) ->
     assert read_tree(out) == read_tree(twin)
 
 
-def test_corrupted_cache_entries_are_misses(tmp_path: Path) -> None:
+def test_corrupted_memo_entries_are_misses(tmp_path: Path) -> None:
     source, out, cache = copy_example(tmp_path), tmp_path / "a", tmp_path / "cache"
     run_build(source, out, cache)
-    damaged = 0
     pickled = b"\x8c\x08tinyjson"  # the str 'tinyjson' in a pickle: SHORT_BINUNICODE, length
-    for entry in (path for path in cache.rglob("*") if path.is_file()):
-        data = entry.read_bytes()
-        if pickled in data:  # one bad byte in a pickled str: no longer UTF-8, plainly damaged
-            entry.write_bytes(data.replace(pickled, pickled[:-1] + b"\xff"))
-            damaged += 1
-    assert damaged > 0
+    with sqlite3.connect(cache / MEMO_FILE) as connection:
+        rows = connection.execute("SELECT stage, key, value FROM result").fetchall()
+        damaged = [
+            (value.replace(pickled, pickled[:-1] + b"\xff"), stage, key)
+            for stage, key, value in rows
+            if pickled in value
+        ]  # one bad byte in a pickled str: no longer UTF-8, plainly damaged
+        connection.executemany("UPDATE result SET value = ? WHERE stage = ? AND key = ?", damaged)
+    assert damaged
     twin = cacheless_twin(out, tmp_path / "b")
     run_build(source, out, cache)
     run_build(source, twin)
@@ -478,3 +486,56 @@ def test_report_against_previous_lists_only_the_changed_package(tmp_path: Path) 
         "removed": [],
         "changed": ["tinyjson"],
     }
+
+
+# CI: a fresh clone, the site and the cache restored with new inodes ------------------------------
+
+
+def ci_restore(tmp_path: Path, source: Path, out: Path, cache: Path) -> tuple[Path, Path, Path]:
+    """What a CI job starts from: a fresh clone of the source (every file new, with new times)
+    and the site and cache the Actions cache restores (same bytes and times, new inodes)."""
+    clone = Path(shutil.copytree(source, tmp_path / "clone", copy_function=shutil.copyfile))
+    site = Path(shutil.copytree(out, tmp_path / "restored-site"))
+    memo = Path(shutil.copytree(cache, tmp_path / "restored-cache"))
+    assert (site / "index.html").stat().st_ino != (out / "index.html").stat().st_ino
+    return clone, site, memo
+
+
+def test_ci_rebuild_with_nothing_changed_renders_and_writes_nothing(tmp_path: Path) -> None:
+    source, out, cache = copy_example(tmp_path), tmp_path / "a", tmp_path / "cache"
+    run_build(source, out, cache)
+    clone, site, memo = ci_restore(tmp_path, source, out, cache)
+    before = stamps(site)
+    result = run_build(clone, site, memo)
+    assert (result.rendered, result.reused, result.written) == (0, PACKAGES, 0)
+    assert stamps(site) == before
+
+
+def test_ci_rebuild_after_one_change_equals_a_cold_build(tmp_path: Path) -> None:
+    source, out, cache = copy_example(tmp_path), tmp_path / "a", tmp_path / "cache"
+    run_build(source, out, cache)
+    clone, site, memo = ci_restore(tmp_path, source, out, cache)
+    edit_description(clone, "tinyjson", "A tiny JSON parser, changed in a pull request.")
+    twin = cacheless_twin(site, tmp_path / "cold")
+    warm = run_build(clone, site, memo)
+    cold = run_build(clone, twin)
+    assert (warm.rendered, warm.reused) == (1, PACKAGES - 1)
+    assert (cold.rendered, cold.reused) == (PACKAGES, 0)
+    assert read_tree(site) == read_tree(twin)
+    assert counts(warm) == counts(cold)
+
+
+def test_a_site_restored_from_another_build_is_compared_not_trusted(tmp_path: Path) -> None:
+    """The memo describes the output it last wrote; a site from another cache entry (its build
+    report's seal differs) is compared file by file instead, and comes out right."""
+    source, out, cache = copy_example(tmp_path), tmp_path / "a", tmp_path / "cache"
+    run_build(source, out, cache)
+    other = copy_example(tmp_path / "other")
+    edit_description(other, "hue", "Colours, from another branch.")
+    stranger = tmp_path / "stranger"
+    run_build(other, stranger)
+    twin = cacheless_twin(stranger, tmp_path / "twin")
+    result = run_build(source, stranger, cache)
+    run_build(source, twin)
+    assert read_tree(stranger) == read_tree(twin)
+    assert result.rendered == PACKAGES  # nothing the memo recorded was trusted

@@ -12,7 +12,7 @@ import pytest
 
 from builder import SourceBuilder
 from conftest import update_golden
-from regsite.build import BuildOptions, read_model, render_site
+from regsite.build import BuildOptions, build_files
 from regsite.render.api import API_ROOT, SCHEMA_NAMES
 from regsite.render.markdown import render_readme
 from sitecheck import is_local, is_safe_link, scan
@@ -22,7 +22,7 @@ CONTENT_ADDRESSED = re.compile(r"[0-9a-f]{64}\..+")
 
 
 def render(source: Path) -> dict[str, bytes]:
-    return render_site(*read_model(BuildOptions(source=source, output=source.parent / "out")))
+    return build_files(BuildOptions(source=source, output=source.parent / "out"))
 
 
 def check_golden(name: str, actual: bytes) -> None:

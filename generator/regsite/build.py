@@ -117,8 +117,19 @@ def build(options: BuildOptions, writer: Writer | None = None) -> BuildResult:
             checked.report.raise_if_any(str(options.source))
             site = checked.site
             assert site is not None
-            run = SiteRun(options, site, checked.catalog, writer, stages, _jobs(options))
-            outcome = publish_site(run)
+            outcome = publish_site(
+                SiteRun(
+                    site=site,
+                    catalog=checked.catalog,
+                    writer=writer,
+                    stages=stages,
+                    jobs=_jobs(options),
+                    theme_override=options.theme,
+                    online_key=options.online_key,
+                    signing_time=options.signing_time,
+                    previous=options.previous,
+                )
+            )
         except BaseException:
             writer.discard()
             raise
@@ -156,9 +167,9 @@ def read_site(options: BuildOptions) -> Site:
 
 
 def build_files(options: BuildOptions) -> Output:
-    """Every file :func:`build` writes, unsigned, in memory (tests and tools)."""
+    """Every file :func:`build` writes, unsigned, in memory, in one process (tests and tools)."""
     writer = MemoryWriter()
-    build(options, writer)
+    build(dataclasses.replace(options, online_key=None, jobs=1), writer)
     return writer.committed
 
 

@@ -34,6 +34,7 @@ from regsite.signatures import ThresholdResult
 from regsite.summary import PackageDetails, PackageSummary, unpack_details, unpack_summary
 from regsite.verify import PinnedRoot, verify_registry_file
 from regsite.workers import run
+from regsite.write import WrittenFile
 
 __all__ = ["Catalog", "RegistryScan", "scan_packages", "scan_registry"]
 
@@ -57,7 +58,7 @@ class Catalog:
     problems: list[SourceProblem] = field(default_factory=list)  # from the packages' scans
     files: dict[str, bytes] = field(default_factory=dict)  # each package's files' digest
     staged: dict[str, tuple[str, ...]] = field(default_factory=dict)  # rendered, slots open
-    rendered: dict[str, tuple[object, ...]] = field(default_factory=dict)  # final files, by package
+    rendered: dict[str, tuple[WrittenFile, ...]] = field(default_factory=dict)  # final, by package
     keys: dict[str, bytes] = field(default_factory=dict)  # each package's scan key
     reused: int = 0  # packages whose scan the memo held
 

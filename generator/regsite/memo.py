@@ -72,7 +72,7 @@ class Memo:
     started_ns: int = field(default_factory=time.time_ns)
     owner: int = field(default_factory=os.getpid)  # the process that writes
     readers: dict[int, sqlite3.Connection] = field(default_factory=dict)
-    pending: list[tuple[str, bytes, bytes, int]] = field(default_factory=list)
+    pending: dict[tuple[str, bytes], bytes] = field(default_factory=dict)  # put, not yet written
     used: set[tuple[str, bytes]] = field(default_factory=set)
     stamps: list[tuple[str, bytes, bytes, int]] = field(default_factory=list)
     hits: int = 0
@@ -119,12 +119,15 @@ class Memo:
 
     def get(self, stage: str, key: bytes) -> Any:
         """The value stored under ``key``, or None; in a worker, as last flushed."""
-        row = (
-            self._connection()
-            .execute("SELECT value FROM result WHERE stage = ? AND key = ?", (stage, key))
-            .fetchone()
-        )
-        value = None if row is None else _loads(stage, row[0])
+        data = self.pending.get((stage, key)) if os.getpid() == self.owner else None
+        if data is None:
+            row = (
+                self._connection()
+                .execute("SELECT value FROM result WHERE stage = ? AND key = ?", (stage, key))
+                .fetchone()
+            )
+            data = None if row is None else row[0]
+        value = None if data is None else _loads(stage, data)
         if value is None:
             self.misses += 1
             return None
@@ -135,7 +138,15 @@ class Memo:
     def get_many(self, stage: str, keys: Iterable[bytes]) -> dict[bytes, Any]:
         """The values stored under any of ``keys``: one query per few hundred keys."""
         found: dict[bytes, Any] = {}
-        wanted = list(keys)
+        wanted = []
+        asked = 0
+        for key in keys:
+            asked += 1
+            data = self.pending.get((stage, key)) if os.getpid() == self.owner else None
+            if data is None:
+                wanted.append(key)
+            elif (value := _loads(stage, data)) is not None:
+                found[key] = value
         connection = self._connection()
         for start in range(0, len(wanted), _CHUNK):
             chunk = wanted[start : start + _CHUNK]
@@ -150,12 +161,11 @@ class Memo:
                     found[bytes(key)] = value
         self.used.update((stage, key) for key in found)
         self.hits += len(found)
-        self.misses += len(wanted) - len(found)
+        self.misses += asked - len(found)
         return found
 
     def put(self, stage: str, key: bytes, value: Any) -> None:
-        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        self.pending.append((stage, key, data, self.generation))
+        self.pending[stage, key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         self.used.discard((stage, key))
         if len(self.pending) >= _BATCH:
             self.flush()
@@ -192,7 +202,11 @@ class Memo:
         """Write what this build stored so far (a failed build still keeps its results)."""
         with self._transaction() as connection:
             connection.executemany(
-                "INSERT OR REPLACE INTO result VALUES (?, ?, ?, ?)", self.pending
+                "INSERT OR REPLACE INTO result VALUES (?, ?, ?, ?)",
+                [
+                    (stage, key, data, self.generation)
+                    for (stage, key), data in self.pending.items()
+                ],
             )
             connection.executemany("INSERT OR REPLACE INTO stamp VALUES (?, ?, ?, ?)", self.stamps)
         self.pending.clear()

@@ -12,19 +12,21 @@ a build without the cache in between) is compared file by file instead.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from regsite.catalog import Catalog
 from regsite.memo import Memo, digest_of
-from regsite.metadata.layout import content_addressed_path, is_target
+from regsite.metadata.layout import content_addressed_path, has_copy
 from regsite.model import Registry, Site
 from regsite.render import Output
 from regsite.scan import FinishTask, PackageContext, finish_package
 from regsite.theme import Theme
 from regsite.workers import run
-from regsite.write import OutputWriter, WrittenFile
+from regsite.write import Writer, WrittenFile
 
 __all__ = ["Published", "page_inputs", "render_packages", "seal_of"]
 
@@ -38,31 +40,50 @@ class Published:
 
     memo: Memo
     trusted: bool  # the output is the one this record describes
+    output: Path | None = None  # the directory the record describes
     old: dict[str, tuple[bytes, tuple[WrittenFile, ...]]] = field(default_factory=dict)
     new: dict[str, tuple[bytes, tuple[WrittenFile, ...]]] = field(default_factory=dict)
     sealed: str = ""  # the seal the build report carries: of every producer but report and metadata
 
     @classmethod
-    def load(cls, memo: Memo, seal: str | None) -> Published:
+    def load(cls, memo: Memo, output: Path | None, seal: str | None) -> Published:
         """The record, if ``seal`` (from the output's build report) matches it."""
         recorded = memo.get("published", b"seal")
-        if seal is None or recorded is None or recorded[0] != seal:
-            return cls(memo, trusted=False)
+        if output is None or seal is None or recorded is None or recorded[0] != seal:
+            return cls(memo, trusted=False, output=output)
         producers: list[str] = recorded[1]
         found = memo.get_many("published", [_key(name) for name in producers])
         old = {name: found[_key(name)] for name in producers if _key(name) in found}
-        return cls(memo, trusted=len(old) == len(producers), old=old)
+        return cls(memo, trusted=len(old) == len(producers), output=output, old=old)
 
     def held(self, producer: str) -> dict[str, str]:
         """path -> SHA-256 the output holds for ``producer``'s files, when trusted."""
         entry = self.old.get(producer) if self.trusted else None
         return {} if entry is None else {file.path: file.sha256 for file in entry[1]}
 
-    def unchanged(self, producer: str, key: bytes) -> tuple[WrittenFile, ...] | None:
+    def unchanged(
+        self, producer: str, key: bytes, consistent: bool
+    ) -> tuple[WrittenFile, ...] | None:
+        """The producer's files as the output holds them, if it rendered them under ``key`` and
+        each is still there with its size (a file deleted by hand is noticed; what keeps its
+        size is not, see docs/performance.md)."""
         entry = self.old.get(producer) if self.trusted else None
-        if entry is None or entry[0] != key:
+        if entry is None or entry[0] != key or not self._present(entry[1], consistent):
             return None
         return tuple(file._replace(changed=False) for file in entry[1])
+
+    def _present(self, files: Iterable[WrittenFile], consistent: bool) -> bool:
+        assert self.output is not None  # only a trusted record is asked
+        root = os.fspath(self.output)
+        try:
+            for file in files:
+                if os.stat(f"{root}/{file.path}").st_size != file.size:  # noqa: PTH116 - hot loop
+                    return False
+                if consistent and has_copy(file.path):
+                    os.stat(f"{root}/{content_addressed_path(file.path, file.sha256)}")  # noqa: PTH116
+        except OSError:
+            return False
+        return True
 
     def record(self, producer: str, key: bytes, files: Iterable[WrittenFile]) -> None:
         self.new[producer] = (key, tuple(files))
@@ -88,7 +109,7 @@ def _key(producer: str) -> bytes:
 def _paths(files: Iterable[WrittenFile], consistent: bool) -> Iterable[str]:
     for file in files:
         yield file.path
-        if consistent and is_target(file.path):
+        if consistent and has_copy(file.path):
             yield content_addressed_path(file.path, file.sha256)
 
 
@@ -136,7 +157,8 @@ def render_packages(
 ) -> int:
     """Every package's final outputs, staged where they differ from the output's; return how
     many packages were rendered or finished."""
-    assert context.theme is not None
+    assert context.theme is not None and context.writer is not None
+    consistent = context.writer.consistent
     tasks: list[FinishTask] = []
     keys: dict[str, bytes] = {}
     for name, summary in site.packages.items():
@@ -144,7 +166,8 @@ def render_packages(
         inputs = page_inputs(site.registry, context.theme, name)
         key = catalog.memo.key("render", [summary.key, *inputs, "used by", *dependents])
         keys[name] = key
-        kept = None if name in catalog.rendered else published.unchanged(name, key)
+        rendered = name in catalog.rendered  # by the scan: its slots are still to fill
+        kept = None if rendered else published.unchanged(name, key, consistent)
         if kept is not None:
             published.record(name, key, kept)
             advance()
@@ -163,7 +186,7 @@ def render_packages(
 
 
 def put_site_files(
-    writer: OutputWriter, published: Published, output: Output, producer: str = _SITE
+    writer: Writer, published: Published, output: Output, producer: str = _SITE
 ) -> dict[str, WrittenFile]:
     """Site-wide files, through the writer; recorded under ``producer``."""
     held = published.held(producer)

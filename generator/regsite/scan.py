@@ -35,7 +35,7 @@ from regsite.theme import Theme
 from regsite.verify import verify_package_index
 from regsite.versions import DEFAULT_SCHEME
 from regsite.workers import context
-from regsite.write import OutputWriter, WrittenFile
+from regsite.write import Writer, WrittenFile
 
 __all__ = [
     "PackageContext",
@@ -65,7 +65,7 @@ class PackageContext:
     limits: SourceLimits
     registry: Registry | None  # None when registry.toml is unusable: packages are still checked
     theme: Theme | None = None  # None: nothing is rendered (``regsite verify``)
-    writer: OutputWriter | None = None
+    writer: Writer | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,13 +153,18 @@ def _render(
 
 
 def model_package(
-    registry: Registry | None, loaded: LoadedPackage | None, report: ErrorReport
+    registry: Registry | None,
+    loaded: LoadedPackage | None,
+    report: ErrorReport,
+    *,
+    verify: bool = True,
 ) -> tuple[ThresholdResult | None, Package | None]:
-    """Verify a loaded package against the registry (when there is one) and model it."""
+    """Verify a loaded package against the registry (when there is one) and model it; without
+    ``verify``, only model it (an edit, checked before it is signed)."""
     if loaded is None:
         return None, None
     verdict = None
-    if registry is not None:
+    if registry is not None and verify:
         verdict = verify_package_index(registry, loaded.name, loaded.index, report)
     # Without a usable registry.toml the build fails anyway; its packages are still checked.
     scheme = DEFAULT_SCHEME if registry is None else registry.version_scheme

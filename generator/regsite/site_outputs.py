@@ -10,23 +10,31 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from regsite.catalog import Catalog
 from regsite.keys import PrivateKey
-from regsite.metadata.layout import content_addressed_path, is_target
+from regsite.memo import Memo
+from regsite.metadata.layout import content_addressed_path, has_copy, is_target
 from regsite.metadata.previous import DirectoryPrevious, RoleMemo
 from regsite.metadata.publish import publish_metadata
 from regsite.metadata.roles import FileInfo
-from regsite.model import Site
+from regsite.model import Registry, Site
 from regsite.outputs import Published, put_site_files, read_seal, render_packages, seal_of
 from regsite.progress import Stages
+from regsite.render import Output
 from regsite.render.api import API_ROOT, dump_json, site_api
 from regsite.render.html import site_pages
-from regsite.render.search import SearchPackage, search_files, search_order
+from regsite.render.search import (
+    SearchPackage,
+    Shard,
+    search_files,
+    search_order,
+    shards_key_of_digests,
+)
 from regsite.report import (
     REPORT_PATH,
     BuildChanges,
@@ -35,10 +43,11 @@ from regsite.report import (
     report_document,
 )
 from regsite.scan import PackageContext
+from regsite.summary import PackageSummary
 from regsite.theme import load_theme
-from regsite.write import SITE_MARKER, CommitResult, Writer, WrittenFile
+from regsite.write import SITE_MARKER, CommitResult, OutputWriter, Writer, WrittenFile
 
-__all__ = ["Outcome", "SiteRun", "publish_site"]
+__all__ = ["Outcome", "SiteRun", "publish_site", "write_output"]
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +81,7 @@ def publish_site(run: SiteRun) -> Outcome:
     theme = load_theme(run.theme_override)
     out = writer.output
     previous = run.previous or out
-    published = Published.load(catalog.memo, read_seal(_read(out, REPORT_PATH)))
+    published = Published.load(catalog.memo, out, read_seal(_read(out, REPORT_PATH)))
     context = PackageContext(catalog.root, catalog.limits, site.registry, theme, writer)
     with stages.stage("render", len(site.packages)) as advance:
         rendered = render_packages(site, catalog, context, published, run.jobs, advance)
@@ -81,15 +90,12 @@ def publish_site(run: SiteRun) -> Outcome:
         shared.update(site_pages(site, theme))
         put_site_files(writer, published, shared)
     with stages.stage("search"):
-        put_site_files(
-            writer, published, dict(search_files(_SearchStream(site, catalog))), "search"
-        )
+        put_site_files(writer, published, _search(site, catalog), "search")
     with stages.stage("report"):
         changes = _report(site, writer, published, previous)
-    metadata: dict[str, WrittenFile] = {}
     if run.online_key is not None:
         with stages.stage("sign"):
-            metadata = _sign(run, published, previous)
+            _sign(run, published, previous)
     with stages.stage("commit"):
         stale = published.stale(writer.consistent) if published.trusted else None
         commit = writer.commit(_paths(published, writer.consistent), stale)
@@ -140,7 +146,8 @@ def _changed(files: Mapping[str, WrittenFile], previous: Path, out: Path | None)
     return changed
 
 
-def _sign(run: SiteRun, published: Published, previous: Path | None) -> dict[str, WrittenFile]:
+def _sign(run: SiteRun, published: Published, previous: Path | None) -> None:
+    """The signed metadata over the targets, and the old versions kept online."""
     assert run.online_key is not None
     targets = {
         file.path: FileInfo(file.size, file.sha256)
@@ -157,9 +164,8 @@ def _sign(run: SiteRun, published: Published, previous: Path | None) -> dict[str
     now = run.signing_time or datetime.now(UTC)
     output = publish_metadata(targets, run.site.registry, run.online_key, now, reader, memo)
     run.catalog.memo.put("roles", b"targets", memo.current)
-    files = {path: run.writer.put(path, content, target=False) for path, content in output.items()}
-    published.record("metadata", b"", files.values())
-    return files
+    files = [run.writer.put(path, content, copied=False) for path, content in output.items()]
+    published.record("metadata", b"", files)
 
 
 def _paths(published: Published, consistent: bool) -> set[str]:
@@ -167,7 +173,7 @@ def _paths(published: Published, consistent: bool) -> set[str]:
     for entry in published.new.values():
         for file in entry[1]:
             paths.add(file.path)
-            if consistent and is_target(file.path):
+            if consistent and has_copy(file.path):
                 paths.add(content_addressed_path(file.path, file.sha256))
     return paths
 
@@ -177,32 +183,90 @@ def _footprint(published: Published, consistent: bool) -> tuple[int, int]:
     files = size = 0
     for entry in published.new.values():
         for file in entry[1]:
-            copies = 2 if consistent and is_target(file.path) else 1
+            copies = 2 if consistent and has_copy(file.path) else 1
             files += copies
             size += copies * file.size
     return files, size
 
 
+def _search(site: Site, catalog: Catalog) -> dict[str, bytes]:
+    """The search index; its shards from the memo when no package's search text or number of
+    dependents changed."""
+    order = search_order(site)
+    dependents = {name: len(names) for name, names in site.dependents.items()}
+    key = shards_key_of_digests((s.name, s.search_digest, dependents[s.name]) for s in order)
+    records = _SearchStream(order, dependents, None)
+    documents = _SearchStream(order, dependents, catalog)
+    memo = _ShardMemo(catalog.memo)
+    return dict(search_files(records, memo, key=key, documents=documents))
+
+
 @dataclass(frozen=True, slots=True)
 class _SearchStream:
-    """The packages in search order, each with its README's headings read from the memo."""
+    """The packages in search order; with a ``catalog``, each with its README's headings, read
+    back from the memo one package at a time."""
 
-    site: Site
-    catalog: Catalog
+    order: list[PackageSummary]
+    dependents: Mapping[str, int]
+    catalog: Catalog | None
 
     def __len__(self) -> int:
-        return len(self.site.packages)
+        return len(self.order)
 
     def __iter__(self) -> Iterator[SearchPackage]:
-        dependents = self.site.dependents
-        for summary in search_order(self.site):
+        for summary in self.order:
             latest = summary.latest
+            headings = () if self.catalog is None else self.catalog.details(summary).headings
             yield SearchPackage(
                 name=summary.name,
                 keywords=summary.keywords,
                 description=summary.description,
-                headings=self.catalog.details(summary).headings,
+                headings=headings,
                 latest=None if latest is None else latest.version,
                 status=summary.status.value,
-                dependents=len(dependents.get(summary.name, ())),
+                dependents=self.dependents[summary.name],
             )
+
+
+@dataclass(frozen=True, slots=True)
+class _ShardMemo:
+    """The search shards of the last build, in the memo."""
+
+    memo: Memo
+
+    def load(self, key: str) -> list[Shard] | None:
+        found = self.memo.get("search", bytes.fromhex(key))
+        return None if found is None else [Shard(*shard) for shard in found]
+
+    def store(self, key: str, shards: Iterable[Shard]) -> None:
+        self.memo.put("search", bytes.fromhex(key), [tuple(shard) for shard in shards])
+
+
+def write_output(
+    output: Output,
+    out: Path,
+    *,
+    signed: tuple[Registry, PrivateKey, datetime] | None = None,
+    previous: Path | None = None,
+) -> CommitResult:
+    """Write files to ``out`` as a build writes its own, signed when ``signed`` gives the
+    registry, the online key and the signing time (tests and tools: a tampered build)."""
+    writer = OutputWriter.open(out, None, consistent=signed is not None)
+    try:
+        files = [writer.put(path, content) for path, content in sorted(output.items())]
+        paths = {file.path for file in files}
+        if signed is not None:
+            registry, key, now = signed
+            targets = {f.path: FileInfo(f.size, f.sha256) for f in files if is_target(f.path)}
+            reader = None if previous is None else DirectoryPrevious(previous)
+            metadata = publish_metadata(targets, registry, key, now, reader)
+            paths.update(
+                content_addressed_path(path, info.sha256) for path, info in targets.items()
+            )
+            paths.update(
+                writer.put(path, data, copied=False).path for path, data in metadata.items()
+            )
+        return writer.commit(paths)
+    except BaseException:
+        writer.discard()
+        raise

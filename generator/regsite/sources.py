@@ -22,8 +22,8 @@ from regsite.load import (
 )
 from regsite.model import Package, Registry
 from regsite.names import name_problem
-from regsite.package_file import read_package
 from regsite.registry_file import read_registry
+from regsite.scan import model_package
 from regsite.summary import PackageSummary, summarize
 from regsite.validate import requirement_problems
 from regsite.versions import VersionScheme
@@ -110,17 +110,24 @@ class SourceTree:
         return registry
 
     def check_package(self, name: str, content: bytes) -> Package:
-        """Model a package's new bytes, with its README and the packages it requires."""
-        scheme = self.version_scheme()
+        """Model a package's new bytes, with its README, and check its requirements against the
+        packages it names, with the build's own scan and validation functions (its signatures
+        are left out: the edit is signed afterwards)."""
+        registry = self.registry()
         report = ErrorReport()
         loaded = package_from_content(self.root, name, content, self.limits, report)
-        package = read_package(loaded, None, report, scheme=scheme) if loaded else None
+        package = model_package(registry, loaded, report, verify=False)[1]
         _raise_problems(report)
         assert package is not None
         targets = {d.name for release in package.releases for d in release.requires}
         present = [target for target in targets if self.package_path(target).is_file()]
-        others = self._model_packages(present, scheme)
-        report.extend(requirement_problems(summarize(package, ""), others, present, scheme))
+        others = self._model_packages(registry, present)
+        summary, details = summarize(package, b"")
+        scheme = registry.version_scheme
+        found = requirement_problems(
+            summary.source_path, details.requirements, others, present, scheme
+        )
+        report.extend(found)
         _raise_problems(report)
         return package
 
@@ -128,14 +135,14 @@ class SourceTree:
         """The registry's version scheme, from registry.toml as the build reads it."""
         return self.registry().version_scheme
 
-    def _model_packages(self, names: list[str], scheme: VersionScheme) -> dict[str, PackageSummary]:
+    def _model_packages(self, registry: Registry, names: list[str]) -> dict[str, PackageSummary]:
         """Model other packages as they are on disk now; ones that fail to model are left out."""
         found = {}
         for name in names:
             loaded = load_package(self.root, name, ErrorReport(), self.limits)
-            modelled = read_package(loaded, None, ErrorReport(), scheme=scheme) if loaded else None
+            modelled = model_package(registry, loaded, ErrorReport(), verify=False)[1]
             if modelled is not None:
-                found[name] = summarize(modelled, "")
+                found[name] = summarize(modelled, b"")[0]
         return found
 
 

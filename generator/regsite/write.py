@@ -38,7 +38,7 @@ from pathlib import Path, PurePosixPath
 from typing import NamedTuple, Protocol
 
 from regsite.errors import OutputError
-from regsite.metadata.layout import TIMESTAMP_FILE, content_addressed_path, is_target
+from regsite.metadata.layout import TIMESTAMP_FILE, content_addressed_path, has_copy
 
 __all__ = [
     "SITE_MARKER",
@@ -86,7 +86,7 @@ class Writer(Protocol):
     def consistent(self) -> bool: ...  # targets also get content-addressed copies
 
     def put(
-        self, path: str, content: bytes, *, held: str | None = None, target: bool | None = None
+        self, path: str, content: bytes, *, held: str | None = None, copied: bool | None = None
     ) -> WrittenFile: ...
 
     def stage(self, path: str, content: bytes) -> None: ...
@@ -114,7 +114,7 @@ class MemoryWriter:
         return None
 
     def put(
-        self, path: str, content: bytes, *, held: str | None = None, target: bool | None = None
+        self, path: str, content: bytes, *, held: str | None = None, copied: bool | None = None
     ) -> WrittenFile:
         _safe_parts(path)
         self.staged[path] = content
@@ -172,14 +172,15 @@ class OutputWriter:
         return cls(out, staging, fresh, consistent, lock, created)
 
     def put(
-        self, path: str, content: bytes, *, held: str | None = None, target: bool | None = None
+        self, path: str, content: bytes, *, held: str | None = None, copied: bool | None = None
     ) -> WrittenFile:
         """Stage ``content`` as ``path`` unless the output already holds exactly these bytes:
         ``held`` is the SHA-256 the output holds there, as the memo recorded it; without it the
         output's file is read and compared.
 
-        A target (by default, what :func:`~regsite.metadata.layout.is_target` says) of a signed
-        site also gets its content-addressed copy, staged when missing: a hard link to the same
+        A file a verifying client fetches (by default, what
+        :func:`~regsite.metadata.layout.has_copy` says) of a signed site also gets its
+        content-addressed copy, staged when missing: a hard link to the same
         file where the file system allows, so it costs no space.
         """
         parts = _safe_parts(path)
@@ -189,15 +190,15 @@ class OutputWriter:
             staged = self.staging.joinpath(*parts)
             if self.fresh:
                 changed = True
-            elif held is not None:
-                changed = held != digest
+            elif held is not None:  # as recorded, and still there with its size
+                changed = held != digest or not _has_size(output, len(content))
             else:
                 changed = not _holds(output, content)
             if changed:
                 _write(staged, content)
             elif staged.exists():  # staged with open slots (stage()), filled the same as before
                 staged.unlink()
-            if self.consistent and (is_target(path) if target is None else target):
+            if self.consistent and (has_copy(path) if copied is None else copied):
                 copy = _safe_parts(content_addressed_path(path, digest))
                 if changed or not self.out.joinpath(*copy).is_file():
                     _link(staged if changed else output, self.staging.joinpath(*copy), content)
@@ -408,6 +409,13 @@ def _safe_parts(relative: str) -> tuple[str, ...]:
     if parts.is_absolute() or any(part in ("", ".", "..") for part in parts.parts):
         raise OutputError(f"refusing to write outside the output directory: {relative!r}")
     return parts.parts
+
+
+def _has_size(path: Path, size: int) -> bool:
+    try:
+        return path.stat().st_size == size
+    except OSError:
+        return False
 
 
 def _holds(path: Path, content: bytes) -> bool:

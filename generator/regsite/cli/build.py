@@ -10,8 +10,8 @@ from pathlib import Path
 from regsite.build import BuildResult
 from regsite.cli.dispatch import Dispatch, Subcommands, print_warnings
 from regsite.commands.build import BuildRequest, RootPins, SiteBuilt, build_site
-from regsite.pipeline import default_jobs
 from regsite.progress import LineProgress, NullProgress, Progress, TerminalProgress
+from regsite.workers import default_jobs
 
 __all__ = ["add_command", "build_summary", "pin_arguments", "pins"]
 

@@ -35,11 +35,11 @@ def _show(args: argparse.Namespace, result: VerifyResult) -> int:
     if result.rows:
         print("\n".join(signature_table(result.rows)) + "\n")
     if not result.ok:
-        print(f"{len(result.inspection.report)} problem(s):", file=sys.stderr)
-        for problem in sorted(set(result.inspection.report), key=str):
+        print(f"{len(result.check.report)} problem(s):", file=sys.stderr)
+        for problem in sorted(set(result.check.report), key=str):
             print(f"  {problem.display(str(args.source))}", file=sys.stderr)
         return 1
-    print(f"all {len(result.inspection.verifications)} signed files verify")
+    print(f"all {result.signed_files} signed files verify")
     return 0
 
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 from regsite.model import Site
-from regsite.render import Output
 from regsite.render.api import dump_json
 from regsite.search.engine import SearchDocument, term_scores
 from regsite.search.format import (
@@ -42,13 +41,10 @@ __all__ = [
     "SearchPackage",
     "SearchPackages",
     "Shard",
-    "TermsCache",
-    "render_search",
     "search_files",
     "search_order",
-    "search_packages",
-    "search_terms_key",
     "shards_key",
+    "shards_key_of_digests",
 ]
 
 _SCORE_SCALE = 1000  # BM25F scores become integers with three significant decimals
@@ -105,19 +101,38 @@ class SearchMemo(Protocol):
 
 
 def search_files(
-    packages: SearchPackages, memo: SearchMemo | None = None
+    packages: SearchPackages,
+    memo: SearchMemo | None = None,
+    *,
+    key: str | None = None,
+    documents: SearchPackages | None = None,
 ) -> Iterator[tuple[str, bytes]]:
     """The whole ``search/`` tree but the page, as ``(path, content)``, one file at a time.
 
     The packages are read once when ``memo`` holds the shards for them, three times otherwise.
+    A caller that knows the shards' ``key`` already (a digest of the same inputs as
+    :func:`shards_key`) may give it, and the ``documents`` to compute the shards from when the
+    memo does not hold them; ``packages`` then serve only the records, and their headings are
+    never read.
     """
     digest = _ShardsDigest()
     yield from _record_files(packages, digest)
     boundaries: dict[str, list[str]] = {kind: [] for kind in SHARD_KINDS}
-    for shard in _memoised_shards(packages, digest.hexdigest(), memo):
+    shards = _memoised_shards(documents or packages, key or digest.hexdigest(), memo)
+    for shard in shards:
         boundaries[shard.kind].append(shard.first_key)
         yield shard.path, shard.content
     yield MANIFEST, _manifest(len(packages), boundaries)
+
+
+def shards_key_of_digests(packages: Iterable[tuple[str, bytes, int]]) -> str:
+    """A key for the shards from each package's name, a digest of its keywords, description and
+    headings, and its dependents, in search order: what a build that keeps the packages'
+    digests gives :func:`search_files`, without reading any package's headings."""
+    digest = hashlib.sha256(f"{FORMAT} {TOKENIZER_ID} {_MEMO_LAYOUT} digests".encode())
+    for name, text, dependents in packages:
+        digest.update(repr((name, text, dependents)).encode())
+    return digest.hexdigest()
 
 
 def shards_key(packages: SearchPackages) -> str:
@@ -311,56 +326,3 @@ def search_order(site: Site) -> list[PackageSummary]:
         site.packages.values(),
         key=lambda package: (-len(site.dependents.get(package.name, ())), package.name),
     )
-
-
-def search_packages(site: Site) -> list[SearchPackage]:
-    """The site's packages as search reads them, in search order."""
-    return [
-        SearchPackage(
-            name=package.name,
-            keywords=package.keywords,
-            description=package.description,
-            headings=package.headings,
-            latest=package.latest.version if package.latest else None,
-            status=str(package.status),
-            dependents=len(site.dependents.get(package.name, ())),
-        )
-        for package in search_order(site)
-    ]
-
-
-class TermsCache(Protocol):
-    """The build cache's slot for the shards, under the key :func:`search_terms_key` gives."""
-
-    def load(self) -> tuple[list[str], Output] | None: ...
-    def store(self, value: tuple[list[str], Output]) -> None: ...
-
-
-def render_search(site: Site, terms_cache: TermsCache | None = None) -> Output:
-    """The whole ``search/`` tree but the page, in memory: :func:`search_files` over the site."""
-    memo = None if terms_cache is None else _CacheMemo(terms_cache)
-    return dict(search_files(search_packages(site), memo))
-
-
-def search_terms_key(site: Site) -> str:
-    """:func:`shards_key` of the site's packages: what ``terms_cache`` is keyed by."""
-    return shards_key(search_packages(site))
-
-
-@dataclass(frozen=True, slots=True)
-class _CacheMemo:
-    """A :class:`SearchMemo` over a :class:`TermsCache`, whose key its owner has chosen."""
-
-    cache: TermsCache
-
-    def load(self, key: str) -> Iterable[Shard] | None:
-        if (value := self.cache.load()) is None:
-            return None
-        first_keys, files = value
-        return [
-            Shard(path, first, files[path]) for first, path in zip(first_keys, files, strict=True)
-        ]
-
-    def store(self, key: str, shards: Iterable[Shard]) -> None:
-        kept = list(shards)
-        self.cache.store(([shard.first_key for shard in kept], {s.path: s.content for s in kept}))
