@@ -23,7 +23,6 @@ from regsite.commands.client import (
 from regsite.commands.verify_site import verify_site
 from regsite.errors import RegistryError
 from regsite.fetch import UrlFetcher
-from regsite.metadata.roles import Role
 
 if TYPE_CHECKING:
     _Commands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -100,7 +99,7 @@ def _add_client(commands: _Commands) -> None:
 
 def _trust(args: argparse.Namespace) -> int:
     outcome = trust_registry(_state(args), registry_url(args.url), args.root)
-    threshold = outcome.root.roles[Role.ROOT].threshold
+    threshold = outcome.root.roles["root"].threshold
     print(f"trusted {outcome.url} (root version {outcome.root.version})")
     print(f"root keys (threshold {threshold}):")
     for fingerprint in root_fingerprints(outcome.root):
