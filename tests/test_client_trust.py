@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from regsite.client.store import TrustStore
+from regsite.metadata.roles import FileInfo, MetadataError
 
 from builder import fixed_key
 from conftest import DEMO_ONLINE_KEY, EXAMPLE_SITE, serving
 from regsite.build import BuildOptions, build, read_model, render_site, write_output
-from regsite.client.store import TrustStore
 from regsite.client.trust import Updater, trust_on_first_use
 from regsite.commands.sign import sign_file
 from regsite.commands.trust import set_online_keys, write_next_root
@@ -22,7 +23,6 @@ from regsite.fetch import UrlFetcher
 from regsite.keys import PrivateKey, load_private_key
 from regsite.metadata.layout import content_addressed_path
 from regsite.metadata.previous import DirectoryPrevious, refresh_timestamp
-from regsite.metadata.roles import FileInfo, MetadataError
 from regsite.render import Output
 from regsite.sources import SourceTree
 

@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from tuf.api import exceptions as tuf_errors
 from tuf.api.metadata import Root, Snapshot, TargetFile, Targets, Timestamp
+from tuf.api.serialization import DeserializationError
 from tuf.ngclient import Updater as TufUpdater
 from tuf.ngclient import UpdaterConfig
 
@@ -32,7 +33,12 @@ from regsite.client.failures import (
 from regsite.client.tuf_fetcher import RegistryFetcher
 from regsite.errors import RegistryError
 from regsite.fetch import Fetcher, NotFoundError
-from regsite.metadata.envelope import MetadataError, read_metadata, verify_role
+from regsite.metadata.envelope import (
+    MetadataError,
+    deserialization_problem,
+    read_metadata,
+    verify_role,
+)
 from regsite.metadata.layout import METADATA_DIR, content_addressed_path, target_path_problem
 from regsite.metadata.root import read_trusted_root, root_file_name
 
@@ -49,7 +55,10 @@ CLIENT_CONFIG = UpdaterConfig(
     targets_max_length=8_000_000,  # bytes per targets or bin file; only when snapshot has none
 )
 _Signed = TypeVar("_Signed", Root, Timestamp, Snapshot, Targets)
+# ngclient's messages, said in regsite's words where they can be recognised.
 _EXPIRED = re.compile(r"(?:Final |New )?(.+?)(?:\.json)? is expired")
+_UNSIGNED = re.compile(r"(.+) was signed by (\d+)/(\d+) keys")
+_ROLLED_BACK = re.compile(r"Expected (.+) version (\d+), got (\d+)\.")
 
 
 def _metadata_url(base_url: str) -> str:
@@ -93,7 +102,7 @@ class Updater:
         now: Callable[[], datetime] | None = None,
     ) -> None:
         self._base_url = base_url if base_url.endswith("/") else base_url + "/"
-        self._fetcher = RegistryFetcher(fetcher, self._base_url)
+        self._fetcher = RegistryFetcher(fetcher, self._base_url, metadata_dir)
         self._dir = metadata_dir
         self._root_name = root_name or TrustedRootName("the pinned root", stored=False)
         if bootstrap is None and not (metadata_dir / "root.json").is_file():
@@ -104,19 +113,26 @@ class Updater:
         if bootstrap is not None:
             read_trusted_root(bootstrap, self._root_name.text)  # our checks and messages first
         metadata_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._bootstrap = bootstrap
+        self._now = now
+        self._tuf = self._start()
+
+    def _start(self) -> TufUpdater:
+        """A new ngclient Updater: each serves one refresh, as ngclient requires."""
         try:
-            self._tuf = TufUpdater(
-                str(metadata_dir),
+            updater = TufUpdater(
+                str(self._dir),
                 self._fetcher.metadata_url,
                 fetcher=self._fetcher,
                 config=CLIENT_CONFIG,
-                bootstrap=bootstrap,
+                bootstrap=self._bootstrap,
             )
         except tuf_errors.RepositoryError as exc:
-            raise MetadataError(f"{metadata_dir / 'root.json'}: {exc}") from exc
-        if now is not None:
+            raise MetadataError(f"{self._dir / 'root.json'}: {exc}") from exc
+        if self._now is not None:
             # ngclient reads the clock once, when it is made; a fixed clock replaces that time.
-            self._tuf._trusted_set.reference_time = now()
+            updater._trusted_set.reference_time = self._now()
+        return updater
 
     @property
     def base_url(self) -> str:
@@ -145,6 +161,7 @@ class Updater:
 
     def refresh(self) -> None:
         """Update the root, timestamp, snapshot and top-level targets (TUF's workflow)."""
+        self._tuf = self._start()
         try:
             self._tuf.refresh()
         except (tuf_errors.RepositoryError, tuf_errors.DownloadError, MetadataError) as exc:
@@ -251,18 +268,28 @@ class Updater:
             role = match[1] if match is not None else "metadata"
             return MetadataError(f"{self._fetcher.metadata_url}{role}.json: {_FREEZE}")
         if isinstance(error, tuf_errors.BadVersionNumberError):
-            why = "root versions are accepted one at a time" if "root" in str(error) else "rollback"
-            return MetadataError(f"{url}: {error} ({why})")
+            # ngclient names the versions the other way round in this one message.
+            if (match := _ROLLED_BACK.fullmatch(str(error))) is not None:
+                name, new, trusted = match.groups()
+                return MetadataError(
+                    f"{url}: lists {name} version {new}, older than the trusted version"
+                    f" {trusted} (rollback)"
+                )
+            return MetadataError(f"{url}: {error} (rollback)")
         if isinstance(error, tuf_errors.UnsignedMetadataError):
-            return MetadataError(
-                f"{url}: {error}; not signed by the keys the trusted root names (forged, or from"
-                " another registry)"
-            )
+            if (match := _UNSIGNED.fullmatch(str(error))) is not None:
+                role, signed, threshold = match.groups()
+                return MetadataError(
+                    f"{url}: signed by {signed} of the {role} role's keys, {threshold} required"
+                )
+            return MetadataError(f"{url}: {error}")
         if isinstance(error, tuf_errors.LengthOrHashMismatchError):
             return MetadataError(
                 f"{url}: {error}; not the file the signed metadata pins (tampered with, or a mix"
                 " of two builds)"
             )
+        if isinstance(error, DeserializationError):
+            return MetadataError(f"{url}: {deserialization_problem(error)}")
         return MetadataError(f"{url}: {error}")
 
 

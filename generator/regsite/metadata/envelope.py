@@ -26,6 +26,7 @@ from regsite.keys import PrivateKey, PublicKey
 __all__ = [
     "COMPACT",
     "MetadataError",
+    "deserialization_problem",
     "duplicate_keys",
     "key_id",
     "online_signer",
@@ -85,14 +86,23 @@ def read_metadata(data: bytes, kind: type[_Role], file: str) -> Metadata[_Role]:
     try:
         metadata: Metadata[_Role] = Metadata.from_bytes(data)
     except DeserializationError as exc:
-        cause = exc.__cause__
-        why = f"{type(cause).__name__}: {cause}" if cause is not None else str(exc)
-        raise MetadataError(f"{file}: not TUF metadata ({why:.200})") from None
+        raise MetadataError(f"{file}: {deserialization_problem(exc)}") from None
     if not isinstance(metadata.signed, kind):
         raise MetadataError(
             f"{file}: signed._type: expected {kind.type!r}, found {metadata.signed.type!r}"
         )
     return metadata
+
+
+def deserialization_problem(error: DeserializationError) -> str:
+    """What python-tuf could not read, in a few words: ``not TUF metadata (missing key …)``."""
+    cause = error.__cause__
+    why = str(error)
+    if isinstance(cause, KeyError):
+        why = f"missing key {cause.args[0]!r}"
+    elif isinstance(cause, UnicodeDecodeError | ValueError | TypeError | AttributeError):
+        why = str(cause) or type(cause).__name__
+    return f"not TUF metadata ({why:.200})"
 
 
 def verify_role(
