@@ -488,7 +488,10 @@ def test_path_traversal_in_metadata(site: Path, tmp_path: Path) -> None:
     served = copy(site, tmp_path, "snapshot-name")
     targets = (served / "metadata/1.targets.json").read_bytes()
     forge_snapshot_and_timestamp(served, 2, {"../x.json": listed(1, targets)})
-    with pytest.raises(MetadataError, match=r"Snapshot does not contain information for 'targets'"):
+    with pytest.raises(
+        MetadataError,
+        match=r"2\.snapshot\.json: Role targets was delegated but is not part of snapshot",
+    ):
         updater(site_url(served), tmp_path / "store-3").refresh()
 
     fetcher = RecordingFetcher()
