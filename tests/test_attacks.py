@@ -183,7 +183,9 @@ def test_timestamp_rollback(site: Path, tmp_path: Path) -> None:
     assert client.timestamp_version == 2
 
     (served / "metadata/timestamp.json").write_bytes(old)  # the attacker replays version 1
-    rollback = r"/metadata/timestamp.json: New timestamp version 1 must be >= 2 \(rollback\)"
+    rollback = (
+        r"/metadata/timestamp.json: version 1 is older than the trusted version 2 \(rollback\)"
+    )
     with pytest.raises(MetadataError, match=rollback):
         client.refresh()
     with pytest.raises(MetadataError, match=rollback):  # the trust survives between runs
@@ -213,7 +215,7 @@ def test_snapshot_rollback(builds: tuple[Path, Path], tmp_path: Path) -> None:
     (served / "metadata/timestamp.json").write_bytes(sign_online(back))
     with pytest.raises(
         MetadataError,
-        match=r"timestamp.json: New snapshot version must be >= 2, got version 1 \(rollback\)",
+        match=r"timestamp.json: lists snapshot version 1, older than the trusted snapshot version 2 \(rollback\)",
     ):
         updater(site_url(served), tmp_path / "store").refresh()
 
@@ -235,7 +237,9 @@ def test_package_rollback(builds: tuple[Path, Path], tmp_path: Path) -> None:
     assert b"Tiny, strict" in latest and client.snapshot_version == 2
 
     # Build N served whole: its timestamp is older than the trusted one.
-    with pytest.raises(MetadataError, match=r"New timestamp version 1 must be >= 2 \(rollback\)"):
+    with pytest.raises(
+        MetadataError, match=r"version 1 is older than the trusted version 2 \(rollback\)"
+    ):
         updater(site_url(old), tmp_path / "store").refresh()
 
     # Build N+1's metadata, but build N's package document under the name the targets list

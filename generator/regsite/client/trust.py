@@ -59,6 +59,8 @@ _Signed = TypeVar("_Signed", Root, Timestamp, Snapshot, Targets)
 _EXPIRED = re.compile(r"(?:Final |New )?(.+?)(?:\.json)? is expired")
 _UNSIGNED = re.compile(r"(.+) was signed by (\d+)/(\d+) keys")
 _ROLLED_BACK = re.compile(r"Expected (.+) version (\d+), got (\d+)\.")
+_OLDER = re.compile(r"New (\w+) version (\d+) must be >= (\d+)")
+_OLDER_SNAPSHOT = re.compile(r"New snapshot version must be >= (\d+), got version (\d+)")
 
 
 def _metadata_url(base_url: str) -> str:
@@ -128,7 +130,7 @@ class Updater:
                 bootstrap=self._bootstrap,
             )
         except tuf_errors.RepositoryError as exc:
-            raise MetadataError(f"{self._dir / 'root.json'}: {exc}") from exc
+            raise self._explain(exc, str(self._dir / "root.json")) from exc
         if self._now is not None:
             # ngclient reads the clock once, when it is made; a fixed clock replaces that time.
             updater._trusted_set.reference_time = self._now()
@@ -260,22 +262,18 @@ class Updater:
             return foreign
         return error if isinstance(error, MetadataError) else self._explain(error)
 
-    def _explain(self, error: Exception) -> MetadataError:
+    def _explain(self, error: Exception, file: str | None = None) -> MetadataError:
         """ngclient's reason, with the file it was about and what the failure means."""
-        url = self._fetcher.urls[-1] if self._fetcher.urls else self._fetcher.metadata_url
+        url = file or (self._fetcher.urls[-1] if self._fetcher.urls else self._base_url)
         if isinstance(error, tuf_errors.ExpiredMetadataError):
             match = _EXPIRED.fullmatch(str(error))
             role = match[1] if match is not None else "metadata"
+            if role == "root":
+                role = f"{self.root.version}.root"
             return MetadataError(f"{self._fetcher.metadata_url}{role}.json: {_FREEZE}")
         if isinstance(error, tuf_errors.BadVersionNumberError):
             # ngclient names the versions the other way round in this one message.
-            if (match := _ROLLED_BACK.fullmatch(str(error))) is not None:
-                name, new, trusted = match.groups()
-                return MetadataError(
-                    f"{url}: lists {name} version {new}, older than the trusted version"
-                    f" {trusted} (rollback)"
-                )
-            return MetadataError(f"{url}: {error} (rollback)")
+            return MetadataError(f"{url}: {_rollback(str(error))} (rollback)")
         if isinstance(error, tuf_errors.UnsignedMetadataError):
             if (match := _UNSIGNED.fullmatch(str(error))) is not None:
                 role, signed, threshold = match.groups()
@@ -294,6 +292,19 @@ class Updater:
 
 
 _FREEZE = "expired (freeze attack, or the registry stopped refreshing it)"
+
+
+def _rollback(message: str) -> str:
+    """ngclient's rollback message, said as regsite says it (it names one of them backwards)."""
+    if (match := _OLDER.fullmatch(message)) is not None:
+        return f"version {match[2]} is older than the trusted version {match[3]}"
+    if (match := _OLDER_SNAPSHOT.fullmatch(message)) is not None:
+        return (
+            f"lists snapshot version {match[2]}, older than the trusted snapshot version {match[1]}"
+        )
+    if (match := _ROLLED_BACK.fullmatch(message)) is not None:
+        return f"lists {match[1]} version {match[2]}, older than the trusted version {match[3]}"
+    return message
 
 
 def _first_role(targets: Targets, path: str) -> str | None:
