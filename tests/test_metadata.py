@@ -10,6 +10,8 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from securesystemslib.formats import encode_canonical
 from securesystemslib.signer import Signature, SSlibKey
 from securesystemslib.signer._utils import compute_default_keyid
@@ -32,6 +34,7 @@ from regsite.keys import PrivateKey, PublicKey, load_private_key
 from regsite.metadata.envelope import (
     COMPACT,
     MetadataError,
+    canonical_bytes,
     key_id,
     online_signer,
     read_metadata,
@@ -134,6 +137,41 @@ def test_signatures_are_sorted_by_key_id() -> None:
     data = sign_metadata(sample(Timestamp), [online_signer(KEY_B), online_signer(KEY_A)])
     keyids = [entry["keyid"] for entry in json.loads(data)["signatures"]]
     assert keyids == sorted([ID_A, ID_B])
+
+
+# Canonical JSON: json.dumps where it writes the same bytes, securesystemslib where not ------------
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+    max_leaves=30,
+)
+
+
+def reference_canonical(document: object) -> bytes:
+    text = encode_canonical(document)  # type: ignore[arg-type]
+    assert isinstance(text, str)
+    return text.encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"b": 1, "a": 2, "A": 3, "": 4, "aa": [], "é": {}, "Z": None},
+        {"quote": 'say "hi"', "backslash": "C:\\path\\", "both": '\\"'},
+        {"controls": "\x00\x01\n\t\r\x1f\x7f", "separators": "\u2028\u2029"},
+        {"unicode": "café naïve straße 漢字 σοφός", "astral": "😀𝄞", "😀": 1, "\uffff": 2},
+        [[[[]]], {"a": [{"b": [1, "2", True, None, -(2**70)]}]}],
+    ],
+    ids=["key-order", "quotes", "controls", "unicode", "nesting"],
+)
+def test_canonical_bytes_equal_securesystemslib(document: object) -> None:
+    assert canonical_bytes(document) == reference_canonical(document)
+
+
+@given(JSON_VALUES)
+def test_canonical_bytes_equal_securesystemslib_on_any_document(document: object) -> None:
+    assert canonical_bytes(document) == reference_canonical(document)
 
 
 # Reading ---------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import tomlkit
 from tuf.api.exceptions import DownloadHTTPError, ExpiredMetadataError
-from tuf.api.metadata import Metadata
+from tuf.api.metadata import Metadata, SuccinctRoles
 from tuf.api.serialization.json import CanonicalJSONSerializer
 from tuf.ngclient import Updater
 from tuf.ngclient.fetcher import FetcherInterface
@@ -33,6 +33,7 @@ from regsite.keys import PrivateKey, generate_private_key, load_private_key
 from regsite.metadata.envelope import MetadataError, key_id
 from regsite.metadata.layout import TIMESTAMP_FILE, content_addressed_path
 from regsite.metadata.previous import DirectoryPrevious, refresh_timestamp
+from regsite.metadata.publish import BIN_PREFIX, bin_number
 from regsite.sources import SourceTree
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # a fixed signing time, for tests without a client
@@ -587,3 +588,12 @@ def test_fixed_signing_time_gives_identical_metadata_with_a_previous_site(
     for name in ("one", "two"):
         build_site(source, tmp_path / name, at=T0 + HOUR)
     assert tree_bytes(tmp_path / "one") == tree_bytes(tmp_path / "two")
+
+
+def test_bin_number_is_python_tufs_succinct_bin() -> None:
+    for bits in (4, 8, 12, 16):
+        succinct = SuccinctRoles([], 1, bits, BIN_PREFIX)
+        names = list(succinct.get_roles())
+        for index in range(300):
+            path = f"api/v1/packages/package-{index}.json"
+            assert names[bin_number(path, bits)] == succinct.get_role_for_target(path)

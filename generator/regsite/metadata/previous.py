@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import posixpath
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -203,9 +202,9 @@ def seen_versions(previous: PreviousSite) -> dict[str, int]:
 def keep_old_versions(previous: PreviousSite, keep: int, current: Collection[str]) -> Output:
     """The newest old snapshots, with every metadata file and target they name, that are not
     among the ``current`` paths already: what a client that straddles a deploy still needs."""
-    versions = {
-        int(m[1]) for path in current if (m := SNAPSHOT_FILE.fullmatch(posixpath.basename(path)))
-    }
+    prefix = f"{METADATA_DIR}/"
+    names = (path.removeprefix(prefix) for path in current if path.startswith(prefix))
+    versions = {int(m[1]) for name in names if (m := SNAPSHOT_FILE.fullmatch(name))}
     older = [version for version in previous.snapshot_versions() if version not in versions]
     carried: Output = {}
     for version in sorted(older, reverse=True)[: max(keep - len(versions), 0)]:

@@ -51,6 +51,7 @@ __all__ = [
     "BIN_PREFIX",
     "BIN_THRESHOLD",
     "FileInfo",
+    "bin_number",
     "bin_prefix_length",
     "check_trust",
     "publish_metadata",
@@ -71,6 +72,13 @@ def bin_prefix_length(targets: int) -> int:
     while targets > TARGETS_PER_BIN * 16**length and length < 4:
         length += 1
     return length
+
+
+def bin_number(path: str, bit_length: int) -> int:
+    """The succinct hashed bin of ``path`` (TAP 15): the first ``bit_length`` bits of its
+    SHA-256.  ``SuccinctRoles.get_role_for_target`` computes the same, one name at a time."""
+    digest = hashlib.sha256(path.encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") >> (32 - bit_length)
 
 
 def check_trust(registry: Registry, report: ErrorReport) -> None:
@@ -147,8 +155,9 @@ def _sign_targets(
     keyid = signer.key.public_key.keyid
     succinct = SuccinctRoles([keyid], 1, 4 * length, BIN_PREFIX)
     bins: dict[str, dict[str, FileInfo]] = {name: {} for name in succinct.get_roles()}
+    listed = list(bins.values())
     for path, info in targets.items():
-        bins[succinct.get_role_for_target(path)][path] = info
+        listed[bin_number(path, succinct.bit_length)][path] = info
     meta = {
         f"{name}.json": signer.sign_role(name, listed, None, files) for name, listed in bins.items()
     }
