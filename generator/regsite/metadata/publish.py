@@ -115,15 +115,7 @@ def publish_metadata(
     ``memo`` holds what the last build recorded of the targets roles it published; it fills
     ``memo.current`` with this build's, for the next.
     """
-    if not registry.root_history:
-        raise MetadataError(
-            "metadata/: no N.root.json in the source; run 'regsite root update --sign ROOT_KEY'"
-            " (first 'regsite trust online-key PUBKEY' if [trust] online-keys is empty)"
-        )
-    if online_key.public not in registry.online_keys:
-        raise MetadataError(
-            f"the online key {online_key.public} is not in registry.toml [trust] online-keys"
-        )
+    _check_signable(registry, online_key)
     targets = dict(sorted(targets.items()))
     memo = memo or RoleMemo()
     last = read_previous(previous, memo) if previous is not None else Previous()
@@ -140,6 +132,18 @@ def publish_metadata(
         current.update(files)
         files.update(keep_old_versions(previous, registry.policy.keep_versions, current))
     return files
+
+
+def _check_signable(registry: Registry, online_key: PrivateKey) -> None:
+    if not registry.root_history:
+        raise MetadataError(
+            "metadata/: no N.root.json in the source; run 'regsite root update --sign ROOT_KEY'"
+            " (first 'regsite trust online-key PUBKEY' if [trust] online-keys is empty)"
+        )
+    if online_key.public not in registry.online_keys:
+        raise MetadataError(
+            f"the online key {online_key.public} is not in registry.toml [trust] online-keys"
+        )
 
 
 def _sign_targets(
