@@ -307,3 +307,19 @@ def test_all_targets_through_bins_equals_the_plain_output(
         path: (len(data), hashlib.sha256(data).hexdigest()) for path, data in plain.items()
     }
     assert len({url for url in fetcher.urls if ".bin-" in url}) == 16
+
+
+def test_trust_stored_by_the_hand_written_client_keeps_its_rollback_protection(
+    site: Path, tmp_path: Path
+) -> None:
+    """The earlier client kept ``<role>.json`` files, root.json a plain file: ngclient's layout
+    but for root_history/, so its trusted timestamp still stops a rollback."""
+    newer = newer_timestamp(site, tmp_path / "newer")
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "root.json").write_bytes(PINNED_ROOT)
+    (store / "timestamp.json").write_bytes((newer / "metadata/timestamp.json").read_bytes())
+    with pytest.raises(MetadataError, match=r"version 1 is older than the trusted version 2"):
+        updater(site, store).refresh()
+    updater(newer, store).refresh()
+    assert (store / "root.json").is_symlink()
