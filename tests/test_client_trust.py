@@ -17,6 +17,7 @@ from regsite.build import BuildOptions, build, read_model, render_site, write_ou
 from regsite.client.trust import Updater, trust_on_first_use
 from regsite.commands.sign import sign_file
 from regsite.commands.trust import set_online_keys, write_next_root
+from regsite.commands.verify_site import verify_site
 from regsite.fetch import UrlFetcher
 from regsite.keys import PrivateKey, load_private_key
 from regsite.metadata.envelope import MetadataError
@@ -323,3 +324,23 @@ def test_trust_stored_by_the_hand_written_client_keeps_its_rollback_protection(
         updater(site, store).refresh()
     updater(newer, store).refresh()
     assert (store / "root.json").is_symlink()
+
+
+def test_verify_site_checks_every_target_of_every_bin(
+    big_site: tuple[Path, Output], tmp_path: Path
+) -> None:
+    site, plain = big_site
+    result = verify_site(site.as_uri() + "/", PINNED_ROOT, UrlFetcher(), now=lambda: NOW)
+    assert result.ok, result.problems
+    assert result.files == len(plain)
+
+    served = Path(shutil.copytree(site, tmp_path / "served"))
+    tampered = "extra/0007.txt"
+    (served / tampered).write_bytes(b"tampered\n")
+    other = "0" if hashlib.sha256(tampered.encode()).hexdigest()[0] != "0" else "1"
+    damaged = served / f"metadata/1.bin-{other}.json"
+    damaged.write_bytes(damaged.read_bytes().replace(b'"version":1', b'"version":2'))
+    result = verify_site(served.as_uri() + "/", PINNED_ROOT, UrlFetcher(), now=lambda: NOW)
+    problems = "\n".join(result.problems)
+    assert f"/metadata/1.bin-{other}.json: Observed hash" in problems  # the others still checked
+    assert f"{tampered}: 9 bytes with sha256" in problems

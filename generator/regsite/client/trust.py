@@ -201,17 +201,27 @@ class Updater:
             ) from None
         return data
 
-    def all_targets(self) -> dict[str, TargetFile]:
+    def all_targets(self, problems: list[str] | None = None) -> dict[str, TargetFile]:
         """Every target of the top-level targets and of every bin it delegates to (for
-        ``verify-site``), each bin checked as ngclient checks the ones it loads."""
+        ``verify-site``), each bin checked as ngclient checks the ones it loads.
+
+        With ``problems``, a bin that fails its checks is said there and its targets left out;
+        without, it raises.
+        """
         self.refresh()
         top = self._trusted(Targets, "targets.json")
         found = dict(top.targets)
-        if top.delegations is not None:
-            for name in _delegated_roles(top):
-                for path, info in self._bin(top, name).targets.items():
-                    if path not in found and _first_role(top, path) == name:
-                        found[path] = info
+        for name in _delegated_roles(top):
+            try:
+                listed = self._bin(top, name).targets
+            except RegistryError as exc:
+                if problems is None:
+                    raise
+                problems.append(str(exc))
+                continue
+            for path, info in listed.items():
+                if path not in found and _first_role(top, path) == name:
+                    found[path] = info
         return found
 
     # Internals ----------------------------------------------------------------------------------
@@ -315,7 +325,8 @@ def _first_role(targets: Targets, path: str) -> str | None:
 
 def _delegated_roles(targets: Targets) -> list[str]:
     delegations = targets.delegations
-    assert delegations is not None  # the caller checked
+    if delegations is None:
+        return []
     if delegations.succinct_roles is not None:
         return list(delegations.succinct_roles.get_roles())
     return list(delegations.roles or {})

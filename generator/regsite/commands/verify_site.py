@@ -90,7 +90,7 @@ def verify_site(
             updater = Updater(
                 url, fetcher, Path(scratch), bootstrap=pinned_root, root_name=name, now=now
             )
-            targets = _checked_paths(updater.all_targets(), result)
+            targets = _checked_paths(updater.all_targets(result.problems), result)
         except RegistryError as exc:
             result.problems.append(str(exc))
             return result
