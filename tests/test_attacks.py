@@ -268,7 +268,7 @@ def test_expired_timestamp(site: Path, tmp_path: Path) -> None:
     clock[0] = SIGNED_AT + timedelta(days=1)  # the mirror froze; a day has passed
     with pytest.raises(
         MetadataError,
-        match=r"/metadata/timestamp.json: expired \(freeze attack",
+        match=r"/metadata/timestamp.json: expired at 2026-11-02T00:00:00Z \(freeze attack",
     ):
         client.refresh()
 

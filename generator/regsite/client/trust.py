@@ -10,6 +10,7 @@ memory from their content-addressed URLs.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from typing import TypeVar
 from urllib.parse import quote
 
 from tuf.api import exceptions as tuf_errors
-from tuf.api.metadata import Root, Snapshot, TargetFile, Targets, Timestamp
+from tuf.api.metadata import Metadata, Root, Snapshot, TargetFile, Targets, Timestamp
 from tuf.api.serialization import DeserializationError
 from tuf.ngclient import Updater as TufUpdater
 from tuf.ngclient import UpdaterConfig
@@ -250,7 +251,8 @@ class Updater:
                 f"{url}: version {metadata.signed.version}; expected {meta.version}"
             )
         if metadata.signed.is_expired(self._tuf._trusted_set.reference_time):
-            raise MetadataError(f"{url}: {_FREEZE}")
+            expires = f"{metadata.signed.expires:%Y-%m-%dT%H:%M:%SZ}"
+            raise MetadataError(f"{url}: expired at {expires} {_FREEZE}")
         return metadata.signed
 
     def _refused(self, error: Exception) -> RegistryError:
@@ -272,15 +274,27 @@ class Updater:
             return foreign
         return error if isinstance(error, MetadataError) else self._explain(error)
 
+    def _expired(self, role: str) -> MetadataError:
+        """An expired role, named by its file, with its expiry when the client read it."""
+        expires: datetime | None = None
+        if role == "root":
+            name, expires = f"{self.root.version}.root.json", self.root.expires
+        else:
+            name = "timestamp.json" if role == "timestamp" else f"{role}.json"
+            with contextlib.suppress(DeserializationError):
+                signed = Metadata.from_bytes(self._fetcher.bodies.get(role, b"")).signed
+                expires = signed.expires
+                if role != "timestamp":
+                    name = f"{signed.version}.{role}.json"
+        when = "" if expires is None else f" at {expires:%Y-%m-%dT%H:%M:%SZ}"
+        return MetadataError(f"{self._fetcher.metadata_url}{name}: expired{when} {_FREEZE}")
+
     def _explain(self, error: Exception, file: str | None = None) -> MetadataError:
         """ngclient's reason, with the file it was about and what the failure means."""
         url = file or (self._fetcher.urls[-1] if self._fetcher.urls else self._base_url)
         if isinstance(error, tuf_errors.ExpiredMetadataError):
             match = _EXPIRED.fullmatch(str(error))
-            role = match[1] if match is not None else "metadata"
-            if role == "root":
-                role = f"{self.root.version}.root"
-            return MetadataError(f"{self._fetcher.metadata_url}{role}.json: {_FREEZE}")
+            return self._expired(match[1] if match is not None else "metadata")
         if isinstance(error, tuf_errors.BadVersionNumberError):
             # ngclient names the versions the other way round in this one message.
             return MetadataError(f"{url}: {_rollback(str(error))} (rollback)")
@@ -301,7 +315,7 @@ class Updater:
         return MetadataError(f"{url}: {error}")
 
 
-_FREEZE = "expired (freeze attack, or the registry stopped refreshing it)"
+_FREEZE = "(freeze attack, or the registry stopped refreshing it)"
 
 
 def _rollback(message: str) -> str:

@@ -30,6 +30,7 @@ __all__ = ["RegistryFetcher"]
 
 _METADATA_NAME = re.compile(r"timestamp\.json|[1-9][0-9]{0,18}\.([a-z0-9][a-z0-9-]{0,63})\.json")
 _ROOT_NAME = re.compile(r"([1-9][0-9]{0,18})\.root\.json")
+_TOP_LEVEL = ("timestamp", "snapshot", "targets")
 _UNBOUNDED = 2**31  # bytes; only ngclient's download_file streams, and it applies its own limit
 
 
@@ -41,6 +42,8 @@ class RegistryFetcher(FetcherInterface):
     base_url: str  # the site's root, ending in '/'
     metadata_dir: Path  # ngclient's: root_history/N.root.json are the roots it trusted
     urls: list[str] = field(default_factory=list)
+    # The last body of each top-level role, by role name: messages say when one expired.
+    bodies: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def metadata_url(self) -> str:
@@ -60,6 +63,9 @@ class RegistryFetcher(FetcherInterface):
             raise DownloadHTTPError(str(exc), 404) from exc
         if (match := _ROOT_NAME.fullmatch(url.rpartition("/")[2])) is not None:
             self._check_root(int(match[1]), data, url)
+        role = url.rpartition("/")[2].removesuffix(".json").rpartition(".")[2]
+        if role in _TOP_LEVEL:
+            self.bodies[role] = data
         return data
 
     def _fetch(self, url: str) -> Iterator[bytes]:
