@@ -507,6 +507,20 @@ def test_path_traversal_in_metadata(site: Path, tmp_path: Path) -> None:
     assert fetcher.urls == []  # refused before the client fetched anything
 
 
+def test_a_target_listed_without_a_sha256_is_refused(site: Path, tmp_path: Path) -> None:
+    """The online key lists a target by SHA-512 only: it has no content address to fetch."""
+    served = copy(site, tmp_path)
+    data = (site / PACKAGE_JSON).read_bytes()
+    listed_by = TargetFile(len(data), {"sha512": hashlib.sha512(data).hexdigest()}, PACKAGE_JSON)
+    forge_targets(
+        served, 2, Targets(2, None, SIGNED_AT + timedelta(days=90), {PACKAGE_JSON: listed_by})
+    )
+    with pytest.raises(MetadataError, match=r"tinyjson\.json: the signed metadata lists no sha256"):
+        updater(site_url(served), tmp_path / "store").fetch_target(PACKAGE_JSON)
+    result = verify_site(site_url(served), PINNED_ROOT, UrlFetcher(), now=lambda: NOW)
+    assert any("lists no sha256" in problem for problem in result.problems)
+
+
 def test_a_bad_target_path_is_reported_with_one_expected(site: Path, tmp_path: Path) -> None:
     served = copy(site, tmp_path)
     passwd = TargetFile(5, {"sha256": hashlib.sha256(b"root\n").hexdigest()}, "../../etc/passwd")

@@ -43,7 +43,7 @@ from regsite.metadata.envelope import (
 from regsite.metadata.layout import METADATA_DIR, content_addressed_path, target_path_problem
 from regsite.metadata.root import read_trusted_root, root_file_name
 
-__all__ = ["CLIENT_CONFIG", "Updater", "trust_on_first_use"]
+__all__ = ["CLIENT_CONFIG", "Updater", "target_info_problem", "trust_on_first_use"]
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +183,8 @@ class Updater:
                 f"{self._base_url}{path}: not listed in the registry's signed metadata"
                 f" (snapshot version {self.snapshot_version})"
             )
+        if (problem := target_info_problem(info)) is not None:
+            raise MetadataError(f"{self._base_url}{path}: {problem}")
         return info
 
     def fetch_target(self, path: str) -> bytes:
@@ -316,6 +318,14 @@ class Updater:
 
 
 _FREEZE = "(freeze attack, or the registry stopped refreshing it)"
+
+
+def target_info_problem(info: TargetFile) -> str | None:
+    """Why a listed target cannot be fetched by its content address (None when it can)."""
+    sha256 = info.hashes.get("sha256")
+    if not isinstance(sha256, str) or len(sha256) != 64 or sha256.strip("0123456789abcdef"):
+        return "the signed metadata lists no sha256 for it (expected 64 lowercase hex digits)"
+    return None
 
 
 def _rollback(message: str) -> str:

@@ -24,7 +24,7 @@ from tuf.api.metadata import Root, TargetFile
 
 from regsite.client.failures import TrustedRootName
 from regsite.client.registry import RemoteRegistry
-from regsite.client.trust import Updater
+from regsite.client.trust import Updater, target_info_problem
 from regsite.errors import RegistryError
 from regsite.fetch import Fetcher, FetchError, TooLargeError
 from regsite.metadata.layout import METADATA_DIR, content_addressed_path, target_path_problem
@@ -109,7 +109,8 @@ def _checked_paths(
     """The targets whose path may be fetched; the others are problems, never fetched."""
     safe = {}
     for path, info in targets.items():
-        if (problem := target_path_problem(path)) is None:
+        problem = target_path_problem(path) or target_info_problem(info)
+        if problem is None:
             safe[path] = info
         else:
             result.problems.append(f"the signed targets list {path!r:.100}: {problem}")
