@@ -14,7 +14,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote
@@ -132,9 +132,10 @@ class Updater:
             )
         except tuf_errors.RepositoryError as exc:
             raise self._explain(exc, str(self._dir / "root.json")) from exc
+        self._clock = datetime.now(UTC) if self._now is None else self._now()
         if self._now is not None:
             # ngclient reads the clock once, when it is made; a fixed clock replaces that time.
-            updater._trusted_set.reference_time = self._now()
+            updater._trusted_set.reference_time = self._clock
         return updater
 
     @property
@@ -252,7 +253,7 @@ class Updater:
             raise MetadataError(
                 f"{url}: version {metadata.signed.version}; expected {meta.version}"
             )
-        if metadata.signed.is_expired(self._tuf._trusted_set.reference_time):
+        if metadata.signed.is_expired(self._clock):
             expires = f"{metadata.signed.expires:%Y-%m-%dT%H:%M:%SZ}"
             raise MetadataError(f"{url}: expired at {expires} {_FREEZE}")
         return metadata.signed
