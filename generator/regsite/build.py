@@ -41,8 +41,7 @@ from regsite.load import (
 )
 from regsite.metadata.layout import content_addressed_path
 from regsite.metadata.previous import DirectoryPrevious, RoleBrief, RoleMemo
-from regsite.metadata.publish import check_trust, publish_metadata
-from regsite.metadata.roles import FileInfo
+from regsite.metadata.publish import FileInfo, check_trust, publish_metadata
 from regsite.model import Package, Registry, Site
 from regsite.pipeline import (
     RenderContext,
