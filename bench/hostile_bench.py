@@ -94,7 +94,13 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "over-nested-lists": lambda size: _fill("- " * 9 + "a\n", size),
     "over-quoted-lists": lambda size: _fill("> - " * 6 + "a\n", size),
     "over-table-rows": lambda size: "a|b\n-|-\n" + _fill("a|b\n", size - 8),
-    "over-wide-table": lambda size: "|" + "a|" * 20 + "\n|" + "-|" * 20 + "\n" + _fill("a|", size),
+    "over-wide-table": lambda size: (
+        _fill("|" + "a|" * 20 + "\n", size // 2)
+        + "|"
+        + "-|" * 20
+        + "\n"
+        + _fill("|" + "a|" * 20 + "\n", size - size // 2 - 42)
+    ),
     "over-emphasis": lambda size: _fill("*_", size),
     "over-lines": lambda size: _fill("=\n", size),
     "over-quotes": lambda size: _fill(">", size),
@@ -143,8 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"  {figure.outcome}",
             flush=True,
         )
-    worst = max(figures, key=lambda figure: figure.wall)
-    print(f"worst: {worst.shape}, {worst.wall:.2f} s wall, {worst.cpu:.2f} s CPU")
+    worst = max(figures, key=lambda figure: figure.cpu)  # wall time varies with the load
+    print(f"worst: {worst.shape}, {worst.cpu:.2f} s CPU, {worst.wall:.2f} s wall")
     if args.json_out:
         args.json_out.write_text(json.dumps([dataclasses.asdict(f) for f in figures], indent=2))
     return 0
