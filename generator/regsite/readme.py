@@ -167,7 +167,7 @@ class _LineScan:
         elif self.columns:
             self.cells += self.columns
         elif "-" in rest and "|" in self.previous and _DELIMITER_ROW.fullmatch(rest):
-            self.columns = rest.count("|") + 1
+            self.columns = rest.strip("|").count("|") + 1  # pipes at its ends open no column
             self.cells += self.columns  # the header row's
 
     def _depth(self, prefix: _Prefix, line: str) -> int:
