@@ -94,13 +94,7 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "over-nested-lists": lambda size: _fill("- " * 9 + "a\n", size),
     "over-quoted-lists": lambda size: _fill("> - " * 6 + "a\n", size),
     "over-table-rows": lambda size: "a|b\n-|-\n" + _fill("a|b\n", size - 8),
-    "over-wide-table": lambda size: (
-        _fill("|" + "a|" * 20 + "\n", size // 2)
-        + "|"
-        + "-|" * 20
-        + "\n"
-        + _fill("|" + "a|" * 20 + "\n", size - size // 2 - 42)
-    ),
+    "over-wide-table": lambda size: _fill(_table(20, size), size),
     "over-emphasis": lambda size: _fill("*_", size),
     "over-lines": lambda size: _fill("=\n", size),
     "over-quotes": lambda size: _fill(">", size),
