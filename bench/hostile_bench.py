@@ -40,8 +40,8 @@ def _fill(unit: str, size: int) -> str:
 
 
 def _then_fill(head: str, size: int) -> str:
-    """``head``, then the filler up to ``size`` characters."""
-    return head + _fill(FILLER, size - len(head))
+    """``head``, then the filler, to exactly ``size`` characters."""
+    return (head + _fill(FILLER, size - len(head)))[:size]
 
 
 def _prose(size: int) -> str:
