@@ -3,7 +3,7 @@
 markdown-it-py takes time linear in a README's length once its nesting is limited
 (:data:`regsite.render.markdown.MAX_NESTING`), but not the same time for every byte: prose costs
 it about half a microsecond a byte, while each list item, table cell, ``[`` or emphasis marker
-costs it tens of microseconds, so a README at the size limit made of nothing else took 5 to 10 s.
+costs it tens of microseconds, so a README at the size limit made of nothing else took 10 s or more.
 These checks count each costly kind of markup in one pass and refuse a README with the line where
 a count passes its limit, so that what is left costs a few seconds at most
 (``bench/hostile_bench.py``); the CPU-time budget (:mod:`regsite.budget`) stops anything else.
