@@ -36,6 +36,11 @@ def test_work_within_its_budget_is_not_disturbed() -> None:
     spin(0.05)  # the timer is off: nothing fires later
 
 
+def test_a_budget_of_zero_is_no_budget() -> None:
+    with cpu_budget(0):
+        spin(0.05)
+
+
 @posix_only
 def test_an_except_exception_in_the_work_does_not_swallow_it() -> None:
     with pytest.raises(OutOfTime), cpu_budget(0.05):

@@ -34,11 +34,10 @@ def enforced() -> bool:
 
 @contextmanager
 def cpu_budget(seconds: float) -> Iterator[None]:
-    """Raise :class:`OutOfTime` in the block once it has used ``seconds`` of CPU time.
-
-    The previous handler and timer of ``SIGVTALRM`` are restored afterwards.
+    """Raise :class:`OutOfTime` in the block once it has used ``seconds`` of CPU time (0 sets no
+    budget). The previous handler and timer of ``SIGVTALRM`` are restored afterwards.
     """
-    if not enforced():
+    if seconds <= 0 or not enforced():
         yield
         return
     previous = signal.signal(signal.SIGVTALRM, _out_of_time)

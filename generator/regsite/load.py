@@ -60,7 +60,7 @@ class SourceLimits:
     readme_links: int = 16_384  # '[' and '<' characters: each may open a link or an image
     readme_table_cells: int = 16_384
     readme_emphasis: int = 32_768  # '*', '_' and '~' characters
-    readme_seconds: float = 10.0  # CPU seconds for each pass of Markdown work over one README
+    readme_seconds: float = 10.0  # CPU seconds for each pass of Markdown work on a README; 0: none
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
