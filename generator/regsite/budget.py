@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import signal
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -41,15 +40,14 @@ def cpu_budget(seconds: float) -> Iterator[None]:
         yield
         return
     previous = signal.signal(signal.SIGVTALRM, _out_of_time)
-    started = time.process_time()
     remaining, interval = signal.setitimer(signal.ITIMER_VIRTUAL, seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+        unused = signal.setitimer(signal.ITIMER_VIRTUAL, 0)[0]
         signal.signal(signal.SIGVTALRM, signal.SIG_DFL if previous is None else previous)
         if remaining:  # someone else's timer was running: it goes on, less what this block used
-            left = remaining - (time.process_time() - started)
+            left = remaining - (seconds - unused)
             signal.setitimer(signal.ITIMER_VIRTUAL, max(left, 0.001), interval)
 
 
