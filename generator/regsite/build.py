@@ -151,7 +151,7 @@ def inspect_source(
         verifications[registry.source.path] = registry.source.verification
     packages: dict[str, Package] = {}
     for package in loaded.packages:
-        verdict, modelled = model_package(registry, package, report)
+        verdict, modelled = model_package(registry, package, report, limits)
         if verdict is not None:
             verifications[package.index.path] = verdict
         if modelled is not None:
