@@ -22,15 +22,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from regsite.budget import OutOfTime, cpu_budget
 from regsite.errors import ErrorReport, RegistryError, SourceProblem
 from regsite.keys import PublicKey
 from regsite.load import PACKAGES_DIR, LoadedPackage, SourceLimits, load_package, package_input
 from regsite.memo import files_digest
 from regsite.model import Package, Registry
 from regsite.package_file import read_package
+from regsite.readme import checked_readme, over_budget, readme_path
+from regsite.render.markdown import render_readme
 from regsite.render.package import fill_slots, package_outputs
 from regsite.signatures import SignatureCheck, SignatureStatus, ThresholdResult
-from regsite.summary import Packed, pack, summarize
+from regsite.summary import PackageDetails, PackageSummary, Packed, pack, summarize
 from regsite.theme import Theme
 from regsite.verify import verify_package_index
 from regsite.versions import DEFAULT_SCHEME
@@ -99,14 +102,13 @@ def scan_package(task: PackageTask) -> Scanned:
     stage: PackageContext = context()
     report = ErrorReport()
     loaded = load_package(stage.root, task.name, report, stage.limits)
-    verdict, package = model_package(stage.registry, loaded, report)
+    verdict, package = model_package(stage.registry, loaded, report, stage.limits)
     _check_unchanged(stage, task.name, task.files, report)
     packed = None
     staged: tuple[str, ...] = ()
     files: tuple[WrittenFile, ...] = ()
-    if package is not None:
-        summary, details = summarize(package, task.key)
-        packed = pack(summary, details)
+    if package is not None and (summarized := _summarize(stage.limits, package, task.key, report)):
+        packed = pack(*summarized)
         if task.render and not report and stage.writer is not None and _verified(verdict):
             staged, files = _render(stage, package)
     record: Record = (packed, None if verdict is None else pack_verdict(verdict), tuple(report))
@@ -140,7 +142,8 @@ def _render(
 ) -> tuple[tuple[str, ...], tuple[WrittenFile, ...]]:
     """The package's own outputs: files with open slots staged as they are, the rest put."""
     assert stage.writer is not None and stage.theme is not None and stage.registry is not None
-    outputs = package_outputs(stage.registry, stage.theme, package)
+    readme = _readme_html(stage.limits, package)
+    outputs = package_outputs(stage.registry, stage.theme, package, readme)
     staged = []
     files = []
     for path, (content, open_slots) in outputs.items():
@@ -156,11 +159,13 @@ def model_package(
     registry: Registry | None,
     loaded: LoadedPackage | None,
     report: ErrorReport,
+    limits: SourceLimits,
     *,
     verify: bool = True,
 ) -> tuple[ThresholdResult | None, Package | None]:
-    """Verify a loaded package against the registry (when there is one) and model it; without
-    ``verify``, only model it (an edit, checked before it is signed)."""
+    """Verify a loaded package against the registry (when there is one) and model it, its
+    README checked against the README limits; without ``verify``, only model it (an edit,
+    checked before it is signed: its README is kept unchecked)."""
     if loaded is None:
         return None, None
     verdict = None
@@ -168,7 +173,36 @@ def model_package(
         verdict = verify_package_index(registry, loaded.name, loaded.index, report)
     # Without a usable registry.toml the build fails anyway; its packages are still checked.
     scheme = DEFAULT_SCHEME if registry is None else registry.version_scheme
-    return verdict, read_package(loaded, verdict, report, scheme=scheme)
+    package = read_package(loaded, verdict, report, scheme=scheme)
+    return verdict, checked_readme(package, verdict, limits, report) if verify else package
+
+
+def _summarize(
+    limits: SourceLimits, package: Package, key: bytes, report: ErrorReport
+) -> tuple[PackageSummary, PackageDetails] | None:
+    """The package's summary; reading its README's headings for search has the README's time
+    budget."""
+    if package.readme is None:
+        return summarize(package, key)
+    try:
+        with cpu_budget(limits.readme_seconds):
+            return summarize(package, key)
+    except OutOfTime:
+        report.add(readme_path(package), "", over_budget(limits, "reading its headings"))
+        return None
+
+
+def _readme_html(limits: SourceLimits, package: Package) -> str | None:
+    """The package's README rendered within its time budget, or an error naming it."""
+    if package.readme is None:
+        return None
+    try:
+        with cpu_budget(limits.readme_seconds):
+            return render_readme(package.readme.text)
+    except OutOfTime:
+        # A RegistryError, not a BuildError: it crosses from a worker process, so it must pickle.
+        problem = over_budget(limits, "rendering it")
+        raise RegistryError(f"{readme_path(package)}: {problem}") from None
 
 
 def _verified(verdict: ThresholdResult | None) -> bool:
@@ -186,7 +220,7 @@ def _model_again(stage: PackageContext, name: str, files: bytes) -> Package:
     """A package the memo held, read again to render it."""
     report = ErrorReport()
     loaded = load_package(stage.root, name, report, stage.limits)
-    package = model_package(stage.registry, loaded, report)[1]
+    package = model_package(stage.registry, loaded, report, stage.limits)[1]
     _check_unchanged(stage, name, files, report)
     if package is None or report:
         raise RegistryError(f"packages/{name}: changed during the build; build again")

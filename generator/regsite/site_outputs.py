@@ -18,10 +18,9 @@ from pathlib import Path
 from regsite.catalog import Catalog
 from regsite.keys import PrivateKey
 from regsite.memo import Memo
-from regsite.metadata.layout import content_addressed_path, has_copy, is_target
+from regsite.metadata.layout import FileInfo, content_addressed_path, has_copy, is_target
 from regsite.metadata.previous import DirectoryPrevious, RoleMemo
 from regsite.metadata.publish import publish_metadata
-from regsite.metadata.roles import FileInfo
 from regsite.model import Registry, Site
 from regsite.outputs import Published, put_site_files, read_seal, render_packages, seal_of
 from regsite.progress import Stages

@@ -23,6 +23,7 @@ from regsite.load import (
 from regsite.model import Package, Registry
 from regsite.names import name_problem
 from regsite.registry_file import read_registry
+from regsite.readme import readme_path, readme_problems
 from regsite.scan import model_package
 from regsite.summary import PackageSummary, summarize
 from regsite.validate import requirement_problems
@@ -116,7 +117,10 @@ class SourceTree:
         registry = self.registry()
         report = ErrorReport()
         loaded = package_from_content(self.root, name, content, self.limits, report)
-        package = model_package(registry, loaded, report, verify=False)[1]
+        package = model_package(registry, loaded, report, self.limits, verify=False)[1]
+        if package is not None and package.readme is not None:  # the build's README limits
+            for line, message in readme_problems(package.readme.text, self.limits):
+                report.add(readme_path(package), f"line {line}" if line else "", message)
         _raise_problems(report)
         assert package is not None
         targets = {d.name for release in package.releases for d in release.requires}
@@ -140,7 +144,7 @@ class SourceTree:
         found = {}
         for name in names:
             loaded = load_package(self.root, name, ErrorReport(), self.limits)
-            modelled = model_package(registry, loaded, ErrorReport(), verify=False)[1]
+            modelled = model_package(registry, loaded, ErrorReport(), self.limits, verify=False)[1]
             if modelled is not None:
                 found[name] = summarize(modelled, b"")[0]
         return found

@@ -113,9 +113,14 @@ def _not_found_context(site: Site) -> dict[str, Any]:
     }
 
 
-def render_package_page(registry: Registry, theme: Theme, package: Package) -> bytes:
+def render_package_page(
+    registry: Registry, theme: Theme, package: Package, readme_html: str | None = None
+) -> bytes:
     """The package's page from the package alone; :data:`USED_BY_SLOT` marks where
-    :func:`render_used_by` goes."""
+    :func:`render_used_by` goes.  ``readme_html``: the README as the build rendered it (within
+    its time budget), if so."""
+    if readme_html is None and package.readme is not None:
+        readme_html = render_readme(package.readme.text)
     latest = package.latest
     delegation = registry.delegations[package.name]
     verification = package.source.verification
@@ -130,7 +135,7 @@ def render_package_page(registry: Registry, theme: Theme, package: Package) -> b
         "latest_row": next((row for row in rows if row.release is latest), None),
         "used_by": Markup(USED_BY_SLOT),  # noqa: S704 - a constant comment
         "install": latest and registry.install_line(package.name, latest.version),
-        "readme_html": Markup(render_readme(package.readme.text)) if package.readme else None,  # noqa: S704 - markdown-it escapes raw HTML
+        "readme_html": None if readme_html is None else Markup(readme_html),  # noqa: S704 - markdown-it escapes raw HTML
         "owners": [registry.owners[owner_id] for owner_id in delegation.owners],
         "threshold": delegation.threshold,
         "signed_by": sorted(verification.signers) if verification else [],

@@ -23,11 +23,15 @@ __all__ = ["fill_slots", "package_outputs"]
 Outputs = dict[str, tuple[bytes, bool]]
 
 
-def package_outputs(registry: Registry, theme: Theme, package: Package) -> Outputs:
+def package_outputs(
+    registry: Registry, theme: Theme, package: Package, readme_html: str | None = None
+) -> Outputs:
+    """``readme_html``: the README as the build rendered it (within its time budget), if so."""
     api = package_api(registry, package)
     document = package_document_path(package.name)
     outputs = {path: (content, path == document) for path, content in api.items()}
-    outputs[package_page_path(package.name)] = (render_package_page(registry, theme, package), True)
+    page = render_package_page(registry, theme, package, readme_html)
+    outputs[package_page_path(package.name)] = (page, True)
     return outputs
 
 
