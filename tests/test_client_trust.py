@@ -338,7 +338,7 @@ def test_verify_site_checks_every_target_of_every_bin(
     assert result.files == len(plain)
 
     served = Path(shutil.copytree(site, tmp_path / "served"))
-    tampered = "extra/0007.txt"
+    tampered = "api/v1/extra/0007.txt"
     (served / tampered).write_bytes(b"tampered\n")
     other = "0" if hashlib.sha256(tampered.encode()).hexdigest()[0] != "0" else "1"
     damaged = served / f"metadata/1.bin-{other}.json"

@@ -57,7 +57,8 @@ def signer_ids(path: Path) -> set[str]:
 def refresh_and_fetch_index(site: Path, cache: Path, bootstrap: bytes | None = None) -> None:
     with tuf_client(site, cache, bootstrap=bootstrap) as updater:
         updater.refresh()
-        assert download(updater, "index.html") == (site / "index.html").read_bytes()
+        names = "api/v1/names.json"
+        assert download(updater, names) == (site / names).read_bytes()
 
 
 # Online key rotation ---------------------------------------------------------------------------

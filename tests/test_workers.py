@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from regsite.pipeline import run
+from regsite.workers import run
 
 from builder import SourceBuilder, release
 from regsite.errors import RegistryError

@@ -94,13 +94,7 @@ class SourceCheck:
     catalog: Catalog
     report: ErrorReport
     site: Site | None
-
-    def verdicts(self) -> dict[str, ThresholdResult]:
-        found = self.catalog.verdicts()
-        registry = self.catalog.registry
-        if registry is not None and registry.source.verification is not None:
-            found = {registry.source.path: registry.source.verification, **found}
-        return found
+    verdicts: Mapping[str, ThresholdResult] = field(default_factory=dict)  # by source path
 
 
 def build(options: BuildOptions, writer: Writer | None = None) -> BuildResult:
@@ -155,7 +149,12 @@ def check_source(options: BuildOptions) -> SourceCheck:
     """Scan and validate the source as :func:`build` does, writing nothing."""
     require_source_directory(options.source)
     with _memo(options.cache) as memo:
-        return _check(options, memo, Stages(options.progress or NullProgress()), None)
+        checked = _check(options, memo, Stages(options.progress or NullProgress()), None)
+        verdicts = dict(checked.catalog.verdicts())
+        registry = checked.catalog.registry
+        if registry is not None and registry.source.verification is not None:
+            verdicts = {registry.source.path: registry.source.verification, **verdicts}
+        return dataclasses.replace(checked, verdicts=verdicts)
 
 
 def read_site(options: BuildOptions) -> Site:

@@ -22,8 +22,8 @@ from regsite.load import (
 )
 from regsite.model import Package, Registry
 from regsite.names import name_problem
-from regsite.registry_file import read_registry
 from regsite.readme import readme_path, readme_problems
+from regsite.registry_file import read_registry
 from regsite.scan import model_package
 from regsite.summary import PackageSummary, summarize
 from regsite.validate import requirement_problems

@@ -45,7 +45,7 @@ def verify_sources(options: VerifyOptions) -> VerifyResult:
     checked = check_source(
         BuildOptions(source=options.source, output=Path(os.devnull), pinned_root=pinned)
     )
-    verdicts = checked.verdicts()
+    verdicts = checked.verdicts
     rows = []
     for path, result in verdicts.items():
         met = len(result.signers) >= result.threshold

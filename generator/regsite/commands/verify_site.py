@@ -28,7 +28,12 @@ from regsite.client.trust import Updater, target_info_problem
 from regsite.commands.client import read_root_file, registry_url
 from regsite.errors import RegistryError
 from regsite.fetch import Fetcher, FetchError, TooLargeError, UrlFetcher
-from regsite.metadata.layout import METADATA_DIR, content_addressed_path, target_path_problem
+from regsite.metadata.layout import (
+    METADATA_DIR,
+    content_addressed_path,
+    has_copy,
+    target_path_problem,
+)
 from regsite.write import unfinished_commit
 
 __all__ = ["SiteVerification", "VerifySiteOptions", "verify_published_site", "verify_site"]
@@ -136,7 +141,8 @@ def _check_target(
                 f" {info.length} bytes with sha256 {info.hashes['sha256']}"
             )
             return  # its content-addressed copy is often the same file (a hard link)
-        source.fetch_target(path)  # the content-addressed copy, checked by the updater
+        if has_copy(path):  # what a client fetches; pages and assets have no copy (decision 24)
+            source.fetch_target(path)  # the content-addressed copy, checked by the updater
     except TooLargeError:
         result.problems.append(f"{path}: longer than the {info.length} bytes the targets list")
     except RegistryError as exc:
@@ -168,7 +174,11 @@ def _check_owners(
 
 def _check_unlisted(root: Path, targets: dict[str, TargetFile], result: SiteVerification) -> None:
     """Every file on disk is a target, metadata, or a copy whose name is its own sha256."""
-    expected = {content_addressed_path(p, info.hashes["sha256"]) for p, info in targets.items()}
+    expected = {
+        content_addressed_path(p, info.hashes["sha256"])
+        for p, info in targets.items()
+        if has_copy(p)
+    }
     for directory, _, names in os.walk(root):
         for name in names:
             relative = Path(directory, name).relative_to(root).as_posix()

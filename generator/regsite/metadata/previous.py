@@ -23,6 +23,7 @@ from regsite.metadata.layout import (
     TIMESTAMP_FILE,
     FileInfo,
     content_addressed_path,
+    has_copy,
 )
 from regsite.metadata.root import role_keys, root_file_name, verify_root_history
 from regsite.render import Output
@@ -233,6 +234,8 @@ def _old_snapshot_files(
             return None
         kept[role_path] = role
         for target, file_info in _parse_old(role, role_path, Targets).signed.targets.items():
+            if not has_copy(target):  # a page or an asset: no client fetches an old one
+                continue
             copy = content_addressed_path(target, file_info.hashes.get("sha256", ""))
             if copy in current or copy in kept or copy in carried:
                 continue

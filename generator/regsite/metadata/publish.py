@@ -29,7 +29,13 @@ from tuf.api.metadata import (
 from regsite.errors import ErrorReport
 from regsite.keys import PrivateKey
 from regsite.metadata.envelope import MetadataError, online_signer, sign_metadata
-from regsite.metadata.layout import METADATA_DIR, TIMESTAMP_FILE, FileInfo, content_addressed_path
+from regsite.metadata.layout import (
+    METADATA_DIR,
+    TIMESTAMP_FILE,
+    FileInfo,
+    content_addressed_path,
+    has_copy,
+)
 from regsite.metadata.previous import (
     Old,
     OldTimestamp,
@@ -128,7 +134,11 @@ def publish_metadata(
     snapshot_info = signer.sign_snapshot(meta, files)
     files[TIMESTAMP_FILE] = signer.sign_timestamp(snapshot_info)
     if previous is not None:
-        current = {content_addressed_path(path, info.sha256) for path, info in targets.items()}
+        current = {
+            content_addressed_path(path, info.sha256)
+            for path, info in targets.items()
+            if has_copy(path)
+        }
         current.update(files)
         files.update(keep_old_versions(previous, registry.policy.keep_versions, current))
     return files
