@@ -32,7 +32,7 @@ from regsite.commands.sign import sign_file
 from regsite.errors import BuildError
 from regsite.keys import generate_private_key
 from regsite.memo import MEMO_FILE
-from regsite.metadata.layout import content_addressed_path, is_target
+from regsite.metadata.layout import content_addressed_path, has_copy
 from regsite.sources import SourceTree
 from test_build import read_tree
 from test_publish import copy_example, demo_key, edit_description
@@ -171,7 +171,7 @@ def test_one_package_change_rewrites_only_what_shows_it(tmp_path: Path) -> None:
     copies = {
         content_addressed_path(path, hashlib.sha256((out / path).read_bytes()).hexdigest())
         for path in plain
-        if is_target(path)
+        if has_copy(path)
     }
     metadata = {"metadata/2.snapshot.json", "metadata/2.targets.json", "metadata/timestamp.json"}
     assert changed == plain | copies | metadata
