@@ -165,16 +165,26 @@ def _shards(packages: SearchPackages) -> Iterator[Shard]:
 # Records and the manifest ---------------------------------------------------------------------
 
 
+def _numbered(packages: SearchPackages) -> Iterator[tuple[int, SearchPackage]]:
+    """One pass over the packages with their document numbers; every pass must give as many
+    packages as ``len`` says, or the files would disagree with each other."""
+    count = 0
+    for package in packages:
+        yield count, package
+        count += 1
+    if count != (expected := len(packages)):
+        raise ValueError(f"a pass over the packages gave {count}, but their len() is {expected}")
+
+
 def _record_files(packages: SearchPackages, digest: _ShardsDigest) -> Iterator[tuple[str, bytes]]:
     records: list[list[Any]] = []
-    for doc, package in enumerate(packages):
+    last = len(packages) - 1
+    for doc, package in _numbered(packages):
         digest.add(package)
         records.append(_record(package))
-        if len(records) == RECORDS_PER_SHARD:
+        if len(records) == RECORDS_PER_SHARD or doc == last:
             yield record_shard_path(doc), dump_json(records)
             records = []
-    if records:
-        yield record_shard_path(len(packages) - 1), dump_json(records)
 
 
 def _record(package: SearchPackage) -> list[Any]:
@@ -221,7 +231,7 @@ def _best(scores: dict[int, int]) -> list[int]:
 
 
 def _documents(packages: SearchPackages, factors: array[float]) -> Iterator[SearchDocument]:
-    for doc, package in enumerate(packages):
+    for doc, package in _numbered(packages):
         factors.append(1 + math.log2(1 + package.dependents) / 4)
         yield SearchDocument(
             doc=doc,
@@ -238,7 +248,7 @@ def _name_and_typo_keys(
     """Every (key, kind, doc) a name is filed under, and every (typo key, doc, name), sorted."""
     names: list[tuple[str, int, int]] = []
     typos: list[tuple[str, int, str]] = []
-    for doc, package in enumerate(packages):
+    for doc, package in _numbered(packages):
         names.append((package.name, 0, doc))
         joined = join_key(package.name)
         if joined != package.name:
