@@ -71,9 +71,11 @@ class SearchPackage:
 
 
 class SearchPackages(Protocol):
-    """Every package, in search order (:func:`search_order`), readable more than once.
+    """Every package in search order, readable more than once: most dependents first, then by
+    name in code point order (SQLite's ``ORDER BY dependents DESC, name``; :func:`search_order`).
 
-    Each pass over it reads the packages one at a time; none is held for the whole build.
+    A package's place is its document number. The stage makes up to three passes, each reading
+    the packages one at a time, and checks that each gives ``len()`` packages.
     """
 
     def __len__(self) -> int: ...
@@ -96,8 +98,10 @@ class SearchMemo(Protocol):
     """Where a build keeps the shards, keyed by :func:`shards_key`, for the next build.
 
     ``store`` consumes the shards (a stream of a few thousand files, tens of MB at 200,000
-    packages) and replaces whatever the memo held; ``load`` streams back, in the same order, what
-    was stored under ``key``, or gives None when nothing was.
+    packages) and may drop what it held under other keys: only the last build's are worth
+    keeping. ``load`` streams back, in the same order, what was stored under ``key``, or gives
+    None when nothing was. On a miss the stage stores the shards, then loads them back to give
+    them out, so that it never holds them all.
     """
 
     def load(self, key: str) -> Iterable[Shard] | None: ...
