@@ -134,6 +134,16 @@ def test_an_empty_registry_gets_an_index_that_finds_nothing() -> None:
     assert not any(path.startswith("search/records/") for path in files)
 
 
+def test_a_stream_that_changes_between_passes_is_an_error(example: Site) -> None:
+    class Shrinking(Stream):
+        def __iter__(self) -> Iterator[SearchPackage]:
+            self.passes += 1
+            yield from self.packages[: len(self.packages) - self.passes + 1]
+
+    with pytest.raises(ValueError, match="a pass over the packages gave 17, but their len"):
+        dict(search_files(Shrinking(search_packages(example))))
+
+
 # The memo ---------------------------------------------------------------------------------------
 
 

@@ -67,9 +67,11 @@ class SearchPackage:
 
 
 class SearchPackages(Protocol):
-    """Every package, in search order (:func:`search_order`), readable more than once.
+    """Every package in search order, readable more than once: most dependents first, then by
+    name in code point order (SQLite's ``ORDER BY dependents DESC, name``; :func:`search_order`).
 
-    Each pass over it reads the packages one at a time; none is held for the whole build.
+    A package's place is its document number. The stage makes up to three passes, each reading
+    the packages one at a time, and checks that each gives ``len()`` packages.
     """
 
     def __len__(self) -> int: ...
@@ -92,8 +94,10 @@ class SearchMemo(Protocol):
     """Where a build keeps the shards, keyed by :func:`shards_key`, for the next build.
 
     ``store`` consumes the shards (a stream of a few thousand files, tens of MB at 200,000
-    packages) and replaces whatever the memo held; ``load`` streams back, in the same order, what
-    was stored under ``key``, or gives None when nothing was.
+    packages) and may drop what it held under other keys: only the last build's are worth
+    keeping. ``load`` streams back, in the same order, what was stored under ``key``, or gives
+    None when nothing was. On a miss the stage stores the shards, then loads them back to give
+    them out, so that it never holds them all.
     """
 
     def load(self, key: str) -> Iterable[Shard] | None: ...
@@ -180,16 +184,26 @@ def _shards(packages: SearchPackages) -> Iterator[Shard]:
 # Records and the manifest ---------------------------------------------------------------------
 
 
+def _numbered(packages: SearchPackages) -> Iterator[tuple[int, SearchPackage]]:
+    """One pass over the packages with their document numbers; every pass must give as many
+    packages as ``len`` says, or the files would disagree with each other."""
+    count = 0
+    for package in packages:
+        yield count, package
+        count += 1
+    if count != (expected := len(packages)):
+        raise ValueError(f"a pass over the packages gave {count}, but their len() is {expected}")
+
+
 def _record_files(packages: SearchPackages, digest: _ShardsDigest) -> Iterator[tuple[str, bytes]]:
     records: list[list[Any]] = []
-    for doc, package in enumerate(packages):
+    last = len(packages) - 1
+    for doc, package in _numbered(packages):
         digest.add(package)
         records.append(_record(package))
-        if len(records) == RECORDS_PER_SHARD:
+        if len(records) == RECORDS_PER_SHARD or doc == last:
             yield record_shard_path(doc), dump_json(records)
             records = []
-    if records:
-        yield record_shard_path(len(packages) - 1), dump_json(records)
 
 
 def _record(package: SearchPackage) -> list[Any]:
@@ -236,7 +250,7 @@ def _best(scores: dict[int, int]) -> list[int]:
 
 
 def _documents(packages: SearchPackages, factors: array[float]) -> Iterator[SearchDocument]:
-    for doc, package in enumerate(packages):
+    for doc, package in _numbered(packages):
         factors.append(1 + math.log2(1 + package.dependents) / 4)
         yield SearchDocument(
             doc=doc,
@@ -253,7 +267,7 @@ def _name_and_typo_keys(
     """Every (key, kind, doc) a name is filed under, and every (typo key, doc, name), sorted."""
     names: list[tuple[str, int, int]] = []
     typos: list[tuple[str, int, str]] = []
-    for doc, package in enumerate(packages):
+    for doc, package in _numbered(packages):
         names.append((package.name, 0, doc))
         joined = join_key(package.name)
         if joined != package.name:
