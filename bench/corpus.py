@@ -16,7 +16,7 @@ from functools import cache
 
 from packaging.version import Version
 
-from regsite.assemble import site_of
+from regsite.assemble import assemble_site
 from regsite.keys import PublicKey
 from regsite.model import (
     Artifact,
@@ -33,6 +33,7 @@ from regsite.model import (
     SourceFile,
 )
 from regsite.names import name_problem
+from regsite.summary import summarize
 from regsite.versions import PEP440, Specifier
 
 __all__ = [
@@ -413,7 +414,13 @@ def make_model(
     """The site and every package's full record."""
     owners, specs = make_specs(n, seed, releases_each)
     packages = {spec.name: _package(spec) for spec in sorted(specs, key=lambda s: s.name)}
-    return site_of(_registry(owners, specs), packages), packages
+    summarized = {name: summarize(package, b"") for name, package in packages.items()}
+    summaries = {name: parts[0] for name, parts in summarized.items()}
+    details = {name: parts[1] for name, parts in summarized.items()}
+    site = assemble_site(
+        _registry(owners, specs), summaries, None, lambda summary: details[summary.name]
+    )
+    return site, packages
 
 
 def _registry(owners: Sequence[OwnerSpec], specs: Sequence[PackageSpec]) -> Registry:

@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,8 +30,8 @@ from search_stage import StageFigures, StageReport, measure_stage
 
 from regsite.model import Package, Site
 from regsite.render import Output
-from regsite.render.api import render_api
-from regsite.render.html import BROWSE_PACKAGES, render_html, render_package_page, site_pages
+from regsite.render.api import package_api, site_api
+from regsite.render.html import BROWSE_PACKAGES, render_package_page, site_pages
 from regsite.render.search import render_search, search_order, search_packages
 from regsite.search.format import RESULTS_PER_PAGE
 from regsite.search.query import Searcher, SearchResults, Tier, one_typo_apart
@@ -120,20 +120,32 @@ def html_figures(
     theme = load_theme()
     every = list(packages.values())
     sample = rng.sample(every, min(sample_size, len(every)))
-    pages, seconds = timed(lambda: [render_package_page(site, theme, p) for p in sample])
+    registry = site.registry
+    pages, seconds = timed(lambda: [render_package_page(registry, theme, p) for p in sample])
     projected = seconds / len(sample) * len(every)
     if mode == "full" or (mode == "auto" and projected <= HTML_SECONDS_LIMIT):
-        output, seconds = timed(lambda: render_html(site, theme, every))
-        return HtmlFigures("rendered", sum(map(len, output.values())), seconds, 0)
+        output, seconds = timed(lambda: [render_package_page(registry, theme, p) for p in every])
+        size = sum(map(len, output)) + _fixed_html_bytes(site, theme)
+        return HtmlFigures("rendered", size, seconds, 0)
     per_page = statistics.fmean(map(len, pages))
     estimate = _fixed_html_bytes(site, theme) + round(per_page * len(every))
     return HtmlFigures("estimated", estimate, projected, len(sample))
 
 
+def _api(site: Site, packages: Iterable[Package]) -> dict[str, bytes]:
+    """The JSON API: the registry's documents, and each package's (without its dependents)."""
+    output = site_api(site)
+    for package in packages:
+        output.update(package_api(site.registry, package))
+    return output
+
+
 def _fixed_html_bytes(site: Site, theme: Theme) -> int:
     """Home, 404 and search pages and assets, rendered for a site of the most popular packages."""
     popular = search_order(site)[:BROWSE_PACKAGES]
-    small = dataclasses.replace(site, packages={package.name: package for package in popular})
+    kept = {package.name: package for package in popular}
+    recent = tuple(item for item in site.recent if item[0] in kept)
+    small = dataclasses.replace(site, packages=kept, recent=recent)
     return sum(len(content) for content in site_pages(small, theme).values())
 
 
@@ -628,7 +640,7 @@ def measure(
     output: Output,
 ) -> Report:
     rng = random.Random(args.seed)  # noqa: S311 - reproducible sampling, not cryptography
-    api, api_seconds = timed(lambda: render_api(site, packages.values()))
+    api, api_seconds = timed(lambda: _api(site, packages.values()))
     api_bytes = sum(map(len, api.values()))
     del api
     print(f"JSON API rendered in {api_seconds:.1f} s", flush=True)

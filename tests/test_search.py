@@ -13,7 +13,7 @@ import pytest
 
 from builder import SourceBuilder, release
 from conftest import EXAMPLE_SITE
-from regsite.build import BuildOptions, read_model, read_site, render_site
+from regsite.build import BuildOptions, build_files, read_site
 from regsite.commands.search import DirectorySource
 from regsite.render import Output
 from regsite.render.search import render_search, search_order
@@ -280,7 +280,7 @@ def test_a_directory_without_an_index_is_a_clean_error(tmp_path: Path) -> None:
 
 
 def test_search_files_are_part_of_the_site(builder: SourceBuilder, tmp_path: Path) -> None:
-    output = render_site(*read_model(BuildOptions(source=builder.write(tmp_path), output=tmp_path)))
+    output = build_files(BuildOptions(source=builder.write(tmp_path), output=tmp_path))
     assert "search/manifest.json" in output and "search/index.html" in output
 
 

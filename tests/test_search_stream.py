@@ -199,16 +199,17 @@ def test_a_memo_that_loses_what_it_stored_is_an_error(example: Site) -> None:
         dict(search_files(Stream(search_packages(example)), Forgetful()))
 
 
-def test_the_build_cache_adapter_round_trips_the_shards(example: Site) -> None:
-    class Slot:
-        value: tuple[list[str], Output] | None = None
+def test_a_memo_round_trips_the_shards(example: Site) -> None:
+    class Kept:
+        def __init__(self) -> None:
+            self.shards: dict[str, list[Shard]] = {}
 
-        def load(self) -> tuple[list[str], Output] | None:
-            return self.value
+        def load(self, key: str) -> Iterable[Shard] | None:
+            return self.shards.get(key)
 
-        def store(self, value: tuple[list[str], Output]) -> None:
-            self.value = value
+        def store(self, key: str, shards: Iterable[Shard]) -> None:
+            self.shards = {key: list(shards)}
 
-    slot = Slot()
-    cold = render_search(example, slot)
-    assert slot.value is not None and render_search(example, slot) == cold == render_search(example)
+    kept = Kept()
+    cold = render_search(example, kept)
+    assert kept.shards and render_search(example, kept) == cold == render_search(example)

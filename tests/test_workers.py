@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
-from regsite.workers import run
 
 from builder import SourceBuilder, release
 from regsite.errors import RegistryError
+from regsite.workers import run
 
 linux_only = pytest.mark.skipif(
     sys.platform != "linux", reason="reads /proc; PR_SET_PDEATHSIG is Linux's"

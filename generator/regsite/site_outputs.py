@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,13 +27,7 @@ from regsite.progress import Stages
 from regsite.render import Output
 from regsite.render.api import API_ROOT, dump_json, site_api
 from regsite.render.html import site_pages
-from regsite.render.search import (
-    SearchPackage,
-    Shard,
-    search_files,
-    search_order,
-    shards_key_of_digests,
-)
+from regsite.render.search import Shard, search_files, search_packages, shards_key_of_digests
 from regsite.report import (
     REPORT_PATH,
     BuildChanges,
@@ -42,7 +36,6 @@ from regsite.report import (
     report_document,
 )
 from regsite.scan import PackageContext
-from regsite.summary import PackageSummary
 from regsite.theme import load_theme
 from regsite.write import SITE_MARKER, CommitResult, OutputWriter, Writer, WrittenFile
 
@@ -89,7 +82,7 @@ def publish_site(run: SiteRun) -> Outcome:
         shared.update(site_pages(site, theme))
         put_site_files(writer, published, shared)
     with stages.stage("search"):
-        put_site_files(writer, published, _search(site, catalog), "search")
+        put_site_files(writer, published, _search(site, catalog.memo), "search")
     with stages.stage("report"):
         changes = _report(site, writer, published, previous)
     if run.online_key is not None:
@@ -188,43 +181,13 @@ def _footprint(published: Published, consistent: bool) -> tuple[int, int]:
     return files, size
 
 
-def _search(site: Site, catalog: Catalog) -> dict[str, bytes]:
+def _search(site: Site, memo: Memo) -> dict[str, bytes]:
     """The search index; its shards from the memo when no package's search text or number of
-    dependents changed."""
-    order = search_order(site)
-    dependents = {name: len(names) for name, names in site.dependents.items()}
-    key = shards_key_of_digests((s.name, s.search_digest, dependents[s.name]) for s in order)
-    records = _SearchStream(order, dependents, None)
-    documents = _SearchStream(order, dependents, catalog)
-    memo = _ShardMemo(catalog.memo)
-    return dict(search_files(records, memo, key=key, documents=documents))
-
-
-@dataclass(frozen=True, slots=True)
-class _SearchStream:
-    """The packages in search order; with a ``catalog``, each with its README's headings, read
-    back from the memo one package at a time."""
-
-    order: list[PackageSummary]
-    dependents: Mapping[str, int]
-    catalog: Catalog | None
-
-    def __len__(self) -> int:
-        return len(self.order)
-
-    def __iter__(self) -> Iterator[SearchPackage]:
-        for summary in self.order:
-            latest = summary.latest
-            headings = () if self.catalog is None else self.catalog.details(summary).headings
-            yield SearchPackage(
-                name=summary.name,
-                keywords=summary.keywords,
-                description=summary.description,
-                headings=headings,
-                latest=None if latest is None else latest.version,
-                status=summary.status.value,
-                dependents=self.dependents[summary.name],
-            )
+    dependents changed (known from each package's digest of them, without reading the text)."""
+    packages = search_packages(site)
+    digests = {name: summary.search_digest for name, summary in site.packages.items()}
+    key = shards_key_of_digests((p.name, digests[p.name], p.dependents) for p in packages)
+    return dict(search_files(packages, _ShardMemo(memo), key=key))
 
 
 @dataclass(frozen=True, slots=True)

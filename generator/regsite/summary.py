@@ -1,10 +1,10 @@
 """What the stages after the scan need of a package, in two parts (docs/decisions.md, 22).
 
 :class:`PackageSummary` is small and kept in memory for every package: the names list,
-reverse dependencies, the requirement check's inputs, the build report and search's ranking read
-it.  :class:`PackageDetails` is larger and stays in the memo: the requirements, the README's
-headings and the recent releases are read back only by the stage that needs them, one package
-at a time, so a registry of 200,000 packages fits in memory.
+reverse dependencies, the requirement check's inputs, the build report and search read it.
+:class:`PackageDetails` is larger and stays in the memo: the requirements and the recent
+releases are read back only by the stage that needs them, one package at a time, so a registry
+of 200,000 packages fits in memory.
 
 Both are stored as plain tuples (:func:`pack` and :func:`unpack`): a tuple of strings, numbers
 and datetimes unpickles without a call back into Python, where a dataclass, enum or named tuple
@@ -63,6 +63,7 @@ class PackageSummary:
     yanked: tuple[str, ...]
     depends_on: tuple[str, ...]  # packages a release that is not yanked requires, sorted
     targets: tuple[str, ...]  # packages any release requires, sorted
+    headings: tuple[str, ...]  # the README's headings, for search
     source_path: str  # packages/<name>/package.toml
     signers: tuple[str, ...]  # owners whose valid signatures package.toml carries
     key: bytes  # the scan's memo key: where this package's record is kept
@@ -77,7 +78,6 @@ class PackageSummary:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class PackageDetails:
     requirements: tuple[Requirement, ...]
-    headings: tuple[str, ...]  # the README's headings, for search
     recent: tuple[ReleaseBrief, ...]  # newest publish time first, at most RECENT_RELEASES
 
 
@@ -108,6 +108,7 @@ def summarize(package: Package, key: bytes) -> tuple[PackageSummary, PackageDeta
         yanked=tuple(version for r, version in releases if r.status is ReleaseStatus.YANKED),
         depends_on=_names(r for r in package.releases if r.status is not ReleaseStatus.YANKED),
         targets=_names(package.releases),
+        headings=headings,
         source_path=package.source.path,
         signers=tuple(sorted(verification.signers)) if verification else (),
         key=key,
@@ -116,7 +117,6 @@ def summarize(package: Package, key: bytes) -> tuple[PackageSummary, PackageDeta
     )
     details = PackageDetails(
         requirements=requirements,
-        headings=headings,
         recent=tuple(_brief(release, version) for release, version in by_date[:RECENT_RELEASES]),
     )
     return summary, details
@@ -161,6 +161,7 @@ def pack(summary: PackageSummary, details: PackageDetails) -> Packed:
             summary.yanked,
             summary.depends_on,
             summary.targets,
+            summary.headings,
             summary.source_path,
             summary.signers,
             summary.key,
@@ -169,7 +170,6 @@ def pack(summary: PackageSummary, details: PackageDetails) -> Packed:
         ),
         (
             tuple(tuple(requirement) for requirement in details.requirements),
-            details.headings,
             tuple(_pack_brief(brief) for brief in details.recent),
         ),
     )
@@ -177,7 +177,7 @@ def pack(summary: PackageSummary, details: PackageDetails) -> Packed:
 
 def unpack_summary(packed: Packed) -> PackageSummary:
     (name, description, keywords, status, latest, newest, versions, yanked) = packed[0][:8]
-    (depends_on, targets, source_path, signers, key, requirements, search) = packed[0][8:]
+    (depends_on, targets, headings, source_path, signers, key, requirements, search) = packed[0][8:]
     return PackageSummary(
         name=name,
         description=description,
@@ -189,6 +189,7 @@ def unpack_summary(packed: Packed) -> PackageSummary:
         yanked=yanked,
         depends_on=depends_on,
         targets=targets,
+        headings=headings,
         source_path=source_path,
         signers=signers,
         key=key,
@@ -198,9 +199,8 @@ def unpack_summary(packed: Packed) -> PackageSummary:
 
 
 def unpack_details(packed: Packed) -> PackageDetails:
-    requirements, headings, recent = packed[1]
+    requirements, recent = packed[1]
     return PackageDetails(
         requirements=tuple(_make(Requirement, item) for item in requirements),
-        headings=headings,
         recent=tuple(_unpack_brief(brief) for brief in recent),
     )

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 from regsite.model import Site
+from regsite.render import Output
 from regsite.render.api import dump_json
 from regsite.search.engine import SearchDocument, term_scores
 from regsite.search.format import (
@@ -41,8 +42,10 @@ __all__ = [
     "SearchPackage",
     "SearchPackages",
     "Shard",
+    "render_search",
     "search_files",
     "search_order",
+    "search_packages",
     "shards_key",
     "shards_key_of_digests",
 ]
@@ -105,24 +108,18 @@ class SearchMemo(Protocol):
 
 
 def search_files(
-    packages: SearchPackages,
-    memo: SearchMemo | None = None,
-    *,
-    key: str | None = None,
-    documents: SearchPackages | None = None,
+    packages: SearchPackages, memo: SearchMemo | None = None, *, key: str | None = None
 ) -> Iterator[tuple[str, bytes]]:
     """The whole ``search/`` tree but the page, as ``(path, content)``, one file at a time.
 
     The packages are read once when ``memo`` holds the shards for them, three times otherwise.
     A caller that knows the shards' ``key`` already (a digest of the same inputs as
-    :func:`shards_key`) may give it, and the ``documents`` to compute the shards from when the
-    memo does not hold them; ``packages`` then serve only the records, and their headings are
-    never read.
+    :func:`shards_key`, e.g. :func:`shards_key_of_digests`) may give it.
     """
-    digest = _ShardsDigest()
-    yield from _record_files(packages, digest)
+    digest = _ShardsDigest() if key is None else None
+    yield from _record_files(packages, digest)  # which digests the packages as it reads them
     boundaries: dict[str, list[str]] = {kind: [] for kind in SHARD_KINDS}
-    shards = _memoised_shards(documents or packages, key or digest.hexdigest(), memo)
+    shards = _memoised_shards(packages, digest.hexdigest() if digest else str(key), memo)
     for shard in shards:
         boundaries[shard.kind].append(shard.first_key)
         yield shard.path, shard.content
@@ -195,11 +192,14 @@ def _numbered(packages: SearchPackages) -> Iterator[tuple[int, SearchPackage]]:
         raise ValueError(f"a pass over the packages gave {count}, but their len() is {expected}")
 
 
-def _record_files(packages: SearchPackages, digest: _ShardsDigest) -> Iterator[tuple[str, bytes]]:
+def _record_files(
+    packages: SearchPackages, digest: _ShardsDigest | None
+) -> Iterator[tuple[str, bytes]]:
     records: list[list[Any]] = []
     last = len(packages) - 1
     for doc, package in _numbered(packages):
-        digest.add(package)
+        if digest is not None:
+            digest.add(package)
         records.append(_record(package))
         if len(records) == RECORDS_PER_SHARD or doc == last:
             yield record_shard_path(doc), dump_json(records)
@@ -340,3 +340,25 @@ def search_order(site: Site) -> list[PackageSummary]:
         site.packages.values(),
         key=lambda package: (-len(site.dependents.get(package.name, ())), package.name),
     )
+
+
+def search_packages(site: Site) -> list[SearchPackage]:
+    """The site's packages as search reads them, in search order."""
+    return [
+        SearchPackage(
+            name=package.name,
+            keywords=package.keywords,
+            description=package.description,
+            headings=package.headings,
+            latest=package.latest.version if package.latest else None,
+            status=str(package.status),
+            dependents=len(site.dependents.get(package.name, ())),
+        )
+        for package in search_order(site)
+    ]
+
+
+def render_search(site: Site, memo: SearchMemo | None = None) -> Output:
+    """The whole ``search/`` tree but the page, in memory (tests and tools; the build streams it
+    with :func:`search_files`)."""
+    return dict(search_files(search_packages(site), memo))
