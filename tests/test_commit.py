@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-import regsite.write
 from conftest import DEMO_ONLINE_KEY
 from regsite.build import BuildOptions, build
 from regsite.cli import main
@@ -21,7 +20,8 @@ from regsite.commands.serve import make_server
 from regsite.commands.verify_site import verify_site
 from regsite.errors import OutputError
 from regsite.fetch import UrlFetcher
-from regsite.write import OutputWriter, recover_output, unfinished_commit
+from regsite.journal import recover_output, unfinished_commit
+from regsite.write import OutputWriter
 from test_build import tree_digest
 from test_incremental import T0, edit_description
 from test_publish import copy_example
@@ -175,7 +175,7 @@ def test_failed_first_build_leaves_no_directory(tmp_path: Path) -> None:
     writer.put("index.html", b"<p>")
     writer.discard()
     assert list(tmp_path.iterdir()) == []
-    assert regsite.write.unfinished_commit(out) is None
+    assert unfinished_commit(out) is None
 
 
 def test_serve_warns_about_a_site_with_an_unfinished_commit(

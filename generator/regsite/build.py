@@ -11,32 +11,26 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import os
-import re
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from regsite.assemble import assemble_site
 from regsite.catalog import Catalog, scan_packages, scan_registry
-from regsite.errors import ErrorReport, RegistryError
-from regsite.keys import PrivateKey
-from regsite.load import SourceLimits, require_source_directory
+from regsite.errors import ErrorReport
+from regsite.load import require_source_directory
 from regsite.memo import Memo
 from regsite.model import Site
-from regsite.progress import NullProgress, Progress, Stages
+from regsite.options import BuildOptions, BuildResult, source_date_epoch
+from regsite.progress import NullProgress, Stages
 from regsite.render import Output
-from regsite.report import BuildChanges
 from regsite.scan import PackageContext
 from regsite.signatures import ThresholdResult
 from regsite.site_outputs import SiteRun, publish_site
 from regsite.theme import load_theme
 from regsite.validate import validate
-from regsite.verify import PinnedRoot
-from regsite.workers import default_jobs
 from regsite.write import MemoryWriter, OutputWriter, Writer
 
 __all__ = [
@@ -51,40 +45,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-_MAX_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class BuildOptions:
-    source: Path
-    output: Path
-    base_url: str | None = None  # overrides registry.toml's base-url
-    theme: Path | None = None  # a directory whose files override the default theme's
-    limits: SourceLimits = field(default_factory=SourceLimits)
-    source_date_epoch: int | None = None  # seconds; defaults to the newest publish time
-    pinned_root: PinnedRoot | None = None  # root keys trusted from outside the source
-    online_key: PrivateKey | None = None  # signs the metadata; None builds an unsigned site
-    previous: Path | None = None  # the last published site; defaults to the output directory
-    signing_time: datetime | None = None  # metadata expiry counts from here; None is now
-    cache: Path | None = None  # kept between builds; None uses a temporary one
-    jobs: int | None = None  # worker processes; None is one per core
-    progress: Progress | None = None
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class BuildResult:
-    site: Site
-    files: int  # in the output, content-addressed copies and kept old versions included
-    bytes: int
-    seconds: float
-    written: int  # files whose bytes changed
-    unchanged: int
-    removed: int
-    rendered: int  # packages whose outputs were rendered (the others were already in place)
-    reused: int  # packages whose scan came from the memo
-    stages: tuple[tuple[str, float], ...]  # seconds per stage, in order
-    changes: BuildChanges
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,38 +71,14 @@ def build(options: BuildOptions, writer: Writer | None = None) -> BuildResult:
             checked.report.raise_if_any(str(options.source))
             site = checked.site
             assert site is not None
-            outcome = publish_site(
-                SiteRun(
-                    site=site,
-                    catalog=checked.catalog,
-                    writer=writer,
-                    stages=stages,
-                    jobs=_jobs(options),
-                    theme_override=options.theme,
-                    online_key=options.online_key,
-                    signing_time=options.signing_time,
-                    previous=options.previous,
-                )
-            )
+            result = publish_site(SiteRun(options, site, checked.catalog, writer, stages))
         except BaseException:
             writer.discard()
             raise
         memo.close(prune=True)
     seconds = time.perf_counter() - started
     log.info("built %d packages into %s in %.2fs", len(site.packages), options.output, seconds)
-    return BuildResult(
-        site=site,
-        files=outcome.files,
-        bytes=outcome.bytes,
-        seconds=seconds,
-        written=outcome.commit.written,
-        unchanged=outcome.commit.unchanged,
-        removed=outcome.commit.removed,
-        rendered=outcome.rendered,
-        reused=checked.catalog.reused,
-        stages=tuple(stages.times.items()),
-        changes=outcome.changes,
-    )
+    return dataclasses.replace(result, seconds=seconds, stages=tuple(stages.times.items()))
 
 
 def check_source(options: BuildOptions) -> SourceCheck:
@@ -174,7 +110,7 @@ def build_files(options: BuildOptions) -> Output:
 
 def _check(options: BuildOptions, memo: Memo, stages: Stages, writer: Writer | None) -> SourceCheck:
     """The scan and the validation; with a ``writer``, packages are rendered as they are read."""
-    jobs = _jobs(options)
+    jobs = options.workers
     with stages.stage("load"):
         scan = scan_registry(options.source, options.limits, memo, options.pinned_root)
     catalog = Catalog(options.source, options.limits, scan, memo)
@@ -196,10 +132,6 @@ def _check(options: BuildOptions, memo: Memo, stages: Stages, writer: Writer | N
     return SourceCheck(catalog, report, site)
 
 
-def _jobs(options: BuildOptions) -> int:
-    return options.jobs or default_jobs()
-
-
 @contextlib.contextmanager
 def _memo(cache: Path | None) -> Iterator[Memo]:
     """The memo under ``cache``, or in a temporary directory for this build only."""
@@ -210,15 +142,3 @@ def _memo(cache: Path | None) -> Iterator[Memo]:
             yield memo
         finally:
             memo.close(prune=False)
-
-
-def source_date_epoch(environ: Mapping[str, str] | None = None) -> int | None:
-    """Read ``SOURCE_DATE_EPOCH``; an unparsable value is an error, never silently ignored."""
-    value = (os.environ if environ is None else environ).get("SOURCE_DATE_EPOCH")
-    if value is None or value == "":
-        return None
-    if re.fullmatch(r"[0-9]{1,11}", value) is None or int(value) > _MAX_EPOCH:
-        raise RegistryError(
-            f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, got {value!r:.40}"
-        )
-    return int(value)

@@ -1,4 +1,4 @@
-"""The memo: the build's one incremental mechanism (docs/decisions.md, 20).
+"""The memo: the build's one incremental mechanism (docs/decisions.md, 24).
 
 A stage's result is stored under the digest of the inputs it declares (:meth:`Memo.key`), in one
 SQLite database under ``--cache DIR``, so a rebuild computes again only what some input of it

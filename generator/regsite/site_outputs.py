@@ -22,6 +22,7 @@ from regsite.metadata.layout import FileInfo, content_addressed_path, has_copy, 
 from regsite.metadata.previous import DirectoryPrevious, RoleMemo
 from regsite.metadata.publish import publish_metadata
 from regsite.model import Registry, Site
+from regsite.options import BuildOptions, BuildResult
 from regsite.outputs import Published, put_site_files, read_seal, render_packages, seal_of
 from regsite.progress import Stages
 from regsite.render import Output
@@ -39,44 +40,32 @@ from regsite.scan import PackageContext
 from regsite.theme import load_theme
 from regsite.write import SITE_MARKER, CommitResult, OutputWriter, Writer, WrittenFile
 
-__all__ = ["Outcome", "SiteRun", "publish_site", "write_output"]
+__all__ = ["SiteRun", "publish_site", "write_output"]
 
 log = logging.getLogger(__name__)
 
 _PACKAGE_DOCS = f"{API_ROOT}/packages/"
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(frozen=True, slots=True)
 class SiteRun:
+    options: BuildOptions
     site: Site
     catalog: Catalog
     writer: Writer
     stages: Stages
-    jobs: int
-    theme_override: Path | None
-    online_key: PrivateKey | None
-    signing_time: datetime | None
-    previous: Path | None  # the last published site, when it is not the output
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    files: int
-    bytes: int
-    commit: CommitResult
-    rendered: int  # packages rendered or finished
-    changes: BuildChanges
-
-
-def publish_site(run: SiteRun) -> Outcome:
+def publish_site(run: SiteRun) -> BuildResult:
+    """Everything after validation; the result's time and stages are the caller's to fill."""
     site, catalog, writer, stages = run.site, run.catalog, run.writer, run.stages
-    theme = load_theme(run.theme_override)
+    theme = load_theme(run.options.theme)
     out = writer.output
-    previous = run.previous or out
+    previous = run.options.previous or out
     published = Published.load(catalog.memo, out, read_seal(_read(out, REPORT_PATH)))
     context = PackageContext(catalog.root, catalog.limits, site.registry, theme, writer)
     with stages.stage("render", len(site.packages)) as advance:
-        rendered = render_packages(site, catalog, context, published, run.jobs, advance)
+        rendered = render_packages(site, catalog, context, published, run.options.workers, advance)
     with stages.stage("site pages"):
         shared = site_api(site)
         shared.update(site_pages(site, theme))
@@ -85,7 +74,7 @@ def publish_site(run: SiteRun) -> Outcome:
         put_site_files(writer, published, _search(site, catalog.memo), "search")
     with stages.stage("report"):
         changes = _report(site, writer, published, previous)
-    if run.online_key is not None:
+    if run.options.online_key is not None:
         with stages.stage("sign"):
             _sign(run, published, previous)
     with stages.stage("commit"):
@@ -93,7 +82,19 @@ def publish_site(run: SiteRun) -> Outcome:
         commit = writer.commit(_paths(published, writer.consistent), stale)
         published.save()
     files, size = _footprint(published, writer.consistent)
-    return Outcome(files, size, commit, rendered, changes)
+    return BuildResult(
+        site=site,
+        files=files,
+        bytes=size,
+        seconds=0.0,
+        written=commit.written,
+        unchanged=commit.unchanged,
+        removed=commit.removed,
+        rendered=rendered,
+        reused=catalog.reused,
+        stages=(),
+        changes=changes,
+    )
 
 
 def _read(out: Path | None, path: str) -> bytes | None:
@@ -140,7 +141,8 @@ def _changed(files: Mapping[str, WrittenFile], previous: Path, out: Path | None)
 
 def _sign(run: SiteRun, published: Published, previous: Path | None) -> None:
     """The signed metadata over the targets, and the old versions kept online."""
-    assert run.online_key is not None
+    key = run.options.online_key
+    assert key is not None
     targets = {
         file.path: FileInfo(file.size, file.sha256)
         for entry in published.new.values()
@@ -153,8 +155,8 @@ def _sign(run: SiteRun, published: Published, previous: Path | None) -> None:
     else:
         log.info("no previous site: metadata versions start at 1")
     memo = RoleMemo(known=run.catalog.memo.get("roles", b"targets") or {})
-    now = run.signing_time or datetime.now(UTC)
-    output = publish_metadata(targets, run.site.registry, run.online_key, now, reader, memo)
+    now = run.options.signing_time or datetime.now(UTC)
+    output = publish_metadata(targets, run.site.registry, key, now, reader, memo)
     run.catalog.memo.put("roles", b"targets", memo.current)
     files = [run.writer.put(path, content, copied=False) for path, content in output.items()]
     published.record("metadata", b"", files)

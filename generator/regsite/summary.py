@@ -1,4 +1,4 @@
-"""What the stages after the scan need of a package, in two parts (docs/decisions.md, 22).
+"""What the stages after the scan need of a package, in two parts (docs/decisions.md, 24).
 
 :class:`PackageSummary` is small and kept in memory for every package: the names list,
 reverse dependencies, the requirement check's inputs, the build report and search read it.

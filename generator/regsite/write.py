@@ -1,20 +1,18 @@
 """Write stage: stage only the files whose bytes changed, then move them in at the end.
 
 A build puts every output file through :meth:`OutputWriter.put`.  A file whose bytes equal
-what the output directory already holds is left alone (same inode, same modification time), so
-deploy tools that compare files upload only the difference.  Changed files go to a staging
+what the output directory already holds (as the memo recorded it, or read and compared) is left
+alone (same inode, same modification time), so deploy tools that compare files upload only the
+difference.  Changed files go to a staging
 directory beside the output; :meth:`OutputWriter.commit` moves them in, removes the files the
 new build no longer has, and writes ``metadata/timestamp.json`` last, so a TUF client never sees
 a timestamp naming metadata that is not there yet.  Until ``commit`` nothing in the output
 changes: a build that fails on bad input leaves the previous output exactly as it was.
 
-The commit is a journal replayed forward (docs/decisions.md, 19): the staging directory is
-renamed to ``.OUT.commit-*`` with the list of files to delete before anything moves, and
-SIGINT, SIGTERM and SIGHUP wait until the commit is done.  A build killed outright (SIGKILL, a
-crash, power loss) mid-commit leaves that journal beside the output: the next build, or
-:func:`recover_output`, finishes the commit before anything else reads the output, and
-``verify-site`` refuses a site with an unfinished commit.  A build holds a lock on the output
-directory while it runs, and removes the staging directories that killed builds left behind.
+The commit is a journal replayed forward (:mod:`regsite.journal`): a build killed outright
+mid-commit leaves it beside the output, and the next build finishes it before anything else
+reads the output.  A build holds a lock on the output directory while it runs, and removes the
+staging directories that killed builds left behind.
 
 Worker processes stage files through copies of the same writer (it is picklable and holds no
 state of its own); only the parent commits.
@@ -23,22 +21,26 @@ state of its own); only the parent commits.
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
-import json
 import logging
 import os
 import shutil
-import signal
-import sys
 import tempfile
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple, Protocol
 
 from regsite.errors import OutputError
-from regsite.metadata.layout import TIMESTAMP_FILE, content_addressed_path, has_copy
+from regsite.journal import files as _files
+from regsite.journal import (
+    finish_killed_builds,
+    journal,
+    lock_output,
+    replay,
+    signals_deferred,
+)
+from regsite.metadata.layout import content_addressed_path, has_copy
 
 __all__ = [
     "SITE_MARKER",
@@ -47,19 +49,12 @@ __all__ = [
     "OutputWriter",
     "Writer",
     "WrittenFile",
-    "recover_output",
-    "unfinished_commit",
 ]
 
 log = logging.getLogger(__name__)
 
 # A directory holding this file is a regsite output and may be replaced by the next build.
 SITE_MARKER = "api/v1/registry.json"
-_JOURNAL = ".regsite-commit.json"  # in a commit directory: the output files to delete
-# Signals that wait until a commit is done (POSIX; SIGHUP does not exist on Windows)
-_DEFERRED = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
 
 
 class WrittenFile(NamedTuple):  # a tuple: kept for every output file, and in the memo
@@ -157,11 +152,11 @@ class OutputWriter:
         created = not out.exists()
         try:
             out.mkdir(parents=True, exist_ok=True)
-            lock = _lock(out)
+            lock = lock_output(out)
         except OSError as exc:
             raise OutputError(f"{out}: cannot create the output directory: {exc.strerror}") from exc
         try:
-            _finish_killed_builds(out)
+            finish_killed_builds(out)
             staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
             staging.chmod(0o755)
         except OSError as exc:
@@ -223,7 +218,7 @@ class OutputWriter:
         """Move the staged files in and delete the output files of the last build that are not
         in ``paths``: ``stale`` when the memo knows them, else every file not in ``paths``."""
         try:
-            with _signals_deferred():
+            with signals_deferred():
                 if self.fresh:
                     written = sum(1 for _ in _files(self.staging))
                     self.out.rmdir()  # empty (checked when opened)
@@ -233,24 +228,14 @@ class OutputWriter:
                 if stale is None:
                     keep = paths if isinstance(paths, set | frozenset) else set(paths)
                     stale = [relative for relative in _files(self.out) if relative not in keep]
-                journal = self._journal(list(stale))
-                removed = _replay(journal, self.out)
+                journaled = journal(self.staging, list(stale))
+                removed = replay(journaled, self.out)
             unchanged = len(paths) - len(staged)
         except OSError as exc:
             raise OutputError(f"{self.out}: cannot update the site: {exc}") from exc
         finally:
             self.discard()
         return CommitResult(written=len(staged), unchanged=max(unchanged, 0), removed=removed)
-
-    def _journal(self, stale: list[str]) -> Path:
-        """Turn the staging directory into a commit journal: from here on the commit is done,
-        by this build or, if it is killed, by the next."""
-        with (self.staging / _JOURNAL).open("wb") as file:
-            file.write(json.dumps(stale).encode("utf-8"))
-            os.fsync(file.fileno())
-        journal = self.staging.with_name(self.staging.name.replace(".new-", ".commit-", 1))
-        self.staging.rename(journal)
-        return journal
 
     @property
     def output(self) -> Path | None:
@@ -279,129 +264,6 @@ def _check_replaceable(out: Path, keep: Path | None) -> None:
             f"{out}: directory is not empty and holds no {SITE_MARKER}, so it is not a previous"
             " regsite output; refusing to replace it (choose a new or empty directory)"
         )
-
-
-def _lock(out: Path) -> int:
-    """An exclusive lock on ``out`` for this build: two builds never write one output."""
-    if sys.platform == "win32":  # no flock; one build at a time is then the user's to ensure
-        return -1
-    import fcntl
-
-    descriptor = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        os.close(descriptor)
-        if exc.errno in (errno.EWOULDBLOCK, errno.EACCES):
-            raise OutputError(
-                f"{out}: another regsite build is writing this output; wait for it to finish"
-            ) from exc
-        raise
-    return descriptor
-
-
-def _siblings(out: Path, kind: str) -> list[Path]:
-    """The staging (``new``) or commit (``commit``) directories of builds of ``out``."""
-    prefix = f".{out.name}.{kind}-"
-    with os.scandir(out.parent) as entries:
-        return sorted(Path(e.path) for e in entries if e.name.startswith(prefix) and e.is_dir())
-
-
-def _finish_killed_builds(out: Path) -> None:
-    """Finish the commit a killed build started; delete staging that killed builds left."""
-    for journal in _siblings(out, "commit"):
-        log.warning("%s: finishing the commit of a build that was killed", out)
-        with _signals_deferred():
-            _replay(journal, out)
-    for staging in _siblings(out, "new"):
-        log.info("%s: removing %s, left by a build that was killed", out, staging.name)
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def unfinished_commit(out: Path) -> Path | None:
-    """The journal of a commit that a killed build left unfinished, if there is one."""
-    try:
-        journals = _siblings(out.absolute(), "commit")
-    except OSError:
-        return None
-    return journals[0] if journals else None
-
-
-def recover_output(out: Path) -> bool:
-    """Finish an unfinished commit of ``out``, under the build lock; True if there was one."""
-    out = out.absolute()
-    if unfinished_commit(out) is None:
-        return False
-    try:
-        lock = _lock(out)
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot lock the output: {exc.strerror}") from exc
-    try:
-        _finish_killed_builds(out)
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot finish the unfinished commit: {exc}") from exc
-    finally:
-        if lock >= 0:
-            os.close(lock)
-    return True
-
-
-def _replay(journal: Path, out: Path) -> int:
-    """Move every file left in ``journal`` into ``out`` (the timestamp last), delete the files
-    it lists, then the journal; safe to run again from any point.  Return the files deleted."""
-    try:
-        stale = json.loads((journal / _JOURNAL).read_bytes())
-    except (OSError, ValueError):  # the rename that makes a journal comes after it is written
-        stale = []
-    moved = sorted(_files(journal), key=lambda item: item == TIMESTAMP_FILE)
-    for relative in moved:
-        if relative == _JOURNAL:
-            continue
-        target = out / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        (journal / relative).replace(target)
-    removed = _remove(out, [path for path in stale if isinstance(path, str)])
-    shutil.rmtree(journal)
-    return removed
-
-
-def _remove(out: Path, stale: Iterable[str]) -> int:
-    """Delete ``stale`` files of ``out``, then the directories that left empty."""
-    root = os.fspath(out)
-    emptied = set()
-    removed = 0
-    for relative in stale:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(f"{root}/{_safe_relative(relative)}")  # noqa: PTH108 - hot loop
-            removed += 1
-        emptied.add(relative.rpartition("/")[0])
-    for directory in sorted(emptied, key=len, reverse=True):
-        parts = directory.split("/")
-        while parts and parts != [""]:
-            try:
-                os.rmdir(f"{root}/{'/'.join(parts)}")  # noqa: PTH106
-            except OSError:  # not empty: neither are its parents
-                break
-            parts.pop()
-    return removed
-
-
-@contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Hold SIGINT, SIGTERM and SIGHUP until the block is done: a build stopped during its
-    commit stops right after it, never half-way."""
-    if sys.platform == "win32":
-        yield
-        return
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-
-
-def _safe_relative(relative: str) -> str:
-    return "/".join(_safe_parts(relative))
 
 
 def _safe_parts(relative: str) -> tuple[str, ...]:
@@ -447,16 +309,3 @@ def _link(source: Path, target: Path, content: bytes) -> None:
             os.link(source, target)
     except OSError:  # no hard links here, or the target was staged already
         _write(target, content)
-
-
-def _files(root: Path) -> Iterable[str]:
-    """Every regular file under ``root``, relative with '/' separators."""
-    stack = [(os.fspath(root), "")]
-    while stack:
-        directory, prefix = stack.pop()
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append((entry.path, f"{prefix}{entry.name}/"))
-                else:
-                    yield f"{prefix}{entry.name}"

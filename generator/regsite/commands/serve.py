@@ -38,7 +38,8 @@ from regsite.commands.serve_request import (
 )
 from regsite.errors import RegistryError
 from regsite.headers import DEFAULT_CACHE_CONTROL, content_type, response_headers, rule_headers
-from regsite.write import SITE_MARKER, unfinished_commit
+from regsite.journal import unfinished_commit
+from regsite.write import SITE_MARKER
 
 __all__ = ["ServeLimits", "ServeOptions", "make_server", "serve_site"]
 

@@ -28,13 +28,13 @@ from regsite.client.trust import Updater, target_info_problem
 from regsite.commands.client import read_root_file, registry_url
 from regsite.errors import RegistryError
 from regsite.fetch import Fetcher, FetchError, TooLargeError, UrlFetcher
+from regsite.journal import unfinished_commit
 from regsite.metadata.layout import (
     METADATA_DIR,
     content_addressed_path,
     has_copy,
     target_path_problem,
 )
-from regsite.write import unfinished_commit
 
 __all__ = ["SiteVerification", "VerifySiteOptions", "verify_published_site", "verify_site"]
 
@@ -141,7 +141,7 @@ def _check_target(
                 f" {info.length} bytes with sha256 {info.hashes['sha256']}"
             )
             return  # its content-addressed copy is often the same file (a hard link)
-        if has_copy(path):  # what a client fetches; pages and assets have no copy (decision 24)
+        if has_copy(path):  # what a client fetches; pages and assets have no copy (decision 25)
             source.fetch_target(path)  # the content-addressed copy, checked by the updater
     except TooLargeError:
         result.problems.append(f"{path}: longer than the {info.length} bytes the targets list")

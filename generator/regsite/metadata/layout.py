@@ -22,7 +22,7 @@ TIMESTAMP_FILE = f"{METADATA_DIR}/timestamp.json"
 SNAPSHOT_FILE = re.compile(r"([1-9][0-9]*)\.snapshot\.json")
 # What a verifying client fetches: the JSON API and the signed sources. Only these get
 # content-addressed copies; pages, search and assets are for browsers, which never fetch a copy
-# (docs/decisions.md, 24). Every file is listed in the signed targets all the same, so that
+# (docs/decisions.md, 25). Every file is listed in the signed targets all the same, so that
 # verify-site checks every byte a host serves.
 COPIED_DIR = "api/"
 

@@ -1,5 +1,5 @@
 """Everything one package publishes, rendered from the package alone, with open slots for what
-only the whole registry knows: the packages that depend on it (docs/decisions.md, 22).
+only the whole registry knows: the packages that depend on it (docs/decisions.md, 24).
 
 :func:`package_outputs` runs as soon as a package is read; :func:`fill_slots` once every package
 has been, so that each package's files are rendered once per build and a new dependent costs a
