@@ -31,7 +31,7 @@ from regsite.commands.sign import sign_file
 from regsite.fetch import Fetcher, UrlFetcher
 from regsite.keys import PrivateKey, load_private_key
 from regsite.metadata.envelope import COMPACT, online_signer, read_metadata, sign_metadata
-from regsite.metadata.layout import content_addressed_path
+from regsite.metadata.layout import content_addressed_path, has_copy
 from regsite.model import Registry
 from regsite.render import Output
 from regsite.site_outputs import write_output
@@ -90,7 +90,10 @@ def rebuild(source: Path, site: Path, signed_at: datetime) -> Path:
 
 
 def served_copy(site: Path, path: str) -> Path:
-    """Where the content-addressed copy of target ``path`` lies: what clients fetch."""
+    """What clients fetch for target ``path``: its content-addressed copy if the site has one
+    (the signed sources), else the file itself."""
+    if not has_copy(path):
+        return site / path
     data = (site / path).read_bytes()
     return site / content_addressed_path(path, hashlib.sha256(data).hexdigest())
 
@@ -99,8 +102,8 @@ def tamper(site: Path, path: str, change: Callable[[bytes], bytes]) -> None:
     """The host changes a target: the plain file and the copy clients fetch."""
     copy = served_copy(site, path)
     changed = change(copy.read_bytes())
-    copy.write_bytes(changed)
     (site / path).write_bytes(changed)
+    copy.write_bytes(changed)
 
 
 # Forging metadata -------------------------------------------------------------------------------

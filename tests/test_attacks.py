@@ -159,12 +159,15 @@ def test_forged_json_with_online_key(tmp_path: Path) -> None:
     output[PACKAGE_JSON] = json.dumps(document).encode()
     forged = publish(output, tmp_path / "forged")
     registry = remote(site_url(forged), tmp_path / "store")
-    assert registry.document(PACKAGE) == document  # TUF vouches for it: the online key signed it
+    # TUF vouches for the document (the online key signed it), but the owners did not.
     with pytest.raises(
         ClientError,
         match=rf"api/v1/packages/{PACKAGE}.json disagrees with the owner-signed package.toml",
     ):
-        registry.package(PACKAGE)
+        registry.document(PACKAGE)
+    honest = json.loads(plain_output()[PACKAGE_JSON])["releases"][0]["artifacts"][0]["sha256"]
+    package = registry.package(PACKAGE)  # resolving reads the owner-signed source alone
+    assert package.releases[0].artifacts[0].sha256 == honest
     assert registry.package("hue").name == "hue"
 
 
@@ -233,7 +236,7 @@ def test_snapshot_rollback(builds: tuple[Path, Path], tmp_path: Path) -> None:
 def test_package_rollback(builds: tuple[Path, Path], tmp_path: Path) -> None:
     old, new = builds
     client = updater(site_url(new), tmp_path / "store")
-    latest = client.fetch_target(PACKAGE_JSON)
+    latest = client.fetch_target(PACKAGE_TOML)
     assert b"Tiny, strict" in latest and client.snapshot_version == 2
 
     # Build N served whole: its timestamp is older than the trusted one.
@@ -242,16 +245,16 @@ def test_package_rollback(builds: tuple[Path, Path], tmp_path: Path) -> None:
     ):
         updater(site_url(old), tmp_path / "store").refresh()
 
-    # Build N+1's metadata, but build N's package document under the name the targets list
+    # Build N+1's metadata, but build N's signed source under the name the targets list
     # (one byte longer: "Small, strict" became "Tiny, strict").
     served = copy(new, tmp_path, "old-file")
-    served_copy(served, PACKAGE_JSON).write_bytes((old / PACKAGE_JSON).read_bytes())
+    served_copy(served, PACKAGE_TOML).write_bytes((old / PACKAGE_TOML).read_bytes())
     with pytest.raises(
         MetadataError,
-        match=rf"\.tinyjson\.json: expected at most {len(latest)} bytes \(the length the signed"
+        match=rf"\.package\.toml: expected at most {len(latest)} bytes \(the length the signed"
         r" metadata lists\), found more",
     ):
-        updater(site_url(served), tmp_path / "store").fetch_target(PACKAGE_JSON)
+        updater(site_url(served), tmp_path / "store").fetch_target(PACKAGE_TOML)
 
     # Build N's targets under build N+1's name: the snapshot pins its bytes.
     served = copy(new, tmp_path, "old-targets")
@@ -421,7 +424,7 @@ def test_wrong_artifact_length(tmp_path: Path) -> None:
 def test_deploy_between_timestamp_and_snapshot(site: Path, tmp_path: Path) -> None:
     served = copy(site, tmp_path)
     source = changed_source(tmp_path / "source")
-    old_document = (site / PACKAGE_JSON).read_bytes()
+    old_document = (site / PACKAGE_TOML).read_bytes()
 
     def deploy_once(url: str) -> None:
         if url.endswith("/metadata/timestamp.json") and not deployed:
@@ -437,11 +440,11 @@ def test_deploy_between_timestamp_and_snapshot(site: Path, tmp_path: Path) -> No
         assert (client.timestamp_version, client.snapshot_version) == (1, 1)
         assert (served / "metadata/2.snapshot.json").is_file()  # the new build is live...
         assert fetcher.urls[-2].endswith("/metadata/1.snapshot.json")  # ...the old one was kept
-        assert client.fetch_target(PACKAGE_JSON) == old_document
+        assert client.fetch_target(PACKAGE_TOML) == old_document
 
         client.refresh()  # the next refresh moves on to the new build
         assert client.snapshot_version == 2
-        assert b"Tiny, strict" in client.fetch_target(PACKAGE_JSON)
+        assert b"Tiny, strict" in client.fetch_target(PACKAGE_TOML)
 
 
 # Paths and names --------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ SIGNED_AT = datetime(2026, 11, 1, tzinfo=UTC)  # metadata expiry counts from her
 NOW = SIGNED_AT + timedelta(hours=1)
 PINNED_ROOT = (EXAMPLE_SITE / "metadata" / "1.root.json").read_bytes()
 ROOT_KEY = load_private_key(str(EXAMPLE_SITE / "demo-keys" / "root.key"))
-PACKAGE = "api/v1/packages/http-kit.json"
+PACKAGE = "api/v1/sources/http-kit/package.toml"  # a signed source: clients fetch its copy
 EXTRA_FILES = 1000  # added to example-site's ~110 files: past publish's 1024 -> hashed bins
 
 

@@ -405,7 +405,7 @@ def test_recent_source_changes_are_read_again(
 def test_content_addressed_copies_are_links_and_a_deleted_one_comes_back(tmp_path: Path) -> None:
     source, out, cache = copy_example(tmp_path), tmp_path / "a", tmp_path / "cache"
     run_build(source, out, cache)
-    path = "api/v1/packages/hue.json"
+    path = "api/v1/sources/hue/package.toml"
     copy = out / content_addressed_path(path, hashlib.sha256((out / path).read_bytes()).hexdigest())
     assert copy.stat().st_ino == (out / path).stat().st_ino
     assert not any(  # pages are for browsers: no TUF client fetches them, so no copies

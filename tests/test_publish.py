@@ -31,7 +31,7 @@ from regsite.commands.sign import sign_file
 from regsite.errors import BuildError
 from regsite.keys import PrivateKey, generate_private_key, load_private_key
 from regsite.metadata.envelope import MetadataError, key_id
-from regsite.metadata.layout import TIMESTAMP_FILE, content_addressed_path
+from regsite.metadata.layout import TIMESTAMP_FILE, content_addressed_path, has_copy
 from regsite.metadata.previous import DirectoryPrevious, refresh_timestamp
 from regsite.metadata.publish import BIN_PREFIX, bin_number
 from regsite.sources import SourceTree
@@ -115,7 +115,7 @@ def referenced_files(site: Path) -> dict[str, bytes]:
         role = f"metadata/{info['version']}.{name}"
         files[role] = (site / role).read_bytes()
         for target, target_info in signed_json(site / role)["targets"].items():
-            if target.startswith("api/"):  # what clients fetch: pages have no copy
+            if has_copy(target):  # the signed sources: pages and JSON have no copy
                 copy = content_addressed_path(target, target_info["hashes"]["sha256"])
                 files[copy] = (site / copy).read_bytes()
     return files
@@ -185,7 +185,8 @@ def download(updater: Updater, path: str) -> bytes:
 
 # python-tuf's client against the example site --------------------------------------------------
 
-EXAMPLE_TARGETS = ["api/v1/packages/http-kit.json", "api/v1/sources/http-kit/package.toml", "api/v1/names.json"]  # fmt: skip
+HUE = "api/v1/sources/hue/package.toml"  # a signed source: fetched from its copy
+EXAMPLE_TARGETS = ["api/v1/sources/http-kit/package.toml", "api/v1/sources/http-kit/package.toml.sig", "api/v1/sources/registry.toml"]  # fmt: skip
 
 
 def test_ngclient_downloads_the_example_sites_files(example_build: Path, tmp_path: Path) -> None:
@@ -221,7 +222,7 @@ def test_every_output_file_is_a_target_and_what_clients_fetch_has_a_copy(
         assert hashlib.sha256(content).hexdigest() == info["hashes"]["sha256"]
         assert info["length"] == len(content)
         copy = content_addressed_path(path, info["hashes"]["sha256"])
-        if path.startswith("api/"):
+        if has_copy(path):
             assert (example_build / copy).read_bytes() == content
         else:
             assert copy not in on_disk, path
@@ -292,7 +293,7 @@ def test_ngclient_downloads_a_target_from_a_hashed_bin(big_source: Path, tmp_pat
         "name_prefix": "bin",
         "threshold": 1,
     }
-    path = "api/v1/packages/bulk-007.json"
+    path = "api/v1/sources/bulk-007/package.toml"
     role = bin_of(site, path)
     listed = signed_json(site / f"metadata/1.{role}.json")["targets"]
     assert path in listed
@@ -352,7 +353,7 @@ def test_one_changed_package_bumps_targets_snapshot_and_timestamp_by_one(
     source, site = copy_example(tmp_path), tmp_path / "site"
     build_site(source, site, at=T0)
     old_metadata = metadata_bytes(site)
-    old_hue = (site / "api/v1/packages/hue.json").read_bytes()
+    old_hue = (site / HUE).read_bytes()
     edit_description(source, "hue", "Colours for terminals, now with a new description.")
     build_site(source, site, at=T0 + HOUR)
     assert signed_json(site / TIMESTAMP_FILE)["version"] == 2
@@ -361,11 +362,11 @@ def test_one_changed_package_bumps_targets_snapshot_and_timestamp_by_one(
     assert versions(site, "snapshot") == versions(site, "targets") == [1, 2]
     for name in ("1.root.json", "1.snapshot.json", "1.targets.json"):
         assert (site / "metadata" / name).read_bytes() == old_metadata[name]
-    old_copy = content_addressed_path("api/v1/packages/hue.json", sha256(old_hue))
+    old_copy = content_addressed_path(HUE, sha256(old_hue))
     assert (site / old_copy).read_bytes() == old_hue
-    new_hue = (site / "api/v1/packages/hue.json").read_bytes()
+    new_hue = (site / HUE).read_bytes()
     assert new_hue != old_hue
-    assert (site / content_addressed_path("api/v1/packages/hue.json", sha256(new_hue))).is_file()
+    assert (site / content_addressed_path(HUE, sha256(new_hue))).is_file()
 
 
 def sha256(content: bytes) -> str:
@@ -376,9 +377,7 @@ def test_keep_versions_drops_the_oldest_snapshots_and_their_copies(tmp_path: Pat
     source, site = copy_example(tmp_path), tmp_path / "site"
     set_metadata_policy(source, keep_versions=3)
     build_site(source, site, at=T0)
-    first_hue = content_addressed_path(
-        "api/v1/packages/hue.json", sha256((site / "api/v1/packages/hue.json").read_bytes())
-    )
+    first_hue = content_addressed_path(HUE, sha256((site / HUE).read_bytes()))
     for change in range(1, 5):
         edit_description(source, "hue", f"Colours for terminals, change {change}.")
         build_site(source, site, at=T0 + change * HOUR)
@@ -411,7 +410,7 @@ def test_client_that_read_the_timestamp_before_a_deploy_completes_after_it(
 ) -> None:
     source, site = copy_example(tmp_path), tmp_path / "site"
     build_site(source, site)
-    old_hue = (site / "api/v1/packages/hue.json").read_bytes()
+    old_hue = (site / HUE).read_bytes()
     edit_description(source, "hue", "A new description.")
     deployed: list[str] = []
 
@@ -423,7 +422,7 @@ def test_client_that_read_the_timestamp_before_a_deploy_completes_after_it(
     fetcher = LoopbackFetcher(after=deploy_after_the_timestamp)
     with tuf_client(site, tmp_path / "client", bootstrap=first_root(), fetcher=fetcher) as updater:
         updater.refresh()  # timestamp 1 from the old site, snapshot 1 and targets 1 from the new
-        assert download(updater, "api/v1/packages/hue.json") == old_hue
+        assert download(updater, HUE) == old_hue
     assert deployed
     assert "/metadata/1.snapshot.json" in fetcher.fetched
     assert versions(site, "snapshot") == [1, 2]
@@ -432,15 +431,15 @@ def test_client_that_read_the_timestamp_before_a_deploy_completes_after_it(
 def test_client_that_refreshed_before_a_deploy_downloads_after_it(tmp_path: Path) -> None:
     source, site = copy_example(tmp_path), tmp_path / "site"
     build_site(source, site)
-    old_hue = (site / "api/v1/packages/hue.json").read_bytes()
+    old_hue = (site / HUE).read_bytes()
     with tuf_client(site, tmp_path / "client", bootstrap=first_root()) as updater:
         updater.refresh()
         edit_description(source, "hue", "A new description.")
         build_site(source, site)
-        assert download(updater, "api/v1/packages/hue.json") == old_hue
+        assert download(updater, HUE) == old_hue
     with tuf_client(site, tmp_path / "client") as updater:
         updater.refresh()
-        assert download(updater, "api/v1/packages/hue.json") != old_hue
+        assert download(updater, HUE) != old_hue
 
 
 # Timestamp expiry and refresh --------------------------------------------------------------------

@@ -54,7 +54,7 @@ class RemoteRegistry:
         return self._registry
 
     def package(self, name: str) -> Package:
-        """A package from its owner-signed package.toml, checked against its JSON document.
+        """A package from its owner-signed package.toml (and the README it pins by hash).
 
         Raises ``KeyError`` if the registry has no such package (for the resolver).
         """
@@ -65,12 +65,13 @@ class RemoteRegistry:
         return self._packages[name]
 
     def document(self, name: str) -> dict[str, Any]:
-        """The package's JSON document (``api/v1/packages/NAME.json``), TUF-verified."""
-        if name_problem(name) is not None:
-            raise KeyError(name)
+        """The package's JSON document (``api/v1/packages/NAME.json``), TUF-verified and
+        checked against the owner-signed package.toml it was built from."""
+        package = self.package(name)
         document: dict[str, Any] = json.loads(
             self.source.fetch_target(f"{API}/packages/{name}.json")
         )
+        _check_document(package, document)
         return document
 
     def _read_registry(self) -> Registry:
@@ -108,7 +109,6 @@ class RemoteRegistry:
         package = read_package(loaded, verdict, report, scheme=registry.version_scheme)
         _raise(report, f"{name}'s package.toml")
         assert package is not None
-        _check_document(package, self.document(name))
         return package
 
 

@@ -40,7 +40,12 @@ from regsite.metadata.envelope import (
     read_metadata,
     verify_role,
 )
-from regsite.metadata.layout import METADATA_DIR, content_addressed_path, target_path_problem
+from regsite.metadata.layout import (
+    METADATA_DIR,
+    content_addressed_path,
+    has_copy,
+    target_path_problem,
+)
 from regsite.metadata.root import read_trusted_root, root_file_name
 
 __all__ = ["CLIENT_CONFIG", "Updater", "target_info_problem", "trust_on_first_use"]
@@ -189,19 +194,22 @@ class Updater:
         return info
 
     def fetch_target(self, path: str) -> bytes:
-        """Fetch target ``path`` from its content-addressed URL; check its length and sha256."""
+        """Fetch target ``path``, from its content-addressed URL when the site has one (the
+        signed sources) and else from its own; check its length and sha256."""
         info = self.target_info(path)
         sha256 = info.hashes["sha256"]
-        url = self._base_url + quote(content_addressed_path(path, sha256))
+        name = content_addressed_path(path, sha256) if has_copy(path) else path
+        url = self._base_url + quote(name)
         limit = "the length the signed metadata lists"
         data = fetch_metadata(self._fetcher.fetcher, self._base_url, url, info.length, limit)
         try:
             info.verify_length_and_hashes(data)
         except tuf_errors.LengthOrHashMismatchError:
             found = TargetFile.from_data(path, data, ["sha256"])
+            changed = "" if has_copy(path) else " (if the site is being deployed, try again)"
             raise MetadataError(
                 f"{url}: {found.length} bytes with sha256 {found.hashes['sha256']}; the signed"
-                f" metadata lists {info.length} bytes with sha256 {sha256} for {path}"
+                f" metadata lists {info.length} bytes with sha256 {sha256} for {path}{changed}"
             ) from None
         return data
 

@@ -20,11 +20,14 @@ __all__ = [
 METADATA_DIR = "metadata"
 TIMESTAMP_FILE = f"{METADATA_DIR}/timestamp.json"
 SNAPSHOT_FILE = re.compile(r"([1-9][0-9]*)\.snapshot\.json")
-# What a verifying client fetches: the JSON API and the signed sources. Only these get
-# content-addressed copies; pages, search and assets are for browsers, which never fetch a copy
+# What a verifying client must fetch as of the metadata it holds, even during a deploy: the
+# signed sources (registry.toml, package.toml and their signatures), which pin everything else it
+# reads (a README by its sha256). Only these get content-addressed copies; the JSON documents,
+# pages, search and assets are read at their plain names, checked against the targets' hashes
 # (docs/decisions.md, 25). Every file is listed in the signed targets all the same, so that
 # verify-site checks every byte a host serves.
-COPIED_DIR = "api/"
+COPIED_DIR = "api/v1/sources/"
+_COPIED_SUFFIXES = (".toml", ".toml.sig")
 
 
 def is_target(path: str) -> bool:
@@ -34,7 +37,7 @@ def is_target(path: str) -> bool:
 
 def has_copy(path: str) -> bool:
     """Whether a signed site also publishes ``path`` at its content-addressed name."""
-    return path.startswith(COPIED_DIR)
+    return path.startswith(COPIED_DIR) and path.endswith(_COPIED_SUFFIXES)
 
 
 _MAX_PATH = 1024  # characters
