@@ -528,7 +528,7 @@ def _render_and_write(
         previous = PreviousOutput(options.previous or options.output, _changed(options, files))
         changes = compare_builds(site, previous)
         shared[REPORT_PATH] = dump_json(report_document(changes))
-        if changes.empty and (kept := previous.read_bytes(REPORT_PATH)) is not None:
+        if changes.empty and (kept := previous.report_bytes()) is not None:
             shared[REPORT_PATH] = kept  # the last build that changed anything: no churn
     with stages.stage("write"):
         files.update((path, writer.put(path, content)) for path, content in shared.items())

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from regsite.errors import ErrorReport
+from regsite.errors import ErrorReport, describe
 
 __all__ = [
     "MAX_INTEGER",
@@ -157,7 +157,7 @@ class Fields:
             return None
         value = self.table[key]
         if not isinstance(value, kind):
-            self.problem(key, f"expected {expected}, found {type(value).__name__} {value!r:.60}")
+            self.problem(key, f"expected {expected}, found {describe(value)}")
             return None
         return value
 
