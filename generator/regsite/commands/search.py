@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from regsite.errors import printable
 from regsite.fetch import FetchError, UrlFetcher
-from regsite.render.api import dump_json
 from regsite.search.query import Hit, Record, Searcher, SearchError, SearchResults
 
 __all__ = [
@@ -69,7 +69,9 @@ def _parse(where: str, content: bytes) -> Any:
         raise SearchError(f"{where}: larger than {MAX_SHARD_BYTES} bytes; refusing to read it")
     try:
         return json.loads(content)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except RecursionError:
+        raise SearchError(f"{where}: not valid search JSON (nested too deeply)") from None
+    except ValueError as exc:  # not UTF-8, not JSON, or an integer too long to convert
         raise SearchError(f"{where}: not valid JSON ({exc})") from exc
 
 
@@ -138,6 +140,7 @@ def found_document(found: Found) -> dict[str, Any]:
 
 
 def found_text(found: Found) -> str:
+    """The results for a terminal: the site's text is untrusted, so it is shown escaped."""
     results = found.results
     total = len(results.hits)
     lines = [f"{total} package{'' if total == 1 else 's'} match {results.query.strip()!r}"]
@@ -145,17 +148,17 @@ def found_text(found: Found) -> str:
         lines[0] += f" (showing {len(found.shown)})"
     if results.suggestion:
         lines.append(f"Did you mean {results.suggestion!r}?")
-    width = max((len(record.name) for _, record in found.shown), default=0)
-    for number, (hit, record) in enumerate(found.shown, 1):
-        version = record.version or "-"
+    names = [printable(record.name) for _, record in found.shown]
+    width = max(map(len, names), default=0)
+    for number, ((hit, record), name) in enumerate(zip(found.shown, names, strict=True), 1):
+        version = printable(record.version or "-")
         flags = " [deprecated]" if record.status == "deprecated" else ""
-        lines.append(
-            f"{number:>3}. {record.name:<{width}}  {version}{flags}  ({hit.tier.name.lower()})"
-        )
+        lines.append(f"{number:>3}. {name:<{width}}  {version}{flags}  ({hit.tier.name.lower()})")
         if record.summary:
-            lines.append(f"     {record.summary}")
+            lines.append(f"     {printable(record.summary)}")
     return "\n".join(lines)
 
 
 def dump_found(found: Found) -> str:
-    return dump_json(found_document(found)).decode("utf-8")
+    """The ``--json`` output in ASCII: every character a terminal could act on is escaped."""
+    return json.dumps(found_document(found), ensure_ascii=True, separators=(",", ":")) + "\n"
