@@ -39,16 +39,18 @@ def printable(text: str) -> str:
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
-def describe(value: object) -> str:
+def describe(value: object, *, typed: bool = True) -> str:
     """An untrusted value for a message: its type and a short escaped preview.
 
     Never recursive and never long: a table nested 10,000 deep is "dict with 1 key", and an
-    integer too long to print is given by its size.
+    integer too long to print is given by its size.  With ``typed=False`` a string is shown
+    without the word "str", where a string was expected and only its text is wrong.
     """
     kind = type(value).__name__
     if isinstance(value, str):
         more = f"… ({len(value)} characters)" if len(value) > PREVIEW_LENGTH else ""
-        return f"{kind} {str(value[:PREVIEW_LENGTH])!r}{more}"
+        quoted = f"{str(value[:PREVIEW_LENGTH])!r}{more}"
+        return f"{kind} {quoted}" if typed else quoted
     if isinstance(value, int) and not isinstance(value, bool):
         if value.bit_length() > 128:
             return f"{kind} of {value.bit_length()} bits"

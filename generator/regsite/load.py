@@ -183,8 +183,19 @@ def package_from_content(
     return LoadedPackage(name=name, index=index, readme=readme)
 
 
+_UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
 def _parse_toml(relative: str, content: bytes, report: ErrorReport) -> dict[str, Any] | None:
     """Parse UTF-8 TOML; a problem (never an exception) for anything tomllib refuses."""
+    if content.startswith(_UTF8_BOM):
+        # Not stripped: the signature covers the exact bytes, and TOML does not allow one.
+        report.add(relative, "", _BOM_PROBLEM)
+        return None
+    if content.startswith(_UTF16_BOMS):
+        report.add(relative, "", "the file is UTF-16; save it as UTF-8 (without a BOM)")
+        return None
     try:
         return tomllib.loads(content.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -194,6 +205,13 @@ def _parse_toml(relative: str, content: bytes, report: ErrorReport) -> dict[str,
     except RecursionError:
         report.add(relative, "", "not valid TOML: arrays or tables nested too deeply")
     return None
+
+
+_BOM_PROBLEM = (
+    "the file starts with a UTF-8 byte order mark (BOM), which TOML does not allow; save it as"
+    " UTF-8 without a BOM (in an editor, 'UTF-8' rather than 'UTF-8 with BOM'), and sign it"
+    " again if it was signed with one"
+)
 
 
 def read_registry_bytes(root: Path, limits: SourceLimits, report: ErrorReport) -> bytes | None:

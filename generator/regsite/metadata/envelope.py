@@ -59,6 +59,8 @@ def read_signed_file(data: bytes, role: Role, file: str) -> SignedFile:
         message = canonical_json(raw)
     except TypeError:  # a number with a fraction or exponent where nothing reads it
         raise MetadataError(f"{file}: signed: numbers must be integers") from None
+    except UnicodeEncodeError:  # a lone surrogate, written as a JSON escape
+        raise MetadataError(f"{file}: signed: strings must be valid Unicode") from None
     except RecursionError:
         raise MetadataError(f"{file}: signed: nested too deeply") from None
     return SignedFile(file, signed, message, signatures)

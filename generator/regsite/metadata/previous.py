@@ -69,12 +69,20 @@ class DirectoryPrevious:
             return (self.root / path).read_bytes()
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
+        except OSError as exc:  # fail closed: versions must not restart because of a permission
+            raise MetadataError(
+                f"previous site: {self.root / path}: cannot be read ({exc.strerror or exc})"
+            ) from None
 
     def snapshot_versions(self) -> list[int]:
         directory = self.root / METADATA_DIR
-        if not directory.is_dir():
-            return []
-        found = (SNAPSHOT_FILE.fullmatch(entry.name) for entry in directory.iterdir())
+        try:
+            names = [entry.name for entry in directory.iterdir()] if directory.is_dir() else []
+        except OSError as exc:
+            raise MetadataError(
+                f"previous site: {directory}: cannot be listed ({exc.strerror or exc})"
+            ) from None
+        found = (SNAPSHOT_FILE.fullmatch(name) for name in names)
         return sorted(int(match[1]) for match in found if match is not None)
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from regsite.errors import RegistryError
+from regsite.errors import PREVIEW_LENGTH, RegistryError, describe, printable
 from regsite.keys import PublicKey
 from regsite.metadata.canonical import canonical_json
 
@@ -46,6 +46,8 @@ _EXPIRES = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 _ROLE_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 _HEX_PREFIX = re.compile(r"[0-9a-f]{1,16}")
 _MAX_PATH = 1024  # characters
+_KEY_SHOWN = 80  # characters of a key quoted in a message: a key id is 64
+_MAX_INTEGER = 2**63 - 1  # versions and lengths: what every JSON reader can hold
 
 
 class MetadataError(RegistryError):
@@ -243,19 +245,23 @@ class _Reader:
     where: str
 
     def fail(self, key: str, expected: str) -> MetadataError:
-        path = f"{self.where}.{key}" if self.where else key
-        return MetadataError(f"{self.file}: {path}: expected {expected}")
+        return MetadataError(f"{self.file}: {self.path(key)}: expected {expected}")
+
+    def path(self, key: str) -> str:
+        """The key path for messages; keys are the file's own text, so shown short and escaped."""
+        shown = printable(key[:_KEY_SHOWN]) + ("…" if len(key) > _KEY_SHOWN else "")
+        return f"{self.where}.{shown}" if self.where else shown
 
     def child(self, key: str) -> _Reader:
         value = self.value.get(key)
         if not isinstance(value, Mapping):
             raise self.fail(key, "an object")
-        return _Reader(value, self.file, f"{self.where}.{key}" if self.where else key)
+        return _Reader(value, self.file, self.path(key))
 
     def integer(self, key: str, minimum: int) -> int:
         value = self.value.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-            raise self.fail(key, f"an integer >= {minimum}")
+        if type(value) is not int or not minimum <= value <= _MAX_INTEGER:
+            raise self.fail(key, f"an integer from {minimum} to {_MAX_INTEGER}")
         return value
 
     def text(self, key: str) -> str:
@@ -293,7 +299,9 @@ def parse_signed(document: object, role: Role, file: str) -> Signed:
         raise MetadataError(f"{file}: signed: expected an object")
     reader = _Reader(document, file, "signed")
     if document.get("_type") != role.value:
-        raise reader.fail("_type", f"{role.value!r}, found {document.get('_type')!r:.40}")
+        raise reader.fail(
+            "_type", f"{role.value!r}, found {describe(document.get('_type'), typed=False)}"
+        )
     if not reader.text("spec_version").startswith("1."):
         raise reader.fail("spec_version", "a TUF 1.x version")
     version = reader.integer("version", 1)
@@ -334,7 +342,7 @@ def _parse_role_keys(reader: _Reader, keys: Mapping[str, PublicKey]) -> RoleKeys
     keyids = reader.strings("keyids")
     unknown = [keyid for keyid in keyids if keyid not in keys]
     if unknown:
-        raise reader.fail("keyids", f"ids of listed keys; {unknown[0]!r:.70} is not listed")
+        raise reader.fail("keyids", f"ids of listed keys; {describe(unknown[0])} is not listed")
     return RoleKeys(keyids, reader.integer("threshold", 1))
 
 
@@ -355,7 +363,7 @@ def _parse_targets(reader: _Reader, version: int, expires: datetime) -> Targets:
     targets = {}
     for path in listed.value:
         if (problem := target_path_problem(path)) is not None:
-            raise listed.fail(repr(path)[:80], problem.removeprefix("expected "))
+            raise listed.fail(repr(path[:PREVIEW_LENGTH]), problem.removeprefix("expected "))
         info = listed.child(path)
         targets[path] = FileInfo(info.integer("length", 0), info.sha256("hashes"))
     delegations = None

@@ -277,8 +277,7 @@ def _checked_manifest(manifest: object) -> dict[str, Any]:
         if not all(isinstance(boundary, str) for boundary in boundaries):
             _damaged(MANIFEST, f"{kind}: shard boundaries that are strings")
     if manifest.get("tokenizer") != TOKENIZER_ID:
-        tokenizer = manifest.get("tokenizer")
-        found = repr(tokenizer[:40]) if isinstance(tokenizer, str) else describe(tokenizer)
+        found = describe(manifest.get("tokenizer"), typed=False)
         raise SearchError(f"{MANIFEST}: tokenizer is {found}, expected {TOKENIZER_ID!r}")
     return manifest
 
