@@ -22,6 +22,7 @@ from regsite.commands.verify_site import verify_site
 from regsite.errors import RegistryError
 from regsite.fetch import UrlFetcher
 from regsite.metadata.roles import Role
+from regsite.metadata.root import read_trusted_root
 from regsite.sources import write_atomically
 
 if TYPE_CHECKING:
@@ -141,6 +142,7 @@ def _verify_site(args: argparse.Namespace) -> int:
         pinned = args.root.read_bytes()
     except OSError as exc:
         raise RegistryError(f"{args.root}: cannot read: {exc.strerror}") from exc
+    read_trusted_root(pinned, str(args.root))  # so that a bad file is named in the error
     result = verify_site(registry_url(args.site), pinned, UrlFetcher())
     for problem in result.problems:
         print(f"problem: {problem}", file=sys.stderr)

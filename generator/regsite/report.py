@@ -62,34 +62,24 @@ class PreviousOutput:
             self.ignore(path, f"cannot be read ({exc.strerror or exc})")
             return None
 
-    def read_json(self, path: str) -> Any:
-        """The file's JSON, or ``None`` (with a warning) when it is not valid JSON."""
+    def read(self, path: str, shape: str, reader: Callable[[object], _T]) -> _T | None:
+        """``reader`` applied to the file's JSON; ``None`` if the file is absent or unusable."""
         content = self.read_bytes(path)
+        if content is None:
+            return None
         try:
-            return None if content is None else json.loads(content)
+            return reader(json.loads(content))
+        except _Unusable as exc:
+            self.ignore(path, f"is not shaped as a build writes it: {exc}; expected {shape}")
         except (ValueError, RecursionError) as exc:  # also UnicodeDecodeError, huge integers
             self.ignore(path, f"is not valid JSON ({exc or 'nested too deeply'})")
-            return None
+        return None
 
     def report_bytes(self) -> bytes | None:
         """The previous build report, kept by a build that changes nothing, if it is one."""
-        document = self.read_json(REPORT_PATH)
-        if isinstance(document, dict) and document.get("api_version") == API_VERSION:
+        if self.read(REPORT_PATH, "a build report", _build_report):
             return self.read_bytes(REPORT_PATH)
-        if document is not None:
-            self.ignore(REPORT_PATH, f"is not a build report of API version {API_VERSION}")
         return None
-
-    def read(self, path: str, shape: str, reader: Callable[[object], _T]) -> _T | None:
-        """``reader`` applied to the file's JSON; ``None`` if the file is absent or unusable."""
-        document = self.read_json(path)
-        if document is None:
-            return None
-        try:
-            return reader(document)
-        except _Unusable as exc:
-            self.ignore(path, f"is not shaped as a build writes it: {exc}; expected {shape}")
-            return None
 
     def ignore(self, path: str, problem: str) -> None:
         log.warning(
@@ -158,6 +148,10 @@ def _list(value: object, where: str) -> list[Any]:
 def _string(value: object, where: str) -> str:
     if not isinstance(value, str):
         raise _Unusable(f"{where} is not a string")
+    try:
+        value.encode("utf-8")  # the report is written as UTF-8: no lone surrogates
+    except UnicodeEncodeError:
+        raise _Unusable(f"{where} is not valid Unicode") from None
     return value
 
 
@@ -170,6 +164,12 @@ def _count(counts: Mapping[str, Any], name: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise _Unusable(f"counts.{name} is not a whole number")
     return value
+
+
+def _build_report(document: object) -> bool:
+    if _object(document, "the document").get("api_version") != API_VERSION:
+        raise _Unusable(f"api_version is not {API_VERSION}")
+    return True
 
 
 def _names(document: object) -> frozenset[str]:

@@ -119,7 +119,7 @@ def read_lock(path: Path) -> Lock:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise LockfileError(f"cannot read lockfile {path}: {error.strerror or error}") from error
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+    except (ValueError, RecursionError) as error:  # also integers too long to convert
         raise LockfileError(f"{path}: not a valid TOML lockfile: {error}") from error
     report = ErrorReport()
     lock = _lock(Fields(document, str(path), "", report))

@@ -4,6 +4,7 @@ build keeps online, and for re-signing its timestamp without a rebuild."""
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import posixpath
 from collections.abc import Callable, Collection, Mapping
@@ -33,6 +34,7 @@ from regsite.metadata.roles import (
 )
 from regsite.metadata.root import root_file_name, verify_root_history
 from regsite.render import Output
+from regsite.render.api import API_ROOT
 
 __all__ = [
     "DirectoryPrevious",
@@ -47,6 +49,7 @@ __all__ = [
     "refresh_timestamp",
     "seen_versions",
     "targets_content",
+    "timestamp_period",
 ]
 
 log = logging.getLogger(__name__)
@@ -286,3 +289,24 @@ def refresh_timestamp(
         )
     signed = Timestamp(version=timestamp.version + 1, expires=expires, snapshot=timestamp.snapshot)
     return sign_metadata(signed, [online_key])
+
+
+def timestamp_period(previous: PreviousSite) -> timedelta:
+    """How long the site's timestamps last: ``trust.timestamp_expires`` in its registry.json."""
+    path = f"{API_ROOT}/registry.json"
+    content = previous.read(path)
+    try:
+        document = None if content is None else json.loads(content)
+    except (ValueError, RecursionError):
+        document = None
+    trust = document.get("trust") if isinstance(document, dict) else None
+    seconds = trust.get("timestamp_expires") if isinstance(trust, dict) else None
+    if type(seconds) is not int or not 0 < seconds <= _MAX_PERIOD:
+        raise MetadataError(
+            f"{path}: expected trust.timestamp_expires, a number of seconds up to {_MAX_PERIOD};"
+            " is this a site built by regsite? Give the validity with --expires"
+        )
+    return timedelta(seconds=seconds)
+
+
+_MAX_PERIOD = 10 * 366 * 24 * 3600  # seconds: the longest validity a timestamp may be given

@@ -1,0 +1,336 @@
+"""Hostile bytes in every file regsite reads: a RegistryError naming the file, never a traceback.
+
+READERS below is the list of every reader of data, each with the file it reads, the library
+call that reads it and the commands that reach it through ``regsite.cli.main``.  Every payload
+of hostilesite.PAYLOADS is put in place of each file in turn.  A reader either refuses the file
+(a RegistryError; exit status 1 from the CLI) or, for the previous output's JSON, which only
+feeds the build report, treats it as absent and warns.  Nothing may raise anything else, and
+every message is printable.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import DEMO_ONLINE_KEY
+from hostilesite import KINDS, ONLINE_KEY_FILE, Trees, copy_tree, make_trees, republish
+from regsite.build import BuildOptions, build
+from regsite.cli import main
+from regsite.client.lockfile import read_lock
+from regsite.client.registry import RemoteRegistry
+from regsite.client.store import TrustStore
+from regsite.client.trust import Updater
+from regsite.commands.client import ClientState, trust_registry
+from regsite.commands.search import search_site
+from regsite.commands.verify import verify_sources
+from regsite.commands.verify_site import verify_site
+from regsite.errors import RegistryError
+from regsite.fetch import UrlFetcher
+from regsite.keys import load_private_key
+from regsite.metadata.previous import DirectoryPrevious, refresh_timestamp, timestamp_period
+
+QUERIES = ("alpha", "testing things", "alphx")  # a name, words, and a miss ("did you mean")
+
+
+@pytest.fixture(scope="module")
+def trees(tmp_path_factory: pytest.TempPathFactory) -> Trees:
+    return make_trees(tmp_path_factory.mktemp("trees"))
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One hostile file in place: the copied tree, a scratch directory, the module's trees."""
+
+    tree: Path
+    scratch: Path
+    trees: Trees
+
+    def url(self) -> str:
+        return self.tree.as_uri() + "/"
+
+
+# The library calls ------------------------------------------------------------------------------
+
+
+def build_and_verify(case: Case) -> None:
+    verify_sources(case.tree)
+    build(BuildOptions(source=case.tree, output=case.scratch / "out", online_key=DEMO_ONLINE_KEY))
+
+
+def build_over_previous(case: Case) -> None:
+    options = BuildOptions(
+        source=case.trees.source,
+        output=case.scratch / "out",
+        previous=case.tree,
+        online_key=DEMO_ONLINE_KEY,
+    )
+    build(options)
+
+
+def refresh(case: Case) -> None:
+    previous = DirectoryPrevious(case.tree)
+    period = timestamp_period(previous)
+    refresh_timestamp(previous, DEMO_ONLINE_KEY, datetime.now(UTC), period)
+
+
+def search(case: Case) -> None:
+    for query in QUERIES:
+        search_site(str(case.tree), query, 20)
+
+
+def client(case: Case) -> None:
+    store = TrustStore(case.scratch / "state")
+    pinned = case.trees.root_file.read_bytes()
+    registry = RemoteRegistry(Updater(case.url(), UrlFetcher(), store, pinned_root=pinned))
+    for name in ("alpha", "beta"):
+        registry.package(name)
+
+
+def site_verification(case: Case) -> None:
+    result = verify_site(case.url(), case.trees.root_file.read_bytes(), UrlFetcher())
+    if not result.ok:
+        raise RegistryError("; ".join(result.problems))
+
+
+def pinned_root(case: Case) -> None:
+    trust_registry(ClientState(case.scratch / "state"), case.url(), case.tree / "pinned.json")
+
+
+def lockfile(case: Case) -> None:
+    read_lock(case.tree / "regsite.lock")
+
+
+def key_file(case: Case) -> None:
+    load_private_key(str(case.tree / "online.key"))
+
+
+# The same through the command line ---------------------------------------------------------------
+
+Argv = Callable[[Case], list[list[str]]]
+
+
+def source_commands(case: Case) -> list[list[str]]:
+    out = str(case.scratch / "out")
+    online = str(ONLINE_KEY_FILE)
+    return [
+        ["verify", str(case.tree)],
+        ["build", str(case.tree), "-o", out, "--online-key", online],
+    ]
+
+
+def previous_commands(case: Case) -> list[list[str]]:
+    source, out, previous = str(case.trees.source), str(case.scratch / "out"), str(case.tree)
+    return [
+        ["build", source, "-o", out, "--previous", previous, "--online-key", str(ONLINE_KEY_FILE)]
+    ]
+
+
+def refresh_commands(case: Case) -> list[list[str]]:
+    return [["timestamp", "refresh", str(case.tree), "--online-key", str(ONLINE_KEY_FILE)]]
+
+
+def search_commands(case: Case) -> list[list[str]]:
+    return [["search", query, "--site", str(case.tree)] for query in QUERIES]
+
+
+def client_commands(case: Case) -> list[list[str]]:
+    state = str(case.scratch / "state")
+    root = str(case.trees.root_file)
+    return [
+        ["client", "trust", str(case.tree), "--root", root, "--state", state],
+        ["client", "show", "beta", "--state", state],
+        ["client", "show", "alpha", "--json", "--state", state],
+    ]
+
+
+def verify_site_commands(case: Case) -> list[list[str]]:
+    return [["verify-site", str(case.tree), "--root", str(case.trees.root_file)]]
+
+
+def pinned_root_commands(case: Case) -> list[list[str]]:
+    state, root = str(case.scratch / "state"), str(case.tree / "pinned.json")
+    return [
+        ["client", "trust", str(case.tree), "--root", root, "--state", state],
+        ["verify-site", str(case.tree), "--root", root],
+    ]
+
+
+def lockfile_commands(case: Case) -> list[list[str]]:
+    lock, dest = str(case.tree / "regsite.lock"), str(case.scratch / "dest")
+    return [["client", "download", lock, "-d", dest]]
+
+
+def key_file_commands(case: Case) -> list[list[str]]:
+    key = str(case.tree / "online.key")
+    return [["timestamp", "refresh", str(case.tree), "--online-key", key]]
+
+
+# Every reader of data ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    name: str
+    tree: str  # "source" or "site": which tree the file is in
+    path: str  # the file, relative to the tree
+    kind: str  # "toml", "json" or "text": which payloads it gets (hostilesite.KINDS)
+    read: Callable[[Case], None]
+    commands: Argv
+    refuses: bool = True  # False: the file is treated as absent, with a warning
+    signed: bool = False  # the hostile file is published signed by the online key
+
+
+READERS = [
+    # The source directory: build and verify.
+    Reader("source registry.toml", "source", "registry.toml", "toml", build_and_verify, source_commands),
+    Reader("source registry.toml.sig", "source", "registry.toml.sig", "toml", build_and_verify, source_commands),
+    Reader("source package.toml", "source", "packages/alpha/package.toml", "toml", build_and_verify, source_commands),
+    Reader("source package.toml.sig", "source", "packages/alpha/package.toml.sig", "toml", build_and_verify, source_commands),
+    Reader("source README.md", "source", "packages/beta/README.md", "text", build_and_verify, source_commands),
+    Reader("source root metadata", "source", "metadata/1.root.json", "json", build_and_verify, source_commands),
+    # The previous output a build compares with (the build report) and continues (metadata).
+    Reader("previous names.json", "site", "api/v1/names.json", "json", build_over_previous, previous_commands, refuses=False),
+    Reader("previous registry.json", "site", "api/v1/registry.json", "json", build_over_previous, previous_commands, refuses=False),
+    Reader("previous package JSON", "site", "api/v1/packages/alpha.json", "json", build_over_previous, previous_commands, refuses=False),
+    Reader("previous build report", "site", "api/v1/build-report.json", "json", build_over_previous, previous_commands, refuses=False),
+    Reader("previous timestamp", "site", "metadata/timestamp.json", "json", build_over_previous, previous_commands),
+    Reader("previous snapshot", "site", "metadata/1.snapshot.json", "json", build_over_previous, previous_commands),
+    Reader("previous targets", "site", "metadata/1.targets.json", "json", build_over_previous, previous_commands),
+    # regsite timestamp refresh, over a published site.
+    Reader("refresh timestamp", "site", "metadata/timestamp.json", "json", refresh, refresh_commands),
+    Reader("refresh snapshot", "site", "metadata/1.snapshot.json", "json", refresh, refresh_commands),
+    Reader("refresh root", "site", "metadata/1.root.json", "json", refresh, refresh_commands),
+    Reader("refresh registry.json", "site", "api/v1/registry.json", "json", refresh, refresh_commands),
+    Reader("refresh online key file", "site", "online.key", "text", key_file, key_file_commands),
+    # regsite search, over a site's directory.
+    Reader("search manifest", "site", "search/manifest.json", "json", search, search_commands),
+    Reader("search terms shard", "site", "search/terms/0.json", "json", search, search_commands),
+    Reader("search names shard", "site", "search/names/0.json", "json", search, search_commands),
+    Reader("search typos shard", "site", "search/typos/0.json", "json", search, search_commands),
+    Reader("search records", "site", "search/records/0.json", "json", search, search_commands),
+    # The client, over file:// URLs: what a server or the network in the middle can send...
+    Reader("client timestamp", "site", "metadata/timestamp.json", "json", client, client_commands),
+    Reader("client snapshot", "site", "metadata/1.snapshot.json", "json", client, client_commands),
+    Reader("client targets", "site", "metadata/1.targets.json", "json", client, client_commands),
+    Reader("client next root", "site", "metadata/2.root.json", "json", client, client_commands),
+    Reader("client pinned root", "site", "pinned.json", "json", pinned_root, pinned_root_commands),
+    # ... and what a compromised build signs with the online key.
+    Reader("client package JSON", "site", "api/v1/packages/alpha.json", "json", client, client_commands, signed=True),
+    Reader("client package.toml", "site", "api/v1/sources/alpha/package.toml", "toml", client, client_commands, signed=True),
+    Reader("client package.toml.sig", "site", "api/v1/sources/alpha/package.toml.sig", "toml", client, client_commands, signed=True),
+    Reader("client README.md", "site", "api/v1/sources/beta/README.md", "text", client, client_commands, signed=True),
+    Reader("client registry.toml", "site", "api/v1/sources/registry.toml", "toml", client, client_commands, signed=True),
+    Reader("client registry.toml.sig", "site", "api/v1/sources/registry.toml.sig", "toml", client, client_commands, signed=True),
+    Reader("client lockfile", "site", "regsite.lock", "toml", lockfile, lockfile_commands),
+    # regsite verify-site over a directory.
+    Reader("verify-site timestamp", "site", "metadata/timestamp.json", "json", site_verification, verify_site_commands),
+    Reader("verify-site package JSON", "site", "api/v1/packages/alpha.json", "json", site_verification, verify_site_commands),
+    Reader("verify-site signed package JSON", "site", "api/v1/packages/alpha.json", "json", site_verification, verify_site_commands, signed=True),
+]  # fmt: skip
+
+
+@pytest.fixture
+def place(trees: Trees, tmp_path: Path) -> Callable[[Reader, bytes], Case]:
+    def placed(reader: Reader, payload: bytes) -> Case:
+        tree = copy_tree(getattr(trees, reader.tree), tmp_path / "tree")
+        if reader.signed:
+            republish(trees, tree, reader.path, payload)
+        else:
+            (tree / reader.path).write_bytes(payload)
+        scratch = tmp_path / "scratch"
+        scratch.mkdir()
+        return Case(tree, scratch, trees)
+
+    return placed
+
+
+def assert_one_line_or_a_list(message: str) -> None:
+    """One line, or a heading and one indented line per problem: no line a value started."""
+    first, *rest = message.split("\n")
+    assert all(line.startswith("  ") for line in rest), message
+    assert not rest or first.endswith(":"), message
+
+
+def assert_printable(text: str) -> None:
+    for line in text.splitlines():
+        assert line.isprintable(), repr(line)
+
+
+def cases(payloads: Callable[[str], list[str]]) -> list[Any]:
+    return [
+        pytest.param(reader, payload, id=f"{reader.name}: {payload}")
+        for reader in READERS
+        for payload in payloads(reader.kind)
+    ]
+
+
+@pytest.mark.parametrize(("reader", "payload"), cases(lambda kind: list(KINDS[kind])))
+def test_hostile_file_is_a_registry_error(
+    reader: Reader,
+    payload: str,
+    place: Callable[[Reader, bytes], Case],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    case = place(reader, KINDS[reader.kind][payload])
+    try:
+        reader.read(case)
+    except RegistryError as error:
+        assert reader.refuses, f"{reader.name} must treat the file as absent: {error}"
+        assert_printable(str(error))
+        assert_one_line_or_a_list(str(error))
+    else:
+        assert not reader.refuses, f"{reader.name} accepted a hostile {reader.path}"
+        assert reader.path in caplog.text  # the warning names the file
+
+
+CLI_PAYLOADS = {  # the deepest and the least printable of each kind
+    "toml": ["deep-dotted-table", "control-characters-toml"],
+    "json": ["deep-json-object", "json-wrong-types", "control-characters-json"],
+    "text": ["deep-dotted-table", "control-characters-toml"],
+}
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[[list[str]], tuple[int, str]]]:
+    def run(argv: list[str]) -> tuple[int, str]:
+        code = main(argv)
+        captured = capsys.readouterr()
+        assert_printable(captured.out)
+        return code, captured.err
+
+    yield run
+    logging.getLogger().handlers.clear()  # main() configured logging for the run
+
+
+@pytest.mark.parametrize(("reader", "payload"), cases(CLI_PAYLOADS.__getitem__))
+def test_hostile_file_through_the_cli_is_a_clean_error(
+    reader: Reader,
+    payload: str,
+    place: Callable[[Reader, bytes], Case],
+    cli: Callable[[list[str]], tuple[int, str]],
+) -> None:
+    case = place(reader, KINDS[reader.kind][payload])
+    codes = []
+    for argv in reader.commands(case):
+        code, err = cli(argv)
+        codes.append(code)
+        assert "Traceback" not in err
+        assert_printable(err)
+        if code == 1:
+            assert Path(reader.path).name in err, err  # the message names the file
+            break  # the commands after it need what it failed to do
+    assert set(codes) <= {0, 1}
+    assert (1 in codes) == reader.refuses, codes
+
+
+def test_every_reader_is_listed_once() -> None:
+    keys = [(reader.read, reader.path, reader.signed) for reader in READERS]
+    assert len(keys) == len(set(keys))
+    assert len({reader.name for reader in READERS}) == len(READERS)
