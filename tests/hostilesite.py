@@ -64,6 +64,9 @@ def republish(trees: Trees, site: Path, path: str, content: bytes) -> None:
     write_output(output, site, signed=(trees.registry, DEMO_ONLINE_KEY, datetime.now(UTC)))
 
 
+_DEEP_TABLE = b"{" + b"a." * 30 + b"a = " + (b"{" + b"a." * 30 + b"a = ") * 299 + b"1" + b"}" * 300
+
+
 def _deep_json(key: str, leaf: str, depth: int = DEEP) -> bytes:
     return (f'{{"{key}":' * depth + leaf + "}" * depth).encode()
 
@@ -77,7 +80,10 @@ ENCODINGS: dict[str, bytes] = {
     "utf-16": 'format = 1\n{"format": 1}'.encode("utf-16"),
 }
 TOML: dict[str, bytes] = {
-    "deep-dotted-table": b"format = 1\n" + b".".join([b"a"] * DEEP) + b' = "x"\n',
+    "deep-dotted-key": b"format = 1\n" + b".".join([b"a"] * DEEP) + b' = "x"\n',
+    # Where a string is expected, a table 9,300 deep: inline tables of 31-part dotted keys.
+    "deep-table": b"format = 1\n[registry]\ntitle = %s\n[package]\ndescription = %s\n"
+    % (_DEEP_TABLE, _DEEP_TABLE),
     "deep-toml-array": b"format = " + b"[" * DEEP + b"]" * DEEP + b"\n",
     "huge-integer-toml": b"format = " + b"9" * 5000 + b"\n",
     "control-characters-toml": (

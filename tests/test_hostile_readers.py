@@ -291,9 +291,9 @@ def test_hostile_file_is_a_registry_error(
 
 
 CLI_PAYLOADS = {  # the deepest and the least printable of each kind
-    "toml": ["deep-dotted-table", "control-characters-toml"],
+    "toml": ["deep-table", "deep-dotted-key", "control-characters-toml"],
     "json": ["deep-json-object", "json-wrong-types", "control-characters-json"],
-    "text": ["deep-dotted-table", "control-characters-toml"],
+    "text": ["deep-table", "control-characters-toml"],
 }
 
 

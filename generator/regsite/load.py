@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from regsite.errors import ErrorReport
+from regsite.fields import long_key_problem
 from regsite.model import SourceFile
 from regsite.names import name_problem, normalize_name
 from regsite.signatures import Signature, ThresholdResult, parse_signature_file
@@ -197,7 +198,11 @@ def _parse_toml(relative: str, content: bytes, report: ErrorReport) -> dict[str,
         report.add(relative, "", "the file is UTF-16; save it as UTF-8 (without a BOM)")
         return None
     try:
-        return tomllib.loads(content.decode("utf-8"))
+        text = content.decode("utf-8")
+        if (problem := long_key_problem(text)) is not None:
+            report.add(relative, "", problem)
+            return None
+        return tomllib.loads(text)
     except UnicodeDecodeError as exc:
         report.add(relative, "", f"not valid UTF-8 (byte {exc.start})")
     except ValueError as exc:  # TOMLDecodeError, and integers too long to convert

@@ -13,7 +13,7 @@ from packaging.version import InvalidVersion, Version
 
 from regsite.client.resolve import Requirement, ResolutionError, parse_requirement
 from regsite.errors import ErrorReport, RegistryError
-from regsite.fields import Fields
+from regsite.fields import Fields, long_key_problem
 from regsite.model import Release
 from regsite.names import name_problem
 
@@ -116,7 +116,10 @@ def _package_table(package: LockedPackage) -> tomlkit.items.Table:
 def read_lock(path: Path) -> Lock:
     """Read and check a lockfile; every problem found is reported in one LockfileError."""
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        if (problem := long_key_problem(text)) is not None:
+            raise LockfileError(f"{path}: {problem}")
+        document = tomllib.loads(text)
     except OSError as error:
         raise LockfileError(f"cannot read lockfile {path}: {error.strerror or error}") from error
     except (ValueError, RecursionError) as error:  # also integers too long to convert
