@@ -8,6 +8,7 @@ targets role): each hostile case copies one and builds, searches or verifies it.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -51,8 +52,11 @@ def make_trees(directory: Path) -> Trees:
     return Trees(source, site, render_site(model, packages), model.registry)
 
 
-def copy_tree(tree: Path, destination: Path) -> Path:
-    shutil.copytree(tree, destination, symlinks=True)
+def copy_tree(tree: Path, destination: Path, *, link: bool = False) -> Path:
+    """A copy to tamper with; with ``link``, of hard links (replace a file, never write to it)."""
+    shutil.copytree(
+        tree, destination, symlinks=True, copy_function=os.link if link else shutil.copy2
+    )
     return destination
 
 
@@ -77,14 +81,12 @@ ENCODINGS: dict[str, bytes] = {
     "empty": b"",
     "binary": bytes(range(256)) * 4,
     "utf-8-bom": b'\xef\xbb\xbfformat = 1\n{"format": 1}',
-    "utf-16": 'format = 1\n{"format": 1}'.encode("utf-16"),
 }
 TOML: dict[str, bytes] = {
     "deep-dotted-key": b"format = 1\n" + b".".join([b"a"] * DEEP) + b' = "x"\n',
     # Where a string is expected, a table 9,300 deep: inline tables of 31-part dotted keys.
     "deep-table": b"format = 1\n[registry]\ntitle = %s\n[package]\ndescription = %s\n"
     % (_DEEP_TABLE, _DEEP_TABLE),
-    "deep-toml-array": b"format = " + b"[" * DEEP + b"]" * DEEP + b"\n",
     "huge-integer-toml": b"format = " + b"9" * 5000 + b"\n",
     "control-characters-toml": (
         b'format = 1\n"\\u001b[31mred" = 1\n"fake\\nerror: line" = 2\n"\\u202eevil" = 3\n'
@@ -92,10 +94,8 @@ TOML: dict[str, bytes] = {
     ),
 }
 JSON: dict[str, bytes] = {
-    "deep-json-array": b"[" * DEEP * 10 + b"]" * DEEP * 10,
     "deep-json-object": _deep_json("signed", "null"),
     "huge-integer-json": b'{"format": 1, "version": ' + b"9" * 5000 + b"}",
-    "json-null": b"null",
     # Parsed, but deeper than anything that walks it recursively could go.
     "json-nested-500": b'{"format": 1, "name": "alpha", "releases": '
     + b"[" * 500
@@ -149,4 +149,16 @@ JSON: dict[str, bytes] = {
         {"\x1b[31mred": "\n\u202e", "format": "\x1b[2J", "name": "\r\x85\u2028"}
     ).encode(),
 }
-KINDS = {"toml": ENCODINGS | TOML, "json": ENCODINGS | JSON, "text": ENCODINGS | TOML | JSON}
+KINDS = {
+    "toml": ENCODINGS | TOML,
+    "json": ENCODINGS | JSON,
+    "text": ENCODINGS | TOML | JSON,
+    "pinned": ENCODINGS,  # a file whose hash signed metadata pins: any other bytes are refused alike
+}
+# More shapes, for the fuzz run's explicit examples (tests/test_fuzz.py).
+MORE = {
+    "utf-16": 'format = 1\n{"format": 1}'.encode("utf-16"),
+    "deep-toml-array": b"format = " + b"[" * DEEP + b"]" * DEEP + b"\n",
+    "deep-json-array": b"[" * DEEP * 10 + b"]" * DEEP * 10,
+    "json-null": b"null",
+}

@@ -180,7 +180,7 @@ class Reader:
     name: str
     tree: str  # "source" or "site": which tree the file is in
     path: str  # the file, relative to the tree
-    kind: str  # "toml", "json" or "text": which payloads it gets (hostilesite.KINDS)
+    kind: str  # "toml", "json", "text" or "pinned": which payloads it gets (hostilesite.KINDS)
     read: Callable[[Case], None]
     commands: Argv
     refuses: bool = True  # False: the file is treated as absent, with a warning
@@ -217,8 +217,8 @@ READERS = [
     Reader("search records", "site", "search/records/0.json", "json", search, search_commands),
     # The client, over file:// URLs: what a server or the network in the middle can send...
     Reader("client timestamp", "site", "metadata/timestamp.json", "json", client, client_commands),
-    Reader("client snapshot", "site", "metadata/1.snapshot.json", "json", client, client_commands),
-    Reader("client targets", "site", "metadata/1.targets.json", "json", client, client_commands),
+    Reader("client snapshot", "site", "metadata/1.snapshot.json", "pinned", client, client_commands),
+    Reader("client targets", "site", "metadata/1.targets.json", "pinned", client, client_commands),
     Reader("client next root", "site", "metadata/2.root.json", "json", client, client_commands),
     Reader("client pinned root", "site", "pinned.json", "json", pinned_root, pinned_root_commands),
     # ... and what a compromised build signs with the online key.
@@ -231,7 +231,7 @@ READERS = [
     Reader("client lockfile", "site", "regsite.lock", "toml", lockfile, lockfile_commands),
     # regsite verify-site over a directory.
     Reader("verify-site timestamp", "site", "metadata/timestamp.json", "json", site_verification, verify_site_commands),
-    Reader("verify-site package JSON", "site", "api/v1/packages/alpha.json", "json", site_verification, verify_site_commands),
+    Reader("verify-site package JSON", "site", "api/v1/packages/alpha.json", "pinned", site_verification, verify_site_commands),
     Reader("verify-site signed package JSON", "site", "api/v1/packages/alpha.json", "json", site_verification, verify_site_commands, signed=True),
 ]  # fmt: skip
 
@@ -239,10 +239,11 @@ READERS = [
 @pytest.fixture
 def place(trees: Trees, tmp_path: Path) -> Callable[[Reader, bytes], Case]:
     def placed(reader: Reader, payload: bytes) -> Case:
-        tree = copy_tree(getattr(trees, reader.tree), tmp_path / "tree")
+        tree = copy_tree(getattr(trees, reader.tree), tmp_path / "tree", link=not reader.signed)
         if reader.signed:
             republish(trees, tree, reader.path, payload)
         else:
+            (tree / reader.path).unlink(missing_ok=True)  # a hard link to the module's tree
             (tree / reader.path).write_bytes(payload)
         scratch = tmp_path / "scratch"
         scratch.mkdir()
@@ -291,6 +292,7 @@ def test_hostile_file_is_a_registry_error(
 
 
 CLI_PAYLOADS = {  # the deepest and the least printable of each kind
+    "pinned": ["binary"],
     "toml": ["deep-table", "deep-dotted-key", "control-characters-toml"],
     "json": ["deep-json-object", "json-wrong-types", "control-characters-json"],
     "text": ["deep-table", "control-characters-toml"],
