@@ -67,13 +67,19 @@ def describe(value: object, *, typed: bool = True) -> str:
 class RegistryError(Exception):
     """Root of every error regsite raises on purpose; its text is always printable.
 
-    A message may span lines (a list of problems); each line is escaped with :func:`printable`,
-    and every file, key and value quoted in it is escaped where it is quoted (``SourceProblem``,
-    :func:`describe`), so a newline inside one cannot start a line of its own.
+    The message is one line: every character :func:`printable` escapes is escaped, a newline
+    too, so nothing quoted in it can start a line of its own.  ``details`` are the lines of a
+    list (one per problem), each escaped the same way and indented under the message.
     """
 
+    def __init__(self, message: str = "", *, details: Iterable[str] = ()) -> None:
+        super().__init__(message)
+        self.details = tuple(details)
+
     def __str__(self) -> str:
-        return "\n".join(printable(line) for line in super().__str__().split("\n"))
+        lines = [printable(super().__str__())]
+        lines += [f"  {printable(line)}" for line in self.details]
+        return "\n".join(lines)
 
 
 class KeyFileError(RegistryError):
@@ -143,5 +149,7 @@ class BuildError(RegistryError):
     def __init__(self, problems: list[SourceProblem], root: str = "") -> None:
         self.problems = problems
         count = len(problems)
-        lines = "\n".join(f"  {problem.display(root)}" for problem in problems)
-        super().__init__(f"{count} problem{'s' if count != 1 else ''} in the source:\n{lines}")
+        super().__init__(
+            f"{count} problem{'s' if count != 1 else ''} in the source:",
+            details=[problem.display(root) for problem in problems],
+        )

@@ -51,7 +51,11 @@ _LONG_KEY = re.compile(
 
 
 def long_key_problem(text: str) -> str | None:
-    """Why TOML ``text`` is refused unparsed: a dotted key of too many parts; else None."""
+    """Why TOML ``text`` is refused unparsed: a dotted key of too many parts; else None.
+
+    A run of that many dotted words that starts after a space counts even inside a string or a
+    comment: no real source, signature or lock file has one.
+    """
     if text.count(".") < MAX_KEY_PARTS - 1 or _DOTTED_LINE.search(text) is None:
         return None
     match = _LONG_KEY.search(text)

@@ -114,5 +114,5 @@ class SourceTree:
 
 def _raise_problems(report: ErrorReport) -> None:
     if report:
-        lines = "\n".join(f"  {problem}" for problem in report)
-        raise SourceEditError(f"the change would make the source invalid:\n{lines}")
+        problems = [str(problem) for problem in report]
+        raise SourceEditError("the change would make the source invalid:", details=problems)

@@ -128,8 +128,9 @@ def read_lock(path: Path) -> Lock:
     lock = _lock(Fields(document, str(path), "", report))
     if report or lock is None:
         count = len(report)
-        lines = "\n".join(f"  {problem}" for problem in report)
-        raise LockfileError(f"{count} problem{'s' if count != 1 else ''} in lockfile:\n{lines}")
+        problems = [str(problem) for problem in report]
+        heading = f"{count} problem{'s' if count != 1 else ''} in lockfile:"
+        raise LockfileError(heading, details=problems)
     return lock
 
 
