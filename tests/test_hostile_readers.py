@@ -336,3 +336,81 @@ def test_every_reader_is_listed_once() -> None:
     keys = [(reader.read, reader.path, reader.signed) for reader in READERS]
     assert len(keys) == len(set(keys))
     assert len({reader.name for reader in READERS}) == len(READERS)
+
+
+# The failures the readers above once had, one by one ---------------------------------------------
+
+
+def hostile_copy(trees: Trees, tmp_path: Path, path: str, content: bytes) -> Path:
+    site = copy_tree(trees.site, tmp_path / "site", link=True)
+    (site / path).unlink()
+    (site / path).write_bytes(content)
+    return site
+
+
+def test_search_on_a_record_with_a_null_name_names_the_file(
+    trees: Trees, tmp_path: Path, cli: Callable[[list[str]], tuple[int, str]]
+) -> None:
+    record = b'[[null, "1.0", "The alpha package.", "active", 1]]'
+    site = hostile_copy(trees, tmp_path, "search/records/0.json", record)
+    code, err = cli(["search", "alpha", "--site", str(site)])
+    assert code == 1
+    assert err == (
+        "error: search/records/0.json: expected name, summary and status of doc 0 to be"
+        " strings; the search index is damaged or was not written by this regsite; rebuild the"
+        " site\n"
+    )
+
+
+def test_search_on_deep_json_names_the_file(
+    trees: Trees, tmp_path: Path, cli: Callable[[list[str]], tuple[int, str]]
+) -> None:
+    site = hostile_copy(trees, tmp_path, "search/terms/0.json", b"[" * 100_000)
+    code, err = cli(["search", "testing", "--site", str(site)])
+    assert (code, err.count("\n")) == (1, 1)
+    assert "search/terms/0.json: not valid search JSON (nested too deeply)" in err
+
+
+def test_search_shows_the_site_text_escaped(
+    trees: Trees, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    record = '[["alpha", "1.0\\u001b[2J", "fine\\nerror: fake\\u202e", "active", 1]]'
+    site = hostile_copy(trees, tmp_path, "search/records/0.json", record.encode())
+    assert main(["search", "alpha", "--site", str(site)]) == 0
+    out = capsys.readouterr().out
+    assert "1.0\\x1b[2J" in out and "fine\\nerror: fake\\u202e" in out
+    assert main(["search", "alpha", "--site", str(site), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert out.isascii() and "\\u001b[2J" in out and "\\u202e" in out
+
+
+def test_a_previous_names_json_of_the_wrong_shape_is_absent_with_a_warning(
+    trees: Trees, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    names = b'{"packages": [{"name": ["alpha"]}]}'  # a list where a name is expected
+    previous = hostile_copy(trees, tmp_path, "api/v1/names.json", names)
+    result = build(BuildOptions(source=trees.source, output=tmp_path / "out", previous=previous))
+    assert result.changes.first_build
+    assert "api/v1/names.json is not shaped as a build writes it: packages[].name" in caplog.text
+
+
+def test_a_damaged_previous_package_document_counts_as_absent(
+    trees: Trees, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    previous = hostile_copy(trees, tmp_path, "api/v1/packages/alpha.json", b'{"releases": 7}')
+    result = build(BuildOptions(source=trees.source, output=tmp_path / "out", previous=previous))
+    assert result.changes.packages_changed == ("alpha",)
+    assert set(result.changes.releases_added) == {("alpha", "1.0.0"), ("alpha", "1.1.0")}
+    assert "api/v1/packages/alpha.json is not shaped as a build writes it" in caplog.text
+
+
+def test_timestamp_refresh_without_a_usable_registry_json_asks_for_expires(
+    trees: Trees, tmp_path: Path, cli: Callable[[list[str]], tuple[int, str]]
+) -> None:
+    site = hostile_copy(trees, tmp_path, "api/v1/registry.json", b'{"trust": {}}')
+    key = str(ONLINE_KEY_FILE)
+    code, err = cli(["timestamp", "refresh", str(site), "--online-key", key])
+    assert code == 1
+    assert "api/v1/registry.json: expected trust.timestamp_expires" in err
+    assert "--expires" in err
+    assert cli(["timestamp", "refresh", str(site), "--online-key", key, "--expires", "1d"])[0] == 0
