@@ -248,9 +248,16 @@ def assert_clean(error: RegistryError) -> None:
         assert line.isprintable(), repr(line)
 
 
-def copy_with(tree: Path, destination: Path, path: str, content: bytes) -> Path:
-    """``tree`` as hard links, but for ``path``, which holds ``content``."""
-    shutil.copytree(tree, destination, copy_function=os.link)
+def copy_with(
+    tree: Path, destination: Path, path: str, content: bytes, only: Sequence[str] = ()
+) -> Path:
+    """``tree`` (or just its files ``only``) as hard links, but for ``path``: ``content``."""
+    if only:
+        for name in only:
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            os.link(tree / name, destination / name)
+    else:
+        shutil.copytree(tree, destination, copy_function=os.link)
     (destination / path).unlink(missing_ok=True)
     (destination / path).write_bytes(content)
     return destination
@@ -301,7 +308,7 @@ PREVIOUS = ["api/v1/names.json", "api/v1/registry.json", "api/v1/packages/alpha.
 def test_previous_output_reader_never_raises(case: tuple[str, Hostile]) -> None:
     path, hostile = case
     with tempfile.TemporaryDirectory() as scratch:
-        previous = copy_with(trees().site, Path(scratch) / "site", path, hostile.content)
+        previous = copy_with(trees().site, Path(scratch), path, hostile.content, PREVIOUS)
         changes = compare_builds(site_model(), PreviousOutput(previous, {PREVIOUS[2]}))
     dump_json(report_document(changes))  # the report is written as UTF-8 JSON
     assert report_markdown(changes, "fuzz").encode("utf-8")
@@ -321,7 +328,7 @@ SEARCH = [
 def test_search_reader_never_raises(case: tuple[str, Hostile], query: str) -> None:
     path, hostile = case
     with tempfile.TemporaryDirectory() as scratch:
-        site = copy_with(trees().site, Path(scratch) / "site", path, hostile.content)
+        site = copy_with(trees().site, Path(scratch), path, hostile.content, SEARCH)
         try:
             found = search_site(str(site), query, 20)
         except RegistryError as error:
