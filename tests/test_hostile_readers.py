@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from conftest import DEMO_ONLINE_KEY
+from conftest import DEMO_ONLINE_KEY, serving
 from hostilesite import KINDS, ONLINE_KEY_FILE, Trees, copy_tree, make_trees, republish
 from regsite.build import BuildOptions, build
 from regsite.cli import main
@@ -51,9 +52,14 @@ class Case:
     tree: Path
     scratch: Path
     trees: Trees
+    http: str | None = None  # the tree's URL when regsite serve serves it
 
     def url(self) -> str:
-        return self.tree.as_uri() + "/"
+        return self.http or self.tree.as_uri() + "/"
+
+    def site(self) -> str:
+        """What a user types: the directory, or the URL of the server."""
+        return self.http or str(self.tree)
 
 
 # The library calls ------------------------------------------------------------------------------
@@ -82,7 +88,7 @@ def refresh(case: Case) -> None:
 
 def search(case: Case) -> None:
     for query in QUERIES:
-        search_site(str(case.tree), query, 20)
+        search_site(case.site(), query, 20)
 
 
 def client(case: Case) -> None:
@@ -137,14 +143,14 @@ def refresh_commands(case: Case) -> list[list[str]]:
 
 
 def search_commands(case: Case) -> list[list[str]]:
-    return [["search", query, "--site", str(case.tree)] for query in QUERIES]
+    return [["search", query, "--site", case.site()] for query in QUERIES]
 
 
 def client_commands(case: Case) -> list[list[str]]:
     state = str(case.scratch / "state")
     root = str(case.trees.root_file)
     return [
-        ["client", "trust", str(case.tree), "--root", root, "--state", state],
+        ["client", "trust", case.site(), "--root", root, "--state", state],
         ["client", "show", "beta", "--state", state],
         ["client", "show", "alpha", "--json", "--state", state],
     ]
@@ -185,6 +191,7 @@ class Reader:
     commands: Argv
     refuses: bool = True  # False: the file is treated as absent, with a warning
     signed: bool = False  # the hostile file is published signed by the online key
+    served: bool = False  # read over HTTP from regsite serve, not from the directory
 
 
 READERS = [
@@ -229,6 +236,11 @@ READERS = [
     Reader("client registry.toml", "site", "api/v1/sources/registry.toml", "toml", client, client_commands, signed=True),
     Reader("client registry.toml.sig", "site", "api/v1/sources/registry.toml.sig", "toml", client, client_commands, signed=True),
     Reader("client lockfile", "site", "regsite.lock", "toml", lockfile, lockfile_commands),
+    # The same over HTTP, from regsite serve.
+    Reader("HTTP client timestamp", "site", "metadata/timestamp.json", "json", client, client_commands, served=True),
+    Reader("HTTP client package JSON", "site", "api/v1/packages/alpha.json", "json", client, client_commands, signed=True, served=True),
+    Reader("HTTP search manifest", "site", "search/manifest.json", "json", search, search_commands, served=True),
+    Reader("HTTP search records", "site", "search/records/0.json", "json", search, search_commands, served=True),
     # regsite verify-site over a directory.
     Reader("verify-site timestamp", "site", "metadata/timestamp.json", "json", site_verification, verify_site_commands),
     Reader("verify-site package JSON", "site", "api/v1/packages/alpha.json", "pinned", site_verification, verify_site_commands),
@@ -236,9 +248,16 @@ READERS = [
 ]  # fmt: skip
 
 
+Place = Callable[[Reader, bytes], AbstractContextManager[Case]]
+
+
 @pytest.fixture
-def place(trees: Trees, tmp_path: Path) -> Callable[[Reader, bytes], Case]:
-    def placed(reader: Reader, payload: bytes) -> Case:
+def place(trees: Trees, tmp_path: Path) -> Place:
+    """Put a payload where ``reader`` reads; serve the tree while the case runs if it is read
+    over HTTP."""
+
+    @contextmanager
+    def placed(reader: Reader, payload: bytes) -> Iterator[Case]:
         tree = copy_tree(getattr(trees, reader.tree), tmp_path / "tree", link=not reader.signed)
         if reader.signed:
             republish(trees, tree, reader.path, payload)
@@ -247,7 +266,11 @@ def place(trees: Trees, tmp_path: Path) -> Callable[[Reader, bytes], Case]:
             (tree / reader.path).write_bytes(payload)
         scratch = tmp_path / "scratch"
         scratch.mkdir()
-        return Case(tree, scratch, trees)
+        if not reader.served:
+            yield Case(tree, scratch, trees)
+            return
+        with serving(tree) as url:
+            yield Case(tree, scratch, trees, http=url + "/")
 
     return placed
 
@@ -276,19 +299,19 @@ def cases(payloads: Callable[[str], list[str]]) -> list[Any]:
 def test_hostile_file_is_a_registry_error(
     reader: Reader,
     payload: str,
-    place: Callable[[Reader, bytes], Case],
+    place: Place,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    case = place(reader, KINDS[reader.kind][payload])
-    try:
-        reader.read(case)
-    except RegistryError as error:
-        assert reader.refuses, f"{reader.name} must treat the file as absent: {error}"
-        assert_printable(str(error))
-        assert_one_line_or_a_list(str(error))
-    else:
-        assert not reader.refuses, f"{reader.name} accepted a hostile {reader.path}"
-        assert reader.path in caplog.text  # the warning names the file
+    with place(reader, KINDS[reader.kind][payload]) as case:
+        try:
+            reader.read(case)
+        except RegistryError as error:
+            assert reader.refuses, f"{reader.name} must treat the file as absent: {error}"
+            assert_printable(str(error))
+            assert_one_line_or_a_list(str(error))
+        else:
+            assert not reader.refuses, f"{reader.name} accepted a hostile {reader.path}"
+            assert reader.path in caplog.text  # the warning names the file
 
 
 CLI_PAYLOADS = {  # the deepest and the least printable of each kind
@@ -315,25 +338,25 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[[list[str]], tu
 def test_hostile_file_through_the_cli_is_a_clean_error(
     reader: Reader,
     payload: str,
-    place: Callable[[Reader, bytes], Case],
+    place: Place,
     cli: Callable[[list[str]], tuple[int, str]],
 ) -> None:
-    case = place(reader, KINDS[reader.kind][payload])
     codes = []
-    for argv in reader.commands(case):
-        code, err = cli(argv)
-        codes.append(code)
-        assert "Traceback" not in err
-        assert_printable(err)
-        if code == 1:
-            assert Path(reader.path).name in err, err  # the message names the file
-            break  # the commands after it need what it failed to do
+    with place(reader, KINDS[reader.kind][payload]) as case:
+        for argv in reader.commands(case):
+            code, err = cli(argv)
+            codes.append(code)
+            assert "Traceback" not in err
+            assert_printable(err)
+            if code == 1:
+                assert Path(reader.path).name in err, err  # the message names the file
+                break  # the commands after it need what it failed to do
     assert set(codes) <= {0, 1}
     assert (1 in codes) == reader.refuses, codes
 
 
 def test_every_reader_is_listed_once() -> None:
-    keys = [(reader.read, reader.path, reader.signed) for reader in READERS]
+    keys = [(reader.read, reader.path, reader.signed, reader.served) for reader in READERS]
     assert len(keys) == len(set(keys))
     assert len({reader.name for reader in READERS}) == len(READERS)
 
