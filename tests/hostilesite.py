@@ -1,18 +1,23 @@
 """A small signed registry and the hostile bytes fed to every reader of it.
 
 tests/test_hostile_readers.py puts each payload where one reader reads, and tests/test_fuzz.py
-generates more of them with hypothesis.  The trees are small on purpose (two packages, one
-targets role): each hostile case copies one and builds, searches or verifies it.
+mutates the registry's real files with the hypothesis strategies at the end.  The trees are
+small on purpose (two packages, one targets role): each hostile case copies one and builds,
+searches or verifies it.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+from hypothesis import strategies as st
 
 from builder import SourceBuilder, fixed_key
 from conftest import DEMO_ONLINE_KEY, EXAMPLE_SITE
@@ -155,10 +160,153 @@ KINDS = {
     "text": ENCODINGS | TOML | JSON,
     "pinned": ENCODINGS,  # a file whose hash signed metadata pins: any other bytes are refused alike
 }
-# More shapes, for the fuzz run's explicit examples (tests/test_fuzz.py).
+# More shapes, which the fuzz run draws from besides (tests/test_fuzz.py).
 MORE = {
     "utf-16": 'format = 1\n{"format": 1}'.encode("utf-16"),
     "deep-toml-array": b"format = " + b"[" * DEEP + b"]" * DEEP + b"\n",
     "deep-json-array": b"[" * DEEP * 10 + b"]" * DEEP * 10,
     "json-null": b"null",
 }
+
+
+# Hostile values ---------------------------------------------------------------------------------
+
+
+def nested(opening: str, closing: str, depth: int, leaf: str) -> str:
+    return opening * depth + leaf + closing * depth
+
+
+_JSON_SCALAR = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=2**53 - 2, max_value=2**80),
+    st.floats(),
+    st.text(max_size=30),
+    st.sampled_from(["\x1b[31m", "a\nb", "\u202e", "\x85", "", "alpha", "1.0", "active"]),
+).map(json.dumps)
+_JSON_RAW = st.sampled_from(
+    ["9" * 5000, "-" + "1" * 4400, "1e999", "-0.0", '"\\ud800"', '"\\udfff x"', "[]", "{}"]
+)
+# Depths either well inside Python's recursion limit or far past it: one near the limit parses or
+# not depending on how deep the stack already is, and hypothesis would see a flaky test.
+_DEPTHS = st.sampled_from([1, 2, 20, 200, DEEP * 10])
+
+
+@st.composite
+def hostile_json(draw: st.DrawFn) -> str:
+    """The JSON text of one hostile value."""
+    leaf = draw(_JSON_SCALAR | _JSON_RAW)
+    if not draw(st.booleans()):
+        return leaf
+    if draw(st.booleans()):
+        return nested("[", "]", draw(_DEPTHS), leaf)
+    return nested('{"a":', "}", draw(_DEPTHS), leaf)
+
+
+@dataclass(frozen=True, slots=True)
+class Hostile:
+    """A generated file; shown short, as a failing example can be megabytes long."""
+
+    content: bytes
+
+    def __repr__(self) -> str:
+        return f"Hostile({len(self.content)} bytes: {self.content[:120]!r}...)"
+
+
+_HOLE = "\x00hole\x00"
+
+
+def mutated_json(document: Any) -> st.SearchStrategy[Hostile]:
+    return _mutated_json(document).map(Hostile)
+
+
+def mutated_toml(text: str) -> st.SearchStrategy[Hostile]:
+    return _mutated_toml(text).map(Hostile)
+
+
+@st.composite
+def _mutated_json(draw: st.DrawFn, document: Any) -> bytes:
+    """``document`` with one node replaced by a hostile value, cut short, or other bytes."""
+    how = draw(st.sampled_from(["replace", "replace", "replace", "add", "cut", "bytes"]))
+    text = json.dumps(document)
+    if how == "cut":
+        return text[: draw(st.integers(0, len(text)))].encode()
+    if how == "bytes":
+        return draw(
+            st.binary(max_size=300) | st.sampled_from([*ENCODINGS.values(), *MORE.values()])
+        )
+    document = copy.deepcopy(document)
+    parent: Any = None
+    key: Any = None
+    node = document
+    while isinstance(node, dict | list) and node and draw(st.integers(0, 3)) > 0:
+        parent, key = (
+            node,
+            draw(st.sampled_from(list(node) if isinstance(node, dict) else range(len(node)))),
+        )
+        node = node[key]
+    if how == "add" and isinstance(node, dict):
+        node[draw(st.sampled_from(["\x1b[31m", "a\nb", "\u202e", "format", "name"]))] = _HOLE
+    elif parent is None:
+        document = _HOLE
+    else:
+        parent[key] = _HOLE
+    return json.dumps(document).replace(json.dumps(_HOLE), draw(hostile_json()), 1).encode()
+
+
+_TOML_VALUE = st.one_of(
+    st.sampled_from(
+        [
+            "9" * 5000,
+            "-9223372036854775809",
+            "inf",
+            "nan",
+            "0001-01-01T00:00:00Z",
+            "9999-12-31T23:59:59-23:59",
+            "1979-05-27",
+            "07:32:00",
+            '"\\u001b[31m"',
+            '"a\\nb\\u202e"',
+            '"\\ud800"',
+            "'''\nx\n'''",
+            "true",
+            "[]",
+            "{}",
+        ]
+    ),
+    st.integers().map(str),
+    st.text(max_size=20).map(json.dumps),
+    _DEPTHS.map(lambda depth: nested("[", "]", depth, "1")),
+    st.sampled_from([1, 5, 100]).map(lambda n: nested("{" + "a." * 30 + "a = ", "}", n, "1")),
+)
+_TOML_KEY = st.one_of(
+    st.sampled_from(["format", "name", "version", "description", "sig", "key", "release"]),
+    st.sampled_from(['"\\u001b[31m"', '"a\\nb"', '"\\u202e"', "'x'"]),
+    st.integers(2, 40).map(lambda parts: ".".join(["a"] * parts)),
+    st.just(".".join(["a"] * DEEP)),
+)
+
+
+@st.composite
+def _mutated_toml(draw: st.DrawFn, text: str) -> bytes:
+    """TOML ``text`` with a value replaced, a line inserted, cut short, or other bytes."""
+    lines = text.split("\n")
+    how = draw(st.sampled_from(["replace", "replace", "insert", "header", "cut", "bytes", "crlf"]))
+    at = draw(st.integers(0, len(lines) - 1))
+    if how == "replace" and " = " in lines[at]:
+        lines[at] = lines[at].split(" = ", 1)[0] + " = " + draw(_TOML_VALUE)
+    elif how in ("replace", "insert"):
+        lines.insert(at, f"{draw(_TOML_KEY)} = {draw(_TOML_VALUE)}")
+    elif how == "header":
+        lines.insert(at, f"[{draw(_TOML_KEY)}]")
+    elif how == "cut":
+        return text[: draw(st.integers(0, len(text)))].encode()
+    elif how == "bytes":
+        return draw(
+            st.binary(max_size=300)
+            | st.sampled_from([*ENCODINGS.values(), *TOML.values(), *MORE.values()])
+        )
+    else:
+        return text.replace("\n", "\r\n").encode()
+    return "\n".join(lines).encode()

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from regsite.errors import printable
 from regsite.model import Site
 from regsite.render.api import API_ROOT, API_VERSION, registry_document
+from regsite.summary import PackageSummary
 
 __all__ = [
     "REPORT_PATH",
@@ -219,6 +220,7 @@ _PACKAGE_SHAPE = '{"releases": [{"version": "...", "status": "..."}, ...]}'
 
 
 def compare_builds(site: Site, previous: PreviousOutput | None) -> BuildChanges:
+    """What changed since the previous output; a first build when there is none to read."""
     packages, releases = len(site.packages), site.release_count
     before: frozenset[str] | None = None
     old_registry: _OldRegistry | None = None
@@ -228,34 +230,17 @@ def compare_builds(site: Site, previous: PreviousOutput | None) -> BuildChanges:
     if previous is None or before is None or old_registry is None:
         return BuildChanges(first_build=True, packages=packages, releases=releases)
     added = tuple(name for name in site.packages if name not in before)
-    removed = tuple(sorted(name for name in before if name not in site.packages))
     changed = tuple(
         name
         for name in site.packages
         if name in before and f"{API_ROOT}/packages/{name}.json" in previous.changed
     )
-    releases_added: list[Release] = [
-        (name, version) for name in added for version in reversed(site.packages[name].versions)
-    ]
-    releases_removed: list[Release] = []
-    yanked: list[Release] = []
-    unyanked: list[Release] = []
-    status: list[tuple[str, str, str]] = []
+    found = _ReleaseChanges()
+    found.added += [(name, v) for name in added for v in reversed(site.packages[name].versions)]
     for name in changed:
-        summary = site.packages[name]
         path = f"{API_ROOT}/packages/{name}.json"
         old = previous.read(path, _PACKAGE_SHAPE, _package) or _OldPackage({}, None)
-        new_yanked = set(summary.yanked)
-        releases_added += [(name, v) for v in reversed(summary.versions) if v not in old.releases]
-        releases_removed += [(name, v) for v in old.releases if v not in summary.versions]
-        for version, old_status in old.releases.items():
-            if version in summary.versions:
-                if version in new_yanked and old_status != "yanked":
-                    yanked.append((name, version))
-                elif version not in new_yanked and old_status == "yanked":
-                    unyanked.append((name, version))
-        if old.status is not None and old.status != summary.status.value:
-            status.append((name, old.status, summary.status.value))
+        found.compare(name, old, site.packages[name])
     return BuildChanges(
         first_build=False,
         packages=packages,
@@ -263,15 +248,38 @@ def compare_builds(site: Site, previous: PreviousOutput | None) -> BuildChanges:
         previous_packages=old_registry.counts[0],
         previous_releases=old_registry.counts[1],
         packages_added=added,
-        packages_removed=removed,
+        packages_removed=tuple(sorted(name for name in before if name not in site.packages)),
         packages_changed=changed,
-        releases_added=tuple(releases_added),
-        releases_removed=tuple(releases_removed),
-        yanked=tuple(yanked),
-        unyanked=tuple(unyanked),
-        status=tuple(status),
+        releases_added=tuple(found.added),
+        releases_removed=tuple(found.removed),
+        yanked=tuple(found.yanked),
+        unyanked=tuple(found.unyanked),
+        status=tuple(found.status),
         keys=tuple(_key_changes(old_registry, _registry(registry_document(site)))),
     )
+
+
+@dataclass(slots=True)
+class _ReleaseChanges:
+    added: list[Release] = field(default_factory=list)
+    removed: list[Release] = field(default_factory=list)
+    yanked: list[Release] = field(default_factory=list)
+    unyanked: list[Release] = field(default_factory=list)
+    status: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def compare(self, name: str, old: _OldPackage, summary: PackageSummary) -> None:
+        """Record how package ``name``'s releases and status changed since ``old``."""
+        new_yanked = set(summary.yanked)
+        self.added += [(name, v) for v in reversed(summary.versions) if v not in old.releases]
+        self.removed += [(name, v) for v in old.releases if v not in summary.versions]
+        for version, old_status in old.releases.items():
+            if version in summary.versions:
+                if version in new_yanked and old_status != "yanked":
+                    self.yanked.append((name, version))
+                elif version not in new_yanked and old_status == "yanked":
+                    self.unyanked.append((name, version))
+        if old.status is not None and old.status != summary.status.value:
+            self.status.append((name, old.status, summary.status.value))
 
 
 def _key_changes(old: _OldRegistry, new: _OldRegistry) -> list[tuple[str, str, str]]:
