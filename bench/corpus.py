@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
-from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from regsite.assemble import site_of
@@ -34,6 +33,7 @@ from regsite.model import (
     SourceFile,
 )
 from regsite.names import name_problem
+from regsite.versions import PEP440, Specifier
 
 __all__ = [
     "OwnerSpec",
@@ -486,5 +486,5 @@ def _release(name: str, spec: ReleaseSpec) -> Release:
 
 
 @cache
-def _specifier(text: str) -> SpecifierSet:
-    return SpecifierSet(text)
+def _specifier(text: str) -> Specifier:
+    return PEP440.parse_specifier(text)

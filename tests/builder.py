@@ -111,6 +111,7 @@ class SourceBuilder:
             "homepage": f"https://example.org/{name}",
             **meta,
         }
+        self.readmes.pop(name, None)  # a package added again keeps no README it no longer names
         if readme is not None:
             self.readmes[name] = readme.encode()
             package["readme"] = {
@@ -138,3 +139,20 @@ class SourceBuilder:
             delegation = self.registry["packages"].get(name, {"owners": ["alice"]})
             for owner in delegation["owners"]:
                 sign_file(root / "packages" / name / "package.toml", fixed_key(owner))
+
+
+SEMVER_ORDER = ["1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-beta", "1.0.0", "1.0.1"]  # SemVer item 11
+
+
+def semver_builder() -> SourceBuilder:
+    """:class:`SourceBuilder`'s registry with ``version-scheme = "semver"``, plus gamma, released
+    as the versions of SEMVER_ORDER (listed out of order), and delta, which requires gamma and
+    alpha as cargo writes requirements."""
+    builder = SourceBuilder()
+    builder.registry["registry"]["version-scheme"] = "semver"
+    shuffled = ["1.0.1", "1.0.0-beta", "1.0.0-alpha", "1.0.0", "1.0.0-alpha.1"]
+    gamma = [release("gamma", version, day) for day, version in enumerate(shuffled, start=4)]
+    builder.add_package("gamma", ["alice"], gamma)
+    requires = {"gamma": "~1.0.0-alpha", "alpha": "1.0"}
+    builder.add_package("delta", ["bob"], [release("delta", "0.1.0", 10, requires=requires)])
+    return builder

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
+import signal
 import stat
 import subprocess
 import sys
@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from cliregistry import SHA, make_registry, run
 from conftest import EXAMPLE_SITE
 from regsite.cli import main
 from regsite.keys import load_private_key
-
-SHA = hashlib.sha256(b"artifact").hexdigest()
 
 
 def release_argv(name: str, version: str, *extra: str, url: str = "https://e.org/x") -> list[str]:
@@ -36,46 +35,9 @@ def release_argv(name: str, version: str, *extra: str, url: str = "https://e.org
     ]
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 @pytest.fixture
 def registry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
-    """A registry made with the CLI alone: init, keygen, owner add, package new, release add."""
-    root = tmp_path / "reg"
-    keys = tmp_path / "keys"
-    keys.mkdir()
-    code, out, _ = run(
-        capsys, "init", str(root), "--name", "demo", "--title", "Demo", "--root-key",
-        str(keys / "root.key"), "--install", "demo get {name}=={version}",
-        "--online-key", str(keys / "online.key"),
-    )  # fmt: skip
-    assert code == 0 and "wrote root private key" in out
-    assert "wrote metadata/1.root.json" in out
-    code, public, _ = run(capsys, "keygen", str(keys / "ada.key"))
-    assert code == 0
-    common = ["-C", str(root), "--sign", str(keys / "root.key"), "--sign", str(keys / "ada.key")]
-    assert (
-        run(capsys, "owner", "add", "ada", "--name", "Ada", "--key", public.strip(), *common)[0]
-        == 0
-    )
-    (root / "packages/widget").mkdir(parents=True)
-    (root / "packages/widget/README.md").write_text("# widget\n\nMakes widgets.\n")
-    for name in ("widget", "gadget"):
-        args = ["package", "new", name, "--owner", "ada", "--description", f"The {name}."]
-        assert run(capsys, *args, "--keyword", "tools", *common)[0] == 0
-    assert run(capsys, "release", "add", "gadget", "2.0.0", "--artifact", "https://example.org/g-2.0.0.tgz",
-               "--sha256", SHA, "--size", "8", "--published", "2026-02-01T00:00:00Z", *common)[0] == 0  # fmt: skip
-    code, out, _ = run(
-        capsys, "release", "add", "widget", "1.0.0", "--artifact", "https://example.org/w-1.0.0.tgz",
-        "--sha256", SHA, "--size", "8", "--requires", "gadget>=2", "--published", "2026-03-01T00:00:00Z",
-        *common,
-    )  # fmt: skip
-    assert code == 0 and "updated and signed" in out
-    return root
+    return make_registry(tmp_path, capsys)
 
 
 def test_keygen_writes_a_private_file_and_prints_the_public_key(
@@ -235,7 +197,7 @@ def test_python_m_regsite_runs(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_serve_command_serves_a_built_site(tmp_path: Path) -> None:
+def test_serve_command_serves_a_built_site_until_ctrl_c(tmp_path: Path) -> None:
     assert main(["build", str(EXAMPLE_SITE), "-o", str(tmp_path / "site"), "--unsigned"]) == 0
     command = [sys.executable, "-m", "regsite", "serve", str(tmp_path / "site"), "--port", "0"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
@@ -246,8 +208,12 @@ def test_serve_command_serves_a_built_site(tmp_path: Path) -> None:
             page = url + "packages/tinyjson/index.html"
             with urllib.request.urlopen(page, timeout=10) as response:
                 assert b"<h1>tinyjson" in response.read()
+            process.send_signal(signal.SIGINT)  # Ctrl-C
+            assert process.stdout.read() == "stopped\n"
+            assert process.wait(timeout=10) == 0
         finally:
-            process.terminate()
+            if process.poll() is None:
+                process.terminate()
 
 
 def snapshot(root: Path) -> dict[Path, bytes]:
@@ -366,3 +332,52 @@ def test_build_and_verify_with_a_pinned_root(
     assert code == 1 and "signed by 1 of the pinned root keys (--root-key), 2 required" in err
     code, _, err = run(capsys, "verify", str(registry), "--root-key", "ed25519:nope")
     assert code == 1 and "--root-key / REGSITE_ROOT_KEYS" in err
+
+
+# Messages a newcomer meets ----------------------------------------------------------------------
+
+
+def test_build_of_a_missing_source_names_it_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "build", "nosuch", "-o", "out")
+    assert (code, err) == (1, "error: nosuch: source directory does not exist\n")
+    code, _, err = run(capsys, "verify", "nosuch")
+    assert (code, err) == (1, "error: nosuch: source directory does not exist\n")
+
+
+def test_build_of_an_empty_directory_suggests_init(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "empty").mkdir()
+    code, _, err = run(capsys, "build", str(tmp_path / "empty"), "-o", str(tmp_path / "out"))
+    assert code == 1
+    assert f"start one with 'regsite init {tmp_path / 'empty'} --name NAME" in err
+
+
+def test_release_add_to_a_missing_package_suggests_package_new(
+    registry: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, *release_argv("nosuch", "1.0", "-C", str(registry)))
+    assert code == 1
+    assert "this registry has no package 'nosuch'; create it with" in err
+    assert f"'regsite package new nosuch --owner OWNER --description TEXT -C {registry}'" in err
+
+
+def test_an_edit_outside_a_registry_suggests_init(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, *release_argv("widget", "1.0"))
+    assert code == 1
+    assert "registry.toml: does not exist, so . is not a registry source" in err
+    assert "'regsite init DIR --name NAME --title TITLE --root-key KEY'" in err
+
+
+def test_a_public_key_given_as_a_private_key_says_so(
+    registry: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    public = str(load_private_key(str(tmp_path / "keys/ada.key")).public)
+    code, _, err = run(capsys, "sign", str(registry / "registry.toml"), "--key", public)
+    assert code == 1 and "a public key where a private key is expected" in err

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import tomlkit
-from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from regsite.client.download import ArtifactError, artifact_filename, download_artifacts
@@ -22,6 +21,7 @@ from regsite.client.lockfile import (
     dump_lock,
     lock_from_resolution,
     read_lock,
+    write_lock,
 )
 from regsite.client.resolve import (
     Requirement,
@@ -39,6 +39,7 @@ from regsite.model import (
     ReleaseStatus,
     SourceFile,
 )
+from regsite.versions import PEP440
 
 # Building packages
 
@@ -54,7 +55,7 @@ def release(
         version=Version(version),
         published=datetime(2026, 1, 1, tzinfo=UTC),
         requires=tuple(
-            Dependency(name=dep, specifier=SpecifierSet(spec))
+            Dependency(name=dep, specifier=PEP440.parse_specifier(spec))
             for dep, spec in (requires or {}).items()
         ),
         artifacts=(
@@ -108,7 +109,9 @@ def index(**packages: list[str | tuple[str, dict[str, str]] | Release]) -> dict[
 
 
 def chosen(requirements: list[str], packages: dict[str, Package]) -> dict[str, str]:
-    resolved = resolve([parse_requirement(text) for text in requirements], packages.__getitem__)
+    resolved = resolve(
+        [parse_requirement(text, PEP440) for text in requirements], packages.__getitem__, PEP440
+    )
     return {name: str(release.version) for name, release in resolved.items()}
 
 
@@ -131,7 +134,9 @@ def resolution_error(requirements: list[str], packages: dict[str, Package]) -> s
     ],
 )
 def test_parse_requirement(text: str, name: str, specifier: str) -> None:
-    assert parse_requirement(text) == Requirement(name=name, specifier=SpecifierSet(specifier))
+    assert parse_requirement(text, PEP440) == Requirement(
+        name=name, specifier=PEP440.parse_specifier(specifier)
+    )
 
 
 @pytest.mark.parametrize(
@@ -148,11 +153,11 @@ def test_parse_requirement(text: str, name: str, specifier: str) -> None:
 )
 def test_parse_requirement_rejects(text: str, message: str) -> None:
     with pytest.raises(ResolutionError, match=message):
-        parse_requirement(text)
+        parse_requirement(text, PEP440)
 
 
 def test_requirement_prints_as_written_back() -> None:
-    assert str(parse_requirement("Alpha <2, >=1")) == "alpha<2,>=1"
+    assert str(parse_requirement("Alpha <2, >=1", PEP440)) == "alpha<2,>=1"
 
 
 # resolve
@@ -248,9 +253,26 @@ def test_yanked_release_is_excluded() -> None:
     assert chosen(["alpha"], yanked_index()) == {"alpha": "1.1.0"}
 
 
-def test_yanked_release_is_not_chosen_by_a_range() -> None:
+def test_yanked_release_is_not_chosen_by_a_range_and_the_message_says_how_to_pin_it() -> None:
     message = resolution_error(["alpha>=1.2"], yanked_index())
-    assert "alpha has versions 1.1.0, 1.0.0" in message
+    assert message.splitlines()[-1] == (
+        "  alpha has versions 1.1.0, 1.0.0; yanked: 1.2.0 (a requirement that pins one exactly,"
+        " like 'alpha==1.2.0', selects it)"
+    )
+
+
+def test_all_yanked_suggests_pinning() -> None:
+    packages = index(
+        alpha=[release(v, status=YANKED, name="alpha") for v in ("1.0.0", "1.1.0")],
+        app=[("1.0", {"alpha": ">=1"})],
+    )
+    assert resolution_error(["app"], packages) == (
+        "cannot find versions that satisfy every requirement:\n"
+        "  alpha>=1 (required by app 1.0 <- your requirements)\n"
+        "  every release of alpha is yanked (1.1.0, 1.0.0); a requirement that pins one exactly,"
+        " like 'alpha==1.1.0', selects it"
+    )
+    assert chosen(["app", "alpha==1.0.0"], packages) == {"alpha": "1.0.0", "app": "1.0"}
 
 
 @pytest.mark.parametrize("pin", ["alpha==1.2.0", "alpha===1.2.0", "alpha==1.2"])
@@ -293,7 +315,7 @@ def test_get_package_is_asked_once_per_name() -> None:
         asked.append(name)
         return packages[name]
 
-    resolve([parse_requirement("app")], get_package)
+    resolve([parse_requirement("app", PEP440)], get_package, PEP440)
     assert sorted(asked) == ["alpha", "app"]
 
 
@@ -376,6 +398,13 @@ def test_lock_round_trip(tmp_path: Path) -> None:
     assert dump_lock(lock) == path.read_bytes()
 
 
+def test_lock_resolved_from_a_site_on_disk_reads_back(tmp_path: Path) -> None:
+    path = tmp_path / "regsite.lock"
+    local = Lock(registry=(tmp_path / "site").as_uri() + "/", requirements=(), packages=())
+    write_lock(path, local)
+    assert read_lock(path) == local
+
+
 def test_empty_lock_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "regsite.lock"
     empty = Lock(registry="https://r.example.org/", requirements=(), packages=())
@@ -385,8 +414,8 @@ def test_empty_lock_round_trip(tmp_path: Path) -> None:
 
 def test_lock_from_resolution() -> None:
     packages = index(app=[("1.0", {"alpha": ""})], alpha=["1.0", "2.0"])
-    requirements = [parse_requirement("App>=1")]
-    resolved = resolve(requirements, packages.__getitem__)
+    requirements = [parse_requirement("App>=1", PEP440)]
+    resolved = resolve(requirements, packages.__getitem__, PEP440)
     lock = lock_from_resolution("https://r.example.org/", requirements, resolved)
     assert lock.requirements == ("app>=1",)
     assert [(p.name, str(p.version)) for p in lock.packages] == [("alpha", "2.0"), ("app", "1.0")]
@@ -423,7 +452,7 @@ DELETE = object()
         ("lock-version", "1", "lock-version: expected an integer, found str '1'"),
         ("lock-version", DELETE, "lock-version: missing; expected an integer"),
         ("registry", "ftp://r.example.org/", "registry: expected an absolute http(s) URL"),
-        ("registry", DELETE, "registry: missing; expected an http(s) URL"),
+        ("registry", DELETE, "registry: missing; expected an http(s) or file:// URL"),
         ("requirements", "alpha", "requirements: expected an array of strings"),
         ("requirements", DELETE, "requirements: missing; expected an array of strings"),
         ("requirements", ["alpha[x]"], "requirements[0]: invalid requirement 'alpha[x]'"),
@@ -546,10 +575,10 @@ class FakeFetcher:
     def fetch(self, url: str, max_bytes: int) -> bytes:
         self.fetched.append(url)
         if url not in self.bodies:
-            raise NotFoundError(f"cannot fetch {url}: HTTP 404 Not Found")
+            raise NotFoundError(url, "HTTP 404 Not Found", status=404)
         body = self.bodies[url]
         if len(body) > max_bytes:
-            raise TooLargeError(f"{url} is larger than the limit of {max_bytes} bytes")
+            raise TooLargeError(url, f"larger than the limit of {max_bytes} bytes")
         return body
 
 
@@ -614,9 +643,10 @@ def test_bad_download_raises_and_leaves_no_file(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_fetch_errors_pass_through(tmp_path: Path) -> None:
-    with pytest.raises(NotFoundError, match="HTTP 404"):
+def test_a_failed_download_names_the_release_and_the_url(tmp_path: Path) -> None:
+    with pytest.raises(ArtifactError) as caught:
         download_artifacts(one_artifact_lock(URL, CONTENT), tmp_path, FakeFetcher({}))
+    assert str(caught.value) == f"cannot download alpha 1.0: cannot fetch {URL}: HTTP 404 Not Found"
 
 
 @pytest.mark.parametrize(

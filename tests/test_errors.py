@@ -167,8 +167,22 @@ def test_crlf_line_endings_get_a_hint_about_autocrlf(
     err = capsys.readouterr().err
     assert "the file changed after it was signed" in err
     assert "packages/alpha/package.toml has CRLF (\\r\\n) line endings" in err
-    assert "core.autocrlf" in err and "'* -text'" in err
+    assert "core.autocrlf" in err and "'*.toml -text'" in err
     beta = source / "packages" / "beta" / "package.toml"
     beta.write_bytes(beta.read_bytes() + b"# changed\n")  # changed, but not CRLF: no hint
     assert main(["verify", str(source)]) == 1
     assert "beta/package.toml has CRLF" not in capsys.readouterr().err
+
+
+def test_a_readme_converted_to_crlf_gets_the_hint_about_autocrlf(
+    builder: SourceBuilder, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = builder.write(tmp_path / "source")
+    readme = source / "packages" / "beta" / "README.md"
+    readme.write_bytes(readme.read_bytes().replace(b"\n", b"\r\n"))
+    assert main(["build", str(source), "-o", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "packages/beta/package.toml: package.readme.sha256: README.md has sha256" in err
+    assert "packages/beta/README.md has CRLF (\\r\\n) line endings" in err
+    assert "core.autocrlf" in err and "'*.md -text'" in err
+    assert "if it was edited, run 'regsite package readme' and sign again" in err

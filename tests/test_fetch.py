@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -12,15 +14,25 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from tuf.api import exceptions as tuf_errors
 
+import regsite.deadline
+from conftest import require_tool
 from regsite import __version__
+from regsite.client.failures import UnreachableRegistryError
+from regsite.client.tuf_fetcher import RegistryFetcher
 from regsite.fetch import (
+    FetchConfig,
     FetchError,
     NotFoundError,
     RedirectError,
+    SlowRetrievalError,
     TooLargeError,
+    UnreachableError,
     UrlFetcher,
 )
+from regsite.metadata.envelope import MetadataError
+from slowserver import Trickle, trickling
 
 ETAG = '"v1"'
 BODY = b"hello, registry\n"
@@ -156,7 +168,7 @@ def test_body_one_byte_over_the_limit_is_too_large(base: str) -> None:
 
 def test_endless_body_fails_fast(base: str) -> None:
     started = time.monotonic()
-    with pytest.raises(TooLargeError, match=r"/endless is larger than the limit of 100000 bytes"):
+    with pytest.raises(TooLargeError, match=r"/endless: larger than the limit of 100000 bytes"):
         UrlFetcher().fetch(f"{base}/endless", max_bytes=100_000)
     assert time.monotonic() - started < 5
 
@@ -164,13 +176,14 @@ def test_endless_body_fails_fast(base: str) -> None:
 def test_content_length_over_the_limit_fails_before_the_body(base: str) -> None:
     started = time.monotonic()
     with pytest.raises(TooLargeError, match=r"1000000000 bytes long \(Content-Length\)"):
-        UrlFetcher(timeout=10).fetch(f"{base}/huge-length", max_bytes=1000)
+        UrlFetcher(config=FetchConfig(deadline=10)).fetch(f"{base}/huge-length", max_bytes=1000)
     assert time.monotonic() - started < 5
 
 
-def test_a_stalled_response_times_out(base: str) -> None:
-    with pytest.raises(FetchError, match=r"cannot fetch .*/stall: timed out"):
-        UrlFetcher(timeout=0.3).fetch(f"{base}/stall", max_bytes=1000)
+def test_a_stalled_response_times_out_after_the_read_timeout(base: str) -> None:
+    config = FetchConfig(deadline=5, read_timeout=0.3)
+    with pytest.raises(FetchError, match=r"cannot fetch .*/stall: no answer within 0.3 s$"):
+        UrlFetcher(config=config).fetch(f"{base}/stall", max_bytes=1000)
 
 
 def test_not_found(base: str) -> None:
@@ -251,7 +264,7 @@ def test_redirect_loop_stops_after_five(base: str, seen: Seen) -> None:
 def test_redirect_body_is_not_read(base: str) -> None:
     """urllib reads a redirect's whole body; an endless one must not hang the fetch."""
     url = f"{base}/redirect?to=/hello&endless=1"
-    assert UrlFetcher(timeout=5).fetch(url, max_bytes=100) == BODY
+    assert UrlFetcher(config=FetchConfig(deadline=5)).fetch(url, max_bytes=100) == BODY
 
 
 # The ETag cache
@@ -346,3 +359,152 @@ def test_directory_is_a_fetch_error(tmp_path: Path) -> None:
 def test_file_url_on_another_host_is_refused() -> None:
     with pytest.raises(FetchError, match="file URLs on another host are not supported"):
         UrlFetcher().fetch("file://server/share/x", max_bytes=100)
+
+
+# Deadlines against slow senders
+
+DEADLINE = FetchConfig(deadline=0.6, read_timeout=1.0)  # every wait is cut to the time left
+MARGIN = 1.5  # seconds allowed past the deadline on a busy machine
+
+
+SLOW_SENDERS = {
+    "status-line": ("http", Trickle(b"HTTP/1.1 200 OK", b" ")),
+    "headers": ("http", Trickle(b"HTTP/1.1 200 OK\r\n", b"X-Slow: a\r\n")),
+    "body": ("http", Trickle(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n", b"x")),
+    "chunked-body": (
+        "http",
+        Trickle(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", b"1\r\nx\r\n"),
+    ),
+    # A TLS record header announcing 16 KiB of handshake, then its bytes one at a time.
+    "tls-handshake": ("https", Trickle(b"\x16\x03\x03\x40\x00", b"\x00")),
+    # Each answer alone is quick; five redirects in a row are not.
+    "redirects": (
+        "http",
+        Trickle(b"HTTP/1.1 302 Found\r\nLocation: /again\r\nContent-Length: 0\r\n\r\n", delay=0.2),
+    ),
+}
+
+
+@pytest.mark.parametrize("sender", SLOW_SENDERS.values(), ids=SLOW_SENDERS.keys())
+def test_slow_sender_cannot_hold_a_fetch_past_its_deadline(sender: tuple[str, Trickle]) -> None:
+    scheme, trickle = sender
+    with trickling(trickle) as address:
+        url = f"{scheme}://{address}/slow"
+        started = time.monotonic()
+        with pytest.raises(SlowRetrievalError) as caught:
+            UrlFetcher(config=DEADLINE).fetch(url, max_bytes=100_000)
+        elapsed = time.monotonic() - started
+    assert str(caught.value) == (
+        f"cannot fetch {url}: did not finish within the 0.6 s deadline (the server is too slow,"
+        " or sends its answer a few bytes at a time)"
+    )
+    assert elapsed < DEADLINE.deadline + MARGIN
+
+
+def test_a_server_that_accepts_and_says_nothing_fails_after_the_read_timeout() -> None:
+    config = FetchConfig(deadline=5, read_timeout=0.3)
+    with trickling(Trickle(b"", delay=10)) as address:
+        url = f"http://{address}/silent"
+        with pytest.raises(FetchError, match=rf"^cannot fetch {url}: no answer within 0.3 s$"):
+            UrlFetcher(config=config).fetch(url, max_bytes=100)
+
+
+def test_a_large_allowed_body_gets_time_at_the_minimum_speed() -> None:
+    config = FetchConfig(deadline=30, min_speed=1000)
+    assert config.deadline_for(10_000).seconds == 30
+    assert config.deadline_for(100_000).seconds == 100
+    assert FetchConfig(deadline=30).deadline_for(10**9).seconds == 30
+
+
+def test_a_fast_body_within_the_deadline_is_read_whole(base: str) -> None:
+    config = FetchConfig(deadline=0.5, read_timeout=0.5, chunk_size=1)
+    assert UrlFetcher(config=config).fetch(f"{base}/hello", max_bytes=100) == BODY
+
+
+def test_unreachable_host_is_its_own_error() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/x"
+    with pytest.raises(UnreachableError) as caught:
+        UrlFetcher().fetch(url, max_bytes=1000)
+    assert caught.value.reason == f"connection refused by 127.0.0.1:{port}"
+
+
+def test_a_host_name_that_does_not_resolve_says_so() -> None:
+    url = "http://no-such-host.invalid/x"  # .invalid never resolves (RFC 2606)
+    with pytest.raises(
+        UnreachableError, match=r"cannot resolve the host name no-such-host\.invalid"
+    ):
+        UrlFetcher().fetch(url, max_bytes=1000)
+
+
+def test_a_file_url_in_a_missing_directory_names_the_directory(tmp_path: Path) -> None:
+    missing = tmp_path / "gone" / "metadata"
+    url = (missing / "1.root.json").as_uri()
+    with pytest.raises(NotFoundError) as caught:
+        UrlFetcher().fetch(url, max_bytes=100)
+    assert str(caught.value) == f"cannot fetch {url}: no such directory {missing}"
+
+
+def test_the_ngclient_fetcher_keeps_the_deadline_the_limit_and_404s(tmp_path: Path) -> None:
+    """regsite.client.tuf_fetcher: what ngclient downloads goes through regsite.fetch."""
+    (tmp_path / "metadata").mkdir()
+    for name in ("timestamp.json", "1.snapshot.json", "x.json"):
+        (tmp_path / "metadata" / name).write_bytes(BODY)
+    site = tmp_path.as_uri() + "/"
+    fetcher = RegistryFetcher(UrlFetcher(config=DEADLINE), site, tmp_path / "state")
+    assert fetcher.download_bytes(f"{site}metadata/timestamp.json", 100) == BODY
+    with pytest.raises(tuf_errors.DownloadHTTPError, match="no such file") as missing:
+        fetcher.download_bytes(f"{site}metadata/2.root.json", 100)
+    assert missing.value.status_code == 404  # ngclient stops looking for newer roots
+    with pytest.raises(MetadataError, match=r"expected at most 5 bytes .* \(endless data attack"):
+        fetcher.download_bytes(f"{site}metadata/1.snapshot.json", 5)
+    with pytest.raises(MetadataError, match="not a metadata file a regsite site publishes"):
+        fetcher.download_bytes(f"{site}metadata/1.%2E%2E%2Fx.json", 100)
+    slow_body = SLOW_SENDERS["body"][1]
+    with trickling(slow_body) as address:
+        slow = RegistryFetcher(UrlFetcher(config=DEADLINE), f"http://{address}/", tmp_path)
+        started = time.monotonic()
+        with pytest.raises(UnreachableRegistryError, match=r"0\.6 s deadline"):
+            slow.download_bytes(f"http://{address}/metadata/timestamp.json", 100_000)
+        assert time.monotonic() - started < DEADLINE.deadline + MARGIN
+
+
+@pytest.fixture
+def tls_base(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """An https server on 127.0.0.1 with a fresh self-signed certificate; yields its base URL
+    and the certificate."""
+    openssl = require_tool("openssl")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "ed25519", "-nodes", "-keyout", key, "-out", cert,
+         "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    seen = Seen()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), type("Bound", (Handler,), {"seen": seen}))
+    server.daemon_threads = True
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}", cert
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_https_is_read_through_the_deadline_and_checks_the_certificate(
+    tls_base: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, cert = tls_base
+    with pytest.raises(UnreachableError, match="TLS certificate not accepted: self-signed"):
+        UrlFetcher().fetch(f"{base}/hello", max_bytes=100)
+    trusting = ssl.create_default_context(cafile=cert)
+    trusting.sslsocket_class = regsite.deadline._tls_context().sslsocket_class
+    monkeypatch.setattr(regsite.deadline, "_tls_context", lambda: trusting)
+    assert UrlFetcher(config=DEADLINE).fetch(f"{base}/hello", max_bytes=100) == BODY

@@ -25,23 +25,26 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from tuf.api.metadata import Root, Snapshot, Targets, Timestamp
 
 from hostilesite import Hostile, Trees, make_trees, mutated_json, mutated_toml
 from regsite.build import BuildOptions, inspect_source, read_model
+from regsite.cli.search import found_text
 from regsite.client.lockfile import read_lock
 from regsite.client.registry import RemoteRegistry
-from regsite.commands.search import dump_found, found_text, search_site
+from regsite.commands.search import SearchOptions, dump_found, search_site
 from regsite.errors import BuildError, ErrorReport, RegistryError
 from regsite.load import LoadedFile, LoadedPackage
-from regsite.metadata.envelope import read_signed_file
-from regsite.metadata.roles import Role, Root
-from regsite.metadata.root import read_trusted_root
+from regsite.metadata.envelope import read_metadata, verify_role
+from regsite.metadata.layout import METADATA_DIR
+from regsite.metadata.root import read_trusted_root, root_file_name, verify_root_history
 from regsite.model import Site
 from regsite.package_file import read_package
 from regsite.registry_file import read_registry
 from regsite.render.api import dump_json
 from regsite.report import PreviousOutput, compare_builds, report_document, report_markdown
 from regsite.signatures import parse_signature_file
+from regsite.versions import PEP440, SEMVER, VersionScheme
 
 _COMMON = settings(
     derandomize=True,  # the same examples on every run: CI is reproducible
@@ -138,20 +141,42 @@ def test_source_readers_never_raise(case: tuple[str, Hostile]) -> None:
             assert_clean(BuildError(list(inspection.report), str(source)))
 
 
-METADATA = {
-    "metadata/1.root.json": Role.ROOT,
-    "metadata/timestamp.json": Role.TIMESTAMP,
-    "metadata/1.snapshot.json": Role.SNAPSHOT,
-    "metadata/1.targets.json": Role.TARGETS,
+METADATA: dict[str, type[Timestamp | Snapshot | Targets]] = {
+    "metadata/timestamp.json": Timestamp,
+    "metadata/1.snapshot.json": Snapshot,
+    "metadata/1.targets.json": Targets,
 }
+
+
+def newest_root(site: Path) -> Root:
+    """The root that signs the site's online roles: the last of its root history."""
+    history = []
+    while (path := site / METADATA_DIR / root_file_name(len(history) + 1)).is_file():
+        history.append(path.read_bytes())
+    return verify_root_history(history)[-1]
+
+
+SITE_ROOT = newest_root(TREES.site)
+
+
+@FUZZ
+@given(files(["metadata/1.root.json"], json_of("site")))
+def test_root_reader_never_raises(case: tuple[str, Hostile]) -> None:
+    path, hostile = case
+    try:
+        read_trusted_root(hostile.content, path)
+    except RegistryError as error:
+        assert_clean(error)
 
 
 @FUZZ
 @given(files(list(METADATA), json_of("site")))
 def test_metadata_reader_never_raises(case: tuple[str, Hostile]) -> None:
+    """Read as the build reads a previous site, and checked as a client checks a signature."""
     path, hostile = case
     try:
-        read_signed_file(hostile.content, METADATA[path], path)
+        metadata = read_metadata(hostile.content, METADATA[path], path)
+        verify_role(metadata, SITE_ROOT, METADATA[path].type, path)
     except RegistryError as error:
         assert_clean(error)
 
@@ -186,7 +211,7 @@ def test_search_reader_never_raises(case: tuple[str, Hostile], query: str) -> No
     with tempfile.TemporaryDirectory() as scratch:
         site = copy_with(trees().site, Path(scratch), path, hostile.content, SEARCH)
         try:
-            found = search_site(str(site), query, 20)
+            found = search_site(SearchOptions(site=str(site), query=query))
         except RegistryError as error:
             assert_clean(error)
             return
@@ -267,6 +292,7 @@ KEYS = [
 scalars = st.one_of(
     st.text(max_size=20),
     st.sampled_from(["1.0", ">=1", "*", "https://e.org/x", "ed25519:" + "A" * 43 + "=", "a" * 64]),
+    st.sampled_from(["1.0.0", "1.0.0-alpha.1+b", "^1.2", ">=1, <2", "~1.2.*", "semver", "pep440"]),
     st.integers(min_value=-(2**63), max_value=2**63 - 1),
     st.booleans(),
     st.floats(allow_nan=False),
@@ -304,10 +330,15 @@ def test_registry_reader_never_raises(document: dict[str, Any]) -> None:
 
 
 @FUZZ
-@given(documents, st.one_of(st.none(), st.binary(max_size=40)))
-def test_package_reader_never_raises(document: dict[str, Any], readme: bytes | None) -> None:
+@given(documents, st.one_of(st.none(), st.binary(max_size=40)), st.sampled_from([PEP440, SEMVER]))
+def test_package_reader_never_raises(
+    document: dict[str, Any], readme: bytes | None, scheme: VersionScheme
+) -> None:
     read_package(
-        LoadedPackage(name="alpha", index=loaded(document), readme=readme), None, ErrorReport()
+        LoadedPackage(name="alpha", index=loaded(document), readme=readme),
+        None,
+        ErrorReport(),
+        scheme=scheme,
     )
 
 
@@ -324,7 +355,8 @@ def test_known_awkward_shapes_are_reported() -> None:
         "package": {"name": "alpha", "description": "x", "readme": "README.md"},
         "release": {"version": "1.0"},
     }
-    read_package(LoadedPackage(name="alpha", index=loaded(document), readme=None), None, report)
+    loaded_package = LoadedPackage(name="alpha", index=loaded(document), readme=None)
+    read_package(loaded_package, None, report, scheme=PEP440)
     messages = {problem.key: problem.message for problem in report}
     assert messages["package.readme"].startswith("expected a table")
     assert messages["release"].startswith("expected an array of tables")

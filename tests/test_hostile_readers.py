@@ -20,22 +20,24 @@ from typing import Any
 
 import pytest
 
+from builder import SourceBuilder, fixed_key, release
 from conftest import DEMO_ONLINE_KEY, serving
 from hostilesite import KINDS, ONLINE_KEY_FILE, Trees, copy_tree, make_trees, republish
 from regsite.build import BuildOptions, build
 from regsite.cli import main
 from regsite.client.lockfile import read_lock
 from regsite.client.registry import RemoteRegistry
-from regsite.client.store import TrustStore
 from regsite.client.trust import Updater
 from regsite.commands.client import ClientState, trust_registry
-from regsite.commands.search import search_site
-from regsite.commands.verify import verify_sources
+from regsite.commands.search import SearchOptions, search_site
+from regsite.commands.trust import write_next_root
+from regsite.commands.verify import VerifyOptions, verify_sources
 from regsite.commands.verify_site import verify_site
-from regsite.errors import RegistryError
+from regsite.errors import BuildError, RegistryError
 from regsite.fetch import UrlFetcher
 from regsite.keys import load_private_key
 from regsite.metadata.previous import DirectoryPrevious, refresh_timestamp, timestamp_period
+from regsite.sources import SourceTree
 
 QUERIES = ("alpha", "testing things", "alphx")  # a name, words, and a miss ("did you mean")
 
@@ -66,7 +68,9 @@ class Case:
 
 
 def build_and_verify(case: Case) -> None:
-    verify_sources(case.tree)
+    verified = verify_sources(VerifyOptions(source=case.tree))
+    if not verified.ok:  # as regsite verify reports it
+        raise BuildError(list(verified.inspection.report), str(case.tree))
     build(BuildOptions(source=case.tree, output=case.scratch / "out", online_key=DEMO_ONLINE_KEY))
 
 
@@ -88,13 +92,14 @@ def refresh(case: Case) -> None:
 
 def search(case: Case) -> None:
     for query in QUERIES:
-        search_site(case.site(), query, 20)
+        search_site(SearchOptions(site=case.site(), query=query))
 
 
 def client(case: Case) -> None:
-    store = TrustStore(case.scratch / "state")
     pinned = case.trees.root_file.read_bytes()
-    registry = RemoteRegistry(Updater(case.url(), UrlFetcher(), store, pinned_root=pinned))
+    updater = Updater(case.url(), UrlFetcher(), case.scratch / "state", bootstrap=pinned)
+    updater.refresh()
+    registry = RemoteRegistry(updater)
     for name in ("alpha", "beta"):
         registry.package(name)
 
@@ -417,10 +422,17 @@ def test_a_previous_names_json_of_the_wrong_shape_is_absent_with_a_warning(
     assert "api/v1/names.json is not shaped as a build writes it: packages[].name" in caplog.text
 
 
+@pytest.mark.parametrize(
+    "document",
+    [
+        b'{"releases": 7}',
+        b'{"releases": [], "status": "\\ud800"}',  # the report, UTF-8, could not hold it
+    ],
+)
 def test_a_damaged_previous_package_document_counts_as_absent(
-    trees: Trees, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    trees: Trees, tmp_path: Path, caplog: pytest.LogCaptureFixture, document: bytes
 ) -> None:
-    previous = hostile_copy(trees, tmp_path, "api/v1/packages/alpha.json", b'{"releases": 7}')
+    previous = hostile_copy(trees, tmp_path, "api/v1/packages/alpha.json", document)
     result = build(BuildOptions(source=trees.source, output=tmp_path / "out", previous=previous))
     assert result.changes.packages_changed == ("alpha",)
     assert set(result.changes.releases_added) == {("alpha", "1.0.0"), ("alpha", "1.1.0")}
@@ -437,3 +449,27 @@ def test_timestamp_refresh_without_a_usable_registry_json_asks_for_expires(
     assert "api/v1/registry.json: expected trust.timestamp_expires" in err
     assert "--expires" in err
     assert cli(["timestamp", "refresh", str(site), "--online-key", key, "--expires", "1d"])[0] == 0
+
+
+def test_client_show_prints_the_owners_text_escaped(
+    tmp_path: Path, cli: Callable[[list[str]], tuple[int, str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    builder = SourceBuilder()
+    builder.registry["trust"]["online-keys"] = [str(DEMO_ONLINE_KEY.public)]
+    hostile = "fine\x1b[2J\u202eevil\x85"  # one line, as package.toml requires, yet not printable
+    builder.add_package("alpha", ["alice"], [release("alpha", "1.0.0")], description=hostile)
+    source = builder.write(tmp_path / "source")
+    write_next_root(SourceTree(source), [fixed_key("root")], datetime.now(UTC))
+    build(BuildOptions(source=source, output=tmp_path / "site", online_key=DEMO_ONLINE_KEY))
+    state = str(tmp_path / "state")
+    root = str(source / "metadata" / "1.root.json")
+    assert (
+        cli(["client", "trust", str(tmp_path / "site"), "--root", root, "--state", state])[0] == 0
+    )
+    capsys.readouterr()
+    assert main(["client", "show", "alpha", "--state", state]) == 0
+    out = capsys.readouterr().out
+    assert "alpha: fine\\x1b[2J\\u202eevil\\x85\n" in out
+    assert main(["client", "show", "alpha", "--json", "--state", state]) == 0
+    out = capsys.readouterr().out
+    assert out.isascii() and "fine\\u001b[2J\\u202eevil\\u0085" in out

@@ -259,7 +259,9 @@ def test_symbolic_links_are_refused(source: Path, tmp_path: Path) -> None:
 
 def test_missing_registry_file(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    assert problems_of(tmp_path / "empty") == ["registry.toml: file is missing"]
+    (problem,) = problems_of(tmp_path / "empty")
+    assert problem.startswith("registry.toml: file is missing: ")
+    assert f"start one with 'regsite init {tmp_path / 'empty'} --name NAME" in problem
 
 
 def test_unsupported_format_version(builder: SourceBuilder, tmp_path: Path) -> None:

@@ -37,11 +37,11 @@ from regsite.load import (
     read_registry_bytes,
     read_registry_signature_bytes,
     registry_from_content,
+    require_source_directory,
 )
 from regsite.metadata.layout import content_addressed_path
 from regsite.metadata.previous import DirectoryPrevious, RoleBrief, RoleMemo
-from regsite.metadata.publish import check_trust, publish_metadata
-from regsite.metadata.roles import FileInfo
+from regsite.metadata.publish import FileInfo, check_trust, publish_metadata
 from regsite.model import Package, Registry, Site
 from regsite.pipeline import (
     RenderContext,
@@ -151,7 +151,7 @@ def inspect_source(
         verifications[registry.source.path] = registry.source.verification
     packages: dict[str, Package] = {}
     for package in loaded.packages:
-        verdict, modelled = model_package(registry, package, report)
+        verdict, modelled = model_package(registry, package, report, limits)
         if verdict is not None:
             verifications[package.index.path] = verdict
         if modelled is not None:
@@ -330,9 +330,7 @@ def _load_registry(
     report = ErrorReport()
     limits = options.limits
     root = options.source
-    if not root.is_dir():
-        report.add(str(root), "", "source directory does not exist")
-        return None, None, (), report
+    require_source_directory(root)
     content = read_registry_bytes(root, limits, report)
     signature = read_registry_signature_bytes(root, limits)
     directories = tuple(package_directories(root, report))
@@ -629,7 +627,7 @@ def _sign(
     now = options.signing_time or datetime.now(UTC)
     reader = None if previous is None else DirectoryPrevious(previous)
     if reader is None:
-        log.warning("no previous site: metadata versions start at 1")
+        log.info("no previous site: metadata versions start at 1")
     targets = {path: FileInfo(file.size, file.sha256) for path, file in files.items()}
     return publish_metadata(targets, site.registry, options.online_key, now, reader, memo)
 

@@ -1,35 +1,146 @@
-"""HTTP response headers the site should be served with (netlify.toml and ``regsite serve``)."""
+"""The HTTP headers a built site is served with: one table for ``regsite serve`` and netlify.toml.
+
+``HEADER_RULES`` is the single source of truth.  ``regsite serve`` applies it to every response,
+and netlify.toml repeats it rule for rule (tests/test_deploy.py compares the two both ways).
+A rule's pattern uses the syntax every static host shares (Netlify's ``[[headers]] for`` and
+the ``_headers`` file of Netlify and Cloudflare Pages): an exact path, or a folder ending in
+``/*`` that matches everything under it (and the folder itself), compared case-insensitively.
+
+Rules never set the same header twice for one path, so the order of the table and the way a host
+merges matching rules cannot change a response (a test checks this).  What no rule sets is the
+host's own default: ``DEFAULT_CACHE_CONTROL`` (Netlify's) and a content type from the file's
+extension.  docs/hosting.md explains each rule and the caching policy.
+"""
 
 from __future__ import annotations
+
+import mimetypes
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
     "CONTENT_TYPES",
+    "DEFAULT_CACHE_CONTROL",
+    "HEADER_RULES",
     "META_CONTENT_SECURITY_POLICY",
     "SECURITY_HEADERS",
+    "HeaderRule",
+    "content_type",
+    "response_headers",
+    "rule_headers",
 ]
 
 # The policy pages also carry in a <meta> tag, for hosts that cannot set headers (GitHub Pages).
-META_CONTENT_SECURITY_POLICY = (
+META_CONTENT_SECURITY_POLICY: Final = (
     "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'"
 )
 # frame-ancestors only works as a header.
-CONTENT_SECURITY_POLICY = META_CONTENT_SECURITY_POLICY + "; frame-ancestors 'none'"
+CONTENT_SECURITY_POLICY: Final = META_CONTENT_SECURITY_POLICY + "; frame-ancestors 'none'"
 
-SECURITY_HEADERS = {
+SECURITY_HEADERS: Final[Mapping[str, str]] = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
 
-CONTENT_TYPES = {
-    ".json": "application/json; charset=utf-8",
-    ".toml": "text/plain; charset=utf-8",
-    ".sig": "text/plain; charset=utf-8",
-    ".md": "text/plain; charset=utf-8",
+JSON: Final = "application/json; charset=utf-8"
+TEXT: Final = "text/plain; charset=utf-8"
+# Clients on other origins (a browser-based client, another registry's search) read these.
+CORS: Final[Mapping[str, str]] = {"Access-Control-Allow-Origin": "*"}
+# Every path that no rule gives a Cache-Control: cache, but ask the host before each reuse (the
+# ETag makes that cheap).  This is what Netlify sends by itself; GitHub Pages sends max-age=600.
+DEFAULT_CACHE_CONTROL: Final = "public, max-age=0, must-revalidate"
+# Content-hashed names: a changed file gets a new name, so the old one can be kept forever.
+IMMUTABLE: Final = "public, max-age=31536000, immutable"
+# The one file TUF clients poll for news; a minute of staleness bounds how late they learn of it.
+SHORT: Final = "public, max-age=60, must-revalidate"
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderRule:
+    """Headers for every path ``pattern`` matches: ``/exact/path`` or ``/folder/*``."""
+
+    pattern: str
+    headers: Mapping[str, str]
+
+    def __post_init__(self) -> None:
+        # The table is code, not input: a pattern that hosts read in other ways (a `*` inside a
+        # segment, a `:placeholder`) is a bug, found when the module is imported.
+        body = self.pattern.removesuffix("/*").removesuffix("/")
+        segments = body.split("/")[1:]
+        if not self.pattern.startswith("/") or any(
+            not segment or segment[0] == ":" or "*" in segment for segment in segments
+        ):
+            raise ValueError(f"header rule {self.pattern!r}: expected /path or /folder/*")
+
+    def matches(self, path: str) -> bool:
+        """Whether the rule applies to ``path``, a decoded and normalised URL path."""
+        path, pattern = path.lower(), self.pattern.lower()
+        if pattern.endswith("/*"):
+            folder = pattern.removesuffix("/*")
+            return path == folder or path.startswith(folder + "/")
+        return path in (pattern, pattern + "/")
+
+
+HEADER_RULES: Final[tuple[HeaderRule, ...]] = (
+    HeaderRule("/*", SECURITY_HEADERS),
+    HeaderRule("/api/*", CORS),
+    HeaderRule("/search/*", CORS),
+    HeaderRule("/metadata/*", {**CORS, "Content-Type": JSON}),
+    HeaderRule("/metadata/timestamp.json", {"Cache-Control": SHORT}),
+    HeaderRule("/api/v1/registry.json", {"Content-Type": JSON}),
+    HeaderRule("/api/v1/names.json", {"Content-Type": JSON}),
+    HeaderRule("/api/v1/build-report.json", {"Content-Type": JSON}),
+    HeaderRule("/api/v1/packages/*", {"Content-Type": JSON}),
+    HeaderRule("/api/v1/schemas/*", {"Content-Type": JSON}),
+    # The signed sources, byte for byte: shown as text, never sniffed or run.
+    HeaderRule("/api/v1/sources/*", {"Content-Type": TEXT}),
+    HeaderRule("/static/*", {"Cache-Control": IMMUTABLE}),
+)
+
+# What a host picks from the extension when no rule sets Content-Type.
+CONTENT_TYPES: Final[Mapping[str, str]] = {
+    ".json": JSON,
+    ".toml": TEXT,
+    ".sig": TEXT,
+    ".md": TEXT,
+    ".txt": TEXT,
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",
     ".svg": "image/svg+xml",
+    ".webp": "image/webp",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
 }
+# Python's built-in table only, never /etc/mime.types: the same answer on every machine.
+_BUILT_IN_TYPES: Final = mimetypes.MimeTypes()
+
+
+def rule_headers(path: str, rules: tuple[HeaderRule, ...] = HEADER_RULES) -> dict[str, str]:
+    """Every header the rules matching ``path`` set (decoded, normalised, starting with ``/``)."""
+    headers: dict[str, str] = {}
+    for rule in rules:
+        if rule.matches(path):
+            headers.update(rule.headers)
+    return headers
+
+
+def content_type(filename: str) -> str:
+    """The content type a host gives ``filename`` from its extension."""
+    suffix = filename[filename.rfind(".") :].lower() if "." in filename else ""
+    if suffix in CONTENT_TYPES:
+        return CONTENT_TYPES[suffix]
+    guessed, encoding = _BUILT_IN_TYPES.guess_type(filename)
+    return guessed if guessed is not None and encoding is None else "application/octet-stream"
+
+
+def response_headers(path: str, filename: str) -> dict[str, str]:
+    """The headers of a file named ``filename`` served at ``path``: the rules, then the defaults."""
+    headers = {"Content-Type": content_type(filename), "Cache-Control": DEFAULT_CACHE_CONTROL}
+    headers.update(rule_headers(path))
+    return headers

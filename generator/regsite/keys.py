@@ -84,12 +84,14 @@ def generate_private_key() -> PrivateKey:
 
 
 def write_private_key(path: Path, key: PrivateKey) -> None:
-    """Create ``path`` with mode 0600 holding the key; refuse to overwrite an existing file."""
+    """Create ``path`` with mode 0600 holding the key, and its missing parent directories with
+    mode 0700; refuse to overwrite an existing file."""
     text = (
         "# regsite private key (ed25519). Keep it secret.\n"
         f"# public key: {key.public}\n"
         f"{_PRIVATE_PREFIX}{base64.b64encode(key.seed).decode('ascii')}\n"
     )
+    _make_key_directory(path.parent)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError as exc:
@@ -100,6 +102,18 @@ def write_private_key(path: Path, key: PrivateKey) -> None:
         handle.write(text)
 
 
+def _make_key_directory(directory: Path) -> None:
+    """Create a key's missing parent directories, readable by their owner only (as ~/.ssh)."""
+    if directory.is_dir():
+        return
+    try:
+        directory.mkdir(mode=0o700, parents=True)
+    except OSError as exc:
+        raise KeyFileError(
+            f"{directory}: cannot create the directory for the key file: {exc.strerror}"
+        ) from exc
+
+
 def load_private_key(reference: str) -> PrivateKey:
     """Load a key from a file path, or from ``env:VARIABLE`` for CI secrets."""
     if reference.startswith(_ENV_PREFIX):
@@ -108,10 +122,17 @@ def load_private_key(reference: str) -> PrivateKey:
         if text is None:
             raise KeyFileError(f"environment variable {variable} is not set (from {reference!r})")
         return _parse_private_key(text, f"environment variable {variable}")
+    if reference.startswith(_PUBLIC_PREFIX):
+        raise KeyFileError(
+            f"{reference[:24]}…: a public key where a private key is expected; give the private"
+            " key file it belongs to (or env:VARIABLE)"
+        )
     try:
         text = Path(reference).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise KeyFileError(f"{reference}: cannot read private key: {exc}") from exc
+    except OSError as exc:
+        raise KeyFileError(f"{reference}: cannot read private key: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise KeyFileError(f"{reference}: not a regsite private key (not UTF-8 text)") from exc
     return _parse_private_key(text, reference)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from regsite.errors import ErrorReport
+from regsite.errors import ErrorReport, RegistryError
 from regsite.fields import long_key_problem
 from regsite.model import SourceFile
 from regsite.names import name_problem, normalize_name
@@ -25,6 +25,7 @@ __all__ = [
     "LoadedPackage",
     "LoadedSource",
     "SourceLimits",
+    "crlf_hint",
     "load_package",
     "load_root_history",
     "load_source",
@@ -34,6 +35,7 @@ __all__ = [
     "read_registry_bytes",
     "readme_file_problem",
     "registry_from_content",
+    "require_source_directory",
 ]
 
 REGISTRY_FILE = "registry.toml"
@@ -41,6 +43,7 @@ PACKAGES_DIR = "packages"
 PACKAGE_FILE = "package.toml"
 ROOT_METADATA_DIR = "metadata"  # N.root.json, signed offline by the root keys
 _ROOT_FILE = re.compile(r"([1-9][0-9]{0,5})\.root\.json")
+_README_DEFAULT = "README.md"
 _README_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}\.md")
 
 
@@ -53,6 +56,15 @@ class SourceLimits:
     readme_bytes: int = 512 * 1024
     signature_bytes: int = 64 * 1024
     root_metadata_bytes: int = 512 * 1024
+    # What a README may hold before Markdown sees it (regsite.readme): each bounds a kind of markup
+    # that costs markdown-it-py tens of times more per byte than prose.
+    readme_lines: int = 32_768
+    readme_nesting: int = 8  # block quotes and lists, one inside another
+    readme_list_items: int = 16_384
+    readme_links: int = 16_384  # '[' and '<' characters: each may open a link or an image
+    readme_table_cells: int = 16_384
+    readme_emphasis: int = 32_768  # '*', '_' and '~' characters
+    readme_seconds: float = 10.0  # CPU seconds for each pass of Markdown work on a README; 0: none
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -97,9 +109,7 @@ def load_source(
 ) -> LoadedSource:
     """Read ``registry.toml`` and every ``packages/<name>/``; record problems in ``report``."""
     limits = limits or SourceLimits()
-    if not root.is_dir():
-        report.add(str(root), "", "source directory does not exist")
-        return LoadedSource(root=root, registry=None, packages=(), directories=())
+    require_source_directory(root)
     content = read_registry_bytes(root, limits, report)
     registry = None if content is None else registry_from_content(root, content, limits, report)
     directories = tuple(package_directories(root, report))
@@ -115,6 +125,13 @@ def load_source(
         directories=directories,
         root_history=load_root_history(root, report, limits),
     )
+
+
+def require_source_directory(root: Path) -> None:
+    """Stop at once when there is no source to collect problems from."""
+    if not root.is_dir():
+        what = "is not a directory" if root.exists() else "does not exist"
+        raise RegistryError(f"{root}: source directory {what}")
 
 
 def load_root_history(root: Path, report: ErrorReport, limits: SourceLimits) -> tuple[bytes, ...]:
@@ -181,7 +198,21 @@ def package_from_content(
     readme_entry = declared.get("readme") if isinstance(declared, dict) else None
     if isinstance(readme_entry, dict) and isinstance(file := readme_entry.get("file"), str):
         readme = _load_readme(root, f"{PACKAGES_DIR}/{name}", file, limits, report)
+    elif isinstance(declared, dict) and "readme" not in declared:
+        _unrecorded_readme(root, name, report)
     return LoadedPackage(name=name, index=index, readme=readme)
+
+
+def _unrecorded_readme(root: Path, name: str, report: ErrorReport) -> None:
+    """A README.md that package.toml does not record would be left off the site, silently."""
+    relative = f"{PACKAGES_DIR}/{name}/{_README_DEFAULT}"
+    if os.path.lexists(root / relative):
+        report.add(
+            relative,
+            "",
+            "not recorded in package.toml, so the site would leave it out; record it with"
+            f" 'regsite package readme {name}', then sign package.toml (or remove the file)",
+        )
 
 
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -212,6 +243,17 @@ def _parse_toml(relative: str, content: bytes, report: ErrorReport) -> dict[str,
     return None
 
 
+def crlf_hint(path: str) -> str:
+    """Why a file with CRLF line endings may no longer match its signature or recorded hash."""
+    # Git's core.autocrlf rewrites line endings on checkout, which changes the signed bytes.
+    return (
+        f"{path} has CRLF (\\r\\n) line endings: if git converted them on checkout"
+        " (core.autocrlf), the .gitattributes that 'regsite init' writes keeps signed files byte"
+        " for byte ('*.toml -text', '*.sig -text', '*.md -text'); add it, then delete the file"
+        f" and check it out again (git checkout -- {path})"
+    )
+
+
 _BOM_PROBLEM = (
     "the file starts with a UTF-8 byte order mark (BOM), which TOML does not allow; save it as"
     " UTF-8 without a BOM (in an editor, 'UTF-8' rather than 'UTF-8 with BOM'), and sign it"
@@ -220,6 +262,14 @@ _BOM_PROBLEM = (
 
 
 def read_registry_bytes(root: Path, limits: SourceLimits, report: ErrorReport) -> bytes | None:
+    if not os.path.lexists(root / REGISTRY_FILE):
+        report.add(
+            REGISTRY_FILE,
+            "",
+            f"file is missing: {root} is not a registry source; start one with"
+            f" 'regsite init {root} --name NAME --title TITLE --root-key KEY'",
+        )
+        return None
     return _read_bytes(root, REGISTRY_FILE, limits.registry_bytes, report, required=True)
 
 

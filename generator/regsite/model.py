@@ -10,11 +10,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from packaging.specifiers import SpecifierSet
-from packaging.version import Version
-
 from regsite.keys import PublicKey
 from regsite.signatures import ThresholdResult
+from regsite.versions import DEFAULT_SCHEME, Specifier, Version, VersionScheme
 
 if TYPE_CHECKING:
     from regsite.summary import PackageSummary
@@ -102,6 +100,7 @@ class Registry:
     source: SourceFile
     policy: MetadataPolicy = MetadataPolicy()
     root_history: tuple[bytes, ...] = ()  # metadata/1.root.json, 2.root.json, ... byte for byte
+    version_scheme: VersionScheme = DEFAULT_SCHEME  # parses, orders and matches every version
 
     def install_line(self, package: str, version: Version) -> str | None:
         if self.install is None:
@@ -123,12 +122,12 @@ class Artifact:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Dependency:
     name: str
-    specifier: SpecifierSet
+    specifier: Specifier  # in the registry's version scheme
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Release:
-    version: Version
+    version: Version  # in the registry's version scheme
     published: datetime  # always UTC
     requires: tuple[Dependency, ...]
     artifacts: tuple[Artifact, ...]

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import posixpath
 import re
 from typing import TypeVar
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
-
 from regsite.errors import ErrorReport
 from regsite.fields import Fields, check_format
-from regsite.load import LoadedPackage
+from regsite.load import LoadedPackage, crlf_hint
 from regsite.model import (
     Artifact,
     Dependency,
@@ -23,8 +21,9 @@ from regsite.model import (
 )
 from regsite.names import name_problem
 from regsite.signatures import ThresholdResult
+from regsite.versions import Version, VersionScheme, VersionSyntaxError
 
-__all__ = ["parse_specifier", "read_package"]
+__all__ = ["read_package"]
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 MAX_RELEASES = 10_000
@@ -36,9 +35,14 @@ _Status = TypeVar("_Status", PackageStatus, ReleaseStatus)
 
 
 def read_package(
-    loaded: LoadedPackage, verification: ThresholdResult | None, report: ErrorReport
+    loaded: LoadedPackage,
+    verification: ThresholdResult | None,
+    report: ErrorReport,
+    *,
+    scheme: VersionScheme,
 ) -> Package | None:
-    """Build the :class:`Package` from its loaded files; ``None`` if its core is unusable."""
+    """Build the :class:`Package` from its loaded files, its versions and specifiers in the
+    registry's ``scheme``; ``None`` if its core is unusable."""
     index = loaded.index
     top = Fields(index.document, index.path, "", report)
     top.only(["format", "package", "release"])
@@ -72,17 +76,12 @@ def read_package(
         homepage=meta.url("homepage"),
         repository=meta.url("repository"),
         documentation=meta.url("documentation"),
-        readme=_readme(meta, loaded.readme),
+        readme=_readme(meta, loaded.readme, posixpath.dirname(index.path)),
         status=status,
         status_reason=reason,
-        releases=_releases(top, loaded.name),
+        releases=_releases(top, loaded.name, scheme),
         source=index.source_file(verification),
     )
-
-
-def parse_specifier(text: str) -> SpecifierSet:
-    """A dependency's version range; ``*`` means any version.  Raises ``InvalidSpecifier``."""
-    return SpecifierSet("" if text.strip() == "*" else text)
 
 
 def _status(fields: Fields, kind: type[_Status]) -> tuple[_Status, str | None]:
@@ -118,7 +117,7 @@ def _keywords(meta: Fields) -> tuple[str, ...]:
     return tuple(dict.fromkeys(keywords))
 
 
-def _readme(meta: Fields, content: bytes | None) -> Readme | None:
+def _readme(meta: Fields, content: bytes | None, directory: str) -> Readme | None:
     entry = meta.table_of("readme")
     if entry is None:
         return None
@@ -128,11 +127,10 @@ def _readme(meta: Fields, content: bytes | None) -> Readme | None:
         return None
     actual = hashlib.sha256(content).hexdigest()
     if actual != recorded:
-        entry.problem(
-            "sha256",
-            f"{file} has sha256 {actual}, but {recorded} is recorded;"
-            " run 'regsite package readme' and sign again",
-        )
+        fix = "run 'regsite package readme' and sign again"
+        if b"\r\n" in content:  # most likely git's doing, not an edit: say so first
+            fix = f"{crlf_hint(posixpath.join(directory, file))}; if it was edited, {fix}"
+        entry.problem("sha256", f"{file} has sha256 {actual}, but {recorded} is recorded; {fix}")
         return None
     try:
         content.decode("utf-8")
@@ -142,29 +140,36 @@ def _readme(meta: Fields, content: bytes | None) -> Readme | None:
     return Readme(file=file, sha256=actual, content=content)
 
 
-def _releases(top: Fields, package: str) -> tuple[Release, ...]:
+def _releases(top: Fields, package: str, scheme: VersionScheme) -> tuple[Release, ...]:
     tables = top.tables("release")
     if len(tables) > MAX_RELEASES:
         top.problem("release", f"{len(tables)} releases; at most {MAX_RELEASES}")
         return ()
     releases: dict[Version, Release] = {}
     for fields in tables:
-        release = _release(fields, package)
+        release = _release(fields, package, scheme)
         if release is None:
             continue
-        if release.version in releases:
-            fields.problem("version", f"duplicate version {release.version}")
+        if (first := releases.get(release.version)) is not None:
+            fields.problem("version", _duplicate(release.version, first.version))
             continue
         releases[release.version] = release
     return tuple(sorted(releases.values(), key=lambda r: r.version, reverse=True))
 
 
-def _release(fields: Fields, package: str) -> Release | None:
+def _duplicate(version: Version, first: Version) -> str:
+    """Versions of equal precedence are one version: ``1.0`` and ``1.0.0`` (PEP 440),
+    ``1.0.0+a`` and ``1.0.0+b`` (SemVer, whose build metadata does not count)."""
+    same = "" if str(version) == str(first) else f" (the same version as {first})"
+    return f"duplicate version {version}{same}"
+
+
+def _release(fields: Fields, package: str, scheme: VersionScheme) -> Release | None:
     fields.only(["version", "published", "requires", "status", "status-reason", "artifact"])
-    version = _version(fields)
+    version = _version(fields, scheme)
     published = fields.datetime("published")
     status, reason = _status(fields, ReleaseStatus)
-    requires = _requires(fields, package)
+    requires = _requires(fields, package, scheme)
     artifacts = _artifacts(fields)
     if version is None or published is None or requires is None or artifacts is None:
         return None
@@ -178,18 +183,18 @@ def _release(fields: Fields, package: str) -> Release | None:
     )
 
 
-def _version(fields: Fields) -> Version | None:
+def _version(fields: Fields, scheme: VersionScheme) -> Version | None:
     text = fields.text("version", max_length=64)
     if text is None:
         return None
     try:
-        return Version(text)
-    except InvalidVersion:
-        fields.problem("version", f"{text!r} is not a valid PEP 440 version")
+        return scheme.parse_version(text)
+    except VersionSyntaxError as error:
+        fields.problem("version", str(error))
         return None
 
 
-def _requires(fields: Fields, package: str) -> tuple[Dependency, ...] | None:
+def _requires(fields: Fields, package: str, scheme: VersionScheme) -> tuple[Dependency, ...] | None:
     table = fields.table_of("requires")
     if table is None:
         return ()
@@ -203,12 +208,14 @@ def _requires(fields: Fields, package: str) -> tuple[Dependency, ...] | None:
         elif name == package:
             table.problem(name, "a package may not depend on itself")
         elif not isinstance(value, str):
-            table.problem(name, "expected a version specifier string such as '>=1.2,<2' or '*'")
+            table.problem(
+                name, f"expected a version specifier string such as {scheme.specifier_examples}"
+            )
         else:
             try:
-                dependencies.append(Dependency(name=name, specifier=parse_specifier(value)))
-            except InvalidSpecifier:
-                table.problem(name, f"{value!r} is not a valid PEP 440 version specifier")
+                dependencies.append(Dependency(name=name, specifier=scheme.parse_specifier(value)))
+            except VersionSyntaxError as error:
+                table.problem(name, str(error))
     return tuple(dependencies) if len(dependencies) == len(table.table) else None
 
 

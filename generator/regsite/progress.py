@@ -15,12 +15,16 @@ __all__ = ["LineProgress", "NullProgress", "Progress", "Stages", "TerminalProgre
 
 
 class Progress(Protocol):
+    prints_stages: bool  # each stage's time is printed as it ends: a summary need not repeat it
+
     def start(self, stage: str, total: int | None) -> None: ...
     def advance(self, count: int) -> None: ...
     def finish(self, stage: str, seconds: float) -> None: ...
 
 
 class NullProgress:
+    prints_stages = False
+
     def start(self, stage: str, total: int | None) -> None:
         pass
 
@@ -33,6 +37,8 @@ class NullProgress:
 
 class LineProgress:
     """One plain line per stage when it ends: for CI logs and other non-terminals."""
+
+    prints_stages = True
 
     def __init__(self, stream: IO[str] | None = None) -> None:
         self.stream = stream or sys.stderr
@@ -50,7 +56,10 @@ class LineProgress:
 
 
 class TerminalProgress:
-    """A progress bar per stage with packages to go through (tqdm), on a terminal."""
+    """A progress bar per stage with packages to go through (tqdm), on a terminal; the bars
+    vanish when done, so the summary lists the stage times."""
+
+    prints_stages = False
 
     def __init__(self, stream: IO[str] | None = None) -> None:
         self.stream = stream or sys.stderr

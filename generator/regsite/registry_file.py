@@ -13,6 +13,7 @@ from regsite.keys import PublicKey, parse_public_key
 from regsite.load import LoadedFile
 from regsite.model import Delegation, MetadataPolicy, Owner, Registry
 from regsite.names import name_problem, normalize_name
+from regsite.versions import DEFAULT_SCHEME, SCHEMES, VersionScheme
 
 __all__ = ["read_registry"]
 
@@ -41,7 +42,6 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
     owners = _owners(top.table_of("owners"), report)
     _check_revoked(trust, revoked, root_keys, online_keys, owners)
     delegations = _delegations(top.table_of("packages"), owners)
-    _check_version_scheme(identity)
     return Registry(
         name=name or "registry",
         title=identity.text("title", max_length=100, one_line=True) or "",
@@ -56,13 +56,19 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
         delegations=delegations,
         source=loaded.source_file(None),
         policy=_policy(top.table_of("metadata")),
+        version_scheme=_version_scheme(identity),
     )
 
 
-def _check_version_scheme(identity: Fields) -> None:
-    scheme = identity.text("version-scheme", required=False)
-    if scheme is not None and scheme != "pep440":
-        identity.problem("version-scheme", f"expected 'pep440' in format 1, found {scheme!r}")
+def _version_scheme(identity: Fields) -> VersionScheme:
+    name = identity.text("version-scheme", required=False, max_length=20)
+    if name is None:
+        return DEFAULT_SCHEME
+    if name not in SCHEMES:
+        choices = " or ".join(repr(known) for known in SCHEMES)
+        identity.problem("version-scheme", f"expected {choices}, found {name!r}")
+        return DEFAULT_SCHEME
+    return SCHEMES[name]
 
 
 def _install_template(identity: Fields) -> str | None:

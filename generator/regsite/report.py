@@ -210,8 +210,8 @@ def _package(document: object) -> _OldPackage:
         releases[_string(entry.get("version"), "releases[].version")] = (
             status if isinstance(status, str) else "none"
         )
-    status = top.get("status")
-    return _OldPackage(releases, status if isinstance(status, str) else None)
+    status = top.get("status")  # written into the report: a string it can hold, if any
+    return _OldPackage(releases, None if status is None else _string(status, "status"))
 
 
 _NAMES_SHAPE = '{"packages": [{"name": "..."}, ...]}'

@@ -26,6 +26,7 @@ from regsite.package_file import read_package
 from regsite.registry_file import read_registry
 from regsite.summary import PackageSummary, summarize
 from regsite.validate import requirement_problems
+from regsite.versions import VersionScheme
 
 __all__ = ["SourceTree", "write_atomically"]
 
@@ -66,53 +67,81 @@ class SourceTree:
         try:
             return tomlkit.parse(path.read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
-            raise SourceEditError(f"{path}: does not exist; is {self.root} a registry?") from exc
+            raise SourceEditError(self._missing(path)) from exc
         except (OSError, ValueError, RecursionError) as exc:  # tomlkit errors are ValueErrors
             raise SourceEditError(f"{path}: cannot read: {exc}") from exc
+
+    def _missing(self, path: Path) -> str:
+        """Why ``path`` is missing, and the command that creates what was expected there."""
+        if not self.registry_path.is_file():
+            return (
+                f"{self.registry_path}: does not exist, so {self.root} is not a registry source"
+                " (give another with -C DIR, or start one with 'regsite init DIR --name NAME"
+                " --title TITLE --root-key KEY')"
+            )
+        if path.name == PACKAGE_FILE:
+            name = path.parent.name
+            where = "" if self.root == Path() else f" -C {self.root}"
+            return (
+                f"{path}: does not exist: this registry has no package {name!r}; create it"
+                f" with 'regsite package new {name} --owner OWNER --description TEXT{where}'"
+            )
+        return f"{path}: does not exist"
 
     def registry(self) -> Registry:
         """The registry as the build sees it (signatures are not checked here)."""
         try:
             content = self.registry_path.read_bytes()
+        except FileNotFoundError as exc:
+            raise SourceEditError(self._missing(self.registry_path)) from exc
         except OSError as exc:
             raise SourceEditError(f"{self.registry_path}: cannot read: {exc.strerror}") from exc
-        return self.check_registry(content)
+        return self.check_registry(content, lead=f"{self.registry_path} has problems; fix them")
 
-    def check_registry(self, content: bytes) -> Registry:
+    def check_registry(
+        self, content: bytes, lead: str = "the change would make the source invalid"
+    ) -> Registry:
         """Model registry.toml's new bytes; raise listing every problem the build would report."""
         report = ErrorReport()
         loaded = registry_from_content(self.root, content, self.limits, report)
         registry = read_registry(loaded, report) if loaded is not None else None
-        _raise_problems(report)
+        _raise_problems(report, lead)
         assert registry is not None
         return registry
 
     def check_package(self, name: str, content: bytes) -> Package:
         """Model a package's new bytes, with its README and the packages it requires."""
+        scheme = self.version_scheme()
         report = ErrorReport()
         loaded = package_from_content(self.root, name, content, self.limits, report)
-        package = read_package(loaded, None, report) if loaded is not None else None
+        package = read_package(loaded, None, report, scheme=scheme) if loaded else None
         _raise_problems(report)
         assert package is not None
         targets = {d.name for release in package.releases for d in release.requires}
         present = [target for target in targets if self.package_path(target).is_file()]
-        others = self._model_packages(present)
-        report.extend(requirement_problems(summarize(package, ""), others, present))
+        others = self._model_packages(present, scheme)
+        report.extend(requirement_problems(summarize(package, ""), others, present, scheme))
         _raise_problems(report)
         return package
 
-    def _model_packages(self, names: list[str]) -> dict[str, PackageSummary]:
+    def version_scheme(self) -> VersionScheme:
+        """The registry's version scheme, from registry.toml as the build reads it."""
+        return self.registry().version_scheme
+
+    def _model_packages(self, names: list[str], scheme: VersionScheme) -> dict[str, PackageSummary]:
         """Model other packages as they are on disk now; ones that fail to model are left out."""
         found = {}
         for name in names:
             loaded = load_package(self.root, name, ErrorReport(), self.limits)
-            modelled = read_package(loaded, None, ErrorReport()) if loaded else None
+            modelled = read_package(loaded, None, ErrorReport(), scheme=scheme) if loaded else None
             if modelled is not None:
                 found[name] = summarize(modelled, "")
         return found
 
 
-def _raise_problems(report: ErrorReport) -> None:
+def _raise_problems(
+    report: ErrorReport, lead: str = "the change would make the source invalid"
+) -> None:
     if report:
         problems = [str(problem) for problem in report]
-        raise SourceEditError("the change would make the source invalid:", details=problems)
+        raise SourceEditError(f"{lead}:", details=problems)

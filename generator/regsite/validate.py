@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from functools import cache
 
-from packaging.specifiers import SpecifierSet
-from packaging.version import Version
-
 from regsite.errors import ErrorReport, SourceProblem
 from regsite.model import Registry
 from regsite.summary import PackageSummary
+from regsite.versions import Specifier, Version, VersionScheme
 
 __all__ = ["check_delegations", "requirement_problems", "validate_site"]
 
@@ -24,7 +22,7 @@ def validate_site(
     """Check delegations against package directories and every dependency against releases."""
     check_delegations(registry, present, report)
     for package in packages.values():
-        report.extend(requirement_problems(package, packages, present))
+        report.extend(requirement_problems(package, packages, present, registry.version_scheme))
 
 
 def check_delegations(registry: Registry, present: Collection[str], report: ErrorReport) -> None:
@@ -40,8 +38,10 @@ def requirement_problems(
     package: PackageSummary,
     packages: Mapping[str, PackageSummary],
     present: Collection[str],
+    scheme: VersionScheme,
 ) -> list[SourceProblem]:
-    """Each dependency must name a package here and be satisfied by one of its releases.
+    """Each dependency must name a package here and be satisfied by one of its releases, as the
+    registry's version ``scheme`` matches them.
 
     ``present`` holds every package directory found, including ones that failed to load, so a
     broken package is reported once, not again by every package that depends on it.
@@ -57,7 +57,7 @@ def requirement_problems(
                 )
                 problems.append(SourceProblem(package.source_path, where, message))
             continue
-        if not _satisfiable(requirement.specifier, target.versions):
+        if not _satisfiable(scheme, requirement.specifier, target.versions):
             known = ", ".join(target.versions[:10]) or "none"
             message = (
                 f"no release of {requirement.name!r} satisfies {requirement.specifier or '*'}"
@@ -67,16 +67,20 @@ def requirement_problems(
     return problems
 
 
-@cache
-def _satisfiable(specifier: str, versions: tuple[str, ...]) -> bool:
-    return any(True for _ in _specifier(specifier).filter(_versions(versions)))
+# Summaries hold versions and specifiers as their normal-form strings (small to keep and to cache);
+# they are parsed again here, once per distinct string.
 
 
 @cache
-def _specifier(text: str) -> SpecifierSet:
-    return SpecifierSet(text)
+def _satisfiable(scheme: VersionScheme, specifier: str, versions: tuple[str, ...]) -> bool:
+    return bool(scheme.select([_specifier(scheme, specifier)], _versions(scheme, versions)))
 
 
 @cache
-def _versions(texts: tuple[str, ...]) -> tuple[Version, ...]:
-    return tuple(Version(text) for text in texts)
+def _specifier(scheme: VersionScheme, text: str) -> Specifier:
+    return scheme.parse_specifier(text)
+
+
+@cache
+def _versions(scheme: VersionScheme, texts: tuple[str, ...]) -> tuple[Version, ...]:
+    return tuple(scheme.parse_version(text) for text in texts)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from regsite.errors import ErrorReport
 from regsite.keys import PublicKey
-from regsite.load import LoadedFile
+from regsite.load import LoadedFile, crlf_hint
 from regsite.model import Delegation, Registry
 from regsite.signatures import (
     FileKind,
@@ -118,7 +118,7 @@ def _verify(
         if check.status is not SignatureStatus.VALID:
             message = _describe(check, kind)
             if check.status is SignatureStatus.BAD and b"\r\n" in loaded.content:
-                message += _CRLF_HINT.format(file=loaded.path)
+                message += f". {crlf_hint(loaded.path)}"
             report.add(loaded.signature_path, f"signature[{check.index}]", message)
     valid_signers = len(result.signers)
     if valid_signers < threshold:
@@ -128,14 +128,6 @@ def _verify(
             f"threshold not met: {valid_signers} of the required {threshold} {signer_noun} signed",
         )
     return result
-
-
-# Git's core.autocrlf rewrites line endings on checkout, which changes the signed bytes.
-_CRLF_HINT = (
-    ". {file} has CRLF (\\r\\n) line endings: if git converted them on checkout (core.autocrlf),"
-    " a .gitattributes line '* -text' keeps signed files byte for byte; add it, then delete the"
-    " file and check it out again (git checkout -- {file})"
-)
 
 
 def _describe(check: SignatureCheck, kind: FileKind) -> str:

@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from packaging.version import Version
-
 from regsite.client.lockfile import Lock, LockedArtifact
 from regsite.errors import RegistryError
-from regsite.fetch import Fetcher, TooLargeError
+from regsite.fetch import Fetcher, FetchError, TooLargeError
 from regsite.sources import write_atomically
+from regsite.versions import Version
 
 __all__ = ["ArtifactError", "DownloadResult", "artifact_filename", "download_artifacts"]
 
@@ -49,14 +48,17 @@ def download_artifacts(lock: Lock, dest: Path, fetcher: Fetcher) -> list[Downloa
     try:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise ArtifactError(f"cannot create the download directory {dest}: {error}") from error
+        raise ArtifactError(
+            f"cannot create the download directory {dest}: {error.strerror or error}; choose"
+            " another with -d DIR"
+        ) from error
     return [
         DownloadResult(
             package=name,
             version=version,
             artifact=artifact,
             path=path,
-            already_present=_download(artifact, path, fetcher),
+            already_present=_download(artifact, path, fetcher, f"{name} {version}"),
         )
         for name, version, artifact, path in planned
     ]
@@ -89,8 +91,8 @@ def _plan(lock: Lock, dest: Path) -> list[tuple[str, Version, LockedArtifact, Pa
     return planned
 
 
-def _download(artifact: LockedArtifact, path: Path, fetcher: Fetcher) -> bool:
-    """Make ``path`` hold the artifact; True if it already did."""
+def _download(artifact: LockedArtifact, path: Path, fetcher: Fetcher, release: str) -> bool:
+    """Make ``path`` hold the artifact of ``release`` ("name version"); True if it already did."""
     if _is_intact(path, artifact):
         return True
     try:
@@ -99,6 +101,8 @@ def _download(artifact: LockedArtifact, path: Path, fetcher: Fetcher) -> bool:
         raise ArtifactError(
             f"artifact {artifact.url}: expected {artifact.size} bytes, found more ({error})"
         ) from error
+    except FetchError as error:
+        raise ArtifactError(f"cannot download {release}: {error}") from error
     if len(content) != artifact.size:
         raise ArtifactError(
             f"artifact {artifact.url}: expected {artifact.size} bytes, found {len(content)}"

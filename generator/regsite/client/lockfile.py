@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import tomlkit
-from packaging.version import InvalidVersion, Version
 
 from regsite.client.resolve import Requirement, ResolutionError, parse_requirement
 from regsite.errors import ErrorReport, RegistryError
-from regsite.fields import Fields, long_key_problem
+from regsite.fields import MAX_URL_LENGTH, Fields, long_key_problem, url_problem
 from regsite.model import Release
 from regsite.names import name_problem
+from regsite.sources import write_atomically
+from regsite.versions import DEFAULT_SCHEME, SCHEMES, Version, VersionScheme, VersionSyntaxError
 
 __all__ = [
     "LOCK_HEADER",
@@ -27,6 +28,7 @@ __all__ = [
     "dump_lock",
     "lock_from_resolution",
     "read_lock",
+    "write_lock",
 ]
 
 LOCK_VERSION = 1
@@ -57,10 +59,14 @@ class Lock:
     registry: str  # the registry's URL
     requirements: tuple[str, ...]  # what the user asked for, normalised
     packages: tuple[LockedPackage, ...]  # sorted by name
+    scheme: VersionScheme = DEFAULT_SCHEME  # the registry's; written only when not the default
 
 
 def lock_from_resolution(
-    registry_url: str, requirements: Iterable[Requirement], resolved: Mapping[str, Release]
+    registry_url: str,
+    requirements: Iterable[Requirement],
+    resolved: Mapping[str, Release],
+    scheme: VersionScheme = DEFAULT_SCHEME,
 ) -> Lock:
     """A lock of the releases ``resolve`` chose, with every artifact of each."""
     packages = tuple(
@@ -77,6 +83,7 @@ def lock_from_resolution(
         registry=registry_url,
         requirements=tuple(str(requirement) for requirement in requirements),
         packages=packages,
+        scheme=scheme,
     )
 
 
@@ -86,6 +93,8 @@ def dump_lock(lock: Lock) -> bytes:
     document.add(tomlkit.comment(LOCK_HEADER))
     document.add("lock-version", LOCK_VERSION)
     document.add("registry", lock.registry)
+    if lock.scheme is not DEFAULT_SCHEME:  # so PEP 440 locks read as they always did
+        document.add("version-scheme", lock.scheme.name)
     requirements = tomlkit.array()
     requirements.extend(lock.requirements)
     document.add("requirements", requirements.multiline(len(lock.requirements) > 1))
@@ -95,6 +104,17 @@ def dump_lock(lock: Lock) -> bytes:
     if lock.packages:  # tomlkit writes an empty array of tables as "package = []"
         document.add("package", packages)
     return tomlkit.dumps(document).encode()
+
+
+def write_lock(path: Path, lock: Lock) -> None:
+    """Write ``lock`` to ``path`` in one rename: a failed write leaves the old lockfile."""
+    try:
+        write_atomically(path, dump_lock(lock))
+    except OSError as error:
+        raise LockfileError(
+            f"cannot write the lockfile {path}: {error.strerror or error}; choose another path"
+            " with -o"
+        ) from error
 
 
 def _package_table(package: LockedPackage) -> tomlkit.items.Table:
@@ -121,7 +141,10 @@ def read_lock(path: Path) -> Lock:
             raise LockfileError(f"{path}: {problem}")
         document = tomllib.loads(text)
     except OSError as error:
-        raise LockfileError(f"cannot read lockfile {path}: {error.strerror or error}") from error
+        fix = "; write one with 'regsite client lock REQUIREMENT...'" if not path.exists() else ""
+        raise LockfileError(
+            f"cannot read lockfile {path}: {error.strerror or error}{fix}"
+        ) from error
     except (ValueError, RecursionError) as error:  # also integers too long to convert
         raise LockfileError(f"{path}: not a valid TOML lockfile: {error}") from error
     report = ErrorReport()
@@ -135,13 +158,14 @@ def read_lock(path: Path) -> Lock:
 
 
 def _lock(top: Fields) -> Lock | None:
-    top.only(["lock-version", "registry", "requirements", "package"])
+    top.only(["lock-version", "registry", "version-scheme", "requirements", "package"])
     version = top.integer("lock-version", minimum=0)
     if version is not None and version != LOCK_VERSION:
         top.problem("lock-version", f"expected {LOCK_VERSION}, found {version}")
-    registry = top.url("registry", required=True)
-    requirements = _requirements(top)
-    packages = [_package(fields) for fields in top.tables("package")]
+    registry = _registry(top)
+    scheme = _scheme(top)
+    requirements = _requirements(top, scheme)
+    packages = [_package(fields, scheme) for fields in top.tables("package")]
     _check_unique_names(top, packages)
     if registry is None or any(package is None for package in packages):
         return None
@@ -149,28 +173,53 @@ def _lock(top: Fields) -> Lock | None:
         registry=registry,
         requirements=requirements,
         packages=tuple(package for package in packages if package is not None),
+        scheme=scheme,
     )
 
 
-def _requirements(top: Fields) -> tuple[str, ...]:
+def _registry(top: Fields) -> str | None:
+    """The registry's URL: http(s), or file:// for a site on disk (the client reads both)."""
+    if "registry" not in top.table:
+        top.problem("registry", "missing; expected an http(s) or file:// URL")
+        return None
+    text = top.text("registry", one_line=True, max_length=MAX_URL_LENGTH)
+    if text is None or text.startswith("file:///"):
+        return text
+    if (problem := url_problem(text)) is not None:
+        top.problem("registry", problem)
+        return None
+    return text
+
+
+def _scheme(top: Fields) -> VersionScheme:
+    name = top.text("version-scheme", required=False, one_line=True)
+    if name is None:
+        return DEFAULT_SCHEME
+    if name not in SCHEMES:
+        top.problem("version-scheme", f"expected one of {', '.join(SCHEMES)}, found {name!r:.40}")
+        return DEFAULT_SCHEME
+    return SCHEMES[name]
+
+
+def _requirements(top: Fields, scheme: VersionScheme) -> tuple[str, ...]:
     if "requirements" not in top.table:
         top.problem("requirements", "missing; expected an array of strings")
     texts = top.strings("requirements")
     for index, text in enumerate(texts):
         try:
-            parse_requirement(text)
+            parse_requirement(text, scheme)
         except ResolutionError as error:
             top.problem(f"requirements[{index}]", str(error))
     return tuple(texts)
 
 
-def _package(fields: Fields) -> LockedPackage | None:
+def _package(fields: Fields, scheme: VersionScheme) -> LockedPackage | None:
     fields.only(["name", "version", "artifact"])
     name = fields.text("name", one_line=True)
     if name is not None and (problem := name_problem(name)) is not None:
         fields.problem("name", problem)
         name = None
-    version = _version(fields)
+    version = _version(fields, scheme)
     artifacts = [_artifact(item) for item in fields.tables("artifact")]
     if name is None or version is None or any(a is None for a in artifacts):
         return None
@@ -179,14 +228,14 @@ def _package(fields: Fields) -> LockedPackage | None:
     )
 
 
-def _version(fields: Fields) -> Version | None:
+def _version(fields: Fields, scheme: VersionScheme) -> Version | None:
     text = fields.text("version", one_line=True)
     if text is None:
         return None
     try:
-        return Version(text)
-    except InvalidVersion:
-        fields.problem("version", f"expected a PEP 440 version like 1.0.2, found {text!r:.60}")
+        return scheme.parse_version(text)
+    except VersionSyntaxError:
+        fields.problem("version", f"expected {scheme.version_syntax}, found {text!r:.60}")
         return None
 
 

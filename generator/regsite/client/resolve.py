@@ -5,9 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-import packaging.requirements
-from packaging.specifiers import SpecifierSet
-from packaging.version import Version
 from resolvelib import AbstractProvider, BaseReporter, Resolver
 from resolvelib.resolvers import (
     RequirementInformation,
@@ -18,6 +15,7 @@ from resolvelib.resolvers import (
 from regsite.errors import RegistryError
 from regsite.model import Package, Release, ReleaseStatus
 from regsite.names import name_problem, normalize_name
+from regsite.versions import Specifier, Version, VersionScheme, VersionSyntaxError
 
 __all__ = ["MAX_ROUNDS", "Requirement", "ResolutionError", "parse_requirement", "resolve"]
 
@@ -35,43 +33,36 @@ class Requirement:
     """A normalised package name and the versions wanted; no extras, markers or URLs."""
 
     name: str
-    specifier: SpecifierSet
+    specifier: Specifier  # in the registry's version scheme
 
     def __str__(self) -> str:
-        return f"{self.name}{self.specifier}"
+        return self.specifier.with_name(self.name)
 
 
-def parse_requirement(text: str) -> Requirement:
-    """Parse ``name`` or ``name<specifier>`` as written by a user, e.g. ``alpha>=1.0,<2``."""
+def parse_requirement(text: str, scheme: VersionScheme) -> Requirement:
+    """Parse ``name`` or a name and specifier as written by a user in the registry's ``scheme``:
+    ``alpha>=1.0,<2`` (PEP 440), ``alpha ^1.2`` or ``alpha@1.2`` (semver)."""
     try:
-        parsed = packaging.requirements.Requirement(text)
-    except packaging.requirements.InvalidRequirement as error:
+        raw_name, specifier = scheme.parse_requirement(text)
+    except VersionSyntaxError as error:
         raise ResolutionError(f"invalid requirement {text!r}: {error}") from error
-    found = (
-        ("extras", bool(parsed.extras)),
-        ("markers", parsed.marker is not None),
-        ("URLs", parsed.url is not None),
-    )
-    unsupported = [what for what, present in found if present]
-    if unsupported:
-        raise ResolutionError(
-            f"invalid requirement {text!r}: {' and '.join(unsupported)} are not supported;"
-            " expected a name and version specifiers, like 'alpha>=1.0,<2'"
-        )
-    name = normalize_name(parsed.name)
+    name = normalize_name(raw_name)
     if (problem := name_problem(name)) is not None:
         raise ResolutionError(f"invalid requirement {text!r}: {problem}")
-    return Requirement(name=name, specifier=parsed.specifier)
+    return Requirement(name=name, specifier=specifier)
 
 
 def resolve(
-    requirements: Sequence[Requirement], get_package: Callable[[str], Package]
+    requirements: Sequence[Requirement],
+    get_package: Callable[[str], Package],
+    scheme: VersionScheme,
 ) -> dict[str, Release]:
     """Pick a release for every package needed; ``get_package`` raises KeyError for unknown names.
+    Versions are chosen and matched as the registry's version ``scheme`` says.
 
     Returns package name -> release, sorted by name.
     """
-    provider = _Provider(get_package, requirements)
+    provider = _Provider(get_package, requirements, scheme)
     resolver: Resolver[Requirement, _Candidate, str] = Resolver(provider, BaseReporter())
     try:
         result = resolver.resolve(requirements, max_rounds=MAX_ROUNDS)
@@ -99,8 +90,14 @@ _Cause = RequirementInformation[Requirement, _Candidate]
 
 
 class _Provider(AbstractProvider[Requirement, _Candidate, str]):
-    def __init__(self, get_package: Callable[[str], Package], roots: Iterable[Requirement]) -> None:
+    def __init__(
+        self,
+        get_package: Callable[[str], Package],
+        roots: Iterable[Requirement],
+        scheme: VersionScheme,
+    ) -> None:
         self._get_package = get_package
+        self._scheme = scheme
         self._packages: dict[str, Package | None] = {}
         # Who asked for each name, to explain conflicts; the user's own requirements win.
         self._roots = frozenset(requirement.name for requirement in roots)
@@ -144,14 +141,12 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
             for release in package.releases
             if release.version not in excluded and _allowed(release, wanted)
         }
-        specifier = SpecifierSet()
-        for requirement in wanted:
-            specifier &= requirement.specifier
-        # filter() applies packaging's pre-release rules and keeps the newest-first order.
-        return [_Candidate(identifier, v, releases[v]) for v in specifier.filter(releases)]
+        # The scheme's rules for choosing pre-releases; the newest-first order is kept.
+        chosen = self._scheme.select([requirement.specifier for requirement in wanted], releases)
+        return [_Candidate(identifier, version, releases[version]) for version in chosen]
 
     def is_satisfied_by(self, requirement: Requirement, candidate: _Candidate) -> bool:
-        return requirement.specifier.contains(candidate.version, prereleases=True)
+        return requirement.specifier.admits(candidate.version)
 
     def get_dependencies(self, candidate: _Candidate) -> list[Requirement]:
         requirements = [
@@ -197,27 +192,24 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
         package = self.package(name)
         releases = package.releases if package is not None else ()
         usable = [str(r.version) for r in releases if r.status is not ReleaseStatus.YANKED]
+        yanked = [str(r.version) for r in releases if r.status is ReleaseStatus.YANKED]
+        if not yanked:
+            return f"{name} has versions {_shown(usable)}" if usable else f"{name} has no releases"
+        pin = f"a requirement that pins one exactly, like '{name}=={yanked[0]}', selects it"
         if not usable:
-            return f"{name} has no usable releases"
-        more = len(usable) - _VERSIONS_SHOWN
-        older = f" and {more} older" if more > 0 else ""
-        return f"{name} has versions {', '.join(usable[:_VERSIONS_SHOWN])}{older}"
+            return f"every release of {name} is yanked ({_shown(yanked)}); {pin}"
+        return f"{name} has versions {_shown(usable)}; yanked: {_shown(yanked)} ({pin})"
+
+
+def _shown(versions: list[str]) -> str:
+    """The newest versions, and how many older ones are left out."""
+    more = len(versions) - _VERSIONS_SHOWN
+    older = f" and {more} older" if more > 0 else ""
+    return ", ".join(versions[:_VERSIONS_SHOWN]) + older
 
 
 def _allowed(release: Release, wanted: Iterable[Requirement]) -> bool:
     """Yanked releases count only when a requirement pins exactly that version."""
     return release.status is not ReleaseStatus.YANKED or any(
-        _pins(requirement, release.version) for requirement in wanted
-    )
-
-
-def _pins(requirement: Requirement, version: Version) -> bool:
-    specifiers = list(requirement.specifier)
-    if len(specifiers) != 1:
-        return False
-    (only,) = specifiers
-    return (
-        only.operator in ("==", "===")
-        and not only.version.endswith(".*")
-        and only.contains(version, prereleases=True)
+        requirement.specifier.pins(release.version) for requirement in wanted
     )

@@ -1,8 +1,9 @@
 """``regsite client``: pin a registry's root, then show, lock and download its packages.
 
 State lives in a directory (``--state``; default ``$REGSITE_CLIENT_DIR`` or
-``$XDG_DATA_HOME/regsite/client``): one subdirectory per registry URL holding the trusted
-metadata (rollback protection survives between runs) and the HTTP cache (ETag revalidation).
+``$XDG_DATA_HOME/regsite/client``): one subdirectory per registry URL holding the pinned root,
+ngclient's trusted metadata (``metadata/``: rollback protection survives between runs) and the
+HTTP cache (ETag revalidation).
 """
 
 from __future__ import annotations
@@ -11,47 +12,114 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from tuf.api.metadata import Root
 
 from regsite.client.download import DownloadResult, download_artifacts
-from regsite.client.lockfile import Lock, lock_from_resolution, read_lock
+from regsite.client.failures import TrustedRootName
+from regsite.client.lockfile import Lock, lock_from_resolution, read_lock, write_lock
 from regsite.client.registry import RemoteRegistry
 from regsite.client.resolve import parse_requirement, resolve
-from regsite.client.store import TrustStore
 from regsite.client.trust import Updater, trust_on_first_use
 from regsite.errors import RegistryError
-from regsite.fetch import UrlFetcher
-from regsite.metadata.roles import Role, Root
-from regsite.metadata.root import read_trusted_root
-from regsite.model import Package
+from regsite.fetch import FetchConfig, UrlFetcher
+from regsite.metadata.envelope import MetadataError
+from regsite.metadata.root import read_trusted_root, role_keys
 from regsite.sources import write_atomically
 
 __all__ = [
+    "ARTIFACT_FETCH",
+    "REGISTRY_FETCH",
     "ClientState",
+    "ClientStateError",
+    "DownloadOptions",
+    "LockOptions",
+    "PackageShown",
+    "RegistryTrusted",
+    "ShowOptions",
+    "ShownRelease",
+    "TrustOptions",
     "TrustOutcome",
+    "client_download",
+    "client_lock",
+    "client_show",
+    "client_trust",
     "download_lock",
     "lock_requirements",
     "open_registry",
+    "read_root_file",
     "registry_url",
     "root_fingerprints",
     "trust_registry",
 ]
 
+REGISTRY_FETCH = FetchConfig()  # 30 s for each metadata file, package file or source
+# Artifacts can be large: each may take as long as its locked size needs at 64 KiB per second.
+ARTIFACT_FETCH = FetchConfig(min_speed=64 * 1024)
+_SITE = "a site built by 'regsite build'"
+_PINNED = "pinned-root.json"
+
+
+class ClientStateError(RegistryError):
+    """The client's state directory cannot be read or written."""
+
 
 def registry_url(text: str) -> str:
     """An http(s) or file URL ending in '/'; a directory path becomes a file URL."""
     scheme = urlsplit(text).scheme
-    if scheme in ("http", "https", "file"):
+    if scheme in ("http", "https"):
+        return text if text.endswith("/") else text + "/"
+    if scheme == "file":
+        directory = Path(url2pathname(urlsplit(text).path))
+        if not directory.is_dir():
+            raise RegistryError(f"{text}: no such directory {directory}; expected {_SITE}")
         return text if text.endswith("/") else text + "/"
     if scheme == "" or len(scheme) == 1:  # a path (a Windows drive letter looks like a scheme)
         path = Path(text)
         if not path.is_dir():
-            raise RegistryError(f"{text}: not a directory or an http(s):// or file:// URL")
+            raise RegistryError(
+                f"{text}: no such directory; expected {_SITE}, or an http(s):// or file:// URL"
+            )
         return path.resolve().as_uri() + "/"
     raise RegistryError(f"{text}: expected an http(s):// or file:// URL, or a directory")
+
+
+def read_root_file(path: Path) -> bytes:
+    """The bytes of a root file the user pins (``--root``), checked to sign itself."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RegistryError(
+            f"{path}: cannot read the root file: {exc.strerror or exc}; expected a registry's"
+            " metadata/N.root.json"
+        ) from exc
+    try:
+        read_trusted_root(data, str(path))
+    except MetadataError as exc:
+        raise MetadataError(
+            f"{exc}; --root expects a registry's root file, such as its metadata/1.root.json"
+        ) from exc
+    return data
+
+
+@contextmanager
+def _writing(state: ClientState) -> Iterator[None]:
+    """Turn a failed write under the state directory into an error that says what to do."""
+    try:
+        yield
+    except OSError as exc:
+        where = exc.filename or state.root
+        raise ClientStateError(
+            f"{where}: cannot write the client state ({exc.strerror or exc}); choose a writable"
+            " directory with --state DIR or $REGSITE_CLIENT_DIR"
+        ) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,18 +137,45 @@ class ClientState:
         return self.root / hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
 
     def fetcher(self, url: str) -> UrlFetcher:
-        return UrlFetcher(cache_dir=self.directory(url) / "http")
+        return UrlFetcher(config=REGISTRY_FETCH, cache_dir=self.directory(url) / "http")
 
-    def store(self, url: str) -> TrustStore:
-        return TrustStore(self.directory(url) / "metadata")
+    def metadata(self, url: str) -> Path:
+        """ngclient's directory of trusted metadata for the registry at ``url``."""
+        return self.directory(url) / "metadata"
+
+    def pinned_root(self, url: str) -> bytes | None:
+        """The root the user pinned for ``url`` with ``client trust``, if any."""
+        try:
+            return (self.directory(url) / _PINNED).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise ClientStateError(
+                f"{exc.filename}: cannot read the client state ({exc.strerror}); choose another"
+                " directory with --state DIR or $REGSITE_CLIENT_DIR"
+            ) from exc
+
+    def updater(self, url: str, pinned: bytes) -> Updater:
+        """The registry's verifying client over the stored trust, the pin as its bootstrap."""
+        stored = TrustedRootName(str(self.metadata(url) / "root.json"), stored=True)
+        return Updater(
+            url, self.fetcher(url), self.metadata(url), bootstrap=pinned, root_name=stored
+        )
 
     def default_registry(self) -> str:
+        path = self.root / "default-registry"
         try:
-            return (self.root / "default-registry").read_text(encoding="utf-8").strip()
+            return path.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
             raise RegistryError(
-                "no registry trusted yet: run 'regsite client trust URL [--root FILE]' first"
+                f"no registry trusted yet in {self.root}: run 'regsite client trust URL"
+                " [--root FILE]' first"
             ) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ClientStateError(
+                f"{path}: cannot read the client state ({exc}); choose another directory with"
+                " --state DIR or $REGSITE_CLIENT_DIR"
+            ) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,75 +186,69 @@ class TrustOutcome:
 
 
 def root_fingerprints(root: Root) -> list[str]:
-    role = root.roles[Role.ROOT]
-    return sorted(root.keys[keyid].fingerprint for keyid in role.keyids)
+    return sorted(key.fingerprint for key in role_keys(root, "root"))
 
 
 def trust_registry(state: ClientState, url: str, root_file: Path | None) -> TrustOutcome:
     """Pin a root (the file given, or the registry's 1.root.json on first use) and refresh."""
-    fetcher = state.fetcher(url)
-    if root_file is not None:
-        try:
-            pinned = root_file.read_bytes()
-        except OSError as exc:
-            raise RegistryError(f"{root_file}: cannot read: {exc.strerror}") from exc
-        read_trusted_root(pinned, str(root_file))
-    else:
-        pinned, _ = trust_on_first_use(url, fetcher)
     directory = state.directory(url)
-    pin_file = directory / "pinned-root.json"
-    if pin_file.is_file() and pin_file.read_bytes() == pinned:
+    with _writing(state):
+        directory.mkdir(parents=True, exist_ok=True)  # before any fetch: fail fast
+    if root_file is not None:
+        pinned, pinned_name = read_root_file(root_file), str(root_file)
+    else:
+        pinned, _ = trust_on_first_use(url, state.fetcher(url))
+        pinned_name = f"{url}metadata/1.root.json"
+    if state.pinned_root(url) == pinned:
         # The same pin again: refresh what is trusted, keeping its rollback protection.
-        updater = Updater(url, fetcher, state.store(url))
+        updater = state.updater(url, pinned)
         updater.refresh()
     else:
-        updater = _trust_afresh(state, url, pinned)
-    (state.root / "default-registry").write_text(url + "\n", encoding="utf-8")
+        updater = _trust_afresh(state, url, pinned, pinned_name)
+    with _writing(state):
+        (state.root / "default-registry").write_text(url + "\n", encoding="utf-8")
     return TrustOutcome(url=url, root=updater.root, first_use=root_file is None)
 
 
-def _trust_afresh(state: ClientState, url: str, pinned: bytes) -> Updater:
+def _trust_afresh(state: ClientState, url: str, pinned: bytes, pinned_name: str) -> Updater:
     """A new pin: verify everything into a scratch store, and replace the old trust only if it
     all verified (a failed ``trust`` leaves the previous one in place)."""
     directory = state.directory(url)
-    directory.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".trust-", dir=directory))
+    with _writing(state):
+        scratch = Path(tempfile.mkdtemp(prefix=".trust-", dir=directory))
     try:
-        Updater(url, state.fetcher(url), TrustStore(scratch), pinned_root=pinned).refresh()
-        shutil.rmtree(directory / "metadata", ignore_errors=True)
-        scratch.rename(directory / "metadata")
+        name = TrustedRootName(pinned_name, stored=False)
+        Updater(url, state.fetcher(url), scratch, bootstrap=pinned, root_name=name).refresh()
+        with _writing(state):
+            shutil.rmtree(directory / "metadata", ignore_errors=True)
+            scratch.rename(directory / "metadata")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    write_atomically(directory / "pinned-root.json", pinned)
-    (directory / "url").write_text(url + "\n", encoding="utf-8")
-    return Updater(url, state.fetcher(url), state.store(url))  # already refreshed, in scratch
+    with _writing(state):
+        write_atomically(directory / _PINNED, pinned)
+        (directory / "url").write_text(url + "\n", encoding="utf-8")
+    return state.updater(url, pinned)  # already refreshed, in scratch
 
 
 def open_registry(state: ClientState, url: str | None) -> tuple[str, RemoteRegistry]:
     """Refresh a trusted registry's metadata and return it, ready to read packages."""
     url = registry_url(url) if url is not None else state.default_registry()
-    store = state.store(url)
-    if store.read("root") is None:
+    pinned = state.pinned_root(url)
+    if pinned is None:
         raise RegistryError(f"{url}: not trusted yet: run 'regsite client trust {url}' first")
-    updater = Updater(url, state.fetcher(url), store)
+    updater = state.updater(url, pinned)
     updater.refresh()
     return url, RemoteRegistry(updater)
 
 
-def show_package(state: ClientState, url: str | None, name: str) -> Package:
-    _, registry = open_registry(state, url)
-    try:
-        return registry.package(name)
-    except KeyError:
-        raise RegistryError(f"no package named {name!r} in this registry") from None
-
-
 def lock_requirements(state: ClientState, url: str | None, requirements: Sequence[str]) -> Lock:
-    """Resolve requirements against the verified registry into a lock."""
-    parsed = [parse_requirement(text) for text in requirements]
+    """Resolve requirements against the verified registry into a lock, reading and matching
+    versions in the registry's version scheme."""
     url, registry = open_registry(state, url)
-    resolved = resolve(parsed, registry.package)
-    return lock_from_resolution(url, parsed, resolved)
+    scheme = registry.registry().version_scheme
+    parsed = [parse_requirement(text, scheme) for text in requirements]
+    resolved = resolve(parsed, registry.package, scheme)
+    return lock_from_resolution(url, parsed, resolved, scheme)
 
 
 def download_lock(lock_file: Path, dest: Path) -> list[DownloadResult]:
@@ -169,5 +258,117 @@ def download_lock(lock_file: Path, dest: Path) -> list[DownloadResult]:
     hosts are followed here; the locked hash, not the host, is what vouches for the bytes.
     """
     lock = read_lock(lock_file)
-    dest.mkdir(parents=True, exist_ok=True)
-    return download_artifacts(lock, dest, UrlFetcher(same_origin_redirects=False))
+    fetcher = UrlFetcher(config=ARTIFACT_FETCH, same_origin_redirects=False)
+    return download_artifacts(lock, dest, fetcher)
+
+
+# the commands: regsite client trust / show / lock / download ------------------------------------
+
+
+def _state(directory: Path | None) -> ClientState:
+    return ClientState(directory) if directory is not None else ClientState.default()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrustOptions:
+    url: str  # the registry's site: URL or directory
+    root: Path | None = None  # the root to pin (N.root.json); None trusts on first use
+    state: Path | None = None  # None is $REGSITE_CLIENT_DIR or ~/.local/share/regsite/client
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryTrusted:
+    url: str
+    root_version: int
+    threshold: int  # root keys that must sign the next root
+    fingerprints: tuple[str, ...]  # the root keys', sorted
+    first_use: bool  # no --root: compare the fingerprints with ones published elsewhere
+
+
+def client_trust(options: TrustOptions) -> RegistryTrusted:
+    """Pin a registry's root (or trust it on first use) and verify its metadata."""
+    outcome = trust_registry(_state(options.state), registry_url(options.url), options.root)
+    return RegistryTrusted(
+        url=outcome.url,
+        root_version=outcome.root.version,
+        threshold=outcome.root.roles["root"].threshold,
+        fingerprints=tuple(root_fingerprints(outcome.root)),
+        first_use=outcome.first_use,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShowOptions:
+    name: str
+    document: bool = False  # also fetch the package's JSON document
+    registry: str | None = None  # a trusted registry's URL; None is the last trusted
+    state: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShownRelease:
+    version: str
+    status: str  # active, yanked, deprecated or insecure
+    requires: tuple[str, ...]  # e.g. 'gadget>=2'
+
+
+@dataclass(frozen=True, slots=True)
+class PackageShown:
+    """A package whose owner signatures verified, with its releases."""
+
+    name: str
+    description: str
+    signers: tuple[str, ...]  # owner ids, sorted
+    releases: tuple[ShownRelease, ...]
+    document: dict[str, Any] | None  # api/v1/packages/NAME.json, when asked for
+
+
+def client_show(options: ShowOptions) -> PackageShown:
+    """A package's verified releases, from the trusted registry."""
+    url, registry = open_registry(_state(options.state), options.registry)
+    try:
+        package = registry.package(options.name)
+    except KeyError:
+        raise RegistryError(f"no package named {options.name!r} in the registry at {url}") from None
+    verification = package.source.verification
+    releases = tuple(
+        ShownRelease(
+            str(release.version),
+            release.status.value,
+            tuple(d.specifier.with_name(d.name) for d in release.requires),
+        )
+        for release in package.releases
+    )
+    return PackageShown(
+        name=package.name,
+        description=package.description,
+        signers=tuple(sorted(verification.signers)) if verification else (),
+        releases=releases,
+        document=registry.document(options.name) if options.document else None,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockOptions:
+    requirements: tuple[str, ...]  # e.g. 'http-kit>=2'
+    output: Path = Path("regsite.lock")
+    registry: str | None = None
+    state: Path | None = None
+
+
+def client_lock(options: LockOptions) -> Lock:
+    """Resolve the requirements against the verified registry; write the lockfile."""
+    lock = lock_requirements(_state(options.state), options.registry, options.requirements)
+    write_lock(options.output, lock)
+    return lock
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DownloadOptions:
+    lockfile: Path = Path("regsite.lock")
+    dest: Path = Path("artifacts")
+
+
+def client_download(options: DownloadOptions) -> tuple[DownloadResult, ...]:
+    """Download a lockfile's artifacts, each checked against its locked size and sha256."""
+    return tuple(download_lock(options.lockfile, options.dest))

@@ -8,11 +8,20 @@ from pathlib import Path
 
 import tomlkit
 
+from regsite.commands.sign import EditOptions, SourceEdit, signed_edit, signing_keys
 from regsite.errors import SourceEditError
 from regsite.load import readme_file_problem
 from regsite.sources import SourceTree, write_atomically
 
-__all__ = ["PackageInfo", "new_package", "record_readme"]
+__all__ = [
+    "PackageInfo",
+    "PackageNewOptions",
+    "PackageReadmeOptions",
+    "new_package",
+    "package_new",
+    "package_readme",
+    "record_readme",
+]
 
 _README = "README.md"
 
@@ -25,6 +34,43 @@ class PackageInfo:
     repository: str | None = None
     documentation: str | None = None
     keywords: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PackageNewOptions:
+    edit: EditOptions
+    name: str
+    owners: tuple[str, ...]  # owner ids who may sign it
+    threshold: int = 1  # owners who must sign
+    info: PackageInfo
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PackageReadmeOptions:
+    edit: EditOptions
+    name: str
+    file: str = _README  # beside package.toml
+
+
+def package_new(options: PackageNewOptions) -> SourceEdit:
+    """Create a package, delegate its name, and sign both files with the keys that may."""
+    keys = signing_keys(options.edit.sign)
+    tree = SourceTree(options.edit.source)
+    changed = new_package(
+        tree,
+        options.name,
+        owners=list(options.owners),
+        info=options.info,
+        threshold=options.threshold,
+    )
+    return signed_edit(tree, keys, changed)
+
+
+def package_readme(options: PackageReadmeOptions) -> SourceEdit:
+    """Record the README's sha256 in package.toml and sign it with the keys that may."""
+    keys = signing_keys(options.edit.sign)
+    tree = SourceTree(options.edit.source)
+    return signed_edit(tree, keys, record_readme(tree, options.name, options.file))
 
 
 def new_package(

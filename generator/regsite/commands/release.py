@@ -1,21 +1,32 @@
-"""``regsite release add`` and ``regsite yank``."""
+"""``regsite release add``; and the release edits of a package's version index (adding one,
+yanking one: ``regsite yank`` is in :mod:`regsite.commands.yank`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import tomlkit
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.version import InvalidVersion, Version
 from tomlkit.items import AoT
 
+from regsite.build import source_date_epoch
+from regsite.commands.sign import EditOptions, SourceEdit, signed_edit, signing_keys
 from regsite.errors import SourceEditError
 from regsite.names import normalize_name
 from regsite.sources import SourceTree, write_atomically
+from regsite.versions import Version, VersionScheme, VersionSyntaxError
 
-__all__ = ["ArtifactSpec", "add_release", "parse_requirement", "yank_release"]
+__all__ = [
+    "ArtifactSpec",
+    "ReleaseAddOptions",
+    "ReleaseAdded",
+    "add_release",
+    "normal_version",
+    "parse_requirement",
+    "release_add",
+    "yank_release",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,17 +36,61 @@ class ArtifactSpec:
     size: int
 
 
-def parse_requirement(text: str) -> tuple[str, str]:
-    """``'dep>=1,<2'`` -> ``('dep', '>=1,<2')``; a bare name means any version (``'*'``)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReleaseAddOptions:
+    edit: EditOptions
+    name: str
+    version: str  # as typed; stored in its normal form
+    artifacts: tuple[ArtifactSpec, ...]
+    requires: tuple[str, ...] = ()  # e.g. 'dep>=1'
+    published: str | None = None  # ISO 8601; None is now, or $SOURCE_DATE_EPOCH
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseAdded:
+    edit: SourceEdit
+    normal_form: str | None  # the version as stored, when it is not the one typed
+
+
+def release_add(options: ReleaseAddOptions) -> ReleaseAdded:
+    """Append a release to a package's version index and sign it with the keys that may."""
+    keys = signing_keys(options.edit.sign)
+    tree = SourceTree(options.edit.source)
+    changed = add_release(
+        tree,
+        options.name,
+        options.version,
+        artifacts=list(options.artifacts),
+        requires=list(options.requires),
+        published=_published(options.published),
+    )
+    normal = str(normal_version(options.version, tree.version_scheme()))
+    edit = signed_edit(tree, keys, changed)
+    return ReleaseAdded(edit=edit, normal_form=normal if normal != options.version else None)
+
+
+def _published(text: str | None) -> datetime:
+    if text is None:
+        epoch = source_date_epoch()
+        now = datetime.now(UTC) if epoch is None else datetime.fromtimestamp(epoch, UTC)
+        return now.replace(microsecond=0)
     try:
-        requirement = Requirement(text)
-    except InvalidRequirement as exc:
-        raise SourceEditError(f"--requires {text!r}: {exc}") from exc
-    if requirement.extras or requirement.marker or requirement.url:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
         raise SourceEditError(
-            f"--requires {text!r}: only 'name' and a version specifier are supported"
-        )
-    return normalize_name(requirement.name), str(requirement.specifier) or "*"
+            f"--published {text!r}: expected ISO 8601, e.g. 2026-03-01T12:00:00Z"
+        ) from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def parse_requirement(text: str, scheme: VersionScheme) -> tuple[str, str]:
+    """``'dep>=1,<2'`` -> ``('dep', '>=1,<2')`` (``'dep ^1.2'`` in semver); a bare name means any
+    version (``'*'``)."""
+    try:
+        name, specifier = scheme.parse_requirement(text)
+    except VersionSyntaxError as exc:
+        raise SourceEditError(f"--requires {text!r}: {exc}") from exc
+    return normalize_name(name), str(specifier) or "*"
 
 
 def add_release(
@@ -47,21 +102,22 @@ def add_release(
     requires: list[str],
     published: datetime,
 ) -> list[Path]:
-    """Append a ``[[release]]`` to the package's version index."""
+    """Append a ``[[release]]`` to the package's version index, its version in normal form."""
     path = tree.package_path(name)
     document = tree.read(path)
-    parsed = _version(version)
+    scheme = tree.version_scheme()
+    parsed = normal_version(version, scheme)
     releases = document.setdefault("release", tomlkit.aot())
     if not isinstance(releases, AoT):
         raise SourceEditError(f"{path}: 'release' must be an array of [[release]] tables")
-    if any(_same_version(release, parsed) for release in releases):
+    if any(_same_version(release, parsed, scheme) for release in releases):
         raise SourceEditError(f"{path}: version {parsed} already exists")
     table = tomlkit.table()
-    table["version"] = version
+    table["version"] = str(parsed)
     table["published"] = published
     if requires:
         dependencies = tomlkit.inline_table()
-        for dependency, specifier in sorted(map(parse_requirement, requires)):
+        for dependency, specifier in sorted(parse_requirement(r, scheme) for r in requires):
             dependencies[dependency] = specifier
         table["requires"] = dependencies
     files = tomlkit.aot()
@@ -77,16 +133,19 @@ def add_release(
 
 
 def yank_release(tree: SourceTree, name: str, version: str, *, reason: str) -> list[Path]:
-    """Mark a release yanked, with the reason shown to users."""
+    """Mark a release yanked, with the reason shown to users; any spelling of its version."""
     path = tree.package_path(name)
     document = tree.read(path)
-    parsed = _version(version)
+    scheme = tree.version_scheme()
+    parsed = normal_version(version, scheme)
     releases = document.get("release", [])
     if not isinstance(releases, list):
         raise SourceEditError(f"{path}: 'release' must be an array of [[release]] tables")
-    matches = [release for release in releases if _same_version(release, parsed)]
+    matches = [release for release in releases if _same_version(release, parsed, scheme)]
     if not matches:
-        raise SourceEditError(f"{path}: no release {parsed} to yank")
+        versions = [str(r.get("version")) for r in releases if isinstance(r, dict)]
+        known = ", ".join(versions) or "none"
+        raise SourceEditError(f"{path}: no release {parsed} to yank; its releases: {known}")
     matches[0]["status"] = "yanked"
     matches[0]["status-reason"] = reason
     return _save(tree, name, document)
@@ -99,17 +158,20 @@ def _save(tree: SourceTree, name: str, document: tomlkit.TOMLDocument) -> list[P
     return [tree.package_path(name)]
 
 
-def _version(text: str) -> Version:
+def normal_version(text: str, scheme: VersionScheme) -> Version:
+    """The version a user typed, parsed in the registry's scheme; ``str()`` of it is the normal
+    form that is stored (PEP 440: ``1.0.0.beta`` is ``1.0.0b0``, ``v1.0`` is ``1.0``).  The one
+    place versions typed on the command line are read."""
     try:
-        return Version(text)
-    except InvalidVersion as exc:
-        raise SourceEditError(f"{text!r} is not a valid PEP 440 version") from exc
+        return scheme.parse_version(text)
+    except VersionSyntaxError as exc:
+        raise SourceEditError(str(exc)) from exc
 
 
-def _same_version(release: object, version: Version) -> bool:
+def _same_version(release: object, version: Version, scheme: VersionScheme) -> bool:
     if not isinstance(release, dict):
         return False
     try:
-        return Version(str(release.get("version"))) == version
-    except InvalidVersion:
+        return scheme.parse_version(str(release.get("version"))) == version
+    except VersionSyntaxError:
         return False

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from regsite.errors import printable
 from regsite.fetch import FetchError, UrlFetcher
 from regsite.search.query import Hit, Record, Searcher, SearchError, SearchResults
 
@@ -18,15 +17,14 @@ __all__ = [
     "DirectorySource",
     "Found",
     "HttpSource",
+    "SearchOptions",
     "dump_found",
     "found_document",
-    "found_text",
     "open_site",
     "search_site",
 ]
 
 MAX_SHARD_BYTES = 16 * 1024 * 1024  # bytes; a published shard is about 32 KB
-_TIMEOUT = 30.0  # seconds per request
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +55,7 @@ class HttpSource:
     def load(self, path: str) -> Any:
         url = urllib.parse.urljoin(self.base, path)
         # The index is only ranked, not trusted, so redirects to another host are followed.
-        fetcher = UrlFetcher(timeout=_TIMEOUT, same_origin_redirects=False)
+        fetcher = UrlFetcher(same_origin_redirects=False)  # 30 s per fetch
         try:
             return _parse(url, fetcher.fetch(url, MAX_SHARD_BYTES))
         except FetchError as exc:
@@ -98,11 +96,19 @@ class Found:
     base_url: str | None  # the site's URL when it was fetched over http(s)
 
 
-def search_site(location: str, query: str, limit: int) -> Found:
-    source = open_site(location)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchOptions:
+    site: str  # a built site: directory or http(s) URL
+    query: str
+    limit: int = 20  # results shown
+
+
+def search_site(options: SearchOptions) -> Found:
+    """Rank the site's packages for the query as its search page does; keep the first few."""
+    source = open_site(options.site)
     searcher = Searcher(source)
-    results = searcher.search(query)
-    hits = results.hits[:limit]
+    results = searcher.search(options.query)
+    hits = results.hits[: options.limit]
     records = searcher.records([hit.doc for hit in hits])
     return Found(
         results=results,
@@ -137,26 +143,6 @@ def found_document(found: Found) -> dict[str, Any]:
             for hit, record in found.shown
         ],
     }
-
-
-def found_text(found: Found) -> str:
-    """The results for a terminal: the site's text is untrusted, so it is shown escaped."""
-    results = found.results
-    total = len(results.hits)
-    lines = [f"{total} package{'' if total == 1 else 's'} match {results.query.strip()!r}"]
-    if len(found.shown) < total:
-        lines[0] += f" (showing {len(found.shown)})"
-    if results.suggestion:
-        lines.append(f"Did you mean {results.suggestion!r}?")
-    names = [printable(record.name) for _, record in found.shown]
-    width = max(map(len, names), default=0)
-    for number, ((hit, record), name) in enumerate(zip(found.shown, names, strict=True), 1):
-        version = printable(record.version or "-")
-        flags = " [deprecated]" if record.status == "deprecated" else ""
-        lines.append(f"{number:>3}. {name:<{width}}  {version}{flags}  ({hit.tier.name.lower()})")
-        if record.summary:
-            lines.append(f"     {printable(record.summary)}")
-    return "\n".join(lines)
 
 
 def dump_found(found: Found) -> str:

@@ -1,15 +1,17 @@
-"""``regsite sign``: add or refresh a signature in ``<file>.sig``."""
+"""``regsite sign``: add, refresh or remove a signature in ``<file>.sig``; and the ``--sign KEY``
+that every command editing the source offers (:class:`EditOptions`, :func:`signed_edit`)."""
 
 from __future__ import annotations
 
 import contextlib
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from regsite.errors import SourceEditError
-from regsite.keys import PrivateKey, PublicKey, parse_public_key
+from regsite.keys import PrivateKey, PublicKey, load_private_key, parse_public_key
+from regsite.load import PACKAGES_DIR
 from regsite.model import Registry
 from regsite.signatures import (
     FileKind,
@@ -21,7 +23,27 @@ from regsite.signatures import (
 )
 from regsite.sources import SourceTree, write_atomically
 
-__all__ = ["SignOutcome", "file_kind", "may_sign", "sign_edited", "sign_file"]
+__all__ = [
+    "EditOptions",
+    "EditSigning",
+    "FilesSigned",
+    "SignOptions",
+    "SignOutcome",
+    "SignatureRemoval",
+    "SourceEdit",
+    "file_kind",
+    "may_sign",
+    "remove_signature",
+    "sign_edit",
+    "sign_edited",
+    "sign_file",
+    "sign_files",
+    "sign_permitted",
+    "signed_edit",
+    "signing_keys",
+    "signing_refusal",
+    "source_tree_of",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +51,14 @@ class SignOutcome:
     path: Path
     key: PublicKey
     dropped: tuple[PublicKey, ...]  # signatures removed because they no longer verified
+
+
+@dataclass(frozen=True, slots=True)
+class EditSigning:
+    """What ``--sign`` did after an edit: the signatures made, and why the other keys could not."""
+
+    signed: tuple[SignOutcome, ...]
+    refused: tuple[str, ...]  # one message per file a key that signed nothing may not sign
 
 
 def file_kind(path: Path) -> FileKind:
@@ -47,13 +77,8 @@ def sign_file(path: Path, key: PrivateKey) -> SignOutcome:
         content = path.read_bytes()
     except OSError as exc:
         raise SourceEditError(f"{path}: cannot read: {exc.strerror}") from exc
-    signature_path = path.with_name(path.name + ".sig")
-    existing: tuple[Signature, ...] = ()
-    if signature_path.exists():
-        existing, problems = parse_signature_file(signature_path.read_bytes())
-        if problems:
-            where, problem = problems[0]
-            raise SourceEditError(f"{signature_path}: {where}: {problem}; fix or delete it")
+    signature_path = _signature_path(path)
+    existing = _signatures(signature_path)
     revoked = _revoked_keys(path, kind)
     if key.public in revoked:
         raise SourceEditError(f"{key.public} is listed in registry.toml [trust] revoked-keys")
@@ -68,6 +93,76 @@ def sign_file(path: Path, key: PrivateKey) -> SignOutcome:
     signatures = (*kept, sign_bytes(key, kind, content))
     write_atomically(signature_path, dump_signature_file(signatures))
     return SignOutcome(path=path, key=key.public, dropped=dropped)
+
+
+def sign_permitted(paths: Sequence[Path], key: PrivateKey) -> list[SignOutcome]:
+    """``regsite sign``: sign each file, if ``key`` is one the build accepts on every one of
+    them (otherwise sign none and say who may sign which)."""
+    refusals = []
+    for path in paths:
+        registry = source_tree_of(path).registry()
+        if (refusal := signing_refusal(registry, path, key.public)) is not None:
+            refusals.append(refusal)
+    if len(refusals) == 1:
+        raise SourceEditError(refusals[0])
+    if refusals:
+        raise SourceEditError(f"signed none of the {len(paths)} files:", details=refusals)
+    return [sign_file(path, key) for path in paths]
+
+
+def remove_signature(path: Path, reference: str) -> tuple[PublicKey, ...]:
+    """Remove the signatures by a key, given as ``ed25519:…`` or by its ``SHA256:`` fingerprint.
+
+    A ``.sig`` file left with no signature is deleted: "missing" is the clearer problem.
+    """
+    file_kind(path)
+    signature_path = _signature_path(path)
+    if not signature_path.exists():
+        raise SourceEditError(f"{signature_path}: does not exist; {path} has no signatures")
+    existing = _signatures(signature_path)
+    removed = tuple(entry.key for entry in existing if _names_key(reference, entry.key))
+    if not removed:
+        present = ", ".join(entry.key.fingerprint for entry in existing) or "none"
+        raise SourceEditError(
+            f"{signature_path}: no signature by {reference}; its signatures are by: {present}"
+        )
+    kept = tuple(entry for entry in existing if entry.key not in removed)
+    if kept:
+        write_atomically(signature_path, dump_signature_file(kept))
+    else:
+        signature_path.unlink()
+    return removed
+
+
+def _names_key(reference: str, key: PublicKey) -> bool:
+    return reference in (str(key), key.fingerprint)
+
+
+def _signature_path(path: Path) -> Path:
+    return path.with_name(path.name + ".sig")
+
+
+def _signatures(signature_path: Path) -> tuple[Signature, ...]:
+    """The entries of an existing ``.sig`` file (none when there is no file)."""
+    if not signature_path.exists():
+        return ()
+    existing, problems = parse_signature_file(signature_path.read_bytes())
+    if problems:
+        where, problem = problems[0]
+        raise SourceEditError(f"{signature_path}: {where}: {problem}; fix or delete it")
+    return existing
+
+
+def source_tree_of(path: Path) -> SourceTree:
+    """The registry a signed file belongs to: ``registry.toml`` or ``packages/<name>/…``."""
+    absolute = path.resolve()
+    if file_kind(path) is FileKind.REGISTRY:
+        return SourceTree(absolute.parent)
+    if absolute.parent.parent.name != PACKAGES_DIR:
+        raise SourceEditError(
+            f"{path}: expected a package index at packages/<name>/package.toml in a registry"
+        )
+    return SourceTree(absolute.parent.parent.parent)
 
 
 def _revoked_keys(path: Path, kind: FileKind) -> frozenset[PublicKey]:
@@ -88,25 +183,128 @@ def _revoked_keys(path: Path, kind: FileKind) -> frozenset[PublicKey]:
 
 def may_sign(registry: Registry, path: Path, key: PublicKey) -> bool:
     """Whether ``key`` is one the build accepts on ``path``."""
+    return signing_refusal(registry, path, key) is None
+
+
+def signing_refusal(registry: Registry, path: Path, key: PublicKey) -> str | None:
+    """Why the build would reject ``key``'s signature on ``path``, naming who may sign it;
+    None when it would accept it."""
+    refused = f"{path}: key {key.fingerprint} may not sign it"
+    if key in registry.revoked_keys:
+        return f"{refused}: it is revoked (registry.toml [trust] revoked-keys)"
     if file_kind(path) is FileKind.REGISTRY:
-        return key in registry.root_keys
-    delegation = registry.delegations.get(path.parent.name)
+        if key in registry.root_keys:
+            return None
+        roots = ", ".join(sorted(root.fingerprint for root in registry.root_keys))
+        return f"{refused}; only the root keys in [trust] root-keys may: {roots}"
+    name = path.resolve().parent.name
+    delegation = registry.delegations.get(name)
     if delegation is None:
-        return False
-    return any(key in registry.owners[owner].keys for owner in delegation.owners)
+        return (
+            f"{refused}: registry.toml delegates no package {name!r}; a root key holder adds"
+            f" it with 'regsite package new {name} --owner OWNER --description TEXT'"
+        )
+    owners = [registry.owners[owner] for owner in delegation.owners]
+    if any(key in owner.keys for owner in owners):
+        return None
+    who = "; ".join(
+        f"{owner.id} ({', '.join(k.fingerprint for k in owner.keys) or 'no keys'})"
+        for owner in owners
+    )
+    return f"{refused}; registry.toml delegates {name!r} to the keys of: {who}"
 
 
 def sign_edited(
     tree: SourceTree, changed: Iterable[Path], keys: Iterable[PrivateKey]
 ) -> list[SignOutcome]:
     """After an edit, sign each changed file with each given key that may sign it."""
-    keys = list(keys)
+    return list(sign_edit(tree, changed, keys).signed)
+
+
+def sign_edit(tree: SourceTree, changed: Iterable[Path], keys: Iterable[PrivateKey]) -> EditSigning:
+    """After an edit, sign each changed file with each given key that may sign it, and say,
+    file by file, why a key that could sign none of them did not."""
+    keys, changed = list(keys), list(changed)
     if not keys:
-        return []
+        return EditSigning(signed=(), refused=())
     registry = tree.registry()
-    return [
-        sign_file(path, key)
-        for path in changed
-        for key in keys
-        if may_sign(registry, path, key.public)
-    ]
+    signed, refused = [], []
+    for key in keys:
+        refusals = [signing_refusal(registry, path, key.public) for path in changed]
+        signed += [sign_file(p, key) for p, no in zip(changed, refusals, strict=True) if no is None]
+        if all(refusals):
+            refused += [refusal for refusal in refusals if refusal is not None]
+    return EditSigning(signed=tuple(signed), refused=tuple(refused))
+
+
+# the edit commands' --sign ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EditOptions:
+    """Where an edit command works, and the keys that sign what it changes."""
+
+    source: Path = Path()
+    sign: tuple[str, ...] = ()  # private key files or env:VARIABLE
+
+
+@dataclass(frozen=True, slots=True)
+class SourceEdit:
+    """The files an edit changed and what ``--sign`` made of them."""
+
+    changed: tuple[Path, ...]
+    signing: EditSigning
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Why a ``--sign`` key signed nothing: the key is likely the wrong one."""
+        return tuple(f"--sign: {refusal}" for refusal in self.signing.refused)
+
+
+def signing_keys(references: Iterable[str]) -> list[PrivateKey]:
+    """Load every ``--sign`` key; done before editing, so that a bad key path changes nothing."""
+    return [load_private_key(reference) for reference in references]
+
+
+def signed_edit(
+    tree: SourceTree, keys: Sequence[PrivateKey], changed: Sequence[Path]
+) -> SourceEdit:
+    """Sign the changed files with each key that may sign them."""
+    return SourceEdit(changed=tuple(changed), signing=sign_edit(tree, changed, keys))
+
+
+# regsite sign -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignOptions:
+    files: tuple[Path, ...]
+    key: str | None = None  # sign with this private key file (or env:VARIABLE) ...
+    remove: str | None = None  # ... or remove the signature by this key or fingerprint
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureRemoval:
+    path: Path
+    keys: tuple[PublicKey, ...]  # whose signatures were removed from path's .sig
+
+
+@dataclass(frozen=True, slots=True)
+class FilesSigned:
+    signed: tuple[SignOutcome, ...] = ()
+    removed: tuple[SignatureRemoval, ...] = ()
+
+
+def sign_files(options: SignOptions) -> FilesSigned:
+    """Sign each file with the key (which must be one the build accepts on every file), or
+    remove a key's signature from each."""
+    if options.remove is not None:
+        return FilesSigned(
+            removed=tuple(
+                SignatureRemoval(path, remove_signature(path, options.remove))
+                for path in options.files
+            )
+        )
+    if options.key is None:
+        raise SourceEditError("give a key to sign with (--key KEY), or a signature to --remove")
+    return FilesSigned(signed=tuple(sign_permitted(options.files, load_private_key(options.key))))

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from regsite.build import SourceInspection, inspect_source
+from regsite.commands.build import RootPins, pinned_root
 from regsite.load import REGISTRY_FILE
-from regsite.verify import PinnedRoot
 
-__all__ = ["SignatureRow", "VerifyResult", "signature_table", "verify_sources"]
+__all__ = ["SignatureRow", "VerifyOptions", "VerifyResult", "verify_sources"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifyOptions:
+    source: Path = Path()
+    pins: RootPins = field(default_factory=RootPins)  # as regsite build pins them
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +36,9 @@ class VerifyResult:
         return not self.inspection.report
 
 
-def verify_sources(root: Path, pinned: PinnedRoot | None = None) -> VerifyResult:
-    inspection = inspect_source(root, pinned=pinned)
+def verify_sources(options: VerifyOptions) -> VerifyResult:
+    """Check every signature in the source, as ``regsite build`` would, and list each one."""
+    inspection = inspect_source(options.source, pinned=pinned_root(options.pins))
     rows = []
     for path, result in inspection.verifications.items():
         met = len(result.signers) >= result.threshold
@@ -45,16 +52,3 @@ def verify_sources(root: Path, pinned: PinnedRoot | None = None) -> VerifyResult
         )
         rows.append(SignatureRow(path, "", "", summary))
     return VerifyResult(rows=tuple(rows), inspection=inspection)
-
-
-def signature_table(rows: tuple[SignatureRow, ...]) -> list[str]:
-    """The rows as aligned text lines under a FILE / SIGNER / KEY / STATUS header."""
-    cells = [("FILE", "SIGNER", "KEY", "STATUS")]
-    cells += [(row.file, row.signer, row.fingerprint, row.status) for row in rows]
-    widths = [max(len(line[column]) for line in cells) for column in range(3)]
-    return [
-        "  ".join(
-            [*(cell.ljust(width) for cell, width in zip(line, widths, strict=False)), line[3]]
-        ).rstrip()
-        for line in cells
-    ]

@@ -20,15 +20,18 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 from urllib.request import url2pathname
 
-from regsite.client.registry import RemoteRegistry
-from regsite.client.store import TrustStore
-from regsite.client.trust import Updater
-from regsite.errors import RegistryError
-from regsite.fetch import Fetcher, FetchError, TooLargeError
-from regsite.metadata.layout import METADATA_DIR, content_addressed_path
-from regsite.metadata.roles import FileInfo, Root
+from tuf.api.metadata import Root, TargetFile
 
-__all__ = ["SiteVerification", "verify_site"]
+from regsite.client.failures import TrustedRootName
+from regsite.client.registry import RemoteRegistry
+from regsite.client.trust import Updater, target_info_problem
+from regsite.commands.client import read_root_file, registry_url
+from regsite.errors import RegistryError
+from regsite.fetch import Fetcher, FetchError, TooLargeError, UrlFetcher
+from regsite.metadata.layout import METADATA_DIR, content_addressed_path, target_path_problem
+from regsite.write import unfinished_commit
+
+__all__ = ["SiteVerification", "VerifySiteOptions", "verify_published_site", "verify_site"]
 
 _PACKAGE_DOCUMENT = re.compile(r"api/v1/packages/([a-z0-9-]+)\.json")
 _CONTENT_ADDRESSED = re.compile(r"([0-9a-f]{64})\..+")
@@ -68,14 +71,27 @@ def verify_site(
     pinned_root: bytes,
     fetcher: Fetcher,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    *,
+    pinned_root_name: str = "the pinned root",
 ) -> SiteVerification:
-    """Check everything; collect every problem instead of stopping at the first."""
+    """Check everything; collect every problem instead of stopping at the first.
+
+    ``pinned_root_name`` (the root file's path) names the root in messages.
+    """
     result = SiteVerification(url)
+    if urlsplit(url).scheme == "file" and (journal := _unfinished(url)) is not None:
+        result.problems.append(
+            f"{journal}: an unfinished commit of a build that was killed; the site mixes two"
+            " builds until 'regsite build' runs again (it finishes the commit first)"
+        )
+        return result
     with tempfile.TemporaryDirectory(prefix="regsite-verify-") as scratch:
-        updater = Updater(url, fetcher, TrustStore(Path(scratch)), pinned_root=pinned_root, now=now)
+        name = TrustedRootName(pinned_root_name, stored=False)
         try:
-            updater.refresh()
-            targets = updater.all_targets()
+            updater = Updater(
+                url, fetcher, Path(scratch), bootstrap=pinned_root, root_name=name, now=now
+            )
+            targets = _checked_paths(updater.all_targets(result.problems), result)
         except RegistryError as exc:
             result.problems.append(str(exc))
             return result
@@ -88,10 +104,24 @@ def verify_site(
     return result
 
 
+def _checked_paths(
+    targets: dict[str, TargetFile], result: SiteVerification
+) -> dict[str, TargetFile]:
+    """The targets whose path may be fetched; the others are problems, never fetched."""
+    safe = {}
+    for path, info in targets.items():
+        problem = target_path_problem(path) or target_info_problem(info)
+        if problem is None:
+            safe[path] = info
+        else:
+            result.problems.append(f"the signed targets list {path!r:.100}: {problem}")
+    return safe
+
+
 def _check_target(
     url: str,
     path: str,
-    info: FileInfo,
+    info: TargetFile,
     fetcher: Fetcher,
     source: _VerifiedTargets,
     result: SiteVerification,
@@ -100,10 +130,10 @@ def _check_target(
     try:
         plain = fetcher.fetch(urljoin(url, path), info.length)
         digest = hashlib.sha256(plain).hexdigest()
-        if len(plain) != info.length or digest != info.sha256:
+        if len(plain) != info.length or digest != info.hashes["sha256"]:
             result.problems.append(
                 f"{path}: {len(plain)} bytes with sha256 {digest}; the signed targets say"
-                f" {info.length} bytes with sha256 {info.sha256}"
+                f" {info.length} bytes with sha256 {info.hashes['sha256']}"
             )
             return  # its content-addressed copy is often the same file (a hard link)
         source.fetch_target(path)  # the content-addressed copy, checked by the updater
@@ -114,7 +144,7 @@ def _check_target(
 
 
 def _check_owners(
-    source: _VerifiedTargets, targets: dict[str, FileInfo], result: SiteVerification
+    source: _VerifiedTargets, targets: dict[str, TargetFile], result: SiteVerification
 ) -> None:
     registry = RemoteRegistry(source)
     try:
@@ -136,9 +166,9 @@ def _check_owners(
             result.problems.append(str(exc))
 
 
-def _check_unlisted(root: Path, targets: dict[str, FileInfo], result: SiteVerification) -> None:
+def _check_unlisted(root: Path, targets: dict[str, TargetFile], result: SiteVerification) -> None:
     """Every file on disk is a target, metadata, or a copy whose name is its own sha256."""
-    expected = {content_addressed_path(path, info.sha256) for path, info in targets.items()}
+    expected = {content_addressed_path(p, info.hashes["sha256"]) for p, info in targets.items()}
     for directory, _, names in os.walk(root):
         for name in names:
             relative = Path(directory, name).relative_to(root).as_posix()
@@ -152,6 +182,23 @@ def _check_unlisted(root: Path, targets: dict[str, FileInfo], result: SiteVerifi
             result.problems.append(f"{relative}: not listed in the signed metadata")
 
 
+def _unfinished(url: str) -> Path | None:
+    return unfinished_commit(Path(url2pathname(urlsplit(url).path)).resolve())
+
+
 def _sha256(path: Path) -> str:
     with path.open("rb") as stream:
         return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifySiteOptions:
+    site: str  # a built site: directory or URL
+    root: Path  # the root to trust, N.root.json
+
+
+def verify_published_site(options: VerifySiteOptions) -> SiteVerification:
+    """``regsite verify-site``: check a published site against the root file given."""
+    pinned = read_root_file(options.root)
+    url = registry_url(options.site)
+    return verify_site(url, pinned, UrlFetcher(), pinned_root_name=str(options.root))

@@ -91,14 +91,35 @@ def site_pages(site: Site, theme: Theme) -> Output:
     releases = site.release_count
     home = {**_home_context(site), "release_count": releases}
     output["index.html"] = _page(theme, site, "index.html", "", home)
-    output["404.html"] = _page(theme, site, "404.html", "", {"not_found": True})
+    output["404.html"] = _page(theme, site, "404.html", "", _not_found_context(site))
     popular = search_order(site)[:BROWSE_PACKAGES]
     output[SEARCH_PAGE] = _page(theme, site, "search.html", SEARCH_PAGE, {"popular": popular})
     output[".nojekyll"] = b""
     return output
 
 
-def render_package_page(site: Site, theme: Theme, package: Package) -> bytes:
+def _not_found_context(site: Site) -> dict[str, Any]:
+    """404.html is served at any missing path, at any depth: its links start from the root.
+
+    They are root-absolute: the base URL's path with --base-url (a site under /repo/ on GitHub
+    Pages), ``/`` without it.  A page at one known place could use relative links; this one
+    cannot, since ``../`` from /a/b/c is not ``../`` from /a.
+    """
+    base_url = site.registry.base_url
+    root = urlsplit(base_url).path if base_url else "/"
+    return {
+        "not_found": True,
+        "root": root if root.endswith("/") else root + "/",
+        "canonical": None,
+    }
+
+
+def render_package_page(
+    site: Site, theme: Theme, package: Package, readme_html: str | None = None
+) -> bytes:
+    """``readme_html``: the README as the build rendered it (within its time budget), if so."""
+    if readme_html is None and package.readme is not None:
+        readme_html = render_readme(package.readme.text)
     latest = package.latest
     delegation = site.registry.delegations[package.name]
     verification = package.source.verification
@@ -116,7 +137,7 @@ def render_package_page(site: Site, theme: Theme, package: Package) -> bytes:
             for name in site.dependents.get(package.name, ())
         ],
         "install": latest and site.registry.install_line(package.name, latest.version),
-        "readme_html": Markup(render_readme(package.readme.text)) if package.readme else None,  # noqa: S704 - markdown-it escapes raw HTML
+        "readme_html": None if readme_html is None else Markup(readme_html),  # noqa: S704 - markdown-it escapes raw HTML
         "owners": [site.registry.owners[owner_id] for owner_id in delegation.owners],
         "threshold": delegation.threshold,
         "signed_by": sorted(verification.signers) if verification else [],
@@ -145,7 +166,8 @@ def _release_row(release: Release, root: str) -> ReleaseRow:
 
 def _dependency_link(dependency: Dependency, root: str) -> PackageLink:
     href = root + package_page_path(dependency.name)
-    return PackageLink(dependency.name, href, str(dependency.specifier))
+    specifier = dependency.specifier
+    return PackageLink(dependency.name, href, "" if specifier.is_any else str(specifier))
 
 
 def _home_context(site: Site) -> dict[str, Any]:
@@ -163,7 +185,7 @@ def _home_context(site: Site) -> dict[str, Any]:
 
 
 def _page(theme: Theme, site: Site, template: str, path: str, context: Mapping[str, Any]) -> bytes:
-    root = _root(path)
+    root = context.get("root", _root(path))
     base_url = site.registry.base_url
     page_context = {
         "site": site,

@@ -1,0 +1,161 @@
+"""``regsite build``: its options, the progress shown while it runs and its closing summary.
+The signing policy and its warnings are :mod:`regsite.commands.build`'s."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from regsite.build import BuildResult
+from regsite.cli.dispatch import Dispatch, Subcommands, print_warnings
+from regsite.commands.build import BuildRequest, RootPins, SiteBuilt, build_site
+from regsite.pipeline import default_jobs
+from regsite.progress import LineProgress, NullProgress, Progress, TerminalProgress
+
+__all__ = ["add_command", "build_summary", "pin_arguments", "pins"]
+
+
+def add_command(commands: Subcommands) -> None:
+    """Add ``regsite build`` and its arguments, handled by a Dispatch."""
+    command = commands.add_parser("build", help="build the static site from a source directory")
+    command.add_argument("source", type=Path, help="registry source directory")
+    command.add_argument("-o", "--output", type=Path, required=True, help="output directory")
+    command.add_argument("--base-url", help="absolute URL the site is served from")
+    command.add_argument("--theme", type=Path, help="directory of templates overriding the theme")
+    _signing_arguments(command)
+    command.add_argument(
+        "--cache",
+        type=Path,
+        metavar="DIR",
+        help="keep what later builds can reuse here (save and restore it in CI);"
+        " default: none, everything is recomputed",
+    )
+    command.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        metavar="N",
+        help=f"worker processes (default: one per core, {default_jobs()} here)",
+    )
+    command.add_argument(
+        "--report-md",
+        type=Path,
+        metavar="FILE",
+        help="also write what changed since the previous build as Markdown (for a pull request)",
+    )
+    command.add_argument(
+        "-q", "--quiet", action="store_true", help="print nothing but warnings and errors"
+    )
+    pin_arguments(command)
+    command.set_defaults(handler=Dispatch(_options, build_site, _show))
+
+
+def _signing_arguments(command: argparse.ArgumentParser) -> None:
+    """``--online-key`` or ``--unsigned``; ``--previous``, whose metadata versions continue."""
+    signing = command.add_mutually_exclusive_group()
+    signing.add_argument(
+        "--online-key",
+        metavar="KEY",
+        help="sign the metadata with this key (file or env:VAR); default $REGSITE_ONLINE_KEY",
+    )
+    signing.add_argument(
+        "--unsigned", action="store_true", help="publish no metadata (a local preview only)"
+    )
+    command.add_argument(
+        "--previous",
+        type=Path,
+        metavar="DIR",
+        help="the site published last (for metadata versions and the old versions kept);"
+        " default: the output directory",
+    )
+
+
+def _jobs(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 256:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of processes from 1 to 256, got {text!r}"
+        )
+    return int(text)
+
+
+def pin_arguments(command: argparse.ArgumentParser) -> None:
+    """``--root-key`` and ``--root-threshold``, as build and verify take them."""
+    command.add_argument(
+        "--root-key",
+        action="append",
+        default=[],
+        metavar="PUBKEY",
+        help="pin a trusted root key (ed25519:...); repeatable; default $REGSITE_ROOT_KEYS",
+    )
+    command.add_argument(
+        "--root-threshold", type=int, default=1, help="pinned root keys that must sign (default 1)"
+    )
+
+
+def pins(args: argparse.Namespace) -> RootPins:
+    """The pinned root keys given; an empty tuple leaves them to $REGSITE_ROOT_KEYS."""
+    return RootPins(keys=tuple(args.root_key), threshold=args.root_threshold)
+
+
+def _options(args: argparse.Namespace) -> BuildRequest:
+    return BuildRequest(
+        source=args.source,
+        output=args.output,
+        base_url=args.base_url,
+        theme=args.theme,
+        online_key=args.online_key,
+        unsigned=args.unsigned,
+        previous=args.previous,
+        cache=args.cache,
+        jobs=args.jobs,
+        report_md=args.report_md,
+        pins=pins(args),
+        progress=_progress(args.quiet, args.verbose),
+    )
+
+
+def _progress(quiet: bool, verbose: bool) -> Progress:
+    if quiet:
+        return NullProgress()
+    if sys.stderr.isatty() and not verbose:
+        return TerminalProgress()
+    return LineProgress()
+
+
+def _show(args: argparse.Namespace, built: SiteBuilt) -> int:
+    if not args.quiet:
+        stages = not _progress(args.quiet, args.verbose).prints_stages
+        print(build_summary(built.result, args.output, stages=stages))
+        if not built.signed:
+            print("no metadata signed (--unsigned): clients cannot verify this site")
+    print_warnings(built.warnings)
+    return 0
+
+
+def build_summary(result: BuildResult, output: Path, stages: bool = True) -> str:
+    """The closing lines of a build: what was built, what changed on disk, and (``stages``)
+    where the time went."""
+    site = result.site
+    changes = result.changes
+    if changes.first_build:
+        diff = "first build"
+    else:
+        diff = (
+            f"{len(changes.packages_added)} packages added, {len(changes.packages_removed)}"
+            f" removed, {len(changes.packages_changed)} changed;"
+            f" {len(changes.releases_added)} releases added, {len(changes.yanked)} yanked"
+        )
+        if changes.keys:
+            diff += f"; {len(changes.keys)} key changes"
+    lines = [
+        f"built {len(site.packages):,} packages, {site.release_count:,} releases into {output}"
+        f" in {result.seconds:.2f}s ({diff})",
+        f"  files: {result.files:,} ({result.bytes:,} bytes): {result.written:,} written,"
+        f" {result.unchanged:,} unchanged, {result.removed:,} removed;"
+        f" {result.rendered:,} packages rendered, {result.reused:,} read from the cache",
+    ]
+    if stages:
+        times = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.stages)
+        lines.append(f"  stages: {times}")
+    return "\n".join(lines)

@@ -1,0 +1,157 @@
+"""``regsite client trust``, ``show``, ``lock`` and ``download``: use a registry."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from regsite.cli.dispatch import Dispatch, Subcommands, command_group
+from regsite.client.download import DownloadResult
+from regsite.client.lockfile import Lock
+from regsite.commands.client import (
+    DownloadOptions,
+    LockOptions,
+    PackageShown,
+    RegistryTrusted,
+    ShowOptions,
+    TrustOptions,
+    client_download,
+    client_lock,
+    client_show,
+    client_trust,
+)
+from regsite.errors import printable
+
+__all__ = ["add_command"]
+
+
+def add_command(commands: Subcommands) -> None:
+    """Add ``regsite client`` and its actions, each handled by a Dispatch."""
+    client = commands.add_parser("client", help="use a registry: verify, resolve, lock, download")
+    actions = command_group(client, "what to do")
+    trust = actions.add_parser("trust", help="pin a registry's root and check its metadata")
+    trust.add_argument("url", metavar="URL_OR_DIR", help="the registry's site: URL or directory")
+    trust.add_argument(
+        "--root", type=Path, help="the root to pin (N.root.json); without it, trust on first use"
+    )
+    _state_options(trust, registry=False)
+    trust.set_defaults(handler=Dispatch(_trust_options, client_trust, _show_trusted))
+    show = actions.add_parser("show", help="a package's verified releases")
+    show.add_argument("name", help="package name")
+    show.add_argument("--json", action="store_true", help="print the package's JSON document")
+    _state_options(show)
+    show.set_defaults(handler=Dispatch(_show_options, client_show, _show_package))
+    _add_lock(actions)
+    _add_download(actions)
+
+
+def _add_lock(actions: Subcommands) -> None:
+    lock = actions.add_parser("lock", help="resolve requirements and write a lockfile")
+    lock.add_argument("requirements", nargs="+", metavar="REQUIREMENT", help="e.g. 'http-kit>=2'")
+    lock.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("regsite.lock"),
+        metavar="FILE",
+        help="the lockfile to write (default regsite.lock)",
+    )
+    _state_options(lock)
+    lock.set_defaults(handler=Dispatch(_lock_options, client_lock, _show_lock))
+
+
+def _add_download(actions: Subcommands) -> None:
+    download = actions.add_parser("download", help="download a lockfile's artifacts, checked")
+    download.add_argument(
+        "lockfile",
+        type=Path,
+        nargs="?",
+        default=Path("regsite.lock"),
+        help="a lockfile written by client lock (default regsite.lock)",
+    )
+    download.add_argument(
+        "-d",
+        "--dest",
+        type=Path,
+        default=Path("artifacts"),
+        metavar="DIR",
+        help="directory to download into (default artifacts)",
+    )
+    download.set_defaults(handler=Dispatch(_download_options, client_download, _show_download))
+
+
+def _state_options(command: argparse.ArgumentParser, registry: bool = True) -> None:
+    command.add_argument(
+        "--state",
+        type=Path,
+        help="client state (default $REGSITE_CLIENT_DIR or ~/.local/share/regsite/client)",
+    )
+    if registry:
+        command.add_argument(
+            "--registry", metavar="URL", help="a trusted registry (default: the last trusted)"
+        )
+
+
+def _trust_options(args: argparse.Namespace) -> TrustOptions:
+    return TrustOptions(url=args.url, root=args.root, state=args.state)
+
+
+def _show_trusted(args: argparse.Namespace, trusted: RegistryTrusted) -> int:
+    print(printable(f"trusted {trusted.url} (root version {trusted.root_version})"))
+    print(f"root keys (threshold {trusted.threshold}):")
+    for fingerprint in trusted.fingerprints:
+        print(f"  {fingerprint}")
+    if trusted.first_use:
+        print(
+            "trusted on first use: compare these fingerprints with ones the registry publishes"
+            " elsewhere, or pin a root file with --root"
+        )
+    return 0
+
+
+def _show_options(args: argparse.Namespace) -> ShowOptions:
+    return ShowOptions(name=args.name, document=args.json, registry=args.registry, state=args.state)
+
+
+def _show_package(args: argparse.Namespace, package: PackageShown) -> int:
+    """The registry's text is the owners' (and a compromised build's): shown escaped, and the
+    JSON in ASCII, so nothing in it can move the cursor, recolour or fake a line."""
+    if package.document is not None:
+        print(json.dumps(package.document, ensure_ascii=True, indent=2))
+        return 0
+    print(printable(f"{package.name}: {package.description}"))
+    print(printable(f"signed by: {', '.join(package.signers)} (owner signatures verified)"))
+    for release in package.releases:
+        status = "" if release.status == "active" else f"  [{release.status}]"
+        requires = ", ".join(release.requires)
+        line = f"  {release.version}{status}" + (f"  requires {requires}" if requires else "")
+        print(printable(line))
+    return 0
+
+
+def _lock_options(args: argparse.Namespace) -> LockOptions:
+    return LockOptions(
+        requirements=tuple(args.requirements),
+        output=args.output,
+        registry=args.registry,
+        state=args.state,
+    )
+
+
+def _show_lock(args: argparse.Namespace, lock: Lock) -> int:
+    count = len(lock.packages)
+    print(f"locked {count} package{'s' if count != 1 else ''} into {args.output}:")
+    for package in lock.packages:
+        print(printable(f"  {package.name} {package.version}"))
+    return 0
+
+
+def _download_options(args: argparse.Namespace) -> DownloadOptions:
+    return DownloadOptions(lockfile=args.lockfile, dest=args.dest)
+
+
+def _show_download(args: argparse.Namespace, results: tuple[DownloadResult, ...]) -> int:
+    for result in results:
+        print(printable(f"{result.status}: {result.path}"))
+    return 0

@@ -1,0 +1,260 @@
+"""``regsite completion SHELL``: completion scripts for bash, zsh and fish, generated from the
+argparse parser itself, so that every command and option the CLI has is completed and nothing
+else.  zsh runs the bash script through its ``bashcompinit`` layer."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from regsite import __version__
+
+__all__ = ["SHELLS", "CompletionOptions", "completion_script"]
+
+SHELLS = ("bash", "zsh", "fish")
+
+# Values that name files: a Path argument, or one of these metavars (KEY is a key file or
+# env:VARIABLE; files are the useful suggestion).
+_FILE_METAVARS = frozenset({"KEY", "DIR", "FILE", "DIR_OR_URL"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompletionOptions:
+    parser: argparse.ArgumentParser  # regsite's own, with every command
+    shell: str  # one of SHELLS
+
+
+@dataclass(frozen=True, slots=True)
+class _Option:
+    flags: tuple[str, ...]
+    help: str
+    takes_value: bool
+    files: bool  # its value is a file name
+    choices: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Command:
+    path: str  # "owner add"; "" is regsite itself
+    subcommands: tuple[tuple[str, str], ...]  # (name, help)
+    options: tuple[_Option, ...]
+    files: bool  # its positional arguments are file names
+    choices: tuple[str, ...]  # the values its positional argument takes, if fixed
+
+
+def completion_script(options: CompletionOptions) -> str:
+    """The completion script for ``options.shell``, made from ``options.parser``."""
+    commands = list(_commands(options.parser, ""))
+    if options.shell == "fish":
+        return _fish(commands)
+    script = _bash(commands)
+    if options.shell == "zsh":
+        return _ZSH_HEAD + script
+    return script
+
+
+def _commands(parser: argparse.ArgumentParser, path: str) -> Iterator[_Command]:
+    """Every command of the tree under ``parser``, depth first."""
+    subcommands: list[tuple[str, str]] = []
+    options, files = [], False
+    choices: tuple[str, ...] = ()
+    children: list[tuple[str, argparse.ArgumentParser]] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for pseudo in action._choices_actions:
+                subcommands.append((pseudo.dest, pseudo.help or ""))
+                children.append((pseudo.dest, action.choices[pseudo.dest]))
+        elif action.option_strings:
+            options.append(_option(action))
+        else:
+            files = files or _names_files(action)
+            choices = tuple(map(str, action.choices or ())) or choices
+    yield _Command(path, tuple(subcommands), tuple(options), files, choices)
+    for name, child in children:
+        yield from _commands(child, f"{path} {name}".strip())
+
+
+def _option(action: argparse.Action) -> _Option:
+    takes_value = action.nargs != 0
+    return _Option(
+        flags=tuple(action.option_strings),
+        help=action.help or "",
+        takes_value=takes_value,
+        files=takes_value and _names_files(action),
+        choices=tuple(map(str, action.choices or ())),
+    )
+
+
+def _names_files(action: argparse.Action) -> bool:
+    return action.type is Path or action.metavar in _FILE_METAVARS
+
+
+# bash (and zsh) -------------------------------------------------------------------------------
+
+
+def _case(function: str, values: dict[str, str]) -> str:
+    """A bash function printing the words for the path in $1."""
+    arms = "".join(
+        f"        {shlex.quote(key)}) echo {shlex.quote(words)} ;;\n"
+        for key, words in values.items()
+        if words
+    )
+    return f'{function}() {{\n    case "$1" in\n{arms}    esac\n}}\n'
+
+
+def _bash(commands: list[_Command]) -> str:
+    def flags(command: _Command, keep: str) -> str:
+        chosen = [
+            option
+            for option in command.options
+            if keep == "all"
+            or (keep == "value" and option.takes_value)
+            or (keep == "file" and option.files)
+        ]
+        return " ".join(flag for option in chosen for flag in option.flags)
+
+    tables = [
+        _case(
+            "_regsite_subcommands",
+            {c.path: " ".join(n for n, _ in c.subcommands) for c in commands},
+        ),
+        _case("_regsite_options", {c.path: flags(c, "all") for c in commands}),
+        _case("_regsite_value_options", {c.path: flags(c, "value") for c in commands}),
+        _case("_regsite_file_options", {c.path: flags(c, "file") for c in commands}),
+        _case("_regsite_choices", {c.path: " ".join(c.choices) for c in commands}),
+        _case("_regsite_file_arguments", {c.path: "yes" for c in commands if c.files}),
+    ]
+    return _BASH_HEAD.format(version=__version__) + "".join(tables) + _BASH_BODY
+
+
+_BASH_HEAD = """\
+# regsite {version} shell completion, generated by 'regsite completion'.
+"""
+
+_ZSH_HEAD = """\
+(( $+functions[compdef] )) || { autoload -U +X compinit && compinit; }
+autoload -U +X bashcompinit && bashcompinit
+"""
+
+_BASH_BODY = """\
+_regsite_has() {
+    local word
+    for word in $2; do [[ "$word" == "$1" ]] && return 0; done
+    return 1
+}
+
+_regsite() {
+    local cur="${COMP_WORDS[COMP_CWORD]}" path="" word skip=0 i
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        word="${COMP_WORDS[i]}"
+        if ((skip)); then skip=0; continue; fi
+        if [[ "$word" == -* ]]; then
+            _regsite_has "$word" "$(_regsite_value_options "$path")" && skip=1
+        elif _regsite_has "$word" "$(_regsite_subcommands "$path")"; then
+            path="${path:+$path }$word"
+        fi
+    done
+    COMPREPLY=()
+    if ((skip)); then
+        if _regsite_has "${COMP_WORDS[COMP_CWORD-1]}" "$(_regsite_file_options "$path")"; then
+            _regsite_files "$cur"
+        fi
+    elif [[ "$cur" == -* ]]; then
+        COMPREPLY=($(compgen -W "$(_regsite_options "$path")" -- "$cur"))
+    elif [[ -n "$(_regsite_subcommands "$path")" ]]; then
+        COMPREPLY=($(compgen -W "$(_regsite_subcommands "$path")" -- "$cur"))
+    elif [[ -n "$(_regsite_choices "$path")" ]]; then
+        COMPREPLY=($(compgen -W "$(_regsite_choices "$path")" -- "$cur"))
+    elif [[ -n "$(_regsite_file_arguments "$path")" ]]; then
+        _regsite_files "$cur"
+    fi
+}
+
+_regsite_files() {
+    type compopt >/dev/null 2>&1 && compopt -o filenames 2>/dev/null
+    local IFS=$'\\n'
+    COMPREPLY=($(compgen -f -- "$1"))
+}
+
+complete -F _regsite regsite
+"""
+
+
+# fish -----------------------------------------------------------------------------------------
+
+
+def _fish(commands: list[_Command]) -> str:
+    lines = [
+        f"# regsite {__version__} shell completion, generated by 'regsite completion'.",
+        _FISH_PATH,
+        _fish_switch(
+            "__regsite_subcommands", {c.path: [n for n, _ in c.subcommands] for c in commands}
+        ),
+        _fish_switch(
+            "__regsite_value_options",
+            {c.path: [f for o in c.options if o.takes_value for f in o.flags] for c in commands},
+        ),
+        "complete -c regsite -f",
+    ]
+    for command in commands:
+        lines.extend(_fish_command(command))
+    return "\n".join(lines) + "\n"
+
+
+def _fish_command(command: _Command) -> Iterator[str]:
+    at = f"-n {shlex.quote('__regsite_at ' + shlex.quote(command.path))}"
+    for name, text in command.subcommands:
+        yield f"complete -c regsite {at} -a {shlex.quote(name)} -d {_fish_text(text)}"
+    for option in command.options:
+        flags = " ".join(
+            f"-l {flag[2:]}" if flag.startswith("--") else f"-s {flag[1:]}" for flag in option.flags
+        )
+        value = ""
+        if option.takes_value:
+            value = " -r -F" if option.files else " -x"
+            if option.choices:
+                value += f" -a {shlex.quote(' '.join(option.choices))}"
+        yield f"complete -c regsite {at} {flags}{value} -d {_fish_text(option.help)}"
+    if command.choices:
+        yield f"complete -c regsite {at} -a {shlex.quote(' '.join(command.choices))}"
+    elif command.files and not command.subcommands:
+        yield f"complete -c regsite {at} -F"
+
+
+def _fish_text(text: str) -> str:
+    return shlex.quote(text.split(";")[0][:80])
+
+
+def _fish_switch(function: str, values: dict[str, list[str]]) -> str:
+    """A fish function printing, one a line, the words for the path in $argv[1]."""
+    arms = []
+    for key, words in values.items():
+        if words:
+            arms.append(f"        case {shlex.quote(key)}")
+            arms.append(f"            printf '%s\\n' {' '.join(map(shlex.quote, words))}")
+    body = "\n".join(arms)
+    return f'function {function}\n    switch "$argv[1]"\n{body}\n    end\nend'
+
+
+_FISH_PATH = """\
+function __regsite_path --description 'the regsite subcommands typed so far'
+    set -l path ''
+    set -l skip 0
+    for word in (commandline -opc)[2..-1]
+        if test $skip = 1
+            set skip 0
+        else if string match -q -- '-*' $word
+            contains -- $word (__regsite_value_options $path); and set skip 1
+        else if contains -- $word (__regsite_subcommands $path)
+            set path (string trim -- "$path $word")
+        end
+    end
+    echo $path
+end
+function __regsite_at --description 'whether the subcommands typed so far are $argv[1]'
+    set -l path (__regsite_path)
+    test "$path" = "$argv[1]"
+end"""
