@@ -26,12 +26,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from corpus import make_model
+from search_stage import StageFigures, StageReport, measure_stage
 
 from regsite.model import Package, Site
 from regsite.render import Output
 from regsite.render.api import render_api
 from regsite.render.html import BROWSE_PACKAGES, render_html, render_package_page, site_pages
-from regsite.render.search import render_search, search_order
+from regsite.render.search import render_search, search_order, search_packages
 from regsite.search.format import RESULTS_PER_PAGE
 from regsite.search.query import Searcher, SearchResults, Tier, one_typo_apart
 from regsite.search.tokenizer import join_key, name_key, tokenize
@@ -47,6 +48,7 @@ STOPWORDS = frozenset(("a", "all", "and", "any", "for", "from", "in", "into", "o
 STOPWORDS |= {"the", "to", "via", "with", "your"}
 TARGETS = {
     "index_seconds": 30.0,
+    "stage_peak_bytes": 300 * KB * KB,  # the stage's own peak memory, above its input's
     "median_query_bytes": 60 * KB,
     "median_query_requests": 15,
     "search_share": 0.30,
@@ -328,13 +330,17 @@ class Report:
     packages: int
     seed: int
     corpus_seconds: float
-    index_seconds: float
+    stage: StageReport
     api_seconds: float
     index: IndexFigures
     api_bytes: int
     html: HtmlFigures
     sets: list[SetSummary]
     measured: list[Measured]
+
+    @property
+    def index_seconds(self) -> float:
+        return self.stage.after.seconds
 
     @property
     def site_bytes(self) -> int:
@@ -425,6 +431,12 @@ def markdown_table(report: Report) -> str:
             report.index_seconds <= TARGETS["index_seconds"],
         ),
         _target(
+            "Search stage's own peak memory",
+            mb(report.stage.after.own_peak),
+            "<= 300 MB",
+            report.stage.after.own_peak <= TARGETS["stage_peak_bytes"],
+        ),
+        _target(
             "Median cold query, transferred",
             kb(overall.median_bytes),
             "<= 60 KB",
@@ -497,6 +509,7 @@ def report_json(report: Report) -> dict[str, Any]:
     return {
         "packages": report.packages,
         "seed": report.seed,
+        "stage": dataclasses.asdict(report.stage),
         "seconds": {
             "corpus": report.corpus_seconds,
             "search_index": report.index_seconds,
@@ -529,6 +542,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="auto: render every page if projected under 3 minutes, else estimate from a sample",
     )
     parser.add_argument("--html-sample", type=int, default=1000, help="pages for the estimate")
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also run the search stage with generator/ at this git revision, side by side",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of each stage measurement; the fastest is kept"
+    )
+    parser.add_argument(
+        "--index-only",
+        action="store_true",
+        help="measure the search stage only: no site bytes, no queries",
+    )
     parser.add_argument("--json-out", type=Path, help="also write the results as JSON here")
     parser.add_argument(
         "--profile",
@@ -544,12 +570,64 @@ def profile_index(site: Site) -> None:
     pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(15)
 
 
+def read_tree(root: Path) -> Output:
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+def stage_table(packages: int, stage: StageReport) -> str:
+    """The search stage's figures, and the baseline revision's beside them when there is one."""
+    before = stage.before
+    header = ["Search stage", *([f"before ({stage.baseline})"] if before else []), "after"]
+    if before:
+        header.append("after / before")
+
+    def row(label: str, value: Callable[[StageFigures], float], unit: str) -> list[str]:
+        cells = [label, *([_amount(value(before), unit)] if before else [])]
+        cells.append(_amount(value(stage.after), unit))
+        if before:
+            cells.append(f"{value(stage.after) / value(before):.2f}x")
+        return cells
+
+    rows = [
+        row(f"{packages:,} packages: seconds", lambda f: f.seconds, "s"),
+        row("peak memory above the input", lambda f: f.own_peak, "MB"),
+        row("peak RSS of the process", lambda f: f.peak_rss, "MB"),
+    ]
+    for label, figures in (("empty memo", stage.memo_cold), ("warm memo", stage.memo_warm)):
+        rows.append(_after_only(f"{label}: seconds / above the input", _pair(figures), before))
+    files = f"{stage.after.files:,} files, {mb(stage.after.bytes)}"
+    rows.append(_after_only("output", files, before))
+    if before:
+        rows[-1][1] = "identical" if before.tree == stage.after.tree else "**differs**"
+    lines = [_row(header), _row(["---"] * len(header)), *(_row(cells) for cells in rows)]
+    return "\n".join(lines)
+
+
+def _after_only(label: str, value: str, before: StageFigures | None) -> list[str]:
+    return [label, "", value, ""] if before else [label, value]
+
+
+def _amount(value: float, unit: str) -> str:
+    return f"{value:,.1f} s" if unit == "s" else mb(value)
+
+
+def _pair(figures: StageFigures) -> str:
+    return f"{figures.seconds:,.1f} s / {mb(figures.own_peak)}"
+
+
 def measure(
-    args: argparse.Namespace, site: Site, packages: Mapping[str, Package], corpus_seconds: float
+    args: argparse.Namespace,
+    site: Site,
+    packages: Mapping[str, Package],
+    corpus_seconds: float,
+    stage: StageReport,
+    output: Output,
 ) -> Report:
     rng = random.Random(args.seed)  # noqa: S311 - reproducible sampling, not cryptography
-    output, index_seconds = timed(lambda: render_search(site))
-    print(f"Search index built in {index_seconds:.1f} s", flush=True)
     api, api_seconds = timed(lambda: render_api(site, packages.values()))
     api_bytes = sum(map(len, api.values()))
     del api
@@ -564,7 +642,7 @@ def measure(
         packages=len(site.packages),
         seed=args.seed,
         corpus_seconds=corpus_seconds,
-        index_seconds=index_seconds,
+        stage=stage,
         api_seconds=api_seconds,
         index=index_figures(output, sizes),
         api_bytes=api_bytes,
@@ -576,31 +654,37 @@ def measure(
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    # Whoosh keeps its temporary files in <tmp>/MAIN.tmp and deletes that whole directory when
-    # done, so two index builds at once on one machine break each other: use a private <tmp>.
-    saved = tempfile.tempdir
-    with tempfile.TemporaryDirectory(prefix="regsite-bench-") as private:
-        tempfile.tempdir = private
-        try:
-            return run(args)
-        finally:
-            tempfile.tempdir = saved
-
-
-def run(args: argparse.Namespace) -> int:
     (site, packages), corpus_seconds = timed(lambda: make_model(args.packages, args.seed))
     print(f"Corpus of {len(site.packages):,} packages generated in {corpus_seconds:.1f} s")
     if args.profile:
         profile_index(site)
         return 0
-    report = measure(args, site, packages, corpus_seconds)
+    with tempfile.TemporaryDirectory(prefix="regsite-search-bench-") as work:
+        stage, out = measure_stage(search_packages(site), Path(work), args.baseline, args.repeat)
+        print(
+            f"Search stage measured in child processes:\n\n{stage_table(len(site.packages), stage)}"
+        )
+        if args.index_only:
+            if args.json_out:
+                _write_json(args.json_out, {"packages": len(site.packages), "stage": stage})
+            return 0
+        output = read_tree(out)
+    report = measure(args, site, packages, corpus_seconds, stage, output)
     print_index(report)
     print_queries(report)
     print("\n" + markdown_table(report))
     if args.json_out:
-        args.json_out.write_text(json.dumps(report_json(report), indent=1) + "\n")
-        print(f"\nWrote {args.json_out}")
+        _write_json(args.json_out, report_json(report))
     return 0
+
+
+def _write_json(path: Path, document: dict[str, Any]) -> None:
+    as_dicts = {
+        key: dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+        for key, value in document.items()
+    }
+    path.write_text(json.dumps(as_dicts, indent=1) + "\n")
+    print(f"\nWrote {path}")
 
 
 if __name__ == "__main__":

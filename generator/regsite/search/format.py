@@ -18,6 +18,7 @@ __all__ = [
     "RESULTS_PER_PAGE",
     "SEARCH_ROOT",
     "SHARD_BYTES",
+    "SHARD_KINDS",
     "SUMMARY_LENGTH",
     "TYPO_MIN_LENGTH",
     "record_shard_path",
@@ -31,6 +32,7 @@ SEARCH_ROOT = "search"
 MANIFEST = f"{SEARCH_ROOT}/manifest.json"
 RECORDS_PER_SHARD = 16  # small: the first page's hits are spread over many record files
 RESULTS_PER_PAGE = 10  # records a reader fetches at first; more on request
+SHARD_KINDS = ("terms", "names", "typos")  # in the order the manifest lists them
 SHARD_BYTES = 32_000  # uncompressed JSON per term, name or typo shard; about 10-15 KB gzipped
 MAX_POSTINGS = 2_000  # a term keeps its best-scoring documents only
 EXPANSIONS = 8  # terms the last query token may stand for as a prefix
