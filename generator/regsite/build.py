@@ -31,6 +31,7 @@ from regsite.signatures import ThresholdResult
 from regsite.site_outputs import SiteRun, publish_site
 from regsite.theme import load_theme
 from regsite.validate import validate
+from regsite.workers import fewer_collections
 from regsite.write import MemoryWriter, OutputWriter, Writer
 
 __all__ = [
@@ -62,7 +63,7 @@ def build(options: BuildOptions, writer: Writer | None = None) -> BuildResult:
     stages = Stages(options.progress or NullProgress())
     started = time.perf_counter()
     require_source_directory(options.source)
-    with _memo(options.cache) as memo:
+    with fewer_collections(), _memo(options.cache) as memo:
         if writer is None:
             signed = options.online_key is not None
             writer = OutputWriter.open(options.output, options.source, signed)

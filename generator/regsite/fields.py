@@ -9,14 +9,16 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from regsite.errors import ErrorReport
+from regsite.errors import ErrorReport, describe
 
 __all__ = [
     "MAX_INTEGER",
+    "MAX_KEY_PARTS",
     "MAX_URL_LENGTH",
     "SOURCE_FORMAT",
     "Fields",
     "check_format",
+    "long_key_problem",
     "url_problem",
 ]
 
@@ -32,6 +34,38 @@ _SPACE_OR_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 # ASCII host, so urlsplit cannot raise, then only printable ASCII. The two paths must agree:
 # tests/test_render_speed_equivalence.py checks them against each other.
 _PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]*)?(?:[/?#][\x21-\x7e]*)?")
+
+
+MAX_KEY_PARTS = 32  # parts of one dotted TOML key; regsite's own files need at most 4
+
+# tomllib takes time quadratic in the parts of one dotted key (8,000 parts: 1.5 s; a 1 MiB
+# package.toml could hold 500,000), so keys are measured before parsing.  A key is on one line:
+# the first pattern finds a line with enough dots, the second a run of key parts there (bare or
+# quoted), starting only where a key can start.  Possessive quantifiers keep both linear.
+_DOTS = f"{{{MAX_KEY_PARTS - 1}}}"  # "{31}": that many dots join 32 parts
+_DOTTED_LINE = re.compile(r"^(?:[^.\n]*+\.)" + _DOTS, re.MULTILINE)
+_KEY_PART = r"""(?:[A-Za-z0-9_-]++|"[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"|'[^'\n]*+')"""
+_LONG_KEY = re.compile(
+    r"""(?<![A-Za-z0-9_\-"'\\.])(?:""" + _KEY_PART + r"[ \t]*+\.[ \t]*+)" + _DOTS
+)
+
+
+def long_key_problem(text: str) -> str | None:
+    """Why TOML ``text`` is refused unparsed: a dotted key of too many parts; else None.
+
+    A run of that many dotted words that starts after a space counts even inside a string or a
+    comment: no real source, signature or lock file has one.
+    """
+    if text.count(".") < MAX_KEY_PARTS - 1 or _DOTTED_LINE.search(text) is None:
+        return None
+    match = _LONG_KEY.search(text)
+    if match is None:
+        return None
+    line = text.count("\n", 0, match.start()) + 1
+    return (
+        f"line {line}: a dotted key of {MAX_KEY_PARTS} or more parts; regsite's files need at"
+        " most 4, and longer keys are refused before parsing (they make the parser slow)"
+    )
 
 
 def url_problem(url: str) -> str | None:
@@ -157,7 +191,7 @@ class Fields:
             return None
         value = self.table[key]
         if not isinstance(value, kind):
-            self.problem(key, f"expected {expected}, found {type(value).__name__} {value!r:.60}")
+            self.problem(key, f"expected {expected}, found {describe(value)}")
             return None
         return value
 

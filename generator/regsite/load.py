@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from regsite.errors import ErrorReport, RegistryError
+from regsite.fields import long_key_problem
 from regsite.model import SourceFile
 from regsite.names import name_problem, normalize_name
 from regsite.signatures import Signature, ThresholdResult, parse_signature_file
@@ -24,6 +25,7 @@ __all__ = [
     "LoadedPackage",
     "LoadedSource",
     "SourceLimits",
+    "crlf_hint",
     "load_package",
     "load_root_history",
     "load_source",
@@ -214,10 +216,25 @@ def _unrecorded_readme(root: Path, name: str, report: ErrorReport) -> None:
         )
 
 
+_UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
 def _parse_toml(relative: str, content: bytes, report: ErrorReport) -> dict[str, Any] | None:
     """Parse UTF-8 TOML; a problem (never an exception) for anything tomllib refuses."""
+    if content.startswith(_UTF8_BOM):
+        # Not stripped: the signature covers the exact bytes, and TOML does not allow one.
+        report.add(relative, "", _BOM_PROBLEM)
+        return None
+    if content.startswith(_UTF16_BOMS):
+        report.add(relative, "", "the file is UTF-16; save it as UTF-8 (without a BOM)")
+        return None
     try:
-        return tomllib.loads(content.decode("utf-8"))
+        text = content.decode("utf-8")
+        if (problem := long_key_problem(text)) is not None:
+            report.add(relative, "", problem)
+            return None
+        return tomllib.loads(text)
     except UnicodeDecodeError as exc:
         report.add(relative, "", f"not valid UTF-8 (byte {exc.start})")
     except ValueError as exc:  # TOMLDecodeError, and integers too long to convert
@@ -225,6 +242,24 @@ def _parse_toml(relative: str, content: bytes, report: ErrorReport) -> dict[str,
     except RecursionError:
         report.add(relative, "", "not valid TOML: arrays or tables nested too deeply")
     return None
+
+
+def crlf_hint(path: str) -> str:
+    """Why a file with CRLF line endings may no longer match its signature or recorded hash."""
+    # Git's core.autocrlf rewrites line endings on checkout, which changes the signed bytes.
+    return (
+        f"{path} has CRLF (\\r\\n) line endings: if git converted them on checkout"
+        " (core.autocrlf), the .gitattributes that 'regsite init' writes keeps signed files byte"
+        " for byte ('*.toml -text', '*.sig -text', '*.md -text'); add it, then delete the file"
+        f" and check it out again (git checkout -- {path})"
+    )
+
+
+_BOM_PROBLEM = (
+    "the file starts with a UTF-8 byte order mark (BOM), which TOML does not allow; save it as"
+    " UTF-8 without a BOM (in an editor, 'UTF-8' rather than 'UTF-8 with BOM'), and sign it"
+    " again if it was signed with one"
+)
 
 
 def read_registry_bytes(root: Path, limits: SourceLimits, report: ErrorReport) -> bytes | None:

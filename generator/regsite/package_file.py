@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import posixpath
 import re
 from typing import TypeVar
 
 from regsite.errors import ErrorReport
 from regsite.fields import Fields, check_format
-from regsite.load import LoadedPackage
+from regsite.load import LoadedPackage, crlf_hint
 from regsite.model import (
     Artifact,
     Dependency,
@@ -75,7 +76,7 @@ def read_package(
         homepage=meta.url("homepage"),
         repository=meta.url("repository"),
         documentation=meta.url("documentation"),
-        readme=_readme(meta, loaded.readme),
+        readme=_readme(meta, loaded.readme, posixpath.dirname(index.path)),
         status=status,
         status_reason=reason,
         releases=_releases(top, loaded.name, scheme),
@@ -116,7 +117,7 @@ def _keywords(meta: Fields) -> tuple[str, ...]:
     return tuple(dict.fromkeys(keywords))
 
 
-def _readme(meta: Fields, content: bytes | None) -> Readme | None:
+def _readme(meta: Fields, content: bytes | None, directory: str) -> Readme | None:
     entry = meta.table_of("readme")
     if entry is None:
         return None
@@ -126,11 +127,10 @@ def _readme(meta: Fields, content: bytes | None) -> Readme | None:
         return None
     actual = hashlib.sha256(content).hexdigest()
     if actual != recorded:
-        entry.problem(
-            "sha256",
-            f"{file} has sha256 {actual}, but {recorded} is recorded;"
-            " run 'regsite package readme' and sign again",
-        )
+        fix = "run 'regsite package readme' and sign again"
+        if b"\r\n" in content:  # most likely git's doing, not an edit: say so first
+            fix = f"{crlf_hint(posixpath.join(directory, file))}; if it was edited, {fix}"
+        entry.problem("sha256", f"{file} has sha256 {actual}, but {recorded} is recorded; {fix}")
         return None
     try:
         content.decode("utf-8")

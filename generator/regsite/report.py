@@ -12,13 +12,16 @@ build that changed something, and an unchanged rebuild re-signs nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping, Sequence
+import logging
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from regsite.errors import printable
 from regsite.model import Site
 from regsite.render.api import API_ROOT, API_VERSION, registry_document
+from regsite.summary import PackageSummary
 
 __all__ = [
     "REPORT_PATH",
@@ -29,29 +32,64 @@ __all__ = [
     "report_markdown",
 ]
 
+log = logging.getLogger(__name__)
+
 REPORT_PATH = f"{API_ROOT}/build-report.json"
 _MARKDOWN_ROWS = 50  # per list; the JSON report always lists everything
+_TRUST_KEYS = ("root_keys", "online_keys", "revoked_keys")
 
 Release = tuple[str, str]  # (package, version)
+_T = TypeVar("_T")
+
+
+class _Unusable(ValueError):
+    """A previous output file that cannot be read as what this build wrote there."""
 
 
 @dataclass(frozen=True, slots=True)
 class PreviousOutput:
+    """The previous site, read only for the report: a file that is missing, is not JSON or is
+    not shaped as a build writes it counts as absent, with a warning naming it."""
+
     directory: Path
     changed: Collection[str]  # output paths whose bytes this build changed
 
     def read_bytes(self, path: str) -> bytes | None:
         try:
             return (self.directory / path).read_bytes()
-        except OSError:
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            self.ignore(path, f"cannot be read ({exc.strerror or exc})")
             return None
 
-    def read_json(self, path: str) -> Any:
+    def read(self, path: str, shape: str, reader: Callable[[object], _T]) -> _T | None:
+        """``reader`` applied to the file's JSON; ``None`` if the file is absent or unusable."""
         content = self.read_bytes(path)
-        try:
-            return None if content is None else json.loads(content)
-        except ValueError:
+        if content is None:
             return None
+        try:
+            return reader(json.loads(content))
+        except _Unusable as exc:
+            self.ignore(path, f"is not shaped as a build writes it: {exc}; expected {shape}")
+        except (ValueError, RecursionError) as exc:  # also UnicodeDecodeError, huge integers
+            self.ignore(path, f"is not valid JSON ({exc or 'nested too deeply'})")
+        return None
+
+    def report_bytes(self) -> bytes | None:
+        """The previous build report, kept by a build that changes nothing, if it is one."""
+        if self.read(REPORT_PATH, "a build report", _build_report):
+            return self.read_bytes(REPORT_PATH)
+        return None
+
+    def ignore(self, path: str, problem: str) -> None:
+        log.warning(
+            "%s",
+            printable(
+                f"previous output {self.directory / path} {problem}; the build report treats it"
+                " as absent"
+            ),
+        )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -77,93 +115,182 @@ class BuildChanges:
         return not self.first_build and not any(lists)
 
 
+# Reading the previous output: each reader takes the parsed JSON and returns only what the
+# report compares, or raises _Unusable; nothing here recurses into a value or hashes one that
+# was not checked to be a string.
+
+
+@dataclass(frozen=True, slots=True)
+class _OldRegistry:
+    counts: tuple[int, int]  # packages, releases
+    trust: Mapping[str, frozenset[str]]  # root_keys, online_keys, revoked_keys
+    root_threshold: int | None
+    owners: Mapping[str, frozenset[str]]  # owner id -> keys
+
+
+@dataclass(frozen=True, slots=True)
+class _OldPackage:
+    releases: Mapping[str, str]  # version -> status
+    status: str | None
+
+
+def _object(value: object, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _Unusable(f"{where} is not an object")
+    return value
+
+
+def _list(value: object, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise _Unusable(f"{where} is not an array")
+    return value
+
+
+def _string(value: object, where: str) -> str:
+    if not isinstance(value, str):
+        raise _Unusable(f"{where} is not a string")
+    try:
+        value.encode("utf-8")  # the report is written as UTF-8: no lone surrogates
+    except UnicodeEncodeError:
+        raise _Unusable(f"{where} is not valid Unicode") from None
+    return value
+
+
+def _strings(value: object, where: str) -> frozenset[str]:
+    return frozenset(_string(item, f"{where}[]") for item in _list(value, where))
+
+
+def _count(counts: Mapping[str, Any], name: str) -> int:
+    value = counts.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise _Unusable(f"counts.{name} is not a whole number")
+    return value
+
+
+def _build_report(document: object) -> bool:
+    if _object(document, "the document").get("api_version") != API_VERSION:
+        raise _Unusable(f"api_version is not {API_VERSION}")
+    return True
+
+
+def _names(document: object) -> frozenset[str]:
+    packages = _list(_object(document, "the document").get("packages"), "packages")
+    return frozenset(
+        _string(_object(entry, "packages[]").get("name"), "packages[].name") for entry in packages
+    )
+
+
+def _registry(document: object) -> _OldRegistry:
+    top = _object(document, "the document")
+    counts = _object(top.get("counts"), "counts")
+    trust = _object(top.get("trust"), "trust")
+    threshold = trust.get("root_threshold")
+    owners = {}
+    for owner in _list(top.get("owners"), "owners"):
+        entry = _object(owner, "owners[]")
+        keys = _list(entry.get("keys"), "owners[].keys")
+        owners[_string(entry.get("id"), "owners[].id")] = frozenset(
+            _string(_object(key, "owners[].keys[]").get("key"), "owners[].keys[].key")
+            for key in keys
+        )
+    return _OldRegistry(
+        counts=(_count(counts, "packages"), _count(counts, "releases")),
+        trust={name: _strings(trust.get(name) or [], f"trust.{name}") for name in _TRUST_KEYS},
+        root_threshold=threshold if type(threshold) is int else None,
+        owners=owners,
+    )
+
+
+def _package(document: object) -> _OldPackage:
+    top = _object(document, "the document")
+    releases = {}
+    for release in _list(top.get("releases"), "releases"):
+        entry = _object(release, "releases[]")
+        status = entry.get("status")
+        releases[_string(entry.get("version"), "releases[].version")] = (
+            status if isinstance(status, str) else "none"
+        )
+    status = top.get("status")  # written into the report: a string it can hold, if any
+    return _OldPackage(releases, None if status is None else _string(status, "status"))
+
+
+_NAMES_SHAPE = '{"packages": [{"name": "..."}, ...]}'
+_REGISTRY_SHAPE = "counts, trust and owners as api/v1/registry.json has them"
+_PACKAGE_SHAPE = '{"releases": [{"version": "...", "status": "..."}, ...]}'
+
+
 def compare_builds(site: Site, previous: PreviousOutput | None) -> BuildChanges:
+    """What changed since the previous output; a first build when there is none to read."""
     packages, releases = len(site.packages), site.release_count
-    old_names = previous.read_json(f"{API_ROOT}/names.json") if previous else None
-    old_registry = previous.read_json(f"{API_ROOT}/registry.json") if previous else None
-    if previous is None or not isinstance(old_names, dict) or not isinstance(old_registry, dict):
+    before: frozenset[str] | None = None
+    old_registry: _OldRegistry | None = None
+    if previous is not None:
+        before = previous.read(f"{API_ROOT}/names.json", _NAMES_SHAPE, _names)
+        old_registry = previous.read(f"{API_ROOT}/registry.json", _REGISTRY_SHAPE, _registry)
+    if previous is None or before is None or old_registry is None:
         return BuildChanges(first_build=True, packages=packages, releases=releases)
-    before = {
-        entry["name"]: entry
-        for entry in old_names.get("packages", [])
-        if isinstance(entry, dict) and isinstance(entry.get("name"), str)
-    }
     added = tuple(name for name in site.packages if name not in before)
-    removed = tuple(sorted(name for name in before if name not in site.packages))
     changed = tuple(
         name
         for name in site.packages
         if name in before and f"{API_ROOT}/packages/{name}.json" in previous.changed
     )
-    releases_added: list[Release] = [
-        (name, version) for name in added for version in reversed(site.packages[name].versions)
-    ]
-    releases_removed: list[Release] = []
-    yanked: list[Release] = []
-    unyanked: list[Release] = []
-    status: list[tuple[str, str, str]] = []
+    found = _ReleaseChanges()
+    found.added += [(name, v) for name in added for v in reversed(site.packages[name].versions)]
     for name in changed:
-        summary = site.packages[name]
-        old = previous.read_json(f"{API_ROOT}/packages/{name}.json")
-        old_releases = _releases(old)
-        new_yanked = set(summary.yanked)
-        releases_added += [(name, v) for v in reversed(summary.versions) if v not in old_releases]
-        releases_removed += [(name, v) for v in old_releases if v not in summary.versions]
-        for version, old_status in old_releases.items():
-            if version in summary.versions:
-                if version in new_yanked and old_status != "yanked":
-                    yanked.append((name, version))
-                elif version not in new_yanked and old_status == "yanked":
-                    unyanked.append((name, version))
-        was = old.get("status") if isinstance(old, dict) else None
-        if isinstance(was, str) and was != summary.status.value:
-            status.append((name, was, summary.status.value))
-    counts = old_registry.get("counts", {})
+        path = f"{API_ROOT}/packages/{name}.json"
+        old = previous.read(path, _PACKAGE_SHAPE, _package) or _OldPackage({}, None)
+        found.compare(name, old, site.packages[name])
     return BuildChanges(
         first_build=False,
         packages=packages,
         releases=releases,
-        previous_packages=_count(counts, "packages"),
-        previous_releases=_count(counts, "releases"),
+        previous_packages=old_registry.counts[0],
+        previous_releases=old_registry.counts[1],
         packages_added=added,
-        packages_removed=removed,
+        packages_removed=tuple(sorted(name for name in before if name not in site.packages)),
         packages_changed=changed,
-        releases_added=tuple(releases_added),
-        releases_removed=tuple(releases_removed),
-        yanked=tuple(yanked),
-        unyanked=tuple(unyanked),
-        status=tuple(status),
-        keys=tuple(_key_changes(old_registry, registry_document(site))),
+        releases_added=tuple(found.added),
+        releases_removed=tuple(found.removed),
+        yanked=tuple(found.yanked),
+        unyanked=tuple(found.unyanked),
+        status=tuple(found.status),
+        keys=tuple(_key_changes(old_registry, _registry(registry_document(site)))),
     )
 
 
-def _count(counts: object, name: str) -> int:
-    value = counts.get(name) if isinstance(counts, dict) else None
-    return value if isinstance(value, int) else 0
+@dataclass(slots=True)
+class _ReleaseChanges:
+    added: list[Release] = field(default_factory=list)
+    removed: list[Release] = field(default_factory=list)
+    yanked: list[Release] = field(default_factory=list)
+    unyanked: list[Release] = field(default_factory=list)
+    status: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def compare(self, name: str, old: _OldPackage, summary: PackageSummary) -> None:
+        """Record how package ``name``'s releases and status changed since ``old``."""
+        new_yanked = set(summary.yanked)
+        self.added += [(name, v) for v in reversed(summary.versions) if v not in old.releases]
+        self.removed += [(name, v) for v in old.releases if v not in summary.versions]
+        for version, old_status in old.releases.items():
+            if version in summary.versions:
+                if version in new_yanked and old_status != "yanked":
+                    self.yanked.append((name, version))
+                elif version not in new_yanked and old_status == "yanked":
+                    self.unyanked.append((name, version))
+        if old.status is not None and old.status != summary.status.value:
+            self.status.append((name, old.status, summary.status.value))
 
 
-def _releases(document: object) -> dict[str, str]:
-    """version -> status, from an old package JSON document."""
-    if not isinstance(document, dict) or not isinstance(document.get("releases"), list):
-        return {}
-    return {
-        entry["version"]: str(entry.get("status"))
-        for entry in document["releases"]
-        if isinstance(entry, dict) and isinstance(entry.get("version"), str)
-    }
-
-
-def _key_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+def _key_changes(old: _OldRegistry, new: _OldRegistry) -> list[tuple[str, str, str]]:
     changes: list[tuple[str, str, str]] = []
-    old_trust, new_trust = old.get("trust") or {}, new["trust"]
-    for field_name in ("root_keys", "online_keys", "revoked_keys"):
-        before = set(old_trust.get(field_name) or ())
-        after = set(new_trust.get(field_name) or ())
-        changes += [(field_name, "added", key) for key in sorted(after - before)]
-        changes += [(field_name, "removed", key) for key in sorted(before - after)]
-    if old_trust.get("root_threshold") != new_trust["root_threshold"]:
-        changes.append(("root_threshold", "changed", str(new_trust["root_threshold"])))
-    old_owners, new_owners = _owner_keys(old), _owner_keys(new)
+    for name in _TRUST_KEYS:
+        before, after = old.trust[name], new.trust[name]
+        changes += [(name, "added", key) for key in sorted(after - before)]
+        changes += [(name, "removed", key) for key in sorted(before - after)]
+    if old.root_threshold != new.root_threshold:
+        changes.append(("root_threshold", "changed", str(new.root_threshold)))
+    old_owners, new_owners = old.owners, new.owners
     changes += [("owners", "added", owner) for owner in sorted(set(new_owners) - set(old_owners))]
     changes += [("owners", "removed", owner) for owner in sorted(set(old_owners) - set(new_owners))]
     for owner in sorted(set(old_owners) & set(new_owners)):
@@ -171,17 +298,6 @@ def _key_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[tuple[s
         changes += [(f"owner {owner}", "key added", key) for key in sorted(after - before)]
         changes += [(f"owner {owner}", "key removed", key) for key in sorted(before - after)]
     return changes
-
-
-def _owner_keys(document: Mapping[str, Any]) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = {}
-    for owner in document.get("owners") or ():
-        if isinstance(owner, dict) and isinstance(owner.get("id"), str):
-            keys = owner.get("keys") or ()
-            found[owner["id"]] = {
-                key["key"] for key in keys if isinstance(key, dict) and "key" in key
-            }
-    return found
 
 
 def report_document(changes: BuildChanges) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 import tomlkit
 
+from regsite.fields import long_key_problem
 from regsite.keys import PrivateKey, PublicKey, parse_public_key
 
 __all__ = [
@@ -114,7 +115,10 @@ def check_signatures(
 def parse_signature_file(data: bytes) -> tuple[tuple[Signature, ...], list[tuple[str, str]]]:
     """Parse a ``.sig`` file; return the signatures and ``(key path, problem)`` pairs."""
     try:
-        document = tomllib.loads(data.decode("utf-8"))
+        text = data.decode("utf-8")
+        if (problem := long_key_problem(text)) is not None:
+            return (), [("", problem)]
+        document = tomllib.loads(text)
     except (ValueError, RecursionError) as exc:  # also UnicodeDecodeError and TOMLDecodeError
         return (), [("", f"not valid UTF-8 TOML: {exc or 'nested too deeply'}")]
     problems = [(key, "unknown key; expected only [[signature]] tables") for key in document]

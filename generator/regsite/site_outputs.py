@@ -117,7 +117,7 @@ def _report(
     changes = compare_builds(site, reader)
     published.sealed = seal_of(published.new)
     document = {**report_document(changes), "outputs": published.sealed}
-    kept = None if reader is None else reader.read_bytes(REPORT_PATH)
+    kept = None if reader is None else reader.report_bytes()
     content = dump_json(document)
     if changes.empty and kept is not None and read_seal(kept) == published.sealed:
         content = kept  # the last build that changed anything: no churn

@@ -154,5 +154,5 @@ def _raise_problems(
     report: ErrorReport, lead: str = "the change would make the source invalid"
 ) -> None:
     if report:
-        lines = "\n".join(f"  {problem}" for problem in report)
-        raise SourceEditError(f"{lead}:\n{lines}")
+        problems = [str(problem) for problem in report]
+        raise SourceEditError(f"{lead}:", details=problems)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from regsite.errors import ErrorReport
 from regsite.keys import PublicKey
-from regsite.load import LoadedFile
+from regsite.load import LoadedFile, crlf_hint
 from regsite.model import Delegation, Registry
 from regsite.signatures import (
     FileKind,
@@ -116,7 +116,10 @@ def _verify(
         return result
     for check in result.checks:
         if check.status is not SignatureStatus.VALID:
-            report.add(loaded.signature_path, f"signature[{check.index}]", _describe(check, kind))
+            message = _describe(check, kind)
+            if check.status is SignatureStatus.BAD and b"\r\n" in loaded.content:
+                message += f". {crlf_hint(loaded.path)}"
+            report.add(loaded.signature_path, f"signature[{check.index}]", message)
     valid_signers = len(result.signers)
     if valid_signers < threshold:
         report.add(

@@ -1,4 +1,5 @@
-"""Worker processes for the per-package stages: one package at a time, on every core.
+"""The build's processes: workers for the per-package stages (one package at a time, on every
+core), and how often the collector runs.
 
 Workers are forked with the stage's context already in memory (:func:`run`), so nothing but
 small tasks and results crosses process boundaries; a stage's function reads the context with
@@ -7,16 +8,18 @@ small tasks and results crosses process boundaries; a stage's function reads the
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import gc
 import logging
 import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-__all__ = ["context", "default_jobs", "run"]
+__all__ = ["context", "default_jobs", "fewer_collections", "run"]
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,19 @@ def default_jobs() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Run the garbage collector less often: a build allocates millions of small objects that
+    hold no cycles, and the default thresholds walk them over and over (a no-op rebuild of
+    10,000 packages spent a quarter of its time there)."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(100_000, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 def context() -> Any:

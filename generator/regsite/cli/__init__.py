@@ -36,7 +36,7 @@ from regsite.cli import (
     yank,
 )
 from regsite.cli.dispatch import Subcommands
-from regsite.errors import BuildError, RegistryError
+from regsite.errors import BuildError, RegistryError, printable
 
 __all__ = ["BUG_STATUS", "COMMANDS", "TRACEBACK_VARIABLE", "command_parser", "main"]
 
@@ -96,7 +96,7 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     except OSError as exc:  # the machine, not regsite: a full disk, a permission
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(printable(f"error: {where}{exc.strerror or exc}"), file=sys.stderr)
         return 1
 
 

@@ -21,6 +21,7 @@ from regsite.commands.client import (
     client_show,
     client_trust,
 )
+from regsite.errors import printable
 
 __all__ = ["add_command"]
 
@@ -97,7 +98,7 @@ def _trust_options(args: argparse.Namespace) -> TrustOptions:
 
 
 def _show_trusted(args: argparse.Namespace, trusted: RegistryTrusted) -> int:
-    print(f"trusted {trusted.url} (root version {trusted.root_version})")
+    print(printable(f"trusted {trusted.url} (root version {trusted.root_version})"))
     print(f"root keys (threshold {trusted.threshold}):")
     for fingerprint in trusted.fingerprints:
         print(f"  {fingerprint}")
@@ -114,15 +115,18 @@ def _show_options(args: argparse.Namespace) -> ShowOptions:
 
 
 def _show_package(args: argparse.Namespace, package: PackageShown) -> int:
+    """The registry's text is the owners' (and a compromised build's): shown escaped, and the
+    JSON in ASCII, so nothing in it can move the cursor, recolour or fake a line."""
     if package.document is not None:
-        print(json.dumps(package.document, ensure_ascii=False, indent=2))
+        print(json.dumps(package.document, ensure_ascii=True, indent=2))
         return 0
-    print(f"{package.name}: {package.description}")
-    print(f"signed by: {', '.join(package.signers)} (owner signatures verified)")
+    print(printable(f"{package.name}: {package.description}"))
+    print(printable(f"signed by: {', '.join(package.signers)} (owner signatures verified)"))
     for release in package.releases:
         status = "" if release.status == "active" else f"  [{release.status}]"
         requires = ", ".join(release.requires)
-        print(f"  {release.version}{status}" + (f"  requires {requires}" if requires else ""))
+        line = f"  {release.version}{status}" + (f"  requires {requires}" if requires else "")
+        print(printable(line))
     return 0
 
 
@@ -139,7 +143,7 @@ def _show_lock(args: argparse.Namespace, lock: Lock) -> int:
     count = len(lock.packages)
     print(f"locked {count} package{'s' if count != 1 else ''} into {args.output}:")
     for package in lock.packages:
-        print(f"  {package.name} {package.version}")
+        print(printable(f"  {package.name} {package.version}"))
     return 0
 
 
@@ -149,5 +153,5 @@ def _download_options(args: argparse.Namespace) -> DownloadOptions:
 
 def _show_download(args: argparse.Namespace, results: tuple[DownloadResult, ...]) -> int:
     for result in results:
-        print(f"{result.status}: {result.path}")
+        print(printable(f"{result.status}: {result.path}"))
     return 0

@@ -6,6 +6,7 @@ import argparse
 
 from regsite.cli.dispatch import Dispatch, Subcommands
 from regsite.commands.search import Found, SearchOptions, dump_found, search_site
+from regsite.errors import printable
 
 __all__ = ["add_command", "found_text"]
 
@@ -40,7 +41,10 @@ def _show(args: argparse.Namespace, found: Found) -> int:
 
 
 def found_text(found: Found) -> str:
-    """The results as numbered lines, under a count and any "did you mean"."""
+    """The results as numbered lines, under a count and any "did you mean".
+
+    The site's text is untrusted, so names, versions and summaries are shown escaped.
+    """
     results = found.results
     total = len(results.hits)
     lines = [f"{total} package{'' if total == 1 else 's'} match {results.query.strip()!r}"]
@@ -48,13 +52,12 @@ def found_text(found: Found) -> str:
         lines[0] += f" (showing {len(found.shown)})"
     if results.suggestion:
         lines.append(f"Did you mean {results.suggestion!r}?")
-    width = max((len(record.name) for _, record in found.shown), default=0)
-    for number, (hit, record) in enumerate(found.shown, 1):
-        version = record.version or "-"
+    names = [printable(record.name) for _, record in found.shown]
+    width = max(map(len, names), default=0)
+    for number, ((hit, record), name) in enumerate(zip(found.shown, names, strict=True), 1):
+        version = printable(record.version or "-")
         flags = " [deprecated]" if record.status == "deprecated" else ""
-        lines.append(
-            f"{number:>3}. {record.name:<{width}}  {version}{flags}  ({hit.tier.name.lower()})"
-        )
+        lines.append(f"{number:>3}. {name:<{width}}  {version}{flags}  ({hit.tier.name.lower()})")
         if record.summary:
-            lines.append(f"     {record.summary}")
+            lines.append(f"     {printable(record.summary)}")
     return "\n".join(lines)

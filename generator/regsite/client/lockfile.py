@@ -12,7 +12,7 @@ import tomlkit
 
 from regsite.client.resolve import Requirement, ResolutionError, parse_requirement
 from regsite.errors import ErrorReport, RegistryError
-from regsite.fields import MAX_URL_LENGTH, Fields, url_problem
+from regsite.fields import MAX_URL_LENGTH, Fields, long_key_problem, url_problem
 from regsite.model import Release
 from regsite.names import name_problem
 from regsite.sources import write_atomically
@@ -136,20 +136,24 @@ def _package_table(package: LockedPackage) -> tomlkit.items.Table:
 def read_lock(path: Path) -> Lock:
     """Read and check a lockfile; every problem found is reported in one LockfileError."""
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        if (problem := long_key_problem(text)) is not None:
+            raise LockfileError(f"{path}: {problem}")
+        document = tomllib.loads(text)
     except OSError as error:
         fix = "; write one with 'regsite client lock REQUIREMENT...'" if not path.exists() else ""
         raise LockfileError(
             f"cannot read lockfile {path}: {error.strerror or error}{fix}"
         ) from error
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+    except (ValueError, RecursionError) as error:  # also integers too long to convert
         raise LockfileError(f"{path}: not a valid TOML lockfile: {error}") from error
     report = ErrorReport()
     lock = _lock(Fields(document, str(path), "", report))
     if report or lock is None:
         count = len(report)
-        lines = "\n".join(f"  {problem}" for problem in report)
-        raise LockfileError(f"{count} problem{'s' if count != 1 else ''} in lockfile:\n{lines}")
+        problems = [str(problem) for problem in report]
+        heading = f"{count} problem{'s' if count != 1 else ''} in lockfile:"
+        raise LockfileError(heading, details=problems)
     return lock
 
 

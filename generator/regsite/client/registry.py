@@ -68,9 +68,13 @@ class RemoteRegistry:
         """The package's JSON document (``api/v1/packages/NAME.json``), TUF-verified and
         checked against the owner-signed package.toml it was built from."""
         package = self.package(name)
-        document: dict[str, Any] = json.loads(
-            self.source.fetch_target(f"{API}/packages/{name}.json")
-        )
+        path = f"{API}/packages/{name}.json"
+        try:
+            document = json.loads(self.source.fetch_target(path))
+        except (ValueError, RecursionError):  # signed, yet not JSON: a broken or hostile build
+            document = None
+        if not isinstance(document, dict):
+            raise ClientError(f"{path}: expected a JSON object; the registry's build is broken")
         _check_document(package, document)
         return document
 
@@ -121,7 +125,7 @@ def _raise(report: ErrorReport, what: str) -> None:
 def _check_document(package: Package, document: dict[str, Any]) -> None:
     """The JSON a client reads must say what the owners signed."""
     expected = [_release_summary(release) for release in package.releases]
-    found = [_document_summary(entry) for entry in document.get("releases", [])]
+    found = [_document_summary(entry) for entry in _list(document.get("releases"))]
     if document.get("name") != package.name or expected != found:
         raise ClientError(
             f"api/v1/packages/{package.name}.json disagrees with the owner-signed package.toml"
@@ -141,12 +145,17 @@ def _document_summary(entry: Any) -> tuple[object, ...]:
         return ()
     requires = tuple(
         (item.get("name"), item.get("specifier"))
-        for item in entry.get("requires", [])
+        for item in _list(entry.get("requires"))
         if isinstance(item, dict)
     )
     artifacts = tuple(
         (item.get("url"), item.get("sha256"), item.get("size"))
-        for item in entry.get("artifacts", [])
+        for item in _list(entry.get("artifacts"))
         if isinstance(item, dict)
     )
     return (entry.get("version"), entry.get("status"), requires, artifacts)
+
+
+def _list(value: object) -> list[Any]:
+    """A JSON array, or an empty one for anything else (which then disagrees with the source)."""
+    return value if isinstance(value, list) else []

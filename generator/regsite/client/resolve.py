@@ -170,14 +170,13 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
                 )
         lines = list(
             dict.fromkeys(  # the same requirement may reach resolvelib more than once
-                f"  {cause.requirement} (required by {self._chain(cause.parent)})"
-                for cause in causes
+                f"{cause.requirement} (required by {self._chain(cause.parent)})" for cause in causes
             )
         )
         names = sorted({cause.requirement.name for cause in causes})
-        lines += [f"  {self._versions(name)}" for name in names]
+        lines += [self._versions(name) for name in names]
         return ResolutionError(
-            "cannot find versions that satisfy every requirement:\n" + "\n".join(lines)
+            "cannot find versions that satisfy every requirement:", details=lines
         )
 
     def _chain(self, parent: _Candidate | None) -> str:

@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from tuf.api import exceptions as tuf_errors
 from tuf.api.metadata import Metadata, Root, Snapshot, TargetFile, Targets, Timestamp
-from tuf.api.serialization import DeserializationError
+from tuf.api.serialization import DeserializationError, SerializationError
 from tuf.ngclient import Updater as TufUpdater
 from tuf.ngclient import UpdaterConfig
 
@@ -323,7 +323,12 @@ class Updater:
             )
         if isinstance(error, DeserializationError):
             return MetadataError(f"{url}: {deserialization_problem(error)}")
-        return MetadataError(f"{url}: {error}")
+        if isinstance(error, SerializationError):  # a float in it; lone surrogates are refused
+            return MetadataError(
+                f"{url}: signed: cannot be written as the canonical JSON its signatures cover"
+                " (numbers must be integers)"
+            )
+        return MetadataError(f"{url}: {str(error) or type(error).__name__}")
 
 
 _FREEZE = "(freeze attack, or the registry stopped refreshing it)"

@@ -7,7 +7,10 @@ ETag cache, redirects only within the same origin) and says every failure in reg
 ngclient reads it: a metadata file name that is not ``N.ROLE.json`` or ``timestamp.json``.  A new
 root version goes through regsite's own root check first (:func:`regsite.metadata.root.next_root`,
 as the build checks the source's roots): it counts distinct keys, so one key listed under two
-key ids cannot meet a threshold of two, and it says which threshold is missing.
+key ids cannot meet a threshold of two, and it says which threshold is missing.  Every metadata
+file also gets :func:`regsite.metadata.envelope.check_metadata`, which refuses what python-tuf
+would accept and regsite cannot use: an integer no JSON reader can hold, a string that is not
+Unicode.
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from tuf.api.exceptions import DownloadHTTPError
+from tuf.api.metadata import Metadata
+from tuf.api.serialization import DeserializationError
 from tuf.ngclient.fetcher import FetcherInterface
 
 from regsite.client.failures import fetch_metadata
 from regsite.fetch import Fetcher, NotFoundError
-from regsite.metadata.envelope import MetadataError
+from regsite.metadata.envelope import MetadataError, check_metadata
 from regsite.metadata.root import next_root, read_trusted_root
 
 __all__ = ["RegistryFetcher"]
@@ -63,6 +68,8 @@ class RegistryFetcher(FetcherInterface):
             raise DownloadHTTPError(str(exc), 404) from exc
         if (match := _ROOT_NAME.fullmatch(url.rpartition("/")[2])) is not None:
             self._check_root(int(match[1]), data, url)
+        else:
+            _check_metadata(data, url)
         role = url.rpartition("/")[2].removesuffix(".json").rpartition(".")[2]
         if role in _TOP_LEVEL:
             self.bodies[role] = data
@@ -77,7 +84,8 @@ class RegistryFetcher(FetcherInterface):
         try:
             previous = read_trusted_root(trusted.read_bytes(), str(trusted))
         except (OSError, MetadataError):
-            return  # not one ngclient trusts (the first root): ngclient decides
+            _check_metadata(data, url)  # the first root: ngclient checks its signatures
+            return
         next_root(previous, data, url)
 
     def _check_name(self, url: str) -> None:
@@ -87,3 +95,13 @@ class RegistryFetcher(FetcherInterface):
                 f"{url}: not a metadata file a regsite site publishes (expected N.ROLE.json,"
                 " a role name of lowercase letters, digits and '-'); refusing to fetch it"
             )
+
+
+def _check_metadata(data: bytes, url: str) -> None:
+    """regsite's checks on a metadata file python-tuf can parse; what it cannot parse, and
+    signatures, are left to ngclient, which names the problem."""
+    try:
+        metadata = Metadata.from_bytes(data)
+    except DeserializationError:
+        return
+    check_metadata(metadata, data, url)

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from regsite.fetch import FetchError, UrlFetcher
-from regsite.render.api import dump_json
 from regsite.search.query import Hit, Record, Searcher, SearchError, SearchResults
 
 __all__ = [
@@ -68,7 +67,9 @@ def _parse(where: str, content: bytes) -> Any:
         raise SearchError(f"{where}: larger than {MAX_SHARD_BYTES} bytes; refusing to read it")
     try:
         return json.loads(content)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except RecursionError:
+        raise SearchError(f"{where}: not valid search JSON (nested too deeply)") from None
+    except ValueError as exc:  # not UTF-8, not JSON, or an integer too long to convert
         raise SearchError(f"{where}: not valid JSON ({exc})") from exc
 
 
@@ -145,5 +146,5 @@ def found_document(found: Found) -> dict[str, Any]:
 
 
 def dump_found(found: Found) -> str:
-    """The ``--json`` output, as text."""
-    return dump_json(found_document(found)).decode("utf-8")
+    """The ``--json`` output in ASCII: every character a terminal could act on is escaped."""
+    return json.dumps(found_document(found), ensure_ascii=True, separators=(",", ":")) + "\n"

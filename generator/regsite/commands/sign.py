@@ -103,8 +103,10 @@ def sign_permitted(paths: Sequence[Path], key: PrivateKey) -> list[SignOutcome]:
         registry = source_tree_of(path).registry()
         if (refusal := signing_refusal(registry, path, key.public)) is not None:
             refusals.append(refusal)
+    if len(refusals) == 1:
+        raise SourceEditError(refusals[0])
     if refusals:
-        raise SourceEditError("\n".join(refusals))
+        raise SourceEditError(f"signed none of the {len(paths)} files:", details=refusals)
     return [sign_file(path, key) for path in paths]
 
 

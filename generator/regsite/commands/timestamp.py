@@ -13,7 +13,7 @@ from regsite.errors import RegistryError
 from regsite.journal import recover_output
 from regsite.keys import load_private_key
 from regsite.metadata.layout import TIMESTAMP_FILE
-from regsite.metadata.previous import DirectoryPrevious, refresh_timestamp
+from regsite.metadata.previous import DirectoryPrevious, refresh_timestamp, timestamp_period
 from regsite.sources import write_atomically
 from regsite.write import SITE_MARKER
 
@@ -52,8 +52,7 @@ def refresh_site_timestamp(options: TimestampOptions) -> TimestampRefreshed:
 
 def _period(text: str | None, site: Path) -> timedelta:
     if text is None:
-        registry = json.loads((site / SITE_MARKER).read_bytes())
-        return timedelta(seconds=int(registry["trust"]["timestamp_expires"]))
+        return timestamp_period(DirectoryPrevious(site))
     amount, unit = text[:-1], text[-1:]
     if not amount.isdigit() or unit not in ("h", "d") or int(amount) == 0:
         raise RegistryError(f"--expires: expected a duration like '12h' or '1d', found {text!r}")

@@ -3,14 +3,20 @@
 python-tuf reads, writes and signs the files; this module adds what regsite promises on top:
 errors that name the file, a threshold that counts distinct public keys (a key listed under
 two key ids counts once), and the bridge from regsite's ed25519 keys to securesystemslib.
+
+A metadata file may come from an attacker (a previous site, a server), so reading one also
+checks what python-tuf leaves open: every version, length and threshold is an integer a JSON
+reader in any language can hold, no string is a lone surrogate (which no UTF-8 file can carry
+and canonical JSON cannot encode), and nothing python-tuf raises escapes as anything but a
+one-line :class:`MetadataError` that names the file.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping, Sequence
-from typing import TypeVar
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -18,19 +24,21 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from securesystemslib.formats import encode_canonical
 from securesystemslib.signer import CryptoSigner, Signer, SSlibKey
-from tuf.api.metadata import Key, Metadata, Root, Signed, Snapshot, Targets, Timestamp
-from tuf.api.serialization import DeserializationError, SignedSerializer
+from tuf.api.metadata import Key, Metadata, MetaFile, Root, Signed, Snapshot, Targets, Timestamp
+from tuf.api.serialization import DeserializationError, SerializationError, SignedSerializer
 from tuf.api.serialization.json import JSONSerializer
 
-from regsite.errors import RegistryError
+from regsite.errors import RegistryError, describe, printable
 from regsite.keys import PrivateKey, PublicKey
 
 __all__ = [
     "CANONICAL",
     "COMPACT",
+    "MAX_INTEGER",
     "CanonicalSerializer",
     "MetadataError",
     "canonical_bytes",
+    "check_metadata",
     "deserialization_problem",
     "duplicate_keys",
     "key_id",
@@ -43,6 +51,9 @@ __all__ = [
 ]
 
 _Role = TypeVar("_Role", Root, Targets, Snapshot, Timestamp)
+
+MAX_INTEGER = 2**63 - 1  # versions, lengths and thresholds: what every JSON reader can hold
+_KEY_SHOWN = 80  # characters of a key quoted in a message: a key id is 64
 
 # Compact JSON with sorted keys: for our ASCII documents, the same bytes as canonical JSON.
 COMPACT = JSONSerializer(compact=True)
@@ -125,7 +136,70 @@ def read_metadata(data: bytes, kind: type[_Role], file: str) -> Metadata[_Role]:
         raise MetadataError(
             f"{file}: signed._type: expected {kind.type!r}, found {metadata.signed.type!r}"
         )
+    check_metadata(metadata, data, file)
     return metadata
+
+
+def check_metadata(metadata: Metadata[Any], data: bytes, file: str) -> None:
+    """Refuse what python-tuf parsed from ``data`` but regsite cannot use: an integer out of
+    bounds, a lone surrogate."""
+    for key, value, minimum in _integers(metadata.signed):
+        if type(value) is not int or not minimum <= value <= MAX_INTEGER:
+            raise MetadataError(
+                f"{file}: signed.{key}: expected an integer from {minimum} to {MAX_INTEGER},"
+                f" found {describe(value)}"
+            )
+    if b"\\u" in data:  # only an escape can write a lone surrogate in UTF-8 JSON
+        _refuse_lone_surrogates(metadata, file)
+
+
+def _integers(signed: Signed) -> Iterator[tuple[str, object, int]]:
+    """Every integer regsite reads, counts with or prints: (key path, value, minimum)."""
+    yield "version", signed.version, 1
+    if isinstance(signed, Root):
+        for name, role in signed.roles.items():
+            yield f"roles.{_shown(name)}.threshold", role.threshold, 1
+    elif isinstance(signed, Timestamp):
+        yield from _meta_integers("snapshot_meta", signed.snapshot_meta)
+    elif isinstance(signed, Snapshot):
+        for name, meta in signed.meta.items():
+            yield from _meta_integers(f"meta.{_shown(name)}", meta)
+    elif isinstance(signed, Targets):
+        yield from _target_integers(signed)
+
+
+def _meta_integers(where: str, meta: MetaFile) -> Iterator[tuple[str, object, int]]:
+    yield f"{where}.version", meta.version, 1
+    if meta.length is not None:
+        yield f"{where}.length", meta.length, 0
+
+
+def _target_integers(targets: Targets) -> Iterator[tuple[str, object, int]]:
+    for path, info in targets.targets.items():
+        yield f"targets.{_shown(path)}.length", info.length, 0
+    delegations = targets.delegations
+    if delegations is not None and delegations.succinct_roles is not None:
+        succinct = delegations.succinct_roles
+        yield "delegations.succinct_roles.threshold", succinct.threshold, 1
+    for name, role in (delegations.roles or {}).items() if delegations is not None else ():
+        yield f"delegations.roles.{_shown(name)}.threshold", role.threshold, 1
+
+
+def _shown(key: str) -> str:
+    """A key of the file's own text in a key path: short, and escaped."""
+    return printable(key[:_KEY_SHOWN]) + ("…" if len(key) > _KEY_SHOWN else "")
+
+
+def _refuse_lone_surrogates(metadata: Metadata[Any], file: str) -> None:
+    try:
+        json.dumps(metadata.to_dict(), ensure_ascii=False).encode("utf-8")
+    except RecursionError:
+        raise MetadataError(f"{file}: nested too deeply") from None
+    except UnicodeEncodeError:
+        raise MetadataError(
+            f"{file}: strings must be valid Unicode (found a lone surrogate, written as a"
+            " \\u escape)"
+        ) from None
 
 
 def deserialization_problem(error: DeserializationError) -> str:
@@ -134,6 +208,8 @@ def deserialization_problem(error: DeserializationError) -> str:
     why = str(error)
     if isinstance(cause, KeyError):
         why = f"missing key {cause.args[0]!r}"
+    elif isinstance(cause, RecursionError):
+        why = "nested too deeply"
     elif isinstance(cause, UnicodeDecodeError | ValueError | TypeError | AttributeError):
         why = str(cause) or type(cause).__name__
     return f"not TUF metadata ({why:.200})"
@@ -143,7 +219,15 @@ def verify_role(
     metadata: Metadata[_Role], delegator: Root | Targets, role: str, file: str, who: str = ""
 ) -> None:
     """Raise unless the threshold of distinct keys ``delegator`` names for ``role`` signed."""
-    result = delegator.get_verification_result(role, metadata.signed_bytes, metadata.signatures)
+    try:
+        signed_bytes = metadata.signed_bytes
+    except SerializationError as exc:  # canonical JSON has no form for a float
+        deep = isinstance(exc.__cause__, RecursionError)
+        why = "nested too deeply" if deep else "numbers must be integers"
+        raise MetadataError(
+            f"{file}: signed: cannot be written as the canonical JSON its signatures cover ({why})"
+        ) from None
+    result = delegator.get_verification_result(role, signed_bytes, metadata.signatures)
     distinct = {public_key(key) or key.keyid for key in result.signed.values()}
     if len(distinct) < result.threshold:
         raise MetadataError(

@@ -27,6 +27,7 @@ from regsite.metadata.layout import (
 )
 from regsite.metadata.root import role_keys, root_file_name, verify_root_history
 from regsite.render import Output
+from regsite.render.api import API_ROOT
 
 __all__ = [
     "DirectoryPrevious",
@@ -43,6 +44,7 @@ __all__ = [
     "refresh_timestamp",
     "seen_versions",
     "targets_content",
+    "timestamp_period",
 ]
 
 log = logging.getLogger(__name__)
@@ -67,12 +69,20 @@ class DirectoryPrevious:
             return (self.root / path).read_bytes()
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
+        except OSError as exc:  # fail closed: versions must not restart because of a permission
+            raise MetadataError(
+                f"previous site: {self.root / path}: cannot be read ({exc.strerror or exc})"
+            ) from None
 
     def snapshot_versions(self) -> list[int]:
         directory = self.root / METADATA_DIR
-        if not directory.is_dir():
-            return []
-        found = (SNAPSHOT_FILE.fullmatch(entry.name) for entry in directory.iterdir())
+        try:
+            names = [entry.name for entry in directory.iterdir()] if directory.is_dir() else []
+        except OSError as exc:
+            raise MetadataError(
+                f"previous site: {directory}: cannot be listed ({exc.strerror or exc})"
+            ) from None
+        found = (SNAPSHOT_FILE.fullmatch(name) for name in names)
         return sorted(int(match[1]) for match in found if match is not None)
 
 
@@ -289,3 +299,24 @@ def refresh_timestamp(
         version=timestamp.version + 1, expires=expires, snapshot_meta=timestamp.snapshot_meta
     )
     return sign_metadata(renewed, [online_signer(online_key)])
+
+
+def timestamp_period(previous: PreviousSite) -> timedelta:
+    """How long the site's timestamps last: ``trust.timestamp_expires`` in its registry.json."""
+    path = f"{API_ROOT}/registry.json"
+    content = previous.read(path)
+    try:
+        document = None if content is None else json.loads(content)
+    except (ValueError, RecursionError):
+        document = None
+    trust = document.get("trust") if isinstance(document, dict) else None
+    seconds = trust.get("timestamp_expires") if isinstance(trust, dict) else None
+    if type(seconds) is not int or not 0 < seconds <= _MAX_PERIOD:
+        raise MetadataError(
+            f"{path}: expected trust.timestamp_expires, a number of seconds up to {_MAX_PERIOD};"
+            " is this a site built by regsite? Give the validity with --expires"
+        )
+    return timedelta(seconds=seconds)
+
+
+_MAX_PERIOD = 10 * 366 * 24 * 3600  # seconds: the longest validity a timestamp may be given

@@ -9,13 +9,12 @@ scores. Every tie goes to the lower document number, which is the more depended-
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
-from regsite.errors import RegistryError
+from regsite.errors import RegistryError, describe
 from regsite.search.format import (
     EXPANSIONS,
     FORMAT,
@@ -43,6 +42,10 @@ __all__ = [
 
 class SearchError(RegistryError):
     """A search index is missing, unreadable or in a format this version does not read."""
+
+
+_MAX_NUMBER = 2**53 - 1  # document numbers, gaps and scores: exact in JavaScript too
+_DAMAGED = "the search index is damaged or was not written by this regsite; rebuild the site"
 
 
 class ShardSource(Protocol):
@@ -98,25 +101,10 @@ class Searcher:
     def __init__(self, source: ShardSource) -> None:
         self._source = source
         self._shards: dict[str, Any] = {}
-        self.manifest = self._load(MANIFEST)
-        if not isinstance(self.manifest, dict) or self.manifest.get("format") != FORMAT:
-            raise SearchError(f"{MANIFEST}: expected search format {FORMAT}")
-        for kind in ("terms", "names", "typos"):
-            boundaries = self.manifest.get(kind)
-            if not isinstance(boundaries, list) or not boundaries:
-                raise SearchError(f"{MANIFEST}: {kind}: expected a list of shard boundaries")
-        if self.manifest.get("tokenizer") != TOKENIZER_ID:
-            raise SearchError(
-                f"{MANIFEST}: tokenizer is {self.manifest.get('tokenizer')!r},"
-                f" expected {TOKENIZER_ID!r}"
-            )
+        self.manifest: dict[str, Any] = _checked_manifest(self._source.load(MANIFEST))
 
     def search(self, query: str) -> SearchResults:
         """Rank every package for ``query``; see the module's docstring for the order."""
-        with _malformed("search/"):
-            return self._search(query)
-
-    def _search(self, query: str) -> SearchResults:
         tokens = tuple(dict.fromkeys(tokenize(query)))
         if not tokens:
             return SearchResults(query=query, tokens=(), hits=(), suggestion=None)
@@ -144,13 +132,20 @@ class Searcher:
 
     def records(self, docs: Sequence[int]) -> list[Record]:
         """The display records of ``docs``, in the order given."""
-        with _malformed("search/records/"):
-            found = []
-            for doc in docs:
-                row = self._load(record_shard_path(doc))[doc % RECORDS_PER_SHARD]
-                name, version, summary, status, dependents = row
-                found.append(Record(doc, name, version, summary, status, dependents))
-            return found
+        return [self._record(doc) for doc in docs]
+
+    def _record(self, doc: int) -> Record:
+        path = record_shard_path(doc)
+        rows = self._load(path, _checked_list)
+        row = rows[doc % RECORDS_PER_SHARD] if doc % RECORDS_PER_SHARD < len(rows) else None
+        if not isinstance(row, list) or len(row) != 5:
+            _damaged(path, f"a record [name, version, summary, status, dependents] for doc {doc}")
+        name, version, summary, status, dependents = row
+        if not (_is_text(name) and _is_text(summary) and _is_text(status)):
+            _damaged(path, f"name, summary and status of doc {doc} to be strings")
+        if not (version is None or _is_text(version)) or not _is_number(dependents):
+            _damaged(path, f"a version string or null and a count of dependents for doc {doc}")
+        return Record(doc, name, version, summary, status, dependents)
 
     # Names
 
@@ -237,26 +232,79 @@ class Searcher:
         return self._load_shard(kind, shard_index(self.manifest[kind], key))
 
     def _load_shard(self, kind: str, index: int) -> tuple[list[str], list[Any]]:
-        path = shard_path(kind, index)
-        shard = self._load(path)
-        keys, values = shard.get("keys"), shard.get("values")
-        if not isinstance(keys, list) or not isinstance(values, list) or len(keys) != len(values):
-            raise SearchError(f"{path}: expected equally long 'keys' and 'values' lists")
-        return keys, values
+        shard: tuple[list[str], list[Any]] = self._load(
+            shard_path(kind, index), lambda path, value: _checked_shard(kind, path, value)
+        )
+        return shard
 
-    def _load(self, path: str) -> Any:
+    def _load(self, path: str, check: Callable[[str, Any], Any]) -> Any:
+        """The file's JSON as ``check`` accepted it; each file is loaded and checked once."""
         if path not in self._shards:
-            self._shards[path] = self._source.load(path)
+            self._shards[path] = check(path, self._source.load(path))
         return self._shards[path]
 
 
-@contextmanager
-def _malformed(where: str) -> Iterator[None]:
-    """Turn the errors a hand-edited or truncated shard provokes into one clear message."""
+# Checking what was loaded: a published index is read as untrusted input, so every value is
+# checked for the type the ranking uses before it is used, and a bad one names its file.
+
+
+def _damaged(path: str, expected: str) -> NoReturn:
+    raise SearchError(f"{path}: expected {expected}; {_DAMAGED}")
+
+
+def _is_text(value: object) -> bool:
+    """A string that can be printed and written out (no lone surrogates from a JSON escape)."""
+    if not isinstance(value, str):
+        return False
     try:
-        yield
-    except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
-        raise SearchError(f"{where}: the search index is malformed ({exc})") from exc
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _is_number(value: object) -> bool:
+    return type(value) is int and 0 <= value <= _MAX_NUMBER
+
+
+def _checked_manifest(manifest: object) -> dict[str, Any]:
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        _damaged(MANIFEST, f"search format {FORMAT}")
+    for kind in ("terms", "names", "typos"):
+        boundaries = manifest.get(kind)
+        if not isinstance(boundaries, list) or not boundaries:
+            _damaged(MANIFEST, f"{kind}: a list of shard boundaries")
+        if not all(isinstance(boundary, str) for boundary in boundaries):
+            _damaged(MANIFEST, f"{kind}: shard boundaries that are strings")
+    if manifest.get("tokenizer") != TOKENIZER_ID:
+        found = describe(manifest.get("tokenizer"), typed=False)
+        raise SearchError(f"{MANIFEST}: tokenizer is {found}, expected {TOKENIZER_ID!r}")
+    return manifest
+
+
+def _checked_list(path: str, value: object) -> list[Any]:
+    if not isinstance(value, list):
+        _damaged(path, "an array of records")
+    return value
+
+
+def _checked_shard(kind: str, path: str, shard: object) -> tuple[list[str], list[Any]]:
+    keys = shard.get("keys") if isinstance(shard, dict) else None
+    values = shard.get("values") if isinstance(shard, dict) else None
+    if not isinstance(keys, list) or not isinstance(values, list) or len(keys) != len(values):
+        _damaged(path, "an object with equally long 'keys' and 'values' lists")
+    if not all(isinstance(key, str) for key in keys):
+        _damaged(path, "'keys' to be strings")
+    typos = kind == "typos"
+    for value in values:
+        if not isinstance(value, list) or len(value) % 2:
+            _damaged(path, "each of 'values' to be an array of pairs")
+        firsts, seconds = value[0::2], value[1::2]
+        if not all(map(_is_text if typos else _is_number, firsts)):
+            _damaged(path, "names" if typos else "document numbers (whole numbers)")
+        if not all(map(_is_number, seconds)):
+            _damaged(path, "document numbers" if typos else "whole numbers")
+    return keys, values
 
 
 def _postings(flat: list[int]) -> list[tuple[int, int]]:
