@@ -21,11 +21,12 @@ from hypothesis import strategies as st
 
 from builder import SourceBuilder, fixed_key
 from conftest import DEMO_ONLINE_KEY, EXAMPLE_SITE
-from regsite.build import BuildOptions, build, read_model, render_site, write_output
+from regsite.build import BuildOptions, build, build_files, read_site
 from regsite.commands.trust import write_next_root
 from regsite.model import Registry
 from regsite.render import Output
 from regsite.search.tokenizer import TOKENIZER_ID
+from regsite.site_outputs import write_output
 from regsite.sources import SourceTree
 
 ONLINE_KEY_FILE = EXAMPLE_SITE / "demo-keys" / "online.key"  # the DEMO online key
@@ -53,8 +54,8 @@ def make_trees(directory: Path) -> Trees:
     write_next_root(SourceTree(source), [fixed_key("root")], datetime.now(UTC))
     site = directory / "site"
     build(BuildOptions(source=source, output=site, online_key=DEMO_ONLINE_KEY))
-    model, packages = read_model(BuildOptions(source=source, output=site))
-    return Trees(source, site, render_site(model, packages), model.registry)
+    options = BuildOptions(source=source, output=site)
+    return Trees(source, site, build_files(options), read_site(options).registry)
 
 
 def copy_tree(tree: Path, destination: Path, *, link: bool = False) -> Path:

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from tuf.api.metadata import Root, Snapshot, Targets, Timestamp
 
 from hostilesite import Hostile, Trees, make_trees, mutated_json, mutated_toml
-from regsite.build import BuildOptions, inspect_source, read_model
+from regsite.build import BuildOptions, check_source, read_site
 from regsite.cli.search import found_text
 from regsite.client.lockfile import read_lock
 from regsite.client.registry import RemoteRegistry
@@ -67,7 +67,7 @@ def _make_trees() -> tuple[Trees, Site]:
     directory = Path(tempfile.mkdtemp(prefix="regsite-fuzz-"))
     atexit.register(shutil.rmtree, directory, ignore_errors=True)
     made = make_trees(directory)
-    return made, read_model(BuildOptions(source=made.source, output=made.site))[0]
+    return made, read_site(BuildOptions(source=made.source, output=made.site))
 
 
 # The small signed registry every mutation starts from, and its model.  Made at import, outside
@@ -136,9 +136,9 @@ def test_source_readers_never_raise(case: tuple[str, Hostile]) -> None:
     path, hostile = case
     with tempfile.TemporaryDirectory() as scratch:
         source = copy_with(trees().source, Path(scratch) / "source", path, hostile.content)
-        inspection = inspect_source(source)
-        if inspection.report:
-            assert_clean(BuildError(list(inspection.report), str(source)))
+        checked = check_source(BuildOptions(source=source, output=Path(scratch) / "out"))
+        if checked.report:
+            assert_clean(BuildError(list(checked.report), str(source)))
 
 
 METADATA: dict[str, type[Timestamp | Snapshot | Targets]] = {

@@ -70,7 +70,7 @@ class Case:
 def build_and_verify(case: Case) -> None:
     verified = verify_sources(VerifyOptions(source=case.tree))
     if not verified.ok:  # as regsite verify reports it
-        raise BuildError(list(verified.inspection.report), str(case.tree))
+        raise BuildError(list(verified.check.report), str(case.tree))
     build(BuildOptions(source=case.tree, output=case.scratch / "out", online_key=DEMO_ONLINE_KEY))
 
 
@@ -101,7 +101,7 @@ def client(case: Case) -> None:
     updater.refresh()
     registry = RemoteRegistry(updater)
     for name in ("alpha", "beta"):
-        registry.package(name)
+        registry.document(name)  # the owner-signed package.toml, then the JSON built from it
 
 
 def site_verification(case: Case) -> None:

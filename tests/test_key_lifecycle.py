@@ -57,7 +57,7 @@ def signer_ids(path: Path) -> set[str]:
 def refresh_and_fetch_index(site: Path, cache: Path, bootstrap: bytes | None = None) -> None:
     with tuf_client(site, cache, bootstrap=bootstrap) as updater:
         updater.refresh()
-        names = "api/v1/names.json"
+        names = "api/v1/sources/registry.toml"  # a signed source: fetched from its copy
         assert download(updater, names) == (site / names).read_bytes()
 
 

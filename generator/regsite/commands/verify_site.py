@@ -164,7 +164,7 @@ def _check_owners(
         if match is None or path in failed:  # reported once, by _check_target
             continue
         try:
-            registry.package(match[1])
+            registry.document(match[1])  # the owners' package.toml, and the JSON built from it
             result.packages += 1
         except KeyError:
             result.problems.append(f"{path}: the registry delegates no package {match[1]!r}")
