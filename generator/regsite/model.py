@@ -31,6 +31,7 @@ __all__ = [
     "ReleaseStatus",
     "Site",
     "SourceFile",
+    "Upstream",
 ]
 
 
@@ -85,6 +86,20 @@ class MetadataPolicy:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Upstream:
+    """Another registry this one depends on (``[[upstream]]``, docs/upstreams.md): its pinned
+    root, the packages taken from it, and the names it shares with this registry's view."""
+
+    name: str  # how dependencies name it: ``{ version = "…", registry = NAME }``
+    url: str  # its site's root, ending in '/'
+    root_file: str  # the pinned root in the source: upstream/<name>/N.root.json
+    root_sha256: str  # of that file's bytes; registry.toml's signature covers it
+    packages: tuple[str, ...]  # taken from it: what this registry's releases may require
+    shadowed: tuple[str, ...]  # names it has too, whose upstream package is never used
+    page: str | None = None  # its package pages' absolute URL template, once fetched
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Registry:
     name: str
     title: str
@@ -101,6 +116,7 @@ class Registry:
     policy: MetadataPolicy = MetadataPolicy()
     root_history: tuple[bytes, ...] = ()  # metadata/1.root.json, 2.root.json, ... byte for byte
     version_scheme: VersionScheme = DEFAULT_SCHEME  # parses, orders and matches every version
+    upstreams: tuple[Upstream, ...] = ()  # [[upstream]], in source order
 
     def install_line(self, package: str, version: Version) -> str | None:
         if self.install is None:
@@ -123,6 +139,7 @@ class Artifact:
 class Dependency:
     name: str
     specifier: Specifier  # in the registry's version scheme
+    registry: str | None = None  # the [[upstream]] it comes from; None: this registry
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -201,22 +201,59 @@ def _requires(fields: Fields, package: str, scheme: VersionScheme) -> tuple[Depe
     if len(table.table) > MAX_REQUIRES:
         table.problem("", f"{len(table.table)} dependencies; at most {MAX_REQUIRES}")
         return None
-    dependencies = []
-    for name, value in sorted(table.table.items()):
-        if (problem := name_problem(name)) is not None:
-            table.problem(name, f"dependency {problem}")
-        elif name == package:
-            table.problem(name, "a package may not depend on itself")
-        elif not isinstance(value, str):
-            table.problem(
-                name, f"expected a version specifier string such as {scheme.specifier_examples}"
-            )
-        else:
-            try:
-                dependencies.append(Dependency(name=name, specifier=scheme.parse_specifier(value)))
-            except VersionSyntaxError as error:
-                table.problem(name, str(error))
-    return tuple(dependencies) if len(dependencies) == len(table.table) else None
+    dependencies = [
+        _dependency(table, name, value, package, scheme)
+        for name, value in sorted(table.table.items())
+    ]
+    found = tuple(dependency for dependency in dependencies if dependency is not None)
+    return found if len(found) == len(dependencies) else None
+
+
+def _dependency(
+    table: Fields, name: str, value: object, package: str, scheme: VersionScheme
+) -> Dependency | None:
+    """``name = "specifier"`` (a package of this registry), or ``name = { version =
+    "specifier", registry = "UPSTREAM" }`` (one taken from an [[upstream]], docs/upstreams.md)."""
+    if (problem := name_problem(name)) is not None:
+        table.problem(name, f"dependency {problem}")
+        return None
+    if name == package:
+        table.problem(name, "a package may not depend on itself")
+        return None
+    if isinstance(value, dict):
+        return _qualified(Fields(value, table.file, table.where(name), table.report), name, scheme)
+    if not isinstance(value, str):
+        table.problem(
+            name,
+            f"expected a version specifier string such as {scheme.specifier_examples}, or"
+            ' { version = "…", registry = "UPSTREAM" }',
+        )
+        return None
+    return _parsed(table, name, name, value, None, scheme)
+
+
+def _qualified(fields: Fields, name: str, scheme: VersionScheme) -> Dependency | None:
+    """The table form; without ``registry`` it is a dependency on this registry, as cargo's."""
+    fields.only(["version", "registry"])
+    registry = fields.text("registry", required=False, max_length=64)
+    if registry is not None and (problem := name_problem(registry)) is not None:
+        fields.problem("registry", f"upstream name {problem}")
+        return None
+    specifier = fields.text("version")
+    if specifier is None:
+        return None
+    return _parsed(fields, "version", name, specifier, registry, scheme)
+
+
+def _parsed(
+    fields: Fields, key: str, name: str, text: str, registry: str | None, scheme: VersionScheme
+) -> Dependency | None:
+    try:
+        specifier = scheme.parse_specifier(text)
+    except VersionSyntaxError as error:
+        fields.problem(key, str(error))
+        return None
+    return Dependency(name=name, specifier=specifier, registry=registry)
 
 
 def _artifacts(fields: Fields) -> tuple[Artifact, ...] | None:

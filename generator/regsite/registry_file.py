@@ -13,6 +13,7 @@ from regsite.keys import PublicKey, parse_public_key
 from regsite.load import LoadedFile
 from regsite.model import Delegation, MetadataPolicy, Owner, Registry
 from regsite.names import name_problem, normalize_name
+from regsite.upstream_file import read_upstreams
 from regsite.versions import DEFAULT_SCHEME, SCHEMES, VersionScheme
 
 __all__ = ["read_registry"]
@@ -24,7 +25,7 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
     """Build the :class:`Registry`; ``None`` if a part every later stage needs is unusable."""
     top = Fields(loaded.document, loaded.path, "", report)
     top.only(
-        ["format", "registry", "trust", "metadata", "owners", "packages"], ["curators", "upstream"]
+        ["format", "registry", "trust", "metadata", "owners", "packages", "upstream"], ["curators"]
     )
     check_format(top)
     identity = top.table_of("registry", required=True)
@@ -57,6 +58,7 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
         source=loaded.source_file(None),
         policy=_policy(top.table_of("metadata")),
         version_scheme=_version_scheme(identity),
+        upstreams=read_upstreams(top, name, delegations),
     )
 
 

@@ -49,6 +49,7 @@ class Requirement(NamedTuple):
     release: str  # the requiring release's version
     name: str
     specifier: str
+    registry: str  # the [[upstream]] the dependency is taken from; "" for this registry
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -91,7 +92,9 @@ def summarize(package: Package, key: bytes) -> tuple[PackageSummary, PackageDeta
     latest = package.latest
     by_date = sorted(releases, key=lambda pair: (pair[0].published, pair[0].version), reverse=True)
     requirements = tuple(
-        Requirement(release=version, name=d.name, specifier=str(d.specifier))
+        Requirement(
+            release=version, name=d.name, specifier=str(d.specifier), registry=d.registry or ""
+        )
         for release, version in releases
         for d in release.requires
     )

@@ -44,14 +44,15 @@ class TargetSource(Protocol):
 @dataclass(slots=True)
 class RemoteRegistry:
     source: TargetSource
-    _registry: Registry | None = None
+    readmes: bool = True  # fetch each package's README and check it (the build has no use for it)
+    known: Registry | None = None  # registry.toml as verified earlier under the same root keys
     _packages: dict[str, Package] = field(default_factory=dict)
 
     def registry(self) -> Registry:
         """registry.toml, signed by a threshold of the root keys the TUF root names."""
-        if self._registry is None:
-            self._registry = self._read_registry()
-        return self._registry
+        if self.known is None:
+            self.known = self._read_registry()
+        return self.known
 
     def package(self, name: str) -> Package:
         """A package from its owner-signed package.toml (and the README it pins by hash).
@@ -107,7 +108,7 @@ class RemoteRegistry:
         readme = None
         declared = index.document.get("package", {})
         entry = declared.get("readme") if isinstance(declared, dict) else None
-        if isinstance(entry, dict) and isinstance(file := entry.get("file"), str):
+        if self.readmes and isinstance(entry, dict) and isinstance(file := entry.get("file"), str):
             readme = self.source.fetch_target(f"{base}/{file}") if "/" not in file else None
         loaded = LoadedPackage(name=name, index=index, readme=readme)
         package = read_package(loaded, verdict, report, scheme=registry.version_scheme)

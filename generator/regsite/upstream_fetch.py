@@ -1,0 +1,211 @@
+"""One upstream registry as the build reads it: through the verifying client, memoised by the
+hashes its signed metadata lists (docs/upstreams.md).
+
+The client is ``regsite client``'s: python-tuf's ngclient (:class:`~regsite.client.trust.Updater`)
+from the root that registry.toml pins, then the owners' signatures on each package taken
+(:class:`~regsite.client.registry.RemoteRegistry`).  Three things go into the memo:
+
+- **the trusted metadata** (ngclient's directory: root history, timestamp, snapshot, targets and
+  the bins it loaded), under the upstream's name, URL and pinned root, so that the next build
+  refuses an upstream that rolls back, and loads unchanged metadata without fetching it;
+- **what was read of the upstream** (its names, the versions of the packages taken, its page
+  template), under its trusted root and the sha256 of its snapshot: an unchanged upstream costs
+  one request, for its timestamp;
+- **each part's verdict**, under the hashes the signed targets list for its files: registry.toml
+  with its signature and registry.json, and each package's package.toml with its signature, so
+  a new snapshot costs only the files that changed.
+
+Nothing that failed a check is memoised: its problem is found again on every build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+from regsite.client.failures import TrustedRootName
+from regsite.client.registry import ClientError, RemoteRegistry
+from regsite.client.trust import Updater
+from regsite.fetch import FetchConfig, UrlFetcher
+from regsite.fields import url_problem
+from regsite.memo import Memo
+from regsite.model import Registry, ReleaseStatus, Upstream
+
+__all__ = ["UpstreamIndex", "UpstreamPackage", "page_template", "read_upstream"]
+
+log = logging.getLogger(__name__)
+
+_TRUST, _STATE, _HEAD, _PACKAGE = "upstream-trust", "upstream", "upstream-head", "upstream-package"
+_REGISTRY_FILES = ("api/v1/sources/registry.toml", "api/v1/sources/registry.toml.sig")
+_REGISTRY_DOCUMENT = "api/v1/registry.json"
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamPackage:
+    """A package taken from an upstream, as its owners signed it."""
+
+    versions: tuple[str, ...]  # newest first, in the version scheme's normal form
+    yanked: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class UpstreamIndex:
+    """What the build knows of one upstream, every part of it verified."""
+
+    name: str
+    names: frozenset[str]  # every package its registry.toml delegates
+    scheme: str  # its version scheme's name
+    page: str  # its package pages' absolute URL template, with {name}
+    packages: Mapping[str, UpstreamPackage]  # the ones taken that exist and verified
+    problems: tuple[tuple[str, str], ...]  # (key in its [[upstream]], message): taken ones that
+    # do not exist upstream or did not verify
+    snapshot: int  # the snapshot version read
+
+
+def read_upstream(
+    upstream: Upstream, pinned: bytes, location: str, memo: Memo, config: FetchConfig
+) -> UpstreamIndex:
+    """The upstream at ``location`` (its URL, or a mirror's), verified from the ``pinned`` root;
+    raise :class:`RegistryError` when it cannot be reached or does not verify."""
+    key = memo.key(_TRUST, [upstream.name, upstream.url, upstream.root_sha256])
+    stored: dict[str, bytes] = memo.get(_TRUST, key) or {}
+    with tempfile.TemporaryDirectory(prefix="regsite-upstream-") as scratch:
+        directory = Path(scratch)
+        _restore(directory, stored)
+        name = TrustedRootName(f"{upstream.root_file} (pinned by registry.toml)", stored=False)
+        fetcher = UrlFetcher(config=config)
+        updater = Updater(location, fetcher, directory, bootstrap=pinned, root_name=name)
+        updater.refresh()
+        try:
+            return _index(upstream, updater, directory, memo)
+        finally:  # what verified is trusted from now on, even if a package did not
+            if (current := _trusted_files(directory)) != stored:
+                memo.put(_TRUST, key, current)
+
+
+def _index(upstream: Upstream, updater: Updater, directory: Path, memo: Memo) -> UpstreamIndex:
+    """From the memo when the upstream's root and snapshot are the ones read before."""
+    root = _digest(directory / "root.json")
+    identity = [upstream.name, upstream.url, root, _digest(directory / "snapshot.json")]
+    key = memo.key(_STATE, [*identity, *upstream.packages])
+    found: UpstreamIndex | None = memo.get(_STATE, key)
+    if found is not None:
+        return found
+    registry, page, head = _head(upstream, updater, root, memo)
+    remote = RemoteRegistry(updater, readmes=False, known=registry)
+    packages: dict[str, UpstreamPackage] = {}
+    problems: list[tuple[str, str]] = []
+    for name in upstream.packages:
+        _take(upstream, remote, name, head, memo, packages, problems)
+    index = UpstreamIndex(
+        name=upstream.name,
+        names=frozenset(registry.delegations),
+        scheme=registry.version_scheme.name,
+        page=page,
+        packages=packages,
+        problems=tuple(problems),
+        snapshot=updater.snapshot_version or 0,
+    )
+    if not problems:
+        memo.put(_STATE, key, index)
+    return index
+
+
+def _head(
+    upstream: Upstream, updater: Updater, root: str, memo: Memo
+) -> tuple[Registry, str, bytes]:
+    """The upstream's registry.toml (verified against its TUF root's root keys) and its page
+    template, from the memo when the targets list the same files; and the key they are under."""
+    hashes = [_sha256(updater, path) for path in (*_REGISTRY_FILES, _REGISTRY_DOCUMENT)]
+    key = memo.key(_HEAD, [upstream.url, root, *hashes])
+    found: tuple[Registry, str] | None = memo.get(_HEAD, key)
+    if found is None:
+        registry = RemoteRegistry(updater, readmes=False).registry()
+        page = page_template(upstream, updater.fetch_target(_REGISTRY_DOCUMENT))
+        found = (registry, page)
+        memo.put(_HEAD, key, found)
+    return (*found, key)
+
+
+def _take(
+    upstream: Upstream,
+    remote: RemoteRegistry,
+    name: str,
+    head: bytes,
+    memo: Memo,
+    packages: dict[str, UpstreamPackage],
+    problems: list[tuple[str, str]],
+) -> None:
+    """One package taken from the upstream: its owner-verified versions, or why not."""
+    if name not in remote.registry().delegations:
+        problems.append(("packages", f"{name!r} is not a package of upstream {upstream.name!r}"))
+        return
+    base = f"api/v1/sources/{name}/package.toml"
+    assert isinstance(remote.source, Updater)
+    hashes = [_sha256(remote.source, path) for path in (base, f"{base}.sig")]
+    key = memo.key(_PACKAGE, [head, name, *hashes])
+    found: UpstreamPackage | None = memo.get(_PACKAGE, key)
+    if found is None:
+        try:
+            package = remote.package(name)
+        except ClientError as error:
+            problems.append(("packages", f"upstream {upstream.name!r}: {error}"))
+            return
+        versions = tuple(str(release.version) for release in package.releases)
+        yanked = tuple(str(r.version) for r in package.releases if r.status is ReleaseStatus.YANKED)
+        found = UpstreamPackage(versions, yanked)
+        memo.put(_PACKAGE, key, found)
+    packages[name] = found
+
+
+def page_template(upstream: Upstream, document: bytes) -> str:
+    """The absolute URL of the upstream's package pages, with ``{name}``: its registry.json's
+    ``urls.page``, resolved against where that document lives at the upstream's URL."""
+    try:
+        parsed: Any = json.loads(document)
+        template = parsed["urls"]["page"]
+    except (ValueError, RecursionError, KeyError, TypeError):
+        template = None
+    where = f"{upstream.url}{_REGISTRY_DOCUMENT}"
+    if not isinstance(template, str) or "{name}" not in template:
+        raise ClientError(f"{where}: urls.page: expected a URL template with {{name}}")
+    absolute = urljoin(where, template)
+    if (problem := url_problem(absolute.replace("{name}", "name"))) is not None:
+        raise ClientError(f"{where}: urls.page: {problem}")
+    return absolute
+
+
+def _sha256(updater: Updater, path: str) -> str:
+    """The sha256 the upstream's signed targets list for ``path``."""
+    sha256: str = updater.target_info(path).hashes["sha256"]
+    return sha256
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _restore(directory: Path, stored: Mapping[str, bytes]) -> None:
+    """ngclient's directory as the last build left it."""
+    (directory / "root_history").mkdir()
+    for name, content in stored.items():
+        (directory / name).write_bytes(content)
+
+
+def _trusted_files(directory: Path) -> dict[str, bytes]:
+    """ngclient's trusted metadata, by relative path: what the next build starts from."""
+    found = {}
+    for entry in os.scandir(directory):
+        if entry.is_file(follow_symlinks=False) and entry.name.endswith(".json"):
+            found[entry.name] = Path(entry.path).read_bytes()
+    for entry in os.scandir(directory / "root_history"):
+        found[f"root_history/{entry.name}"] = Path(entry.path).read_bytes()
+    return dict(sorted(found.items()))
