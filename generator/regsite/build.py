@@ -29,7 +29,7 @@ from regsite.scan import PackageContext
 from regsite.signatures import ThresholdResult
 from regsite.site_outputs import SiteRun, publish_site
 from regsite.theme import load_theme
-from regsite.upstreams import scan_upstreams, with_pages
+from regsite.upstreams import scan_upstreams, with_upstreams
 from regsite.validate import validate
 from regsite.workers import fewer_collections
 from regsite.write import MemoryWriter, OutputWriter, Writer
@@ -123,7 +123,7 @@ def _check(options: BuildOptions, memo: Memo, stages: Stages, writer: Writer | N
             found = scan_upstreams(
                 options.source, registry, memo, options.upstreams, options.limits
             )
-        catalog.upstreams, registry = found, with_pages(registry, found)
+        catalog.upstreams, registry = found, with_upstreams(registry, found)
     catalog.scan = dataclasses.replace(scan, registry=registry)
     context = PackageContext(options.source, options.limits, registry, theme, writer)
     with stages.stage("scan", len(scan.directories)) as advance:

@@ -96,7 +96,8 @@ class Upstream:
     root_sha256: str  # of that file's bytes; registry.toml's signature covers it
     packages: tuple[str, ...]  # taken from it: what this registry's releases may require
     shadowed: tuple[str, ...]  # names it has too, whose upstream package is never used
-    page: str | None = None  # its package pages' absolute URL template, once fetched
+    page: str | None = None  # its package pages' absolute URL template, once read from it
+    pinned: bytes = b""  # the pinned root's bytes, once read from the source
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

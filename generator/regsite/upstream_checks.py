@@ -29,6 +29,7 @@ class UpstreamScan:
 
     indexes: Mapping[str, UpstreamIndex] = field(default_factory=dict)
     problems: tuple[SourceProblem, ...] = ()
+    roots: Mapping[str, bytes] = field(default_factory=dict)  # the pinned roots that verified
 
 
 def upstream_key(upstream: Upstream, *more: str) -> str:

@@ -27,7 +27,7 @@ from regsite.model import Registry, Upstream
 from regsite.upstream_checks import UpstreamScan, upstream_key
 from regsite.upstream_fetch import UpstreamIndex, read_upstream
 
-__all__ = ["UpstreamOptions", "scan_upstreams", "with_pages"]
+__all__ = ["UpstreamOptions", "scan_upstreams", "with_upstreams"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -51,13 +51,16 @@ def scan_upstreams(
     for name in sorted(set(options.mirrors) - set(declared)):
         known = ", ".join(sorted(declared)) or "none"
         report.add("--upstream-mirror", name, f"not an [[upstream]] of registry.toml ({known})")
-    indexes = {}
+    indexes, roots = {}, {}
     for upstream in declared.values():
         pinned = _pinned_root(root, upstream, limits, report)
-        index = None if pinned is None else _read(upstream, pinned, memo, options, report)
+        if pinned is None:
+            continue
+        roots[upstream.name] = pinned
+        index = _read(upstream, pinned, memo, options, report)
         if index is not None and _usable(registry, upstream, index, report):
             indexes[upstream.name] = index
-    return UpstreamScan(indexes, tuple(report))
+    return UpstreamScan(indexes, tuple(report), roots)
 
 
 def _pinned_root(
@@ -119,12 +122,15 @@ def _usable(
     return False
 
 
-def with_pages(registry: Registry, scan: UpstreamScan) -> Registry:
-    """The registry with each upstream's page template, as read from the upstream."""
+def with_upstreams(registry: Registry, scan: UpstreamScan) -> Registry:
+    """The registry with what was read of each upstream: its pinned root's bytes (published
+    for clients) and its page template."""
     upstreams = tuple(
-        dataclasses.replace(upstream, page=index.page)
-        if (index := scan.indexes.get(upstream.name)) is not None
-        else upstream
+        dataclasses.replace(
+            upstream,
+            page=index.page if (index := scan.indexes.get(upstream.name)) else None,
+            pinned=scan.roots.get(upstream.name, b""),
+        )
         for upstream in registry.upstreams
     )
     return dataclasses.replace(registry, upstreams=upstreams)

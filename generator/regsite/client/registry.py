@@ -136,7 +136,7 @@ def _check_document(package: Package, document: dict[str, Any]) -> None:
 
 
 def _release_summary(release: Release) -> tuple[object, ...]:
-    requires = tuple((d.name, str(d.specifier)) for d in release.requires)
+    requires = tuple((d.name, str(d.specifier), d.registry) for d in release.requires)
     artifacts = tuple((a.url, a.sha256, a.size) for a in release.artifacts)
     return (str(release.version), release.status.value, requires, artifacts)
 
@@ -145,7 +145,7 @@ def _document_summary(entry: Any) -> tuple[object, ...]:
     if not isinstance(entry, dict):
         return ()
     requires = tuple(
-        (item.get("name"), item.get("specifier"))
+        (item.get("name"), item.get("specifier"), item.get("registry"))
         for item in _list(entry.get("requires"))
         if isinstance(item, dict)
     )

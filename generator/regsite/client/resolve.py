@@ -13,7 +13,7 @@ from resolvelib.resolvers import (
 )
 
 from regsite.errors import RegistryError
-from regsite.model import Package, Release, ReleaseStatus
+from regsite.model import Dependency, Package, Release, ReleaseStatus
 from regsite.names import name_problem, normalize_name
 from regsite.versions import Specifier, Version, VersionScheme, VersionSyntaxError
 
@@ -56,13 +56,16 @@ def resolve(
     requirements: Sequence[Requirement],
     get_package: Callable[[str], Package],
     scheme: VersionScheme,
+    requires: Callable[[str, Release], Sequence[Dependency]] | None = None,
 ) -> dict[str, Release]:
     """Pick a release for every package needed; ``get_package`` raises KeyError for unknown names.
-    Versions are chosen and matched as the registry's version ``scheme`` says.
+    Versions are chosen and matched as the registry's version ``scheme`` says.  ``requires``
+    gives a package's release's dependencies (default: as the release lists them); across
+    registries it also checks where each comes from (:mod:`regsite.client.view`).
 
     Returns package name -> release, sorted by name.
     """
-    provider = _Provider(get_package, requirements, scheme)
+    provider = _Provider(get_package, requirements, scheme, requires or _listed)
     resolver: Resolver[Requirement, _Candidate, str] = Resolver(provider, BaseReporter())
     try:
         result = resolver.resolve(requirements, max_rounds=MAX_ROUNDS)
@@ -95,8 +98,10 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
         get_package: Callable[[str], Package],
         roots: Iterable[Requirement],
         scheme: VersionScheme,
+        requires: Callable[[str, Release], Sequence[Dependency]],
     ) -> None:
         self._get_package = get_package
+        self._requires = requires
         self._scheme = scheme
         self._packages: dict[str, Package | None] = {}
         # Who asked for each name, to explain conflicts; the user's own requirements win.
@@ -151,7 +156,7 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
     def get_dependencies(self, candidate: _Candidate) -> list[Requirement]:
         requirements = [
             Requirement(name=normalize_name(dependency.name), specifier=dependency.specifier)
-            for dependency in candidate.release.requires
+            for dependency in self._requires(candidate.name, candidate.release)
         ]
         for requirement in requirements:
             self._parents[requirement.name] = candidate
@@ -206,6 +211,10 @@ def _shown(versions: list[str]) -> str:
     more = len(versions) - _VERSIONS_SHOWN
     older = f" and {more} older" if more > 0 else ""
     return ", ".join(versions[:_VERSIONS_SHOWN]) + older
+
+
+def _listed(name: str, release: Release) -> Sequence[Dependency]:
+    return release.requires
 
 
 def _allowed(release: Release, wanted: Iterable[Requirement]) -> bool:

@@ -10,7 +10,7 @@ from importlib.resources import files
 from typing import Any
 
 from regsite.fields import SOURCE_FORMAT
-from regsite.model import Owner, Package, Registry, Release, Site
+from regsite.model import Owner, Package, Registry, Release, Site, Upstream
 from regsite.render import Output
 from regsite.summary import PackageSummary
 
@@ -49,6 +49,8 @@ def site_api(site: Site) -> Output:
     output[f"{API_ROOT}/sources/registry.toml"] = registry.content
     if registry.signature_content is not None:
         output[f"{API_ROOT}/sources/registry.toml.sig"] = registry.signature_content
+    for upstream in site.registry.upstreams:  # the roots registry.toml pins by their sha256
+        output[f"{API_ROOT}/sources/{upstream.root_file}"] = upstream.pinned
     output.update(dict(_schemas()))
     return output
 
@@ -127,6 +129,18 @@ def registry_document(site: Site) -> dict[str, Any]:
             "timestamp_expires": int(registry.policy.timestamp_expires.total_seconds()),
         },
         "owners": [_owner(owner) for owner in registry.owners.values()],
+        "upstreams": [_upstream(upstream) for upstream in registry.upstreams],
+    }
+
+
+def _upstream(upstream: Upstream) -> dict[str, Any]:
+    return {
+        "name": upstream.name,
+        "url": upstream.url,
+        "root": {"url": f"sources/{upstream.root_file}", "sha256": upstream.root_sha256},
+        "page": upstream.page,
+        "packages": list(upstream.packages),
+        "shadowed": list(upstream.shadowed),
     }
 
 
@@ -201,7 +215,11 @@ def _release(release: Release) -> dict[str, Any]:
         "status": release.status.value,
         "status_reason": release.status_reason,
         "requires": [
-            {"name": dependency.name, "specifier": str(dependency.specifier)}
+            {
+                "name": dependency.name,
+                "specifier": str(dependency.specifier),
+                "registry": dependency.registry,
+            }
             for dependency in release.requires
         ],
         "artifacts": [

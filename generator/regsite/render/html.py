@@ -49,8 +49,9 @@ class RecentRelease:
 @dataclass(frozen=True, slots=True)
 class PackageLink:
     name: str
-    href: str  # relative to the page
+    href: str  # relative to the page; absolute for a package of an upstream
     specifier: str = ""  # a dependency's version range; "" when any version will do
+    registry: str | None = None  # the upstream a dependency is taken from; None: this registry
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +127,8 @@ def render_package_page(
     verification = package.source.verification
     path = package_page_path(package.name)
     root = _root(path)
-    rows = [_release_row(release, root) for release in package.releases]
+    pages = {upstream.name: upstream.page or upstream.url for upstream in registry.upstreams}
+    rows = [_release_row(release, root, pages) for release in package.releases]
     # The model objects stay in the context beside the rows, for themes that override the page.
     context = {
         "package": package,
@@ -162,7 +164,7 @@ def render_used_by(theme: Theme, name: str, dependents: Sequence[str]) -> str:
         raise ThemeError(f"theme template used_by.html: {exc.message}") from exc
 
 
-def _release_row(release: Release, root: str) -> ReleaseRow:
+def _release_row(release: Release, root: str, pages: Mapping[str, str]) -> ReleaseRow:
     return ReleaseRow(
         release=release,
         version=str(release.version),
@@ -173,14 +175,19 @@ def _release_row(release: Release, root: str) -> ReleaseRow:
             FileRow(artifact.url, artifact.filename, _filesize(artifact.size), artifact.sha256)
             for artifact in release.artifacts
         ),
-        requires=tuple(_dependency_link(dependency, root) for dependency in release.requires),
+        requires=tuple(_dependency_link(d, root, pages) for d in release.requires),
     )
 
 
-def _dependency_link(dependency: Dependency, root: str) -> PackageLink:
-    href = root + package_page_path(dependency.name)
-    specifier = dependency.specifier
-    return PackageLink(dependency.name, href, "" if specifier.is_any else str(specifier))
+def _dependency_link(dependency: Dependency, root: str, pages: Mapping[str, str]) -> PackageLink:
+    """A link to the package's page: here, or at the upstream it is taken from (its
+    registry.json's page template, verified with the rest of the upstream)."""
+    page = None if dependency.registry is None else pages.get(dependency.registry)
+    # No page: a registry registry.toml does not declare, which fails the build's validation.
+    href = root + package_page_path(dependency.name) if page is None else page
+    href = href.replace("{name}", dependency.name)
+    specifier = "" if dependency.specifier.is_any else str(dependency.specifier)
+    return PackageLink(dependency.name, href, specifier, dependency.registry)
 
 
 def _home_context(site: Site) -> dict[str, Any]:
