@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from regsite.cli.build import pin_arguments, pins
+from regsite.cli.build import pin_arguments, pins, upstream_arguments, upstreams
 from regsite.cli.dispatch import Dispatch, Subcommands
 from regsite.commands.verify import SignatureRow, VerifyOptions, VerifyResult, verify_sources
 
@@ -24,11 +24,12 @@ def add_command(commands: Subcommands) -> None:
         help="registry source directory (default: the current directory)",
     )
     pin_arguments(command)
+    upstream_arguments(command)
     command.set_defaults(handler=Dispatch(_options, verify_sources, _show))
 
 
 def _options(args: argparse.Namespace) -> VerifyOptions:
-    return VerifyOptions(source=args.source, pins=pins(args))
+    return VerifyOptions(source=args.source, pins=pins(args), upstreams=upstreams(args))
 
 
 def _show(args: argparse.Namespace, result: VerifyResult) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 from regsite.build import BuildOptions, SourceCheck, check_source
 from regsite.commands.build import RootPins, pinned_root
 from regsite.load import REGISTRY_FILE
+from regsite.upstreams import UpstreamOptions
 
 __all__ = ["SignatureRow", "VerifyOptions", "VerifyResult", "verify_sources"]
 
@@ -17,6 +18,7 @@ __all__ = ["SignatureRow", "VerifyOptions", "VerifyResult", "verify_sources"]
 class VerifyOptions:
     source: Path = Path()
     pins: RootPins = field(default_factory=RootPins)  # as regsite build pins them
+    upstreams: UpstreamOptions = field(default_factory=UpstreamOptions)  # as build reads them
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +45,12 @@ def verify_sources(options: VerifyOptions) -> VerifyResult:
     pinned = pinned_root(options.pins)
     # Nothing is written: the output is never opened.
     checked = check_source(
-        BuildOptions(source=options.source, output=Path(os.devnull), pinned_root=pinned)
+        BuildOptions(
+            source=options.source,
+            output=Path(os.devnull),
+            pinned_root=pinned,
+            upstreams=options.upstreams,
+        )
     )
     verdicts = checked.verdicts
     rows = []
