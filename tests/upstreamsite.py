@@ -16,6 +16,7 @@ from typing import Any
 from builder import SourceBuilder, fixed_key, release
 from regsite.build import BuildOptions, build
 from regsite.commands.trust import write_next_root
+from regsite.keys import PrivateKey
 from regsite.sources import SourceTree
 
 __all__ = [
@@ -27,18 +28,22 @@ __all__ = [
     "write_downstream",
 ]
 
-BASE_ONLINE_KEY = fixed_key("base online")
+BASE_ONLINE_KEY = fixed_key("base root online")
+_ONLINE_KEYS = {"base root online": BASE_ONLINE_KEY}  # by label: the ones base_builder used
 _ROOT_CREATED = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def base_builder(root_key: str = "base root") -> SourceBuilder:
+def base_builder(root_key: str = "base root", online_key: str | None = None) -> SourceBuilder:
     """The upstream: tinyjson 0.4.0 and 0.4.1, url-parse 1.0.0 (requires tinyjson), and
-    widget 2.0.0 (a name the tests also give a package of the downstream)."""
+    widget 2.0.0 (a name the tests also give a package of the downstream).  Its online key is
+    ``fixed_key(f"{root_key} online")`` unless ``online_key`` names another."""
     builder = SourceBuilder(root_key=root_key)
     builder.registry["registry"].update(
         name="base", title="Base Registry", **{"base-url": "https://base.example.org/"}
     )
-    builder.registry["trust"]["online-keys"] = [str(BASE_ONLINE_KEY.public)]
+    label = online_key or f"{root_key} online"
+    online = _ONLINE_KEYS.setdefault(label, fixed_key(label))
+    builder.registry["trust"]["online-keys"] = [str(online.public)]
     builder.registry["packages"] = {}
     builder.packages.clear()
     builder.readmes.clear()
@@ -58,8 +63,14 @@ def build_base(builder: SourceBuilder, source: Path, site: Path) -> Path:
     builder.write(source)
     if not (source / "metadata" / "1.root.json").exists():
         write_next_root(SourceTree(source), [fixed_key(builder.root_key)], _ROOT_CREATED)
-    build(BuildOptions(source=source, output=site, online_key=BASE_ONLINE_KEY))
+    build(BuildOptions(source=source, output=site, online_key=online_key(builder)))
     return source / "metadata" / "1.root.json"
+
+
+def online_key(builder: SourceBuilder) -> PrivateKey:
+    """The key that signs the metadata of a registry from :func:`base_builder`."""
+    (public,) = builder.registry["trust"]["online-keys"]
+    return next(key for key in _ONLINE_KEYS.values() if str(key.public) == public)
 
 
 def pin_base(url: str, root: Path, packages: list[str], **more: Any) -> dict[str, Any]:

@@ -237,7 +237,7 @@ def _qualified(fields: Fields, name: str, scheme: VersionScheme) -> Dependency |
     fields.only(["version", "registry"])
     registry = fields.text("registry", required=False, max_length=64)
     if registry is not None and (problem := name_problem(registry)) is not None:
-        fields.problem("registry", f"upstream name {problem}")
+        fields.problem("registry", f"upstream {problem}")
         return None
     specifier = fields.text("version")
     if specifier is None:

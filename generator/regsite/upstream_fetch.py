@@ -12,8 +12,8 @@ from the root that registry.toml pins, then the owners' signatures on each packa
   template), under its trusted root and the sha256 of its snapshot: an unchanged upstream costs
   one request, for its timestamp;
 - **each part's verdict**, under the hashes the signed targets list for its files: registry.toml
-  with its signature and registry.json, and each package's package.toml with its signature, so
-  a new snapshot costs only the files that changed.
+  with its signature, registry.json (for the page template), and each package's package.toml
+  with its signature, so a new snapshot costs only the files that changed.
 
 Nothing that failed a check is memoised: its problem is found again on every build.
 """
@@ -43,7 +43,8 @@ __all__ = ["UpstreamIndex", "UpstreamPackage", "page_template", "read_upstream"]
 
 log = logging.getLogger(__name__)
 
-_TRUST, _STATE, _HEAD, _PACKAGE = "upstream-trust", "upstream", "upstream-head", "upstream-package"
+_TRUST, _STATE, _PACKAGE = "upstream-trust", "upstream", "upstream-package"
+_HEAD, _PAGE = "upstream-registry", "upstream-page"
 _REGISTRY_FILES = ("api/v1/sources/registry.toml", "api/v1/sources/registry.toml.sig")
 _REGISTRY_DOCUMENT = "api/v1/registry.json"
 
@@ -99,7 +100,7 @@ def _index(upstream: Upstream, updater: Updater, directory: Path, memo: Memo) ->
     found: UpstreamIndex | None = memo.get(_STATE, key)
     if found is not None:
         return found
-    registry, page, head = _head(upstream, updater, root, memo)
+    registry, head = _registry(upstream, updater, root, memo)
     remote = RemoteRegistry(updater, readmes=False, known=registry)
     packages: dict[str, UpstreamPackage] = {}
     problems: list[tuple[str, str]] = []
@@ -109,7 +110,7 @@ def _index(upstream: Upstream, updater: Updater, directory: Path, memo: Memo) ->
         name=upstream.name,
         names=frozenset(registry.delegations),
         scheme=registry.version_scheme.name,
-        page=page,
+        page=_page(upstream, updater, memo),
         packages=packages,
         problems=tuple(problems),
         snapshot=updater.snapshot_version or 0,
@@ -119,20 +120,28 @@ def _index(upstream: Upstream, updater: Updater, directory: Path, memo: Memo) ->
     return index
 
 
-def _head(
+def _registry(
     upstream: Upstream, updater: Updater, root: str, memo: Memo
-) -> tuple[Registry, str, bytes]:
-    """The upstream's registry.toml (verified against its TUF root's root keys) and its page
-    template, from the memo when the targets list the same files; and the key they are under."""
-    hashes = [_sha256(updater, path) for path in (*_REGISTRY_FILES, _REGISTRY_DOCUMENT)]
+) -> tuple[Registry, bytes]:
+    """The upstream's registry.toml, verified against its TUF root's root keys, from the memo
+    when the targets list the same files; and the key it is under."""
+    hashes = [_sha256(updater, path) for path in _REGISTRY_FILES]
     key = memo.key(_HEAD, [upstream.url, root, *hashes])
-    found: tuple[Registry, str] | None = memo.get(_HEAD, key)
+    found: Registry | None = memo.get(_HEAD, key)
     if found is None:
-        registry = RemoteRegistry(updater, readmes=False).registry()
-        page = page_template(upstream, updater.fetch_target(_REGISTRY_DOCUMENT))
-        found = (registry, page)
+        found = RemoteRegistry(updater, readmes=False).registry()
         memo.put(_HEAD, key, found)
-    return (*found, key)
+    return found, key
+
+
+def _page(upstream: Upstream, updater: Updater, memo: Memo) -> str:
+    """The upstream's page template, from its registry.json (memoised by its hash)."""
+    key = memo.key(_PAGE, [upstream.url, _sha256(updater, _REGISTRY_DOCUMENT)])
+    found: str | None = memo.get(_PAGE, key)
+    if found is None:
+        found = page_template(upstream, updater.fetch_target(_REGISTRY_DOCUMENT))
+        memo.put(_PAGE, key, found)
+    return found
 
 
 def _take(

@@ -50,7 +50,7 @@ def _upstream(
     fields.only(["name", "url", "root", "packages", "shadowed"])
     name = fields.text("name", max_length=64)
     if name is not None and (problem := name_problem(name)) is not None:
-        fields.problem("name", f"upstream name {problem}")
+        fields.problem("name", f"upstream {problem}")
         name = None
     elif name is not None and name == registry_name:
         fields.problem("name", f"{name!r} is this registry's own name; name the upstream otherwise")

@@ -88,7 +88,8 @@ class RemoteRegistry:
         if registry is not None and loaded is not None:
             root = self.source.root
             keys = role_keys(root, "root")
-            pinned = PinnedRoot(keys=keys, threshold=root.roles["root"].threshold)
+            threshold, source = root.roles["root"].threshold, "those its TUF root names"
+            pinned = PinnedRoot(keys=keys, threshold=threshold, source=source)
             verify_registry_file(registry, loaded, report, pinned)
         _raise(report, "registry.toml")
         assert registry is not None
