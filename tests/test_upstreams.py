@@ -394,3 +394,23 @@ def test_an_offline_build_reads_the_upstream_from_a_mirror_directory(
     capsys.readouterr()
     assert main(argv) == 1
     assert "cannot reach the registry at" in capsys.readouterr().err
+
+
+# Editing: release add --requires UPSTREAM:REQUIREMENT -------------------------------------------
+
+
+def test_release_add_writes_a_dependency_on_an_upstream_package_checked_by_name(
+    tmp_path: Path, base: Base, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An edit fetches nothing: it checks that registry.toml takes the name from that
+    upstream; whether a release satisfies it is the build's to check."""
+    source = downstream(tmp_path, base, "https://base.example.org")
+    artifact = ["--artifact", "https://files.example.org/app-2.0.0.tar.gz", "--size", "10"]
+    argv = ["release", "add", "app", "2.0.0", *artifact, "--sha256", "0" * 64, "-C", str(source)]
+    assert main([*argv, "--requires", "base:url-parse>=1"]) == 1
+    assert "'url-parse' is not taken from upstream 'base'" in capsys.readouterr().err
+    assert main([*argv, "--requires", "base:tinyjson>=0.4", "--requires", "alpha"]) == 0, (
+        capsys.readouterr().err
+    )
+    written = (source / "packages" / "app" / "package.toml").read_text()
+    assert 'requires = {alpha = "*", tinyjson = {version = ">=0.4", registry = "base"}}' in written

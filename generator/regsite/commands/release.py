@@ -13,7 +13,7 @@ from tomlkit.items import AoT
 from regsite.build import source_date_epoch
 from regsite.commands.sign import EditOptions, SourceEdit, signed_edit, signing_keys
 from regsite.errors import SourceEditError
-from regsite.names import normalize_name
+from regsite.names import name_problem, normalize_name
 from regsite.sources import SourceTree, write_atomically
 from regsite.versions import Version, VersionScheme, VersionSyntaxError
 
@@ -83,14 +83,21 @@ def _published(text: str | None) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def parse_requirement(text: str, scheme: VersionScheme) -> tuple[str, str]:
-    """``'dep>=1,<2'`` -> ``('dep', '>=1,<2')`` (``'dep ^1.2'`` in semver); a bare name means any
-    version (``'*'``)."""
+def parse_requirement(text: str, scheme: VersionScheme) -> tuple[str, str, str | None]:
+    """``'dep>=1,<2'`` -> ``('dep', '>=1,<2', None)`` (``'dep ^1.2'`` in semver); a bare name
+    means any version (``'*'``); ``'UPSTREAM:dep>=1'`` names the [[upstream]] it comes from."""
+    registry, colon, rest = text.partition(":")
+    if not colon:
+        registry, rest = "", text
+    elif name_problem(registry) is not None:
+        raise SourceEditError(
+            f"--requires {text!r}: expected UPSTREAM:REQUIREMENT, an upstream name"
+        )
     try:
-        name, specifier = scheme.parse_requirement(text)
+        name, specifier = scheme.parse_requirement(rest)
     except VersionSyntaxError as exc:
         raise SourceEditError(f"--requires {text!r}: {exc}") from exc
-    return normalize_name(name), str(specifier) or "*"
+    return normalize_name(name), str(specifier) or "*", registry or None
 
 
 def add_release(
@@ -117,8 +124,15 @@ def add_release(
     table["published"] = published
     if requires:
         dependencies = tomlkit.inline_table()
-        for dependency, specifier in sorted(parse_requirement(r, scheme) for r in requires):
-            dependencies[dependency] = specifier
+        for dependency, specifier, registry in sorted(
+            (parse_requirement(r, scheme) for r in requires), key=lambda parsed: parsed[0]
+        ):
+            if registry is None:
+                dependencies[dependency] = specifier
+            else:  # docs/upstreams.md: a dependency on a package taken from an upstream
+                qualified = tomlkit.inline_table()
+                qualified.update({"version": specifier, "registry": registry})
+                dependencies[dependency] = qualified
         table["requires"] = dependencies
     files = tomlkit.aot()
     for artifact in artifacts:
