@@ -26,10 +26,13 @@ import logging
 import os
 import tempfile
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
+
+from tuf.api.metadata import Root, TargetFile
 
 from regsite.client.failures import TrustedRootName
 from regsite.client.registry import ClientError, RemoteRegistry
@@ -37,14 +40,15 @@ from regsite.client.trust import Updater
 from regsite.fetch import FetchConfig, UrlFetcher
 from regsite.fields import url_problem
 from regsite.memo import Memo
-from regsite.model import Registry, ReleaseStatus, Upstream
+from regsite.model import Package, Registry, ReleaseStatus, Upstream
 
-__all__ = ["UpstreamIndex", "UpstreamPackage", "page_template", "read_upstream"]
+__all__ = ["FETCH_JOBS", "UpstreamIndex", "UpstreamPackage", "page_template", "read_upstream"]
 
 log = logging.getLogger(__name__)
 
 _TRUST, _STATE, _PACKAGE = "upstream-trust", "upstream", "upstream-package"
 _HEAD, _PAGE = "upstream-registry", "upstream-page"
+FETCH_JOBS = 8  # files fetched at once from an upstream
 _REGISTRY_FILES = ("api/v1/sources/registry.toml", "api/v1/sources/registry.toml.sig")
 _REGISTRY_DOCUMENT = "api/v1/registry.json"
 
@@ -101,11 +105,7 @@ def _index(upstream: Upstream, updater: Updater, directory: Path, memo: Memo) ->
     if found is not None:
         return found
     registry, head = _registry(upstream, updater, root, memo)
-    remote = RemoteRegistry(updater, readmes=False, known=registry)
-    packages: dict[str, UpstreamPackage] = {}
-    problems: list[tuple[str, str]] = []
-    for name in upstream.packages:
-        _take(upstream, remote, name, head, memo, packages, problems)
+    packages, problems = _packages(upstream, updater, registry, head, memo)
     index = UpstreamIndex(
         name=upstream.name,
         names=frozenset(registry.delegations),
@@ -144,35 +144,70 @@ def _page(upstream: Upstream, updater: Updater, memo: Memo) -> str:
     return found
 
 
-def _take(
-    upstream: Upstream,
-    remote: RemoteRegistry,
-    name: str,
-    head: bytes,
-    memo: Memo,
-    packages: dict[str, UpstreamPackage],
-    problems: list[tuple[str, str]],
-) -> None:
-    """One package taken from the upstream: its owner-verified versions, or why not."""
-    if name not in remote.registry().delegations:
-        problems.append(("packages", f"{name!r} is not a package of upstream {upstream.name!r}"))
-        return
-    base = f"api/v1/sources/{name}/package.toml"
-    assert isinstance(remote.source, Updater)
-    hashes = [_sha256(remote.source, path) for path in (base, f"{base}.sig")]
-    key = memo.key(_PACKAGE, [head, name, *hashes])
-    found: UpstreamPackage | None = memo.get(_PACKAGE, key)
-    if found is None:
+def _packages(
+    upstream: Upstream, updater: Updater, registry: Registry, head: bytes, memo: Memo
+) -> tuple[dict[str, UpstreamPackage], list[tuple[str, str]]]:
+    """The packages taken, owner-verified, each from the memo when the targets list its files
+    with the hashes it was verified under; and the problems of the ones that are not usable."""
+    problems = [
+        ("packages", f"{name!r} is not a package of upstream {upstream.name!r}")
+        for name in upstream.packages
+        if name not in registry.delegations
+    ]
+    names = [name for name in upstream.packages if name in registry.delegations]
+    infos = {path: updater.target_info(path) for name in names for path in _files(name)}
+    keys = {
+        name: memo.key(_PACKAGE, [head, name, *(infos[p].hashes["sha256"] for p in _files(name))])
+        for name in names
+    }
+    found = memo.get_many(_PACKAGE, keys.values())
+    packages = {name: found[key] for name, key in keys.items() if key in found}
+    missing = [name for name in names if name not in packages]
+    fetched = _fetch(updater, {path: infos[path] for name in missing for path in _files(name)})
+    remote = RemoteRegistry(_Fetched(updater, fetched), readmes=False, known=registry)
+    for name in missing:
         try:
             package = remote.package(name)
         except ClientError as error:
             problems.append(("packages", f"upstream {upstream.name!r}: {error}"))
-            return
-        versions = tuple(str(release.version) for release in package.releases)
-        yanked = tuple(str(r.version) for r in package.releases if r.status is ReleaseStatus.YANKED)
-        found = UpstreamPackage(versions, yanked)
-        memo.put(_PACKAGE, key, found)
-    packages[name] = found
+            continue
+        packages[name] = _summary(package)
+        memo.put(_PACKAGE, keys[name], packages[name])
+    return packages, problems
+
+
+def _files(name: str) -> tuple[str, str]:
+    """What the owners signed of a package: its package.toml and signatures (no README)."""
+    return (f"api/v1/sources/{name}/package.toml", f"api/v1/sources/{name}/package.toml.sig")
+
+
+def _fetch(updater: Updater, infos: Mapping[str, TargetFile]) -> dict[str, bytes]:
+    """Each target at once with a few others: the time goes into waiting on the network."""
+    with ThreadPoolExecutor(max_workers=FETCH_JOBS) as pool:
+        fetched = pool.map(lambda item: updater.fetch_listed(*item), infos.items())
+        return dict(zip(infos, fetched, strict=True))
+
+
+@dataclass(frozen=True, slots=True)
+class _Fetched:
+    """The updater's targets, with the ones fetched already (for RemoteRegistry)."""
+
+    updater: Updater
+    files: Mapping[str, bytes]
+
+    @property
+    def root(self) -> Root:
+        return self.updater.root
+
+    def fetch_target(self, path: str) -> bytes:
+        found = self.files.get(path)
+        return self.updater.fetch_target(path) if found is None else found
+
+
+def _summary(package: Package) -> UpstreamPackage:
+    versions = tuple(str(release.version) for release in package.releases)
+    yanked = tuple(str(r.version) for r in package.releases if r.status is ReleaseStatus.YANKED)
+    return UpstreamPackage(versions, yanked)
 
 
 def page_template(upstream: Upstream, document: bytes) -> str:

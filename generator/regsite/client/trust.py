@@ -204,7 +204,11 @@ class Updater:
     def fetch_target(self, path: str) -> bytes:
         """Fetch target ``path``, from its content-addressed URL when the site has one (the
         signed sources) and else from its own; check its length and sha256."""
-        info = self.target_info(path)
+        return self.fetch_listed(path, self.target_info(path))
+
+    def fetch_listed(self, path: str, info: TargetFile) -> bytes:
+        """:meth:`fetch_target` for a target whose signed ``info`` is known already; safe to
+        call from several threads at once (it reads no trusted metadata)."""
         sha256 = info.hashes["sha256"]
         name = content_addressed_path(path, sha256) if has_copy(path) else path
         url = self._base_url + quote(name)
