@@ -3,13 +3,16 @@
     .venv/bin/python bench/upstream_bench.py                              # 10,000, all taken
     .venv/bin/python bench/upstream_bench.py --packages 10000 --take 100
     .venv/bin/python bench/upstream_bench.py --packages 300 --take 300 --releases 2   # quick
+    .venv/bin/python bench/upstream_bench.py --packages 500 --latency 20 --jobs 1     # serial
 
 The upstream is the benchmark corpus (bench/source.py), signed and built into a site, served
-on 127.0.0.1 by Python's ``http.server`` in a process of its own.  The downstream is a registry
-of one package that requires the first package it takes; its ``[[upstream]]`` takes the first
-``--take`` packages of the upstream.  Each figure is the downstream build's ``upstreams``
-stage (the pinned root, the verifying client, the owners' signatures on each package taken),
-and the whole check of the source (``regsite verify``'s work), best of ``--repeat``:
+on 127.0.0.1 by Python's ``http.server`` in a process of its own (``--latency MS`` delays each
+answer, as a distant host does; ``--jobs`` sets the files the build fetches at once).  The
+downstream is a registry of one package that requires the first package it takes; its
+``[[upstream]]`` takes the first ``--take`` packages of the upstream.  Each figure is the
+downstream build's ``upstreams`` stage (the pinned root, the verifying client, the owners'
+signatures on each package taken), and the whole check of the source (``regsite verify``'s
+work), best of ``--repeat``:
 
 - **cold**: an empty memo (a first build, or a cache restored empty): every file fetched, every
   signature checked;
@@ -17,7 +20,7 @@ and the whole check of the source (``regsite verify``'s work), best of ``--repea
 - **one changed**: the same memo, after the upstream published a new release of one taken
   package (a new snapshot: only that package's files are fetched and checked again).
 
-Requests are counted at the requests.  ``--json-out`` keeps the figures.
+Requests are counted in the server's log.  ``--json-out`` keeps the figures.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ from source import BenchSource, add_release, write_source
 from regsite.build import BuildOptions, build, check_source
 from regsite.keys import PrivateKey, load_private_key
 from regsite.signatures import FileKind, dump_signature_file, sign_bytes
+from regsite.upstream_fetch import FETCH_JOBS
+from regsite.upstreams import UpstreamOptions
 
 _UPSTREAM = "bench"  # the upstream's name in the downstream's registry.toml
 
@@ -56,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--take", type=int, help="packages taken from it (default: all)")
     parser.add_argument("--releases", type=int, help="releases per package (default: 1-5)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--latency", type=float, default=0, help="ms before each answer")
+    parser.add_argument("--jobs", type=int, default=FETCH_JOBS, help="files fetched at once")
     parser.add_argument("--json-out", type=Path)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="upstream-bench-") as scratch:
@@ -76,21 +83,24 @@ def run(scratch: Path, args: argparse.Namespace) -> dict[str, Any]:
     figures: dict[str, Any] = {
         "packages": args.packages,
         "taken": take,
+        "latency_ms": args.latency,
+        "jobs": args.jobs,
         "prepare_seconds": time.perf_counter() - started,
     }
-    with _served(site, scratch / "server.log") as (url, server):
+    with _served(site, scratch / "server.log", args.latency) as (url, server):
         source = _downstream(scratch / "downstream", upstream, url, take)
-        figures["cold"] = _best(args.repeat, lambda: _check(source, None, server))
+        jobs = args.jobs
+        figures["cold"] = _best(args.repeat, lambda: _check(source, None, server, jobs))
         cache = scratch / "cache"
-        _check(source, cache, server)
-        figures["unchanged"] = _best(args.repeat, lambda: _check(source, cache, server))
+        _check(source, cache, server, jobs)
+        figures["unchanged"] = _best(args.repeat, lambda: _check(source, cache, server, jobs))
         results = []
         for attempt in range(args.repeat):  # the upstream publishes a release, then a rebuild
             version, published = f"99.{attempt}.0", datetime(2030, 1, 1, tzinfo=UTC)
             release = ReleaseSpec(version, published, (), False, 1000, "0" * 64)
             add_release(upstream, 0, release)
             build(BuildOptions(source=upstream.directory, output=site, online_key=online))
-            results.append(_check(source, cache, server))
+            results.append(_check(source, cache, server, jobs))
         figures["one_changed"] = _summary(results)
     return figures
 
@@ -176,11 +186,17 @@ class _Timed:
     requests: int
 
 
-def _check(source: Path, cache: Path | None, server: _Server) -> _Timed:
+def _check(source: Path, cache: Path | None, server: _Server, jobs: int) -> _Timed:
     times = _StageTimes()
     before = server.count()
     started = time.perf_counter()
-    options = BuildOptions(source=source, output=source.parent / "out", cache=cache, progress=times)
+    options = BuildOptions(
+        source=source,
+        output=source.parent / "out",
+        cache=cache,
+        progress=times,
+        upstreams=UpstreamOptions(jobs=jobs),
+    )
     checked = check_source(options)
     total = time.perf_counter() - started
     if checked.report:
@@ -209,10 +225,10 @@ class _Server:
 
 
 @contextmanager
-def _served(site: Path, log: Path) -> Iterator[tuple[str, _Server]]:
+def _served(site: Path, log: Path, latency: float) -> Iterator[tuple[str, _Server]]:
     port = _free_port()
     with log.open("w") as stream:
-        command = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
+        command = [sys.executable, "-c", _LATENT_SERVER, str(port), str(latency)]
         process = subprocess.Popen(command, cwd=site, stderr=stream, stdout=subprocess.DEVNULL)
         try:
             _wait_for(port)
@@ -220,6 +236,17 @@ def _served(site: Path, log: Path) -> Iterator[tuple[str, _Server]]:
         finally:
             process.terminate()
             process.wait()
+
+
+# http.server's own server (threads, one a connection), each GET answered after the latency.
+_LATENT_SERVER = """
+import http.server, sys, time
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def do_GET(self):
+        time.sleep(float(sys.argv[2]) / 1000)
+        super().do_GET()
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+"""
 
 
 def _free_port() -> int:
@@ -242,7 +269,8 @@ def _wait_for(port: int) -> None:
 def print_table(figures: dict[str, Any]) -> None:
     print(
         f"upstream of {figures['packages']:,} packages, {figures['taken']:,} taken"
-        f" (made and built in {figures['prepare_seconds']:.0f} s)"
+        f" (made and built in {figures['prepare_seconds']:.0f} s); {figures['latency_ms']:g} ms"
+        f" a request, {figures['jobs']} at once"
     )
     print(f"{'':<12} {'stage (s)':>10} {'check (s)':>10} {'requests':>9}")
     for label in ("cold", "unchanged", "one_changed"):

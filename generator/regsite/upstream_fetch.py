@@ -76,10 +76,16 @@ class UpstreamIndex:
 
 
 def read_upstream(
-    upstream: Upstream, pinned: bytes, location: str, memo: Memo, config: FetchConfig
+    upstream: Upstream,
+    pinned: bytes,
+    location: str,
+    memo: Memo,
+    config: FetchConfig,
+    jobs: int = FETCH_JOBS,
 ) -> UpstreamIndex:
-    """The upstream at ``location`` (its URL, or a mirror's), verified from the ``pinned`` root;
-    raise :class:`RegistryError` when it cannot be reached or does not verify."""
+    """The upstream at ``location`` (its URL, or a mirror's), verified from the ``pinned`` root,
+    ``jobs`` files fetched at once; raise :class:`RegistryError` when it cannot be reached or
+    does not verify."""
     key = memo.key(_TRUST, [upstream.name, upstream.url, upstream.root_sha256])
     stored: dict[str, bytes] = memo.get(_TRUST, key) or {}
     with tempfile.TemporaryDirectory(prefix="regsite-upstream-") as scratch:
@@ -90,13 +96,15 @@ def read_upstream(
         updater = Updater(location, fetcher, directory, bootstrap=pinned, root_name=name)
         updater.refresh()
         try:
-            return _index(upstream, updater, directory, memo)
+            return _index(upstream, updater, directory, memo, jobs)
         finally:  # what verified is trusted from now on, even if a package did not
             if (current := _trusted_files(directory)) != stored:
                 memo.put(_TRUST, key, current)
 
 
-def _index(upstream: Upstream, updater: Updater, directory: Path, memo: Memo) -> UpstreamIndex:
+def _index(
+    upstream: Upstream, updater: Updater, directory: Path, memo: Memo, jobs: int
+) -> UpstreamIndex:
     """From the memo when the upstream's root and snapshot are the ones read before."""
     root = _digest(directory / "root.json")
     identity = [upstream.name, upstream.url, root, _digest(directory / "snapshot.json")]
@@ -105,7 +113,7 @@ def _index(upstream: Upstream, updater: Updater, directory: Path, memo: Memo) ->
     if found is not None:
         return found
     registry, head = _registry(upstream, updater, root, memo)
-    packages, problems = _packages(upstream, updater, registry, head, memo)
+    packages, problems = _packages(upstream, updater, registry, head, memo, jobs)
     index = UpstreamIndex(
         name=upstream.name,
         names=frozenset(registry.delegations),
@@ -145,7 +153,7 @@ def _page(upstream: Upstream, updater: Updater, memo: Memo) -> str:
 
 
 def _packages(
-    upstream: Upstream, updater: Updater, registry: Registry, head: bytes, memo: Memo
+    upstream: Upstream, updater: Updater, registry: Registry, head: bytes, memo: Memo, jobs: int
 ) -> tuple[dict[str, UpstreamPackage], list[tuple[str, str]]]:
     """The packages taken, owner-verified, each from the memo when the targets list its files
     with the hashes it was verified under; and the problems of the ones that are not usable."""
@@ -163,7 +171,8 @@ def _packages(
     found = memo.get_many(_PACKAGE, keys.values())
     packages = {name: found[key] for name, key in keys.items() if key in found}
     missing = [name for name in names if name not in packages]
-    fetched = _fetch(updater, {path: infos[path] for name in missing for path in _files(name)})
+    wanted = {path: infos[path] for name in missing for path in _files(name)}
+    fetched = _fetch(updater, wanted, jobs)
     remote = RemoteRegistry(_Fetched(updater, fetched), readmes=False, known=registry)
     for name in missing:
         try:
@@ -181,9 +190,9 @@ def _files(name: str) -> tuple[str, str]:
     return (f"api/v1/sources/{name}/package.toml", f"api/v1/sources/{name}/package.toml.sig")
 
 
-def _fetch(updater: Updater, infos: Mapping[str, TargetFile]) -> dict[str, bytes]:
-    """Each target at once with a few others: the time goes into waiting on the network."""
-    with ThreadPoolExecutor(max_workers=FETCH_JOBS) as pool:
+def _fetch(updater: Updater, infos: Mapping[str, TargetFile], jobs: int) -> dict[str, bytes]:
+    """Each target at once with a few others: over a network, the time goes into waiting."""
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         fetched = pool.map(lambda item: updater.fetch_listed(*item), infos.items())
         return dict(zip(infos, fetched, strict=True))
 

@@ -25,7 +25,7 @@ from regsite.metadata.envelope import MetadataError
 from regsite.metadata.root import read_trusted_root
 from regsite.model import Registry, Upstream
 from regsite.upstream_checks import UpstreamScan, upstream_key
-from regsite.upstream_fetch import UpstreamIndex, read_upstream
+from regsite.upstream_fetch import FETCH_JOBS, UpstreamIndex, read_upstream
 
 __all__ = ["UpstreamOptions", "scan_upstreams", "with_upstreams"]
 
@@ -36,6 +36,7 @@ class UpstreamOptions:
 
     mirrors: Mapping[str, Path] = field(default_factory=dict)  # upstream name -> a local mirror
     fetch: FetchConfig = field(default_factory=FetchConfig)  # 30 s a fetch by default
+    jobs: int = FETCH_JOBS  # files fetched at once from each upstream
 
 
 def scan_upstreams(
@@ -96,7 +97,7 @@ def _read(
     location = upstream.url if mirror is None else mirror.resolve().as_uri() + "/"
     where = upstream.url if mirror is None else f"the mirror {mirror}"
     try:
-        return read_upstream(upstream, pinned, location, memo, options.fetch)
+        return read_upstream(upstream, pinned, location, memo, options.fetch, options.jobs)
     except RegistryError as error:
         reason = "; ".join(str(error).splitlines())
         message = f"upstream {upstream.name!r} at {where}: {reason}"
