@@ -26,6 +26,7 @@ from regsite.buildindex import INDEX_KEY, BuildIndex, SourceStamp, freeze_files
 from regsite.cache import BuildCache, digest_of
 from regsite.errors import ErrorReport, RegistryError
 from regsite.fields import url_problem
+from regsite.hosted import HostedFiles, read_hosted
 from regsite.keys import PrivateKey
 from regsite.load import (
     LoadedFile,
@@ -63,6 +64,7 @@ from regsite.progress import NullProgress, Progress, Stages
 from regsite.registry_file import read_registry
 from regsite.render import Output
 from regsite.render.api import API_ROOT, dump_json, render_api, site_api
+from regsite.render.flavours import package_flavour_outputs, site_flavour_outputs
 from regsite.render.html import render_html, site_pages
 from regsite.render.search import render_search, search_terms_key
 from regsite.report import (
@@ -112,6 +114,7 @@ class BuildOptions:
     cache: Path | None = None  # kept between builds; None uses a temporary one
     jobs: int | None = None  # worker processes; None is one per core
     progress: Progress | None = None
+    files: Path | None = None  # hosted artifacts kept out of the source: DIR/<name>/<file>
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -223,12 +226,25 @@ def _fail_closed(verifications: Mapping[str, ThresholdResult], report: ErrorRepo
 
 
 def render_site(
-    site: Site, packages: Mapping[str, Package], theme_override: Path | None = None
+    site: Site,
+    packages: Mapping[str, Package],
+    theme_override: Path | None = None,
+    files: HostedFiles | None = None,
 ) -> Output:
-    """Every output file but the signed metadata, in memory (what :func:`build` writes)."""
+    """Every output file but the signed metadata, in memory (what :func:`build` writes);
+    hosted artifacts are read from ``files`` (raise BuildError if one is missing or differs)."""
     theme = load_theme(theme_override)
     output = render_api(site, packages.values())
     output.update(render_html(site, theme, packages.values()))
+    output.update(site_flavour_outputs(site))
+    report = ErrorReport()
+    for package in packages.values():
+        output.update(package_flavour_outputs(site, package))
+        if files is not None:
+            output.update(read_hosted(files, package, report))
+        elif any(a.path for release in package.releases for a in release.artifacts):
+            report.add(package.source.path, "", "hosted files, but no HostedFiles to read them")
+    report.raise_if_any()
     output.update(render_search(site))
     output[REPORT_PATH] = dump_json(report_document(compare_builds(site, None)))
     return output
@@ -491,11 +507,13 @@ def _render_and_write(
         index.rendered,
         index.checked,
         page_digest(site, theme, writer.consistent),
+        files=options.files,
     )
     files: dict[str, WrittenFile] = {}
     rendered = 0
     rendered_files: dict[str, tuple[WrittenFile, ...]] = {}
     frozen: dict[str, bytes] = {}  # for the next build
+    problems = ErrorReport()  # hosted files, read as each package is rendered
     with stages.stage("render", len(site.packages)) as advance:
         checked = _check_requirements(options, context)
 
@@ -503,6 +521,7 @@ def _render_and_write(
             nonlocal rendered
             files.update((file.path, file) for file in result.files)
             rendered += result.rendered
+            problems.extend(result.problems)
             if result.rendered:
                 rendered_files[result.key] = result.files
             else:
@@ -517,9 +536,11 @@ def _render_and_write(
             else:
                 done(reused)
         run(render_package, missed, context, jobs, done)
+    problems.raise_if_any(str(options.source))
     with stages.stage("site pages"):
         shared = site_api(site)
         shared.update(site_pages(site, theme))
+        shared.update(site_flavour_outputs(site))
     with stages.stage("search"):
         search_key = search_terms_key(site)
         shared.update(render_search(site, _TermsCache(cache, search_key)))

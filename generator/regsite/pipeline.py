@@ -41,10 +41,12 @@ from regsite.buildindex import (
 )
 from regsite.cache import BuildCache, digest_of
 from regsite.errors import ErrorReport, RegistryError, SourceProblem
+from regsite.hosted import HostedFiles, read_hosted
 from regsite.load import PACKAGE_FILE, PACKAGES_DIR, LoadedPackage, SourceLimits, load_package
 from regsite.model import Package, Registry, Site
 from regsite.package_file import read_package
 from regsite.render.api import package_api
+from regsite.render.flavours import package_flavour_outputs
 from regsite.render.html import package_page_path, render_package_page
 from regsite.signatures import ThresholdResult
 from regsite.summary import PackageSummary, summarize
@@ -272,6 +274,7 @@ class RenderContext:
     known: Mapping[str, bytes] = field(default_factory=dict)  # frozen files, by render key
     checked: frozenset[str] = frozenset()  # requirement checks that passed, by key
     page_digest: str = ""  # what every package's outputs depend on besides the package itself
+    files: Path | None = None  # regsite build --files DIR: hosted files kept out of the source
 
 
 def page_digest(site: Site, theme: Theme, consistent: bool) -> str:
@@ -296,6 +299,7 @@ class Rendered:
     rendered: bool  # False when the outputs were already in place
     key: str = ""  # the render cache entry this build used
     frozen: bytes = b""  # the files as the build index holds them, when not rendered
+    problems: tuple[SourceProblem, ...] = ()  # hosted files missing or not as recorded
 
 
 def reuse_rendered(context: RenderContext, name: str) -> Rendered | None:
@@ -326,8 +330,13 @@ def render_package(name: str) -> Rendered:
         package = _model_again(context.scan, name, summary.digest)
     outputs = package_api(site, package)
     outputs[package_page_path(name)] = render_package_page(site, context.theme, package)
+    outputs.update(package_flavour_outputs(site, package))
     written = tuple(context.writer.put(path, outputs[path]) for path in sorted(outputs))
-    return Rendered(name, written, rendered=True, key=render_key(context, name))
+    problems = ErrorReport()
+    hosted = read_hosted(HostedFiles(context.scan.root, context.files), package, problems)
+    written += tuple(context.writer.put(path, content) for path, content in hosted)  # one by one
+    key = render_key(context, name)
+    return Rendered(name, written, rendered=True, key=key, problems=tuple(problems))
 
 
 def check_requirements(

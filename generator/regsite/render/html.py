@@ -16,6 +16,7 @@ from regsite.headers import META_CONTENT_SECURITY_POLICY
 from regsite.model import Dependency, Package, Release, Site
 from regsite.render import Output
 from regsite.render.api import API_ROOT
+from regsite.render.flavours import flavour_install_lines
 from regsite.render.markdown import render_readme
 from regsite.render.search import search_order
 from regsite.summary import RECENT_RELEASES, PackageSummary, ReleaseBrief
@@ -132,6 +133,7 @@ def render_package_page(site: Site, theme: Theme, package: Package) -> bytes:
             for name in site.dependents.get(package.name, ())
         ],
         "install": latest and site.registry.install_line(package.name, latest.version),
+        "flavour_installs": flavour_install_lines(site, package.name) if latest else (),
         "readme_html": Markup(render_readme(package.readme.text)) if package.readme else None,  # noqa: S704 - markdown-it escapes raw HTML
         "owners": [site.registry.owners[owner_id] for owner_id in delegation.owners],
         "threshold": delegation.threshold,
@@ -152,7 +154,9 @@ def _release_row(release: Release, root: str) -> ReleaseRow:
         published=_date(release.published),
         status=release.status.value,
         files=tuple(
-            FileRow(artifact.url, artifact.filename, _filesize(artifact.size), artifact.sha256)
+            FileRow(
+                artifact.href(root), artifact.filename, _filesize(artifact.size), artifact.sha256
+            )
             for artifact in release.artifacts
         ),
         requires=tuple(_dependency_link(dependency, root) for dependency in release.requires),
