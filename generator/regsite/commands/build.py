@@ -60,6 +60,7 @@ class BuildRequest:
     cache: Path | None = None
     jobs: int | None = None
     report_md: Path | None = None  # also write what changed, as Markdown
+    files: Path | None = None  # hosted artifacts outside the source: DIR/<package>/<file>
     pins: RootPins = field(default_factory=RootPins)
     progress: Progress | None = None
 
@@ -99,6 +100,7 @@ def _build_options(request: BuildRequest) -> BuildOptions:
         cache=request.cache,
         jobs=request.jobs,
         progress=request.progress,
+        files=request.files,
     )
 
 
