@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from packaging.markers import default_environment
-
 from resolvelib import AbstractProvider, BaseReporter, Resolver
 from resolvelib.resolvers import (
     RequirementInformation,
@@ -17,8 +16,7 @@ from resolvelib.resolvers import (
 )
 
 from regsite.errors import RegistryError
-from regsite.model import Package, Release, ReleaseStatus
-from regsite.model import Dependency
+from regsite.model import Dependency, Package, Release, ReleaseStatus
 from regsite.names import name_problem, normalize_name
 from regsite.requires import extra_problem
 from regsite.versions import PEP440, Specifier, Version, VersionScheme, VersionSyntaxError
