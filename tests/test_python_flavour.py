@@ -156,7 +156,7 @@ def test_package_page_without_a_base_url_says_how_to_fill_it_in(tmp_path: Path) 
 def test_python_flavour_on_a_semver_registry_is_refused(tmp_path: Path) -> None:
     builder = semver_builder()
     builder.registry["flavours"] = {"python": True}
-    with pytest.raises(BuildError, match="flavours.python: the python flavour needs"):
+    with pytest.raises(BuildError, match=r"flavours\.python: the python flavour needs"):
         render(builder, tmp_path)
 
 
