@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from regsite.build import BuildOptions, build
+from regsite.build import BuildOptions, build, read_model, render_site
 from regsite.commands.verify_site import verify_site
 from regsite.fetch import UrlFetcher
+from regsite.hosted import HostedFiles
 from regsite.keys import load_private_key
 from test_build import tree_digest
 from test_python_clients import EXAMPLE, ONLINE_KEY
 from test_release_from_files import MAKE
+from test_render import validate_json_outputs
 
 
 def test_make_writes_the_committed_example_byte_for_byte(tmp_path: Path) -> None:
@@ -41,3 +43,12 @@ def test_example_builds_the_same_twice(tmp_path: Path) -> None:
     for name in ("one", "two"):
         build(BuildOptions(source=EXAMPLE, output=tmp_path / name, source_date_epoch=0))
     assert tree_digest(tmp_path / "one") == tree_digest(tmp_path / "two")
+
+
+def test_example_json_documents_follow_the_published_schemas(tmp_path: Path) -> None:
+    site, packages = read_model(BuildOptions(source=EXAMPLE, output=tmp_path / "out"))
+    output = render_site(site, packages, files=HostedFiles(EXAMPLE))
+    checked = validate_json_outputs({p: c for p, c in output.items() if p.startswith("api/")})
+    assert checked["package"] == len(packages)
+    assert checked["registry"] == 1
+    assert json.loads(output["api/v1/registry.json"])["flavours"]["python"]["index"]
