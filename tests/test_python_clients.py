@@ -125,9 +125,7 @@ def test_pip_installs_a_package_with_its_dependency_honouring_markers_and_yanks(
     assert environment.installed() == {"seedling": "1.0.0", "sprout": "0.2.0", "trowel": "1.0.0"}
 
 
-def test_pip_installs_the_dependency_of_an_extra(
-    served: Served, environment: Environment
-) -> None:
+def test_pip_installs_the_dependency_of_an_extra(served: Served, environment: Environment) -> None:
     environment.pip("install", "--index-url", served.index, "sprout[lamp]")
     assert environment.installed()["sunlamp"] == "1.0.0"
     assert "rain-gauge" not in environment.installed()  # its marker is false here
