@@ -250,3 +250,17 @@ def test_uv_installs_the_pylock_regsite_locked(
 def test_uv_is_the_test_extras_pinned_release() -> None:
     output = subprocess.run([uv_path(), "--version"], capture_output=True, text=True, check=True)
     assert output.stdout.split()[1] == "0.13.8"
+
+
+def test_client_download_fetches_hosted_files_from_the_registry(
+    locked: Path, tmp_path: Path, served: Served
+) -> None:
+    lockfile = tmp_path / "regsite.lock"
+    lock(locked, "regsite", lockfile, "seedling")
+    subprocess.run(
+        [str(BIN / "regsite"), "client", "download", str(lockfile), "-d", str(tmp_path / "dl")],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    names = sorted(path.name for path in (tmp_path / "dl").iterdir())
+    assert names == ["seedling-1.0.0-py3-none-any.whl", "seedling-1.0.0.tar.gz"]
+    assert f"{served.url}files/seedling/" in lockfile.read_text()
