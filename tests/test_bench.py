@@ -12,6 +12,7 @@ from conftest import REPO
 
 sys.path.insert(0, str(REPO / "bench"))
 
+import flavour_bench
 import search_bench
 
 
@@ -25,3 +26,14 @@ def test_search_bench_runs_on_a_small_corpus(
     figures = json.loads(out.read_text())
     assert figures  # the table's figures, also printed
     assert "Search index build" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_flavour_bench_measures_what_the_python_flavour_adds(tmp_path: Path) -> None:
+    out = tmp_path / "figures.json"
+    argv = ["--packages", "12", "--releases", "2", "--work", str(tmp_path / "work")]
+    assert flavour_bench.main([*argv, "--json", str(out)]) == 0
+    figures = json.loads(out.read_text())
+    assert figures["simple"]["files"] == 2 * (12 + 1) * 2  # pages and JSON, and their TUF copies
+    assert figures["files"]["on"] > figures["files"]["off"]
+    assert len(figures["runs"]["on"]) == 1

@@ -99,6 +99,8 @@ HEADER_RULES: Final[tuple[HeaderRule, ...]] = (
     # The signed sources, byte for byte: shown as text, never sniffed or run.
     HeaderRule("/api/v1/sources/*", {"Content-Type": TEXT}),
     HeaderRule("/static/*", {"Cache-Control": IMMUTABLE}),
+    # Hosted artifacts live at files/<name>/<sha256>/<file>: a path never changes content.
+    HeaderRule("/files/*", {"Cache-Control": IMMUTABLE}),
 )
 
 # What a host picks from the extension when no rule sets Content-Type.

@@ -10,6 +10,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from packaging.markers import Marker
+from packaging.specifiers import SpecifierSet
+
 from regsite.keys import PublicKey
 from regsite.signatures import ThresholdResult
 from regsite.versions import DEFAULT_SCHEME, Specifier, Version, VersionScheme
@@ -18,6 +21,7 @@ if TYPE_CHECKING:
     from regsite.summary import PackageSummary, ReleaseBrief
 
 __all__ = [
+    "HOSTED_DIR",
     "Artifact",
     "Delegation",
     "Dependency",
@@ -31,6 +35,7 @@ __all__ = [
     "ReleaseStatus",
     "Site",
     "SourceFile",
+    "hosted_path",
 ]
 
 
@@ -101,6 +106,7 @@ class Registry:
     policy: MetadataPolicy = MetadataPolicy()
     root_history: tuple[bytes, ...] = ()  # metadata/1.root.json, 2.root.json, ... byte for byte
     version_scheme: VersionScheme = DEFAULT_SCHEME  # parses, orders and matches every version
+    flavours: frozenset[str] = frozenset()  # [flavours]: the formats of other clients published
 
     def install_line(self, package: str, version: Version) -> str | None:
         if self.install is None:
@@ -108,21 +114,48 @@ class Registry:
         return self.install.format_map({"name": package, "version": str(version)})
 
 
+HOSTED_DIR = "files"  # where the site publishes hosted artifacts: files/<name>/<sha256>/<file>
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Artifact:
-    url: str
+    """A release's file: external (``url``) or hosted by the site (``file``), never both."""
+
+    url: str | None  # external: an absolute http(s) URL
     sha256: str
     size: int
+    file: str | None = None  # hosted: a plain file name, found in the source or --files DIR
+    path: str | None = None  # hosted: where the site publishes it (files/<name>/<sha256>/<file>)
+    core_metadata_sha256: str | None = None  # hosted wheels: METADATA, published at path.metadata
 
     @property
     def filename(self) -> str:
+        if self.file is not None:
+            return self.file
+        assert self.url is not None  # one of the two, always (package_file)
         return unquote(posixpath.basename(urlsplit(self.url).path)) or self.url
+
+    def href(self, root: str) -> str:
+        """The file's URL from a page or document whose way back to the site's root is ``root``
+        (``../../``): relative for a hosted file, the absolute URL for an external one."""
+        if self.path is not None:
+            return root + self.path
+        assert self.url is not None
+        return self.url
+
+
+def hosted_path(package: str, sha256: str, file: str) -> str:
+    """Where a hosted artifact is published: content-addressed, its own name last (pip, uv and
+    cargo read the file name from the URL)."""
+    return f"{HOSTED_DIR}/{package}/{sha256}/{file}"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Dependency:
     name: str
     specifier: Specifier  # in the registry's version scheme
+    marker: Marker | None = None  # pep440: a PEP 508 environment marker (extra == "x" included)
+    extras: tuple[str, ...] = ()  # pep440: the dependency's extras wanted, normalised, sorted
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -133,6 +166,8 @@ class Release:
     artifacts: tuple[Artifact, ...]
     status: ReleaseStatus
     status_reason: str | None
+    requires_python: SpecifierSet | None = None  # pep440: the Pythons this release supports
+    provides_extras: tuple[str, ...] = ()  # pep440: its optional features, normalised
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -15,16 +15,19 @@ from regsite.model import Delegation, MetadataPolicy, Owner, Registry
 from regsite.names import name_problem, normalize_name
 from regsite.versions import DEFAULT_SCHEME, SCHEMES, VersionScheme
 
-__all__ = ["read_registry"]
+__all__ = ["FLAVOURS", "read_registry"]
 
 _INSTALL_FIELDS = frozenset({"name", "version"})
+# The flavours registry.toml may enable, and the version scheme each needs.
+FLAVOURS = {"python": "pep440"}
 
 
 def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
     """Build the :class:`Registry`; ``None`` if a part every later stage needs is unusable."""
     top = Fields(loaded.document, loaded.path, "", report)
     top.only(
-        ["format", "registry", "trust", "metadata", "owners", "packages"], ["curators", "upstream"]
+        ["format", "registry", "trust", "metadata", "owners", "packages", "flavours"],
+        ["curators", "upstream"],
     )
     check_format(top)
     identity = top.table_of("registry", required=True)
@@ -56,7 +59,8 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
         delegations=delegations,
         source=loaded.source_file(None),
         policy=_policy(top.table_of("metadata")),
-        version_scheme=_version_scheme(identity),
+        version_scheme=(scheme := _version_scheme(identity)),
+        flavours=_flavours(top.table_of("flavours"), scheme),
     )
 
 
@@ -69,6 +73,23 @@ def _version_scheme(identity: Fields) -> VersionScheme:
         identity.problem("version-scheme", f"expected {choices}, found {name!r}")
         return DEFAULT_SCHEME
     return SCHEMES[name]
+
+
+def _flavours(table: Fields | None, scheme: VersionScheme) -> frozenset[str]:
+    """``[flavours]``: ``python = true`` publishes what pip and uv read (docs/flavours.md)."""
+    if table is None:
+        return frozenset()
+    table.only(FLAVOURS)
+    enabled = set()
+    for name in FLAVOURS:
+        value = table.table.get(name, False)
+        if not isinstance(value, bool):
+            table.problem(name, f"expected true or false, found {value!r:.40}")
+        elif value and (needed := FLAVOURS[name]) != scheme.name:
+            table.problem(name, f"the {name} flavour needs version-scheme {needed!r}")
+        elif value:
+            enabled.add(name)
+    return frozenset(enabled)
 
 
 def _install_template(identity: Fields) -> str | None:

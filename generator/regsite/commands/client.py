@@ -23,8 +23,9 @@ from urllib.request import url2pathname
 from tuf.api.metadata import Root
 
 from regsite.client.download import DownloadResult, download_artifacts
+from regsite.client.export import pylock_file, requirements_file
 from regsite.client.failures import TrustedRootName
-from regsite.client.lockfile import Lock, lock_from_resolution, read_lock, write_lock
+from regsite.client.lockfile import Lock, LockfileError, dump_lock, lock_from_resolution, read_lock
 from regsite.client.registry import RemoteRegistry
 from regsite.client.resolve import parse_requirement, resolve
 from regsite.client.trust import Updater, trust_on_first_use
@@ -32,15 +33,18 @@ from regsite.errors import RegistryError
 from regsite.fetch import FetchConfig, UrlFetcher
 from regsite.metadata.envelope import MetadataError
 from regsite.metadata.root import read_trusted_root, role_keys
+from regsite.model import Registry, Release
 from regsite.sources import write_atomically
 
 __all__ = [
     "ARTIFACT_FETCH",
+    "LOCK_FORMATS",
     "REGISTRY_FETCH",
     "ClientState",
     "ClientStateError",
     "DownloadOptions",
     "LockOptions",
+    "LockWritten",
     "PackageShown",
     "RegistryTrusted",
     "ShowOptions",
@@ -244,11 +248,19 @@ def open_registry(state: ClientState, url: str | None) -> tuple[str, RemoteRegis
 def lock_requirements(state: ClientState, url: str | None, requirements: Sequence[str]) -> Lock:
     """Resolve requirements against the verified registry into a lock, reading and matching
     versions in the registry's version scheme."""
+    return resolve_lock(state, url, requirements)[0]
+
+
+def resolve_lock(
+    state: ClientState, url: str | None, requirements: Sequence[str]
+) -> tuple[Lock, dict[str, Release], Registry]:
+    """The lock, the verified releases it holds and the verified registry.toml."""
     url, registry = open_registry(state, url)
-    scheme = registry.registry().version_scheme
+    verified = registry.registry()
+    scheme = verified.version_scheme
     parsed = [parse_requirement(text, scheme) for text in requirements]
     resolved = resolve(parsed, registry.package, scheme)
-    return lock_from_resolution(url, parsed, resolved, scheme)
+    return lock_from_resolution(url, parsed, resolved, scheme), resolved, verified
 
 
 def download_lock(lock_file: Path, dest: Path) -> list[DownloadResult]:
@@ -348,19 +360,68 @@ def client_show(options: ShowOptions) -> PackageShown:
     )
 
 
+# What --format writes, and the file it writes by default.
+LOCK_FORMATS = {
+    "regsite": "regsite.lock",
+    "requirements": "requirements.txt",
+    "pylock": "pylock.toml",
+}
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LockOptions:
     requirements: tuple[str, ...]  # e.g. 'http-kit>=2'
-    output: Path = Path("regsite.lock")
+    output: Path | None = None  # None: the format's own name (LOCK_FORMATS)
+    format: str = "regsite"  # regsite (for client download), requirements (pip) or pylock
     registry: str | None = None
     state: Path | None = None
 
 
-def client_lock(options: LockOptions) -> Lock:
-    """Resolve the requirements against the verified registry; write the lockfile."""
-    lock = lock_requirements(_state(options.state), options.registry, options.requirements)
-    write_lock(options.output, lock)
-    return lock
+@dataclass(frozen=True, slots=True)
+class LockWritten:
+    lock: Lock
+    path: Path
+    format: str
+
+
+def client_lock(options: LockOptions) -> LockWritten:
+    """Resolve the requirements against the verified registry; write the lock in the format
+    asked for: regsite's lockfile, pip's hash-checking requirements or PEP 751's pylock.toml."""
+    if options.format not in LOCK_FORMATS:
+        raise RegistryError(
+            f"--format {options.format!r}: expected one of {', '.join(LOCK_FORMATS)}"
+        )
+    lock, releases, registry = resolve_lock(
+        _state(options.state), options.registry, options.requirements
+    )
+    content = _lock_content(options.format, lock, releases, registry)
+    path = options.output or Path(LOCK_FORMATS[options.format])
+    try:
+        write_atomically(path, content)
+    except OSError as error:
+        raise LockfileError(
+            f"cannot write the lockfile {path}: {error.strerror or error}; choose another path"
+            " with -o"
+        ) from error
+    return LockWritten(lock, path, options.format)
+
+
+def _lock_content(
+    format: str, lock: Lock, releases: dict[str, Release], registry: Registry
+) -> bytes:
+    python = "python" in registry.flavours
+    index = f"{lock.registry}simple/" if python else None
+    if format == "pylock":
+        return pylock_file(lock, releases, index)
+    if format == "requirements":
+        if index is None:
+            raise LockfileError(
+                f"{lock.registry}: this registry does not publish the Python flavour"
+                " ([flavours] python = true in its registry.toml), so pip has no index to find"
+                " its files in; write --format pylock (files by URL) or the regsite lockfile"
+            )
+        return requirements_file(lock, index)
+    return dump_lock(lock)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,6 +3,7 @@ yanking one: ``regsite yank`` is in :mod:`regsite.commands.yank`)."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,8 +12,15 @@ import tomlkit
 from tomlkit.items import AoT
 
 from regsite.build import source_date_epoch
+from regsite.commands.release_files import (
+    DependencySpec,
+    FileArtifact,
+    copy_hosted,
+    release_from_files,
+)
 from regsite.commands.sign import EditOptions, SourceEdit, signed_edit, signing_keys
 from regsite.errors import SourceEditError
+from regsite.keys import PrivateKey
 from regsite.names import normalize_name
 from regsite.sources import SourceTree, write_atomically
 from regsite.versions import Version, VersionScheme, VersionSyntaxError
@@ -31,31 +39,43 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class ArtifactSpec:
-    url: str
+    url: str | None  # an external file; None when the site hosts it
     sha256: str
     size: int
+    file: str | None = None  # a hosted file's name (packages/<name>/files/ or build --files)
+    core_metadata_sha256: str | None = None  # a hosted wheel's METADATA, beside it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReleaseAddOptions:
     edit: EditOptions
     name: str
-    version: str  # as typed; stored in its normal form
-    artifacts: tuple[ArtifactSpec, ...]
+    version: str | None  # as typed, stored in its normal form; None: the files' version
+    artifacts: tuple[ArtifactSpec, ...] = ()
     requires: tuple[str, ...] = ()  # e.g. 'dep>=1'
     published: str | None = None  # ISO 8601; None is now, or $SOURCE_DATE_EPOCH
+    wheels: tuple[Path, ...] = ()  # --from-wheel: the release is read from these files
+    sdist: Path | None = None  # --from-sdist
+    url_prefix: str | None = None  # the files are external, at URL_PREFIX/<file>
+    copy: bool = True  # hosted files are copied into packages/<name>/files/
 
 
 @dataclass(frozen=True, slots=True)
 class ReleaseAdded:
     edit: SourceEdit
     normal_form: str | None  # the version as stored, when it is not the one typed
+    version: str = ""  # the version recorded
+    hosted: tuple[Path, ...] = ()  # files written into packages/<name>/files/
 
 
 def release_add(options: ReleaseAddOptions) -> ReleaseAdded:
     """Append a release to a package's version index and sign it with the keys that may."""
     keys = signing_keys(options.edit.sign)
     tree = SourceTree(options.edit.source)
+    if options.wheels or options.sdist is not None:
+        return _release_from_files(tree, keys, options)
+    if options.version is None or not options.artifacts:
+        raise SourceEditError("give VERSION and --artifact, or the files: --from-wheel FILE")
     changed = add_release(
         tree,
         options.name,
@@ -66,7 +86,45 @@ def release_add(options: ReleaseAddOptions) -> ReleaseAdded:
     )
     normal = str(normal_version(options.version, tree.version_scheme()))
     edit = signed_edit(tree, keys, changed)
-    return ReleaseAdded(edit=edit, normal_form=normal if normal != options.version else None)
+    return ReleaseAdded(edit, normal if normal != options.version else None, normal)
+
+
+def _release_from_files(
+    tree: SourceTree, keys: list[PrivateKey], options: ReleaseAddOptions
+) -> ReleaseAdded:
+    if options.artifacts or options.requires:
+        raise SourceEditError(
+            "--from-wheel and --from-sdist read the files, their dependencies included:"
+            " give no --artifact or --requires with them"
+        )
+    found = release_from_files(
+        options.name, options.wheels, options.sdist, options.version, options.url_prefix
+    )
+    artifacts = [_artifact_spec(artifact) for artifact in found.artifacts]
+    changed = add_release(
+        tree,
+        options.name,
+        found.version,
+        artifacts=artifacts,
+        requires=[],
+        published=_published(options.published),
+        dependencies=list(found.dependencies),
+        python=(found.requires_python, found.provides_extras),
+    )
+    copied = copy_hosted(tree, options.name, found, options.copy)
+    return ReleaseAdded(signed_edit(tree, keys, changed), None, found.version, tuple(copied))
+
+
+def _artifact_spec(artifact: FileArtifact) -> ArtifactSpec:
+    distribution = artifact.distribution
+    if artifact.url is not None:
+        return ArtifactSpec(artifact.url, distribution.sha256, distribution.size)
+    metadata = None
+    if distribution.kind == "wheel":
+        metadata = hashlib.sha256(distribution.core_metadata).hexdigest()
+    return ArtifactSpec(
+        None, distribution.sha256, distribution.size, distribution.filename, metadata
+    )
 
 
 def _published(text: str | None) -> datetime:
@@ -101,8 +159,12 @@ def add_release(
     artifacts: list[ArtifactSpec],
     requires: list[str],
     published: datetime,
+    dependencies: list[DependencySpec] | None = None,
+    python: tuple[str | None, tuple[str, ...]] = (None, ()),
 ) -> list[Path]:
-    """Append a ``[[release]]`` to the package's version index, its version in normal form."""
+    """Append a ``[[release]]`` to the package's version index, its version in normal form;
+    ``requires`` as typed on the command line, or ``dependencies`` as read from a wheel, and
+    ``python``: its requires-python and provides-extras."""
     path = tree.package_path(name)
     document = tree.read(path)
     scheme = tree.version_scheme()
@@ -115,21 +177,63 @@ def add_release(
     table = tomlkit.table()
     table["version"] = str(parsed)
     table["published"] = published
-    if requires:
-        dependencies = tomlkit.inline_table()
-        for dependency, specifier in sorted(parse_requirement(r, scheme) for r in requires):
-            dependencies[dependency] = specifier
-        table["requires"] = dependencies
+    requires_python, extras = python
+    if requires_python is not None:
+        table["requires-python"] = requires_python
+    if extras:
+        table["provides-extras"] = list(extras)
+    specs = list(dependencies or ())
+    specs += [DependencySpec(*parse_requirement(text, scheme)) for text in requires]
+    if specs:
+        table["requires"] = _requires_table(specs)
+    table["artifact"] = _artifact_tables(artifacts)
+    releases.append(table)
+    return _save(tree, name, document)
+
+
+def _requires_table(specs: list[DependencySpec]) -> tomlkit.items.InlineTable:
+    """``name = "spec"``, or a table when a marker or extras are needed, or an array of tables
+    when one name has several entries (docs/format.md)."""
+    grouped: dict[str, list[DependencySpec]] = {}
+    for spec in sorted(specs, key=lambda s: (s.name, s.marker or "", s.specifier)):
+        grouped.setdefault(spec.name, []).append(spec)
+    table = tomlkit.inline_table()
+    for name, entries in grouped.items():
+        if len(entries) == 1 and entries[0].marker is None and not entries[0].extras:
+            table[name] = entries[0].specifier
+        elif len(entries) == 1:
+            table[name] = _dependency_table(entries[0])
+        else:
+            array = tomlkit.array()
+            array.extend(_dependency_table(entry) for entry in entries)
+            table[name] = array
+    return table
+
+
+def _dependency_table(spec: DependencySpec) -> tomlkit.items.InlineTable:
+    entry = tomlkit.inline_table()
+    entry["version"] = spec.specifier
+    if spec.marker is not None:
+        entry["marker"] = spec.marker
+    if spec.extras:
+        entry["extras"] = list(spec.extras)
+    return entry
+
+
+def _artifact_tables(artifacts: list[ArtifactSpec]) -> tomlkit.items.AoT:
     files = tomlkit.aot()
     for artifact in artifacts:
         entry = tomlkit.table()
-        entry["url"] = artifact.url
+        if artifact.url is not None:
+            entry["url"] = artifact.url
+        else:
+            entry["file"] = artifact.file
         entry["sha256"] = artifact.sha256
         entry["size"] = artifact.size
+        if artifact.core_metadata_sha256 is not None:
+            entry["core-metadata-sha256"] = artifact.core_metadata_sha256
         files.append(entry)
-    table["artifact"] = files
-    releases.append(table)
-    return _save(tree, name, document)
+    return files
 
 
 def yank_release(tree: SourceTree, name: str, version: str, *, reason: str) -> list[Path]:

@@ -15,6 +15,7 @@ from regsite.headers import META_CONTENT_SECURITY_POLICY
 from regsite.model import Dependency, Package, Registry, Release, Site
 from regsite.render import Output
 from regsite.render.api import API_ROOT
+from regsite.render.flavours import flavour_install_lines
 from regsite.render.markdown import render_readme
 from regsite.render.search import search_order
 from regsite.summary import PackageSummary, ReleaseBrief
@@ -135,6 +136,7 @@ def render_package_page(
         "latest_row": next((row for row in rows if row.release is latest), None),
         "used_by": Markup(USED_BY_SLOT),  # noqa: S704 - a constant comment
         "install": latest and registry.install_line(package.name, latest.version),
+        "flavour_installs": flavour_install_lines(registry, package.name) if latest else (),
         "readme_html": None if readme_html is None else Markup(readme_html),  # noqa: S704 - markdown-it escapes raw HTML
         "owners": [registry.owners[owner_id] for owner_id in delegation.owners],
         "threshold": delegation.threshold,
@@ -170,7 +172,9 @@ def _release_row(release: Release, root: str) -> ReleaseRow:
         published=_date(release.published),
         status=release.status.value,
         files=tuple(
-            FileRow(artifact.url, artifact.filename, _filesize(artifact.size), artifact.sha256)
+            FileRow(
+                artifact.href(root), artifact.filename, _filesize(artifact.size), artifact.sha256
+            )
             for artifact in release.artifacts
         ),
         requires=tuple(_dependency_link(dependency, root) for dependency in release.requires),
