@@ -26,8 +26,10 @@ from regsite.buildindex import INDEX_KEY, BuildIndex, SourceStamp, freeze_files
 from regsite.cache import BuildCache, digest_of
 from regsite.errors import ErrorReport, RegistryError
 from regsite.fields import url_problem
+from regsite.hosted import hosted_outputs
 from regsite.keys import PrivateKey
 from regsite.load import (
+    PACKAGES_DIR,
     LoadedFile,
     LoadedSource,
     SourceLimits,
@@ -63,6 +65,7 @@ from regsite.progress import NullProgress, Progress, Stages
 from regsite.registry_file import read_registry
 from regsite.render import Output
 from regsite.render.api import API_ROOT, dump_json, render_api, site_api
+from regsite.render.flavours import cargo, flavour_package, flavour_site
 from regsite.render.html import render_html, site_pages
 from regsite.render.search import render_search, search_terms_key
 from regsite.report import (
@@ -152,7 +155,7 @@ def inspect_source(
         verifications[registry.source.path] = registry.source.verification
     packages: dict[str, Package] = {}
     for package in loaded.packages:
-        verdict, modelled = model_package(registry, package, report)
+        verdict, modelled = model_package(registry, package, report, root)
         if verdict is not None:
             verifications[package.index.path] = verdict
         if modelled is not None:
@@ -194,7 +197,7 @@ def read_model(options: BuildOptions) -> tuple[Site, dict[str, Package]]:
     summaries = {name: summarize(package, "") for name, package in inspection.packages.items()}
     if registry is not None:
         validate_site(registry, summaries, inspection.loaded.directories, report)
-        registry = _with_base_url(registry, options.base_url, report)
+        registry = _with_flavours(_with_base_url(registry, options.base_url, report), report)
     _fail_closed(inspection.verifications, report)
     report.raise_if_any(str(options.source))
     assert registry is not None  # a missing registry is always reported
@@ -215,6 +218,12 @@ def _with_base_url(registry: Registry, base_url: str | None, report: ErrorReport
     return dataclasses.replace(registry, base_url=base_url)
 
 
+def _with_flavours(registry: Registry, report: ErrorReport) -> Registry:
+    """What the flavours need of the registry, checked once its base URL is known."""
+    report.extend(cargo.site_problems(registry))
+    return registry
+
+
 def _fail_closed(verifications: Mapping[str, ThresholdResult], report: ErrorReport) -> None:
     """A second guard: no unverified file gets through, even if no stage reported a problem."""
     for path, verdict in verifications.items():
@@ -223,13 +232,22 @@ def _fail_closed(verifications: Mapping[str, ThresholdResult], report: ErrorRepo
 
 
 def render_site(
-    site: Site, packages: Mapping[str, Package], theme_override: Path | None = None
+    site: Site,
+    packages: Mapping[str, Package],
+    theme_override: Path | None = None,
+    source: Path | None = None,
 ) -> Output:
-    """Every output file but the signed metadata, in memory (what :func:`build` writes)."""
+    """Every output file but the signed metadata, in memory (what :func:`build` writes); the
+    files hosted in ``source``, when given."""
     theme = load_theme(theme_override)
     output = render_api(site, packages.values())
     output.update(render_html(site, theme, packages.values()))
     output.update(render_search(site))
+    output.update(flavour_site(site))
+    for package in packages.values():
+        output.update(flavour_package(site, package))
+        if source is not None:
+            output.update(hosted_outputs(source / PACKAGES_DIR / package.name, package))
     output[REPORT_PATH] = dump_json(report_document(compare_builds(site, None)))
     return output
 
@@ -446,7 +464,7 @@ def _assemble(
     )
     if registry is not None:
         check_delegations(registry, directories, report)
-        registry = _with_base_url(registry, options.base_url, report)
+        registry = _with_flavours(_with_base_url(registry, options.base_url, report), report)
     report.raise_if_any(str(options.source))
     assert registry is not None  # a missing registry is always reported
     summaries = {item.name: item.summary for item in scanned if item.summary is not None}
@@ -520,6 +538,7 @@ def _render_and_write(
     with stages.stage("site pages"):
         shared = site_api(site)
         shared.update(site_pages(site, theme))
+        shared.update(flavour_site(site))
     with stages.stage("search"):
         search_key = search_terms_key(site)
         shared.update(render_search(site, _TermsCache(cache, search_key)))

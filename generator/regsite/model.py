@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -19,8 +19,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Artifact",
+    "CargoFlavour",
     "Delegation",
     "Dependency",
+    "DependencyKind",
     "MetadataPolicy",
     "Owner",
     "Package",
@@ -44,6 +46,14 @@ class ReleaseStatus(StrEnum):
 class PackageStatus(StrEnum):
     ACTIVE = "active"
     DEPRECATED = "deprecated"
+
+
+class DependencyKind(StrEnum):
+    """Cargo's kinds of dependency; every dependency of a PEP 440 registry is ``normal``."""
+
+    NORMAL = "normal"
+    DEV = "dev"  # for the package's own tests and examples: never installed with it
+    BUILD = "build"  # for its build script
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -85,6 +95,14 @@ class MetadataPolicy:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class CargoFlavour:
+    """``[flavours] cargo``: the site also publishes a sparse index that cargo reads."""
+
+    # One URL template for every crate (cargo's ``dl``); None: the crates the site hosts.
+    dl: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Registry:
     name: str
     title: str
@@ -101,6 +119,7 @@ class Registry:
     policy: MetadataPolicy = MetadataPolicy()
     root_history: tuple[bytes, ...] = ()  # metadata/1.root.json, 2.root.json, ... byte for byte
     version_scheme: VersionScheme = DEFAULT_SCHEME  # parses, orders and matches every version
+    cargo: CargoFlavour | None = None  # None: no cargo index
 
     def install_line(self, package: str, version: Version) -> str | None:
         if self.install is None:
@@ -110,19 +129,57 @@ class Registry:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Artifact:
-    url: str
+    """A file of a release: external (``url``) or hosted by the site (``file``)."""
+
+    url: str | None  # None when hosted
     sha256: str
     size: int
+    file: str | None = None  # hosted: packages/<name>/files/<file>, published content-addressed
 
     @property
     def filename(self) -> str:
+        if self.file is not None or self.url is None:
+            return self.file or ""
         return unquote(posixpath.basename(urlsplit(self.url).path)) or self.url
+
+    def site_path(self, package: str) -> str | None:
+        """Where the site publishes a hosted file (None for an external one): under its
+        sha256, so a file never changes at its path."""
+        if self.file is None:
+            return None
+        return f"files/{package}/{self.sha256}/{self.file}"
+
+    def href(self, package: str, root: str) -> str:
+        """The file's URL as written in a page or document whose path to the site's root is
+        ``root`` (``../`` repeated)."""
+        path = self.site_path(package)
+        return root + path if path is not None else self.url or ""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Dependency:
-    name: str
+    """One dependency of a release.  The fields after ``specifier`` are cargo's
+    (version-scheme "semver" only); their defaults describe a plain dependency."""
+
+    name: str  # the package depended on: in this registry, unless ``registry`` names another
     specifier: Specifier  # in the registry's version scheme
+    kind: DependencyKind = DependencyKind.NORMAL
+    target: str | None = None  # a platform: "cfg(windows)" or a target triple
+    features: tuple[str, ...] = ()  # the dependency's features this one turns on
+    optional: bool = False  # only with a feature that names it
+    default_features: bool = True
+    rename: str | None = None  # the name the dependent's code uses, when not ``name``
+    registry: str | None = None  # another registry's index URL; None: this registry
+
+    @property
+    def in_registry(self) -> bool:
+        """Whether the dependency is a package of this registry (checked and linked)."""
+        return self.registry is None
+
+    @property
+    def installed(self) -> bool:
+        """Whether installing the dependent always installs this (not a dev or optional one)."""
+        return self.kind is not DependencyKind.DEV and not self.optional
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -133,6 +190,10 @@ class Release:
     artifacts: tuple[Artifact, ...]
     status: ReleaseStatus
     status_reason: str | None
+    # Cargo's fields of a release (version-scheme "semver" only), as its Cargo.toml says them.
+    features: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    links: str | None = None  # the native library the crate links
+    rust_version: str | None = None  # the oldest Rust that builds it
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from regsite.cargo_fields import (
+    CARGO_RELEASE_KEYS,
+    cargo_dependencies,
+    features_problems,
+    read_features,
+    rust_version,
+)
 from regsite.errors import ErrorReport
 from regsite.fields import Fields, check_format
 from regsite.load import LoadedPackage
@@ -20,11 +27,13 @@ from regsite.model import (
 )
 from regsite.names import name_problem
 from regsite.signatures import ThresholdResult
-from regsite.versions import Version, VersionScheme, VersionSyntaxError
+from regsite.versions import SEMVER, Version, VersionScheme, VersionSyntaxError
 
 __all__ = ["read_package"]
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+# A hosted file's name: plain, so it is safe in a path and a URL (docs/format.md).
+_HOSTED_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,127}")
 MAX_RELEASES = 10_000
 MAX_ARTIFACTS = 64
 MAX_REQUIRES = 512
@@ -165,12 +174,14 @@ def _duplicate(version: Version, first: Version) -> str:
 
 
 def _release(fields: Fields, package: str, scheme: VersionScheme) -> Release | None:
-    fields.only(["version", "published", "requires", "status", "status-reason", "artifact"])
+    release_keys = ["version", "published", "requires", "status", "status-reason", "artifact"]
+    fields.only([*release_keys, *CARGO_RELEASE_KEYS])
     version = _version(fields, scheme)
     published = fields.datetime("published")
     status, reason = _status(fields, ReleaseStatus)
     requires = _requires(fields, package, scheme)
     artifacts = _artifacts(fields)
+    cargo = _cargo_fields(fields, scheme, requires or ())
     if version is None or published is None or requires is None or artifacts is None:
         return None
     return Release(
@@ -180,7 +191,27 @@ def _release(fields: Fields, package: str, scheme: VersionScheme) -> Release | N
         artifacts=artifacts,
         status=status,
         status_reason=reason,
+        **cargo,
     )
+
+
+def _cargo_fields(
+    fields: Fields, scheme: VersionScheme, requires: tuple[Dependency, ...]
+) -> dict[str, Any]:
+    """A release's features, links and rust-version: cargo's, so only in a semver registry."""
+    if scheme is not SEMVER:
+        for key in CARGO_RELEASE_KEYS:
+            if key in fields.table:
+                fields.problem(key, 'cargo\'s field: only under version-scheme = "semver"')
+        return {}
+    features = read_features(fields)
+    for feature, message in features_problems(features, list(requires)):
+        fields.problem(f"features.{feature}", message)
+    return {
+        "features": features,
+        "links": fields.text("links", required=False, max_length=100, one_line=True),
+        "rust_version": rust_version(fields),
+    }
 
 
 def _version(fields: Fields, scheme: VersionScheme) -> Version | None:
@@ -201,22 +232,36 @@ def _requires(fields: Fields, package: str, scheme: VersionScheme) -> tuple[Depe
     if len(table.table) > MAX_REQUIRES:
         table.problem("", f"{len(table.table)} dependencies; at most {MAX_REQUIRES}")
         return None
-    dependencies = []
+    dependencies: list[Dependency] = []
+    complete = True
     for name, value in sorted(table.table.items()):
-        if (problem := name_problem(name)) is not None:
-            table.problem(name, f"dependency {problem}")
-        elif name == package:
-            table.problem(name, "a package may not depend on itself")
-        elif not isinstance(value, str):
-            table.problem(
-                name, f"expected a version specifier string such as {scheme.specifier_examples}"
-            )
+        if not isinstance(value, str) and scheme is SEMVER:
+            found = cargo_dependencies(table, name, value, package, scheme)
         else:
-            try:
-                dependencies.append(Dependency(name=name, specifier=scheme.parse_specifier(value)))
-            except VersionSyntaxError as error:
-                table.problem(name, str(error))
-    return tuple(dependencies) if len(dependencies) == len(table.table) else None
+            found = _dependency(table, name, value, package, scheme)
+        complete = complete and found is not None
+        dependencies += found or ()
+    return tuple(dependencies) if complete else None
+
+
+def _dependency(
+    table: Fields, name: str, value: object, package: str, scheme: VersionScheme
+) -> list[Dependency] | None:
+    """``name = "specifier"``: a dependency on a package of this registry."""
+    if (problem := name_problem(name)) is not None:
+        table.problem(name, f"dependency {problem}")
+    elif name == package:
+        table.problem(name, "a package may not depend on itself")
+    elif not isinstance(value, str):
+        table.problem(
+            name, f"expected a version specifier string such as {scheme.specifier_examples}"
+        )
+    else:
+        try:
+            return [Dependency(name=name, specifier=scheme.parse_specifier(value))]
+        except VersionSyntaxError as error:
+            table.problem(name, str(error))
+    return None
 
 
 def _artifacts(fields: Fields) -> tuple[Artifact, ...] | None:
@@ -229,12 +274,29 @@ def _artifacts(fields: Fields) -> tuple[Artifact, ...] | None:
         return None
     artifacts = []
     for table in tables:
-        table.only(["url", "sha256", "size"])
-        url, digest = table.url("url", required=True), _sha256(table, "sha256")
-        size = table.integer("size")
-        if url is not None and digest is not None and size is not None:
-            artifacts.append(Artifact(url=url, sha256=digest, size=size))
+        table.only(["url", "file", "sha256", "size"])
+        url, file = _location(table)
+        digest, size = _sha256(table, "sha256"), table.integer("size")
+        if (url or file) is not None and digest is not None and size is not None:
+            artifacts.append(Artifact(url=url, file=file, sha256=digest, size=size))
     return tuple(artifacts) if len(artifacts) == len(tables) else None
+
+
+def _location(table: Fields) -> tuple[str | None, str | None]:
+    """``url`` (external) or ``file`` (hosted by the site, beside package.toml in files/)."""
+    if ("url" in table.table) == ("file" in table.table):
+        table.problem("", "expected either url (an external file) or file (a hosted one)")
+        return None, None
+    if "url" in table.table:
+        return table.url("url", required=True), None
+    file = table.text("file", max_length=128)
+    if file is not None and _HOSTED_FILE.fullmatch(file) is None:
+        table.problem(
+            "file",
+            f"expected a plain file name (letters, digits, '.', '_', '+', '-'), found {file!r}",
+        )
+        return None, None
+    return None, file
 
 
 def _sha256(fields: Fields, key: str) -> str | None:

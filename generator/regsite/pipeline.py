@@ -41,10 +41,12 @@ from regsite.buildindex import (
 )
 from regsite.cache import BuildCache, digest_of
 from regsite.errors import ErrorReport, RegistryError, SourceProblem
+from regsite.hosted import hosted_digest_parts, hosted_outputs, hosted_problems, hosted_stamp
 from regsite.load import PACKAGE_FILE, PACKAGES_DIR, LoadedPackage, SourceLimits, load_package
 from regsite.model import Package, Registry, Site
 from regsite.package_file import read_package
 from regsite.render.api import package_api
+from regsite.render.flavours import cargo, flavour_package
 from regsite.render.html import package_page_path, render_package_page
 from regsite.signatures import ThresholdResult
 from regsite.summary import PackageSummary, summarize
@@ -172,7 +174,7 @@ def scan_package(item: tuple[str, SourceStamp | None]) -> Scanned:
         return Scanned.thaw(hit, stamp)
     report = ErrorReport()
     loaded = load_package(context.root, name, report, context.limits)
-    verdict, package = model_package(context.registry, loaded, report)
+    verdict, package = model_package(context.registry, loaded, report, context.root)
     summary = None
     if package is not None:
         summary = summarize(package, digest)
@@ -204,6 +206,10 @@ def source_stamp(context: ScanContext, name: str) -> SourceStamp | None:
                     )
     except OSError:
         return None
+    for hosted in hosted_stamp(directory) or ():
+        if max(hosted[2], hosted[3]) >= context.stamp_before:
+            return None
+        stamp.append(hosted)
     stamp.sort()
     return tuple(stamp)
 
@@ -212,9 +218,13 @@ _STAMPED = frozenset({PACKAGE_FILE, f"{PACKAGE_FILE}.sig"})
 
 
 def model_package(
-    registry: Registry | None, loaded: LoadedPackage | None, report: ErrorReport
+    registry: Registry | None,
+    loaded: LoadedPackage | None,
+    report: ErrorReport,
+    root: Path | None = None,
 ) -> tuple[ThresholdResult | None, Package | None]:
-    """Verify a loaded package against the registry (when there is one) and model it."""
+    """Verify a loaded package against the registry (when there is one) and model it; with the
+    source's ``root``, check its hosted files too."""
     if loaded is None:
         return None, None
     verdict = None
@@ -222,7 +232,12 @@ def model_package(
         verdict = verify_package_index(registry, loaded.name, loaded.index, report)
     # Without a usable registry.toml the build fails anyway; its packages are still checked.
     scheme = DEFAULT_SCHEME if registry is None else registry.version_scheme
-    return verdict, read_package(loaded, verdict, report, scheme=scheme)
+    package = read_package(loaded, verdict, report, scheme=scheme)
+    if package is not None and root is not None:
+        report.extend(hosted_problems(root / PACKAGES_DIR / package.name, package))
+    if package is not None and registry is not None:
+        report.extend(cargo.package_problems(registry, package))
+    return verdict, package
 
 
 def _package_digest(context: ScanContext, name: str) -> str:
@@ -255,7 +270,7 @@ def _package_digest(context: ScanContext, name: str) -> str:
             parts.append(Path(entry.path).read_bytes())
         except OSError as exc:
             parts.append(f"unreadable: {exc.strerror}")
-    return digest_of(parts)
+    return digest_of(parts + hosted_digest_parts(directory))
 
 
 # Render ----------------------------------------------------------------------------------------
@@ -326,6 +341,8 @@ def render_package(name: str) -> Rendered:
         package = _model_again(context.scan, name, summary.digest)
     outputs = package_api(site, package)
     outputs[package_page_path(name)] = render_package_page(site, context.theme, package)
+    outputs.update(flavour_package(site, package))
+    outputs.update(hosted_outputs(context.scan.root / PACKAGES_DIR / name, package))
     written = tuple(context.writer.put(path, outputs[path]) for path in sorted(outputs))
     return Rendered(name, written, rendered=True, key=render_key(context, name))
 
@@ -356,7 +373,7 @@ def _model_again(context: ScanContext, name: str, digest: str) -> Package:
     package = None
     if _package_digest(context, name) == digest:
         loaded = load_package(context.root, name, report, context.limits)
-        package = model_package(context.registry, loaded, report)[1]
+        package = model_package(context.registry, loaded, report, context.root)[1]
     if package is None or report:
         raise RegistryError(f"packages/{name}: changed during the build; build again")
     return package

@@ -11,9 +11,9 @@ from regsite.errors import ErrorReport
 from regsite.fields import Fields, check_format
 from regsite.keys import PublicKey, parse_public_key
 from regsite.load import LoadedFile
-from regsite.model import Delegation, MetadataPolicy, Owner, Registry
+from regsite.model import CargoFlavour, Delegation, MetadataPolicy, Owner, Registry
 from regsite.names import name_problem, normalize_name
-from regsite.versions import DEFAULT_SCHEME, SCHEMES, VersionScheme
+from regsite.versions import DEFAULT_SCHEME, SCHEMES, SEMVER, VersionScheme
 
 __all__ = ["read_registry"]
 
@@ -24,7 +24,8 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
     """Build the :class:`Registry`; ``None`` if a part every later stage needs is unusable."""
     top = Fields(loaded.document, loaded.path, "", report)
     top.only(
-        ["format", "registry", "trust", "metadata", "owners", "packages"], ["curators", "upstream"]
+        ["format", "registry", "trust", "metadata", "owners", "packages", "flavours"],
+        ["curators", "upstream"],
     )
     check_format(top)
     identity = top.table_of("registry", required=True)
@@ -42,6 +43,7 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
     owners = _owners(top.table_of("owners"), report)
     _check_revoked(trust, revoked, root_keys, online_keys, owners)
     delegations = _delegations(top.table_of("packages"), owners)
+    version_scheme = _version_scheme(identity)
     return Registry(
         name=name or "registry",
         title=identity.text("title", max_length=100, one_line=True) or "",
@@ -56,7 +58,8 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
         delegations=delegations,
         source=loaded.source_file(None),
         policy=_policy(top.table_of("metadata")),
-        version_scheme=_version_scheme(identity),
+        version_scheme=version_scheme,
+        cargo=_cargo_flavour(top.table_of("flavours"), version_scheme),
     )
 
 
@@ -69,6 +72,41 @@ def _version_scheme(identity: Fields) -> VersionScheme:
         identity.problem("version-scheme", f"expected {choices}, found {name!r}")
         return DEFAULT_SCHEME
     return SCHEMES[name]
+
+
+_DL_MARKERS = ("{crate}", "{version}", "{prefix}", "{lowerprefix}", "{sha256-checksum}")
+
+
+def _cargo_flavour(flavours: Fields | None, scheme: VersionScheme) -> CargoFlavour | None:
+    """``cargo = true``, or ``[flavours.cargo]`` with ``dl``: a template for crates hosted
+    elsewhere (docs/flavours.md)."""
+    if flavours is None:
+        return None
+    flavours.only(["cargo"])
+    if "cargo" not in flavours.table:
+        return None
+    value = flavours.table["cargo"]
+    if value is False:
+        return None
+    flavour = CargoFlavour()
+    if isinstance(value, dict):
+        table = flavours.table_of("cargo", required=True)
+        assert table is not None
+        table.only(["dl"])
+        dl = table.url("dl", required=True)
+        if dl is not None and not any(marker in dl for marker in _DL_MARKERS):
+            table.problem("dl", f"expected a template with {{crate}} and {{version}}, found {dl!r}")
+        flavour = CargoFlavour(dl=dl)
+    elif value is not True:
+        flavours.problem("cargo", f"expected true, false or a table with dl, found {value!r:.60}")
+        return None
+    if scheme is not SEMVER:
+        flavours.problem(
+            "cargo",
+            "the cargo flavour needs cargo's versions and requirements:"
+            ' set [registry] version-scheme = "semver"',
+        )
+    return flavour
 
 
 def _install_template(identity: Fields) -> str | None:

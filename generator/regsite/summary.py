@@ -82,6 +82,7 @@ def summarize(package: Package, digest: str) -> PackageSummary:
             Requirement(release=version, name=d.name, specifier=str(d.specifier))
             for r, version in releases
             for d in r.requires
+            if d.in_registry  # another registry's packages are not checked here
         ),
         depends_on=tuple(
             sorted(
@@ -90,6 +91,7 @@ def summarize(package: Package, digest: str) -> PackageSummary:
                     for release in package.releases
                     if release.status is not ReleaseStatus.YANKED
                     for dependency in release.requires
+                    if dependency.in_registry
                 }
             )
         ),

@@ -74,7 +74,8 @@ def lock_from_resolution(
             name=name,
             version=release.version,
             artifacts=tuple(
-                LockedArtifact(url=a.url, sha256=a.sha256, size=a.size) for a in release.artifacts
+                LockedArtifact(url=a.href(name, registry_url), sha256=a.sha256, size=a.size)
+                for a in release.artifacts
             ),
         )
         for name, release in sorted(resolved.items())

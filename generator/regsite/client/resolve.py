@@ -152,6 +152,7 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
         requirements = [
             Requirement(name=normalize_name(dependency.name), specifier=dependency.specifier)
             for dependency in candidate.release.requires
+            if dependency.in_registry and dependency.installed  # cargo's dev and optional: not
         ]
         for requirement in requirements:
             self._parents[requirement.name] = candidate

@@ -10,8 +10,9 @@ from importlib.resources import files
 from typing import Any
 
 from regsite.fields import SOURCE_FORMAT
-from regsite.model import Owner, Package, Release, Site
+from regsite.model import Dependency, DependencyKind, Owner, Package, Registry, Release, Site
 from regsite.render import Output
+from regsite.render.flavours import cargo
 from regsite.summary import PackageSummary
 
 __all__ = [
@@ -119,7 +120,18 @@ def registry_document(site: Site) -> dict[str, Any]:
             "timestamp_expires": int(registry.policy.timestamp_expires.total_seconds()),
         },
         "owners": [_owner(owner) for owner in registry.owners.values()],
+        **_flavours(registry),
     }
+
+
+def _flavours(registry: Registry) -> dict[str, Any]:
+    """The entry points of the flavours the registry turns on; no key when there are none."""
+    if registry.cargo is None:
+        return {}
+    index = cargo.INDEX_DIR
+    sparse = None if registry.base_url is None else cargo.index_url(registry.base_url)
+    entry = {"index": f"../../{index}/", "config": f"../../{index}/config.json", "sparse": sparse}
+    return {"flavours": {"cargo": entry}}
 
 
 def names_document(site: Site) -> dict[str, Any]:
@@ -168,7 +180,7 @@ def package_document(site: Site, package: Package) -> dict[str, Any]:
             "sha256": package.readme.sha256,
         },
         "dependents": list(site.dependents.get(package.name, ())),
-        "releases": [_release(release) for release in package.releases],
+        "releases": [_release(package.name, release) for release in package.releases],
     }
 
 
@@ -186,19 +198,16 @@ def _owner(owner: Owner) -> dict[str, Any]:
     }
 
 
-def _release(release: Release) -> dict[str, Any]:
-    return {
+def _release(name: str, release: Release) -> dict[str, Any]:
+    document: dict[str, Any] = {
         "version": str(release.version),
         "published": timestamp(release.published),
         "status": release.status.value,
         "status_reason": release.status_reason,
-        "requires": [
-            {"name": dependency.name, "specifier": str(dependency.specifier)}
-            for dependency in release.requires
-        ],
+        "requires": [_dependency(dependency) for dependency in release.requires],
         "artifacts": [
             {
-                "url": artifact.url,
+                "url": artifact.href(name, "../../../"),  # relative to this document
                 "filename": artifact.filename,
                 "sha256": artifact.sha256,
                 "size": artifact.size,
@@ -206,6 +215,32 @@ def _release(release: Release) -> dict[str, Any]:
             for artifact in release.artifacts
         ],
     }
+    # Cargo's fields, only where a release has them (version-scheme "semver").
+    if release.features:
+        document["features"] = {key: list(values) for key, values in release.features.items()}
+    if release.links is not None:
+        document["links"] = release.links
+    if release.rust_version is not None:
+        document["rust_version"] = release.rust_version
+    return document
+
+
+def _dependency(dependency: Dependency) -> dict[str, Any]:
+    """Name and specifier; cargo's details only where they differ from a plain dependency."""
+    document: dict[str, Any] = {"name": dependency.name, "specifier": str(dependency.specifier)}
+    if dependency.kind is not DependencyKind.NORMAL:
+        document["kind"] = dependency.kind.value
+    for key, value, plain in (
+        ("target", dependency.target, None),
+        ("features", list(dependency.features), []),
+        ("optional", dependency.optional, False),
+        ("default_features", dependency.default_features, True),
+        ("rename", dependency.rename, None),
+        ("registry", dependency.registry, None),
+    ):
+        if value != plain:
+            document[key] = value
+    return document
 
 
 def _schemas() -> Iterator[tuple[str, bytes]]:

@@ -13,9 +13,10 @@ import jinja2
 from markupsafe import Markup
 
 from regsite.headers import META_CONTENT_SECURITY_POLICY
-from regsite.model import Dependency, Package, Release, Site
+from regsite.model import Dependency, DependencyKind, Package, Release, Site
 from regsite.render import Output
 from regsite.render.api import API_ROOT
+from regsite.render.flavours.cargo import cargo_install
 from regsite.render.markdown import render_readme
 from regsite.render.search import search_order
 from regsite.summary import RECENT_RELEASES, PackageSummary, ReleaseBrief
@@ -45,8 +46,9 @@ class RecentRelease:
 @dataclass(frozen=True, slots=True)
 class PackageLink:
     name: str
-    href: str  # relative to the page
+    href: str | None  # relative to the page; None for a package of another registry
     specifier: str = ""  # a dependency's version range; "" when any version will do
+    note: str = ""  # cargo's details of a dependency: "dev", "optional", "cfg(windows)"…
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +122,7 @@ def render_package_page(site: Site, theme: Theme, package: Package) -> bytes:
     verification = package.source.verification
     path = package_page_path(package.name)
     root = _root(path)
-    rows = [_release_row(release, root) for release in package.releases]
+    rows = [_release_row(package.name, release, root) for release in package.releases]
     # The model objects stay in the context beside the rows, for themes that override the page.
     context = {
         "package": package,
@@ -132,6 +134,7 @@ def render_package_page(site: Site, theme: Theme, package: Package) -> bytes:
             for name in site.dependents.get(package.name, ())
         ],
         "install": latest and site.registry.install_line(package.name, latest.version),
+        "cargo": latest and cargo_install(site.registry, package.name, str(latest.version)),
         "readme_html": Markup(render_readme(package.readme.text)) if package.readme else None,  # noqa: S704 - markdown-it escapes raw HTML
         "owners": [site.registry.owners[owner_id] for owner_id in delegation.owners],
         "threshold": delegation.threshold,
@@ -144,7 +147,7 @@ def render_package_page(site: Site, theme: Theme, package: Package) -> bytes:
     return _page(theme, site, "package.html", path, context)
 
 
-def _release_row(release: Release, root: str) -> ReleaseRow:
+def _release_row(name: str, release: Release, root: str) -> ReleaseRow:
     return ReleaseRow(
         release=release,
         version=str(release.version),
@@ -152,7 +155,12 @@ def _release_row(release: Release, root: str) -> ReleaseRow:
         published=_date(release.published),
         status=release.status.value,
         files=tuple(
-            FileRow(artifact.url, artifact.filename, _filesize(artifact.size), artifact.sha256)
+            FileRow(
+                artifact.href(name, root),
+                artifact.filename,
+                _filesize(artifact.size),
+                artifact.sha256,
+            )
             for artifact in release.artifacts
         ),
         requires=tuple(_dependency_link(dependency, root) for dependency in release.requires),
@@ -160,9 +168,19 @@ def _release_row(release: Release, root: str) -> ReleaseRow:
 
 
 def _dependency_link(dependency: Dependency, root: str) -> PackageLink:
-    href = root + package_page_path(dependency.name)
-    specifier = dependency.specifier
-    return PackageLink(dependency.name, href, "" if specifier.is_any else str(specifier))
+    href = root + package_page_path(dependency.name) if dependency.in_registry else None
+    specifier = "" if dependency.specifier.is_any else str(dependency.specifier)
+    return PackageLink(dependency.name, href, specifier, dependency_note(dependency))
+
+
+def dependency_note(dependency: Dependency) -> str:
+    """Cargo's details of a dependency, in a few words: ``dev, cfg(windows), optional``."""
+    notes = [] if dependency.kind is DependencyKind.NORMAL else [dependency.kind.value]
+    notes += [dependency.target] if dependency.target else []
+    notes += ["optional"] if dependency.optional else []
+    notes += [f"as {dependency.rename}"] if dependency.rename else []
+    notes += [f"from {dependency.registry}"] if dependency.registry else []
+    return ", ".join(notes)
 
 
 def _home_context(site: Site) -> dict[str, Any]:
