@@ -11,6 +11,7 @@ import tomlkit
 from tomlkit.toml_document import TOMLDocument
 
 from regsite.errors import ErrorReport, SourceEditError
+from regsite.hosted import hosted_problems
 from regsite.load import (
     PACKAGE_FILE,
     PACKAGES_DIR,
@@ -24,6 +25,7 @@ from regsite.model import Package, Registry
 from regsite.names import name_problem
 from regsite.package_file import read_package
 from regsite.registry_file import read_registry
+from regsite.render.flavours import cargo
 from regsite.summary import PackageSummary, summarize
 from regsite.validate import requirement_problems
 from regsite.versions import VersionScheme
@@ -117,7 +119,11 @@ class SourceTree:
         package = read_package(loaded, None, report, scheme=scheme) if loaded else None
         _raise_problems(report)
         assert package is not None
-        targets = {d.name for release in package.releases for d in release.requires}
+        registry = self.registry()
+        report.extend(hosted_problems(self.package_dir(name), package))
+        report.extend(cargo.package_problems(registry, package))
+        _raise_problems(report)
+        targets = {d.name for r in package.releases for d in r.requires if d.in_registry}
         present = [target for target in targets if self.package_path(target).is_file()]
         others = self._model_packages(present, scheme)
         report.extend(requirement_problems(summarize(package, ""), others, present, scheme))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from regsite.cli.dispatch import Dispatch, Subcommands, command_group
 from regsite.cli.edits import edit_arguments, edit_options, print_edit
@@ -18,19 +19,38 @@ def add_command(commands: Subcommands) -> None:
     actions = command_group(release, "what to do with releases")
     command = actions.add_parser("add", help="append a release to a package's version index")
     command.add_argument("name", help="package name")
-    command.add_argument("version", help="PEP 440 version; stored in its normal form")
+    command.add_argument(
+        "version",
+        nargs="?",
+        help="in the registry's version scheme; stored in its normal form (with --from-crate:"
+        " optional, checked against the crate)",
+    )
     command.add_argument(
         "--artifact",
         action="append",
-        required=True,
+        default=[],
         metavar="URL",
-        help="http(s) URL of a file of this release; repeatable",
+        help="http(s) URL of a file of this release; repeatable (with --from-crate: the"
+        " crate's URL, instead of hosting it)",
     )
     command.add_argument(
-        "--sha256", action="append", required=True, metavar="HEX", help="one per --artifact"
+        "--sha256", action="append", default=[], metavar="HEX", help="one per --artifact"
     )
     command.add_argument(
-        "--size", action="append", required=True, type=int, help="bytes, one per --artifact"
+        "--size", action="append", default=[], type=int, help="bytes, one per --artifact"
+    )
+    command.add_argument(
+        "--from-crate",
+        type=Path,
+        metavar="FILE",
+        help="a .crate (cargo package): its version, dependencies, features, links and"
+        " rust-version; hosted in packages/NAME/files/ unless --artifact gives its URL",
+    )
+    command.add_argument(
+        "--index-url",
+        metavar="URL",
+        help="with --from-crate: this registry's cargo index as the crate's Cargo.toml names it"
+        " (default: sparse+BASE-URL/cargo/ from registry.toml)",
     )
     command.add_argument(
         "--requires", action="append", default=[], metavar="REQ", help="e.g. 'dep>=1'; repeatable"
@@ -45,19 +65,30 @@ def add_command(commands: Subcommands) -> None:
 
 
 def _options(args: argparse.Namespace) -> ReleaseAddOptions:
-    if not len(args.artifact) == len(args.sha256) == len(args.size):
+    if args.from_crate is not None:
+        if args.sha256 or args.size:
+            raise SourceEditError("--from-crate reads the crate's sha256 and size itself")
+        artifacts = tuple(ArtifactSpec(url, "", 0) for url in args.artifact)
+    elif args.version is None or not args.artifact:
+        raise SourceEditError(
+            "give VERSION and --artifact URL --sha256 HEX --size BYTES, or --from-crate FILE"
+        )
+    elif not len(args.artifact) == len(args.sha256) == len(args.size):
         raise SourceEditError("give one --sha256 and one --size for each --artifact")
-    artifacts = tuple(
-        ArtifactSpec(url, digest, size)
-        for url, digest, size in zip(args.artifact, args.sha256, args.size, strict=True)
-    )
+    else:
+        artifacts = tuple(
+            ArtifactSpec(url, digest, size)
+            for url, digest, size in zip(args.artifact, args.sha256, args.size, strict=True)
+        )
     return ReleaseAddOptions(
         edit=edit_options(args),
         name=args.name,
-        version=args.version,
+        version=args.version or "",
         artifacts=artifacts,
         requires=tuple(args.requires),
         published=args.published,
+        from_crate=args.from_crate,
+        index_url=args.index_url,
     )
 
 

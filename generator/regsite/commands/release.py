@@ -3,19 +3,24 @@ yanking one: ``regsite yank`` is in :mod:`regsite.commands.yank`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import tomlkit
 from tomlkit.items import AoT
 
 from regsite.build import source_date_epoch
 from regsite.commands.sign import EditOptions, SourceEdit, signed_edit, signing_keys
+from regsite.crate_file import Crate, crate_release_fields, read_crate
 from regsite.errors import SourceEditError
+from regsite.hosted import FILES_DIR
 from regsite.names import normalize_name
+from regsite.render.flavours import cargo
 from regsite.sources import SourceTree, write_atomically
-from regsite.versions import Version, VersionScheme, VersionSyntaxError
+from regsite.versions import SEMVER, Version, VersionScheme, VersionSyntaxError
 
 __all__ = [
     "ArtifactSpec",
@@ -25,15 +30,17 @@ __all__ = [
     "normal_version",
     "parse_requirement",
     "release_add",
+    "release_from_crate",
     "yank_release",
 ]
 
 
 @dataclass(frozen=True, slots=True)
 class ArtifactSpec:
-    url: str
+    url: str | None  # None: hosted by the site, as ``file``
     sha256: str
     size: int
+    file: str | None = None  # packages/<name>/files/<file>
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,6 +51,8 @@ class ReleaseAddOptions:
     artifacts: tuple[ArtifactSpec, ...]
     requires: tuple[str, ...] = ()  # e.g. 'dep>=1'
     published: str | None = None  # ISO 8601; None is now, or $SOURCE_DATE_EPOCH
+    from_crate: Path | None = None  # read name, version and cargo's fields from this .crate
+    index_url: str | None = None  # this registry's cargo index, as the crate names it
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +63,8 @@ class ReleaseAdded:
 
 def release_add(options: ReleaseAddOptions) -> ReleaseAdded:
     """Append a release to a package's version index and sign it with the keys that may."""
+    if options.from_crate is not None:
+        return release_from_crate(options)
     keys = signing_keys(options.edit.sign)
     tree = SourceTree(options.edit.source)
     changed = add_release(
@@ -67,6 +78,82 @@ def release_add(options: ReleaseAddOptions) -> ReleaseAdded:
     normal = str(normal_version(options.version, tree.version_scheme()))
     edit = signed_edit(tree, keys, changed)
     return ReleaseAdded(edit=edit, normal_form=normal if normal != options.version else None)
+
+
+def release_from_crate(options: ReleaseAddOptions) -> ReleaseAdded:
+    """``release add NAME --from-crate FILE``: the version and cargo's fields from the crate's
+    Cargo.toml; the crate hosted by the site (copied beside package.toml) unless
+    ``options.artifacts`` gives its external URL."""
+    assert options.from_crate is not None
+    keys = signing_keys(options.edit.sign)
+    tree = SourceTree(options.edit.source)
+    registry = tree.registry()
+    if registry.version_scheme is not SEMVER:
+        raise SourceEditError(
+            f'{tree.registry_path}: --from-crate needs version-scheme = "semver" (cargo\'s)'
+        )
+    crate = read_crate(options.from_crate)
+    _check_crate(crate, options)
+    own_index = options.index_url
+    if own_index is None and registry.base_url is not None:
+        own_index = cargo.index_url(registry.base_url)
+    fields = crate_release_fields(crate, own_index)
+    artifact, hosted = _crate_artifact(tree, crate, options)
+    try:
+        changed = add_release(
+            tree,
+            options.name,
+            crate.version,
+            artifacts=[artifact],
+            requires=[],
+            published=_published(options.published),
+            fields=fields,
+        )
+    except BaseException:
+        if hosted is not None:
+            hosted.unlink(missing_ok=True)
+        raise
+    edit = signed_edit(tree, keys, changed)
+    return ReleaseAdded(edit=edit, normal_form=None)
+
+
+def _check_crate(crate: Crate, options: ReleaseAddOptions) -> None:
+    where = options.from_crate
+    if crate.name != options.name:
+        hint = ""
+        if normalize_name(crate.name) == options.name:
+            hint = (
+                f"; regsite names are lower-case with '-' only: name the crate {options.name!r}"
+                " in its Cargo.toml (Rust code still writes it with '_')"
+            )
+        raise SourceEditError(f"{where}: a crate of {crate.name!r}, not {options.name!r}{hint}")
+    if options.version and options.version != crate.version:
+        raise SourceEditError(
+            f"{where}: Cargo.toml says version {crate.version}, not {options.version}"
+        )
+    if options.requires:
+        raise SourceEditError("--requires with --from-crate: the crate's Cargo.toml says them")
+
+
+def _crate_artifact(
+    tree: SourceTree, crate: Crate, options: ReleaseAddOptions
+) -> tuple[ArtifactSpec, Path | None]:
+    """The crate's artifact, and the file written for it if it is hosted."""
+    if len(options.artifacts) > 1:
+        raise SourceEditError("--from-crate takes at most one --artifact: the crate's URL")
+    if options.artifacts:
+        return ArtifactSpec(options.artifacts[0].url, crate.sha256, crate.size), None
+    file = cargo.crate_file_name(crate.name, crate.version)
+    path = tree.package_dir(crate.name) / FILES_DIR / file
+    if path.exists():
+        if path.read_bytes() != crate.content:
+            raise SourceEditError(f"{path} exists and differs from {options.from_crate}")
+        written = None
+    else:
+        path.parent.mkdir(exist_ok=True)
+        write_atomically(path, crate.content)
+        written = path
+    return ArtifactSpec(None, crate.sha256, crate.size, file=file), written
 
 
 def _published(text: str | None) -> datetime:
@@ -101,8 +188,10 @@ def add_release(
     artifacts: list[ArtifactSpec],
     requires: list[str],
     published: datetime,
+    fields: Mapping[str, Any] | None = None,
 ) -> list[Path]:
-    """Append a ``[[release]]`` to the package's version index, its version in normal form."""
+    """Append a ``[[release]]`` to the package's version index, its version in normal form;
+    ``fields`` are further keys of the release, as its source writes them (``--from-crate``)."""
     path = tree.package_path(name)
     document = tree.read(path)
     scheme = tree.version_scheme()
@@ -120,16 +209,32 @@ def add_release(
         for dependency, specifier in sorted(parse_requirement(r, scheme) for r in requires):
             dependencies[dependency] = specifier
         table["requires"] = dependencies
+    for key, value in (fields or {}).items():
+        table[key] = _written(value)
     files = tomlkit.aot()
     for artifact in artifacts:
         entry = tomlkit.table()
-        entry["url"] = artifact.url
+        if artifact.url is not None:
+            entry["url"] = artifact.url
+        else:
+            entry["file"] = artifact.file
         entry["sha256"] = artifact.sha256
         entry["size"] = artifact.size
         files.append(entry)
     table["artifact"] = files
     releases.append(table)
     return _save(tree, name, document)
+
+
+def _written(value: Any) -> Any:
+    """Tables as inline tables, so that a release's keys stay together in package.toml."""
+    if isinstance(value, dict):
+        table = tomlkit.inline_table()
+        table.update({key: _written(item) for key, item in value.items()})
+        return table
+    if isinstance(value, list) and any(isinstance(item, dict) for item in value):
+        return [_written(item) for item in value]
+    return value
 
 
 def yank_release(tree: SourceTree, name: str, version: str, *, reason: str) -> list[Path]:

@@ -1,7 +1,7 @@
 """The cargo flavour: a sparse registry index, as cargo's registry-index reference describes it.
 
-``index/config.json`` says where crates are downloaded (``dl``); ``index/<prefix>/<name>`` holds
-one JSON line per version.  Cargo reads it with ``index = "sparse+<base URL>index/"`` (decision
+``cargo/config.json`` says where crates are downloaded (``dl``); ``cargo/<prefix>/<name>`` holds
+one JSON line per version.  Cargo reads it with ``index = "sparse+<base URL>cargo/"`` (decision
 22 in docs/decisions.md; what users type is in docs/flavours.md).
 
 Cargo needs an absolute ``dl``: it does not resolve a relative one against the index.  Crates
@@ -35,7 +35,7 @@ __all__ = [
     "site_problems",
 ]
 
-INDEX_DIR = "index"
+INDEX_DIR = "cargo"  # not "index": hosts match /index/* against /index.html too
 HOSTED_DL = "files/{crate}/{sha256-checksum}/{crate}-{version}.crate"
 
 
@@ -53,7 +53,7 @@ def _prefix(name: str) -> str:
 
 
 def index_url(base_url: str) -> str:
-    """What a user writes in ``.cargo/config.toml``: ``sparse+<base URL>index/``."""
+    """What a user writes in ``.cargo/config.toml``: ``sparse+<base URL>cargo/``."""
     return f"sparse+{_slashed(base_url)}{INDEX_DIR}/"
 
 
@@ -157,7 +157,7 @@ def package_problems(registry: Registry, package: Package) -> list[SourceProblem
 
 
 def cargo_site(site: Site) -> Output:
-    """``index/config.json``; no ``api``: a static site takes no ``cargo publish``."""
+    """``cargo/config.json``; no ``api``: a static site takes no ``cargo publish``."""
     config = {"dl": dl_template(site.registry)}
     return {f"{INDEX_DIR}/config.json": _dump(config) + b"\n"}
 
