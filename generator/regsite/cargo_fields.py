@@ -207,7 +207,8 @@ def _distinct(table: Fields, key: str, entries: list[_Entry], package: str) -> b
             return False
         where = (entry.kind, entry.target)
         if where in seen:
-            table.problem(key, f"two entries of kind {where[0]!r} for target {where[1]!r}")
+            target = f"target {entry.target!r}" if entry.target else "every target"
+            table.problem(key, f"two entries of kind {entry.kind.value!r} for {target}")
             return False
         seen.add(where)
     return True
@@ -263,8 +264,9 @@ def features_problems(
     """(feature, message) for every value that cargo would refuse: one that names neither a
     feature nor a dependency.  ``dep:x`` and ``x?/f`` need an optional dependency ``x``, and an
     optional dependency named with ``dep:`` anywhere is no longer a feature of its own."""
-    named = {d.rename or d.name: d for d in dependencies if d.kind is not DependencyKind.DEV}
-    optional = {name for name, dependency in named.items() if dependency.optional}
+    usable = [d for d in dependencies if d.kind is not DependencyKind.DEV]
+    named = {d.rename or d.name for d in usable}
+    optional = {d.rename or d.name for d in usable if d.optional}
     explicit = {v.removeprefix("dep:") for vs in features.values() for v in vs if v[:4] == "dep:"}
     problems = []
     for feature, values in features.items():
