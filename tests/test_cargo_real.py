@@ -7,6 +7,7 @@ nothing leaves the machine.  Without cargo these tests skip, unless REGSITE_REQU
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import tomllib
 from collections.abc import Iterator
@@ -42,9 +43,19 @@ class Cargo:
         )
 
 
+SPARSE_SINCE = (1, 68)  # the first cargo that reads sparse registries without -Z
+
+
 @pytest.fixture
 def cargo(tmp_path: Path) -> Cargo:
     program = require_tool("cargo", str(Path.home() / ".cargo" / "bin" / "cargo"))
+    version = subprocess.run([program, "--version"], capture_output=True, text=True, check=True)
+    found = tuple(int(part) for part in version.stdout.split()[1].split(".")[:2])
+    if found < SPARSE_SINCE:
+        message = f"{version.stdout.strip()} cannot read sparse registries (1.68 or newer can)"
+        if os.environ.get("REGSITE_REQUIRE_TOOLS") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
     return Cargo(program, tmp_path / "cargo-home")
 
 
