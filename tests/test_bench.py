@@ -25,3 +25,17 @@ def test_search_bench_runs_on_a_small_corpus(
     figures = json.loads(out.read_text())
     assert figures  # the table's figures, also printed
     assert "Search index build" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_flavour_bench_runs_on_a_small_corpus(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import flavour_bench
+
+    out = tmp_path / "figures.json"
+    argv = ["--packages", "40", "--releases", "2", "--work", str(tmp_path / "work")]
+    assert flavour_bench.main([*argv, "--json-out", str(out)]) == 0
+    figures = json.loads(out.read_text())
+    assert figures["on"]["flavour_files"] > 0 == figures["off"]["flavour_files"]
+    assert "Build time overhead" in capsys.readouterr().out

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""What the cargo flavour costs: files and bytes it adds per package, and the build time with it
+on against off, on one semver corpus in one run.
+
+    .venv/bin/python bench/flavour_bench.py                 # 10,000 packages x 10 releases
+    .venv/bin/python bench/flavour_bench.py --packages 1000 # a quick check
+
+Both sources are the same corpus (``source.write_source(..., semver=True)``), the second with
+``[flavours.cargo]`` on (its crates at the artifacts' URLs, so no files are hosted: what is
+measured is the index).  Each repeat builds both cold (fresh output and cache), off then on,
+with ``regsite build SRC -o OUT --online-key KEY --cache DIR --quiet``.  bench/README.md has the
+method and the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from scale_bench import (
+    METADATA,
+    build_env,
+    files_under,
+    measure_tree,
+    regsite_flags,
+    regsite_supports,
+    run_child,
+)
+from source import write_source
+
+FLAVOUR_DIRS = ("cargo/",)  # what the cargo flavour writes
+
+
+@dataclass(frozen=True, slots=True)
+class Footprint:
+    files: int  # every file, content-addressed copies and metadata/ included
+    bytes: int
+    flavour_files: int  # under cargo/, copies included
+    flavour_bytes: int
+    metadata_bytes: int  # metadata/: TUF's signed metadata, which grows with every target
+
+
+def footprint(site: Path) -> Footprint:
+    tree = measure_tree(site)
+    flavour_files = flavour_bytes = metadata = 0
+    for relative, entry in files_under(site):
+        size = entry.stat(follow_symlinks=False).st_size
+        if relative.startswith(FLAVOUR_DIRS):
+            flavour_files += 1
+            flavour_bytes += size
+        elif relative.startswith(METADATA):
+            metadata += size
+    return Footprint(tree.files, tree.bytes, flavour_files, flavour_bytes, metadata)
+
+
+def build_seconds(source: Path, out: Path, key: Path, jobs: int | None) -> float:
+    flags = regsite_flags(regsite_supports(), out.with_name(out.name + "-cache"), jobs)
+    command = [sys.executable, "-m", "regsite", "build", str(source), "-o", str(out)]
+    return run_child([*command, "--online-key", str(key), *flags], env=build_env()).seconds
+
+
+def measure(args: argparse.Namespace, work: Path) -> dict[str, object]:
+    sources = {
+        flavour: write_source(
+            work / f"source-{flavour}",
+            args.packages,
+            args.releases,
+            args.seed,
+            semver=True,
+            cargo=flavour == "on",
+        )
+        for flavour in ("off", "on")
+    }
+    seconds: dict[str, list[float]] = {"off": [], "on": []}
+    for repeat in range(args.repeat):
+        for flavour, source in sources.items():
+            out = work / f"site-{flavour}-{repeat}"
+            seconds[flavour].append(
+                build_seconds(source.directory, out, source.online_key, args.jobs)
+            )
+    off, on = (footprint(work / f"site-{flavour}-0") for flavour in ("off", "on"))
+    cold = {flavour: statistics.median(times) for flavour, times in seconds.items()}
+    return {
+        "packages": args.packages,
+        "releases": args.packages * args.releases,
+        "cold_seconds": cold,
+        "cold_runs": seconds,
+        "overhead": cold["on"] / cold["off"] - 1,
+        "off": asdict(off),
+        "on": asdict(on),
+        "per_package": {
+            "flavour_files": on.flavour_files / args.packages,
+            "flavour_bytes": on.flavour_bytes / args.packages,
+            "site_files_added": (on.files - off.files) / args.packages,
+            "site_bytes_added": (on.bytes - off.bytes) / args.packages,
+            "metadata_bytes_added": (on.metadata_bytes - off.metadata_bytes) / args.packages,
+        },
+    }
+
+
+def table(figures: dict[str, object]) -> str:
+    cold: dict[str, float] = figures["cold_seconds"]  # type: ignore[assignment]
+    per: dict[str, float] = figures["per_package"]  # type: ignore[assignment]
+    rows = [
+        ("Cold build, flavour off (s)", f"{cold['off']:.1f}"),
+        ("Cold build, cargo flavour on (s)", f"{cold['on']:.1f}"),
+        ("Build time overhead", f"{figures['overhead']:+.1%}"),
+        ("Files under cargo/ per package (copies included)", f"{per['flavour_files']:.2f}"),
+        ("Bytes under cargo/ per package", f"{per['flavour_bytes']:,.0f}"),
+        ("Site files added per package", f"{per['site_files_added']:.2f}"),
+        ("Site bytes added per package (metadata/ included)", f"{per['site_bytes_added']:,.0f}"),
+        ("of which metadata/ per package", f"{per['metadata_bytes_added']:,.0f}"),
+    ]
+    lines = ["| figure | value |", "| --- | --- |"]
+    return "\n".join(lines + [f"| {name} | {value} |" for name, value in rows])
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--packages", type=int, default=10_000, help="default 10,000")
+    parser.add_argument("--releases", type=int, default=10, help="of each package; default 10")
+    parser.add_argument("--seed", type=int, default=1, help="picks the corpus; default 1")
+    parser.add_argument("--jobs", type=int, help="regsite build --jobs (default: regsite's)")
+    parser.add_argument("--repeat", type=int, default=1, help="cold builds of each (median)")
+    parser.add_argument("--work", type=Path, help="keep the sources and sites here")
+    parser.add_argument("--json-out", type=Path, help="write the figures here as JSON")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="regsite-flavour-bench-") as temporary:
+        work = args.work or Path(temporary)
+        work.mkdir(parents=True, exist_ok=True)
+        figures = measure(args, work)
+    print(table(figures))
+    if args.json_out is not None:
+        args.json_out.write_text(json.dumps(figures, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
