@@ -15,6 +15,7 @@ import tomlkit
 from builder import SourceBuilder, semver_builder
 from cargosite import DEMO_ONLINE_KEY, DEMO_OWNER_KEY, crate_bytes, make_demo_source
 from cargosite import manifest_crate as crate_of
+from conftest import serving
 from regsite.build import BuildOptions, build
 from regsite.cli import main
 from regsite.crate_file import CrateLimits, read_crate
@@ -473,3 +474,30 @@ def test_from_crate_whose_dependency_build_would_refuse_writes_nothing(
     code, out = run(capsys, "release", "add", "stem", "--from-crate", crate, "-C", source)
     assert code != 0 and "no release of 'leaf' satisfies ^9" in out
     assert not (source / "packages/stem/files/stem-2.0.0.crate").exists()
+
+
+def test_regsite_client_locks_and_downloads_hosted_crates(
+    demo_source: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("REGSITE_CLIENT_DIR", str(tmp_path / "client"))
+    site, lock, vendor = tmp_path / "site", tmp_path / "demo.lock", tmp_path / "vendor"
+    key = load_private_key(str(DEMO_ONLINE_KEY))
+    build(BuildOptions(source=demo_source, output=site, online_key=key))
+    root = demo_source / "metadata" / "1.root.json"
+    with serving(site) as url:
+        assert run(capsys, "client", "trust", url, "--root", root)[0] == 0
+        code, out = run(capsys, "client", "lock", "bloom", "stem", "-o", lock)
+        assert code == 0, out
+        # bloom's optional stem and dev-dependency leaf are not installed with it; stem's leaf
+        # is, and 1.2.0 is yanked.
+        assert out.splitlines()[1:] == ["  bloom 0.3.0", "  leaf 1.1.0", "  stem 1.0.0"]
+        code, out = run(capsys, "client", "download", lock, "-d", vendor)
+        assert code == 0, out
+    crate = (demo_source / "packages/leaf/files/leaf-1.1.0.crate").read_bytes()
+    assert (vendor / "leaf-1.1.0.crate").read_bytes() == crate
+    assert (
+        f"{url}/files/leaf/{hashlib.sha256(crate).hexdigest()}/leaf-1.1.0.crate" in lock.read_text()
+    )
