@@ -197,7 +197,8 @@ def read_model(options: BuildOptions) -> tuple[Site, dict[str, Package]]:
     summaries = {name: summarize(package, "") for name, package in inspection.packages.items()}
     if registry is not None:
         validate_site(registry, summaries, inspection.loaded.directories, report)
-        registry = _with_flavours(_with_base_url(registry, options.base_url, report), report)
+        registry = _with_base_url(registry, options.base_url, report)
+        report.extend(cargo.site_problems(registry))  # once the base URL is known
     _fail_closed(inspection.verifications, report)
     report.raise_if_any(str(options.source))
     assert registry is not None  # a missing registry is always reported
@@ -217,11 +218,6 @@ def _with_base_url(registry: Registry, base_url: str | None, report: ErrorReport
         report.add("--base-url", "", problem)
     return dataclasses.replace(registry, base_url=base_url)
 
-
-def _with_flavours(registry: Registry, report: ErrorReport) -> Registry:
-    """What the flavours need of the registry, checked once its base URL is known."""
-    report.extend(cargo.site_problems(registry))
-    return registry
 
 
 def _fail_closed(verifications: Mapping[str, ThresholdResult], report: ErrorReport) -> None:
@@ -464,7 +460,8 @@ def _assemble(
     )
     if registry is not None:
         check_delegations(registry, directories, report)
-        registry = _with_flavours(_with_base_url(registry, options.base_url, report), report)
+        registry = _with_base_url(registry, options.base_url, report)
+        report.extend(cargo.site_problems(registry))  # once the base URL is known
     report.raise_if_any(str(options.source))
     assert registry is not None  # a missing registry is always reported
     summaries = {item.name: item.summary for item in scanned if item.summary is not None}

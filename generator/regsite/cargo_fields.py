@@ -129,7 +129,7 @@ def _entry(fields: Fields, key: str) -> _Entry | None:
         version=fields.text("version", max_length=200) or "",
         kind=_kind(fields),
         target=_target(fields),
-        features=_names(fields, "features", _FEATURE_NAME, "a feature name"),
+        features=_names(fields, "features", _FEATURE_VALUE, "a feature name"),
         optional=_flag(fields, "optional", default=False),
         default_features=_flag(fields, "default-features", default=True),
         package=fields.text("package", required=False, max_length=64),
