@@ -219,7 +219,6 @@ def _with_base_url(registry: Registry, base_url: str | None, report: ErrorReport
     return dataclasses.replace(registry, base_url=base_url)
 
 
-
 def _fail_closed(verifications: Mapping[str, ThresholdResult], report: ErrorReport) -> None:
     """A second guard: no unverified file gets through, even if no stage reported a problem."""
     for path, verdict in verifications.items():
