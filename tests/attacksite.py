@@ -20,26 +20,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from securesystemslib.signer import Signature
+from tuf.api.metadata import Metadata, MetaFile, Root, Snapshot, Targets, Timestamp
+
 from conftest import DEMO_ONLINE_KEY, EXAMPLE_SITE
 from regsite.build import BuildOptions, build, read_model, render_site, write_output
 from regsite.client.registry import RemoteRegistry
-from regsite.client.store import TrustStore
 from regsite.client.trust import Updater
 from regsite.commands.sign import sign_file
 from regsite.fetch import Fetcher, UrlFetcher
 from regsite.keys import PrivateKey, load_private_key
-from regsite.metadata.canonical import canonical_json
-from regsite.metadata.envelope import read_signed_file, sign_metadata
+from regsite.metadata.envelope import COMPACT, online_signer, read_metadata, sign_metadata
 from regsite.metadata.layout import content_addressed_path
-from regsite.metadata.roles import (
-    MetaInfo,
-    Role,
-    Signed,
-    Snapshot,
-    Targets,
-    Timestamp,
-    signed_document,
-)
 from regsite.model import Registry
 from regsite.render import Output
 
@@ -115,28 +107,25 @@ def tamper(site: Path, path: str, change: Callable[[bytes], bytes]) -> None:
 
 def read_timestamp(site: Path) -> Timestamp:
     path = "metadata/timestamp.json"
-    timestamp = read_signed_file((site / path).read_bytes(), Role.TIMESTAMP, path).signed
-    assert isinstance(timestamp, Timestamp)
-    return timestamp
+    return read_metadata((site / path).read_bytes(), Timestamp, path).signed
+
+
+Signed = Root | Targets | Snapshot | Timestamp
 
 
 def sign_online(signed: Signed) -> bytes:
-    return sign_metadata(signed, [DEMO_ONLINE_KEY])
+    return sign_metadata(signed, [online_signer(DEMO_ONLINE_KEY)])
 
 
-def listed(version: int, data: bytes) -> MetaInfo:
-    return MetaInfo(version, len(data), hashlib.sha256(data).hexdigest())
+def listed(version: int, data: bytes) -> MetaFile:
+    return MetaFile(version, len(data), {"sha256": hashlib.sha256(data).hexdigest()})
 
 
-def forge_snapshot_and_timestamp(site: Path, version: int, meta: dict[str, MetaInfo]) -> None:
+def forge_snapshot_and_timestamp(site: Path, version: int, meta: dict[str, MetaFile]) -> None:
     """As the online key: snapshot ``version`` listing ``meta``, and a timestamp pinning it."""
-    snapshot = sign_online(
-        Snapshot(version=version, expires=SIGNED_AT + timedelta(days=30), meta=meta)
-    )
+    snapshot = sign_online(Snapshot(version, None, SIGNED_AT + timedelta(days=30), meta))
     (site / f"metadata/{version}.snapshot.json").write_bytes(snapshot)
-    timestamp = Timestamp(
-        version=version, expires=SIGNED_AT + timedelta(days=1), snapshot=listed(version, snapshot)
-    )
+    timestamp = Timestamp(version, None, SIGNED_AT + timedelta(days=1), listed(version, snapshot))
     (site / "metadata/timestamp.json").write_bytes(sign_online(timestamp))
 
 
@@ -149,10 +138,11 @@ def forge_targets(site: Path, version: int, targets: Targets) -> None:
 
 def signed_with_key_ids(signed: Signed, key: PrivateKey, key_ids: Sequence[str]) -> bytes:
     """A metadata file with one signature by ``key`` under each of ``key_ids``."""
-    document = signed_document(signed)
-    signature = key.sign(canonical_json(document)).hex()
-    signatures = [{"keyid": keyid, "sig": signature} for keyid in key_ids]
-    return canonical_json({"signatures": signatures, "signed": document})
+    metadata = Metadata(signed)
+    signature = key.sign(metadata.signed_bytes).hex()
+    for keyid in key_ids:
+        metadata.signatures[keyid] = Signature(keyid, signature)
+    return metadata.to_bytes(COMPACT)
 
 
 # The client -------------------------------------------------------------------------------------
@@ -170,9 +160,7 @@ def updater(
     now: Callable[[], datetime] = lambda: NOW,
     pinned_root: bytes | None = PINNED_ROOT,
 ) -> Updater:
-    return Updater(
-        base_url, fetcher or UrlFetcher(), TrustStore(store), pinned_root=pinned_root, now=now
-    )
+    return Updater(base_url, fetcher or UrlFetcher(), store, bootstrap=pinned_root, now=now)
 
 
 def remote(base_url: str, store: Path) -> RemoteRegistry:

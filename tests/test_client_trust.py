@@ -14,15 +14,15 @@ import pytest
 from builder import fixed_key
 from conftest import DEMO_ONLINE_KEY, EXAMPLE_SITE, serving
 from regsite.build import BuildOptions, build, read_model, render_site, write_output
-from regsite.client.store import TrustStore
 from regsite.client.trust import Updater, trust_on_first_use
 from regsite.commands.sign import sign_file
 from regsite.commands.trust import set_online_keys, write_next_root
+from regsite.commands.verify_site import verify_site
 from regsite.fetch import UrlFetcher
 from regsite.keys import PrivateKey, load_private_key
+from regsite.metadata.envelope import MetadataError
 from regsite.metadata.layout import content_addressed_path
 from regsite.metadata.previous import DirectoryPrevious, refresh_timestamp
-from regsite.metadata.roles import FileInfo, MetadataError
 from regsite.render import Output
 from regsite.sources import SourceTree
 
@@ -56,11 +56,7 @@ def updater(
     pinned_root: bytes | None = PINNED_ROOT,
 ) -> Updater:
     return Updater(
-        site.as_uri() + "/",
-        fetcher or RecordingFetcher(),
-        TrustStore(store),
-        pinned_root=pinned_root,
-        now=now,
+        site.as_uri() + "/", fetcher or RecordingFetcher(), store, bootstrap=pinned_root, now=now
     )
 
 
@@ -107,17 +103,19 @@ def test_fresh_refresh_over_http_fetches_a_package_equal_to_the_plain_file(
 ) -> None:
     with serving(site) as base_url:
         client = Updater(
-            base_url + "/",
-            UrlFetcher(),
-            TrustStore(tmp_path / "store"),
-            pinned_root=PINNED_ROOT,
-            now=lambda: NOW,
+            base_url + "/", UrlFetcher(), tmp_path / "store", bootstrap=PINNED_ROOT, now=lambda: NOW
         )
         client.refresh()
         assert client.fetch_target(PACKAGE) == (site / PACKAGE).read_bytes()
     assert (client.root.version, client.timestamp_version, client.snapshot_version) == (1, 1, 1)
     stored = sorted(path.name for path in (tmp_path / "store").iterdir())
-    assert stored == ["root.json", "snapshot.json", "targets.json", "timestamp.json"]
+    assert stored == [
+        "root.json",
+        "root_history",
+        "snapshot.json",
+        "targets.json",
+        "timestamp.json",
+    ]
 
 
 def test_target_info_refreshes_first_and_fetches_the_content_addressed_copy(
@@ -127,7 +125,8 @@ def test_target_info_refreshes_first_and_fetches_the_content_addressed_copy(
     client = updater(site, tmp_path / "store", fetcher)
     data = (site / PACKAGE).read_bytes()
     digest = hashlib.sha256(data).hexdigest()
-    assert client.target_info(PACKAGE) == FileInfo(len(data), digest)
+    info = client.target_info(PACKAGE)
+    assert (info.length, info.hashes) == (len(data), {"sha256": digest})
     client.fetch_target(PACKAGE)
     names = [url.removeprefix(site.as_uri() + "/") for url in fetcher.urls]
     assert names == [
@@ -198,23 +197,24 @@ def test_the_same_timestamp_version_keeps_the_stored_file(site: Path, tmp_path: 
     assert (tmp_path / "store/timestamp.json").stat().st_mtime_ns == stored
 
 
-def test_a_stored_timestamp_that_no_longer_verifies_is_discarded(
-    site: Path, tmp_path: Path
-) -> None:
+def test_a_stored_timestamp_that_no_longer_verifies_is_replaced(site: Path, tmp_path: Path) -> None:
     updater(site, tmp_path / "store").refresh()
     (tmp_path / "store/timestamp.json").write_bytes(b'{"signatures": [], "signed": {}}')
     client = updater(site, tmp_path / "store")
     assert client.timestamp_version is None
-    assert not (tmp_path / "store/timestamp.json").exists()
     client.refresh()
     assert client.timestamp_version == 1
 
 
-def test_a_damaged_stored_root_is_an_error(site: Path, tmp_path: Path) -> None:
+def test_a_damaged_stored_root_is_replaced_by_the_pinned_one(site: Path, tmp_path: Path) -> None:
     updater(site, tmp_path / "store").refresh()
-    (tmp_path / "store/root.json").write_bytes(PINNED_ROOT.replace(b'"version":1', b'"version":7'))
-    with pytest.raises(MetadataError, match=r"root.json: signed by 0 of the root role's keys.*"):
-        updater(site, tmp_path / "store")
+    damaged = PINNED_ROOT.replace(b'"version":1', b'"version":7')
+    (tmp_path / "store/root.json").write_bytes(damaged)
+    with pytest.raises(MetadataError, match=r"root.json: signed by 0 of the root role's keys"):
+        updater(site, tmp_path / "store", pinned_root=None)  # nothing else to trust
+    client = updater(site, tmp_path / "store")
+    client.refresh()
+    assert client.root.version == 1
 
 
 def test_without_a_stored_or_pinned_root_there_is_nothing_to_trust(
@@ -270,7 +270,7 @@ def test_an_unlisted_target_and_a_bad_path_are_refused(site: Path, tmp_path: Pat
 def test_a_target_whose_bytes_changed_is_refused(site: Path, tmp_path: Path) -> None:
     copy = Path(shutil.copytree(site, tmp_path / "site"))
     info = updater(copy, tmp_path / "store").target_info(PACKAGE)
-    served = copy / content_addressed_path(PACKAGE, info.sha256)
+    served = copy / content_addressed_path(PACKAGE, info.hashes["sha256"])
     served.write_bytes(served.read_bytes().replace(b"http-kit", b"http-kat"))
     with pytest.raises(MetadataError, match=f"the signed metadata lists {info.length} bytes"):
         updater(copy, tmp_path / "store").fetch_target(PACKAGE)
@@ -301,9 +301,46 @@ def test_all_targets_through_bins_equals_the_plain_output(
     big_site: tuple[Path, Output], tmp_path: Path
 ) -> None:
     site, plain = big_site
-    targets = updater(site, tmp_path / "store").all_targets()
+    fetcher = RecordingFetcher()
+    targets = updater(site, tmp_path / "store", fetcher).all_targets()
     assert len(plain) > 1024
-    assert targets == {
-        path: FileInfo(len(data), hashlib.sha256(data).hexdigest()) for path, data in plain.items()
+    assert {path: (info.length, info.hashes["sha256"]) for path, info in targets.items()} == {
+        path: (len(data), hashlib.sha256(data).hexdigest()) for path, data in plain.items()
     }
-    assert len(list((tmp_path / "store").glob("bin-*.json"))) == 16
+    assert len({url for url in fetcher.urls if ".bin-" in url}) == 16
+
+
+def test_trust_stored_by_the_hand_written_client_keeps_its_rollback_protection(
+    site: Path, tmp_path: Path
+) -> None:
+    """The earlier client kept ``<role>.json`` files, root.json a plain file: ngclient's layout
+    but for root_history/, so its trusted timestamp still stops a rollback."""
+    newer = newer_timestamp(site, tmp_path / "newer")
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "root.json").write_bytes(PINNED_ROOT)
+    (store / "timestamp.json").write_bytes((newer / "metadata/timestamp.json").read_bytes())
+    with pytest.raises(MetadataError, match=r"version 1 is older than the trusted version 2"):
+        updater(site, store).refresh()
+    updater(newer, store).refresh()
+    assert (store / "root.json").is_symlink()
+
+
+def test_verify_site_checks_every_target_of_every_bin(
+    big_site: tuple[Path, Output], tmp_path: Path
+) -> None:
+    site, plain = big_site
+    result = verify_site(site.as_uri() + "/", PINNED_ROOT, UrlFetcher(), now=lambda: NOW)
+    assert result.ok, result.problems
+    assert result.files == len(plain)
+
+    served = Path(shutil.copytree(site, tmp_path / "served"))
+    tampered = "extra/0007.txt"
+    (served / tampered).write_bytes(b"tampered\n")
+    other = "0" if hashlib.sha256(tampered.encode()).hexdigest()[0] != "0" else "1"
+    damaged = served / f"metadata/1.bin-{other}.json"
+    damaged.write_bytes(damaged.read_bytes().replace(b'"version":1', b'"version":2'))
+    result = verify_site(served.as_uri() + "/", PINNED_ROOT, UrlFetcher(), now=lambda: NOW)
+    problems = "\n".join(result.problems)
+    assert f"/metadata/1.bin-{other}.json: Observed hash" in problems  # the others still checked
+    assert f"{tampered}: 9 bytes with sha256" in problems

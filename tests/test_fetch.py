@@ -9,19 +9,18 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.client import HTTPResponse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from tuf.api import exceptions as tuf_errors
-from tuf.ngclient.fetcher import FetcherInterface
 
 import regsite.deadline
 from conftest import require_tool
 from regsite import __version__
-from regsite.deadline import Deadline
+from regsite.client.failures import UnreachableRegistryError
+from regsite.client.tuf_fetcher import RegistryFetcher
 from regsite.fetch import (
     FetchConfig,
     FetchError,
@@ -31,9 +30,8 @@ from regsite.fetch import (
     TooLargeError,
     UnreachableError,
     UrlFetcher,
-    open_http,
-    read_chunks,
 )
+from regsite.metadata.envelope import MetadataError
 from slowserver import Trickle, trickling
 
 ETAG = '"v1"'
@@ -449,41 +447,27 @@ def test_a_file_url_in_a_missing_directory_names_the_directory(tmp_path: Path) -
     assert str(caught.value) == f"cannot fetch {url}: no such directory {missing}"
 
 
-class DeadlineTufFetcher(FetcherInterface):
-    """What the planned move onto python-tuf's ngclient needs from regsite.fetch: a
-    ``FetcherInterface`` whose every fetch keeps our deadline, redirect rules and errors."""
-
-    def __init__(self, config: FetchConfig) -> None:
-        self.config = config
-
-    def _fetch(self, url: str) -> Iterator[bytes]:
-        deadline = self.config.deadline_for(0)
-        try:
-            response = open_http(url, deadline)
-        except FetchError as error:
-            if error.status is None:
-                raise
-            raise tuf_errors.DownloadHTTPError(str(error), error.status) from error
-        return self._chunks(url, response, deadline)
-
-    def _chunks(self, url: str, response: HTTPResponse, deadline: Deadline) -> Iterator[bytes]:
-        with response:
-            try:
-                yield from read_chunks(url, response, deadline, self.config.chunk_size)
-            except SlowRetrievalError as error:
-                raise tuf_errors.SlowRetrievalError(str(error)) from error
-
-
-def test_a_tuf_fetcher_interface_can_reuse_the_deadline(base: str) -> None:
-    fetcher = DeadlineTufFetcher(DEADLINE)
-    assert fetcher.download_bytes(f"{base}/hello", 100) == BODY
-    with pytest.raises(tuf_errors.DownloadHTTPError, match="HTTP 404"):
-        fetcher.download_bytes(f"{base}/missing", 100)
+def test_the_ngclient_fetcher_keeps_the_deadline_the_limit_and_404s(tmp_path: Path) -> None:
+    """regsite.client.tuf_fetcher: what ngclient downloads goes through regsite.fetch."""
+    (tmp_path / "metadata").mkdir()
+    for name in ("timestamp.json", "1.snapshot.json", "x.json"):
+        (tmp_path / "metadata" / name).write_bytes(BODY)
+    site = tmp_path.as_uri() + "/"
+    fetcher = RegistryFetcher(UrlFetcher(config=DEADLINE), site, tmp_path / "state")
+    assert fetcher.download_bytes(f"{site}metadata/timestamp.json", 100) == BODY
+    with pytest.raises(tuf_errors.DownloadHTTPError, match="no such file") as missing:
+        fetcher.download_bytes(f"{site}metadata/2.root.json", 100)
+    assert missing.value.status_code == 404  # ngclient stops looking for newer roots
+    with pytest.raises(MetadataError, match=r"expected at most 5 bytes .* \(endless data attack"):
+        fetcher.download_bytes(f"{site}metadata/1.snapshot.json", 5)
+    with pytest.raises(MetadataError, match="not a metadata file a regsite site publishes"):
+        fetcher.download_bytes(f"{site}metadata/1.%2E%2E%2Fx.json", 100)
     slow_body = SLOW_SENDERS["body"][1]
     with trickling(slow_body) as address:
+        slow = RegistryFetcher(UrlFetcher(config=DEADLINE), f"http://{address}/", tmp_path)
         started = time.monotonic()
-        with pytest.raises(tuf_errors.SlowRetrievalError, match=r"0\.6 s deadline"):
-            fetcher.download_bytes(f"http://{address}/slow", 100_000)
+        with pytest.raises(UnreachableRegistryError, match=r"0\.6 s deadline"):
+            slow.download_bytes(f"http://{address}/metadata/timestamp.json", 100_000)
         assert time.monotonic() - started < DEADLINE.deadline + MARGIN
 
 

@@ -28,7 +28,7 @@ from regsite.commands.trust import (
 )
 from regsite.errors import BuildError, SourceEditError
 from regsite.keys import PrivateKey, generate_private_key
-from regsite.metadata.roles import MetadataError, key_id
+from regsite.metadata.envelope import MetadataError, key_id
 from regsite.metadata.root import make_root, sign_root
 from regsite.signatures import FileKind, dump_signature_file, sign_bytes
 from regsite.sources import SourceTree

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import tomlkit
 from tuf.api.exceptions import DownloadHTTPError, ExpiredMetadataError
-from tuf.api.metadata import Metadata
+from tuf.api.metadata import Metadata, SuccinctRoles
 from tuf.api.serialization.json import CanonicalJSONSerializer
 from tuf.ngclient import Updater
 from tuf.ngclient.fetcher import FetcherInterface
@@ -30,9 +30,10 @@ from regsite.build import BuildOptions, build
 from regsite.commands.sign import sign_file
 from regsite.errors import BuildError
 from regsite.keys import PrivateKey, generate_private_key, load_private_key
+from regsite.metadata.envelope import MetadataError, key_id
 from regsite.metadata.layout import TIMESTAMP_FILE, content_addressed_path
 from regsite.metadata.previous import DirectoryPrevious, refresh_timestamp
-from regsite.metadata.roles import MetadataError
+from regsite.metadata.publish import BIN_PREFIX, bin_number
 from regsite.sources import SourceTree
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # a fixed signing time, for tests without a client
@@ -263,13 +264,11 @@ size = 1000
 
 
 def bin_of(site: Path, path: str) -> str:
-    """The delegated role whose path_hash_prefixes cover ``path``."""
-    digest = hashlib.sha256(path.encode()).hexdigest()
-    targets = signed_json(site / "metadata/1.targets.json")
-    for role in targets["delegations"]["roles"]:
-        if any(digest.startswith(prefix) for prefix in role["path_hash_prefixes"]):
-            return str(role["name"])
-    raise AssertionError(f"no bin covers {path}")
+    """The succinct hashed bin (TAP 15) that ``path`` belongs to: its hash's first bits."""
+    succinct = signed_json(site / "metadata/1.targets.json")["delegations"]["succinct_roles"]
+    bits = succinct["bit_length"]
+    number = int.from_bytes(hashlib.sha256(path.encode()).digest()[:4], "big") >> (32 - bits)
+    return f"{succinct['name_prefix']}-{number:0{(bits + 3) // 4}x}"
 
 
 def test_ngclient_downloads_a_target_from_a_hashed_bin(big_source: Path, tmp_path: Path) -> None:
@@ -277,7 +276,13 @@ def test_ngclient_downloads_a_target_from_a_hashed_bin(big_source: Path, tmp_pat
     build_site(big_source, site)
     top = signed_json(site / "metadata/1.targets.json")
     assert top["targets"] == {}
-    assert len(top["delegations"]["roles"]) == 16
+    assert "roles" not in top["delegations"]  # one line of succinct roles names all 16 bins
+    assert top["delegations"]["succinct_roles"] == {
+        "bit_length": 4,
+        "keyids": [key_id(DEMO_ONLINE_KEY.public)],
+        "name_prefix": "bin",
+        "threshold": 1,
+    }
     path = "api/v1/packages/bulk-007.json"
     role = bin_of(site, path)
     listed = signed_json(site / f"metadata/1.{role}.json")["targets"]
@@ -542,7 +547,9 @@ def test_damaged_previous_metadata_fails_with_advice(tmp_path: Path) -> None:
     with pytest.raises(MetadataError) as caught:
         build_site(EXAMPLE_SITE, site, at=T0 + HOUR)
     message = str(caught.value)
-    assert message.startswith("previous site: metadata/timestamp.json: signed._type")
+    assert message.startswith(
+        "previous site: metadata/timestamp.json: not TUF metadata (missing key 'version')"
+    )
     assert "restore it, or remove the output directory" in message
 
 
@@ -581,3 +588,12 @@ def test_fixed_signing_time_gives_identical_metadata_with_a_previous_site(
     for name in ("one", "two"):
         build_site(source, tmp_path / name, at=T0 + HOUR)
     assert tree_bytes(tmp_path / "one") == tree_bytes(tmp_path / "two")
+
+
+def test_bin_number_is_python_tufs_succinct_bin() -> None:
+    for bits in (4, 8, 12, 16):
+        succinct = SuccinctRoles([], 1, bits, BIN_PREFIX)
+        names = list(succinct.get_roles())
+        for index in range(300):
+            path = f"api/v1/packages/package-{index}.json"
+            assert names[bin_number(path, bits)] == succinct.get_role_for_target(path)

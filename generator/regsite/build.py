@@ -43,8 +43,7 @@ from regsite.load import (
 )
 from regsite.metadata.layout import content_addressed_path
 from regsite.metadata.previous import DirectoryPrevious, RoleBrief, RoleMemo
-from regsite.metadata.publish import check_trust, publish_metadata
-from regsite.metadata.roles import FileInfo
+from regsite.metadata.publish import FileInfo, check_trust, publish_metadata
 from regsite.model import Package, Registry, Site
 from regsite.pipeline import (
     RenderContext,
@@ -155,7 +154,7 @@ def inspect_source(
         verifications[registry.source.path] = registry.source.verification
     packages: dict[str, Package] = {}
     for package in loaded.packages:
-        verdict, modelled = model_package(registry, package, report, root)
+        verdict, modelled = model_package(registry, package, report, limits, root)
         if verdict is not None:
             verifications[package.index.path] = verdict
         if modelled is not None:

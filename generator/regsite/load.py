@@ -54,6 +54,15 @@ class SourceLimits:
     readme_bytes: int = 512 * 1024
     signature_bytes: int = 64 * 1024
     root_metadata_bytes: int = 512 * 1024
+    # What a README may hold before Markdown sees it (regsite.readme): each bounds a kind of markup
+    # that costs markdown-it-py tens of times more per byte than prose.
+    readme_lines: int = 32_768
+    readme_nesting: int = 8  # block quotes and lists, one inside another
+    readme_list_items: int = 16_384
+    readme_links: int = 16_384  # '[' and '<' characters: each may open a link or an image
+    readme_table_cells: int = 16_384
+    readme_emphasis: int = 32_768  # '*', '_' and '~' characters
+    readme_seconds: float = 10.0  # CPU seconds for each pass of Markdown work on a README; 0: none
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

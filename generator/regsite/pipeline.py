@@ -3,10 +3,11 @@
 A build handles each package twice:
 
 1. **scan** (load, verify, model): read ``packages/<name>/``, check its signatures and model it;
-   keep only its :class:`PackageSummary`.  Keyed by the digest of the package's files and of
-   ``registry.toml``, so an unchanged package is never parsed or verified again; and before
-   that by the stat of those files (:func:`source_stamp`), so an unchanged package is not even
-   read.
+   keep only its :class:`PackageSummary`.  Its README is checked against the README limits and
+   read for headings only if its signatures verified (:mod:`regsite.readme`).  Keyed by the
+   digest of the package's files and of ``registry.toml``, so an unchanged package is never
+   parsed or verified again; and before that by the stat of those files (:func:`source_stamp`),
+   so an unchanged package is not even read.
 2. **render**, once every summary is known (a page lists its package's dependents): check the
    package's requirements against the other packages (:func:`check_requirements`), render its
    JSON, page and sources, and put them through the writer.  Keyed by the scan digest, the
@@ -16,19 +17,26 @@ A build handles each package twice:
 
 The build's process looks every package up (stat calls and dictionary lookups, no reading);
 only the packages it misses go to workers, forked with the stage's context already in memory
-(:func:`run`), so nothing but package names and small results cross process boundaries.
+(:func:`run`), so nothing but package names and small results cross process boundaries.  The
+workers end with the build's process, however it ends.  Each pass of Markdown work over a README
+runs within the README's CPU-time budget (:mod:`regsite.budget`).
 """
 
 from __future__ import annotations
 
+import ctypes
+import logging
 import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from regsite import __version__
+from regsite.budget import OutOfTime, cpu_budget
 from regsite.buildindex import (
     SourceStamp,
     freeze,
@@ -45,9 +53,11 @@ from regsite.hosted import hosted_digest_parts, hosted_outputs, hosted_problems,
 from regsite.load import PACKAGE_FILE, PACKAGES_DIR, LoadedPackage, SourceLimits, load_package
 from regsite.model import Package, Registry, Site
 from regsite.package_file import read_package
+from regsite.readme import checked_readme, over_budget, readme_path
 from regsite.render.api import package_api
 from regsite.render.flavours import cargo, flavour_package
 from regsite.render.html import package_page_path, render_package_page
+from regsite.render.markdown import render_readme
 from regsite.signatures import ThresholdResult
 from regsite.summary import PackageSummary, summarize
 from regsite.theme import Theme
@@ -72,6 +82,8 @@ __all__ = [
     "scan_package",
     "source_stamp",
 ]
+
+log = logging.getLogger(__name__)
 
 _Item = TypeVar("_Item")
 _Result = TypeVar("_Result")
@@ -105,11 +117,31 @@ def run(
                 done(work(item))
             return
         chunk = max(1, min(64, len(items) // (jobs * 8)))
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        pool = multiprocessing.get_context("fork").Pool(
+            jobs, initializer=_worker_started, initargs=(os.getpid(),)
+        )
+        # Leaving the block terminates the workers, also on an error or Ctrl-C (KeyboardInterrupt)
+        # in this process; if this process is killed, the kernel ends them (_worker_started).
+        with pool:
             for result in pool.imap_unordered(work, items, chunksize=chunk):
                 done(result)
     finally:
         _context = None
+
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _worker_started(parent: int) -> None:
+    """Tie a worker's life to the build's process: a worker that outlived a killed build would
+    go on using a core, for hours if it was stuck in a bad input."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's process to handle
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
+            log.warning("worker %d outlives its build if killed: prctl failed", os.getpid())
+    if os.getppid() != parent:  # the build died before the line above took effect
+        os._exit(1)
 
 
 # Scan ------------------------------------------------------------------------------------------
@@ -174,12 +206,27 @@ def scan_package(item: tuple[str, SourceStamp | None]) -> Scanned:
         return Scanned.thaw(hit, stamp)
     report = ErrorReport()
     loaded = load_package(context.root, name, report, context.limits)
-    verdict, package = model_package(context.registry, loaded, report, context.root)
+    verdict, package = model_package(context.registry, loaded, report, context.limits, context.root)
     summary = None
     if package is not None:
-        summary = summarize(package, digest)
+        summary = _summarize(context.limits, package, digest, report)
         context.cache.put("package", digest, package)
     return Scanned(name, digest, summary, verdict, tuple(report), stamp=stamp)
+
+
+def _summarize(
+    limits: SourceLimits, package: Package, digest: str, report: ErrorReport
+) -> PackageSummary | None:
+    """The package's summary; reading its README's headings for search has the README's time
+    budget."""
+    if package.readme is None:
+        return summarize(package, digest)
+    try:
+        with cpu_budget(limits.readme_seconds):
+            return summarize(package, digest)
+    except OutOfTime:
+        report.add(readme_path(package), "", over_budget(limits, "reading its headings"))
+        return None
 
 
 def source_stamp(context: ScanContext, name: str) -> SourceStamp | None:
@@ -221,10 +268,12 @@ def model_package(
     registry: Registry | None,
     loaded: LoadedPackage | None,
     report: ErrorReport,
+    limits: SourceLimits | None = None,
     root: Path | None = None,
 ) -> tuple[ThresholdResult | None, Package | None]:
-    """Verify a loaded package against the registry (when there is one) and model it; with the
-    source's ``root``, check its hosted files too."""
+    """Verify a loaded package against the registry (when there is one) and model it; its
+    README is kept only if its signatures verified and it keeps the README limits.  With the
+    source's ``root``, its hosted files are checked too."""
     if loaded is None:
         return None, None
     verdict = None
@@ -237,7 +286,7 @@ def model_package(
         report.extend(hosted_problems(root / PACKAGES_DIR / package.name, package))
     if package is not None and registry is not None:
         report.extend(cargo.package_problems(registry, package))
-    return verdict, package
+    return verdict, checked_readme(package, verdict, limits or SourceLimits(), report)
 
 
 def _package_digest(context: ScanContext, name: str) -> str:
@@ -340,11 +389,25 @@ def render_package(name: str) -> Rendered:
     if not isinstance(package, Package):
         package = _model_again(context.scan, name, summary.digest)
     outputs = package_api(site, package)
-    outputs[package_page_path(name)] = render_package_page(site, context.theme, package)
+    readme = _readme_html(context.scan.limits, package)
+    outputs[package_page_path(name)] = render_package_page(site, context.theme, package, readme)
     outputs.update(flavour_package(site, package))
     outputs.update(hosted_outputs(context.scan.root / PACKAGES_DIR / name, package))
     written = tuple(context.writer.put(path, outputs[path]) for path in sorted(outputs))
     return Rendered(name, written, rendered=True, key=render_key(context, name))
+
+
+def _readme_html(limits: SourceLimits, package: Package) -> str | None:
+    """The package's README rendered within its time budget, or an error naming it."""
+    if package.readme is None:
+        return None
+    try:
+        with cpu_budget(limits.readme_seconds):
+            return render_readme(package.readme.text)
+    except OutOfTime:
+        # A RegistryError, not a BuildError: it crosses from a worker process, so it must pickle.
+        problem = over_budget(limits, "rendering it")
+        raise RegistryError(f"{readme_path(package)}: {problem}") from None
 
 
 def check_requirements(
@@ -373,7 +436,7 @@ def _model_again(context: ScanContext, name: str, digest: str) -> Package:
     package = None
     if _package_digest(context, name) == digest:
         loaded = load_package(context.root, name, report, context.limits)
-        package = model_package(context.registry, loaded, report, context.root)[1]
+        package = model_package(context.registry, loaded, report, context.limits, context.root)[1]
     if package is None or report:
         raise RegistryError(f"packages/{name}: changed during the build; build again")
     return package

@@ -1,7 +1,8 @@
 """``regsite client``: resolve requirements against a registry, lock them and download artifacts.
 
-TUF verification of the registry's metadata lives elsewhere; these modules take packages that
-have already been verified.
+``trust`` verifies the registry's metadata with python-tuf's ``ngclient`` (fetching through
+``tuf_fetcher``); ``registry`` checks the owners' signatures on top; the other modules take
+packages that have already been verified.
 """
 
 from __future__ import annotations

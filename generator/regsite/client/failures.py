@@ -11,6 +11,8 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
+from tuf.api.metadata import Root
+
 from regsite.errors import RegistryError
 from regsite.fetch import (
     Fetcher,
@@ -21,11 +23,9 @@ from regsite.fetch import (
     TooLargeError,
     UnreachableError,
 )
-from regsite.keys import PublicKey
-from regsite.metadata.envelope import read_signed_file
+from regsite.metadata.envelope import MetadataError, read_metadata
 from regsite.metadata.layout import METADATA_DIR
-from regsite.metadata.roles import MetadataError, Role, Root
-from regsite.metadata.root import root_file_name
+from regsite.metadata.root import role_keys, root_file_name
 
 __all__ = [
     "ForeignRootError",
@@ -143,14 +143,12 @@ def _foreign_root_problem(
     path = f"{METADATA_DIR}/{root_file_name(trusted.version)}"
     url = urljoin(base_url, path)
     try:
-        data = fetcher.fetch(url, max_bytes)
-        theirs = read_signed_file(data, Role.ROOT, url).signed
+        theirs = read_metadata(fetcher.fetch(url, max_bytes), Root, url).signed
     except NotFoundError:
         return f"it is root version {trusted.version}, and the registry publishes no {path}"
     except (FetchError, MetadataError):
         return None
-    assert isinstance(theirs, Root)  # read_signed_file checked the role
-    if _root_keys(theirs) == _root_keys(trusted):
+    if role_keys(theirs, "root") == role_keys(trusted, "root"):
         return None
     return (
         f"its root keys ({_fingerprints(trusted)}) are not the ones the registry's {path}"
@@ -158,13 +156,8 @@ def _foreign_root_problem(
     )
 
 
-def _root_keys(root: Root) -> frozenset[PublicKey]:
-    keys = root.roles[Role.ROOT]
-    return frozenset(root.keys[keyid] for keyid in keys.keyids if keyid in root.keys)
-
-
 def _fingerprints(root: Root) -> str:
-    return ", ".join(sorted(key.fingerprint for key in _root_keys(root)))
+    return ", ".join(sorted(key.fingerprint for key in role_keys(root, "root")))
 
 
 def _relative(base_url: str, url: str) -> str:

@@ -12,9 +12,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from tuf.api.metadata import Root
+
 from regsite.errors import ErrorReport, RegistryError
 from regsite.load import LoadedPackage, loaded_file
-from regsite.metadata.roles import Role, Root
+from regsite.metadata.root import role_keys
 from regsite.model import Package, Registry, Release
 from regsite.names import name_problem
 from regsite.package_file import read_package
@@ -79,9 +81,8 @@ class RemoteRegistry:
         registry = read_registry(loaded, report) if loaded is not None else None
         if registry is not None and loaded is not None:
             root = self.source.root
-            role = root.roles[Role.ROOT]
-            keys = frozenset(root.keys[keyid] for keyid in role.keyids)
-            pinned = PinnedRoot(keys=keys, threshold=role.threshold)
+            keys = role_keys(root, "root")
+            pinned = PinnedRoot(keys=keys, threshold=root.roles["root"].threshold)
             verify_registry_file(registry, loaded, report, pinned)
         _raise(report, "registry.toml")
         assert registry is not None

@@ -1,8 +1,9 @@
 """``regsite client``: pin a registry's root, then show, lock and download its packages.
 
 State lives in a directory (``--state``; default ``$REGSITE_CLIENT_DIR`` or
-``$XDG_DATA_HOME/regsite/client``): one subdirectory per registry URL holding the trusted
-metadata (rollback protection survives between runs) and the HTTP cache (ETag revalidation).
+``$XDG_DATA_HOME/regsite/client``): one subdirectory per registry URL holding the pinned root,
+ngclient's trusted metadata (``metadata/``: rollback protection survives between runs) and the
+HTTP cache (ETag revalidation).
 """
 
 from __future__ import annotations
@@ -19,16 +20,18 @@ from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
+from tuf.api.metadata import Root
+
 from regsite.client.download import DownloadResult, download_artifacts
+from regsite.client.failures import TrustedRootName
 from regsite.client.lockfile import Lock, lock_from_resolution, read_lock, write_lock
 from regsite.client.registry import RemoteRegistry
 from regsite.client.resolve import parse_requirement, resolve
-from regsite.client.store import TrustStore
 from regsite.client.trust import Updater, trust_on_first_use
 from regsite.errors import RegistryError
 from regsite.fetch import FetchConfig, UrlFetcher
-from regsite.metadata.roles import MetadataError, Role, Root
-from regsite.metadata.root import read_trusted_root
+from regsite.metadata.envelope import MetadataError
+from regsite.metadata.root import read_trusted_root, role_keys
 from regsite.sources import write_atomically
 
 __all__ = [
@@ -61,6 +64,7 @@ REGISTRY_FETCH = FetchConfig()  # 30 s for each metadata file, package file or s
 # Artifacts can be large: each may take as long as its locked size needs at 64 KiB per second.
 ARTIFACT_FETCH = FetchConfig(min_speed=64 * 1024)
 _SITE = "a site built by 'regsite build'"
+_PINNED = "pinned-root.json"
 
 
 class ClientStateError(RegistryError):
@@ -135,8 +139,28 @@ class ClientState:
     def fetcher(self, url: str) -> UrlFetcher:
         return UrlFetcher(config=REGISTRY_FETCH, cache_dir=self.directory(url) / "http")
 
-    def store(self, url: str) -> TrustStore:
-        return TrustStore(self.directory(url) / "metadata")
+    def metadata(self, url: str) -> Path:
+        """ngclient's directory of trusted metadata for the registry at ``url``."""
+        return self.directory(url) / "metadata"
+
+    def pinned_root(self, url: str) -> bytes | None:
+        """The root the user pinned for ``url`` with ``client trust``, if any."""
+        try:
+            return (self.directory(url) / _PINNED).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise ClientStateError(
+                f"{exc.filename}: cannot read the client state ({exc.strerror}); choose another"
+                " directory with --state DIR or $REGSITE_CLIENT_DIR"
+            ) from exc
+
+    def updater(self, url: str, pinned: bytes) -> Updater:
+        """The registry's verifying client over the stored trust, the pin as its bootstrap."""
+        stored = TrustedRootName(str(self.metadata(url) / "root.json"), stored=True)
+        return Updater(
+            url, self.fetcher(url), self.metadata(url), bootstrap=pinned, root_name=stored
+        )
 
     def default_registry(self) -> str:
         path = self.root / "default-registry"
@@ -162,8 +186,7 @@ class TrustOutcome:
 
 
 def root_fingerprints(root: Root) -> list[str]:
-    role = root.roles[Role.ROOT]
-    return sorted(root.keys[keyid].fingerprint for keyid in role.keyids)
+    return sorted(key.fingerprint for key in role_keys(root, "root"))
 
 
 def trust_registry(state: ClientState, url: str, root_file: Path | None) -> TrustOutcome:
@@ -176,10 +199,9 @@ def trust_registry(state: ClientState, url: str, root_file: Path | None) -> Trus
     else:
         pinned, _ = trust_on_first_use(url, state.fetcher(url))
         pinned_name = f"{url}metadata/1.root.json"
-    pin_file = directory / "pinned-root.json"
-    if pin_file.is_file() and pin_file.read_bytes() == pinned:
+    if state.pinned_root(url) == pinned:
         # The same pin again: refresh what is trusted, keeping its rollback protection.
-        updater = Updater(url, state.fetcher(url), state.store(url))
+        updater = state.updater(url, pinned)
         updater.refresh()
     else:
         updater = _trust_afresh(state, url, pinned, pinned_name)
@@ -195,26 +217,26 @@ def _trust_afresh(state: ClientState, url: str, pinned: bytes, pinned_name: str)
     with _writing(state):
         scratch = Path(tempfile.mkdtemp(prefix=".trust-", dir=directory))
     try:
-        fetcher, store = state.fetcher(url), TrustStore(scratch)
-        Updater(url, fetcher, store, pinned_root=pinned, pinned_root_name=pinned_name).refresh()
+        name = TrustedRootName(pinned_name, stored=False)
+        Updater(url, state.fetcher(url), scratch, bootstrap=pinned, root_name=name).refresh()
         with _writing(state):
             shutil.rmtree(directory / "metadata", ignore_errors=True)
             scratch.rename(directory / "metadata")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     with _writing(state):
-        write_atomically(directory / "pinned-root.json", pinned)
+        write_atomically(directory / _PINNED, pinned)
         (directory / "url").write_text(url + "\n", encoding="utf-8")
-    return Updater(url, state.fetcher(url), state.store(url))  # already refreshed, in scratch
+    return state.updater(url, pinned)  # already refreshed, in scratch
 
 
 def open_registry(state: ClientState, url: str | None) -> tuple[str, RemoteRegistry]:
     """Refresh a trusted registry's metadata and return it, ready to read packages."""
     url = registry_url(url) if url is not None else state.default_registry()
-    store = state.store(url)
-    if store.read("root") is None:
+    pinned = state.pinned_root(url)
+    if pinned is None:
         raise RegistryError(f"{url}: not trusted yet: run 'regsite client trust {url}' first")
-    updater = Updater(url, state.fetcher(url), store)
+    updater = state.updater(url, pinned)
     updater.refresh()
     return url, RemoteRegistry(updater)
 
@@ -269,7 +291,7 @@ def client_trust(options: TrustOptions) -> RegistryTrusted:
     return RegistryTrusted(
         url=outcome.url,
         root_version=outcome.root.version,
-        threshold=outcome.root.roles[Role.ROOT].threshold,
+        threshold=outcome.root.roles["root"].threshold,
         fingerprints=tuple(root_fingerprints(outcome.root)),
         first_use=outcome.first_use,
     )

@@ -7,7 +7,6 @@ newest root does not match [trust] (docs/security.md, "Key lifecycle").
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,16 +14,27 @@ from pathlib import Path
 
 import tomlkit
 from tomlkit.items import Array
+from tuf.api.metadata import Metadata, Root
 
 from regsite.build import source_date_epoch
 from regsite.commands.sign import EditOptions, SourceEdit, signed_edit, signing_keys
 from regsite.errors import ErrorReport, SourceEditError
 from regsite.keys import PrivateKey, PublicKey, parse_public_key
 from regsite.load import PACKAGE_FILE, PACKAGES_DIR, ROOT_METADATA_DIR, load_root_history
-from regsite.metadata.canonical import canonical_json
-from regsite.metadata.envelope import read_signed_file, verify_role
-from regsite.metadata.roles import MetadataError, Role, Root, key_id
-from regsite.metadata.root import make_root, root_file_name, sign_root, verify_root_history
+from regsite.metadata.envelope import (
+    COMPACT,
+    MetadataError,
+    online_signer,
+    read_metadata,
+    verify_role,
+)
+from regsite.metadata.root import (
+    make_root,
+    role_keys,
+    root_file_name,
+    sign_root,
+    verify_root_history,
+)
 from regsite.signatures import dump_signature_file, parse_signature_file
 from regsite.sources import SourceTree, write_atomically
 
@@ -85,7 +95,7 @@ def write_next_root(tree: SourceTree, keys: Sequence[PrivateKey], now: datetime)
     root = make_root(registry, len(history) + 1, now + registry.policy.root_expires)
     allowed = set(registry.root_keys)
     if roots:
-        allowed |= {roots[-1].keys[k] for k in roots[-1].roles[Role.ROOT].keyids}
+        allowed |= role_keys(roots[-1], "root")
     signers = [key for key in keys if key.public in allowed]
     directory = tree.root / ROOT_METADATA_DIR
     directory.mkdir(exist_ok=True)
@@ -96,39 +106,34 @@ def write_next_root(tree: SourceTree, keys: Sequence[PrivateKey], now: datetime)
 
 def sign_root_file(tree: SourceTree, path: Path, key: PrivateKey) -> RootStatus:
     """Add ``key``'s signature to a root file, for keys held by different people."""
-    data = _read(path)
-    signed = read_signed_file(data, Role.ROOT, str(path))
-    root = signed.signed
-    assert isinstance(root, Root)
+    metadata = _read_root(path)
+    root = metadata.signed
     previous = _previous_root(tree, root.version)
-    allowed = {root.keys[k] for k in root.roles[Role.ROOT].keyids}
+    allowed = role_keys(root, "root")
     if previous is not None:
-        allowed |= {previous.keys[k] for k in previous.roles[Role.ROOT].keyids}
+        allowed |= role_keys(previous, "root")
     if key.public not in allowed:
         raise SourceEditError(f"{path}: {key.public} is not a root key of this or the last version")
-    document = _load_json(data)
-    signatures = [s for s in document["signatures"] if s.get("keyid") != key_id(key.public)]
-    signatures.append({"keyid": key_id(key.public), "sig": key.sign(signed.message).hex()})
-    document["signatures"] = sorted(signatures, key=lambda entry: str(entry.get("keyid")))
-    write_atomically(path, canonical_json(document))
+    metadata.sign(online_signer(key), append=True)  # replaces this key's old signature
+    metadata.signatures = dict(sorted(metadata.signatures.items()))
+    write_atomically(path, metadata.to_bytes(COMPACT))
     return root_status(tree, path)
 
 
 def root_status(tree: SourceTree, path: Path) -> RootStatus:
     """Which thresholds a root file meets: its own root keys', and the previous version's."""
-    signed = read_signed_file(_read(path), Role.ROOT, str(path))
-    root = signed.signed
-    assert isinstance(root, Root)
+    metadata = _read_root(path)
+    root = metadata.signed
     checks = [(root, "new")]
     if (previous := _previous_root(tree, root.version)) is not None:
         checks.append((previous, "previous"))
     missing = []
     for trusted, which in checks:
         try:
-            verify_role(signed, trusted.keys, trusted.roles[Role.ROOT], f"{which} root")
+            verify_role(metadata, trusted, "root", str(path), f"{which} root")
         except MetadataError:
             missing.append(
-                f"a threshold of the {which} root keys ({trusted.roles[Role.ROOT].threshold})"
+                f"a threshold of the {which} root keys ({trusted.roles['root'].threshold})"
             )
     return RootStatus(path=path, version=root.version, missing=tuple(missing))
 
@@ -151,9 +156,11 @@ def _read(path: Path) -> bytes:
         raise SourceEditError(f"{path}: cannot read: {exc.strerror}") from exc
 
 
-def _load_json(data: bytes) -> dict[str, list[dict[str, str]]]:
-    document: dict[str, list[dict[str, str]]] = json.loads(data)
-    return document
+def _read_root(path: Path) -> Metadata[Root]:
+    try:
+        return read_metadata(_read(path), Root, str(path))
+    except MetadataError as exc:
+        raise SourceEditError(str(exc)) from exc
 
 
 # registry.toml [trust] edits ------------------------------------------------------------------

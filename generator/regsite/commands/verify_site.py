@@ -20,14 +20,15 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 from urllib.request import url2pathname
 
+from tuf.api.metadata import Root, TargetFile
+
+from regsite.client.failures import TrustedRootName
 from regsite.client.registry import RemoteRegistry
-from regsite.client.store import TrustStore
-from regsite.client.trust import Updater
+from regsite.client.trust import Updater, target_info_problem
 from regsite.commands.client import read_root_file, registry_url
 from regsite.errors import RegistryError
 from regsite.fetch import Fetcher, FetchError, TooLargeError, UrlFetcher
-from regsite.metadata.layout import METADATA_DIR, content_addressed_path
-from regsite.metadata.roles import FileInfo, Root
+from regsite.metadata.layout import METADATA_DIR, content_addressed_path, target_path_problem
 from regsite.write import unfinished_commit
 
 __all__ = ["SiteVerification", "VerifySiteOptions", "verify_published_site", "verify_site"]
@@ -85,13 +86,12 @@ def verify_site(
         )
         return result
     with tempfile.TemporaryDirectory(prefix="regsite-verify-") as scratch:
-        store = TrustStore(Path(scratch))
-        updater = Updater(
-            url, fetcher, store, pinned_root=pinned_root, pinned_root_name=pinned_root_name, now=now
-        )
+        name = TrustedRootName(pinned_root_name, stored=False)
         try:
-            updater.refresh()
-            targets = updater.all_targets()
+            updater = Updater(
+                url, fetcher, Path(scratch), bootstrap=pinned_root, root_name=name, now=now
+            )
+            targets = _checked_paths(updater.all_targets(result.problems), result)
         except RegistryError as exc:
             result.problems.append(str(exc))
             return result
@@ -104,10 +104,24 @@ def verify_site(
     return result
 
 
+def _checked_paths(
+    targets: dict[str, TargetFile], result: SiteVerification
+) -> dict[str, TargetFile]:
+    """The targets whose path may be fetched; the others are problems, never fetched."""
+    safe = {}
+    for path, info in targets.items():
+        problem = target_path_problem(path) or target_info_problem(info)
+        if problem is None:
+            safe[path] = info
+        else:
+            result.problems.append(f"the signed targets list {path!r:.100}: {problem}")
+    return safe
+
+
 def _check_target(
     url: str,
     path: str,
-    info: FileInfo,
+    info: TargetFile,
     fetcher: Fetcher,
     source: _VerifiedTargets,
     result: SiteVerification,
@@ -116,10 +130,10 @@ def _check_target(
     try:
         plain = fetcher.fetch(urljoin(url, path), info.length)
         digest = hashlib.sha256(plain).hexdigest()
-        if len(plain) != info.length or digest != info.sha256:
+        if len(plain) != info.length or digest != info.hashes["sha256"]:
             result.problems.append(
                 f"{path}: {len(plain)} bytes with sha256 {digest}; the signed targets say"
-                f" {info.length} bytes with sha256 {info.sha256}"
+                f" {info.length} bytes with sha256 {info.hashes['sha256']}"
             )
             return  # its content-addressed copy is often the same file (a hard link)
         source.fetch_target(path)  # the content-addressed copy, checked by the updater
@@ -130,7 +144,7 @@ def _check_target(
 
 
 def _check_owners(
-    source: _VerifiedTargets, targets: dict[str, FileInfo], result: SiteVerification
+    source: _VerifiedTargets, targets: dict[str, TargetFile], result: SiteVerification
 ) -> None:
     registry = RemoteRegistry(source)
     try:
@@ -152,9 +166,9 @@ def _check_owners(
             result.problems.append(str(exc))
 
 
-def _check_unlisted(root: Path, targets: dict[str, FileInfo], result: SiteVerification) -> None:
+def _check_unlisted(root: Path, targets: dict[str, TargetFile], result: SiteVerification) -> None:
     """Every file on disk is a target, metadata, or a copy whose name is its own sha256."""
-    expected = {content_addressed_path(path, info.sha256) for path, info in targets.items()}
+    expected = {content_addressed_path(p, info.hashes["sha256"]) for p, info in targets.items()}
     for directory, _, names in os.walk(root):
         for name in names:
             relative = Path(directory, name).relative_to(root).as_posix()

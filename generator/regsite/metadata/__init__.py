@@ -1,4 +1,5 @@
-"""Registry metadata compatible with TUF 1.0: roles, canonical JSON, signing and verification."""
+"""The registry's TUF 1.0 metadata, made and signed with python-tuf's ``tuf.api.metadata``:
+the root history (root), the sign stage (publish), the previous site it continues (previous)."""
 
 from __future__ import annotations
 

@@ -4,44 +4,39 @@ build keeps online, and for re-signing its timestamp without a rebuild."""
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
-import posixpath
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, TypeVar
+
+from tuf.api.metadata import Delegations, Metadata, Root, Snapshot, Targets, Timestamp
 
 from regsite.keys import PrivateKey
-from regsite.metadata.envelope import SignedFile, read_signed_file, sign_metadata
+from regsite.metadata.envelope import MetadataError, online_signer, read_metadata, sign_metadata
 from regsite.metadata.layout import (
     METADATA_DIR,
     SNAPSHOT_FILE,
     TIMESTAMP_FILE,
+    FileInfo,
     content_addressed_path,
 )
-from regsite.metadata.roles import (
-    Delegations,
-    FileInfo,
-    MetadataError,
-    Role,
-    Root,
-    Snapshot,
-    Targets,
-    Timestamp,
-)
-from regsite.metadata.root import root_file_name, verify_root_history
+from regsite.metadata.root import role_keys, root_file_name, verify_root_history
 from regsite.render import Output
 
 __all__ = [
     "DirectoryPrevious",
     "Old",
     "OldRole",
+    "OldTimestamp",
     "Previous",
     "PreviousSite",
     "RoleBrief",
     "RoleMemo",
+    "delegation_text",
     "keep_old_versions",
     "read_previous",
     "refresh_timestamp",
@@ -50,6 +45,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+_Role = TypeVar("_Role", Targets, Snapshot, Timestamp)
 
 
 class PreviousSite(Protocol):
@@ -78,7 +75,16 @@ class DirectoryPrevious:
         return sorted(int(match[1]) for match in found if match is not None)
 
 
-Old = tuple[SignedFile, bytes]  # a previous metadata file: parsed, and its exact bytes
+class Old(NamedTuple):
+    """A previous snapshot or timestamp file: parsed, and its exact bytes."""
+
+    metadata: Metadata[Snapshot] | Metadata[Timestamp]
+    data: bytes
+
+
+class OldTimestamp(NamedTuple):
+    metadata: Metadata[Timestamp]
+    data: bytes
 
 
 class RoleBrief(NamedTuple):
@@ -95,12 +101,27 @@ class OldRole(NamedTuple):
     data: bytes  # the file's exact bytes
 
 
-def targets_content(targets: Mapping[str, FileInfo], delegations: Delegations | None) -> str:
+def delegation_text(delegations: Delegations | None) -> str:
+    """What a targets role delegates, as text that two equal delegations share."""
+    return "" if delegations is None else json.dumps(delegations.to_dict(), sort_keys=True)
+
+
+def targets_content(targets: Mapping[str, FileInfo], delegations: str) -> str:
     """A digest of what a targets role says, besides its version and expiry."""
-    fields = [repr(delegations)]
+    fields = [delegations]
     for path, info in sorted(targets.items()):
         fields += (path, str(info.length), info.sha256)
     return hashlib.sha256("\0".join(fields).encode("utf-8")).hexdigest()
+
+
+def _brief_of(metadata: Metadata[Targets]) -> RoleBrief:
+    signed = metadata.signed
+    targets = {
+        path: FileInfo(info.length, info.hashes.get("sha256", ""))
+        for path, info in signed.targets.items()
+    }
+    content = targets_content(targets, delegation_text(signed.delegations))
+    return RoleBrief(signed.version, signed.expires, frozenset(metadata.signatures), content)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,17 +133,9 @@ class RoleMemo:
     known: Mapping[str, RoleBrief] = field(default_factory=dict)
     current: dict[str, RoleBrief] = field(default_factory=dict)
 
-    def brief(self, data: bytes, parse: Callable[[], SignedFile]) -> RoleBrief:
-        digest = hashlib.sha256(data).hexdigest()
-        found = self.known.get(digest)
-        if found is None:
-            signed_file = parse()
-            signed = signed_file.signed
-            assert isinstance(signed, Targets)
-            keyids = frozenset(keyid for keyid, _ in signed_file.signatures)
-            content = targets_content(signed.targets, signed.delegations)
-            found = RoleBrief(signed.version, signed.expires, keyids, content)
-        return found
+    def brief(self, data: bytes, parse: Callable[[], Metadata[Targets]]) -> RoleBrief:
+        found = self.known.get(hashlib.sha256(data).hexdigest())
+        return found if found is not None else _brief_of(parse())
 
     def record(self, data: bytes, brief: RoleBrief) -> None:
         self.current[hashlib.sha256(data).hexdigest()] = brief
@@ -132,21 +145,14 @@ class RoleMemo:
 class Previous:
     """The previous site's newest metadata; absent roles are simply missing."""
 
-    timestamp: Old | None = None
+    timestamp: OldTimestamp | None = None
     snapshot: Old | None = None
     roles: Mapping[str, OldRole] = field(default_factory=dict)  # "targets", "bin-0a"
 
 
-def _read_old(previous: PreviousSite, path: str, role: Role) -> Old | None:
-    content = previous.read(path)
-    if content is None:
-        return None
-    return _parse_old(content, path, role), content
-
-
-def _parse_old(content: bytes, path: str, role: Role) -> SignedFile:
+def _parse_old(content: bytes, path: str, kind: type[_Role]) -> Metadata[_Role]:
     try:
-        return read_signed_file(content, role, f"previous site: {path}")
+        return read_metadata(content, kind, f"previous site: {path}")
     except MetadataError as exc:
         raise MetadataError(
             f"{exc}; the previous output's metadata is damaged: restore it, or remove the output"
@@ -154,26 +160,31 @@ def _parse_old(content: bytes, path: str, role: Role) -> SignedFile:
         ) from None
 
 
+def _read_snapshot(previous: PreviousSite, version: int) -> Metadata[Snapshot] | None:
+    path = f"{METADATA_DIR}/{version}.snapshot.json"
+    content = previous.read(path)
+    return None if content is None else _parse_old(content, path, Snapshot)
+
+
 def read_previous(previous: PreviousSite, memo: RoleMemo | None = None) -> Previous:
-    timestamp = _read_old(previous, TIMESTAMP_FILE, Role.TIMESTAMP)
-    if timestamp is None:
+    data = previous.read(TIMESTAMP_FILE)
+    if data is None:
         return Previous()
-    assert isinstance(timestamp[0].signed, Timestamp)
-    version = timestamp[0].signed.snapshot.version
-    snapshot = _read_old(previous, f"{METADATA_DIR}/{version}.snapshot.json", Role.SNAPSHOT)
-    if snapshot is None:
+    timestamp = OldTimestamp(_parse_old(data, TIMESTAMP_FILE, Timestamp), data)
+    version = timestamp.metadata.signed.snapshot_meta.version
+    path = f"{METADATA_DIR}/{version}.snapshot.json"
+    if (content := previous.read(path)) is None:
         return Previous(timestamp=timestamp)
-    assert isinstance(snapshot[0].signed, Snapshot)
+    snapshot = _parse_old(content, path, Snapshot)
     memo = memo or RoleMemo()
     roles = {}
-    for name, info in snapshot[0].signed.meta.items():
-        role = name.removesuffix(".json")
-        path = f"{METADATA_DIR}/{info.version}.{name}"
-        data = previous.read(path)
-        if data is not None:
-            brief = memo.brief(data, partial(_parse_old, data, path, Role.TARGETS))
-            roles[role] = OldRole(brief, data)
-    return Previous(timestamp=timestamp, snapshot=snapshot, roles=roles)
+    for name, info in snapshot.signed.meta.items():
+        role_path = f"{METADATA_DIR}/{info.version}.{name}"
+        role = previous.read(role_path)
+        if role is not None:
+            brief = memo.brief(role, partial(_parse_old, role, role_path, Targets))
+            roles[name.removesuffix(".json")] = OldRole(brief, role)
+    return Previous(timestamp=timestamp, snapshot=Old(snapshot, content), roles=roles)
 
 
 def seen_versions(previous: PreviousSite) -> dict[str, int]:
@@ -181,10 +192,8 @@ def seen_versions(previous: PreviousSite) -> dict[str, int]:
     seen: dict[str, int] = {}
     for version in previous.snapshot_versions():
         seen["snapshot"] = max(seen.get("snapshot", 0), version)
-        old = _read_old(previous, f"{METADATA_DIR}/{version}.snapshot.json", Role.SNAPSHOT)
-        if old is None or not isinstance(old[0].signed, Snapshot):
-            continue
-        for name, info in old[0].signed.meta.items():
+        snapshot = _read_snapshot(previous, version)
+        for name, info in {} if snapshot is None else snapshot.signed.meta.items():
             role = name.removesuffix(".json")
             seen[role] = max(seen.get(role, 0), info.version)
     return seen
@@ -193,9 +202,9 @@ def seen_versions(previous: PreviousSite) -> dict[str, int]:
 def keep_old_versions(previous: PreviousSite, keep: int, current: Collection[str]) -> Output:
     """The newest old snapshots, with every metadata file and target they name, that are not
     among the ``current`` paths already: what a client that straddles a deploy still needs."""
-    versions = {
-        int(m[1]) for path in current if (m := SNAPSHOT_FILE.fullmatch(posixpath.basename(path)))
-    }
+    prefix = f"{METADATA_DIR}/"
+    names = (path.removeprefix(prefix) for path in current if path.startswith(prefix))
+    versions = {int(m[1]) for name in names if (m := SNAPSHOT_FILE.fullmatch(name))}
     older = [version for version in previous.snapshot_versions() if version not in versions]
     carried: Output = {}
     for version in sorted(older, reverse=True)[: max(keep - len(versions), 0)]:
@@ -211,26 +220,25 @@ def _old_snapshot_files(
     previous: PreviousSite, version: int, current: Collection[str], carried: Output
 ) -> Output | None:
     path = f"{METADATA_DIR}/{version}.snapshot.json"
-    old = _read_old(previous, path, Role.SNAPSHOT)
-    if old is None or not isinstance(old[0].signed, Snapshot):
+    content = previous.read(path)
+    if content is None:
         return None
-    kept: Output = {path: old[1]}
-    for name, info in old[0].signed.meta.items():
+    kept: Output = {path: content}
+    for name, info in _parse_old(content, path, Snapshot).signed.meta.items():
         role_path = f"{METADATA_DIR}/{info.version}.{name}"
         if role_path in current or role_path in carried:
             continue
-        role = _read_old(previous, role_path, Role.TARGETS)
-        if role is None or not isinstance(role[0].signed, Targets):
+        role = previous.read(role_path)
+        if role is None:
             return None
-        kept[role_path] = role[1]
-        for target, file_info in role[0].signed.targets.items():
-            copy = content_addressed_path(target, file_info.sha256)
+        kept[role_path] = role
+        for target, file_info in _parse_old(role, role_path, Targets).signed.targets.items():
+            copy = content_addressed_path(target, file_info.hashes.get("sha256", ""))
             if copy in current or copy in kept or copy in carried:
                 continue
-            content = previous.read(copy)
-            if content is None:
+            if (target_content := previous.read(copy)) is None:
                 return None
-            kept[copy] = content
+            kept[copy] = target_content
     return kept
 
 
@@ -253,28 +261,28 @@ def refresh_timestamp(
     previous: PreviousSite, online_key: PrivateKey, now: datetime, period: timedelta
 ) -> bytes:
     """A new timestamp for the same snapshot: version + 1, valid for ``period`` from ``now``."""
-    old = _read_old(previous, TIMESTAMP_FILE, Role.TIMESTAMP)
-    if old is None:
+    data = previous.read(TIMESTAMP_FILE)
+    if data is None:
         raise MetadataError(f"{TIMESTAMP_FILE}: not found; is this a signed regsite site?")
     root = _newest_root(previous)
-    allowed = {root.keys[keyid] for keyid in root.roles[Role.TIMESTAMP].keyids}
-    if online_key.public not in allowed:
+    if online_key.public not in role_keys(root, "timestamp"):
         raise MetadataError(
             f"{online_key.public} is not a timestamp key of the site's newest root"
             f" (metadata/{root_file_name(root.version)}); use the registry's online key"
         )
-    timestamp = old[0].signed
-    assert isinstance(timestamp, Timestamp)
-    version = timestamp.snapshot.version
-    snapshot = _read_old(previous, f"{METADATA_DIR}/{version}.snapshot.json", Role.SNAPSHOT)
+    timestamp = _parse_old(data, TIMESTAMP_FILE, Timestamp).signed
+    version = timestamp.snapshot_meta.version
+    snapshot = _read_snapshot(previous, version)
     if snapshot is None:
         raise MetadataError(f"{METADATA_DIR}/{version}.snapshot.json: not found")
     expires = now + period
-    if snapshot[0].signed.expires < expires:
+    if snapshot.signed.expires < expires:
         raise MetadataError(
             f"{METADATA_DIR}/{version}.snapshot.json expires at"
-            f" {snapshot[0].signed.expires:%Y-%m-%dT%H:%M:%SZ}, before the new timestamp would;"
+            f" {snapshot.signed.expires:%Y-%m-%dT%H:%M:%SZ}, before the new timestamp would;"
             " rebuild the site instead"
         )
-    signed = Timestamp(version=timestamp.version + 1, expires=expires, snapshot=timestamp.snapshot)
-    return sign_metadata(signed, [online_key])
+    renewed = Timestamp(
+        version=timestamp.version + 1, expires=expires, snapshot_meta=timestamp.snapshot_meta
+    )
+    return sign_metadata(renewed, [online_signer(online_key)])

@@ -15,43 +15,53 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from securesystemslib.signer import Signer
+from tuf.api.metadata import (
+    Delegations,
+    MetaFile,
+    Snapshot,
+    SuccinctRoles,
+    TargetFile,
+    Targets,
+    Timestamp,
+)
+
 from regsite.errors import ErrorReport
 from regsite.keys import PrivateKey
-from regsite.metadata.envelope import sign_metadata
-from regsite.metadata.layout import METADATA_DIR, TIMESTAMP_FILE, content_addressed_path
+from regsite.metadata.envelope import MetadataError, online_signer, sign_metadata
+from regsite.metadata.layout import METADATA_DIR, TIMESTAMP_FILE, FileInfo, content_addressed_path
 from regsite.metadata.previous import (
     Old,
+    OldTimestamp,
     Previous,
     PreviousSite,
     RoleBrief,
     RoleMemo,
+    delegation_text,
     keep_old_versions,
     read_previous,
     seen_versions,
     targets_content,
 )
-from regsite.metadata.roles import (
-    DelegatedRole,
-    Delegations,
-    FileInfo,
-    MetadataError,
-    MetaInfo,
-    Signed,
-    Snapshot,
-    Targets,
-    Timestamp,
-    key_id,
-)
 from regsite.metadata.root import root_file_name, root_problems, verify_root_history
 from regsite.model import MetadataPolicy, Registry
 from regsite.render import Output
 
-__all__ = ["BIN_THRESHOLD", "bin_prefix_length", "check_trust", "publish_metadata"]
+__all__ = [
+    "BIN_PREFIX",
+    "BIN_THRESHOLD",
+    "FileInfo",
+    "bin_number",
+    "bin_prefix_length",
+    "check_trust",
+    "publish_metadata",
+]
 
 log = logging.getLogger(__name__)
 
 BIN_THRESHOLD = 1024  # targets; above this, targets are split into hashed bins
 TARGETS_PER_BIN = 256  # on average, at most
+BIN_PREFIX = "bin"  # succinct hashed bins are named bin-0 … bin-f, bin-00 … bin-ff, …
 
 
 def bin_prefix_length(targets: int) -> int:
@@ -62,6 +72,13 @@ def bin_prefix_length(targets: int) -> int:
     while targets > TARGETS_PER_BIN * 16**length and length < 4:
         length += 1
     return length
+
+
+def bin_number(path: str, bit_length: int) -> int:
+    """The succinct hashed bin of ``path`` (TAP 15): the first ``bit_length`` bits of its
+    SHA-256.  ``SuccinctRoles.get_role_for_target`` computes the same, one name at a time."""
+    digest = hashlib.sha256(path.encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") >> (32 - bit_length)
 
 
 def check_trust(registry: Registry, report: ErrorReport) -> None:
@@ -98,20 +115,12 @@ def publish_metadata(
     ``memo`` holds what the last build recorded of the targets roles it published; it fills
     ``memo.current`` with this build's, for the next.
     """
-    if not registry.root_history:
-        raise MetadataError(
-            "metadata/: no N.root.json in the source; run 'regsite root update --sign ROOT_KEY'"
-            " (first 'regsite trust online-key PUBKEY' if [trust] online-keys is empty)"
-        )
-    if online_key.public not in registry.online_keys:
-        raise MetadataError(
-            f"the online key {online_key.public} is not in registry.toml [trust] online-keys"
-        )
+    _check_signable(registry, online_key)
     targets = dict(sorted(targets.items()))
     memo = memo or RoleMemo()
     last = read_previous(previous, memo) if previous is not None else Previous()
     seen = seen_versions(previous) if previous is not None else {}
-    signer = _Signer(online_key, now, registry.policy, last, seen, memo)
+    signer = _Signer(online_signer(online_key), now, registry.policy, last, seen, memo)
     files: Output = {}
     for version, content in enumerate(registry.root_history, start=1):
         files[f"{METADATA_DIR}/{root_file_name(version)}"] = content
@@ -125,34 +134,44 @@ def publish_metadata(
     return files
 
 
+def _check_signable(registry: Registry, online_key: PrivateKey) -> None:
+    if not registry.root_history:
+        raise MetadataError(
+            "metadata/: no N.root.json in the source; run 'regsite root update --sign ROOT_KEY'"
+            " (first 'regsite trust online-key PUBKEY' if [trust] online-keys is empty)"
+        )
+    if online_key.public not in registry.online_keys:
+        raise MetadataError(
+            f"the online key {online_key.public} is not in registry.toml [trust] online-keys"
+        )
+
+
 def _sign_targets(
     signer: _Signer, targets: Mapping[str, FileInfo], files: Output
-) -> dict[str, MetaInfo]:
-    """Top-level targets, delegating to 16**n hashed bins once the site is large."""
+) -> dict[str, MetaFile]:
+    """Top-level targets, delegating to 16**n succinct hashed bins (TAP 15) once the site is
+    large: the bins are named in one line of targets.json instead of one entry each."""
     length = bin_prefix_length(len(targets))
     if length == 0:
         meta = {"targets.json": signer.sign_role("targets", targets, None, files)}
         _retire_old_bins(signer, meta, files)
         return dict(sorted(meta.items()))
-    keyid = key_id(signer.key.public)
-    bins: dict[str, dict[str, FileInfo]] = {f"{i:0{length}x}": {} for i in range(16**length)}
+    keyid = signer.key.public_key.keyid
+    succinct = SuccinctRoles([keyid], 1, 4 * length, BIN_PREFIX)
+    bins: dict[str, dict[str, FileInfo]] = {name: {} for name in succinct.get_roles()}
+    listed = list(bins.values())
     for path, info in targets.items():
-        bins[hashlib.sha256(path.encode("utf-8")).hexdigest()[:length]][path] = info
+        listed[bin_number(path, succinct.bit_length)][path] = info
     meta = {
-        f"bin-{prefix}.json": signer.sign_role(f"bin-{prefix}", listed, None, files)
-        for prefix, listed in bins.items()
+        f"{name}.json": signer.sign_role(name, listed, None, files) for name, listed in bins.items()
     }
-    roles = tuple(
-        DelegatedRole(name=f"bin-{prefix}", keyids=(keyid,), threshold=1, prefixes=(prefix,))
-        for prefix in bins
-    )
-    delegations = Delegations(keys={keyid: signer.key.public}, roles=roles)
+    delegations = Delegations({keyid: signer.key.public_key}, succinct_roles=succinct)
     meta["targets.json"] = signer.sign_role("targets", {}, delegations, files)
     _retire_old_bins(signer, meta, files)
     return dict(sorted(meta.items()))
 
 
-def _retire_old_bins(signer: _Signer, meta: dict[str, MetaInfo], files: Output) -> None:
+def _retire_old_bins(signer: _Signer, meta: dict[str, MetaFile], files: Output) -> None:
     """A role a snapshot listed stays listed (clients treat a missing one as a rollback), so bins
     left over when the bin count changes are published empty and no longer delegated to."""
     for name in signer.previous.roles:
@@ -164,7 +183,7 @@ def _retire_old_bins(signer: _Signer, meta: dict[str, MetaInfo], files: Output) 
 class _Signer:
     """Signs each role, or keeps the previous file when nothing in it changed."""
 
-    key: PrivateKey
+    key: Signer
     now: datetime
     policy: MetadataPolicy
     previous: Previous
@@ -177,77 +196,76 @@ class _Signer:
         targets: Mapping[str, FileInfo],
         delegations: Delegations | None,
         files: Output,
-    ) -> MetaInfo:
+    ) -> MetaFile:
         period = self.policy.targets_expires
-        content = targets_content(targets, delegations)
+        content = targets_content(targets, delegation_text(delegations))
         old = self.previous.roles.get(name)
-        brief = None if old is None else old.brief
-        if old and brief and brief.content == content and self._keeps(brief, period):
-            files[f"{METADATA_DIR}/{brief.version}.{name}.json"] = old.data
-            self.memo.record(old.data, brief)
-            return _info(brief.version, old.data)
+        if old is not None and old.brief.content == content and self._keeps(old.brief, period):
+            files[f"{METADATA_DIR}/{old.brief.version}.{name}.json"] = old.data
+            self.memo.record(old.data, old.brief)
+            return _info(old.brief.version, old.data)
         version = self._next_version(name, None if old is None else old.brief.version)
         expires = self.now + period
-        signed = Targets(version=version, expires=expires, targets=targets, delegations=delegations)
+        listed = {
+            path: TargetFile(info.length, {"sha256": info.sha256}, path)
+            for path, info in targets.items()
+        }
+        signed = Targets(version, None, expires, listed, delegations)
         data = sign_metadata(signed, [self.key])
         self.memo.record(data, RoleBrief(version, expires, self._keyids, content))
         files[f"{METADATA_DIR}/{version}.{name}.json"] = data
         return _info(version, data)
 
-    def sign_snapshot(self, meta: Mapping[str, MetaInfo], files: Output) -> MetaInfo:
-        period = self.policy.snapshot_expires
+    def sign_snapshot(self, meta: Mapping[str, MetaFile], files: Output) -> MetaFile:
         old = self.previous.snapshot
-        content = self._reuse(old, Snapshot(version=1, expires=self.now, meta=meta), period)
-        if content is None or old is None:
-            version = self._next_version("snapshot", None if old is None else old[0].signed.version)
-            signed = Snapshot(version=version, expires=self.now + period, meta=meta)
-            content = sign_metadata(signed, [self.key])
+        content = self._reuse(old, self.policy.snapshot_expires)
+        if content is not None and old is not None and _same(old, meta):
+            version = old.metadata.signed.version
         else:
-            version = old[0].signed.version
+            old_version = None if old is None else old.metadata.signed.version
+            version = self._next_version("snapshot", old_version)
+            expires = self.now + self.policy.snapshot_expires
+            content = sign_metadata(Snapshot(version, None, expires, dict(meta)), [self.key])
         files[f"{METADATA_DIR}/{version}.snapshot.json"] = content
         return _info(version, content)
 
-    def sign_timestamp(self, snapshot: MetaInfo) -> bytes:
-        period = self.policy.timestamp_expires
+    def sign_timestamp(self, snapshot: MetaFile) -> bytes:
         old = self.previous.timestamp
-        draft = Timestamp(version=1, expires=self.now, snapshot=snapshot)
-        content = self._reuse(old, draft, period)
-        if content is None:
-            version = (old[0].signed.version if old else 0) + 1
-            signed = Timestamp(version=version, expires=self.now + period, snapshot=snapshot)
-            content = sign_metadata(signed, [self.key])
-        return content
+        content = self._reuse(old, self.policy.timestamp_expires)
+        if content is not None and old is not None and _same(old, snapshot):
+            return content
+        version = (old.metadata.signed.version if old else 0) + 1
+        expires = self.now + self.policy.timestamp_expires
+        return sign_metadata(Timestamp(version, None, expires, snapshot), [self.key])
 
-    def _reuse(self, old: Old | None, draft: Signed, period: timedelta) -> bytes | None:
-        """The previous bytes if the content is the same and :meth:`_keeps` allows it."""
+    def _reuse(self, old: Old | OldTimestamp | None, period: timedelta) -> bytes | None:
+        """The previous bytes if :meth:`_keeps` allows keeping them (content aside)."""
         if old is None:
             return None
-        keyids = frozenset(keyid for keyid, _ in old[0].signatures)
-        signed = old[0].signed
-        if not self._keeps(RoleBrief(signed.version, signed.expires, keyids, ""), period):
-            return None
-        return old[1] if _content(old[0].signed) == _content(draft) else None
+        signed = old.metadata.signed
+        brief = RoleBrief(signed.version, signed.expires, frozenset(old.metadata.signatures), "")
+        return old.data if self._keeps(brief, period) else None
 
     def _keeps(self, old: RoleBrief, period: timedelta) -> bool:
         """Whether a previous file may be kept: this key signed it and it is not yet past half
         its validity."""
-        return key_id(self.key.public) in old.keyids and old.expires - self.now >= period / 2
+        return self.key.public_key.keyid in old.keyids and old.expires - self.now >= period / 2
 
     @property
     def _keyids(self) -> frozenset[str]:
-        return frozenset({key_id(self.key.public)})
+        return frozenset({self.key.public_key.keyid})
 
     def _next_version(self, name: str, old: int | None) -> int:
         return max(self.seen.get(name, 0), old or 0) + 1
 
 
-def _info(version: int, content: bytes) -> MetaInfo:
-    return MetaInfo(version, len(content), hashlib.sha256(content).hexdigest())
+def _info(version: int, content: bytes) -> MetaFile:
+    return MetaFile(version, len(content), {"sha256": hashlib.sha256(content).hexdigest()})
 
 
-def _content(signed: Signed) -> object:
+def _same(old: Old | OldTimestamp, content: Mapping[str, MetaFile] | MetaFile) -> bool:
+    """Whether a previous snapshot lists the same files, or a timestamp the same snapshot."""
+    signed = old.metadata.signed
     if isinstance(signed, Snapshot):
-        return dict(signed.meta)
-    if isinstance(signed, Timestamp):
-        return signed.snapshot
-    return signed
+        return signed.meta == content
+    return signed.snapshot_meta == content

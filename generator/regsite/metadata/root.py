@@ -2,7 +2,8 @@
 
 ``metadata/N.root.json`` in the source is signed by the root keys; each new version is signed by
 a threshold of the previous version's root keys and of its own, so clients can follow a rotation
-one version at a time.  The build republishes every version byte for byte.
+one version at a time.  The build republishes every version byte for byte.  python-tuf's
+``Root`` is the model; the checks here count distinct keys and name the file.
 """
 
 from __future__ import annotations
@@ -10,9 +11,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from tuf.api.metadata import Metadata, Role, Root
+
 from regsite.keys import PrivateKey, PublicKey
-from regsite.metadata.envelope import SignedFile, read_signed_file, sign_metadata, verify_role
-from regsite.metadata.roles import MetadataError, Role, RoleKeys, Root, key_id
+from regsite.metadata.envelope import (
+    MetadataError,
+    duplicate_keys,
+    key_id,
+    online_signer,
+    public_key,
+    read_metadata,
+    sign_metadata,
+    tuf_key,
+    verify_role,
+)
 from regsite.model import Registry
 
 __all__ = [
@@ -20,13 +32,14 @@ __all__ = [
     "make_root",
     "next_root",
     "read_trusted_root",
+    "role_keys",
     "root_file_name",
     "root_problems",
     "sign_root",
     "verify_root_history",
 ]
 
-ONLINE_ROLES = (Role.TARGETS, Role.SNAPSHOT, Role.TIMESTAMP)
+ONLINE_ROLES = ("targets", "snapshot", "timestamp")
 
 
 def root_file_name(version: int) -> str:
@@ -36,40 +49,47 @@ def root_file_name(version: int) -> str:
 def make_root(registry: Registry, version: int, expires: datetime) -> Root:
     """The root that registry.toml's [trust] describes: root keys, and the online keys for the
     targets, snapshot and timestamp roles."""
-    keys = {key_id(key): key for key in (*registry.root_keys, *registry.online_keys)}
-    online = RoleKeys(tuple(key_id(key) for key in registry.online_keys), 1)
-    roles = {
-        Role.ROOT: RoleKeys(tuple(key_id(k) for k in registry.root_keys), registry.root_threshold)
-    }
-    roles.update(dict.fromkeys(ONLINE_ROLES, online))
-    return Root(version=version, expires=expires, keys=dict(sorted(keys.items())), roles=roles)
+    keys = {key_id(key): tuf_key(key) for key in (*registry.root_keys, *registry.online_keys)}
+    online = sorted(key_id(key) for key in registry.online_keys)
+    roles = {"root": Role(sorted(key_id(k) for k in registry.root_keys), registry.root_threshold)}
+    roles.update({name: Role(list(online), 1) for name in ONLINE_ROLES})
+    return Root(
+        version=version,
+        expires=expires,
+        keys=dict(sorted(keys.items())),
+        roles=roles,
+        consistent_snapshot=True,
+    )
 
 
 def sign_root(root: Root, keys: Sequence[PrivateKey]) -> bytes:
-    return sign_metadata(root, keys)
+    return sign_metadata(root, [online_signer(key) for key in keys])
+
+
+def role_keys(root: Root, role: str) -> frozenset[PublicKey]:
+    """The distinct public keys ``root`` names for ``role``."""
+    keys = (public_key(root.keys[k]) for k in root.roles[role].keyids if k in root.keys)
+    return frozenset(key for key in keys if key is not None)
 
 
 def read_trusted_root(data: bytes, file: str) -> Root:
     """A root the user pins: it must at least be signed by its own root threshold."""
-    signed_file = read_signed_file(data, Role.ROOT, file)
-    root = _root(signed_file)
-    verify_role(signed_file, root.keys, root.roles[Role.ROOT], "root")
-    return root
+    metadata = _read_root(data, file)
+    verify_role(metadata, metadata.signed, "root", file)
+    return metadata.signed
 
 
 def next_root(trusted: Root, data: bytes, file: str) -> Root:
     """Accept version N+1 only if a threshold of version N's root keys and of its own signed it."""
-    signed_file = read_signed_file(data, Role.ROOT, file)
-    new = _root(signed_file)
-    verify_role(
-        signed_file, trusted.keys, trusted.roles[Role.ROOT], f"previous ({trusted.version}) root"
-    )
-    verify_role(signed_file, new.keys, new.roles[Role.ROOT], "root")
-    if new.version != trusted.version + 1:
+    metadata = _read_root(data, file)
+    verify_role(metadata, trusted, "root", file, f"previous ({trusted.version}) root")
+    verify_role(metadata, metadata.signed, "root", file)
+    if metadata.signed.version != trusted.version + 1:
         raise MetadataError(
-            f"{file}: version {new.version}; expected {trusted.version + 1} (one at a time)"
+            f"{file}: version {metadata.signed.version}; expected {trusted.version + 1}"
+            " (one at a time)"
         )
-    return new
+    return metadata.signed
 
 
 def verify_root_history(history: Sequence[bytes], directory: str = "metadata") -> list[Root]:
@@ -87,26 +107,27 @@ def verify_root_history(history: Sequence[bytes], directory: str = "metadata") -
 
 def root_problems(root: Root, registry: Registry) -> list[tuple[str, str]]:
     """Where the newest root disagrees with registry.toml's [trust]: (key, problem) pairs."""
-    wanted = make_root(registry, root.version, root.expires)
     problems = []
-    if _keys_of(root, Role.ROOT) != _keys_of(wanted, Role.ROOT):
+    if role_keys(root, "root") != frozenset(registry.root_keys):
         problems.append(("trust.root-keys", "differ from the root keys of the newest root"))
-    if root.roles[Role.ROOT].threshold != registry.root_threshold:
+    if root.roles["root"].threshold != registry.root_threshold:
         problems.append(("trust.root-threshold", "differs from the newest root's threshold"))
+    online = frozenset(registry.online_keys)
     for role in ONLINE_ROLES:
-        if _keys_of(root, role) != _keys_of(wanted, role) or root.roles[role].threshold != 1:
+        if role_keys(root, role) != online or root.roles[role].threshold != 1:
             problems.append(("trust.online-keys", f"differ from the newest root's {role} keys"))
             break
     return problems
 
 
-def _keys_of(root: Root, role: Role) -> frozenset[PublicKey]:
-    return frozenset(root.keys[keyid] for keyid in root.roles[role].keyids if keyid in root.keys)
-
-
-def _root(signed_file: SignedFile) -> Root:
-    root = signed_file.signed
-    assert isinstance(root, Root)  # read_signed_file checked the role
+def _read_root(data: bytes, file: str) -> Metadata[Root]:
+    metadata = read_metadata(data, Root, file)
+    root = metadata.signed
     if not root.consistent_snapshot:
-        raise MetadataError(f"{signed_file.file}: consistent_snapshot must be true")
-    return root
+        raise MetadataError(f"{file}: consistent_snapshot must be true")
+    if duplicates := duplicate_keys(root.keys):
+        raise MetadataError(
+            f"{file}: signed.keys.{duplicates[0]:.16}…: lists a public key that another key id"
+            " lists already; a threshold could then be met by one key"
+        )
+    return metadata

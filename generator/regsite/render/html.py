@@ -116,7 +116,12 @@ def _not_found_context(site: Site) -> dict[str, Any]:
     }
 
 
-def render_package_page(site: Site, theme: Theme, package: Package) -> bytes:
+def render_package_page(
+    site: Site, theme: Theme, package: Package, readme_html: str | None = None
+) -> bytes:
+    """``readme_html``: the README as the build rendered it (within its time budget), if so."""
+    if readme_html is None and package.readme is not None:
+        readme_html = render_readme(package.readme.text)
     latest = package.latest
     delegation = site.registry.delegations[package.name]
     verification = package.source.verification
@@ -135,7 +140,7 @@ def render_package_page(site: Site, theme: Theme, package: Package) -> bytes:
         ],
         "install": latest and site.registry.install_line(package.name, latest.version),
         "cargo": latest and cargo_install(site.registry, package.name, str(latest.version)),
-        "readme_html": Markup(render_readme(package.readme.text)) if package.readme else None,  # noqa: S704 - markdown-it escapes raw HTML
+        "readme_html": None if readme_html is None else Markup(readme_html),  # noqa: S704 - markdown-it escapes raw HTML
         "owners": [site.registry.owners[owner_id] for owner_id in delegation.owners],
         "threshold": delegation.threshold,
         "signed_by": sorted(verification.signers) if verification else [],

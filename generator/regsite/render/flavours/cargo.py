@@ -2,7 +2,7 @@
 
 ``cargo/config.json`` says where crates are downloaded (``dl``); ``cargo/<prefix>/<name>`` holds
 one JSON line per version.  Cargo reads it with ``index = "sparse+<base URL>cargo/"`` (decision
-22 in docs/decisions.md; what users type is in docs/flavours.md).
+24 in docs/decisions.md; what users type is in docs/flavours.md).
 
 Cargo needs an absolute ``dl``: it does not resolve a relative one against the index.  Crates
 hosted by the site are reached through their content-addressed path, so the site's base URL
