@@ -64,7 +64,7 @@ from regsite.progress import NullProgress, Progress, Stages
 from regsite.registry_file import read_registry
 from regsite.render import Output
 from regsite.render.api import API_ROOT, dump_json, render_api, site_api
-from regsite.render.flavours import cargo, flavour_package, flavour_site
+from regsite.render.flavours import cargo, package_flavour_outputs, site_flavour_outputs
 from regsite.render.html import render_html, site_pages
 from regsite.render.search import render_search, search_terms_key
 from regsite.report import (
@@ -237,9 +237,9 @@ def render_site(
     output = render_api(site, packages.values())
     output.update(render_html(site, theme, packages.values()))
     output.update(render_search(site))
-    output.update(flavour_site(site))
+    output.update(site_flavour_outputs(site))
     for package in packages.values():
-        output.update(flavour_package(site, package))
+        output.update(package_flavour_outputs(site, package))
         if source is not None:
             output.update(hosted_outputs(source / PACKAGES_DIR / package.name, package))
     output[REPORT_PATH] = dump_json(report_document(compare_builds(site, None)))
@@ -533,7 +533,7 @@ def _render_and_write(
     with stages.stage("site pages"):
         shared = site_api(site)
         shared.update(site_pages(site, theme))
-        shared.update(flavour_site(site))
+        shared.update(site_flavour_outputs(site))
     with stages.stage("search"):
         search_key = search_terms_key(site)
         shared.update(render_search(site, _TermsCache(cache, search_key)))

@@ -27,7 +27,7 @@ __all__ = [
     "hosted_stamp",
 ]
 
-FILES_DIR = "files"  # beside package.toml
+FILES_DIR = "files"  # packages/<name>/files/ in the source
 MAX_HOSTED_BYTES = 100 * 1000 * 1000  # GitHub Pages refuses larger files
 
 
@@ -73,7 +73,7 @@ def hosted_outputs(directory: Path, package: Package) -> Output:
     output: Output = {}
     for release in package.releases:
         for artifact in release.artifacts:
-            path = artifact.site_path(package.name)
+            path = artifact.path
             if path is None or artifact.file is None:
                 continue
             found = _read(directory / FILES_DIR / artifact.file, artifact.size)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from regsite.summary import PackageSummary
 
 __all__ = [
+    "HOSTED_DIR",
     "Artifact",
     "CargoFlavour",
     "Delegation",
@@ -33,6 +34,7 @@ __all__ = [
     "ReleaseStatus",
     "Site",
     "SourceFile",
+    "hosted_path",
 ]
 
 
@@ -129,31 +131,37 @@ class Registry:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Artifact:
-    """A file of a release: external (``url``) or hosted by the site (``file``)."""
+    """A release's file: external (``url``) or hosted by the site (``file``), never both."""
 
-    url: str | None  # None when hosted
+    url: str | None  # external: an absolute http(s) URL
     sha256: str
     size: int
-    file: str | None = None  # hosted: packages/<name>/files/<file>, published content-addressed
+    file: str | None = None  # hosted: packages/<name>/files/<file> in the source
+    path: str | None = None  # hosted: where the site publishes it (files/<name>/<sha256>/<file>)
 
     @property
     def filename(self) -> str:
-        if self.file is not None or self.url is None:
-            return self.file or ""
+        if self.file is not None:
+            return self.file
+        assert self.url is not None  # one of the two, always (package_file)
         return unquote(posixpath.basename(urlsplit(self.url).path)) or self.url
 
-    def site_path(self, package: str) -> str | None:
-        """Where the site publishes a hosted file (None for an external one): under its
-        sha256, so a file never changes at its path."""
-        if self.file is None:
-            return None
-        return f"files/{package}/{self.sha256}/{self.file}"
+    def href(self, root: str) -> str:
+        """The file's URL from a page or document whose way back to the site's root is ``root``
+        (``../../``): relative for a hosted file, the absolute URL for an external one."""
+        if self.path is not None:
+            return root + self.path
+        assert self.url is not None
+        return self.url
 
-    def href(self, package: str, root: str) -> str:
-        """The file's URL as written in a page or document whose path to the site's root is
-        ``root`` (``../`` repeated)."""
-        path = self.site_path(package)
-        return root + path if path is not None else self.url or ""
+
+HOSTED_DIR = "files"  # where the site publishes hosted artifacts
+
+
+def hosted_path(package: str, sha256: str, file: str) -> str:
+    """Where a hosted artifact is published: under its sha256, so a path never changes content,
+    and its own name last (cargo and pip read the file name from the URL)."""
+    return f"{HOSTED_DIR}/{package}/{sha256}/{file}"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -24,6 +24,7 @@ from regsite.model import (
     Readme,
     Release,
     ReleaseStatus,
+    hosted_path,
 )
 from regsite.names import name_problem
 from regsite.signatures import ThresholdResult
@@ -180,7 +181,7 @@ def _release(fields: Fields, package: str, scheme: VersionScheme) -> Release | N
     published = fields.datetime("published")
     status, reason = _status(fields, ReleaseStatus)
     requires = _requires(fields, package, scheme)
-    artifacts = _artifacts(fields)
+    artifacts = _artifacts(fields, package)
     cargo = _cargo_fields(fields, scheme, requires or ())
     if version is None or published is None or requires is None or artifacts is None:
         return None
@@ -264,7 +265,7 @@ def _dependency(
     return None
 
 
-def _artifacts(fields: Fields) -> tuple[Artifact, ...] | None:
+def _artifacts(fields: Fields, package: str) -> tuple[Artifact, ...] | None:
     tables = fields.tables("artifact")
     if not tables:
         fields.problem("artifact", "expected at least one [[release.artifact]]")
@@ -278,7 +279,8 @@ def _artifacts(fields: Fields) -> tuple[Artifact, ...] | None:
         url, file = _location(table)
         digest, size = _sha256(table, "sha256"), table.integer("size")
         if (url or file) is not None and digest is not None and size is not None:
-            artifacts.append(Artifact(url=url, file=file, sha256=digest, size=size))
+            path = None if file is None else hosted_path(package, digest, file)
+            artifacts.append(Artifact(url=url, file=file, path=path, sha256=digest, size=size))
     return tuple(artifacts) if len(artifacts) == len(tables) else None
 
 

@@ -55,7 +55,7 @@ from regsite.model import Package, Registry, Site
 from regsite.package_file import read_package
 from regsite.readme import checked_readme, over_budget, readme_path
 from regsite.render.api import package_api
-from regsite.render.flavours import cargo, flavour_package
+from regsite.render.flavours import cargo, package_flavour_outputs
 from regsite.render.html import package_page_path, render_package_page
 from regsite.render.markdown import render_readme
 from regsite.signatures import ThresholdResult
@@ -391,7 +391,7 @@ def render_package(name: str) -> Rendered:
     outputs = package_api(site, package)
     readme = _readme_html(context.scan.limits, package)
     outputs[package_page_path(name)] = render_package_page(site, context.theme, package, readme)
-    outputs.update(flavour_package(site, package))
+    outputs.update(package_flavour_outputs(site, package))
     outputs.update(hosted_outputs(context.scan.root / PACKAGES_DIR / name, package))
     written = tuple(context.writer.put(path, outputs[path]) for path in sorted(outputs))
     return Rendered(name, written, rendered=True, key=render_key(context, name))

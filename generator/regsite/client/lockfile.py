@@ -74,7 +74,7 @@ def lock_from_resolution(
             name=name,
             version=release.version,
             artifacts=tuple(
-                LockedArtifact(url=a.href(name, registry_url), sha256=a.sha256, size=a.size)
+                LockedArtifact(url=a.href(registry_url), sha256=a.sha256, size=a.size)
                 for a in release.artifacts
             ),
         )

@@ -120,7 +120,7 @@ def _raise(report: ErrorReport, what: str) -> None:
 
 def _check_document(package: Package, document: dict[str, Any]) -> None:
     """The JSON a client reads must say what the owners signed."""
-    expected = [_release_summary(release, package.name) for release in package.releases]
+    expected = [_release_summary(release) for release in package.releases]
     found = [_document_summary(entry) for entry in document.get("releases", [])]
     if document.get("name") != package.name or expected != found:
         raise ClientError(
@@ -130,10 +130,10 @@ def _check_document(package: Package, document: dict[str, Any]) -> None:
         )
 
 
-def _release_summary(release: Release, name: str) -> tuple[object, ...]:
+def _release_summary(release: Release) -> tuple[object, ...]:
     requires = tuple((d.name, str(d.specifier)) for d in release.requires)
     # A hosted file's URL is relative to the document, api/v1/packages/NAME.json.
-    artifacts = tuple((a.href(name, "../../../"), a.sha256, a.size) for a in release.artifacts)
+    artifacts = tuple((a.href("../../../"), a.sha256, a.size) for a in release.artifacts)
     return (str(release.version), release.status.value, requires, artifacts)
 
 

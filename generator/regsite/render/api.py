@@ -10,9 +10,9 @@ from importlib.resources import files
 from typing import Any
 
 from regsite.fields import SOURCE_FORMAT
-from regsite.model import Dependency, DependencyKind, Owner, Package, Registry, Release, Site
+from regsite.model import Dependency, DependencyKind, Owner, Package, Release, Site
 from regsite.render import Output
-from regsite.render.flavours import cargo
+from regsite.render.flavours import flavour_entry_points
 from regsite.summary import PackageSummary
 
 __all__ = [
@@ -120,18 +120,9 @@ def registry_document(site: Site) -> dict[str, Any]:
             "timestamp_expires": int(registry.policy.timestamp_expires.total_seconds()),
         },
         "owners": [_owner(owner) for owner in registry.owners.values()],
-        **_flavours(registry),
+        # Added to v1 after its first release: present only when a flavour is enabled.
+        **({"flavours": flavours} if (flavours := flavour_entry_points(site)) else {}),
     }
-
-
-def _flavours(registry: Registry) -> dict[str, Any]:
-    """The entry points of the flavours the registry turns on; no key when there are none."""
-    if registry.cargo is None:
-        return {}
-    index = cargo.INDEX_DIR
-    sparse = None if registry.base_url is None else cargo.index_url(registry.base_url)
-    entry = {"index": f"../../{index}/", "config": f"../../{index}/config.json", "sparse": sparse}
-    return {"flavours": {"cargo": entry}}
 
 
 def names_document(site: Site) -> dict[str, Any]:
@@ -180,7 +171,7 @@ def package_document(site: Site, package: Package) -> dict[str, Any]:
             "sha256": package.readme.sha256,
         },
         "dependents": list(site.dependents.get(package.name, ())),
-        "releases": [_release(package.name, release) for release in package.releases],
+        "releases": [_release(release) for release in package.releases],
     }
 
 
@@ -198,7 +189,7 @@ def _owner(owner: Owner) -> dict[str, Any]:
     }
 
 
-def _release(name: str, release: Release) -> dict[str, Any]:
+def _release(release: Release) -> dict[str, Any]:
     document: dict[str, Any] = {
         "version": str(release.version),
         "published": timestamp(release.published),
@@ -207,7 +198,7 @@ def _release(name: str, release: Release) -> dict[str, Any]:
         "requires": [_dependency(dependency) for dependency in release.requires],
         "artifacts": [
             {
-                "url": artifact.href(name, "../../../"),  # relative to this document
+                "url": artifact.href("../../../"),  # relative to this document
                 "filename": artifact.filename,
                 "sha256": artifact.sha256,
                 "size": artifact.size,

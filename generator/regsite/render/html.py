@@ -16,7 +16,7 @@ from regsite.headers import META_CONTENT_SECURITY_POLICY
 from regsite.model import Dependency, DependencyKind, Package, Release, Site
 from regsite.render import Output
 from regsite.render.api import API_ROOT
-from regsite.render.flavours.cargo import cargo_install
+from regsite.render.flavours import flavour_install_lines
 from regsite.render.markdown import render_readme
 from regsite.render.search import search_order
 from regsite.summary import RECENT_RELEASES, PackageSummary, ReleaseBrief
@@ -127,7 +127,7 @@ def render_package_page(
     verification = package.source.verification
     path = package_page_path(package.name)
     root = _root(path)
-    rows = [_release_row(package.name, release, root) for release in package.releases]
+    rows = [_release_row(release, root) for release in package.releases]
     # The model objects stay in the context beside the rows, for themes that override the page.
     context = {
         "package": package,
@@ -139,7 +139,7 @@ def render_package_page(
             for name in site.dependents.get(package.name, ())
         ],
         "install": latest and site.registry.install_line(package.name, latest.version),
-        "cargo": latest and cargo_install(site.registry, package.name, str(latest.version)),
+        "flavour_installs": flavour_install_lines(site, package.name) if latest else (),
         "readme_html": None if readme_html is None else Markup(readme_html),  # noqa: S704 - markdown-it escapes raw HTML
         "owners": [site.registry.owners[owner_id] for owner_id in delegation.owners],
         "threshold": delegation.threshold,
@@ -152,7 +152,7 @@ def render_package_page(
     return _page(theme, site, "package.html", path, context)
 
 
-def _release_row(name: str, release: Release, root: str) -> ReleaseRow:
+def _release_row(release: Release, root: str) -> ReleaseRow:
     return ReleaseRow(
         release=release,
         version=str(release.version),
@@ -161,10 +161,7 @@ def _release_row(name: str, release: Release, root: str) -> ReleaseRow:
         status=release.status.value,
         files=tuple(
             FileRow(
-                artifact.href(name, root),
-                artifact.filename,
-                _filesize(artifact.size),
-                artifact.sha256,
+                artifact.href(root), artifact.filename, _filesize(artifact.size), artifact.sha256
             )
             for artifact in release.artifacts
         ),

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from regsite.errors import SourceProblem
@@ -22,16 +21,16 @@ from regsite.render import Output
 
 __all__ = [
     "INDEX_DIR",
-    "CargoInstall",
-    "cargo_install",
-    "cargo_package",
-    "cargo_site",
     "crate_artifact",
     "crate_file_name",
     "dl_template",
+    "entry_points",
     "index_path",
     "index_url",
+    "install_lines",
     "package_problems",
+    "render_package",
+    "render_site",
     "site_problems",
 ]
 
@@ -61,25 +60,25 @@ def _slashed(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-@dataclass(frozen=True, slots=True)
-class CargoInstall:
-    """What a package page shows a cargo user."""
-
-    command: str  # cargo add NAME --registry REGISTRY
-    dependency: str  # the line cargo add writes in Cargo.toml
-    config: str  # .cargo/config.toml: where the registry is
-
-
-def cargo_install(registry: Registry, name: str, version: str) -> CargoInstall | None:
-    """The install lines with the registry's real index URL, when the flavour is on and the
-    site's base URL is known."""
-    if registry.cargo is None or registry.base_url is None:
-        return None
-    return CargoInstall(
-        command=f"cargo add {name} --registry {registry.name}",
-        dependency=f'{name} = {{ version = "{version}", registry = "{registry.name}" }}',
-        config=f'[registries.{registry.name}]\nindex = "{index_url(registry.base_url)}"',
+def install_lines(site: Site, name: str) -> tuple[str, ...]:
+    """What a user types to add ``name`` from this registry with cargo: ``cargo add`` and the
+    registry's entry in ``.cargo/config.toml`` (BASE_URL when the base URL is not known)."""
+    registry = site.registry
+    url = index_url(registry.base_url or "BASE_URL/")
+    return (
+        f"cargo add {name} --registry {registry.name}",
+        f'[registries.{registry.name}]\nindex = "{url}"',
     )
+
+
+def entry_points(site: Site) -> dict[str, Any]:
+    """registry.json's ``flavours.cargo``: URLs relative to registry.json (docs/api.md)."""
+    base_url = site.registry.base_url
+    return {
+        "index": f"../../{INDEX_DIR}/",
+        "config": f"../../{INDEX_DIR}/config.json",
+        "sparse": None if base_url is None else index_url(base_url),
+    }
 
 
 def crate_file_name(name: str, version: str) -> str:
@@ -156,13 +155,13 @@ def package_problems(registry: Registry, package: Package) -> list[SourceProblem
     return problems
 
 
-def cargo_site(site: Site) -> Output:
+def render_site(site: Site) -> Output:
     """``cargo/config.json``; no ``api``: a static site takes no ``cargo publish``."""
     config = {"dl": dl_template(site.registry)}
     return {f"{INDEX_DIR}/config.json": _dump(config) + b"\n"}
 
 
-def cargo_package(site: Site, package: Package) -> Output:
+def render_package(site: Site, package: Package) -> Output:
     """The crate's index file: one line per release, oldest publish time first (as an index
     that is only ever appended to would hold them)."""
     releases = sorted(package.releases, key=lambda release: (release.published, release.version))
