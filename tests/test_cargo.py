@@ -500,3 +500,16 @@ def test_regsite_client_locks_and_downloads_hosted_crates(
     assert (
         f"{url}/files/leaf/{hashlib.sha256(crate).hexdigest()}/leaf-1.1.0.crate" in lock.read_text()
     )
+
+
+def test_demo_registry_is_made_byte_for_byte_the_same_twice(
+    demo_source: Path, tmp_path: Path
+) -> None:
+    again = make_demo_source(tmp_path / "again")
+    # metadata/1.root.json alone counts its expiry from the clock.
+    first, second = (
+        {p: c for p, c in read_tree(root).items() if not p.startswith("metadata/")}
+        for root in (demo_source, again)
+    )
+    assert first == second
+    assert len([path for path in first if path.endswith(".crate")]) == 6
