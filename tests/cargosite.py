@@ -9,7 +9,11 @@ import tarfile
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
+from builder import SourceBuilder, semver_builder
 from conftest import REPO
+from regsite.cli import main
 
 EXAMPLE = REPO / "examples" / "cargo-registry"
 DEMO_ONLINE_KEY = EXAMPLE / "demo-keys" / "online.key"
@@ -49,3 +53,22 @@ def manifest_crate(name: str, version: str, manifest: str) -> bytes:
     """A crate of NAME-VERSION/ with this Cargo.toml and an empty lib.rs."""
     top = f"{name}-{version}"
     return crate_bytes({f"{top}/Cargo.toml": manifest.encode(), f"{top}/src/lib.rs": b""})
+
+
+def cargo_builder(dl: str = "https://dl.example.org/{crate}/{version}") -> SourceBuilder:
+    """semver_builder's registry with the cargo flavour, every crate at the dl template's URL."""
+    builder = semver_builder()
+    builder.registry["flavours"] = {"cargo": {"dl": dl}}
+    for name, document in builder.packages.items():
+        for entry in document["release"]:
+            url = dl.replace("{crate}", name).replace("{version}", entry["version"])
+            entry["artifact"] = [{"url": url, "sha256": "ab" * 32, "size": 10}]
+    return builder
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str]:
+    """``regsite ARGV...``: its exit code and everything it printed."""
+    code = main([str(arg) for arg in argv])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return code, captured.out + captured.err
