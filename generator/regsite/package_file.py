@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from regsite.cargo_fields import CARGO_RELEASE_KEYS, features_problems, read_features, rust_version
 from regsite.errors import ErrorReport
 from regsite.fields import Fields, check_format
 from regsite.load import LoadedPackage, crlf_hint
 from regsite.model import (
     Artifact,
+    Dependency,
     Package,
     PackageStatus,
     Readme,
@@ -22,7 +24,7 @@ from regsite.model import (
 from regsite.names import name_problem
 from regsite.requires import read_provides_extras, read_requires, read_requires_python
 from regsite.signatures import ThresholdResult
-from regsite.versions import Version, VersionScheme, VersionSyntaxError
+from regsite.versions import SEMVER, Version, VersionScheme, VersionSyntaxError
 
 __all__ = ["MAX_FILE_NAME", "hosted_file_problem", "read_package"]
 
@@ -172,7 +174,7 @@ _PYTHON_KEYS = ("requires-python", "provides-extras")
 
 
 def _release(fields: Fields, package: str, scheme: VersionScheme) -> Release | None:
-    fields.only([*_RELEASE_KEYS, *_PYTHON_KEYS])
+    fields.only([*_RELEASE_KEYS, *_PYTHON_KEYS, *CARGO_RELEASE_KEYS])
     version = _version(fields, scheme)
     published = fields.datetime("published")
     status, reason = _status(fields, ReleaseStatus)
@@ -180,6 +182,7 @@ def _release(fields: Fields, package: str, scheme: VersionScheme) -> Release | N
     requires_python = read_requires_python(fields, scheme)
     extras = read_provides_extras(fields, scheme)
     artifacts = _artifacts(fields, package)
+    cargo = _cargo_fields(fields, scheme, requires or ())
     if version is None or published is None or requires is None or artifacts is None:
         return None
     return Release(
@@ -191,7 +194,27 @@ def _release(fields: Fields, package: str, scheme: VersionScheme) -> Release | N
         status_reason=reason,
         requires_python=requires_python,
         provides_extras=extras,
+        **cargo,
     )
+
+
+def _cargo_fields(
+    fields: Fields, scheme: VersionScheme, requires: tuple[Dependency, ...]
+) -> dict[str, Any]:
+    """A release's features, links and rust-version: cargo's, so only in a semver registry."""
+    if scheme is not SEMVER:
+        for key in CARGO_RELEASE_KEYS:
+            if key in fields.table:
+                fields.problem(key, 'cargo\'s field: only under version-scheme = "semver"')
+        return {}
+    features = read_features(fields)
+    for feature, message in features_problems(features, list(requires)):
+        fields.problem(f"features.{feature}", message)
+    return {
+        "features": features,
+        "links": fields.text("links", required=False, max_length=100, one_line=True),
+        "rust_version": rust_version(fields),
+    }
 
 
 def _version(fields: Fields, scheme: VersionScheme) -> Version | None:

@@ -5,6 +5,7 @@ A dependency is written ``name = "specifier"``, or as a table that can say more 
 ["socks"] }``, or as an array of such tables when one name needs several entries (different
 versions under different markers, as Requires-Dist can say).  ``requires-python`` and
 ``provides-extras`` describe the release itself; both are ``pep440`` only (docs/format.md).
+Under ``semver``, a table or an array of tables is cargo's (:mod:`regsite.cargo_fields`).
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from typing import Any
 from packaging.markers import InvalidMarker, Marker
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
+from regsite.cargo_fields import cargo_dependencies
 from regsite.fields import Fields
 from regsite.model import Dependency
 from regsite.names import name_problem
-from regsite.versions import PEP440, VersionScheme, VersionSyntaxError
+from regsite.versions import PEP440, SEMVER, VersionScheme, VersionSyntaxError
 
 __all__ = [
     "MAX_EXTRAS",
@@ -62,11 +64,14 @@ def read_requires(
     dependencies: list[Dependency] = []
     ok = True
     for name, value in entries:
-        if (problem := _name_problem(name, package)) is not None:
+        if scheme is SEMVER and not isinstance(value, str):
+            # cargo's tables: the key may be a rename, or a crate of another registry
+            found = cargo_dependencies(table, name, value, package, scheme)
+        elif (problem := _name_problem(name, package)) is not None:
             table.problem(name, problem)
-            ok = False
-            continue
-        found = _entries(table, name, value, scheme)
+            found = None
+        else:
+            found = _entries(table, name, value, scheme)
         ok = ok and found is not None
         dependencies.extend(found or ())
     return tuple(dependencies) if ok else None

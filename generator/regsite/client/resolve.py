@@ -198,7 +198,8 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
         requirements = [
             Requirement(name=normalize_name(d.name), specifier=d.specifier, extras=d.extras)
             for d in candidate.release.requires
-            if self._applies(d, candidate.extras)
+            # cargo's dev and optional dependencies are not installed with the dependent
+            if d.in_registry and d.installed and self._applies(d, candidate.extras)
         ]
         for requirement in requirements:
             self._parents[requirement.name] = candidate

@@ -4,9 +4,11 @@ yanking one: ``regsite yank`` is in :mod:`regsite.commands.yank`)."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import tomlkit
 from tomlkit.items import AoT
@@ -19,11 +21,14 @@ from regsite.commands.release_files import (
     release_from_files,
 )
 from regsite.commands.sign import EditOptions, SourceEdit, signed_edit, signing_keys
+from regsite.crate_file import Crate, crate_release_fields, read_crate
 from regsite.errors import SourceEditError
+from regsite.hosted import HOSTED_SOURCE_DIR
 from regsite.keys import PrivateKey
 from regsite.names import normalize_name
+from regsite.render.flavours import cargo
 from regsite.sources import SourceTree, write_atomically
-from regsite.versions import Version, VersionScheme, VersionSyntaxError
+from regsite.versions import SEMVER, Version, VersionScheme, VersionSyntaxError
 
 __all__ = [
     "ArtifactSpec",
@@ -33,6 +38,7 @@ __all__ = [
     "normal_version",
     "parse_requirement",
     "release_add",
+    "release_from_crate",
     "yank_release",
 ]
 
@@ -58,6 +64,8 @@ class ReleaseAddOptions:
     sdist: Path | None = None  # --from-sdist
     url_prefix: str | None = None  # the files are external, at URL_PREFIX/<file>
     copy: bool = True  # hosted files are copied into packages/<name>/files/
+    from_crate: Path | None = None  # read name, version and cargo's fields from this .crate
+    index_url: str | None = None  # this registry's cargo index, as the crate names it
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +78,8 @@ class ReleaseAdded:
 
 def release_add(options: ReleaseAddOptions) -> ReleaseAdded:
     """Append a release to a package's version index and sign it with the keys that may."""
+    if options.from_crate is not None:
+        return release_from_crate(options)
     keys = signing_keys(options.edit.sign)
     tree = SourceTree(options.edit.source)
     if options.wheels or options.sdist is not None:
@@ -127,6 +137,82 @@ def _artifact_spec(artifact: FileArtifact) -> ArtifactSpec:
     )
 
 
+def release_from_crate(options: ReleaseAddOptions) -> ReleaseAdded:
+    """``release add NAME --from-crate FILE``: the version and cargo's fields from the crate's
+    Cargo.toml; the crate hosted by the site (copied beside package.toml) unless
+    ``options.artifacts`` gives its external URL."""
+    assert options.from_crate is not None
+    keys = signing_keys(options.edit.sign)
+    tree = SourceTree(options.edit.source)
+    registry = tree.registry()
+    if registry.version_scheme is not SEMVER:
+        raise SourceEditError(
+            f'{tree.registry_path}: --from-crate needs version-scheme = "semver" (cargo\'s)'
+        )
+    crate = read_crate(options.from_crate)
+    _check_crate(crate, options)
+    own_index = options.index_url
+    if own_index is None and registry.base_url is not None:
+        own_index = cargo.index_url(registry.base_url)
+    fields = crate_release_fields(crate, own_index)
+    artifact, hosted = _crate_artifact(tree, crate, options)
+    try:
+        changed = add_release(
+            tree,
+            options.name,
+            crate.version,
+            artifacts=[artifact],
+            requires=[],
+            published=_published(options.published),
+            fields=fields,
+        )
+    except BaseException:
+        if hosted is not None:
+            hosted.unlink(missing_ok=True)
+        raise
+    edit = signed_edit(tree, keys, changed)
+    return ReleaseAdded(edit, None, crate.version, () if hosted is None else (hosted,))
+
+
+def _check_crate(crate: Crate, options: ReleaseAddOptions) -> None:
+    where = options.from_crate
+    if crate.name != options.name:
+        hint = ""
+        if normalize_name(crate.name) == options.name:
+            hint = (
+                f"; regsite names are lower-case with '-' only: name the crate {options.name!r}"
+                " in its Cargo.toml (Rust code still writes it with '_')"
+            )
+        raise SourceEditError(f"{where}: a crate of {crate.name!r}, not {options.name!r}{hint}")
+    if options.version and options.version != crate.version:
+        raise SourceEditError(
+            f"{where}: Cargo.toml says version {crate.version}, not {options.version}"
+        )
+    if options.requires:
+        raise SourceEditError("--requires with --from-crate: the crate's Cargo.toml says them")
+
+
+def _crate_artifact(
+    tree: SourceTree, crate: Crate, options: ReleaseAddOptions
+) -> tuple[ArtifactSpec, Path | None]:
+    """The crate's artifact, and the file written for it if it is hosted."""
+    if len(options.artifacts) > 1:
+        raise SourceEditError("--from-crate takes at most one --artifact: the crate's URL")
+    if options.artifacts:
+        return ArtifactSpec(options.artifacts[0].url, crate.sha256, crate.size), None
+    file = cargo.crate_file_name(crate.name, crate.version)
+    path = tree.package_dir(crate.name) / HOSTED_SOURCE_DIR / file
+    if path.exists():
+        if path.read_bytes() != crate.content:
+            raise SourceEditError(f"{path} exists and differs from {options.from_crate}")
+        written = None
+    else:
+        path.parent.mkdir(exist_ok=True)
+        write_atomically(path, crate.content)
+        written = path
+    return ArtifactSpec(None, crate.sha256, crate.size, file=file), written
+
+
 def _published(text: str | None) -> datetime:
     if text is None:
         epoch = source_date_epoch()
@@ -161,10 +247,12 @@ def add_release(
     published: datetime,
     dependencies: list[DependencySpec] | None = None,
     python: tuple[str | None, tuple[str, ...]] = (None, ()),
+    fields: Mapping[str, Any] | None = None,
 ) -> list[Path]:
     """Append a ``[[release]]`` to the package's version index, its version in normal form;
     ``requires`` as typed on the command line, or ``dependencies`` as read from a wheel, and
-    ``python``: its requires-python and provides-extras."""
+    ``python``: its requires-python and provides-extras; ``fields`` are further keys of the
+    release, as its source writes them (``--from-crate``)."""
     path = tree.package_path(name)
     document = tree.read(path)
     scheme = tree.version_scheme()
@@ -186,6 +274,8 @@ def add_release(
     specs += [DependencySpec(*parse_requirement(text, scheme)) for text in requires]
     if specs:
         table["requires"] = _requires_table(specs)
+    for key, value in (fields or {}).items():
+        table[key] = _written(value)
     table["artifact"] = _artifact_tables(artifacts)
     releases.append(table)
     return _save(tree, name, document)
@@ -234,6 +324,17 @@ def _artifact_tables(artifacts: list[ArtifactSpec]) -> tomlkit.items.AoT:
             entry["core-metadata-sha256"] = artifact.core_metadata_sha256
         files.append(entry)
     return files
+
+
+def _written(value: Any) -> Any:
+    """Tables as inline tables, so that a release's keys stay together in package.toml."""
+    if isinstance(value, dict):
+        table = tomlkit.inline_table()
+        table.update({key: _written(item) for key, item in value.items()})
+        return table
+    if isinstance(value, list) and any(isinstance(item, dict) for item in value):
+        return [_written(item) for item in value]
+    return value
 
 
 def yank_release(tree: SourceTree, name: str, version: str, *, reason: str) -> list[Path]:

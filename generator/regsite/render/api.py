@@ -10,7 +10,16 @@ from importlib.resources import files
 from typing import Any
 
 from regsite.fields import SOURCE_FORMAT
-from regsite.model import Artifact, Dependency, Owner, Package, Registry, Release, Site
+from regsite.model import (
+    Artifact,
+    Dependency,
+    DependencyKind,
+    Owner,
+    Package,
+    Registry,
+    Release,
+    Site,
+)
 from regsite.render import Output
 from regsite.render.flavours import flavour_entry_points
 from regsite.summary import PackageSummary
@@ -214,15 +223,35 @@ def _release(release: Release) -> dict[str, Any]:
         document["requires_python"] = str(release.requires_python)
     if release.provides_extras:
         document["provides_extras"] = list(release.provides_extras)
+    # Cargo's fields, only where a release has them (version-scheme "semver").
+    if release.features:
+        document["features"] = {key: list(values) for key, values in release.features.items()}
+    if release.links is not None:
+        document["links"] = release.links
+    if release.rust_version is not None:
+        document["rust_version"] = release.rust_version
     return document
 
 
 def _dependency(dependency: Dependency) -> dict[str, Any]:
+    """Name and specifier; PEP 508's and cargo's details only where a dependency has them."""
     document: dict[str, Any] = {"name": dependency.name, "specifier": str(dependency.specifier)}
     if dependency.marker is not None:
         document["marker"] = str(dependency.marker)
     if dependency.extras:
         document["extras"] = list(dependency.extras)
+    if dependency.kind is not DependencyKind.NORMAL:
+        document["kind"] = dependency.kind.value
+    for key, value, plain in (
+        ("target", dependency.target, None),
+        ("features", list(dependency.features), []),
+        ("optional", dependency.optional, False),
+        ("default_features", dependency.default_features, True),
+        ("rename", dependency.rename, None),
+        ("registry", dependency.registry, None),
+    ):
+        if value != plain:
+            document[key] = value
     return document
 
 

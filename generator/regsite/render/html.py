@@ -12,7 +12,7 @@ import jinja2
 from markupsafe import Markup
 
 from regsite.headers import META_CONTENT_SECURITY_POLICY
-from regsite.model import Dependency, Package, Registry, Release, Site
+from regsite.model import Dependency, DependencyKind, Package, Registry, Release, Site
 from regsite.render import Output
 from regsite.render.api import API_ROOT
 from regsite.render.flavours import flavour_install_lines
@@ -50,8 +50,9 @@ class RecentRelease:
 @dataclass(frozen=True, slots=True)
 class PackageLink:
     name: str
-    href: str  # relative to the page
+    href: str | None  # relative to the page; None for a package of another registry
     specifier: str = ""  # a dependency's version range; "" when any version will do
+    note: str = ""  # cargo's details of a dependency: "dev", "optional", "cfg(windows)"…
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,9 +183,19 @@ def _release_row(release: Release, root: str) -> ReleaseRow:
 
 
 def _dependency_link(dependency: Dependency, root: str) -> PackageLink:
-    href = root + package_page_path(dependency.name)
-    specifier = dependency.specifier
-    return PackageLink(dependency.name, href, "" if specifier.is_any else str(specifier))
+    href = root + package_page_path(dependency.name) if dependency.in_registry else None
+    specifier = "" if dependency.specifier.is_any else str(dependency.specifier)
+    return PackageLink(dependency.name, href, specifier, dependency_note(dependency))
+
+
+def dependency_note(dependency: Dependency) -> str:
+    """Cargo's details of a dependency, in a few words: ``dev, cfg(windows), optional``."""
+    notes = [] if dependency.kind is DependencyKind.NORMAL else [dependency.kind.value]
+    notes += [dependency.target] if dependency.target else []
+    notes += ["optional"] if dependency.optional else []
+    notes += [f"as {dependency.rename}"] if dependency.rename else []
+    notes += [f"from {dependency.registry}"] if dependency.registry else []
+    return ", ".join(notes)
 
 
 def _home_context(site: Site) -> dict[str, Any]:

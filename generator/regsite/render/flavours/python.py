@@ -17,7 +17,16 @@ from collections.abc import Iterable
 from html import escape
 from typing import Any
 
-from regsite.model import Artifact, Package, PackageStatus, Release, ReleaseStatus, Site
+from regsite.errors import SourceProblem
+from regsite.model import (
+    Artifact,
+    Package,
+    PackageStatus,
+    Registry,
+    Release,
+    ReleaseStatus,
+    Site,
+)
 from regsite.render import Output
 
 __all__ = [
@@ -25,9 +34,12 @@ __all__ = [
     "SIMPLE_DIR",
     "entry_points",
     "index_url",
+    "inputs",
     "install_lines",
+    "package_problems",
     "render_package",
     "render_site",
+    "site_problems",
 ]
 
 SIMPLE_DIR = "simple"
@@ -35,7 +47,7 @@ API_VERSION = "1.4"  # PEP 792's, which includes PEP 700's fields
 _ROOT_FROM_PROJECT = "../../"  # simple/<name>/ -> the site's root
 
 
-def render_package(site: Site, package: Package) -> Output:
+def render_package(registry: Registry, package: Package) -> Output:
     """``simple/<name>/index.html`` and its JSON form ``simple/<name>/index.json``."""
     directory = f"{SIMPLE_DIR}/{package.name}"
     files = [(release, artifact) for release in package.releases for artifact in release.artifacts]
@@ -55,17 +67,17 @@ def render_site(site: Site) -> Output:
     return {f"{SIMPLE_DIR}/index.html": html, f"{SIMPLE_DIR}/index.json": _json(document)}
 
 
-def index_url(site: Site) -> str | None:
+def index_url(registry: Registry) -> str | None:
     """The absolute URL to give pip and uv, when the site knows where it is served."""
-    base = site.registry.base_url
+    base = registry.base_url
     if base is None:
         return None
     return (base if base.endswith("/") else base + "/") + SIMPLE_DIR + "/"
 
 
-def install_lines(site: Site, name: str) -> tuple[str, ...]:
+def install_lines(registry: Registry, name: str) -> tuple[str, ...]:
     """What a user types to install ``name`` from this registry with pip and with uv."""
-    url = index_url(site) or f"BASE_URL/{SIMPLE_DIR}/"
+    url = index_url(registry) or f"BASE_URL/{SIMPLE_DIR}/"
     return (f"pip install --index-url {url} {name}", f"uv pip install --index-url {url} {name}")
 
 
@@ -76,9 +88,25 @@ def entry_points(site: Site) -> dict[str, Any]:
         "index_json": f"../../{SIMPLE_DIR}/index.json",
         "project": f"../../{SIMPLE_DIR}/{{name}}/",
         "project_json": f"../../{SIMPLE_DIR}/{{name}}/index.json",
-        "index_url": index_url(site),
+        "index_url": index_url(site.registry),
         "api_version": API_VERSION,
     }
+
+
+def inputs(registry: Registry) -> str:
+    """What :func:`render_package` reads of registry.toml: nothing (the install lines read the
+    base URL, which every page's key holds already)."""
+    return ""
+
+
+def package_problems(registry: Registry, package: Package) -> list[SourceProblem]:
+    """Nothing the simple API cannot publish: any artifact is a link, hosted or external."""
+    return []
+
+
+def site_problems(registry: Registry) -> list[SourceProblem]:
+    """Nothing: the simple API's links are relative, so it needs no base URL."""
+    return []
 
 
 def _project_html(package: Package, files: Iterable[tuple[Release, Artifact]]) -> bytes:
