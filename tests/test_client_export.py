@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from packaging.pylock import Pylock
 
-from builder import SourceBuilder, release
-from regsite.build import BuildOptions, read_model
+from builder import SourceBuilder, modelled_packages, release
 from regsite.client.export import pylock_file, requirements_file
 from regsite.client.lockfile import Lock, LockfileError, lock_from_resolution
 from regsite.client.resolve import ResolutionError, parse_requirement, resolve
@@ -22,9 +21,8 @@ REGISTRY = "https://pkgs.example.org/"
 
 
 @pytest.fixture(scope="module")
-def example(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Package]:
-    out = tmp_path_factory.mktemp("out")
-    return read_model(BuildOptions(source=EXAMPLE, output=out))[1]
+def example() -> dict[str, Package]:
+    return modelled_packages(EXAMPLE)
 
 
 def resolved(packages: dict[str, Package], *requirements: str) -> dict[str, str]:
@@ -54,7 +52,7 @@ def test_a_release_for_other_pythons_is_never_chosen(tmp_path: Path) -> None:
     builder = SourceBuilder()
     future = release("gamma", "2.0", 5, **{"requires-python": ">=9"})
     builder.add_package("gamma", ["alice"], [release("gamma", "1.0", 4), future])
-    packages = read_model(BuildOptions(source=builder.write(tmp_path / "s"), output=tmp_path))[1]
+    packages = modelled_packages(builder.write(tmp_path / "s"))
     assert resolved(packages, "gamma") == {"gamma": "1.0"}
     with pytest.raises(ResolutionError):
         resolved(packages, "gamma>=2")
@@ -98,7 +96,7 @@ def test_pylock_refuses_a_file_that_is_neither_wheel_nor_sdist(tmp_path: Path) -
     odd = release("gamma", "1.0")
     odd["artifact"][0]["url"] = "https://files.example.org/gamma/gamma-1.0.deb"
     builder.add_package("gamma", ["alice"], [odd])
-    packages = read_model(BuildOptions(source=builder.write(tmp_path / "s"), output=tmp_path))[1]
+    packages = modelled_packages(builder.write(tmp_path / "s"))
     lock, chosen = lock_of(packages, "gamma")
     with pytest.raises(LockfileError, match=r"gamma-1\.0\.deb is neither a wheel nor an sdist"):
         pylock_file(lock, chosen, None)

@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 
 from builder import SourceBuilder
-from regsite.build import BuildOptions, build, read_model, render_site
+from regsite.build import BuildOptions, build, build_files
 from regsite.errors import BuildError
-from regsite.hosted import HostedFiles
 from regsite.model import hosted_path
 
 WHEEL = b"not really a wheel, but bytes the build must publish as they are"
@@ -186,24 +185,32 @@ def test_artifact_that_is_neither_plainly_external_nor_hosted_is_refused(
         build(BuildOptions(source=builder.write(tmp_path / "source"), output=tmp_path / "site"))
 
 
-def test_in_memory_render_reads_hosted_files_from_the_source(tmp_path: Path) -> None:
-    source = gamma_builder().write(tmp_path / "source")
-    put(source, "gamma", "gamma-1.0-py3-none-any.whl", WHEEL)
-    site, packages = read_model(BuildOptions(source=source, output=tmp_path / "out"))
-    assert render_site(site, packages, files=HostedFiles(source))[WHEEL_PATH] == WHEEL
-    with pytest.raises(BuildError, match="no HostedFiles"):
-        render_site(site, packages)
-
-
-def test_changed_hosted_file_of_an_unchanged_package_keeps_the_published_copy(
+def test_in_memory_build_publishes_hosted_files_from_the_source_and_files_dir(
     tmp_path: Path,
 ) -> None:
-    """A rebuild that reuses a package's outputs does not read its files again; what is
-    published stays what was checked."""
     source = gamma_builder().write(tmp_path / "source")
-    wheel = put(source, "gamma", "gamma-1.0-py3-none-any.whl", WHEEL)
-    out, cache = tmp_path / "site", tmp_path / "cache"
-    build(BuildOptions(source=source, output=out, cache=cache))
-    wheel.write_bytes(b"tampered later")
-    build(BuildOptions(source=source, output=out, cache=cache))
-    assert (out / WHEEL_PATH).read_bytes() == WHEEL
+    dist = tmp_path / "dist"
+    (dist / "gamma").mkdir(parents=True)
+    (dist / "gamma" / "gamma-1.0-py3-none-any.whl").write_bytes(WHEEL)
+    output = build_files(BuildOptions(source=source, output=tmp_path / "out", files=dist))
+    assert output[WHEEL_PATH] == WHEEL
+    put(source, "gamma", "gamma-1.0-py3-none-any.whl", WHEEL)
+    assert build_files(BuildOptions(source=source, output=tmp_path / "out"))[WHEEL_PATH] == WHEEL
+
+
+def test_hosted_file_problems_come_with_the_requirement_problems_in_one_run(
+    tmp_path: Path,
+) -> None:
+    """The hosted files are checked in the scan, so a missing file and a dependency that
+    nothing satisfies are reported together, not one build after the other."""
+    builder = gamma_builder()
+    late = {"version": "2.0", "published": datetime(2026, 1, 7, tzinfo=UTC)}
+    late |= {"requires": {"alpha": ">=99"}, "artifact": [hosted("g2.whl", b"g2")]}
+    builder.packages["gamma"]["release"].append(late)
+    source = builder.write(tmp_path / "source")
+    with pytest.raises(BuildError) as caught:
+        build(BuildOptions(source=source, output=tmp_path / "site"))
+    message = str(caught.value)
+    assert "hosted file not found: looked for packages/gamma/files/gamma-1.0-py3" in message
+    assert "hosted file not found: looked for packages/gamma/files/g2.whl" in message
+    assert "no release of 'alpha' satisfies >=99" in message

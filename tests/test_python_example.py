@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from pathlib import Path
 
-from regsite.build import BuildOptions, build, read_model, render_site
+from regsite.build import BuildOptions, build, build_files
 from regsite.commands.verify_site import verify_site
 from regsite.fetch import UrlFetcher
-from regsite.hosted import HostedFiles
 from regsite.keys import load_private_key
 from test_build import tree_digest
 from test_python_clients import EXAMPLE, ONLINE_KEY
@@ -34,9 +35,14 @@ def test_example_builds_signed_and_every_file_verifies_hosted_ones_included(
     root = (EXAMPLE / "metadata" / "1.root.json").read_bytes()
     result = verify_site(site.resolve().as_uri() + "/", root, UrlFetcher())
     assert result.problems == []
-    targets = json.loads((site / "metadata" / "1.targets.json").read_text())["signed"]["targets"]
-    hosted = [path for path in targets if path.startswith("files/")]
-    assert len(hosted) == 2 * 7 + 1  # seven wheels with their core metadata, and one sdist
+    hosted = sorted(p.relative_to(site) for p in (site / "files").rglob("*") if p.is_file())
+    # seven wheels with their core metadata, and one sdist; each once: a hosted file's path
+    # names its sha256 already, so it has no content-addressed copy (decisions 25 and 26)
+    assert len(hosted) == 2 * 7 + 1
+    assert not [p for p in hosted if re.match(r"[0-9a-f]{64}\.", p.name)]
+    wheels = [p for p in hosted if p.suffix == ".whl"]
+    assert all(hashlib.sha256((site / p).read_bytes()).hexdigest() == p.parts[2] for p in wheels)
+    assert result.files > len(hosted)  # they are among the targets checked
 
 
 def test_example_builds_the_same_twice(tmp_path: Path) -> None:
@@ -46,9 +52,8 @@ def test_example_builds_the_same_twice(tmp_path: Path) -> None:
 
 
 def test_example_json_documents_follow_the_published_schemas(tmp_path: Path) -> None:
-    site, packages = read_model(BuildOptions(source=EXAMPLE, output=tmp_path / "out"))
-    output = render_site(site, packages, files=HostedFiles(EXAMPLE))
+    output = build_files(BuildOptions(source=EXAMPLE, output=tmp_path / "out"))
     checked = validate_json_outputs({p: c for p, c in output.items() if p.startswith("api/")})
-    assert checked["package"] == len(packages)
+    assert checked["package"] == len(list((EXAMPLE / "packages").iterdir()))
     assert checked["registry"] == 1
     assert json.loads(output["api/v1/registry.json"])["flavours"]["python"]["index"]

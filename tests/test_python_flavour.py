@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from packaging.markers import Marker
 
-from builder import SourceBuilder, release, semver_builder
-from regsite.build import BuildOptions, read_model, render_site
+from builder import SourceBuilder, modelled_packages, release, semver_builder
+from regsite.build import BuildOptions, build_files
 from regsite.errors import BuildError
 from regsite.registry_file import FLAVOURS as KNOWN_FLAVOURS
 from regsite.render import Output
@@ -43,7 +43,7 @@ def python_builder() -> SourceBuilder:
 def render(builder: SourceBuilder, tmp_path: Path, base_url: str | None = None) -> Output:
     source = builder.write(tmp_path / "source")
     options = BuildOptions(source=source, output=tmp_path / "out", base_url=base_url)
-    return render_site(*read_model(options))
+    return build_files(options)
 
 
 class Links(html.parser.HTMLParser):
@@ -178,13 +178,14 @@ def test_malformed_flavours_table_is_refused(
 
 def test_dependency_markers_and_extras_are_modelled_and_published(tmp_path: Path) -> None:
     source = python_builder().write(tmp_path / "source")
-    site, packages = read_model(BuildOptions(source=source, output=tmp_path / "out"))
+    packages = modelled_packages(source)
     new = packages["gamma"].releases[0]
     alpha, beta = new.requires
     assert alpha.marker == Marker("python_version >= '3.8'") and alpha.extras == ()
     assert beta.extras == ("fast",) and str(beta.marker) == 'extra == "speed"'
     assert new.provides_extras == ("speed",)
-    document = json.loads(render_site(site, packages)["api/v1/packages/gamma.json"])
+    output = build_files(BuildOptions(source=source, output=tmp_path / "out"))
+    document = json.loads(output["api/v1/packages/gamma.json"])
     entry = document["releases"][0]
     assert entry["requires_python"] == ">=3.8" and entry["provides_extras"] == ["speed"]
     assert entry["requires"][1] == {

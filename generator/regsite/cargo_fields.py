@@ -24,6 +24,7 @@ from regsite.names import name_problem
 from regsite.versions import VersionScheme, VersionSyntaxError
 
 __all__ = [
+    "CARGO_DEPENDENCY_KEYS",
     "CARGO_RELEASE_KEYS",
     "CRATES_IO_INDEX",
     "cargo_dependencies",
@@ -49,6 +50,8 @@ _ENTRY_KEYS = (
     "package",
     "registry",
 )
+CARGO_DEPENDENCY_KEYS = frozenset(_ENTRY_KEYS) - {"version"}  # a PEP 440 registry refuses these
+_PEP508_KEYS = frozenset({"marker", "extras"})
 _CRATE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 _FEATURE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_+.-]{0,99}")
 _TARGET = re.compile(r"cfg\([\x20-\x7e]{1,195}\)|[A-Za-z0-9_.-]{1,100}")
@@ -123,7 +126,9 @@ class _Entry:
 def _entry(fields: Fields, key: str) -> _Entry | None:
     """One table's values, checked one by one; None if any is bad."""
     problems = len(fields.report)
-    fields.only(_ENTRY_KEYS)
+    fields.only([*_ENTRY_KEYS, *_PEP508_KEYS])
+    for key in _PEP508_KEYS & fields.table.keys():  # a PEP 440 registry's, not cargo's
+        fields.problem(key, "needs version-scheme 'pep440'; this registry's is 'semver'")
     entry = _Entry(
         fields=fields,
         version=fields.text("version", max_length=200) or "",

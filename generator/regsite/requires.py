@@ -16,7 +16,7 @@ from typing import Any
 from packaging.markers import InvalidMarker, Marker
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from regsite.cargo_fields import cargo_dependencies
+from regsite.cargo_fields import CARGO_DEPENDENCY_KEYS, cargo_dependencies
 from regsite.fields import Fields
 from regsite.model import Dependency
 from regsite.names import name_problem
@@ -122,8 +122,10 @@ def _one(
 
 
 def _table(entry: Fields, name: str, scheme: VersionScheme) -> list[Dependency] | None:
-    entry.only(_TABLE_KEYS)
     before = len(entry.report)
+    entry.only([*_TABLE_KEYS, *CARGO_DEPENDENCY_KEYS])
+    for key in sorted(CARGO_DEPENDENCY_KEYS & entry.table.keys()):
+        entry.problem(key, 'cargo\'s field: only under version-scheme = "semver"')
     version = entry.text("version", required=False, max_length=300)
     found = _one(entry, "version", name, version or "*", scheme)
     marker = _marker(entry, scheme)
