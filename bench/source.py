@@ -49,10 +49,11 @@ def write_source(
     seed: int = 1,
     semver: bool = False,
     cargo: bool = False,
+    python: bool = False,
 ) -> BenchSource:
     """Write ``registry.toml``, ``metadata/1.root.json`` and every package, all signed; with
     ``semver``, the same corpus under version-scheme "semver", and with ``cargo`` the cargo
-    flavour on too."""
+    flavour on too; with ``python``, the PEP 440 corpus with the Python flavour on."""
     owners, specs = make_specs(packages, seed, releases_each)
     if semver or cargo:
         specs = [semver_spec(spec) for spec in specs]
@@ -69,6 +70,8 @@ def write_source(
         registry = registry.replace(b"\n[trust]", b'version-scheme = "semver"\n\n[trust]', 1)
     if cargo:
         registry += f'\n[flavours.cargo]\ndl = "{CARGO_DL}"\n'.encode()
+    if python:
+        registry += b"\n[flavours]\npython = true\n"
     _write_signed(directory / "registry.toml", registry, FileKind.REGISTRY, [root])
     write_next_root(SourceTree(directory), [root], _ROOT_CREATED)
     for spec in specs:
