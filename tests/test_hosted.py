@@ -12,6 +12,7 @@ import pytest
 
 from builder import SourceBuilder
 from regsite.build import BuildOptions, build, build_files
+from regsite.cli import main
 from regsite.errors import BuildError
 from regsite.model import hosted_path
 
@@ -214,3 +215,16 @@ def test_hosted_file_problems_come_with_the_requirement_problems_in_one_run(
     assert "hosted file not found: looked for packages/gamma/files/gamma-1.0-py3" in message
     assert "hosted file not found: looked for packages/gamma/files/g2.whl" in message
     assert "no release of 'alpha' satisfies >=99" in message
+
+
+def test_verify_looks_in_files_dir_as_build_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = gamma_builder().write(tmp_path / "source")
+    dist = tmp_path / "dist"
+    (dist / "gamma").mkdir(parents=True)
+    (dist / "gamma" / "gamma-1.0-py3-none-any.whl").write_bytes(WHEEL)
+    assert main(["verify", str(source)]) == 1
+    assert "hosted file not found" in capsys.readouterr().err
+    assert main(["verify", str(source), "--files", str(dist)]) == 0
+    assert "all 4 signed files verify" in capsys.readouterr().out

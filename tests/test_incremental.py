@@ -620,3 +620,22 @@ def test_unchanged_hosted_file_is_not_read_again(tmp_path: Path, hosted_reads: l
     assert (out / WHEEL_PATH).read_bytes() == WHEEL
     page = (out / "packages/gamma/index.html").read_text()
     assert "Gamma, described again." in page
+
+
+def test_enabling_a_flavour_renders_every_package_again(tmp_path: Path) -> None:
+    """The enabled flavours are declared inputs of every package's render key: a cached
+    rebuild writes the flavour's files and equals a build without the cache."""
+    builder = SourceBuilder()
+    source = builder.write(tmp_path / "source")
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(BuildOptions(source=source, output=out, cache=cache, jobs=1))
+    builder.registry["flavours"] = {"python": True}
+    builder.write(source)
+    result = build(BuildOptions(source=source, output=out, cache=cache, jobs=1))
+    assert result.rendered == len(builder.packages)
+    fresh = tmp_path / "fresh"
+    build(BuildOptions(source=source, output=fresh, jobs=1))
+    report = "api/v1/build-report.json"  # says which build was the first, and nothing else
+    assert {**read_tree(out), report: b""} == {**read_tree(fresh), report: b""}
+    assert (out / "simple/alpha/index.html").is_file()
+    assert "pip install --index-url" in (out / "packages/alpha/index.html").read_text()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from regsite.cli.dispatch import Dispatch, Subcommands, command_group
 from regsite.client.download import DownloadResult
+from regsite.client.export import LOCK_FORMATS
 from regsite.commands.client import (
-    LOCK_FORMATS,
     DownloadOptions,
     LockOptions,
     LockWritten,

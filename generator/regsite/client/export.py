@@ -26,13 +26,38 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from regsite.client.download import artifact_filename
-from regsite.client.lockfile import Lock, LockedArtifact, LockedPackage, LockfileError
-from regsite.model import Release
+from regsite.client.lockfile import Lock, LockedArtifact, LockedPackage, LockfileError, dump_lock
+from regsite.model import Registry, Release
 
-__all__ = ["SDIST_SUFFIXES", "pylock_file", "requirements_file"]
+__all__ = ["LOCK_FORMATS", "SDIST_SUFFIXES", "lock_content", "pylock_file", "requirements_file"]
 
 SDIST_SUFFIXES = (".tar.gz", ".zip")  # PEP 625's, and the older .zip
 _CREATED_BY = "regsite"
+# What --format writes, and the file it writes by default.
+LOCK_FORMATS = {
+    "regsite": "regsite.lock",
+    "requirements": "requirements.txt",
+    "pylock": "pylock.toml",
+}
+
+
+def lock_content(
+    format: str, lock: Lock, releases: dict[str, Release], registry: Registry
+) -> bytes:
+    """The lock in ``format`` (:data:`LOCK_FORMATS`), for the releases it holds."""
+    python = "python" in registry.flavours
+    index = f"{lock.registry}simple/" if python else None
+    if format == "pylock":
+        return pylock_file(lock, releases, index)
+    if format == "requirements":
+        if index is None:
+            raise LockfileError(
+                f"{lock.registry}: this registry does not publish the Python flavour"
+                " ([flavours] python = true in its registry.toml), so pip has no index to find"
+                " its files in; write --format pylock (files by URL) or the regsite lockfile"
+            )
+        return requirements_file(lock, index)
+    return dump_lock(lock)
 
 
 def requirements_file(lock: Lock, index_url: str) -> bytes:

@@ -23,9 +23,9 @@ from urllib.request import url2pathname
 from tuf.api.metadata import Root
 
 from regsite.client.download import DownloadResult, download_artifacts
-from regsite.client.export import pylock_file, requirements_file
+from regsite.client.export import LOCK_FORMATS, lock_content
 from regsite.client.failures import TrustedRootName
-from regsite.client.lockfile import Lock, LockfileError, dump_lock, lock_from_resolution, read_lock
+from regsite.client.lockfile import Lock, LockfileError, lock_from_resolution, read_lock
 from regsite.client.registry import RemoteRegistry
 from regsite.client.resolve import parse_requirement, resolve
 from regsite.client.trust import Updater, trust_on_first_use
@@ -38,7 +38,6 @@ from regsite.sources import write_atomically
 
 __all__ = [
     "ARTIFACT_FETCH",
-    "LOCK_FORMATS",
     "REGISTRY_FETCH",
     "ClientState",
     "ClientStateError",
@@ -360,14 +359,6 @@ def client_show(options: ShowOptions) -> PackageShown:
     )
 
 
-# What --format writes, and the file it writes by default.
-LOCK_FORMATS = {
-    "regsite": "regsite.lock",
-    "requirements": "requirements.txt",
-    "pylock": "pylock.toml",
-}
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LockOptions:
     requirements: tuple[str, ...]  # e.g. 'http-kit>=2'
@@ -394,7 +385,7 @@ def client_lock(options: LockOptions) -> LockWritten:
     lock, releases, registry = resolve_lock(
         _state(options.state), options.registry, options.requirements
     )
-    content = _lock_content(options.format, lock, releases, registry)
+    content = lock_content(options.format, lock, releases, registry)
     path = options.output or Path(LOCK_FORMATS[options.format])
     try:
         write_atomically(path, content)
@@ -404,24 +395,6 @@ def client_lock(options: LockOptions) -> LockWritten:
             " with -o"
         ) from error
     return LockWritten(lock, path, options.format)
-
-
-def _lock_content(
-    format: str, lock: Lock, releases: dict[str, Release], registry: Registry
-) -> bytes:
-    python = "python" in registry.flavours
-    index = f"{lock.registry}simple/" if python else None
-    if format == "pylock":
-        return pylock_file(lock, releases, index)
-    if format == "requirements":
-        if index is None:
-            raise LockfileError(
-                f"{lock.registry}: this registry does not publish the Python flavour"
-                " ([flavours] python = true in its registry.toml), so pip has no index to find"
-                " its files in; write --format pylock (files by URL) or the regsite lockfile"
-            )
-        return requirements_file(lock, index)
-    return dump_lock(lock)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
