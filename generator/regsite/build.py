@@ -120,7 +120,9 @@ def _check(options: BuildOptions, memo: Memo, stages: Stages, writer: Writer | N
     if registry is not None and options.base_url is not None:
         registry = dataclasses.replace(registry, base_url=options.base_url)
         catalog.scan = dataclasses.replace(scan, registry=registry)
-    context = PackageContext(options.source, options.limits, registry, theme, writer)
+    context = PackageContext(
+        options.source, options.limits, registry, theme, writer, files=options.files
+    )
     with stages.stage("scan", len(scan.directories)) as advance:
         scan_packages(catalog, context, jobs, advance)
     with stages.stage("validate", len(scan.directories)) as advance:
