@@ -145,7 +145,7 @@ description = "Depends on an upstream package."
 [[release]]
 version = "1.0.0"
 published = 2026-01-01T00:00:00Z
-requires = {{ {taken[0]} = {{ version = "*", registry = "{_UPSTREAM}" }} }}
+requires = {{ {taken[0]} = {{ version = "*", upstream = "{_UPSTREAM}" }} }}
 
 [[release.artifact]]
 url = "https://files.example.org/app-1.0.0.tar.gz"

@@ -66,9 +66,7 @@ def test_registry_made_with_the_cli_verifies_and_builds(
     code, out, _ = run(capsys, "verify-site", site, "--root", root)
     assert code == 0 and "verified" in out
     widget = json.loads((tmp_path / "site/api/v1/packages/widget.json").read_text())
-    assert widget["releases"][0]["requires"] == [
-        {"name": "gadget", "specifier": ">=2", "registry": None}
-    ]
+    assert widget["releases"][0]["requires"] == [{"name": "gadget", "specifier": ">=2"}]
     assert widget["readme"]["url"] == "../sources/widget/README.md"
     page = (tmp_path / "site/packages/widget/index.html").read_text()
     assert "demo get widget==1.0.0" in page

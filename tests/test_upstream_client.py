@@ -57,7 +57,7 @@ def downstream_source(registries_dir: Path, files: Served, base_url: str, base_r
     artifacts = registries_dir / "files"
     alpha = served_release(files, artifacts, "alpha", "1.0.0", 1)
     builder.add_package("alpha", ["alice"], [alpha])
-    requires = {"tinyjson": {"version": ">=0.4.1", "registry": "base"}, "alpha": ">=1"}
+    requires = {"tinyjson": {"version": ">=0.4.1", "upstream": "base"}, "alpha": ">=1"}
     builder.add_package(
         "app", ["alice"], [served_release(files, artifacts, "app", "1.0.0", 5, requires=requires)]
     )
@@ -123,7 +123,7 @@ def test_the_resolver_resolves_a_dependency_that_lives_upstream(
     assert out.splitlines()[1:] == ["  alpha 1.0.0", "  app 1.0.0", "  tinyjson 0.4.1"]
     locked = lock_of(lock)
     assert locked["upstreams"] == {"base": registries.base_url + "/"}
-    sources = {p["name"]: p.get("registry") for p in locked["package"]}  # type: ignore[attr-defined]
+    sources = {p["name"]: p.get("upstream") for p in locked["package"]}  # type: ignore[attr-defined]
     assert sources == {"alpha": None, "app": None, "tinyjson": "base"}
     code, out, err = run(capsys, "client", "download", lock, "-d", vendor)
     assert code == 0, err
@@ -139,7 +139,7 @@ def test_a_shadowed_name_is_this_registrys_for_the_upstreams_packages_too(
         run(capsys, "client", "trust", url, "--root", registries.root, "--state", state)
         code, _, err = run(capsys, "client", "lock", "url-parse", "-o", lock, "--state", state)
     assert code == 0, err
-    locked = {p["name"]: (p["version"], p.get("registry")) for p in lock_of(lock)["package"]}  # type: ignore[attr-defined]
+    locked = {p["name"]: (p["version"], p.get("upstream")) for p in lock_of(lock)["package"]}  # type: ignore[attr-defined]
     assert locked == {
         "tinyjson": ("0.4.1", "base"),
         "url-parse": ("1.0.0", "base"),

@@ -37,7 +37,7 @@ TEXT_UTILS_ADDITION = """
 [[release]]
 version = "1.3.0"
 published = 2026-02-10T09:00:00Z
-requires = { ucd = { version = ">=15.1", registry = "seedbank" } }
+requires = { ucd = { version = ">=15.1", upstream = "seedbank" } }
 
 [[release.artifact]]
 url = "https://files.example.org/orchard/text-utils/text-utils-1.3.0.tar.gz"
@@ -113,10 +113,10 @@ def test_example_site_with_the_additions_takes_ucd_from_the_example_upstream_off
     )
     page = (site / "packages" / "text-utils" / "index.html").read_text()
     link = '<a href="https://seedbank.example.org/packages/ucd/index.html">ucd</a>'
-    assert f'{link} <span class="muted">from seedbank</span>' in page
+    assert f'{link} <code>&gt;=15.1</code> <span class="muted">(from seedbank)</span>' in page
     document = json.loads((site / "api" / "v1" / "packages" / "text-utils.json").read_bytes())
     (newest,) = [r for r in document["releases"] if r["version"] == "1.3.0"]
-    assert newest["requires"] == [{"name": "ucd", "specifier": ">=15.1", "registry": "seedbank"}]
+    assert newest["requires"] == [{"name": "ucd", "specifier": ">=15.1", "upstream": "seedbank"}]
     pinned = site / "api" / "v1" / "sources" / "upstream" / "seedbank" / "1.root.json"
     assert hashlib.sha256(pinned.read_bytes()).hexdigest() == ROOT_SHA256
 

@@ -70,8 +70,8 @@ def test_a_dependency_that_lives_upstream_builds_links_to_its_page_and_names_its
     output = build_files(BuildOptions(source=source, output=tmp_path / "out"))
     app = json.loads(output["api/v1/packages/app.json"])
     assert app["releases"][0]["requires"] == [
-        {"name": "alpha", "specifier": ">=1", "registry": None},
-        {"name": "tinyjson", "specifier": ">=0.4.1", "registry": "base"},
+        {"name": "alpha", "specifier": ">=1"},
+        {"name": "tinyjson", "specifier": ">=0.4.1", "upstream": "base"},
     ]
     (upstream,) = json.loads(output["api/v1/registry.json"])["upstreams"]
     pinned = base.root.read_bytes()
@@ -89,12 +89,12 @@ def test_a_dependency_that_lives_upstream_builds_links_to_its_page_and_names_its
     assert output["api/v1/sources/upstream/base/1.root.json"] == pinned
     page = output["packages/app/index.html"].decode()
     link = f'<a href="{served.url}/packages/tinyjson/index.html">tinyjson</a>'
-    assert f'{link} <span class="muted">from base</span> <code>&gt;=0.4.1</code>' in page
+    assert f'{link} <code>&gt;=0.4.1</code> <span class="muted">(from base)</span>' in page
     checked = validate_json_outputs(output)
     assert checked["registry"] == 1 and checked["package"] == 3
 
 
-def test_the_table_form_without_registry_is_a_dependency_on_this_registry(
+def test_the_table_form_without_upstream_is_a_dependency_on_this_registry(
     tmp_path: Path, base: Base, served: Served
 ) -> None:
     builder = downstream_builder(served.url + "/", base.root)
@@ -106,7 +106,7 @@ def test_the_table_form_without_registry_is_a_dependency_on_this_registry(
     (requires,) = [
         r["requires"] for r in json.loads(output["api/v1/packages/app.json"])["releases"]
     ]
-    assert requires == [{"name": "alpha", "specifier": ">=1", "registry": None}]
+    assert requires == [{"name": "alpha", "specifier": ">=1"}]
 
 
 # Failures, each named after what it stops -------------------------------------------------------
@@ -237,7 +237,7 @@ def test_a_release_whose_upstream_dependency_no_upstream_release_satisfies_fails
     tmp_path: Path, base: Base, served: Served
 ) -> None:
     builder = downstream_builder(served.url + "/", base.root)
-    requires = {"tinyjson": {"version": ">=1", "registry": "base"}}
+    requires = {"tinyjson": {"version": ">=1", "upstream": "base"}}
     builder.add_package("app", ["alice"], [release("app", "1.0.0", 5, requires=requires)])
     source = write_downstream(builder, tmp_path / "source", base.root)
     assert build_problems(source) == [
@@ -275,9 +275,9 @@ def test_a_source_with_several_kinds_of_upstream_problems_lists_all_of_them(
     builder.registry["upstream"][0]["packages"] = ["tinyjson", "nowhere"]
     builder.add_package("widget", ["bob"], [release("widget", "1.0.0")])
     requires = {
-        "tinyjson": {"version": ">=9", "registry": "base"},
-        "url-parse": {"version": "*", "registry": "base"},
-        "other": {"version": "*", "registry": "elsewhere"},
+        "tinyjson": {"version": ">=9", "upstream": "base"},
+        "url-parse": {"version": "*", "upstream": "base"},
+        "other": {"version": "*", "upstream": "elsewhere"},
     }
     builder.add_package("app", ["alice"], [release("app", "1.0.0", 5, requires=requires)])
     source = write_downstream(builder, tmp_path / "source", base.root)
@@ -286,7 +286,7 @@ def test_a_source_with_several_kinds_of_upstream_problems_lists_all_of_them(
         build_problems(source, upstreams=UpstreamOptions(mirrors={"nope": tmp_path}))
     ) == [
         "--upstream-mirror: nope: not an [[upstream]] of registry.toml (base)",
-        f"{where}.other: registry 'elsewhere' is not an [[upstream]] of registry.toml"
+        f"{where}.other: upstream 'elsewhere' is not an [[upstream]] of registry.toml"
         " (upstreams: base)",
         f"{where}.tinyjson: no release of 'tinyjson' in upstream 'base' satisfies >=9"
         " (releases: 0.4.1, 0.4.0)",
@@ -314,7 +314,7 @@ def test_a_dependency_on_a_name_taken_from_an_upstream_must_say_so(
     assert build_problems(source) == [
         "packages/app/package.toml: release[version=1.0.0].requires.tinyjson: depends on"
         " 'tinyjson', which registry.toml takes from upstream 'base': write tinyjson ="
-        ' { version = ">=0.4", registry = "base" }'
+        ' { version = ">=0.4", upstream = "base" }'
     ]
 
 
@@ -413,4 +413,4 @@ def test_release_add_writes_a_dependency_on_an_upstream_package_checked_by_name(
         capsys.readouterr().err
     )
     written = (source / "packages" / "app" / "package.toml").read_text()
-    assert 'requires = {alpha = "*", tinyjson = {version = ">=0.4", registry = "base"}}' in written
+    assert 'requires = {alpha = "*", tinyjson = {version = ">=0.4", upstream = "base"}}' in written

@@ -250,8 +250,8 @@ def test_semver_registry_builds_from_the_cli_with_normal_form_versions(
     delta = json.loads(output["api/v1/packages/delta.json"])
     (requires,) = [entry["requires"] for entry in delta["releases"]]
     assert requires == [
-        {"name": "alpha", "specifier": "^1.0", "registry": None},  # written "1.0": normal form
-        {"name": "gamma", "specifier": "~1.0.0-alpha", "registry": None},
+        {"name": "alpha", "specifier": "^1.0"},  # written "1.0": cargo's normal form
+        {"name": "gamma", "specifier": "~1.0.0-alpha"},
     ]
     assert json.loads(output["api/v1/packages/alpha.json"])["dependents"] == ["beta", "delta"]
     page = output["packages/gamma/index.html"].decode()

@@ -89,7 +89,7 @@ def downstream_builder(url: str, root: Path, **more: Any) -> SourceBuilder:
     """The test registry, with app 1.0.0 requiring tinyjson>=0.4.1 from base."""
     builder = SourceBuilder()
     builder.registry["upstream"] = [pin_base(url, root, ["tinyjson"], **more)]
-    requires = {"tinyjson": {"version": ">=0.4.1", "registry": "base"}, "alpha": ">=1"}
+    requires = {"tinyjson": {"version": ">=0.4.1", "upstream": "base"}, "alpha": ">=1"}
     builder.add_package("app", ["alice"], [release("app", "1.0.0", 5, requires=requires)])
     return builder
 

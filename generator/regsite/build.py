@@ -125,7 +125,9 @@ def _check(options: BuildOptions, memo: Memo, stages: Stages, writer: Writer | N
             )
         catalog.upstreams, registry = found, with_upstreams(registry, found)
     catalog.scan = dataclasses.replace(scan, registry=registry)
-    context = PackageContext(options.source, options.limits, registry, theme, writer)
+    context = PackageContext(
+        options.source, options.limits, registry, theme, writer, files=options.files
+    )
     with stages.stage("scan", len(scan.directories)) as advance:
         scan_packages(catalog, context, options.workers, advance)
     with stages.stage("validate", len(scan.directories)) as advance:

@@ -39,6 +39,7 @@ class BuildOptions:
     cache: Path | None = None  # kept between builds; None uses a temporary one
     jobs: int | None = None  # worker processes; None is one per core
     progress: Progress | None = None
+    files: Path | None = None  # hosted artifacts kept out of the source: DIR/<name>/<file>
     upstreams: UpstreamOptions = field(default_factory=UpstreamOptions)  # mirrors, deadlines
 
     @property

@@ -68,6 +68,7 @@ class UpstreamIndex:
     name: str
     names: frozenset[str]  # every package its registry.toml delegates
     scheme: str  # its version scheme's name
+    flavours: frozenset[str]  # the formats of other clients it publishes (cargo's index…)
     page: str  # its package pages' absolute URL template, with {name}
     packages: Mapping[str, UpstreamPackage]  # the ones taken that exist and verified
     problems: tuple[tuple[str, str], ...]  # (key in its [[upstream]], message): taken ones that
@@ -118,6 +119,7 @@ def _index(
         name=upstream.name,
         names=frozenset(registry.delegations),
         scheme=registry.version_scheme.name,
+        flavours=registry.flavours,
         page=_page(upstream, updater, memo),
         packages=packages,
         problems=tuple(problems),

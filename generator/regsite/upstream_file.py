@@ -14,7 +14,13 @@ from regsite.fields import Fields
 from regsite.model import Delegation, Upstream
 from regsite.names import name_problem
 
-__all__ = ["MAX_UPSTREAMS", "UPSTREAM_DIR", "read_upstreams", "upstream_root_path"]
+__all__ = [
+    "MAX_UPSTREAMS",
+    "UPSTREAM_DIR",
+    "read_dependency_upstream",
+    "read_upstreams",
+    "upstream_root_path",
+]
 
 MAX_UPSTREAMS = 16
 UPSTREAM_DIR = "upstream"  # upstream/<name>/N.root.json in the source
@@ -26,6 +32,16 @@ def upstream_root_path(name: str, file: str) -> str:
     """Where an upstream's pinned root lives in the source (and, below api/v1/sources/, on the
     site)."""
     return f"{UPSTREAM_DIR}/{name}/{file}"
+
+
+def read_dependency_upstream(fields: Fields) -> tuple[bool, str | None]:
+    """A dependency table's ``upstream = "NAME"``: (well-formed, the name or None).  Whether
+    registry.toml declares it and takes the package from it is the validation's to check."""
+    name = fields.text("upstream", required=False, max_length=64)
+    if name is not None and (problem := name_problem(name)) is not None:
+        fields.problem("upstream", f"upstream {problem}")
+        return False, None
+    return True, name
 
 
 def read_upstreams(

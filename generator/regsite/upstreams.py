@@ -112,6 +112,13 @@ def _usable(
     out, so no requirement is checked against them."""
     for key, message in index.problems:
         report.add(REGISTRY_FILE, upstream_key(upstream, key), message)
+    if registry is not None and registry.cargo is not None and "cargo" not in index.flavours:
+        report.add(
+            REGISTRY_FILE,
+            upstream_key(upstream),
+            f"upstream {upstream.name!r} publishes no cargo index ([flavours] cargo), and this"
+            " registry's does: cargo could not fetch the crates taken from it",
+        )
     if registry is None or index.scheme == registry.version_scheme.name:
         return True
     report.add(

@@ -1,9 +1,10 @@
 """Validate stage: every problem in the source, found in one run and reported together.
 
 The scan already found the problems inside each file (signatures, delegations of a signed file,
-names, versions, URLs, limits).  This stage adds the ones across files (a delegation without a
-package, a dependency that no release satisfies) and the build's own (the base URL), so that a
-contributor never needs two builds to see two problems.  Requirement checks are memoised under
+names, versions, URLs, limits, hosted files, what a flavour cannot publish).  This stage adds
+the ones across files (a delegation without a package, a dependency that no release satisfies)
+and the build's own (the base URL, what a flavour needs of it), so that a contributor never
+needs two builds to see two problems.  Requirement checks are memoised under
 the requirements and the versions of the packages they name, and run in workers.
 """
 
@@ -18,6 +19,7 @@ from regsite.errors import ErrorReport, SourceProblem
 from regsite.fields import url_problem
 from regsite.memo import Memo, digest_of
 from regsite.model import Registry
+from regsite.render.flavours import flavour_site_problems
 from regsite.summary import PackageSummary, Requirement
 from regsite.upstream_checks import Upstreams, confusion_problems
 from regsite.versions import Specifier, Version, VersionScheme
@@ -39,6 +41,7 @@ def validate(
     registry = catalog.registry
     if registry is not None:
         check_delegations(registry, catalog.scan.directories, report)
+        report.extend(flavour_site_problems(registry))  # its base URL is the build's by now
         report.extend(confusion_problems(registry, catalog.scan.directories, catalog.upstreams))
         upstreams = Upstreams.of(registry, catalog.upstreams)
         report.extend(_requirements(catalog, registry.version_scheme, upstreams, jobs, advance))
@@ -148,7 +151,7 @@ def requirement_problems(
     problems = []
     for requirement in requirements:
         where = f"release[version={requirement.release}].requires.{requirement.name}"
-        if requirement.registry:
+        if requirement.upstream:
             message = _upstream_problem(requirement, upstreams, scheme)
         else:
             message = _local_problem(requirement, packages, present, upstreams, scheme)
@@ -172,7 +175,7 @@ def _local_problem(
             return (
                 f"depends on {requirement.name!r}, which registry.toml takes from upstream"
                 f" {upstream!r}: write {requirement.name} = {{ version ="
-                f' "{requirement.specifier or "*"}", registry = "{upstream}" }}'
+                f' "{requirement.specifier or "*"}", upstream = "{upstream}" }}'
             )
         return f"depends on {requirement.name!r}, which is not a package of this registry"
     return _unsatisfied(requirement, target.versions, scheme, "")
@@ -181,19 +184,19 @@ def _local_problem(
 def _upstream_problem(
     requirement: Requirement, upstreams: Upstreams, scheme: VersionScheme
 ) -> str | None:
-    name, registry = requirement.name, requirement.registry
-    if registry not in upstreams.declared:
+    name, upstream = requirement.name, requirement.upstream
+    if upstream not in upstreams.declared:
         known = ", ".join(sorted(upstreams.declared)) or "none"
-        return f"registry {registry!r} is not an [[upstream]] of registry.toml (upstreams: {known})"
-    if upstreams.taken.get(name) != registry:
+        return f"upstream {upstream!r} is not an [[upstream]] of registry.toml (upstreams: {known})"
+    if upstreams.taken.get(name) != upstream:
         return (
-            f"{name!r} is not taken from upstream {registry!r}: add it to that [[upstream]]'s"
+            f"{name!r} is not taken from upstream {upstream!r}: add it to that [[upstream]]'s"
             " packages in registry.toml"
         )
     versions = None if upstreams.versions is None else upstreams.versions.get(name)
     if versions is None:
         return None  # not fetched (an edit), or the upstream's own problem is reported
-    return _unsatisfied(requirement, versions, scheme, f" in upstream {registry!r}")
+    return _unsatisfied(requirement, versions, scheme, f" in upstream {upstream!r}")
 
 
 def _unsatisfied(

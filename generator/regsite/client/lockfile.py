@@ -52,7 +52,7 @@ class LockedPackage:
     name: str
     version: Version
     artifacts: tuple[LockedArtifact, ...]
-    registry: str | None = None  # the upstream it came from (Lock.upstreams); None: the registry
+    upstream: str | None = None  # the upstream it came from (Lock.upstreams); None: the registry
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -79,11 +79,14 @@ def lock_from_resolution(
             name=name,
             version=release.version,
             artifacts=tuple(
-                LockedArtifact(url=a.url, sha256=a.sha256, size=a.size) for a in release.artifacts
+                # A hosted file's URL is its registry's own: its path below the site's root.
+                LockedArtifact(url=a.href(base), sha256=a.sha256, size=a.size)
+                for a in release.artifacts
             ),
-            registry=sources[name][0] if name in sources else None,
+            upstream=sources[name][0] if name in sources else None,
         )
         for name, release in sorted(resolved.items())
+        for base in [sources[name][1] if name in sources else registry_url]
     )
     return Lock(
         registry=registry_url,
@@ -130,8 +133,8 @@ def _package_table(package: LockedPackage) -> tomlkit.items.Table:
     table = tomlkit.table()
     table.add("name", package.name)
     table.add("version", str(package.version))
-    if package.registry is not None:
-        table.add("registry", package.registry)
+    if package.upstream is not None:
+        table.add("upstream", package.upstream)
     artifacts = tomlkit.aot()
     for artifact in package.artifacts:
         item = tomlkit.table()
@@ -177,7 +180,7 @@ def _lock(top: Fields) -> Lock | None:
     scheme = _scheme(top)
     requirements = _requirements(top, scheme)
     upstreams = _upstreams(top)
-    packages = [_package(fields, scheme, upstreams) for fields in top.tables("package")]
+    packages = [_package(fields, scheme, registry, upstreams) for fields in top.tables("package")]
     _check_unique_names(top, packages)
     if registry is None or any(package is None for package in packages):
         return None
@@ -241,25 +244,25 @@ def _requirements(top: Fields, scheme: VersionScheme) -> tuple[str, ...]:
 
 
 def _package(
-    fields: Fields, scheme: VersionScheme, upstreams: Mapping[str, str]
+    fields: Fields, scheme: VersionScheme, registry: str | None, upstreams: Mapping[str, str]
 ) -> LockedPackage | None:
-    fields.only(["name", "version", "registry", "artifact"])
+    fields.only(["name", "version", "upstream", "artifact"])
     name = fields.text("name", one_line=True)
     if name is not None and (problem := name_problem(name)) is not None:
         fields.problem("name", problem)
         name = None
     version = _version(fields, scheme)
-    registry = fields.text("registry", required=False, one_line=True)
-    if registry is not None and registry not in upstreams:
-        fields.problem("registry", f"{registry!r:.40} is not in [upstreams]")
-    artifacts = [_artifact(item) for item in fields.tables("artifact")]
+    upstream = fields.text("upstream", required=False, one_line=True)
+    if upstream is not None and upstream not in upstreams:
+        fields.problem("upstream", f"{upstream!r:.40} is not in [upstreams]")
+    artifacts = [_artifact(item, registry) for item in fields.tables("artifact")]
     if name is None or version is None or any(a is None for a in artifacts):
         return None
     return LockedPackage(
         name=name,
         version=version,
         artifacts=tuple(a for a in artifacts if a is not None),
-        registry=registry,
+        upstream=upstream,
     )
 
 
@@ -274,9 +277,15 @@ def _version(fields: Fields, scheme: VersionScheme) -> Version | None:
         return None
 
 
-def _artifact(fields: Fields) -> LockedArtifact | None:
+def _artifact(fields: Fields, registry: str | None) -> LockedArtifact | None:
     fields.only(["url", "sha256", "size"])
-    url = fields.url("url", required=True)
+    # A file a file:// registry hosts is fetched from it, and from nowhere else on this machine.
+    text = fields.table.get("url")
+    hosted = registry is not None and registry.startswith("file:///")
+    if hosted and isinstance(text, str) and text.startswith(registry or "") and ".." not in text:
+        url = fields.text("url", one_line=True, max_length=MAX_URL_LENGTH)
+    else:
+        url = fields.url("url", required=True)
     sha256 = fields.text("sha256", one_line=True)
     if sha256 is not None and _SHA256.fullmatch(sha256) is None:
         fields.problem("sha256", f"expected 64 lowercase hex digits, found {sha256!r:.80}")

@@ -9,9 +9,9 @@ root on, an upstream is verified as any registry is (:class:`RemoteRegistry` ove
 
 A name means one package in a resolution.  Where it comes from depends on who asks:
 
-- the user, or a release of this registry without ``registry``: this registry's package; a name
+- the user, or a release of this registry without ``upstream``: this registry's package; a name
   this registry does not have is looked for in the upstreams (the one that takes it first);
-- a release of this registry with ``registry = "UP"``: upstream UP's, which registry.toml must
+- a release of this registry with ``upstream = "UP"``: upstream UP's, which registry.toml must
   take from it (``packages``);
 - a release of upstream UP: UP's own package of that name, unless UP's ``shadowed`` lists it,
   when it is the one this registry supplies (its own, or another upstream's).
@@ -95,27 +95,30 @@ class RegistryView:
         """Where the package chosen for ``name`` comes from: an upstream's name, or None."""
         return self.chosen.get(name)
 
-    def requires(self, name: str, release: Release) -> Sequence[Dependency]:
-        """The dependencies of ``name``'s ``release``, each bound to where it comes from."""
+    def requires(
+        self, name: str, release: Release, dependencies: Sequence[Dependency]
+    ) -> Sequence[Dependency]:
+        """The ``dependencies`` of ``name``'s ``release`` to resolve, each bound to where it
+        comes from."""
         parent = self.chosen.get(name)
-        for dependency in release.requires:
+        for dependency in dependencies:
             source = self._source(parent, dependency, f"{name} {release.version}")
             self._choose(dependency.name, source, f"{name} {release.version}")
-        return release.requires
+        return dependencies
 
     def _source(self, parent: str | None, dependency: Dependency, asker: str) -> str | None:
-        name, registry = dependency.name, dependency.registry
+        name, upstream = dependency.name, dependency.upstream
         if parent is None:
-            if registry is not None and name not in self._taken(registry):
+            if upstream is not None and name not in self._taken(upstream):
                 raise ResolutionError(
-                    f"{asker} requires {name!r} from {registry!r}, which the registry does"
+                    f"{asker} requires {name!r} from {upstream!r}, which the registry does"
                     " not take from it (registry.toml, [[upstream]] packages)"
                 )
-            return registry
-        if registry is not None:
+            return upstream
+        if upstream is not None:
             raise ResolutionError(
                 f"{asker} (from upstream {parent!r}) requires {name!r} from {parent!r}'s own"
-                f" upstream {registry!r}: an upstream's upstreams are not followed"
+                f" upstream {upstream!r}: an upstream's upstreams are not followed"
             )
         if name not in self.upstreams[parent].upstream.shadowed:
             return parent

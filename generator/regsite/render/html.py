@@ -12,9 +12,10 @@ import jinja2
 from markupsafe import Markup
 
 from regsite.headers import META_CONTENT_SECURITY_POLICY
-from regsite.model import Dependency, Package, Registry, Release, Site
+from regsite.model import Dependency, DependencyKind, Package, Registry, Release, Site
 from regsite.render import Output
 from regsite.render.api import API_ROOT
+from regsite.render.flavours import flavour_install_lines
 from regsite.render.markdown import render_readme
 from regsite.render.search import search_order
 from regsite.summary import PackageSummary, ReleaseBrief
@@ -49,9 +50,11 @@ class RecentRelease:
 @dataclass(frozen=True, slots=True)
 class PackageLink:
     name: str
-    href: str  # relative to the page; absolute for a package of an upstream
+    href: (
+        str | None
+    )  # relative to the page; absolute at an upstream; None: cargo's other registries
     specifier: str = ""  # a dependency's version range; "" when any version will do
-    registry: str | None = None  # the upstream a dependency is taken from; None: this registry
+    note: str = ""  # cargo's details of a dependency ("dev", "optional"…), "from UPSTREAM"
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +140,7 @@ def render_package_page(
         "latest_row": next((row for row in rows if row.release is latest), None),
         "used_by": Markup(USED_BY_SLOT),  # noqa: S704 - a constant comment
         "install": latest and registry.install_line(package.name, latest.version),
+        "flavour_installs": flavour_install_lines(registry, package.name) if latest else (),
         "readme_html": None if readme_html is None else Markup(readme_html),  # noqa: S704 - markdown-it escapes raw HTML
         "owners": [registry.owners[owner_id] for owner_id in delegation.owners],
         "threshold": delegation.threshold,
@@ -172,7 +176,9 @@ def _release_row(release: Release, root: str, pages: Mapping[str, str]) -> Relea
         published=_date(release.published),
         status=release.status.value,
         files=tuple(
-            FileRow(artifact.url, artifact.filename, _filesize(artifact.size), artifact.sha256)
+            FileRow(
+                artifact.href(root), artifact.filename, _filesize(artifact.size), artifact.sha256
+            )
             for artifact in release.artifacts
         ),
         requires=tuple(_dependency_link(d, root, pages) for d in release.requires),
@@ -181,13 +187,27 @@ def _release_row(release: Release, root: str, pages: Mapping[str, str]) -> Relea
 
 def _dependency_link(dependency: Dependency, root: str, pages: Mapping[str, str]) -> PackageLink:
     """A link to the package's page: here, or at the upstream it is taken from (its
-    registry.json's page template, verified with the rest of the upstream)."""
-    page = None if dependency.registry is None else pages.get(dependency.registry)
-    # No page: a registry registry.toml does not declare, which fails the build's validation.
-    href = root + package_page_path(dependency.name) if page is None else page
-    href = href.replace("{name}", dependency.name)
+    registry.json's page template, verified with the rest of the upstream); none for a package
+    of one of cargo's other registries."""
+    href = None
+    if dependency.in_registry:
+        href = root + package_page_path(dependency.name)
+    elif dependency.upstream is not None and (page := pages.get(dependency.upstream)):
+        href = page.replace("{name}", dependency.name)
     specifier = "" if dependency.specifier.is_any else str(dependency.specifier)
-    return PackageLink(dependency.name, href, specifier, dependency.registry)
+    return PackageLink(dependency.name, href, specifier, dependency_note(dependency))
+
+
+def dependency_note(dependency: Dependency) -> str:
+    """Cargo's details of a dependency, in a few words: ``dev, cfg(windows), optional``; and
+    the upstream it is taken from."""
+    notes = [] if dependency.kind is DependencyKind.NORMAL else [dependency.kind.value]
+    notes += [dependency.target] if dependency.target else []
+    notes += ["optional"] if dependency.optional else []
+    notes += [f"as {dependency.rename}"] if dependency.rename else []
+    notes += [f"from {dependency.registry}"] if dependency.registry else []
+    notes += [f"from {dependency.upstream}"] if dependency.upstream else []
+    return ", ".join(notes)
 
 
 def _home_context(site: Site) -> dict[str, Any]:
