@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from builder import release
+from cargosite import cargo_builder
 from clientsite import Served, revalidating_server
 from conftest import serving
 from regsite.build import BuildOptions, build, build_files, check_source
@@ -414,3 +415,75 @@ def test_release_add_writes_a_dependency_on_an_upstream_package_checked_by_name(
     )
     written = (source / "packages" / "app" / "package.toml").read_text()
     assert 'requires = {alpha = "*", tinyjson = {version = ">=0.4", upstream = "base"}}' in written
+
+
+# With the cargo flavour: semver registries, cargo's table form ----------------------------------
+
+
+def semver_base(tmp_path: Path, *, cargo: bool) -> Base:
+    """base as a semver registry, publishing cargo's index when ``cargo``."""
+    builder = base_builder()
+    builder.registry["registry"]["version-scheme"] = "semver"
+    if cargo:
+        dl = "https://dl.example.org/{crate}/{version}"
+        builder.registry["flavours"] = {"cargo": {"dl": dl}}
+        for name, document in builder.packages.items():
+            for entry in document["release"]:
+                url = dl.replace("{crate}", name).replace("{version}", entry["version"])
+                entry["artifact"] = [{"url": url, "sha256": "ab" * 32, "size": 10}]
+    source, site = tmp_path / "base-source", tmp_path / "base-site"
+    return Base(source, site, build_base(builder, source, site))
+
+
+def cargo_downstream(tmp_path: Path, base: Base, url: str, requires: object) -> Path:
+    builder = cargo_builder()
+    builder.registry["upstream"] = [pin_base(url + "/", base.root, ["tinyjson"])]
+    builder.packages["delta"]["release"][0]["requires"] = requires
+    return write_downstream(builder, tmp_path / "source", base.root)
+
+
+def test_the_cargo_index_names_the_upstreams_own_index_for_a_dependency_on_it(
+    tmp_path: Path,
+) -> None:
+    base = semver_base(tmp_path, cargo=True)
+    with revalidating_server(base.site) as served:
+        requires = {"tinyjson": {"version": "^0.4", "upstream": "base"}, "gamma": "1.0"}
+        source = cargo_downstream(tmp_path, base, served.url, requires)
+        output = build_files(BuildOptions(source=source, output=tmp_path / "out"))
+    (line,) = [json.loads(text) for text in output["cargo/de/lt/delta"].decode().splitlines()]
+    registries = {dep["name"]: (dep["req"], dep["registry"]) for dep in line["deps"]}
+    assert registries == {
+        "gamma": ("^1.0", None),
+        "tinyjson": ("^0.4", f"sparse+{served.url}/cargo/"),
+    }
+    delta = json.loads(output["api/v1/packages/delta.json"])
+    assert {"name": "tinyjson", "specifier": "^0.4", "upstream": "base"} in (
+        delta["releases"][0]["requires"]
+    )
+
+
+def test_an_upstream_without_a_cargo_index_is_refused_by_a_registry_that_publishes_one(
+    tmp_path: Path,
+) -> None:
+    base = semver_base(tmp_path, cargo=False)
+    with revalidating_server(base.site) as served:
+        requires = {"tinyjson": {"version": "^0.4", "upstream": "base"}}
+        source = cargo_downstream(tmp_path, base, served.url, requires)
+        assert build_problems(source) == [
+            "registry.toml: upstream[name=base]: upstream 'base' publishes no cargo index"
+            " ([flavours] cargo), and this registry's does: cargo could not fetch the crates"
+            " taken from it"
+        ]
+
+
+def test_a_dependency_is_never_both_cargos_other_registry_and_an_upstreams(
+    tmp_path: Path, base: Base
+) -> None:
+    other = "https://github.com/rust-lang/crates.io-index"
+    requires = {"tinyjson": {"version": "^0.4", "upstream": "base", "registry": other}}
+    source = cargo_downstream(tmp_path, base, "http://127.0.0.1:9", requires)
+    problems = build_problems(source, upstreams=UpstreamOptions(mirrors={"base": base.site}))
+    assert (
+        "packages/delta/package.toml: release[0].requires.tinyjson.upstream: a"
+        " dependency comes from one registry: registry or upstream"
+    ) in problems
