@@ -17,9 +17,12 @@ from clientsite import Served, revalidating_server, served_release
 from conftest import serving
 from regsite.build import BuildOptions, build
 from regsite.cli import main
+from regsite.client.export import requirements_file
+from regsite.client.lockfile import Lock, LockedArtifact, LockedPackage
 from regsite.commands.trust import write_next_root
 from regsite.keys import write_private_key
 from regsite.sources import SourceTree
+from regsite.versions import PEP440
 from upstreamsite import base_builder, build_base, pin_base, write_downstream
 
 ONLINE = fixed_key("online")
@@ -254,3 +257,26 @@ def _key(tmp_path: Path, name: str) -> Path:
     if not path.exists():
         write_private_key(path, fixed_key(name))
     return path
+
+
+# Lock exports: a package taken from an upstream is found in the upstream's index -------------
+
+
+def test_requirements_export_adds_each_upstreams_simple_index() -> None:
+    def locked(name: str, upstream: str | None) -> LockedPackage:
+        artifact = LockedArtifact(url=f"https://f.example.org/{name}.whl", sha256="a" * 64, size=1)
+        return LockedPackage(
+            name=name, version=PEP440.parse_version("1.0"), artifacts=(artifact,), upstream=upstream
+        )
+
+    lock = Lock(
+        registry="https://main.example.org/",
+        requirements=("app",),
+        packages=(locked("app", None), locked("ucd", "seedbank")),
+        upstreams={"seedbank": "https://seedbank.example.org/"},
+    )
+    lines = requirements_file(lock, "https://main.example.org/simple/").decode().splitlines()
+    assert lines[2:4] == [
+        "--index-url https://main.example.org/simple/",
+        "--extra-index-url https://seedbank.example.org/simple/",
+    ]
