@@ -133,6 +133,7 @@ class Release:
     artifacts: tuple[Artifact, ...]
     status: ReleaseStatus
     status_reason: str | None
+    advisories: tuple[str, ...] = ()  # ids of advisories/<id>.json; only when insecure
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -7,6 +7,7 @@ import posixpath
 import re
 from typing import TypeVar
 
+from regsite.advisories.model import ADVISORY_ID
 from regsite.errors import ErrorReport
 from regsite.fields import Fields, check_format
 from regsite.load import LoadedPackage, crlf_hint
@@ -165,10 +166,13 @@ def _duplicate(version: Version, first: Version) -> str:
 
 
 def _release(fields: Fields, package: str, scheme: VersionScheme) -> Release | None:
-    fields.only(["version", "published", "requires", "status", "status-reason", "artifact"])
+    fields.only(
+        ["version", "published", "requires", "status", "status-reason", "advisories", "artifact"]
+    )
     version = _version(fields, scheme)
     published = fields.datetime("published")
     status, reason = _status(fields, ReleaseStatus)
+    advisories = _advisory_ids(fields, status)
     requires = _requires(fields, package, scheme)
     artifacts = _artifacts(fields)
     if version is None or published is None or requires is None or artifacts is None:
@@ -180,7 +184,20 @@ def _release(fields: Fields, package: str, scheme: VersionScheme) -> Release | N
         artifacts=artifacts,
         status=status,
         status_reason=reason,
+        advisories=advisories,
     )
+
+
+def _advisory_ids(fields: Fields, status: ReleaseStatus) -> tuple[str, ...]:
+    """``advisories = ["x_REG-2026-0001"]``: the advisories that make a release insecure; each
+    is checked against ``advisories/`` when the package is scanned (docs/advisories.md)."""
+    ids = fields.strings("advisories")
+    if ids and status is not ReleaseStatus.INSECURE:
+        fields.problem("advisories", "given, but status is not 'insecure': set status or remove")
+    for index, advisory in enumerate(ids):
+        if ADVISORY_ID.fullmatch(advisory) is None:
+            fields.problem(f"advisories[{index}]", f"{advisory[:40]!r} is not an advisory id")
+    return tuple(dict.fromkeys(ids))
 
 
 def _version(fields: Fields, scheme: VersionScheme) -> Version | None:

@@ -53,6 +53,7 @@ class PreviousOutput:
 
     directory: Path
     changed: Collection[str]  # output paths whose bytes this build changed
+    current: Callable[[str], bytes | None] | None = None  # this build's bytes of a changed file
 
     def read_bytes(self, path: str) -> bytes | None:
         try:
@@ -107,6 +108,7 @@ class BuildChanges:
     yanked: tuple[Release, ...] = ()
     unyanked: tuple[Release, ...] = ()
     status: tuple[tuple[str, str, str], ...] = ()  # (package, old, new)
+    release_status: tuple[tuple[str, str, str, str], ...] = ()  # (package, version, old, new)
     keys: tuple[tuple[str, str, str], ...] = field(default=())  # (where, change, what)
 
     @property
@@ -241,6 +243,8 @@ def compare_builds(site: Site, previous: PreviousOutput | None) -> BuildChanges:
         path = f"{API_ROOT}/packages/{name}.json"
         old = previous.read(path, _PACKAGE_SHAPE, _package) or _OldPackage({}, None)
         found.compare(name, old, site.packages[name])
+        if previous.current is not None and (new := previous.current(path)) is not None:
+            found.statuses(name, old, _package(json.loads(new)))
     return BuildChanges(
         first_build=False,
         packages=packages,
@@ -255,6 +259,7 @@ def compare_builds(site: Site, previous: PreviousOutput | None) -> BuildChanges:
         yanked=tuple(found.yanked),
         unyanked=tuple(found.unyanked),
         status=tuple(found.status),
+        release_status=tuple(found.release_status),
         keys=tuple(_key_changes(old_registry, _registry(registry_document(site)))),
     )
 
@@ -266,6 +271,7 @@ class _ReleaseChanges:
     yanked: list[Release] = field(default_factory=list)
     unyanked: list[Release] = field(default_factory=list)
     status: list[tuple[str, str, str]] = field(default_factory=list)
+    release_status: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     def compare(self, name: str, old: _OldPackage, summary: PackageSummary) -> None:
         """Record how package ``name``'s releases and status changed since ``old``."""
@@ -280,6 +286,13 @@ class _ReleaseChanges:
                     self.unyanked.append((name, version))
         if old.status is not None and old.status != summary.status.value:
             self.status.append((name, old.status, summary.status.value))
+
+    def statuses(self, name: str, old: _OldPackage, new: _OldPackage) -> None:
+        """Release status changes other than yanks (active, deprecated, insecure)."""
+        for version, old_status in old.releases.items():
+            new_status = new.releases.get(version, old_status)
+            if old_status != new_status and "yanked" not in (old_status, new_status):
+                self.release_status.append((name, version, old_status, new_status))
 
 
 def _key_changes(old: _OldRegistry, new: _OldRegistry) -> list[tuple[str, str, str]]:

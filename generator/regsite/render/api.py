@@ -9,6 +9,8 @@ from datetime import datetime
 from importlib.resources import files
 from typing import Any
 
+from regsite.advisories.model import Advisory
+from regsite.advisories.releases import advisory_marks, mark_document
 from regsite.fields import SOURCE_FORMAT
 from regsite.model import Owner, Package, Registry, Release, Site
 from regsite.render import Output
@@ -53,10 +55,12 @@ def site_api(site: Site) -> Output:
     return output
 
 
-def package_api(registry: Registry, package: Package) -> Output:
+def package_api(
+    registry: Registry, package: Package, advisories: Sequence[Advisory] = ()
+) -> Output:
     """One package's JSON document, without its ``dependents`` (:func:`with_dependents` adds
     them), and its signed sources, republished byte for byte."""
-    document = package_document(registry, package)
+    document = package_document(registry, package, advisories)
     output = {package_document_path(package.name): dump_json(document)}
     base = f"{API_ROOT}/sources/{package.name}"
     output[f"{base}/package.toml"] = package.source.content
@@ -145,8 +149,11 @@ def names_document(site: Site) -> dict[str, Any]:
     }
 
 
-def package_document(registry: Registry, package: Package) -> dict[str, Any]:
-    """Everything about one package but its dependents (:func:`with_dependents`)."""
+def package_document(
+    registry: Registry, package: Package, advisories: Sequence[Advisory] = ()
+) -> dict[str, Any]:
+    """Everything about one package but its dependents (:func:`with_dependents`); a release
+    that advisories affect lists them (``advisories``, docs/advisories.md)."""
     delegation = registry.delegations[package.name]
     owners = [registry.owners[owner_id] for owner_id in delegation.owners]
     verification = package.source.verification
@@ -176,7 +183,7 @@ def package_document(registry: Registry, package: Package) -> dict[str, Any]:
             "url": f"../sources/{package.name}/{package.readme.file}",
             "sha256": package.readme.sha256,
         },
-        "releases": [_release(release) for release in package.releases],
+        "releases": [_release(release, package.name, advisories) for release in package.releases],
     }
 
 
@@ -194,7 +201,17 @@ def _owner(owner: Owner) -> dict[str, Any]:
     }
 
 
-def _release(release: Release) -> dict[str, Any]:
+def _release(release: Release, name: str, advisories: Sequence[Advisory]) -> dict[str, Any]:
+    document = _release_document(release)
+    marks = advisory_marks(release, name, advisories)
+    if release.advisories:
+        document["status_advisories"] = list(release.advisories)
+    if marks:
+        document["advisories"] = [mark_document(advisory, name, "../") for advisory in marks]
+    return document
+
+
+def _release_document(release: Release) -> dict[str, Any]:
     return {
         "version": str(release.version),
         "published": timestamp(release.published),
