@@ -27,9 +27,8 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold
 
 
 def advisory_files(registry: Registry, advisories: Sequence[Advisory]) -> Output:
-    """Every advisory's document and signature, the index and all.zip; nothing without any."""
-    if not advisories:
-        return {}
+    """Every advisory's document and signature, the index and all.zip (both published even
+    when empty, so that a client tells "no advisories" from a file it could not fetch)."""
     output: Output = {}
     for advisory in advisories:
         output[f"{ADVISORIES_ROOT}/{advisory.id}.json"] = advisory.content

@@ -119,6 +119,11 @@ def registry_document(site: Site) -> dict[str, Any]:
             "page": "../../packages/{name}/index.html",
             "search": "../../search/manifest.json",
             "search_page": "../../search/index.html",
+            "changes": "changes.json",
+            "changes_atom": "../../feed.xml",
+            "package_atom": "../../packages/{name}/feed.xml",
+            "advisories": "advisories/index.json",
+            "advisory": "advisories/{id}.json",
         },
         "schemas": {name.removesuffix(".schema.json"): f"schemas/{name}" for name in SCHEMA_NAMES},
         "trust": {
