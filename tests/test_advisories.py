@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from builder import SourceBuilder, fixed_key, release
+from builder import SourceBuilder, fixed_key
 from regsite.advisories.model import AffectedRange, EventType, RangeEvent
 from regsite.advisories.read import osv_schema
 from regsite.build import BuildOptions, build, build_files

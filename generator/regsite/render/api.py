@@ -38,6 +38,9 @@ SCHEMA_NAMES = (
     "search-shard.schema.json",
     "search-records.schema.json",
     "build-report.schema.json",
+    "changes.schema.json",
+    "changes-page.schema.json",
+    "advisories.schema.json",
 )
 
 

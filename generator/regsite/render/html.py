@@ -162,7 +162,7 @@ def render_package_page(
         "api_url": f"{API_ROOT}/packages/{package.name}.json",
         "sources_url": f"{API_ROOT}/sources/{package.name}/",
         "readme_source": package.readme.file if package.readme else None,
-        "package_feed": _feed_href(registry, root, package_feed_path(package.name)),
+        "package_feed": root + package_feed_path(package.name),
     }
     return _page(theme, registry, "package.html", path, context)
 
@@ -239,7 +239,7 @@ def _page(
         "search_page": SEARCH_PAGE,
         "date": _date,
         "filesize": _filesize,
-        "site_feed": _feed_href(registry, root, SITE_FEED),
+        "site_feed": root + SITE_FEED,  # relative, as every link in a page (decision 6)
         **context,
     }
     try:
@@ -255,12 +255,6 @@ def _page(
 def _root(path: str) -> str:
     """The relative prefix from the page at ``path`` to the site's root."""
     return "../" * path.count("/")
-
-
-def _feed_href(registry: Registry, root: str, path: str) -> str:
-    """A feed's link in a page: absolute under the base URL (what feed readers keep when they
-    subscribe), relative to the page without one."""
-    return _canonical(registry.base_url, path) or root + path
 
 
 def _canonical(base_url: str | None, path: str) -> str | None:
