@@ -12,14 +12,17 @@ from regsite.client.audit import Finding
 from regsite.client.changes import Changes
 from regsite.client.download import DownloadResult
 from regsite.client.lockfile import Lock
-from regsite.commands.changes import AuditOptions, ChangesOptions, client_audit, client_changes
 from regsite.commands.client import (
+    AuditOptions,
+    ChangesOptions,
     DownloadOptions,
     LockOptions,
     PackageShown,
     RegistryTrusted,
     ShowOptions,
     TrustOptions,
+    client_audit,
+    client_changes,
     client_download,
     client_lock,
     client_show,
