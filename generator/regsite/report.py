@@ -39,6 +39,8 @@ _MARKDOWN_ROWS = 50  # per list; the JSON report always lists everything
 _TRUST_KEYS = ("root_keys", "online_keys", "revoked_keys")
 
 Release = tuple[str, str]  # (package, version)
+# An amendment as the report tells it apart: releases, narrows, name, version, specifier, kind.
+AmendmentKey = tuple[str | None, ...]
 _T = TypeVar("_T")
 
 
@@ -110,6 +112,10 @@ class BuildChanges:
     status: tuple[tuple[str, str, str], ...] = ()  # (package, old, new)
     release_status: tuple[tuple[str, str, str, str], ...] = ()  # (package, version, old, new)
     keys: tuple[tuple[str, str, str], ...] = field(default=())  # (where, change, what)
+    owners: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()  # (package, old, new)
+    # Curation (issue 15, part 1) fills these; the feed's amendment.* events read them.
+    amendments_added: tuple[tuple[str, AmendmentKey], ...] = ()  # (package, amendment)
+    amendments_removed: tuple[tuple[str, AmendmentKey], ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -134,6 +140,7 @@ class _OldRegistry:
 class _OldPackage:
     releases: Mapping[str, str]  # version -> status
     status: str | None
+    owners: tuple[str, ...] = ()  # the ids of the owners who may sign it
 
 
 def _object(value: object, where: str) -> dict[str, Any]:
@@ -213,7 +220,11 @@ def _package(document: object) -> _OldPackage:
             status if isinstance(status, str) else "none"
         )
     status = top.get("status")  # written into the report: a string it can hold, if any
-    return _OldPackage(releases, None if status is None else _string(status, "status"))
+    owners = tuple(
+        _string(_object(owner, "owners[]").get("id"), "owners[].id")
+        for owner in _list(top.get("owners", []), "owners")
+    )
+    return _OldPackage(releases, None if status is None else _string(status, "status"), owners)
 
 
 _NAMES_SHAPE = '{"packages": [{"name": "..."}, ...]}'
@@ -260,6 +271,7 @@ def compare_builds(site: Site, previous: PreviousOutput | None) -> BuildChanges:
         unyanked=tuple(found.unyanked),
         status=tuple(found.status),
         release_status=tuple(found.release_status),
+        owners=tuple(found.owners),
         keys=tuple(_key_changes(old_registry, _registry(registry_document(site)))),
     )
 
@@ -272,6 +284,7 @@ class _ReleaseChanges:
     unyanked: list[Release] = field(default_factory=list)
     status: list[tuple[str, str, str]] = field(default_factory=list)
     release_status: list[tuple[str, str, str, str]] = field(default_factory=list)
+    owners: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
 
     def compare(self, name: str, old: _OldPackage, summary: PackageSummary) -> None:
         """Record how package ``name``'s releases and status changed since ``old``."""
@@ -288,11 +301,14 @@ class _ReleaseChanges:
             self.status.append((name, old.status, summary.status.value))
 
     def statuses(self, name: str, old: _OldPackage, new: _OldPackage) -> None:
-        """Release status changes other than yanks (active, deprecated, insecure)."""
+        """Release status changes other than yanks (active, deprecated, insecure), and a change
+        of the owners who may sign the package."""
         for version, old_status in old.releases.items():
             new_status = new.releases.get(version, old_status)
             if old_status != new_status and "yanked" not in (old_status, new_status):
                 self.release_status.append((name, version, old_status, new_status))
+        if old.owners != new.owners:
+            self.owners.append((name, old.owners, new.owners))
 
 
 def _key_changes(old: _OldRegistry, new: _OldRegistry) -> list[tuple[str, str, str]]:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from regsite.report import BuildChanges
+from regsite.report import AmendmentKey, BuildChanges
 
 __all__ = [
     "KINDS",
@@ -101,8 +101,25 @@ def _advisories(change: str) -> Callable[[FeedSources], Iterable[tuple[Value, ..
     return derive
 
 
+def _amendment(package: str, key: AmendmentKey) -> tuple[Value, ...]:
+    """A curator's amendment as the report keys it (releases, narrows, name, version,
+    specifier, kind); an absent part is published as ""."""
+    return (package, *(part or "" for part in key))
+
+
 _TRUST = ("root_keys", "online_keys", "revoked_keys")
 _ADVISORY_FIELDS = ("advisory", "package", "summary", "versions")
+# The amendment's releases, what it narrows (an upper bound, an exclusion, a conflict), the
+# dependency it narrows, its version and specifier, and its kind (build or runtime).
+_AMENDMENT_FIELDS = (
+    "package",
+    "releases",
+    "narrows",
+    "dependency",
+    "version",
+    "specifier",
+    "amendment_kind",
+)
 
 # The first event of every epoch: see regsite.feed.log (it is not derived from changes).
 FEED_STARTED = event_kind(
@@ -159,6 +176,12 @@ event_kind(
     lambda s: s.changes.status,
 )
 event_kind(
+    "package.owners-changed",
+    ("package", "from", "to"),
+    "{package}: owners are now {to}",
+    lambda s: s.changes.owners,
+)
+event_kind(
     "owner.added",
     ("owner",),
     "owner {owner} added",
@@ -199,6 +222,18 @@ event_kind(
     ("role", "threshold"),
     "{role} is now {threshold}",
     lambda s: _keys(s, "root_threshold".__eq__, "changed"),
+)
+event_kind(
+    "amendment.added",
+    _AMENDMENT_FIELDS,
+    "{package}: {amendment_kind} amendment on {dependency} added",
+    lambda s: [_amendment(name, key) for name, key in s.changes.amendments_added],
+)
+event_kind(
+    "amendment.removed",
+    _AMENDMENT_FIELDS,
+    "{package}: {amendment_kind} amendment on {dependency} removed",
+    lambda s: [_amendment(name, key) for name, key in s.changes.amendments_removed],
 )
 event_kind(
     "advisory.published", _ADVISORY_FIELDS, "{advisory} affects {package}", _advisories("published")

@@ -1,13 +1,16 @@
 """The change feed's log: numbered events in immutable pages, a small head, and epochs.
 
-Each build reads the previous feed from the previous output (:func:`read_previous_feed`),
-appends what it found changed, and publishes every page again (a full page byte for byte as it
-was; only the open one grows).  Sequence numbers only increase within an epoch.  A previous
-feed that is missing starts a new epoch; one that cannot be trusted (a page whose bytes differ
-from the head's sha256, numbers that do not follow, JSON that is not as a build writes it) also
-starts a new epoch, with a warning naming the file and a ``feed.started`` event that says why
-and names the previous epoch: clients see the epoch change and read the registry afresh, and
-no number is ever reused silently (docs/feed.md).
+Each build reads the previous feed from the previous output (:func:`read_previous_feed`): the
+published head, checked against the previous site's signed metadata when it is signed, and each
+page against the head; never a cache, so a build in a fresh clone continues the feed of the site
+it is given.  It appends what it found changed and publishes every page again (a full page
+byte for byte as it was; only the open one grows).  Sequence numbers only increase within an
+epoch.  A previous feed that is missing starts a new epoch; one that cannot be trusted (a page
+whose bytes differ from the head's sha256, a head the signed metadata does not list, numbers
+that do not follow, JSON that is not as a build writes it) also starts a new epoch, with a
+warning naming the file and a ``feed.started`` event that says why and names the previous
+epoch: clients see the epoch change and read the registry afresh, and no number is ever reused
+silently (docs/feed.md).
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from typing import Any
 
 from regsite.feed.kinds import FEED_STARTED, EventKind, Value
 from regsite.memo import digest_of
+from regsite.metadata.envelope import MetadataError
 from regsite.metadata.layout import CHANGES_HEAD, CHANGES_PAGE, CHANGES_PAGE_SIZE
+from regsite.metadata.previous import DirectoryPrevious, signed_sha256
 from regsite.render import Output
 from regsite.render.api import API_ROOT, API_VERSION, dump_json
 
@@ -172,6 +177,7 @@ def read_previous_feed(directory: Path | None) -> Feed | FeedUnusable:
     try:
         document = _object(json.loads(head), CHANGES_HEAD)
         epoch = _epoch(document)
+        _check_signed(directory, head)
         return _feed(directory, document, epoch)
     except _Damaged as exc:
         return _warn(FeedUnusable(str(exc), epoch=epoch, head=head))
@@ -184,6 +190,22 @@ def read_previous_feed(directory: Path | None) -> Feed | FeedUnusable:
 def _warn(problem: FeedUnusable) -> FeedUnusable:
     log.warning("previous change feed unusable: %s; starting a new feed epoch", problem.reason)
     return problem
+
+
+def _check_signed(directory: Path, head: bytes) -> None:
+    """On a signed previous site, the head must be the one its verified metadata lists (each
+    page is then checked against the head): a restored or copied site that was altered after
+    it was signed does not continue the feed."""
+    try:
+        expected = signed_sha256(DirectoryPrevious(directory), CHANGES_HEAD)
+    except MetadataError as exc:
+        raise _Damaged(
+            f"{CHANGES_HEAD}: cannot be checked against signed metadata: {exc}"
+        ) from None
+    if expected is not None and hashlib.sha256(head).hexdigest() != expected:
+        raise _Damaged(
+            f"{CHANGES_HEAD}: its bytes are not those the previous site's signed metadata lists"
+        )
 
 
 def _object(value: object, where: str) -> dict[str, Any]:

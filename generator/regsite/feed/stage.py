@@ -133,6 +133,7 @@ def _site_atom(registry: Registry, feed: Feed) -> bytes:
         id=entry_id(registry, "changes"),
         title=f"{registry.title}: changes",
         subtitle=f"What changed in {registry.title}, newest first (epoch {feed.epoch}).",
+        author=registry.title,
         updated=max((entry.updated for entry in entries), default=_date(feed.updated)),
         self_link=site_link(registry, SITE_FEED, SITE_FEED),
         page_link=site_link(registry, "index.html", SITE_FEED),
