@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from builder import SourceBuilder, fixed_key
+from builder import SourceBuilder, fixed_key, release
 from regsite.advisories.model import AffectedRange, EventType, RangeEvent
 from regsite.advisories.read import osv_schema
 from regsite.build import BuildOptions, build, build_files
@@ -140,6 +140,41 @@ def test_advisory_not_named_after_its_id_and_a_wrong_ecosystem_are_both_reported
     )
 
 
+def test_a_source_with_several_kinds_of_advisory_problems_lists_all_of_them_in_one_run(
+    builder: SourceBuilder, tmp_path: Path
+) -> None:
+    del builder.add_advisory("x_TESTREG-2026-0010", [{"name": "alpha", "versions": ["1.0.0"]}])[
+        "modified"
+    ]
+    builder.add_advisory("x_TESTREG-2026-0011", [{"name": "nosuch", "versions": ["1.0.0"]}])
+    builder.add_advisory("x_TESTREG-2026-0012", [{"name": "alpha", "versions": ["1.0.0"]}])
+    builder.add_advisory(
+        "x_TESTREG-2026-0013", [{"name": "alpha", "versions": ["1.0.0"]}], ("bob",)
+    )
+    builder.packages["beta"]["release"][0].update(advisories=["x_TESTREG-2026-0012"])
+    builder.packages["alpha"]["package"]["license"] = 7  # and a problem that is no advisory's
+    source = builder.write(tmp_path / "src")
+    tampered = source / "advisories" / "x_TESTREG-2026-0012.json"
+    tampered.write_text(tampered.read_text().replace("a flaw", "no flaw"))
+    (source / "advisories" / "notes.txt").write_text("draft\n")
+    with pytest.raises(BuildError) as raised:
+        build_files(BuildOptions(source=source, output=tmp_path / "unused"))
+    problems = [str(problem) for problem in raised.value.problems]
+    expected = [
+        "advisories/x_TESTREG-2026-0010.json: does not follow the OSV schema: 'modified' is a"
+        " required property",
+        "advisories/x_TESTREG-2026-0011.json: affected[0].package.name: 'nosuch' is not a"
+        " package of this registry",
+        "advisories/x_TESTREG-2026-0012.json.sig",
+        "advisories/x_TESTREG-2026-0013.json.sig",
+        "advisories/notes.txt: unexpected file",
+        "packages/beta/package.toml: release[0].advisories: given, but status is not 'insecure'",
+        "packages/alpha/package.toml: package.license",
+    ]
+    for start in expected:
+        assert any(problem.startswith(start) for problem in problems), (start, problems)
+
+
 def test_advisory_signed_by_an_owner_of_another_package_is_refused(
     builder: SourceBuilder, tmp_path: Path
 ) -> None:
@@ -239,6 +274,21 @@ def test_the_feed_reports_an_advisory_when_published_and_when_withdrawn(
     assert (withdrawn["kind"], withdrawn["versions"]) == ("advisory.withdrawn", [])
     released = json.loads((out / "api/v1/packages/alpha.json").read_bytes())["releases"]
     assert all("advisories" not in entry for entry in released)
+
+
+def test_an_advisory_re_renders_only_the_packages_it_names(
+    builder: SourceBuilder, tmp_path: Path
+) -> None:
+    """Advisories are declared inputs of the keys of the packages they name, and of no other."""
+    source, out, cache = tmp_path / "src", tmp_path / "site", tmp_path / "cache"
+    builder.add_package("gamma", ["alice"], [release("gamma", "0.1.0", 6)])
+    builder.write(source)
+    build(BuildOptions(source=source, output=out, cache=cache, jobs=1))
+    with_advisory(builder).write(source)
+    result = build(BuildOptions(source=source, output=out, cache=cache, jobs=1))
+    assert (result.rendered, result.reused) == (1, 2)  # alpha; beta and gamma as they were
+    page = (out / "packages/alpha/index.html").read_text()
+    assert "x_TESTREG-2026-0001" in page
 
 
 # regsite client audit, end to end -----------------------------------------------------------------

@@ -11,9 +11,11 @@ import feedparser
 import pytest
 
 from builder import SourceBuilder, release
+from conftest import DEMO_ONLINE_KEY, EXAMPLE_SITE
 from regsite.build import BuildOptions, build, build_files
-from regsite.feed import kinds, log
+from regsite.feed import kinds, log, stage
 from regsite.metadata import layout
+from regsite.report import BuildChanges
 
 HEAD = "api/v1/changes.json"
 
@@ -192,3 +194,84 @@ def test_an_event_kind_is_registered_once_with_its_fields() -> None:
         kinds.event_kind("release.yanked", ("package",), "{package}")
     with pytest.raises(ValueError, match="expected values for"):
         kind.document(8, "2026-01-01T00:00:00Z", ("alpha",))
+
+
+def test_a_fresh_clone_continues_the_feed_of_the_previous_site_not_of_the_cache(
+    tmp_path: Path,
+) -> None:
+    """CI: the source is a new clone, the cache and the last site come back from elsewhere."""
+    builder, cache = SourceBuilder(), tmp_path / "cache"
+    builder.write(tmp_path / "src")
+    build(BuildOptions(source=tmp_path / "src", output=tmp_path / "deployed", cache=cache, jobs=1))
+    epoch = head(tmp_path / "deployed")["epoch"]
+    builder.packages["alpha"]["release"].append(release("alpha", "1.2.0", 5))
+    clone = builder.write(tmp_path / "clone")
+    restored = Path(shutil.copytree(cache, tmp_path / "restored-cache"))
+    previous = Path(shutil.copytree(tmp_path / "deployed", tmp_path / "restored-site"))
+    out = tmp_path / "new-site"
+    build(BuildOptions(source=clone, output=out, cache=restored, previous=previous, jobs=1))
+    assert head(out)["epoch"] == epoch and head(out)["latest"] == 2
+    assert [event["kind"] for event in events(out)] == ["feed.started", "release.added"]
+    # The same cache without the previous site: the feed cannot be continued from the cache.
+    alone = tmp_path / "no-previous"
+    build(BuildOptions(source=clone, output=alone, cache=restored, jobs=1))
+    assert head(alone)["epoch"] != epoch
+    assert [event["kind"] for event in events(alone)] == ["feed.started"]
+
+
+def test_a_signed_site_continues_its_feed_and_a_head_its_metadata_does_not_list_restarts_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    source = Path(shutil.copytree(EXAMPLE_SITE, tmp_path / "src"))
+    out = tmp_path / "site"
+    options = BuildOptions(source=source, output=out, online_key=DEMO_ONLINE_KEY, jobs=1)
+    build(options)
+    epoch = head(out)["epoch"]
+    build(options)
+    assert head(out)["epoch"] == epoch and head(out)["latest"] == 1
+    document = head(out)
+    document["updated"] = "2030-01-01T00:00:00Z"  # the pages still match: only TUF notices
+    (out / HEAD).write_text(json.dumps(document))
+    build(options)
+    started = events(out)[0]
+    assert head(out)["epoch"] != epoch and started["previous_epoch"] == epoch
+    assert started["reason"] == (
+        "api/v1/changes.json: its bytes are not those the previous site's signed metadata lists"
+    )
+    assert "starting a new feed epoch" in caplog.text
+
+
+def test_a_change_of_a_packages_owners_is_an_event(tmp_path: Path) -> None:
+    builder, source, out = SourceBuilder(), tmp_path / "src", tmp_path / "site"
+    rebuild(builder, source, out)
+    builder.registry["packages"]["alpha"]["owners"] = ["alice", "bob"]
+    rebuild(builder, source, out)
+    event = events(out)[-1]
+    assert event == {
+        **event,
+        "kind": "package.owners-changed",
+        "package": "alpha",
+        "from": ["alice"],
+        "to": ["alice", "bob"],
+    }
+
+
+def test_amendments_reported_by_the_build_become_events_in_table_order() -> None:
+    """The hook curation (issue 15, part 1) fills: BuildChanges.amendments_added/removed."""
+    upper = ("<2", "upper-bound", "alpha", None, "<2", "runtime")
+    changes = BuildChanges(
+        first_build=False,
+        packages=2,
+        releases=3,
+        amendments_added=(("beta", upper),),
+        amendments_removed=(("beta", ("*", "exclude", "alpha", "1.1.0", None, "build")),),
+    )
+    found = stage.events_of(kinds.KINDS.values(), kinds.FeedSources(changes))
+    documents = [
+        kind.document(seq, "2026-01-01T00:00:00Z", v) for seq, (kind, v) in enumerate(found, 1)
+    ]
+    assert [(d["kind"], d["dependency"], d["amendment_kind"]) for d in documents] == [
+        ("amendment.added", "alpha", "runtime"),
+        ("amendment.removed", "alpha", "build"),
+    ]
+    assert documents[0]["version"] == "" and documents[1]["specifier"] == ""

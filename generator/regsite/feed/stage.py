@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from regsite.render.atom import AtomEntry, AtomFeed, atom_document, entry_id, si
 from regsite.render.html import SITE_FEED
 from regsite.report import BuildChanges
 
-__all__ = ["ATOM_ENTRIES", "FeedRun", "feed_outputs"]
+__all__ = ["ATOM_ENTRIES", "FeedRun", "events_of", "feed_outputs"]
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,7 @@ def feed_outputs(run: FeedRun) -> Output:
     """The change feed's head and pages, and the registry's Atom feed."""
     previous = read_previous_feed(run.previous)
     sources = FeedSources(run.changes, _advisory_changes(run))
-    events = [(kind, values) for kind in KINDS.values() for values in kind.derive(sources)]
-    feed = _continued(run, previous, events)
+    feed = _continued(run, previous, events_of(KINDS.values(), sources))
     output = feed.files(SITE_FEED)
     output[SITE_FEED] = _site_atom(run.site.registry, feed)
     return output
@@ -164,9 +164,7 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _date(text: str) -> Any:
-    from datetime import UTC, datetime
-
+def _date(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
