@@ -14,10 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from regsite.advisories.model import (
     ADVISORIES_DIR,
@@ -32,6 +29,10 @@ from regsite.errors import ErrorReport, describe
 from regsite.fields import url_problem
 from regsite.model import Registry
 from regsite.versions import VersionScheme, VersionSyntaxError
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 __all__ = [
     "ADVISORY_ID",
@@ -76,6 +77,10 @@ def osv_schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> Draft202012Validator:
+    # Imported here: jsonschema takes about 0.1 s to import, which a registry without
+    # advisories should not pay on every build.
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(osv_schema())
 
 
