@@ -124,7 +124,9 @@ def _check(options: BuildOptions, memo: Memo, stages: Stages, writer: Writer | N
         registry = dataclasses.replace(registry, base_url=options.base_url)
         catalog.scan = dataclasses.replace(scan, registry=registry)
     advisories = catalog.advisories.by_package
-    context = PackageContext(options.source, options.limits, registry, theme, writer, advisories)
+    context = PackageContext(
+        options.source, options.limits, registry, theme, writer, advisories, options.files
+    )
     with stages.stage("scan", len(scan.directories)) as advance:
         scan_packages(catalog, context, jobs, advance)
     with stages.stage("validate", len(scan.directories)) as advance:

@@ -26,12 +26,14 @@ from regsite.advisories.model import Advisory
 from regsite.advisories.releases import advisory_problems
 from regsite.budget import OutOfTime, cpu_budget
 from regsite.errors import ErrorReport, RegistryError, SourceProblem
+from regsite.hosted import HostedFiles, HostedListing, hosted_problems, publish_hosted
 from regsite.keys import PublicKey
 from regsite.load import PACKAGES_DIR, LoadedPackage, SourceLimits, load_package, package_input
 from regsite.memo import files_digest
 from regsite.model import Package, Registry
 from regsite.package_file import read_package
 from regsite.readme import checked_readme, over_budget, readme_path
+from regsite.render.flavours import flavour_package_problems
 from regsite.render.markdown import render_readme
 from regsite.render.package import fill_slots, package_outputs
 from regsite.signatures import SignatureCheck, SignatureStatus, ThresholdResult
@@ -73,6 +75,11 @@ class PackageContext:
     writer: Writer | None = None
     # The advisories naming each package (docs/advisories.md): declared in its scan key.
     advisories: Mapping[str, tuple[Advisory, ...]] = field(default_factory=dict)
+    files: Path | None = None  # regsite build --files DIR: hosted files kept out of the source
+
+    @property
+    def hosted(self) -> HostedFiles:
+        return HostedFiles(self.root, self.files)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +88,7 @@ class PackageTask:
     files: bytes  # the digest of the package's files when the build looked them up
     key: bytes  # the scan's memo key
     render: bool = True  # render the package's own outputs if it verifies
+    hosted: HostedListing = ()  # what the places of its hosted files held, in the key too
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +118,10 @@ def scan_package(task: PackageTask) -> Scanned:
     if package is not None:
         report.extend(advisory_problems(package, stage.advisories.get(task.name, ())))
     _check_unchanged(stage, task.name, task.files, report)
+    if package is not None:  # checked against what the key was made of: no file read here
+        report.extend(hosted_problems(stage.hosted, package, task.hosted))
+        if stage.registry is not None:
+            report.extend(flavour_package_problems(stage.registry, package))
     packed = None
     staged: tuple[str, ...] = ()
     files: tuple[WrittenFile, ...] = ()
@@ -159,6 +171,7 @@ def _render(
             staged.append(path)
         else:
             files.append(stage.writer.put(path, content))
+    files += publish_hosted(stage.hosted, package, stage.writer)
     return tuple(staged), tuple(files)
 
 

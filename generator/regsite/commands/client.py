@@ -26,8 +26,9 @@ from tuf.api.metadata import Root
 from regsite.client.audit import Finding, audit_lock
 from regsite.client.changes import Changes, read_changes
 from regsite.client.download import DownloadResult, download_artifacts
+from regsite.client.export import LOCK_FORMATS, lock_content
 from regsite.client.failures import TrustedRootName
-from regsite.client.lockfile import Lock, lock_from_resolution, read_lock, write_lock
+from regsite.client.lockfile import Lock, LockfileError, lock_from_resolution, read_lock
 from regsite.client.registry import RemoteRegistry
 from regsite.client.resolve import parse_requirement, resolve
 from regsite.client.trust import Updater, trust_on_first_use
@@ -35,6 +36,7 @@ from regsite.errors import RegistryError
 from regsite.fetch import FetchConfig, UrlFetcher
 from regsite.metadata.envelope import MetadataError
 from regsite.metadata.root import read_trusted_root, role_keys
+from regsite.model import Registry, Release
 from regsite.sources import write_atomically
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "ClientStateError",
     "DownloadOptions",
     "LockOptions",
+    "LockWritten",
     "PackageShown",
     "RegistryTrusted",
     "ShowOptions",
@@ -251,11 +254,19 @@ def open_registry(state: ClientState, url: str | None) -> tuple[str, RemoteRegis
 def lock_requirements(state: ClientState, url: str | None, requirements: Sequence[str]) -> Lock:
     """Resolve requirements against the verified registry into a lock, reading and matching
     versions in the registry's version scheme."""
+    return resolve_lock(state, url, requirements)[0]
+
+
+def resolve_lock(
+    state: ClientState, url: str | None, requirements: Sequence[str]
+) -> tuple[Lock, dict[str, Release], Registry]:
+    """The lock, the verified releases it holds and the verified registry.toml."""
     url, registry = open_registry(state, url)
-    scheme = registry.registry().version_scheme
+    verified = registry.registry()
+    scheme = verified.version_scheme
     parsed = [parse_requirement(text, scheme) for text in requirements]
     resolved = resolve(parsed, registry.package, scheme)
-    return lock_from_resolution(url, parsed, resolved, scheme)
+    return lock_from_resolution(url, parsed, resolved, scheme), resolved, verified
 
 
 def download_lock(lock_file: Path, dest: Path) -> list[DownloadResult]:
@@ -358,16 +369,39 @@ def client_show(options: ShowOptions) -> PackageShown:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LockOptions:
     requirements: tuple[str, ...]  # e.g. 'http-kit>=2'
-    output: Path = Path("regsite.lock")
+    output: Path | None = None  # None: the format's own name (LOCK_FORMATS)
+    format: str = "regsite"  # regsite (for client download), requirements (pip) or pylock
     registry: str | None = None
     state: Path | None = None
 
 
-def client_lock(options: LockOptions) -> Lock:
-    """Resolve the requirements against the verified registry; write the lockfile."""
-    lock = lock_requirements(_state(options.state), options.registry, options.requirements)
-    write_lock(options.output, lock)
-    return lock
+@dataclass(frozen=True, slots=True)
+class LockWritten:
+    lock: Lock
+    path: Path
+    format: str
+
+
+def client_lock(options: LockOptions) -> LockWritten:
+    """Resolve the requirements against the verified registry; write the lock in the format
+    asked for: regsite's lockfile, pip's hash-checking requirements or PEP 751's pylock.toml."""
+    if options.format not in LOCK_FORMATS:
+        raise RegistryError(
+            f"--format {options.format!r}: expected one of {', '.join(LOCK_FORMATS)}"
+        )
+    lock, releases, registry = resolve_lock(
+        _state(options.state), options.registry, options.requirements
+    )
+    content = lock_content(options.format, lock, releases, registry)
+    path = options.output or Path(LOCK_FORMATS[options.format])
+    try:
+        write_atomically(path, content)
+    except OSError as error:
+        raise LockfileError(
+            f"cannot write the lockfile {path}: {error.strerror or error}; choose another path"
+            " with -o"
+        ) from error
+    return LockWritten(lock, path, options.format)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

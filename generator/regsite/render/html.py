@@ -14,10 +14,11 @@ from markupsafe import Markup
 from regsite.advisories.model import Advisory
 from regsite.advisories.releases import advisory_marks
 from regsite.headers import META_CONTENT_SECURITY_POLICY
-from regsite.model import Dependency, Package, Registry, Release, Site
+from regsite.model import Dependency, DependencyKind, Package, Registry, Release, Site
 from regsite.render import Output
 from regsite.render.api import API_ROOT
 from regsite.render.atom import package_feed_path
+from regsite.render.flavours import flavour_install_lines
 from regsite.render.markdown import render_readme
 from regsite.render.search import search_order
 from regsite.summary import PackageSummary, ReleaseBrief
@@ -54,8 +55,9 @@ class RecentRelease:
 @dataclass(frozen=True, slots=True)
 class PackageLink:
     name: str
-    href: str  # relative to the page
+    href: str | None  # relative to the page; None for a package of another registry
     specifier: str = ""  # a dependency's version range; "" when any version will do
+    note: str = ""  # cargo's details of a dependency: "dev", "optional", "cfg(windows)"…
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +157,7 @@ def render_package_page(
         "latest_row": next((row for row in rows if row.release is latest), None),
         "used_by": Markup(USED_BY_SLOT),  # noqa: S704 - a constant comment
         "install": latest and registry.install_line(package.name, latest.version),
+        "flavour_installs": flavour_install_lines(registry, package.name) if latest else (),
         "readme_html": None if readme_html is None else Markup(readme_html),  # noqa: S704 - markdown-it escapes raw HTML
         "owners": [registry.owners[owner_id] for owner_id in delegation.owners],
         "threshold": delegation.threshold,
@@ -202,7 +205,9 @@ def _release_row(
         published=_date(release.published),
         status=release.status.value,
         files=tuple(
-            FileRow(artifact.url, artifact.filename, _filesize(artifact.size), artifact.sha256)
+            FileRow(
+                artifact.href(root), artifact.filename, _filesize(artifact.size), artifact.sha256
+            )
             for artifact in release.artifacts
         ),
         requires=tuple(_dependency_link(dependency, root) for dependency in release.requires),
@@ -211,9 +216,19 @@ def _release_row(
 
 
 def _dependency_link(dependency: Dependency, root: str) -> PackageLink:
-    href = root + package_page_path(dependency.name)
-    specifier = dependency.specifier
-    return PackageLink(dependency.name, href, "" if specifier.is_any else str(specifier))
+    href = root + package_page_path(dependency.name) if dependency.in_registry else None
+    specifier = "" if dependency.specifier.is_any else str(dependency.specifier)
+    return PackageLink(dependency.name, href, specifier, dependency_note(dependency))
+
+
+def dependency_note(dependency: Dependency) -> str:
+    """Cargo's details of a dependency, in a few words: ``dev, cfg(windows), optional``."""
+    notes = [] if dependency.kind is DependencyKind.NORMAL else [dependency.kind.value]
+    notes += [dependency.target] if dependency.target else []
+    notes += ["optional"] if dependency.optional else []
+    notes += [f"as {dependency.rename}"] if dependency.rename else []
+    notes += [f"from {dependency.registry}"] if dependency.registry else []
+    return ", ".join(notes)
 
 
 def _home_context(site: Site) -> dict[str, Any]:
