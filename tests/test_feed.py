@@ -239,6 +239,14 @@ def test_a_signed_site_continues_its_feed_and_a_head_its_metadata_does_not_list_
         "api/v1/changes.json: its bytes are not those the previous site's signed metadata lists"
     )
     assert "starting a new feed epoch" in caplog.text
+    other = log.read_previous_feed(out, first_root=b"another registry's root")
+    assert isinstance(other, log.FeedUnusable)
+    assert other.reason.endswith(
+        "metadata/1.root.json is not the source's: another registry's site"
+    )
+    assert isinstance(
+        log.read_previous_feed(out, (source / "metadata/1.root.json").read_bytes()), log.Feed
+    )
 
 
 def test_a_change_of_a_packages_owners_is_an_event(tmp_path: Path) -> None:

@@ -162,8 +162,12 @@ class _Damaged(ValueError):
     pass
 
 
-def read_previous_feed(directory: Path | None) -> Feed | FeedUnusable:
-    """The previous output's feed, checked page by page against its head."""
+def read_previous_feed(
+    directory: Path | None, first_root: bytes | None = None
+) -> Feed | FeedUnusable:
+    """The previous output's feed, checked page by page against its head, and the head against
+    the previous site's metadata when it is signed, trusted from ``first_root`` (the source's
+    ``metadata/1.root.json``)."""
     if directory is None:
         return FeedUnusable("no previous output", missing=True)
     head_file = directory / CHANGES_HEAD
@@ -177,7 +181,7 @@ def read_previous_feed(directory: Path | None) -> Feed | FeedUnusable:
     try:
         document = _object(json.loads(head), CHANGES_HEAD)
         epoch = _epoch(document)
-        _check_signed(directory, head)
+        _check_signed(directory, head, first_root)
         return _feed(directory, document, epoch)
     except _Damaged as exc:
         return _warn(FeedUnusable(str(exc), epoch=epoch, head=head))
@@ -192,12 +196,12 @@ def _warn(problem: FeedUnusable) -> FeedUnusable:
     return problem
 
 
-def _check_signed(directory: Path, head: bytes) -> None:
+def _check_signed(directory: Path, head: bytes, first_root: bytes | None) -> None:
     """On a signed previous site, the head must be the one its verified metadata lists (each
     page is then checked against the head): a restored or copied site that was altered after
     it was signed does not continue the feed."""
     try:
-        expected = signed_sha256(DirectoryPrevious(directory), CHANGES_HEAD)
+        expected = signed_sha256(DirectoryPrevious(directory), CHANGES_HEAD, first_root)
     except MetadataError as exc:
         raise _Damaged(
             f"{CHANGES_HEAD}: cannot be checked against signed metadata: {exc}"

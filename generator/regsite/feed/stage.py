@@ -44,7 +44,8 @@ class FeedRun:
 
 def feed_outputs(run: FeedRun) -> Output:
     """The change feed's head and pages, and the registry's Atom feed."""
-    previous = read_previous_feed(run.previous)
+    roots = run.site.registry.root_history
+    previous = read_previous_feed(run.previous, roots[0] if roots else None)
     sources = FeedSources(run.changes, _advisory_changes(run))
     feed = _continued(run, previous, events_of(KINDS.values(), sources))
     output = feed.files(SITE_FEED)

@@ -274,13 +274,17 @@ def _newest_root(previous: PreviousSite) -> Root:
     return roots[-1]
 
 
-def signed_sha256(previous: PreviousSite, path: str) -> str | None:
+def signed_sha256(previous: PreviousSite, path: str, first_root: bytes | None) -> str | None:
     """The SHA-256 the previous site's signed metadata lists for target ``path``, every role
-    on the way verified from its newest root; None when the site is unsigned.  Raises
-    :class:`MetadataError` when a role does not verify or does not list ``path``."""
+    on the way verified from its newest root, itself verified from ``first_root`` (the
+    source's ``metadata/1.root.json``, when it has one); None when the site is unsigned.
+    Raises :class:`MetadataError` when a role does not verify or does not list ``path``."""
     data = previous.read(TIMESTAMP_FILE)
     if data is None:
         return None
+    first = f"{METADATA_DIR}/{root_file_name(1)}"
+    if first_root is not None and previous.read(first) != first_root:
+        raise MetadataError(f"previous site: {first} is not the source's: another registry's site")
     root = _newest_root(previous)
     timestamp = _verified(previous, TIMESTAMP_FILE, Timestamp, root, "timestamp", data)
     version = timestamp.signed.snapshot_meta.version
