@@ -11,10 +11,13 @@ from urllib.parse import urljoin, urlsplit
 import jinja2
 from markupsafe import Markup
 
+from regsite.advisories.model import Advisory
+from regsite.advisories.releases import advisory_marks
 from regsite.headers import META_CONTENT_SECURITY_POLICY
 from regsite.model import Dependency, DependencyKind, Package, Registry, Release, Site
 from regsite.render import Output
 from regsite.render.api import API_ROOT
+from regsite.render.atom import package_feed_path
 from regsite.render.flavours import flavour_install_lines
 from regsite.render.markdown import render_readme
 from regsite.render.search import search_order
@@ -22,6 +25,7 @@ from regsite.summary import PackageSummary, ReleaseBrief
 from regsite.theme import Theme, ThemeError
 
 __all__ = [
+    "SITE_FEED",
     "USED_BY_SLOT",
     "RecentRelease",
     "package_page_path",
@@ -31,6 +35,7 @@ __all__ = [
 ]
 
 SEARCH_PAGE = "search/index.html"
+SITE_FEED = "feed.xml"  # the registry's changes, for people (regsite.feed)
 # Where a package page shows what other packages say about it (render_used_by). Text and
 # attributes are escaped and raw HTML in READMEs is too, so only the template can write this.
 USED_BY_SLOT = "<!--regsite:used-by-->"
@@ -66,6 +71,16 @@ class FileRow:
 
 
 @dataclass(frozen=True, slots=True)
+class AdvisoryLink:
+    """An advisory affecting a release, as a package page shows it."""
+
+    id: str
+    summary: str
+    href: str  # the OSV document, relative to the page
+    fixed: str  # the versions that fix it, or ""
+
+
+@dataclass(frozen=True, slots=True)
 class ReleaseRow:
     """One row of a package page's table of versions."""
 
@@ -76,6 +91,7 @@ class ReleaseRow:
     status: str
     files: tuple[FileRow, ...]
     requires: tuple[PackageLink, ...]
+    advisories: tuple[AdvisoryLink, ...] = ()
 
 
 def package_page_path(name: str) -> str:
@@ -118,7 +134,11 @@ def _not_found_context(site: Site) -> dict[str, Any]:
 
 
 def render_package_page(
-    registry: Registry, theme: Theme, package: Package, readme_html: str | None = None
+    registry: Registry,
+    theme: Theme,
+    package: Package,
+    readme_html: str | None = None,
+    advisories: Sequence[Advisory] = (),
 ) -> bytes:
     """The package's page from the package alone; :data:`USED_BY_SLOT` marks where
     :func:`render_used_by` goes.  ``readme_html``: the README as the build rendered it (within
@@ -131,7 +151,9 @@ def render_package_page(
     path = package_page_path(package.name)
     root = _root(path)
     pages = {upstream.name: upstream.page or upstream.url for upstream in registry.upstreams}
-    rows = [_release_row(release, root, pages) for release in package.releases]
+    rows = [
+        _release_row(release, root, package.name, advisories, pages) for release in package.releases
+    ]
     # The model objects stay in the context beside the rows, for themes that override the page.
     context = {
         "package": package,
@@ -148,6 +170,7 @@ def render_package_page(
         "api_url": f"{API_ROOT}/packages/{package.name}.json",
         "sources_url": f"{API_ROOT}/sources/{package.name}/",
         "readme_source": package.readme.file if package.readme else None,
+        "package_feed": root + package_feed_path(package.name),
     }
     return _page(theme, registry, "package.html", path, context)
 
@@ -168,7 +191,22 @@ def render_used_by(theme: Theme, name: str, dependents: Sequence[str]) -> str:
         raise ThemeError(f"theme template used_by.html: {exc.message}") from exc
 
 
-def _release_row(release: Release, root: str, pages: Mapping[str, str]) -> ReleaseRow:
+def _release_row(
+    release: Release,
+    root: str,
+    name: str,
+    advisories: Sequence[Advisory],
+    pages: Mapping[str, str],
+) -> ReleaseRow:
+    marks = tuple(
+        AdvisoryLink(
+            advisory.id,
+            advisory.summary,
+            f"{root}{API_ROOT}/advisories/{advisory.id}.json",
+            ", ".join(advisory.fixed_in(name)),
+        )
+        for advisory in advisory_marks(release, name, advisories)
+    )
     return ReleaseRow(
         release=release,
         version=str(release.version),
@@ -182,6 +220,7 @@ def _release_row(release: Release, root: str, pages: Mapping[str, str]) -> Relea
             for artifact in release.artifacts
         ),
         requires=tuple(_dependency_link(d, root, pages) for d in release.requires),
+        advisories=marks,
     )
 
 
@@ -233,6 +272,7 @@ def _page(
         "search_page": SEARCH_PAGE,
         "date": _date,
         "filesize": _filesize,
+        "site_feed": root + SITE_FEED,  # relative, as every link in a page (decision 6)
         **context,
     }
     try:
