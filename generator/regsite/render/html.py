@@ -55,9 +55,11 @@ class RecentRelease:
 @dataclass(frozen=True, slots=True)
 class PackageLink:
     name: str
-    href: str | None  # relative to the page; None for a package of another registry
+    href: (
+        str | None
+    )  # relative to the page; absolute at an upstream; None: cargo's other registries
     specifier: str = ""  # a dependency's version range; "" when any version will do
-    note: str = ""  # cargo's details of a dependency: "dev", "optional", "cfg(windows)"…
+    note: str = ""  # cargo's details of a dependency ("dev", "optional"…), "from UPSTREAM"
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +150,10 @@ def render_package_page(
     verification = package.source.verification
     path = package_page_path(package.name)
     root = _root(path)
-    rows = [_release_row(release, root, package.name, advisories) for release in package.releases]
+    pages = {upstream.name: upstream.page or upstream.url for upstream in registry.upstreams}
+    rows = [
+        _release_row(release, root, package.name, advisories, pages) for release in package.releases
+    ]
     # The model objects stay in the context beside the rows, for themes that override the page.
     context = {
         "package": package,
@@ -187,7 +192,11 @@ def render_used_by(theme: Theme, name: str, dependents: Sequence[str]) -> str:
 
 
 def _release_row(
-    release: Release, root: str, name: str, advisories: Sequence[Advisory]
+    release: Release,
+    root: str,
+    name: str,
+    advisories: Sequence[Advisory],
+    pages: Mapping[str, str],
 ) -> ReleaseRow:
     marks = tuple(
         AdvisoryLink(
@@ -210,24 +219,33 @@ def _release_row(
             )
             for artifact in release.artifacts
         ),
-        requires=tuple(_dependency_link(dependency, root) for dependency in release.requires),
+        requires=tuple(_dependency_link(d, root, pages) for d in release.requires),
         advisories=marks,
     )
 
 
-def _dependency_link(dependency: Dependency, root: str) -> PackageLink:
-    href = root + package_page_path(dependency.name) if dependency.in_registry else None
+def _dependency_link(dependency: Dependency, root: str, pages: Mapping[str, str]) -> PackageLink:
+    """A link to the package's page: here, or at the upstream it is taken from (its
+    registry.json's page template, verified with the rest of the upstream); none for a package
+    of one of cargo's other registries."""
+    href = None
+    if dependency.in_registry:
+        href = root + package_page_path(dependency.name)
+    elif dependency.upstream is not None and (page := pages.get(dependency.upstream)):
+        href = page.replace("{name}", dependency.name)
     specifier = "" if dependency.specifier.is_any else str(dependency.specifier)
     return PackageLink(dependency.name, href, specifier, dependency_note(dependency))
 
 
 def dependency_note(dependency: Dependency) -> str:
-    """Cargo's details of a dependency, in a few words: ``dev, cfg(windows), optional``."""
+    """Cargo's details of a dependency, in a few words: ``dev, cfg(windows), optional``; and
+    the upstream it is taken from."""
     notes = [] if dependency.kind is DependencyKind.NORMAL else [dependency.kind.value]
     notes += [dependency.target] if dependency.target else []
     notes += ["optional"] if dependency.optional else []
     notes += [f"as {dependency.rename}"] if dependency.rename else []
     notes += [f"from {dependency.registry}"] if dependency.registry else []
+    notes += [f"from {dependency.upstream}"] if dependency.upstream else []
     return ", ".join(notes)
 
 
