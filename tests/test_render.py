@@ -60,7 +60,8 @@ def validate_json_outputs(output: dict[str, bytes]) -> Counter[str]:
     for path, content in output.items():
         if not path.endswith(".json") or "/schemas/" in path or path.startswith("metadata/"):
             continue  # TUF metadata is checked by python-tuf in test_publish.py
-        if CONTENT_ADDRESSED.fullmatch(path.rsplit("/", 1)[-1]):
+        shard = path.startswith(f"{API_ROOT}/shards/")  # named by its hash, and no copy
+        if CONTENT_ADDRESSED.fullmatch(path.rsplit("/", 1)[-1]) and not shard:
             continue  # a consistent-snapshot copy of a file checked under its plain name
         if path.endswith("/registry.json"):
             name = "registry.schema.json"
@@ -74,6 +75,10 @@ def validate_json_outputs(output: dict[str, bytes]) -> Counter[str]:
             name = "search-records.schema.json"
         elif path.startswith("search/"):
             name = "search-shard.schema.json"
+        elif path.startswith(f"{API_ROOT}/shards/"):
+            name = "shard.schema.json"
+        elif path.startswith(f"{API_ROOT}/closures/"):
+            name = "closure.schema.json"
         else:
             assert path.startswith(f"{API_ROOT}/packages/"), path
             name = "package.schema.json"
@@ -87,6 +92,7 @@ def test_every_json_file_matches_its_schema(source: Path) -> None:
     assert checked["package"] == 2 and checked["registry"] == checked["names"] == 1
     assert checked["search-manifest"] == 1 and checked["search-records"] == 1
     assert checked["search-shard"] == 3
+    assert checked["shard"] == checked["closure"] == 2
 
 
 def test_published_schemas_are_the_documented_ones(source: Path) -> None:
@@ -158,7 +164,8 @@ def test_hostile_readme_description_and_keywords_are_inert(
     assert not any(url.startswith("//") for url in page.links + page.loads)
     assert all(is_local(url) for url in page.loads), page.loads
     assert page.script_sources == []
-    assert sum(validate_json_outputs(output).values()) == 10  # build-report.json too
+    # build-report.json too, and each package's shard and closure manifest
+    assert sum(validate_json_outputs(output).values()) == 14
     # The search page lists the package too, escaped like everywhere else.
     search_page = scan(output["search/index.html"])
     assert search_page.scripts == 0 and search_page.event_handlers == []

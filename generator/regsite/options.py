@@ -57,6 +57,8 @@ class BuildResult:
     reused: int  # packages whose scan came from the memo
     stages: tuple[tuple[str, float], ...]  # seconds per stage, in order
     changes: BuildChanges
+    closures: int = 0  # closure manifests computed (docs/portable.md); the others were unchanged
+    warnings: tuple[str, ...] = ()  # what the build found that does not stop it
 
 
 def source_date_epoch(environ: Mapping[str, str] | None = None) -> int | None:

@@ -24,6 +24,7 @@ from regsite.metadata.publish import publish_metadata
 from regsite.model import Registry, Site
 from regsite.options import BuildOptions, BuildResult
 from regsite.outputs import Published, put_site_files, read_seal, render_packages, seal_of
+from regsite.portable import publish_portable
 from regsite.progress import Stages
 from regsite.render import Output
 from regsite.render.api import API_ROOT, dump_json, site_api
@@ -66,6 +67,8 @@ def publish_site(run: SiteRun) -> BuildResult:
     context = PackageContext(catalog.root, catalog.limits, site.registry, theme, writer)
     with stages.stage("render", len(site.packages)) as advance:
         rendered = render_packages(site, catalog, context, published, run.options.workers, advance)
+    with stages.stage("closures"):
+        portable = publish_portable(site, catalog, writer, published, run.options.workers)
     with stages.stage("site pages"):
         shared = site_api(site)
         shared.update(site_pages(site, theme))
@@ -94,6 +97,8 @@ def publish_site(run: SiteRun) -> BuildResult:
         reused=catalog.reused,
         stages=(),
         changes=changes,
+        closures=portable.manifests_rendered,
+        warnings=portable.warnings(site),
     )
 
 

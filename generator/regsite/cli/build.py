@@ -184,6 +184,8 @@ def build_summary(result: BuildResult, output: Path, stages: bool = True) -> str
             f"  per package: {result.bytes / count / 1000:,.1f} KB in"
             f" {result.files / count:,.1f} files, as a host serves them (links dereferenced)"
         )
+    if site.packages:
+        lines.append(f"  closure manifests rendered: {result.closures:,} (docs/portable.md)")
     if stages:
         times = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.stages)
         lines.append(f"  stages: {times}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
 
 from resolvelib import AbstractProvider, BaseReporter, Resolver
 from resolvelib.resolvers import (
@@ -13,11 +14,20 @@ from resolvelib.resolvers import (
 )
 
 from regsite.errors import RegistryError
-from regsite.model import Package, Release, ReleaseStatus
+from regsite.model import Dependency, ReleaseStatus
 from regsite.names import name_problem, normalize_name
 from regsite.versions import Specifier, Version, VersionScheme, VersionSyntaxError
 
-__all__ = ["MAX_ROUNDS", "Requirement", "ResolutionError", "parse_requirement", "resolve"]
+__all__ = [
+    "MAX_ROUNDS",
+    "Candidates",
+    "Requirement",
+    "ResolutionError",
+    "ResolutionGaveUp",
+    "Resolvable",
+    "parse_requirement",
+    "resolve",
+]
 
 MAX_ROUNDS = 10_000  # resolvelib rounds (one pin or backtrack each) before giving up
 _VERSIONS_SHOWN = 10  # versions listed per package in a conflict message
@@ -26,6 +36,35 @@ _ROOT = "your requirements"
 
 class ResolutionError(RegistryError):
     """The requirements are malformed, name a missing package, or cannot all hold at once."""
+
+
+class ResolutionGaveUp(ResolutionError):
+    """The search reached its bound on rounds before it could decide."""
+
+
+class Resolvable(Protocol):
+    """A release as the resolver reads it: a model :class:`~regsite.model.Release`, or a
+    release read from a shard (client/portable.py)."""
+
+    @property
+    def version(self) -> Version: ...
+
+    @property
+    def status(self) -> ReleaseStatus: ...
+
+    @property
+    def requires(self) -> Sequence[Dependency]: ...
+
+
+_R = TypeVar("_R", bound=Resolvable)
+_R_co = TypeVar("_R_co", bound=Resolvable, covariant=True)
+
+
+class Candidates(Protocol[_R_co]):
+    """A package as the resolver reads it: its releases, newest version first."""
+
+    @property
+    def releases(self) -> Sequence[_R_co]: ...
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -54,22 +93,24 @@ def parse_requirement(text: str, scheme: VersionScheme) -> Requirement:
 
 def resolve(
     requirements: Sequence[Requirement],
-    get_package: Callable[[str], Package],
+    get_package: Callable[[str], Candidates[_R]],
     scheme: VersionScheme,
-) -> dict[str, Release]:
+    *,
+    max_rounds: int = MAX_ROUNDS,
+) -> dict[str, _R]:
     """Pick a release for every package needed; ``get_package`` raises KeyError for unknown names.
     Versions are chosen and matched as the registry's version ``scheme`` says.
 
     Returns package name -> release, sorted by name.
     """
-    provider = _Provider(get_package, requirements, scheme)
-    resolver: Resolver[Requirement, _Candidate, str] = Resolver(provider, BaseReporter())
+    provider: _Provider[_R] = _Provider(get_package, requirements, scheme)
+    resolver: Resolver[Requirement, _Candidate[_R], str] = Resolver(provider, BaseReporter())
     try:
-        result = resolver.resolve(requirements, max_rounds=MAX_ROUNDS)
+        result = resolver.resolve(requirements, max_rounds=max_rounds)
     except ResolutionImpossible as error:
         raise provider.explain(error.causes) from error
     except ResolutionTooDeep as error:
-        raise ResolutionError(
+        raise ResolutionGaveUp(
             f"gave up after {error.round_count} rounds of backtracking;"
             " pin some versions with '==' to narrow the search"
         ) from error
@@ -77,33 +118,33 @@ def resolve(
 
 
 @dataclass(frozen=True, slots=True)
-class _Candidate:
+class _Candidate(Generic[_R]):
     name: str
     version: Version
-    release: Release = field(compare=False)
+    release: _R = field(compare=False)
 
     def __str__(self) -> str:
         return f"{self.name} {self.version}"
 
 
-_Cause = RequirementInformation[Requirement, _Candidate]
+_Cause = RequirementInformation[Requirement, _Candidate[Any]]
 
 
-class _Provider(AbstractProvider[Requirement, _Candidate, str]):
+class _Provider(AbstractProvider[Requirement, _Candidate[_R], str]):
     def __init__(
         self,
-        get_package: Callable[[str], Package],
+        get_package: Callable[[str], Candidates[_R]],
         roots: Iterable[Requirement],
         scheme: VersionScheme,
     ) -> None:
         self._get_package = get_package
         self._scheme = scheme
-        self._packages: dict[str, Package | None] = {}
+        self._packages: dict[str, Candidates[_R] | None] = {}
         # Who asked for each name, to explain conflicts; the user's own requirements win.
         self._roots = frozenset(requirement.name for requirement in roots)
-        self._parents: dict[str, _Candidate] = {}
+        self._parents: dict[str, _Candidate[_R]] = {}
 
-    def package(self, name: str) -> Package | None:
+    def package(self, name: str) -> Candidates[_R] | None:
         if name not in self._packages:
             try:
                 self._packages[name] = self._get_package(name)
@@ -111,14 +152,14 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
                 self._packages[name] = None
         return self._packages[name]
 
-    def identify(self, requirement_or_candidate: Requirement | _Candidate) -> str:
+    def identify(self, requirement_or_candidate: Requirement | _Candidate[_R]) -> str:
         return requirement_or_candidate.name
 
     def get_preference(
         self,
         identifier: str,
-        resolutions: Mapping[str, _Candidate],
-        candidates: Mapping[str, Iterator[_Candidate]],
+        resolutions: Mapping[str, _Candidate[_R]],
+        candidates: Mapping[str, Iterator[_Candidate[_R]]],
         information: Mapping[str, Iterator[_Cause]],
         backtrack_causes: Sequence[_Cause],
     ) -> tuple[int, str]:
@@ -129,8 +170,8 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
         self,
         identifier: str,
         requirements: Mapping[str, Iterator[Requirement]],
-        incompatibilities: Mapping[str, Iterator[_Candidate]],
-    ) -> list[_Candidate]:
+        incompatibilities: Mapping[str, Iterator[_Candidate[_R]]],
+    ) -> list[_Candidate[_R]]:
         package = self.package(identifier)
         if package is None:
             return []
@@ -145,10 +186,10 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
         chosen = self._scheme.select([requirement.specifier for requirement in wanted], releases)
         return [_Candidate(identifier, version, releases[version]) for version in chosen]
 
-    def is_satisfied_by(self, requirement: Requirement, candidate: _Candidate) -> bool:
+    def is_satisfied_by(self, requirement: Requirement, candidate: _Candidate[_R]) -> bool:
         return requirement.specifier.admits(candidate.version)
 
-    def get_dependencies(self, candidate: _Candidate) -> list[Requirement]:
+    def get_dependencies(self, candidate: _Candidate[_R]) -> list[Requirement]:
         requirements = [
             Requirement(name=normalize_name(dependency.name), specifier=dependency.specifier)
             for dependency in candidate.release.requires
@@ -179,7 +220,7 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
             "cannot find versions that satisfy every requirement:", details=lines
         )
 
-    def _chain(self, parent: _Candidate | None) -> str:
+    def _chain(self, parent: _Candidate[_R] | None) -> str:
         parts: list[str] = []
         while parent is not None:
             if str(parent) in parts:  # a dependency cycle
@@ -208,7 +249,7 @@ def _shown(versions: list[str]) -> str:
     return ", ".join(versions[:_VERSIONS_SHOWN]) + older
 
 
-def _allowed(release: Release, wanted: Iterable[Requirement]) -> bool:
+def _allowed(release: Resolvable, wanted: Iterable[Requirement]) -> bool:
     """Yanked releases count only when a requirement pins exactly that version."""
     return release.status is not ReleaseStatus.YANKED or any(
         requirement.specifier.pins(release.version) for requirement in wanted

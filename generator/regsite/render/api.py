@@ -36,6 +36,8 @@ SCHEMA_NAMES = (
     "search-shard.schema.json",
     "search-records.schema.json",
     "build-report.schema.json",
+    "shard.schema.json",
+    "closure.schema.json",
 )
 
 
@@ -115,6 +117,8 @@ def registry_document(site: Site) -> dict[str, Any]:
             "page": "../../packages/{name}/index.html",
             "search": "../../search/manifest.json",
             "search_page": "../../search/index.html",
+            "shard": "shards/{name}/{sha256}.json",
+            "closure": "closures/{name}.json",
         },
         "schemas": {name.removesuffix(".schema.json"): f"schemas/{name}" for name in SCHEMA_NAMES},
         "trust": {

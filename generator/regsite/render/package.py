@@ -8,18 +8,21 @@ fill, not a render.  Both are pure.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 
 from regsite.model import Package, Registry
 from regsite.render import Output
 from regsite.render.api import package_api, package_document_path, with_dependents
 from regsite.render.html import USED_BY_SLOT, package_page_path, render_package_page, render_used_by
+from regsite.render.shard import shard_document, shard_path
 from regsite.theme import Theme
 
 __all__ = ["fill_slots", "package_outputs"]
 
 # Each output path, and whether it has slots to fill: True for the package's JSON document and
-# page, False for files that are final (the signed sources, republished byte for byte).
+# page, False for files that are final (the signed sources, republished byte for byte, and the
+# package's version-index shard).
 Outputs = dict[str, tuple[bytes, bool]]
 
 
@@ -30,6 +33,8 @@ def package_outputs(
     api = package_api(registry, package)
     document = package_document_path(package.name)
     outputs = {path: (content, path == document) for path, content in api.items()}
+    shard = shard_document(package)
+    outputs[shard_path(package.name, hashlib.sha256(shard).hexdigest())] = (shard, False)
     page = render_package_page(registry, theme, package, readme_html)
     outputs[package_page_path(package.name)] = (page, True)
     return outputs
