@@ -1,12 +1,14 @@
 """Closure manifests (docs/portable.md): for each package, a small signed file that pins every
 package its releases can reach, so that a closure can be fetched, vendored and resolved offline.
 
-``api/v1/closures/<name>.json`` names the package's shard by its sha256 and, for each package
-some release requires, that package's closure manifest by its sha256 and the versions that
-satisfy some requirement.  Following those hashes from one manifest reaches every package state
-in the closure, each pinned by a hash the first manifest transitively covers: a Merkle graph
-whose root is listed in the signed targets.  A dependency cycle is one manifest, written under
-each of its packages' names.
+``api/v1/closures/<name>/<sha256>.json`` names the package's shard by its sha256 and, for each
+package some release requires, that package's closure manifest by its sha256 and the versions
+that satisfy some requirement.  Following those hashes from one manifest reaches every package
+state in the closure, each pinned by a hash the first manifest transitively covers: a Merkle
+graph whose root the package's JSON document names (``closure``), so the signed targets cover it
+through that document.  Manifests, like shards, are named by their hash and never change, so
+they need no content-addressed copy (docs/decisions.md, 25).  A dependency cycle is one
+manifest, written under each of its packages' names.
 
 Each manifest is kept in the memo under its declared inputs: its packages' shard hashes and the
 hashes of the manifests it names, which pin, in turn, every shard of the closure.  Manifests are
@@ -39,13 +41,14 @@ CLOSURE_API_VERSION = 1
 
 @dataclass(frozen=True, slots=True)
 class ClosureManifests:
-    files: Output  # closures/<name>.json for every package
+    files: Output  # closures/<name>/<sha256>.json for every package
     hashes: dict[str, str]  # package -> sha256 of its closure manifest
     rendered: int  # manifests computed in this build (the others came from the memo)
 
 
-def closure_path(name: str) -> str:
-    return f"{CLOSURES_DIR}/{name}.json"
+def closure_path(name: str, sha256: str) -> str:
+    """Where the closure manifest of ``name`` whose sha256 is ``sha256`` is published."""
+    return f"{CLOSURES_DIR}/{name}/{sha256}.json"
 
 
 def closure_document(shards: Mapping[str, str], requires: Mapping[str, tuple[str, str]]) -> bytes:
@@ -88,7 +91,7 @@ def closure_manifests(graph: ReleaseGraph, memo: Memo) -> ClosureManifests:
         sha256 = hashlib.sha256(content).hexdigest()
         for name in members:
             hashes[name] = sha256
-            files[closure_path(name)] = content
+            files[closure_path(name, sha256)] = content
     return ClosureManifests(files=files, hashes=hashes, rendered=rendered)
 
 

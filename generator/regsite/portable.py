@@ -1,6 +1,7 @@
-"""Portable packages at publish (docs/portable.md): the closure manifests and the consistency
-check, run after every package is rendered (each package's shard is one of its own outputs,
-:mod:`regsite.render.shard`)."""
+"""Portable packages at publish (docs/portable.md): the closure manifests, computed before the
+packages are rendered (each package's document names its manifest, so the manifest's hash is a
+declared input of the package's render key), and the consistency check, run after (each
+package's shard is one of its own outputs, :mod:`regsite.render.shard`)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ import logging
 from dataclasses import dataclass
 
 from regsite.catalog import Catalog
-from regsite.closures import closure_manifests
+from regsite.closures import ClosureManifests, closure_manifests, closure_path
 from regsite.consistency import ConsistencyReport, check_consistency
 from regsite.model import Site
 from regsite.outputs import Published, put_site_files
 from regsite.release_graph import ReleaseGraph
 from regsite.write import Writer
 
-__all__ = ["PortableOutcome", "publish_portable"]
+__all__ = ["PortableOutcome", "check_releases", "publish_closures"]
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ _SHOWN = 20  # inconsistent releases named one by one in the warnings; `regsite 
 @dataclass(frozen=True, slots=True)
 class PortableOutcome:
     manifests_rendered: int  # closure manifests computed in this build (the rest from the memo)
+    closures_changed: int  # packages whose closure manifest is not the one the output held
     consistency: ConsistencyReport
 
     def warnings(self, site: Site) -> tuple[str, ...]:
@@ -50,15 +52,29 @@ class PortableOutcome:
         return tuple(said)
 
 
-def publish_portable(
-    site: Site, catalog: Catalog, writer: Writer, published: Published, jobs: int
-) -> PortableOutcome:
-    """Write every package's closure manifest, and check every release for a consistent set."""
-    scheme = site.registry.version_scheme
-    graph = ReleaseGraph(scheme, site.packages, catalog.details)
-    manifests = closure_manifests(graph, catalog.memo)
+def _graph(site: Site, catalog: Catalog) -> ReleaseGraph:
+    return ReleaseGraph(site.registry.version_scheme, site.packages, catalog.details)
+
+
+def publish_closures(
+    site: Site, catalog: Catalog, writer: Writer, published: Published
+) -> tuple[ClosureManifests, int]:
+    """Write every package's closure manifest (from the memo where its inputs are unchanged);
+    also return how many packages' manifests the output did not hold (every one, when the
+    output is not the one the memo describes)."""
+    manifests = closure_manifests(_graph(site, catalog), catalog.memo)
+    held = published.held("closures")
+    changed = sum(closure_path(n, sha) not in held for n, sha in manifests.hashes.items())
     put_site_files(writer, published, manifests.files, "closures")
+    return manifests, changed
+
+
+def check_releases(
+    site: Site, catalog: Catalog, manifests: ClosureManifests, changed: int, jobs: int
+) -> PortableOutcome:
+    """Check every release for a consistent set (from the memo where its closure is unchanged)."""
+    graph = _graph(site, catalog)
     consistency = check_consistency(graph, manifests.hashes, catalog.memo, jobs)
     for item in consistency.inconsistent:
         log.info("%s %s admits no consistent set: %s", item.package, item.version, item.reason)
-    return PortableOutcome(manifests.rendered, consistency)
+    return PortableOutcome(manifests.rendered, changed, consistency)

@@ -214,6 +214,7 @@ def _package(document: object) -> _OldPackage:
     return _OldPackage(releases, None if status is None else _string(status, "status"))
 
 
+_SOURCES = f"{API_ROOT}/sources/"  # api/v1/sources/<name>/...
 _NAMES_SHAPE = '{"packages": [{"name": "..."}, ...]}'
 _REGISTRY_SHAPE = "counts, trust and owners as api/v1/registry.json has them"
 _PACKAGE_SHAPE = '{"releases": [{"version": "...", "status": "..."}, ...]}'
@@ -230,11 +231,10 @@ def compare_builds(site: Site, previous: PreviousOutput | None) -> BuildChanges:
     if previous is None or before is None or old_registry is None:
         return BuildChanges(first_build=True, packages=packages, releases=releases)
     added = tuple(name for name in site.packages if name not in before)
-    changed = tuple(
-        name
-        for name in site.packages
-        if name in before and f"{API_ROOT}/packages/{name}.json" in previous.changed
-    )
+    # A package changed when its signed sources did: its document also changes with what other
+    # packages say of it (its dependents, its closure manifest), which is not its change.
+    sources = {path.split("/")[3] for path in previous.changed if path.startswith(_SOURCES)}
+    changed = tuple(name for name in site.packages if name in before and name in sources)
     found = _ReleaseChanges()
     found.added += [(name, v) for name in added for v in reversed(site.packages[name].versions)]
     for name in changed:

@@ -24,7 +24,7 @@ from regsite.metadata.publish import publish_metadata
 from regsite.model import Registry, Site
 from regsite.options import BuildOptions, BuildResult
 from regsite.outputs import Published, put_site_files, read_seal, render_packages, seal_of
-from regsite.portable import publish_portable
+from regsite.portable import check_releases, publish_closures
 from regsite.progress import Stages
 from regsite.render import Output
 from regsite.render.api import API_ROOT, dump_json, site_api
@@ -46,6 +46,7 @@ __all__ = ["SiteRun", "publish_site", "write_output"]
 log = logging.getLogger(__name__)
 
 _PACKAGE_DOCS = f"{API_ROOT}/packages/"
+_SOURCES = f"{API_ROOT}/sources/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +66,14 @@ def publish_site(run: SiteRun) -> BuildResult:
     previous = run.options.previous or out
     published = Published.load(catalog.memo, out, read_seal(_read(out, REPORT_PATH)))
     context = PackageContext(catalog.root, catalog.limits, site.registry, theme, writer)
-    with stages.stage("render", len(site.packages)) as advance:
-        rendered = render_packages(site, catalog, context, published, run.options.workers, advance)
+    jobs = run.options.workers
     with stages.stage("closures"):
-        portable = publish_portable(site, catalog, writer, published, run.options.workers)
+        manifests, changed = publish_closures(site, catalog, writer, published)
+    with stages.stage("render", len(site.packages)) as advance:
+        closures = manifests.hashes
+        rendered = render_packages(site, catalog, context, published, closures, jobs, advance)
+    with stages.stage("consistency"):
+        portable = check_releases(site, catalog, manifests, changed, jobs)
     with stages.stage("site pages"):
         shared = site_api(site)
         shared.update(site_pages(site, theme))
@@ -98,6 +103,7 @@ def publish_site(run: SiteRun) -> BuildResult:
         stages=(),
         changes=changes,
         closures=portable.manifests_rendered,
+        closures_changed=portable.closures_changed,
         warnings=portable.warnings(site),
     )
 
@@ -118,7 +124,8 @@ def _report(
     files = {file.path: file for entry in published.new.values() for file in entry[1]}
     reader = None
     if previous is not None and (previous / SITE_MARKER).is_file():
-        reader = PreviousOutput(previous, _changed(files, previous, writer.output))
+        recorded = {f.path: f.sha256 for entry in published.old.values() for f in entry[1]}
+        reader = PreviousOutput(previous, _changed(files, previous, writer.output, recorded))
     changes = compare_builds(site, reader)
     published.sealed = seal_of(published.new)
     document = {**report_document(changes), "outputs": published.sealed}
@@ -130,12 +137,25 @@ def _report(
     return changes
 
 
-def _changed(files: Mapping[str, WrittenFile], previous: Path, out: Path | None) -> set[str]:
-    """The package documents that differ from the previous site's: the writer knows which differ
-    from the output; ``--previous`` elsewhere is compared by hash."""
-    documents = {path: file for path, file in files.items() if path.startswith(_PACKAGE_DOCS)}
+def _changed(
+    files: Mapping[str, WrittenFile],
+    previous: Path,
+    out: Path | None,
+    recorded: Mapping[str, str],
+) -> set[str]:
+    """The package documents and signed sources that differ from the previous site's: the
+    record of the last build says (a file deleted by hand and written again is no change), or
+    else the writer, which knows which differ from the output; ``--previous`` elsewhere is
+    compared by hash."""
+    documents = {
+        path: file for path, file in files.items() if path.startswith((_PACKAGE_DOCS, _SOURCES))
+    }
     if out is not None and previous.resolve() == out.resolve():
-        return {path for path, file in documents.items() if file.changed}
+        return {
+            path
+            for path, file in documents.items()
+            if (recorded[path] != file.sha256 if path in recorded else file.changed)
+        }
     changed = set()
     for path, file in documents.items():
         old = _read(previous, path)

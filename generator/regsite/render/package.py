@@ -1,5 +1,6 @@
 """Everything one package publishes, rendered from the package alone, with open slots for what
-only the whole registry knows: the packages that depend on it (docs/decisions.md, 24).
+only the whole registry knows: the packages that depend on it (docs/decisions.md, 24) and the
+package's closure manifest (docs/portable.md).
 
 :func:`package_outputs` runs as soon as a package is read; :func:`fill_slots` once every package
 has been, so that each package's files are rendered once per build and a new dependent costs a
@@ -41,13 +42,18 @@ def package_outputs(
 
 
 def fill_slots(
-    theme: Theme, name: str, staged: Mapping[str, bytes], dependents: Sequence[str]
+    theme: Theme,
+    name: str,
+    staged: Mapping[str, bytes],
+    dependents: Sequence[str],
+    closure: str,
 ) -> Output:
-    """The files of :func:`package_outputs` that had slots, with their slots filled."""
+    """The files of :func:`package_outputs` that had slots, with their slots filled;
+    ``closure`` is the sha256 of the package's closure manifest (docs/portable.md)."""
     filled: Output = {}
     for path, content in staged.items():
         if path == package_document_path(name):
-            filled[path] = with_dependents(content, dependents)
+            filled[path] = with_dependents(content, dependents, closure)
         elif path == package_page_path(name):
             used_by = render_used_by(theme, name, dependents).encode("utf-8")
             filled[path] = content.replace(USED_BY_SLOT.encode("utf-8"), used_by)
