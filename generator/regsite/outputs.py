@@ -167,7 +167,8 @@ def render_packages(
         dependents = site.dependents.get(name, ())
         inputs = page_inputs(site.registry, context.theme, name)
         closure = closures[name]
-        parts = [summary.key, *inputs, "closure", closure, "used by", *dependents]
+        parts: list[bytes | str] = [summary.key, *inputs, "closure", closure, "used by"]
+        parts += dependents
         key = catalog.memo.key("render", parts)
         keys[name] = key
         rendered = name in catalog.rendered  # by the scan: its slots are still to fill

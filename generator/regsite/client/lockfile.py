@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import tomlkit
 
 from regsite.client.resolve import Requirement, ResolutionError, parse_requirement
 from regsite.errors import ErrorReport, RegistryError
 from regsite.fields import MAX_URL_LENGTH, Fields, long_key_problem, url_problem
-from regsite.model import Release
+from regsite.model import Artifact
 from regsite.names import name_problem
 from regsite.sources import write_atomically
 from regsite.versions import DEFAULT_SCHEME, SCHEMES, Version, VersionScheme, VersionSyntaxError
@@ -22,6 +23,7 @@ __all__ = [
     "LOCK_HEADER",
     "LOCK_VERSION",
     "Lock",
+    "Lockable",
     "LockedArtifact",
     "LockedPackage",
     "LockfileError",
@@ -52,6 +54,20 @@ class LockedPackage:
     name: str
     version: Version
     artifacts: tuple[LockedArtifact, ...]
+    # Portable packages (docs/portable.md): the sha256 of the package's closure manifest when it
+    # was locked, and the versions the resolution's requirements on it admitted, newest first.
+    closure: str | None = None
+    acceptable: tuple[Version, ...] = ()
+
+
+class Lockable(Protocol):
+    """A release as the lockfile reads it: a model Release, or one read from a shard."""
+
+    @property
+    def version(self) -> Version: ...
+
+    @property
+    def artifacts(self) -> Sequence[Artifact]: ...
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -65,10 +81,14 @@ class Lock:
 def lock_from_resolution(
     registry_url: str,
     requirements: Iterable[Requirement],
-    resolved: Mapping[str, Release],
+    resolved: Mapping[str, Lockable],
     scheme: VersionScheme = DEFAULT_SCHEME,
+    *,
+    closures: Mapping[str, str] | None = None,
+    acceptable: Mapping[str, Sequence[Version]] | None = None,
 ) -> Lock:
-    """A lock of the releases ``resolve`` chose, with every artifact of each."""
+    """A lock of the releases ``resolve`` chose, with every artifact of each, and, where known,
+    each package's closure manifest and acceptable versions (docs/portable.md)."""
     packages = tuple(
         LockedPackage(
             name=name,
@@ -76,6 +96,8 @@ def lock_from_resolution(
             artifacts=tuple(
                 LockedArtifact(url=a.url, sha256=a.sha256, size=a.size) for a in release.artifacts
             ),
+            closure=(closures or {}).get(name),
+            acceptable=tuple((acceptable or {}).get(name, ())),
         )
         for name, release in sorted(resolved.items())
     )
@@ -121,6 +143,12 @@ def _package_table(package: LockedPackage) -> tomlkit.items.Table:
     table = tomlkit.table()
     table.add("name", package.name)
     table.add("version", str(package.version))
+    if package.closure is not None:
+        table.add("closure", package.closure)
+    if package.acceptable:
+        acceptable = tomlkit.array()
+        acceptable.extend(str(version) for version in package.acceptable)
+        table.add("acceptable", acceptable)
     artifacts = tomlkit.aot()
     for artifact in package.artifacts:
         item = tomlkit.table()
@@ -214,18 +242,43 @@ def _requirements(top: Fields, scheme: VersionScheme) -> tuple[str, ...]:
 
 
 def _package(fields: Fields, scheme: VersionScheme) -> LockedPackage | None:
-    fields.only(["name", "version", "artifact"])
+    fields.only(["name", "version", "closure", "acceptable", "artifact"])
     name = fields.text("name", one_line=True)
     if name is not None and (problem := name_problem(name)) is not None:
         fields.problem("name", problem)
         name = None
     version = _version(fields, scheme)
+    closure = _sha256(fields, "closure", required=False)
+    acceptable = _acceptable(fields, scheme)
     artifacts = [_artifact(item) for item in fields.tables("artifact")]
     if name is None or version is None or any(a is None for a in artifacts):
         return None
     return LockedPackage(
-        name=name, version=version, artifacts=tuple(a for a in artifacts if a is not None)
+        name=name,
+        version=version,
+        artifacts=tuple(a for a in artifacts if a is not None),
+        closure=closure,
+        acceptable=acceptable,
     )
+
+
+def _sha256(fields: Fields, key: str, *, required: bool = True) -> str | None:
+    text = fields.text(key, one_line=True, required=required)
+    if text is not None and _SHA256.fullmatch(text) is None:
+        fields.problem(key, f"expected 64 lowercase hex digits, found {text!r:.80}")
+        return None
+    return text
+
+
+def _acceptable(fields: Fields, scheme: VersionScheme) -> tuple[Version, ...]:
+    found = []
+    for index, text in enumerate(fields.strings("acceptable")):
+        try:
+            found.append(scheme.parse_version(text))
+        except VersionSyntaxError:
+            expected = scheme.version_syntax
+            fields.problem(f"acceptable[{index}]", f"expected {expected}, found {text!r:.60}")
+    return tuple(found)
 
 
 def _version(fields: Fields, scheme: VersionScheme) -> Version | None:
@@ -242,10 +295,7 @@ def _version(fields: Fields, scheme: VersionScheme) -> Version | None:
 def _artifact(fields: Fields) -> LockedArtifact | None:
     fields.only(["url", "sha256", "size"])
     url = fields.url("url", required=True)
-    sha256 = fields.text("sha256", one_line=True)
-    if sha256 is not None and _SHA256.fullmatch(sha256) is None:
-        fields.problem("sha256", f"expected 64 lowercase hex digits, found {sha256!r:.80}")
-        sha256 = None
+    sha256 = _sha256(fields, "sha256")
     size = fields.integer("size", minimum=0)
     if url is None or sha256 is None or size is None:
         return None

@@ -25,6 +25,8 @@ from tuf.api.metadata import Root
 from regsite.client.download import DownloadResult, download_artifacts
 from regsite.client.failures import TrustedRootName
 from regsite.client.lockfile import Lock, lock_from_resolution, read_lock, write_lock
+from regsite.client.offline import acceptable_versions, check_shards, document_closure
+from regsite.client.portable import PortableStore, closure_graph
 from regsite.client.registry import RemoteRegistry
 from regsite.client.resolve import parse_requirement, resolve
 from regsite.client.trust import Updater, trust_on_first_use
@@ -50,6 +52,7 @@ __all__ = [
     "client_download",
     "client_lock",
     "client_show",
+    "client_state",
     "client_trust",
     "download_lock",
     "lock_requirements",
@@ -243,12 +246,27 @@ def open_registry(state: ClientState, url: str | None) -> tuple[str, RemoteRegis
 
 def lock_requirements(state: ClientState, url: str | None, requirements: Sequence[str]) -> Lock:
     """Resolve requirements against the verified registry into a lock, reading and matching
-    versions in the registry's version scheme."""
+    versions in the registry's version scheme; the lock keeps each package's closure manifest
+    (checked against the owner-signed sources) and its acceptable versions (docs/portable.md)."""
     url, registry = open_registry(state, url)
     scheme = registry.registry().version_scheme
     parsed = [parse_requirement(text, scheme) for text in requirements]
     resolved = resolve(parsed, registry.package, scheme)
-    return lock_from_resolution(url, parsed, resolved, scheme)
+    roots = {r.name: document_closure(registry, r.name) for r in parsed if r.name in resolved}
+    graph = closure_graph(
+        PortableStore(None, url, state.fetcher(url)),
+        scheme,
+        {name: sha256 for name, sha256 in roots.items() if sha256 is not None},
+    )
+    check_shards(graph, resolved, registry.package)
+    return lock_from_resolution(
+        url,
+        parsed,
+        resolved,
+        scheme,
+        closures={name: graph.manifests[name] for name in resolved if name in graph.manifests},
+        acceptable=acceptable_versions(parsed, resolved, registry.package, scheme),
+    )
 
 
 def download_lock(lock_file: Path, dest: Path) -> list[DownloadResult]:
@@ -265,7 +283,8 @@ def download_lock(lock_file: Path, dest: Path) -> list[DownloadResult]:
 # the commands: regsite client trust / show / lock / download ------------------------------------
 
 
-def _state(directory: Path | None) -> ClientState:
+def client_state(directory: Path | None) -> ClientState:
+    """The state directory given, or the default one."""
     return ClientState(directory) if directory is not None else ClientState.default()
 
 
@@ -287,7 +306,7 @@ class RegistryTrusted:
 
 def client_trust(options: TrustOptions) -> RegistryTrusted:
     """Pin a registry's root (or trust it on first use) and verify its metadata."""
-    outcome = trust_registry(_state(options.state), registry_url(options.url), options.root)
+    outcome = trust_registry(client_state(options.state), registry_url(options.url), options.root)
     return RegistryTrusted(
         url=outcome.url,
         root_version=outcome.root.version,
@@ -325,7 +344,7 @@ class PackageShown:
 
 def client_show(options: ShowOptions) -> PackageShown:
     """A package's verified releases, from the trusted registry."""
-    url, registry = open_registry(_state(options.state), options.registry)
+    url, registry = open_registry(client_state(options.state), options.registry)
     try:
         package = registry.package(options.name)
     except KeyError:
@@ -358,7 +377,7 @@ class LockOptions:
 
 def client_lock(options: LockOptions) -> Lock:
     """Resolve the requirements against the verified registry; write the lockfile."""
-    lock = lock_requirements(_state(options.state), options.registry, options.requirements)
+    lock = lock_requirements(client_state(options.state), options.registry, options.requirements)
     write_lock(options.output, lock)
     return lock
 
