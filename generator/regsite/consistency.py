@@ -24,7 +24,7 @@ from regsite.budget import OutOfTime, cpu_budget
 from regsite.client.resolve import Requirement, ResolutionError, ResolutionGaveUp, resolve
 from regsite.memo import Memo
 from regsite.model import Dependency, ReleaseStatus
-from regsite.release_graph import ReleaseGraph, components
+from regsite.release_graph import ReleaseGraph, components, dead_releases, reachable
 from regsite.versions import Version
 from regsite.workers import context, run
 
@@ -66,6 +66,7 @@ class _Checks:
 
     graph: ReleaseGraph
     ranks: Mapping[str, int]
+    dead: Mapping[str, Mapping[int, str]]  # releases that can be in no consistent set, and why
     seconds_left: float = CHECK_SECONDS
     started: float = field(default_factory=time.process_time)
 
@@ -97,20 +98,28 @@ def check_consistency(
             memo.put("consistency", key, found)
 
     targets = {name: summary.targets for name, summary in graph.summaries.items()}
-    ranks = {name: rank for rank, group in enumerate(components(targets)) for name in group}
+    order = components(targets)
+    ranks = {name: rank for rank, group in enumerate(order) for name in group}
+    reach = reachable(graph, [name for name, _ in tasks])
+    dead = dead_releases(graph, order, reach)
     memo.flush()  # the workers read the packages' requirements from it
-    run(_check_package, tasks, _Checks(graph, ranks), jobs, done)
-    order = {name: index for index, name in enumerate(graph.summaries)}
-    inconsistent.sort(key=lambda item: (order[item.package], item.package))
+    run(_check_package, tasks, _Checks(graph, ranks, dead), jobs, done)
+    shown = {name: index for index, name in enumerate(graph.summaries)}
+    inconsistent.sort(key=lambda item: (shown[item.package], item.package))
     return ConsistencyReport(tuple(inconsistent), tuple(sorted(undecided)), len(tasks))
 
 
 def _check_package(task: tuple[str, bytes]) -> _Result:
+    return _check_releases(task)
+
+
+def _check_releases(task: tuple[str, bytes]) -> _Result:
     name, key = task
     checks: _Checks = context()
     node = checks.graph.node(name)
     found: list[Inconsistent] = []
     left: list[str] = []
+    witness: dict[str, int] = {}  # the last consistent set found, tried first on the next release
     for index, version in enumerate(node.versions):
         if index in node.yanked:
             continue
@@ -118,7 +127,9 @@ def _check_package(task: tuple[str, bytes]) -> _Result:
         if spent >= checks.seconds_left:
             left.append(version)
             continue
-        verdict = _check_release(checks, name, index)
+        if index not in checks.dead[name] and _fits(checks.graph, witness, name, index):
+            continue  # the releases of one package mostly share their requirements' shape
+        verdict = _check_release(checks, name, index, witness)
         if verdict is None:
             left.append(version)
         elif verdict:
@@ -126,12 +137,36 @@ def _check_package(task: tuple[str, bytes]) -> _Result:
     return name, key, tuple(found), tuple(left)
 
 
-def _check_release(checks: _Checks, name: str, index: int) -> str | None:
-    """ "" when the release's requirements admit a consistent set, resolvelib's reason when they
-    admit none, None when the bounds left it undecided."""
+def _fits(graph: ReleaseGraph, witness: Mapping[str, int], name: str, index: int) -> bool:
+    """Whether a consistent set found for another release of ``name`` stays consistent with
+    this release in its place."""
+    if not witness:
+        return False
+    for target, text in graph.node(name).requires[index]:
+        pick = witness.get(target) if target != name else index
+        if pick is None or not graph.specifier(text).admits(graph.versions(target)[pick]):
+            return False
+    version = graph.versions(name)[index]
+    return all(
+        graph.specifier(text).admits(version)
+        for other, pick in witness.items()
+        if other != name
+        for target, text in graph.node(other).requires[pick]
+        if target == name
+    )
+
+
+def _check_release(checks: _Checks, name: str, index: int, witness: dict[str, int]) -> str | None:
+    """ "" when the release's requirements admit a consistent set (then kept in ``witness``),
+    the reason when they admit none, None when the bounds left it undecided."""
     graph = checks.graph
+    if why := checks.dead[name].get(index):
+        return why
     try:
-        if _Witness(graph, checks.ranks, name, index).found():
+        search = _Witness(graph, checks.ranks, checks.dead, name, index)
+        if search.found():
+            witness.clear()
+            witness.update(search.picks)
             return ""
     except _GaveUp:
         pass
@@ -145,7 +180,7 @@ def _check_release(checks: _Checks, name: str, index: int) -> str | None:
     except (ResolutionGaveUp, OutOfTime):
         return None
     except ResolutionError as error:
-        return " ".join([str(error), *error.details])
+        return "; ".join([error.args[0], *error.details])  # one line, for the warning
     return ""
 
 
@@ -160,6 +195,7 @@ class _Witness:
 
     graph: ReleaseGraph
     ranks: Mapping[str, int]
+    dead: Mapping[str, Mapping[int, str]]
     name: str
     index: int
     picks: dict[str, int] = field(default_factory=dict)
@@ -180,7 +216,7 @@ class _Witness:
             raise _GaveUp
         name = max(agenda, key=lambda each: (self.ranks[each], each))  # its dependents are chosen
         rest = agenda - {name}
-        for index in self.graph.matches(name, frozenset(self.wanted[name])):
+        for index in self._live(name, frozenset(self.wanted[name])):
             self.tries -= 1
             if self.tries < 0:
                 raise _GaveUp
@@ -214,11 +250,15 @@ class _Witness:
             if text not in wanted:
                 wanted.add(text)
                 added.append((target, text))
-            if not graph.matches(target, frozenset(wanted)):
+            if not self._live(target, frozenset(wanted)):
                 return False
             if target not in known:
                 new.add(target)
         return True
+
+    def _live(self, name: str, specifiers: frozenset[str]) -> list[int]:
+        gone = self.dead[name]
+        return [index for index in self.graph.matches(name, specifiers) if index not in gone]
 
     def _undo(self, added: list[tuple[str, str]]) -> None:
         for target, text in added:

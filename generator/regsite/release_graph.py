@@ -19,7 +19,14 @@ from functools import lru_cache
 from regsite.summary import PackageDetails, PackageSummary
 from regsite.versions import Specifier, Version, VersionScheme
 
-__all__ = ["PackageNode", "ReleaseGraph", "components", "version_ranges"]
+__all__ = [
+    "PackageNode",
+    "ReleaseGraph",
+    "components",
+    "dead_releases",
+    "reachable",
+    "version_ranges",
+]
 
 _NODES_KEPT = 16_384  # packages whose releases stay read; the popular ones are asked most
 _MATCHES_KEPT = 200_000  # (package, specifiers) whose matching versions stay known
@@ -189,3 +196,56 @@ def version_ranges(indexes: Iterable[int]) -> str:
         parts.append(str(first) if first == last else f"{first}-{last}")
         start = end + 1
     return ",".join(parts)
+
+
+def dead_releases(
+    graph: ReleaseGraph, order: Sequence[tuple[str, ...]], reach: set[str]
+) -> dict[str, dict[int, str]]:
+    """The releases of ``names``' closures that no consistent set can hold, with why: those
+    with a requirement that admits no release but dead ones (the least fixpoint, computed over
+    ``order``'s components, dependencies first).  Each is inconsistent: a consistent set holding
+    it would hold a release of that requirement, consistent in turn.  ``reach``: the packages
+    to compute, closed under requirements (:func:`reachable`)."""
+    dead: dict[str, dict[int, str]] = {}
+    for group in order:
+        if group[0] not in reach:
+            continue
+        dead.update({name: {} for name in group})
+        changed = True
+        while changed:  # more than one pass only around a dependency cycle
+            changed = False
+            for name in group:
+                for index, requires in enumerate(graph.node(name).requires):
+                    if index not in dead[name] and (why := _dead_reason(graph, dead, requires)):
+                        dead[name][index] = why
+                        changed = True
+    return dead
+
+
+def reachable(graph: ReleaseGraph, names: Iterable[str]) -> set[str]:
+    """``names`` and every package their releases require, directly or not."""
+    found = set(names)
+    stack = list(found)
+    while stack:
+        for target in graph.summaries[stack.pop()].targets:
+            if target in graph.summaries and target not in found:
+                found.add(target)
+                stack.append(target)
+    return found
+
+
+def _dead_reason(
+    graph: ReleaseGraph, dead: Mapping[str, Mapping[int, str]], requires: Iterable[tuple[str, str]]
+) -> str:
+    for target, text in requires:
+        if target not in graph.summaries:
+            continue  # an unknown package is validation's to report
+        gone = dead.get(target, {})
+        matches = graph.matches(target, frozenset([text]))
+        if all(index in gone for index in matches):
+            if not matches:
+                return f"{target}{text}: no release of {target} a resolver may choose admits it"
+            versions = graph.summaries[target].versions
+            shown = ", ".join(versions[index] for index in matches[:5])
+            return f"{target}{text}: no release it admits ({shown}) can be installed either"
+    return ""
