@@ -12,6 +12,7 @@ import pytest
 
 from builder import SourceBuilder
 from conftest import update_golden
+from regsite.advisories.read import osv_schema
 from regsite.build import BuildOptions, build_files
 from regsite.render.api import API_ROOT, SCHEMA_NAMES
 from regsite.render.markdown import render_readme
@@ -64,6 +65,8 @@ def validate_json_outputs(output: dict[str, bytes]) -> Counter[str]:
         portable = path.startswith((f"{API_ROOT}/shards/", f"{API_ROOT}/closures/"))
         if CONTENT_ADDRESSED.fullmatch(path.rsplit("/", 1)[-1]) and not portable:
             continue  # a consistent-snapshot copy of a file checked under its plain name
+        if path.startswith("cargo/"):
+            continue  # cargo's own format, checked in test_cargo.py
         if path.endswith("/registry.json"):
             name = "registry.schema.json"
         elif path.endswith("/names.json"):
@@ -80,6 +83,16 @@ def validate_json_outputs(output: dict[str, bytes]) -> Counter[str]:
             name = "shard.schema.json"
         elif path.startswith(f"{API_ROOT}/closures/"):
             name = "closure.schema.json"
+        elif path == f"{API_ROOT}/changes.json":
+            name = "changes.schema.json"
+        elif path.startswith(f"{API_ROOT}/changes/"):
+            name = "changes-page.schema.json"
+        elif path == f"{API_ROOT}/advisories/index.json":
+            name = "advisories.schema.json"
+        elif path.startswith(f"{API_ROOT}/advisories/"):
+            jsonschema.validate(json.loads(content), osv_schema())  # OSV's own schema
+            checked["osv"] += 1
+            continue
         else:
             assert path.startswith(f"{API_ROOT}/packages/"), path
             name = "package.schema.json"
@@ -165,8 +178,8 @@ def test_hostile_readme_description_and_keywords_are_inert(
     assert not any(url.startswith("//") for url in page.links + page.loads)
     assert all(is_local(url) for url in page.loads), page.loads
     assert page.script_sources == []
-    # build-report.json too, and each package's shard and closure manifest
-    assert sum(validate_json_outputs(output).values()) == 14
+    # the report and the feed too, and each package's shard and closure manifest
+    assert sum(validate_json_outputs(output).values()) == 17
     # The search page lists the package too, escaped like everywhere else.
     search_page = scan(output["search/index.html"])
     assert search_page.scripts == 0 and search_page.event_handlers == []

@@ -1,4 +1,5 @@
-"""``regsite client``: pin a registry's root, then show, lock and download its packages.
+"""``regsite client``: pin a registry's root, then show, lock, download and audit its packages,
+and follow its change feed.
 
 State lives in a directory (``--state``; default ``$REGSITE_CLIENT_DIR`` or
 ``$XDG_DATA_HOME/regsite/client``): one subdirectory per registry URL holding the pinned root,
@@ -22,9 +23,12 @@ from urllib.request import url2pathname
 
 from tuf.api.metadata import Root
 
+from regsite.client.audit import Finding, audit_lock
+from regsite.client.changes import Changes, read_changes
 from regsite.client.download import DownloadResult, download_artifacts
+from regsite.client.export import LOCK_FORMATS, lock_content
 from regsite.client.failures import TrustedRootName
-from regsite.client.lockfile import Lock, lock_from_resolution, read_lock, write_lock
+from regsite.client.lockfile import Lock, LockfileError, lock_from_resolution, read_lock
 from regsite.client.offline import acceptable_versions, check_shards, document_closure
 from regsite.client.portable import PortableStore, closure_graph
 from regsite.client.registry import RemoteRegistry
@@ -34,21 +38,27 @@ from regsite.errors import RegistryError
 from regsite.fetch import FetchConfig, UrlFetcher
 from regsite.metadata.envelope import MetadataError
 from regsite.metadata.root import read_trusted_root, role_keys
+from regsite.model import Registry, Release
 from regsite.sources import write_atomically
 
 __all__ = [
     "ARTIFACT_FETCH",
     "REGISTRY_FETCH",
+    "AuditOptions",
+    "ChangesOptions",
     "ClientState",
     "ClientStateError",
     "DownloadOptions",
     "LockOptions",
+    "LockWritten",
     "PackageShown",
     "RegistryTrusted",
     "ShowOptions",
     "ShownRelease",
     "TrustOptions",
     "TrustOutcome",
+    "client_audit",
+    "client_changes",
     "client_download",
     "client_lock",
     "client_show",
@@ -246,12 +256,21 @@ def open_registry(state: ClientState, url: str | None) -> tuple[str, RemoteRegis
 
 def lock_requirements(state: ClientState, url: str | None, requirements: Sequence[str]) -> Lock:
     """Resolve requirements against the verified registry into a lock, reading and matching
-    versions in the registry's version scheme; the lock keeps each package's closure manifest
-    (checked against the owner-signed sources) and its acceptable versions (docs/portable.md)."""
+    versions in the registry's version scheme."""
+    return resolve_lock(state, url, requirements)[0]
+
+
+def resolve_lock(
+    state: ClientState, url: str | None, requirements: Sequence[str]
+) -> tuple[Lock, dict[str, Release], Registry]:
+    """The lock, the verified releases it holds and the verified registry.toml."""
     url, registry = open_registry(state, url)
-    scheme = registry.registry().version_scheme
+    verified = registry.registry()
+    scheme = verified.version_scheme
     parsed = [parse_requirement(text, scheme) for text in requirements]
     resolved = resolve(parsed, registry.package, scheme)
+    # Portable packages (docs/portable.md): each package's closure manifest, its shard checked
+    # against the owner-signed package.toml, and the versions its requirements admitted.
     roots = {r.name: document_closure(registry, r.name) for r in parsed if r.name in resolved}
     graph = closure_graph(
         PortableStore(None, url, state.fetcher(url)),
@@ -259,7 +278,7 @@ def lock_requirements(state: ClientState, url: str | None, requirements: Sequenc
         {name: sha256 for name, sha256 in roots.items() if sha256 is not None},
     )
     check_shards(graph, resolved, registry.package)
-    return lock_from_resolution(
+    lock = lock_from_resolution(
         url,
         parsed,
         resolved,
@@ -267,6 +286,7 @@ def lock_requirements(state: ClientState, url: str | None, requirements: Sequenc
         closures={name: graph.manifests[name] for name in resolved if name in graph.manifests},
         acceptable=acceptable_versions(parsed, resolved, registry.package, scheme),
     )
+    return lock, resolved, verified
 
 
 def download_lock(lock_file: Path, dest: Path) -> list[DownloadResult]:
@@ -370,16 +390,39 @@ def client_show(options: ShowOptions) -> PackageShown:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LockOptions:
     requirements: tuple[str, ...]  # e.g. 'http-kit>=2'
-    output: Path = Path("regsite.lock")
+    output: Path | None = None  # None: the format's own name (LOCK_FORMATS)
+    format: str = "regsite"  # regsite (for client download), requirements (pip) or pylock
     registry: str | None = None
     state: Path | None = None
 
 
-def client_lock(options: LockOptions) -> Lock:
-    """Resolve the requirements against the verified registry; write the lockfile."""
-    lock = lock_requirements(client_state(options.state), options.registry, options.requirements)
-    write_lock(options.output, lock)
-    return lock
+@dataclass(frozen=True, slots=True)
+class LockWritten:
+    lock: Lock
+    path: Path
+    format: str
+
+
+def client_lock(options: LockOptions) -> LockWritten:
+    """Resolve the requirements against the verified registry; write the lock in the format
+    asked for: regsite's lockfile, pip's hash-checking requirements or PEP 751's pylock.toml."""
+    if options.format not in LOCK_FORMATS:
+        raise RegistryError(
+            f"--format {options.format!r}: expected one of {', '.join(LOCK_FORMATS)}"
+        )
+    lock, releases, registry = resolve_lock(
+        client_state(options.state), options.registry, options.requirements
+    )
+    content = lock_content(options.format, lock, releases, registry)
+    path = options.output or Path(LOCK_FORMATS[options.format])
+    try:
+        write_atomically(path, content)
+    except OSError as error:
+        raise LockfileError(
+            f"cannot write the lockfile {path}: {error.strerror or error}; choose another path"
+            " with -o"
+        ) from error
+    return LockWritten(lock, path, options.format)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -391,3 +434,33 @@ class DownloadOptions:
 def client_download(options: DownloadOptions) -> tuple[DownloadResult, ...]:
     """Download a lockfile's artifacts, each checked against its locked size and sha256."""
     return tuple(download_lock(options.lockfile, options.dest))
+
+
+# regsite client changes / audit: the change feed and the advisories --------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChangesOptions:
+    since: int = 0  # the last sequence number already seen
+    epoch: str | None = None  # the epoch it belongs to: a restarted feed is refused
+    registry: str | None = None
+    state: Path | None = None
+
+
+def client_changes(options: ChangesOptions) -> Changes:
+    """The trusted registry's events after ``since``, TUF-verified."""
+    _, registry = open_registry(client_state(options.state), options.registry)
+    return read_changes(registry.source, options.since, options.epoch)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditOptions:
+    lockfile: Path = Path("regsite.lock")
+    state: Path | None = None
+
+
+def client_audit(options: AuditOptions) -> tuple[Finding, ...]:
+    """The lockfile's releases that the advisories of its (trusted) registry affect."""
+    lock = read_lock(options.lockfile)
+    _, registry = open_registry(client_state(options.state), lock.registry)
+    return audit_lock(registry, lock)

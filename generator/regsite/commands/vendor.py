@@ -24,10 +24,12 @@ from regsite.commands.client import (
     REGISTRY_FETCH,
     ClientState,
     LockOptions,
+    LockWritten,
     client_lock,
     client_state,
     open_registry,
 )
+from regsite.errors import RegistryError
 from regsite.fetch import UrlFetcher
 
 __all__ = [
@@ -80,19 +82,22 @@ class VendoredLockOptions:
     offline: bool = False  # never use the network: resolve from ``vendor`` alone
 
 
-def client_lock_vendored(options: VendoredLockOptions) -> Lock:
+def client_lock_vendored(options: VendoredLockOptions) -> LockWritten:
     """``client lock``: from a vendor directory first when given one, else from the registry."""
     if options.vendor is None and not options.offline:
         return client_lock(options.lock)
     if options.vendor is None:
         raise PortableError("--offline resolves from vendored shards: add --vendor DIR")
-    lock = _lock_from_vendor(options.lock, options.vendor, options.offline)
-    write_lock(options.lock.output, lock)
-    return lock
+    if options.lock.format != "regsite":
+        raise RegistryError("--vendor writes regsite's lockfile: leave out --format")
+    output = options.lock.output or Path("regsite.lock")
+    lock = _lock_from_vendor(options.lock, output, options.vendor, options.offline)
+    write_lock(output, lock)
+    return LockWritten(lock, output, "regsite")
 
 
-def _lock_from_vendor(options: LockOptions, vendor: Path, offline: bool) -> Lock:
-    previous = _previous(options.output, offline)
+def _lock_from_vendor(options: LockOptions, output: Path, vendor: Path, offline: bool) -> Lock:
+    previous = _previous(output, offline)
     state = client_state(options.state)
     url = previous.registry if previous is not None else None
     if previous is None:  # online, with nothing pinned yet: the registry says everything
@@ -105,7 +110,7 @@ def _lock_from_vendor(options: LockOptions, vendor: Path, offline: bool) -> Lock
     pinned = {p.name: p.closure for p in previous.packages if p.closure} if previous else {}
     graph = closure_graph(store, scheme, pinned)
     parsed = [parse_requirement(text, scheme) for text in options.requirements]
-    _add_missing(graph, parsed, state, url, offline, options.output)
+    _add_missing(graph, parsed, state, url, offline, output)
     resolved = resolve_from_shards(parsed, graph, scheme, previous)
     return lock_from_resolution(
         url,
