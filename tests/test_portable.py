@@ -2,6 +2,7 @@
 closure manifests and consistency check; ``client lock`` recording closures and acceptable
 versions; ``client vendor``; ``client lock --vendor DIR [--offline]`` with the server stopped."""
 
+# ruff: noqa: F811 - the fixtures imported from test_client_cli are parameters by name
 from __future__ import annotations
 
 import hashlib

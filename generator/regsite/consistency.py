@@ -20,6 +20,8 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from packaging.specifiers import SpecifierSet
+
 from regsite.budget import OutOfTime, cpu_budget
 from regsite.client.resolve import Requirement, ResolutionError, ResolutionGaveUp, resolve
 from regsite.memo import Memo
@@ -275,6 +277,7 @@ class _Release:
     version: Version
     status: ReleaseStatus
     requires: tuple[Dependency, ...]
+    requires_python: SpecifierSet | None = None  # the build checks for every Python
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from packaging.specifiers import SpecifierSet
+
 from regsite.errors import RegistryError
 from regsite.fetch import Fetcher, FetchError
 from regsite.model import Artifact, Dependency, ReleaseStatus
@@ -56,6 +58,7 @@ class ShardRelease:
     status: ReleaseStatus
     requires: tuple[Dependency, ...]
     artifacts: tuple[Artifact, ...]
+    requires_python: SpecifierSet | None = None  # not in a shard: every Python is assumed
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
