@@ -25,16 +25,12 @@ from regsite.commands.client import (
     client_audit,
     client_changes,
     client_download,
+    client_lock_vendored,
     client_show,
     client_trust,
-)
-from regsite.commands.vendor import (
-    Vendored,
-    VendoredLockOptions,
-    VendorOptions,
-    client_lock_vendored,
     client_vendor,
 )
+from regsite.commands.vendor import Vendored, VendoredLockOptions, VendorOptions
 from regsite.errors import printable
 
 __all__ = ["add_command"]

@@ -23,6 +23,7 @@ from packaging.specifiers import SpecifierSet
 
 from regsite.errors import RegistryError
 from regsite.fetch import Fetcher, FetchError
+from regsite.metadata.layout import target_path_problem
 from regsite.model import Artifact, Dependency, ReleaseStatus
 from regsite.names import name_problem
 from regsite.sources import write_atomically
@@ -235,8 +236,20 @@ def _artifacts(entries: list[Any], where: str) -> tuple[Artifact, ...]:
             and item[2] >= 0
         ):
             raise PortableError(f"{where}: artifacts: expected [url, sha256, size]")
-        found.append(Artifact(url=item[0], sha256=item[1], size=item[2]))
+        found.append(_artifact(item[0], item[1], item[2], where))
     return tuple(found)
+
+
+def _artifact(location: str, sha256: str, size: int, where: str) -> Artifact:
+    """An external file by its URL, or a file the registry hosts by its path from the root."""
+    if location.startswith(("https://", "http://")):
+        return Artifact(url=location, sha256=sha256, size=size)
+    if not location.startswith("files/") or target_path_problem(location) is not None:
+        raise PortableError(
+            f"{where}: artifacts: expected an http(s) URL or files/..., found {location!r:.80}"
+        )
+    name = location.rsplit("/", 1)[-1]
+    return Artifact(url=None, sha256=sha256, size=size, file=name, path=location)
 
 
 @dataclass(slots=True)

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -41,6 +41,9 @@ from regsite.metadata.root import read_trusted_root, role_keys
 from regsite.model import Registry, Release
 from regsite.sources import write_atomically
 
+if TYPE_CHECKING:  # commands/vendor.py imports this module
+    from regsite.commands.vendor import Vendored, VendoredLockOptions, VendorOptions
+
 __all__ = [
     "ARTIFACT_FETCH",
     "REGISTRY_FETCH",
@@ -61,9 +64,11 @@ __all__ = [
     "client_changes",
     "client_download",
     "client_lock",
+    "client_lock_vendored",
     "client_show",
     "client_state",
     "client_trust",
+    "client_vendor",
     "download_lock",
     "lock_requirements",
     "open_registry",
@@ -464,3 +469,20 @@ def client_audit(options: AuditOptions) -> tuple[Finding, ...]:
     lock = read_lock(options.lockfile)
     _, registry = open_registry(client_state(options.state), lock.registry)
     return audit_lock(registry, lock)
+
+
+# the commands: regsite client vendor, and lock --vendor DIR [--offline] (commands/vendor.py) ---
+
+
+def client_vendor(options: VendorOptions) -> Vendored:
+    """Fetch a lockfile's closures (manifests and shards) and artifacts into a directory."""
+    from regsite.commands.vendor import vendor_lockfile  # it builds on this module
+
+    return vendor_lockfile(options)
+
+
+def client_lock_vendored(options: VendoredLockOptions) -> LockWritten:
+    """``client lock``: from a vendor directory first when given one, else from the registry."""
+    from regsite.commands.vendor import lock_vendored  # it builds on this module
+
+    return lock_vendored(options)

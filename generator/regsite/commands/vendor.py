@@ -1,5 +1,6 @@
 """``regsite client vendor`` and ``regsite client lock --vendor DIR [--offline]``: portable
-packages on the client (docs/portable.md).
+packages on the client (docs/portable.md), behind :func:`regsite.commands.client.client_vendor`
+and :func:`regsite.commands.client.client_lock_vendored`.
 
 ``vendor`` copies a lockfile's closures (every manifest and shard its locked packages reach,
 each checked against the hash that names it) and its artifacts into a directory.  ``lock`` with
@@ -37,8 +38,8 @@ __all__ = [
     "VendorOptions",
     "Vendored",
     "VendoredLockOptions",
-    "client_lock_vendored",
-    "client_vendor",
+    "lock_vendored",
+    "vendor_lockfile",
 ]
 
 VENDOR_ARTIFACTS = "artifacts"  # the vendor directory's subdirectory for the locked artifacts
@@ -58,7 +59,7 @@ class Vendored:
     artifacts: tuple[DownloadResult, ...]
 
 
-def client_vendor(options: VendorOptions) -> Vendored:
+def vendor_lockfile(options: VendorOptions) -> Vendored:
     """Fetch a lockfile's closures (manifests and shards) and artifacts into a directory."""
     lock = read_lock(options.lockfile)
     roots = {package.name: package.closure for package in lock.packages if package.closure}
@@ -82,7 +83,7 @@ class VendoredLockOptions:
     offline: bool = False  # never use the network: resolve from ``vendor`` alone
 
 
-def client_lock_vendored(options: VendoredLockOptions) -> LockWritten:
+def lock_vendored(options: VendoredLockOptions) -> LockWritten:
     """``client lock``: from a vendor directory first when given one, else from the registry."""
     if options.vendor is None and not options.offline:
         return client_lock(options.lock)

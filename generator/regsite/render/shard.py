@@ -48,7 +48,11 @@ def _release(release: Release) -> list[Any]:
     entry: list[Any] = [
         str(release.version),
         {dependency.name: str(dependency.specifier) for dependency in release.requires},
-        [[artifact.url, artifact.sha256, artifact.size] for artifact in release.artifacts],
+        # An external file's URL; a hosted one's path from the site's root (files/...).
+        [
+            [artifact.url or artifact.path, artifact.sha256, artifact.size]
+            for artifact in release.artifacts
+        ],
     ]
     if release.status is not ReleaseStatus.ACTIVE:
         entry.append(release.status.value)
