@@ -10,7 +10,7 @@ import pytest
 
 from cliregistry import run
 from conftest import EXAMPLE_SITE
-from regsite.commands.build import BuildRequest, RootPins, build_site, pinned_root
+from regsite.commands.build import BuildRequest, RootPins, build_site, parse_size, pinned_root
 from regsite.errors import RegistryError
 from regsite.keys import generate_private_key
 
@@ -141,3 +141,33 @@ def test_the_report_is_written_beside_the_summary(
     assert code == 0 and out.startswith("built ")
     assert "no metadata signed (--unsigned): clients cannot verify this site" in out
     assert report.read_text(encoding="utf-8").startswith("#")
+
+
+def test_a_site_nearing_the_host_budget_warns_and_says_what_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = tmp_path / "site"
+    built = build_site(BuildRequest(source=EXAMPLE_SITE, output=site, unsigned=True))
+    assert built.warnings == () and built.result.bytes > 0
+    tight = built.result.bytes * 100 // 95  # the site is 95% of it
+    again = build_site(
+        BuildRequest(source=EXAMPLE_SITE, output=site, unsigned=True, host_budget=tight)
+    )
+    assert len(again.warnings) == 1
+    assert re.search(r"the site is .* MB, 95% of the host budget of .* MB", again.warnings[0])
+    argv = ["build", str(EXAMPLE_SITE), "-o", str(site), "--unsigned"]
+    code, out, err = run(capsys, *argv, "--host-budget", "10KB")
+    assert code == 0 and "of the host budget of 0 MB (--host-budget;" in err
+    assert re.search(r"per package: [0-9.]+ KB in [0-9.]+ files", out)
+    assert "host budget" not in run(capsys, *argv, "--host-budget", "0")[2]
+    with pytest.raises(SystemExit):
+        run(capsys, *argv, "--host-budget", "a lot")
+    assert "expected a size like 1GB, 500MB or 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("1GB", 10**9), ("500MB", 500 * 10**6), ("2GiB", 2 * 2**30), ("0", 0), ("1.5 GB", 15 * 10**8)],
+)
+def test_host_budget_sizes(text: str, size: int) -> None:
+    assert parse_size(text) == size

@@ -9,7 +9,14 @@ from pathlib import Path
 
 from regsite.build import BuildResult
 from regsite.cli.dispatch import Dispatch, Subcommands, print_warnings
-from regsite.commands.build import BuildRequest, RootPins, SiteBuilt, build_site
+from regsite.commands.build import (
+    DEFAULT_HOST_BUDGET,
+    BuildRequest,
+    RootPins,
+    SiteBuilt,
+    build_site,
+    parse_size,
+)
 from regsite.progress import LineProgress, NullProgress, Progress, TerminalProgress
 from regsite.workers import default_jobs
 
@@ -69,6 +76,21 @@ def _signing_arguments(command: argparse.ArgumentParser) -> None:
         help="the site published last (for metadata versions and the old versions kept);"
         " default: the output directory",
     )
+    command.add_argument(
+        "--host-budget",
+        type=_size,
+        default=DEFAULT_HOST_BUDGET,
+        metavar="SIZE",
+        help="warn when the site's bytes near this (e.g. 1GB, 500MB; 0 never warns);"
+        " default 1GB, GitHub Pages' limit",
+    )
+
+
+def _size(text: str) -> int:
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _jobs(text: str) -> int:
@@ -110,6 +132,7 @@ def _options(args: argparse.Namespace) -> BuildRequest:
         cache=args.cache,
         jobs=args.jobs,
         report_md=args.report_md,
+        host_budget=args.host_budget,
         pins=pins(args),
         progress=_progress(args.quiet, args.verbose),
     )
@@ -155,6 +178,12 @@ def build_summary(result: BuildResult, output: Path, stages: bool = True) -> str
         f" {result.unchanged:,} unchanged, {result.removed:,} removed;"
         f" {result.rendered:,} packages rendered, {result.reused:,} read from the cache",
     ]
+    if site.packages:
+        count = len(site.packages)
+        lines.append(
+            f"  per package: {result.bytes / count / 1000:,.1f} KB in"
+            f" {result.files / count:,.1f} files, as a host serves them (links dereferenced)"
+        )
     if stages:
         times = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.stages)
         lines.append(f"  stages: {times}")

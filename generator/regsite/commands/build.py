@@ -10,6 +10,7 @@ else ``$REGSITE_ROOT_KEYS``); and the Markdown report.  The pipeline itself is
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,16 +26,30 @@ from regsite.report import report_markdown
 from regsite.verify import PinnedRoot
 
 __all__ = [
+    "DEFAULT_HOST_BUDGET",
     "ONLINE_KEY_VARIABLE",
     "ROOT_KEYS_VARIABLE",
     "BuildRequest",
     "RootPins",
     "SiteBuilt",
     "build_site",
+    "parse_size",
     "pinned_root",
 ]
 
 ONLINE_KEY_VARIABLE = "REGSITE_ONLINE_KEY"
+DEFAULT_HOST_BUDGET = 10**9  # bytes: GitHub Pages' limit on a site
+_BUDGET_WARNING = 0.8  # of the budget: warn from here on, before a deploy is refused
+_UNITS = {
+    "": 1,
+    "B": 1,
+    "KB": 10**3,
+    "MB": 10**6,
+    "GB": 10**9,
+    "KIB": 2**10,
+    "MIB": 2**20,
+    "GIB": 2**30,
+}
 ROOT_KEYS_VARIABLE = "REGSITE_ROOT_KEYS"
 
 
@@ -60,6 +75,7 @@ class BuildRequest:
     cache: Path | None = None
     jobs: int | None = None
     report_md: Path | None = None  # also write what changed, as Markdown
+    host_budget: int = DEFAULT_HOST_BUDGET  # bytes: warn as the site nears it; 0 never
     pins: RootPins = field(default_factory=RootPins)
     progress: Progress | None = None
 
@@ -81,7 +97,29 @@ def build_site(request: BuildRequest) -> SiteBuilt:
     if request.report_md is not None:
         _write_report(request.report_md, result)
     warnings += _expired_timestamp(options, result, datetime.now(UTC))
+    warnings += _over_budget(result, request.host_budget)
     return SiteBuilt(result=result, signed=options.online_key is not None, warnings=warnings)
+
+
+def _over_budget(result: BuildResult, budget: int) -> tuple[str, ...]:
+    """A warning once the site's bytes pass 80% of the host's limit, and what to do."""
+    if budget <= 0 or result.bytes < budget * _BUDGET_WARNING:
+        return ()
+    share = result.bytes / budget
+    return (
+        f"the site is {result.bytes / 1e6:,.0f} MB, {share:.0%} of the host budget of"
+        f" {budget / 1e6:,.0f} MB (--host-budget; GitHub Pages refuses sites over 1 GB):"
+        " host it elsewhere (docs/hosting.md), or publish fewer flavours",
+    )
+
+
+def parse_size(text: str) -> int:
+    """A size like ``1GB``, ``500MB``, ``2GiB`` or ``0``; raise ValueError saying why not."""
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*", text)
+    unit = match[2].upper() if match else ""
+    if match is None or unit not in _UNITS:
+        raise ValueError(f"expected a size like 1GB, 500MB or 0, got {text!r:.40}")
+    return int(float(match[1]) * _UNITS[unit])
 
 
 def _build_options(request: BuildRequest) -> BuildOptions:
