@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,8 +13,13 @@ from typing import Any
 
 import tomlkit
 
+from regsite.build import BuildOptions, check_source
 from regsite.commands.sign import sign_file
+from regsite.errors import ErrorReport
 from regsite.keys import PrivateKey
+from regsite.load import load_package
+from regsite.model import Package
+from regsite.scan import model_package
 
 
 def fixed_key(name: str) -> PrivateKey:
@@ -61,6 +68,9 @@ class SourceBuilder:
     registry: dict[str, Any] = field(default_factory=dict)
     packages: dict[str, dict[str, Any]] = field(default_factory=dict)
     readmes: dict[str, bytes] = field(default_factory=dict)
+    root_key: str = "root"  # the fixed_key that signs registry.toml
+    # advisories/<id>.json (OSV), each signed by the keys named (fixed_key names)
+    advisories: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.registry = {
@@ -72,7 +82,7 @@ class SourceBuilder:
                 "base-url": "https://registry.example.org/sub/",
                 "install": "tool add {name}@{version}",
             },
-            "trust": {"root-keys": [str(fixed_key("root").public)], "root-threshold": 1},
+            "trust": {"root-keys": [str(fixed_key(self.root_key).public)], "root-threshold": 1},
             "owners": {},
             "packages": {},
         }
@@ -120,6 +130,24 @@ class SourceBuilder:
             }
         self.packages[name] = {"format": 1, "package": package, "release": releases}
 
+    def add_advisory(
+        self, advisory_id: str, affected: list[dict[str, Any]], signers: tuple[str, ...] = ("root",)
+    ) -> dict[str, Any]:
+        """An OSV advisory naming packages of this registry (ecosystem ``PyPI:testreg``)."""
+        document = {
+            "schema_version": "1.7.0",
+            "id": advisory_id,
+            "modified": "2026-02-01T00:00:00Z",
+            "published": "2026-02-01T00:00:00Z",
+            "summary": f"{advisory_id}: a flaw",
+            "affected": [
+                {"package": {"ecosystem": "PyPI:testreg", "name": entry.pop("name")}, **entry}
+                for entry in affected
+            ],
+        }
+        self.advisories[advisory_id] = (document, signers)
+        return document
+
     def write(self, root: Path, *, sign: bool = True) -> Path:
         root.mkdir(parents=True, exist_ok=True)
         (root / "registry.toml").write_text(tomlkit.dumps(copy.deepcopy(self.registry)))
@@ -129,16 +157,23 @@ class SourceBuilder:
             (directory / "package.toml").write_text(tomlkit.dumps(copy.deepcopy(document)))
             if name in self.readmes:
                 (directory / "README.md").write_bytes(self.readmes[name])
+        for advisory_id, (document, _) in self.advisories.items():
+            (root / "advisories").mkdir(exist_ok=True)
+            content = json.dumps(document, indent=2) + "\n"
+            (root / "advisories" / f"{advisory_id}.json").write_text(content)
         if sign:
             self.sign(root)
         return root
 
     def sign(self, root: Path) -> None:
-        sign_file(root / "registry.toml", fixed_key("root"))
+        sign_file(root / "registry.toml", fixed_key(self.root_key))
         for name in self.packages:
             delegation = self.registry["packages"].get(name, {"owners": ["alice"]})
             for owner in delegation["owners"]:
                 sign_file(root / "packages" / name / "package.toml", fixed_key(owner))
+        for advisory_id, (_, signers) in self.advisories.items():
+            for signer in signers:
+                sign_file(root / "advisories" / f"{advisory_id}.json", fixed_key(signer))
 
 
 SEMVER_ORDER = ["1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-beta", "1.0.0", "1.0.1"]  # SemVer item 11
@@ -156,3 +191,19 @@ def semver_builder() -> SourceBuilder:
     requires = {"gamma": "~1.0.0-alpha", "alpha": "1.0"}
     builder.add_package("delta", ["bob"], [release("delta", "0.1.0", 10, requires=requires)])
     return builder
+
+
+def modelled_packages(source: Path, files: Path | None = None) -> dict[str, Package]:
+    """Every package of a source that builds, modelled as the build's scan models it: the
+    resolver's and the lock exports' input (the build itself keeps only summaries)."""
+    options = BuildOptions(source=source, output=Path(os.devnull), files=files)
+    checked = check_source(options)
+    checked.report.raise_if_any(str(source))
+    registry = checked.catalog.registry
+    found = {}
+    for name in checked.catalog.summaries:
+        loaded = load_package(source, name, ErrorReport(), options.limits)
+        package = model_package(registry, loaded, ErrorReport(), options.limits)[1]
+        assert package is not None
+        found[name] = package
+    return found

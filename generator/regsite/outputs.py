@@ -23,6 +23,7 @@ from regsite.memo import Memo, digest_of
 from regsite.metadata.layout import content_addressed_path, has_copy
 from regsite.model import Registry, Site
 from regsite.render import Output
+from regsite.render.flavours import flavour_inputs
 from regsite.scan import FinishTask, PackageContext, finish_package
 from regsite.theme import Theme
 from regsite.workers import run
@@ -32,7 +33,7 @@ __all__ = ["Published", "page_inputs", "render_packages", "seal_of", "site_produ
 
 
 def site_producer(name: str) -> str:
-    """The producer of a site-wide output (pages, search, report, metadata): its name with a
+    """The producer of a site-wide output (pages, search, feed, report, metadata): its name with a
     slash, which no package name holds, so a package named ``search`` keeps a record of its own."""
     return f"/{name}"
 
@@ -141,9 +142,13 @@ def read_seal(report: bytes | None) -> str | None:
 
 def page_inputs(registry: Registry, theme: Theme, name: str) -> list[str]:
     """What a package's own outputs read besides the package: the theme, the registry's title,
-    base URL and install line, and the owners its name is delegated to."""
+    base URL and install line, the enabled flavours and their settings, the owners its name is
+    delegated to, and where the upstreams' package pages are (its dependencies on them link
+    there)."""
     parts = [theme.fingerprint, registry.name, registry.title, registry.base_url or "-"]
     parts.append(registry.install or "-")
+    parts += flavour_inputs(registry)
+    parts += [f"upstream {u.name} {u.url} {u.page}" for u in registry.upstreams]
     delegation = registry.delegations.get(name)
     if delegation is not None:
         parts.append(f"threshold {delegation.threshold}")

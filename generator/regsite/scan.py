@@ -19,17 +19,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from regsite.advisories.model import Advisory
+from regsite.advisories.releases import advisory_problems
 from regsite.budget import OutOfTime, cpu_budget
 from regsite.errors import ErrorReport, RegistryError, SourceProblem
+from regsite.hosted import HostedFiles, HostedListing, hosted_problems, publish_hosted
 from regsite.keys import PublicKey
 from regsite.load import PACKAGES_DIR, LoadedPackage, SourceLimits, load_package, package_input
 from regsite.memo import files_digest
 from regsite.model import Package, Registry
 from regsite.package_file import read_package
 from regsite.readme import checked_readme, over_budget, readme_path
+from regsite.render.flavours import flavour_package_problems
 from regsite.render.markdown import render_readme
 from regsite.render.package import fill_slots, package_outputs
 from regsite.signatures import SignatureCheck, SignatureStatus, ThresholdResult
@@ -69,6 +73,13 @@ class PackageContext:
     registry: Registry | None  # None when registry.toml is unusable: packages are still checked
     theme: Theme | None = None  # None: nothing is rendered (``regsite verify``)
     writer: Writer | None = None
+    # The advisories naming each package (docs/advisories.md): declared in its scan key.
+    advisories: Mapping[str, tuple[Advisory, ...]] = field(default_factory=dict)
+    files: Path | None = None  # regsite build --files DIR: hosted files kept out of the source
+
+    @property
+    def hosted(self) -> HostedFiles:
+        return HostedFiles(self.root, self.files)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +88,7 @@ class PackageTask:
     files: bytes  # the digest of the package's files when the build looked them up
     key: bytes  # the scan's memo key
     render: bool = True  # render the package's own outputs if it verifies
+    hosted: HostedListing = ()  # what the places of its hosted files held, in the key too
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +115,13 @@ def scan_package(task: PackageTask) -> Scanned:
     report = ErrorReport()
     loaded = load_package(stage.root, task.name, report, stage.limits)
     verdict, package = model_package(stage.registry, loaded, report, stage.limits)
+    if package is not None:
+        report.extend(advisory_problems(package, stage.advisories.get(task.name, ())))
     _check_unchanged(stage, task.name, task.files, report)
+    if package is not None:  # checked against what the key was made of: no file read here
+        report.extend(hosted_problems(stage.hosted, package, task.hosted))
+        if stage.registry is not None:
+            report.extend(flavour_package_problems(stage.registry, package))
     packed = None
     staged: tuple[str, ...] = ()
     files: tuple[WrittenFile, ...] = ()
@@ -143,7 +161,8 @@ def _render(
     """The package's own outputs: files with open slots staged as they are, the rest put."""
     assert stage.writer is not None and stage.theme is not None and stage.registry is not None
     readme = _readme_html(stage.limits, package)
-    outputs = package_outputs(stage.registry, stage.theme, package, readme)
+    advisories = stage.advisories.get(package.name, ())
+    outputs = package_outputs(stage.registry, stage.theme, package, readme, advisories)
     staged = []
     files = []
     for path, (content, open_slots) in outputs.items():
@@ -152,6 +171,7 @@ def _render(
             staged.append(path)
         else:
             files.append(stage.writer.put(path, content))
+    files += publish_hosted(stage.hosted, package, stage.writer)
     return tuple(staged), tuple(files)
 
 

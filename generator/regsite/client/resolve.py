@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import platform
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from packaging.markers import default_environment
 from resolvelib import AbstractProvider, BaseReporter, Resolver
 from resolvelib.resolvers import (
     RequirementInformation,
@@ -13,13 +16,23 @@ from resolvelib.resolvers import (
 )
 
 from regsite.errors import RegistryError
-from regsite.model import Package, Release, ReleaseStatus
+from regsite.model import Dependency, Package, Release, ReleaseStatus
 from regsite.names import name_problem, normalize_name
-from regsite.versions import Specifier, Version, VersionScheme, VersionSyntaxError
+from regsite.requires import extra_problem
+from regsite.versions import PEP440, Specifier, Version, VersionScheme, VersionSyntaxError
 
-__all__ = ["MAX_ROUNDS", "Requirement", "ResolutionError", "parse_requirement", "resolve"]
+__all__ = [
+    "MAX_ROUNDS",
+    "Requirement",
+    "Requires",
+    "ResolutionError",
+    "parse_requirement",
+    "resolve",
+]
 
 MAX_ROUNDS = 10_000  # resolvelib rounds (one pin or backtrack each) before giving up
+# (package name, release, its dependencies to resolve) -> them, bound to their registries
+Requires = Callable[[str, Release, Sequence[Dependency]], Sequence[Dependency]]
 _VERSIONS_SHOWN = 10  # versions listed per package in a conflict message
 _ROOT = "your requirements"
 
@@ -30,18 +43,34 @@ class ResolutionError(RegistryError):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Requirement:
-    """A normalised package name and the versions wanted; no extras, markers or URLs."""
+    """A normalised package name, the extras wanted (PEP 440 only) and the versions wanted."""
 
     name: str
     specifier: Specifier  # in the registry's version scheme
+    extras: tuple[str, ...] = ()  # normalised, sorted
+
+    @property
+    def identity(self) -> str:
+        """What the resolver tells apart: ``name``, or ``name[extra,…]`` (as pip does)."""
+        return f"{self.name}[{','.join(self.extras)}]" if self.extras else self.name
 
     def __str__(self) -> str:
-        return self.specifier.with_name(self.name)
+        return self.specifier.with_name(self.identity)
+
+
+# A PEP 508 name followed by extras: "widget[cli, socks]>=1".
+_EXTRAS = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*\[([^\]]*)\](.*)", re.S)
 
 
 def parse_requirement(text: str, scheme: VersionScheme) -> Requirement:
     """Parse ``name`` or a name and specifier as written by a user in the registry's ``scheme``:
-    ``alpha>=1.0,<2`` (PEP 440), ``alpha ^1.2`` or ``alpha@1.2`` (semver)."""
+    ``alpha>=1.0,<2`` or ``alpha[extra]>=1`` (PEP 440), ``alpha ^1.2`` or ``alpha@1.2``
+    (semver)."""
+    extras: tuple[str, ...] = ()
+    match = _EXTRAS.fullmatch(text) if scheme is PEP440 else None
+    if match is not None:
+        extras = _extras(text, match[2])
+        text = match[1] + match[3]
     try:
         raw_name, specifier = scheme.parse_requirement(text)
     except VersionSyntaxError as error:
@@ -49,20 +78,32 @@ def parse_requirement(text: str, scheme: VersionScheme) -> Requirement:
     name = normalize_name(raw_name)
     if (problem := name_problem(name)) is not None:
         raise ResolutionError(f"invalid requirement {text!r}: {problem}")
-    return Requirement(name=name, specifier=specifier)
+    return Requirement(name=name, specifier=specifier, extras=extras)
+
+
+def _extras(text: str, listed: str) -> tuple[str, ...]:
+    extras = [normalize_name(extra.strip()) for extra in listed.split(",") if extra.strip()]
+    for extra in extras:
+        if (problem := extra_problem(extra)) is not None:
+            raise ResolutionError(f"invalid requirement {text!r}: {problem}")
+    return tuple(sorted(set(extras)))
 
 
 def resolve(
     requirements: Sequence[Requirement],
     get_package: Callable[[str], Package],
     scheme: VersionScheme,
+    requires: Requires | None = None,
 ) -> dict[str, Release]:
     """Pick a release for every package needed; ``get_package`` raises KeyError for unknown names.
-    Versions are chosen and matched as the registry's version ``scheme`` says.
+    Versions are chosen and matched as the registry's version ``scheme`` says.  ``requires``
+    is given a release's dependencies that are to be resolved and returns them (default: as
+    they are); across registries it also binds each to where it comes from
+    (:mod:`regsite.client.view`).
 
     Returns package name -> release, sorted by name.
     """
-    provider = _Provider(get_package, requirements, scheme)
+    provider = _Provider(get_package, requirements, scheme, requires or _listed)
     resolver: Resolver[Requirement, _Candidate, str] = Resolver(provider, BaseReporter())
     try:
         result = resolver.resolve(requirements, max_rounds=MAX_ROUNDS)
@@ -73,7 +114,9 @@ def resolve(
             f"gave up after {error.round_count} rounds of backtracking;"
             " pin some versions with '==' to narrow the search"
         ) from error
-    return {name: result.mapping[name].release for name in sorted(result.mapping)}
+    # name[extra] is pinned to the very release of name, so one release per package remains.
+    chosen = {candidate.name: candidate.release for candidate in result.mapping.values()}
+    return {name: chosen[name] for name in sorted(chosen)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +124,14 @@ class _Candidate:
     name: str
     version: Version
     release: Release = field(compare=False)
+    extras: tuple[str, ...] = ()
+
+    @property
+    def identity(self) -> str:
+        return f"{self.name}[{','.join(self.extras)}]" if self.extras else self.name
 
     def __str__(self) -> str:
-        return f"{self.name} {self.version}"
+        return f"{self.identity} {self.version}"
 
 
 _Cause = RequirementInformation[Requirement, _Candidate]
@@ -95,13 +143,19 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
         get_package: Callable[[str], Package],
         roots: Iterable[Requirement],
         scheme: VersionScheme,
+        requires: Requires,
     ) -> None:
         self._get_package = get_package
+        self._requires = requires
         self._scheme = scheme
         self._packages: dict[str, Package | None] = {}
         # Who asked for each name, to explain conflicts; the user's own requirements win.
         self._roots = frozenset(requirement.name for requirement in roots)
         self._parents: dict[str, _Candidate] = {}
+        # Markers and requires-python are evaluated for the Python running this lock, as pip
+        # does: a lock is made for one environment.
+        self._environment = {key: str(value) for key, value in default_environment().items()}
+        self._python = scheme.parse_version(platform.python_version()) if scheme is PEP440 else None
 
     def package(self, name: str) -> Package | None:
         if name not in self._packages:
@@ -112,7 +166,7 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
         return self._packages[name]
 
     def identify(self, requirement_or_candidate: Requirement | _Candidate) -> str:
-        return requirement_or_candidate.name
+        return requirement_or_candidate.identity
 
     def get_preference(
         self,
@@ -131,31 +185,60 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
         requirements: Mapping[str, Iterator[Requirement]],
         incompatibilities: Mapping[str, Iterator[_Candidate]],
     ) -> list[_Candidate]:
-        package = self.package(identifier)
+        wanted = list(requirements[identifier])
+        name, extras = wanted[0].name, wanted[0].extras
+        package = self.package(name)
         if package is None:
             return []
-        wanted = list(requirements[identifier])
         excluded = {candidate.version for candidate in incompatibilities[identifier]}
         releases = {
             release.version: release
             for release in package.releases
-            if release.version not in excluded and _allowed(release, wanted)
+            if release.version not in excluded
+            and _allowed(release, wanted)
+            and self._supports_python(release)
         }
         # The scheme's rules for choosing pre-releases; the newest-first order is kept.
         chosen = self._scheme.select([requirement.specifier for requirement in wanted], releases)
-        return [_Candidate(identifier, version, releases[version]) for version in chosen]
+        return [_Candidate(name, version, releases[version], extras) for version in chosen]
+
+    def _supports_python(self, release: Release) -> bool:
+        wanted = release.requires_python
+        return wanted is None or self._python is None or wanted.contains(self._python, True)
 
     def is_satisfied_by(self, requirement: Requirement, candidate: _Candidate) -> bool:
         return requirement.specifier.admits(candidate.version)
 
     def get_dependencies(self, candidate: _Candidate) -> list[Requirement]:
         requirements = [
-            Requirement(name=normalize_name(dependency.name), specifier=dependency.specifier)
-            for dependency in candidate.release.requires
+            Requirement(name=normalize_name(d.name), specifier=d.specifier, extras=d.extras)
+            for d in self._requires(candidate.name, candidate.release, self._wanted(candidate))
         ]
         for requirement in requirements:
             self._parents[requirement.name] = candidate
+        if candidate.extras:  # name[extra] is name itself, with more dependencies
+            exact = self._scheme.parse_specifier(f"=={candidate.version}")
+            requirements.append(Requirement(name=candidate.name, specifier=exact))
         return requirements
+
+    def _wanted(self, candidate: _Candidate) -> list[Dependency]:
+        """The dependencies resolved with the candidate: this registry's and its upstreams',
+        not cargo's other registries' nor its dev and optional ones (not installed with it)."""
+        return [
+            d
+            for d in candidate.release.requires
+            if d.checked and d.installed and self._applies(d, candidate.extras)
+        ]
+
+    def _applies(self, dependency: Dependency, extras: tuple[str, ...]) -> bool:
+        """A dependency without a marker always applies; one with a marker when it holds here,
+        for no extra or for one of the extras asked for."""
+        if dependency.marker is None:
+            return True
+        return any(
+            dependency.marker.evaluate({**self._environment, "extra": extra})
+            for extra in ("", *extras)
+        )
 
     def explain(self, causes: Iterable[_Cause]) -> ResolutionError:
         """Turn resolvelib's causes into a message that shows who asked for what."""
@@ -206,6 +289,12 @@ def _shown(versions: list[str]) -> str:
     more = len(versions) - _VERSIONS_SHOWN
     older = f" and {more} older" if more > 0 else ""
     return ", ".join(versions[:_VERSIONS_SHOWN]) + older
+
+
+def _listed(
+    name: str, release: Release, dependencies: Sequence[Dependency]
+) -> Sequence[Dependency]:
+    return dependencies
 
 
 def _allowed(release: Release, wanted: Iterable[Requirement]) -> bool:

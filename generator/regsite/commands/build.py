@@ -23,6 +23,7 @@ from regsite.load import ROOT_METADATA_DIR
 from regsite.metadata.layout import TIMESTAMP_FILE
 from regsite.progress import Progress
 from regsite.report import report_markdown
+from regsite.upstreams import UpstreamOptions
 from regsite.verify import PinnedRoot
 
 __all__ = [
@@ -76,8 +77,10 @@ class BuildRequest:
     jobs: int | None = None
     report_md: Path | None = None  # also write what changed, as Markdown
     host_budget: int = DEFAULT_HOST_BUDGET  # bytes: warn as the site nears it; 0 never
+    files: Path | None = None  # hosted artifacts outside the source: DIR/<package>/<file>
     pins: RootPins = field(default_factory=RootPins)
     progress: Progress | None = None
+    upstreams: UpstreamOptions = field(default_factory=UpstreamOptions)  # mirrors, deadline
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +140,8 @@ def _build_options(request: BuildRequest) -> BuildOptions:
         cache=request.cache,
         jobs=request.jobs,
         progress=request.progress,
+        files=request.files,
+        upstreams=request.upstreams,
     )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from regsite.build import BuildOptions, SourceCheck, check_source
 from regsite.commands.build import RootPins, pinned_root
 from regsite.load import REGISTRY_FILE
+from regsite.upstreams import UpstreamOptions
 
 __all__ = ["SignatureRow", "VerifyOptions", "VerifyResult", "verify_sources"]
 
@@ -17,6 +18,9 @@ __all__ = ["SignatureRow", "VerifyOptions", "VerifyResult", "verify_sources"]
 class VerifyOptions:
     source: Path = Path()
     pins: RootPins = field(default_factory=RootPins)  # as regsite build pins them
+    files: Path | None = None  # hosted artifacts kept out of the source, as build --files
+    base_url: str | None = None  # as build --base-url (a flavour may need it)
+    upstreams: UpstreamOptions = field(default_factory=UpstreamOptions)  # as build reads them
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +46,15 @@ def verify_sources(options: VerifyOptions) -> VerifyResult:
     """Check every signature in the source, as ``regsite build`` would, and list each one."""
     pinned = pinned_root(options.pins)
     # Nothing is written: the output is never opened.
-    checked = check_source(
-        BuildOptions(source=options.source, output=Path(os.devnull), pinned_root=pinned)
+    build = BuildOptions(
+        source=options.source,
+        output=Path(os.devnull),
+        pinned_root=pinned,
+        files=options.files,
+        base_url=options.base_url,
+        upstreams=options.upstreams,
     )
+    checked = check_source(build)
     verdicts = checked.verdicts
     rows = []
     for path, result in verdicts.items():

@@ -9,9 +9,22 @@ from datetime import datetime
 from importlib.resources import files
 from typing import Any
 
+from regsite.advisories.model import Advisory
+from regsite.advisories.releases import advisory_marks, mark_document
 from regsite.fields import SOURCE_FORMAT
-from regsite.model import Owner, Package, Registry, Release, Site
+from regsite.model import (
+    Artifact,
+    Dependency,
+    DependencyKind,
+    Owner,
+    Package,
+    Registry,
+    Release,
+    Site,
+    Upstream,
+)
 from regsite.render import Output
+from regsite.render.flavours import flavour_entry_points
 from regsite.summary import PackageSummary
 
 __all__ = [
@@ -36,6 +49,9 @@ SCHEMA_NAMES = (
     "search-shard.schema.json",
     "search-records.schema.json",
     "build-report.schema.json",
+    "changes.schema.json",
+    "changes-page.schema.json",
+    "advisories.schema.json",
 )
 
 
@@ -49,14 +65,18 @@ def site_api(site: Site) -> Output:
     output[f"{API_ROOT}/sources/registry.toml"] = registry.content
     if registry.signature_content is not None:
         output[f"{API_ROOT}/sources/registry.toml.sig"] = registry.signature_content
+    for upstream in site.registry.upstreams:  # the roots registry.toml pins by their sha256
+        output[f"{API_ROOT}/sources/{upstream.root_file}"] = upstream.pinned
     output.update(dict(_schemas()))
     return output
 
 
-def package_api(registry: Registry, package: Package) -> Output:
+def package_api(
+    registry: Registry, package: Package, advisories: Sequence[Advisory] = ()
+) -> Output:
     """One package's JSON document, without its ``dependents`` (:func:`with_dependents` adds
     them), and its signed sources, republished byte for byte."""
-    document = package_document(registry, package)
+    document = package_document(registry, package, advisories)
     output = {package_document_path(package.name): dump_json(document)}
     base = f"{API_ROOT}/sources/{package.name}"
     output[f"{base}/package.toml"] = package.source.content
@@ -115,6 +135,11 @@ def registry_document(site: Site) -> dict[str, Any]:
             "page": "../../packages/{name}/index.html",
             "search": "../../search/manifest.json",
             "search_page": "../../search/index.html",
+            "changes": "changes.json",
+            "changes_atom": "../../feed.xml",
+            "package_atom": "../../packages/{name}/feed.xml",
+            "advisories": "advisories/index.json",
+            "advisory": "advisories/{id}.json",
         },
         "schemas": {name.removesuffix(".schema.json"): f"schemas/{name}" for name in SCHEMA_NAMES},
         "trust": {
@@ -127,6 +152,21 @@ def registry_document(site: Site) -> dict[str, Any]:
             "timestamp_expires": int(registry.policy.timestamp_expires.total_seconds()),
         },
         "owners": [_owner(owner) for owner in registry.owners.values()],
+        # Added to v1 after its first release: present only when a flavour is enabled.
+        **({"flavours": flavours} if (flavours := flavour_entry_points(site)) else {}),
+        # Added to v1 after its first release: present only when registry.toml declares one.
+        **({"upstreams": [_upstream(u) for u in registry.upstreams]} if registry.upstreams else {}),
+    }
+
+
+def _upstream(upstream: Upstream) -> dict[str, Any]:
+    return {
+        "name": upstream.name,
+        "url": upstream.url,
+        "root": {"url": f"sources/{upstream.root_file}", "sha256": upstream.root_sha256},
+        "page": upstream.page,
+        "packages": list(upstream.packages),
+        "shadowed": list(upstream.shadowed),
     }
 
 
@@ -145,8 +185,11 @@ def names_document(site: Site) -> dict[str, Any]:
     }
 
 
-def package_document(registry: Registry, package: Package) -> dict[str, Any]:
-    """Everything about one package but its dependents (:func:`with_dependents`)."""
+def package_document(
+    registry: Registry, package: Package, advisories: Sequence[Advisory] = ()
+) -> dict[str, Any]:
+    """Everything about one package but its dependents (:func:`with_dependents`); a release
+    that advisories affect lists them (``advisories``, docs/advisories.md)."""
     delegation = registry.delegations[package.name]
     owners = [registry.owners[owner_id] for owner_id in delegation.owners]
     verification = package.source.verification
@@ -176,7 +219,7 @@ def package_document(registry: Registry, package: Package) -> dict[str, Any]:
             "url": f"../sources/{package.name}/{package.readme.file}",
             "sha256": package.readme.sha256,
         },
-        "releases": [_release(release) for release in package.releases],
+        "releases": [_release(release, package.name, advisories) for release in package.releases],
     }
 
 
@@ -194,26 +237,81 @@ def _owner(owner: Owner) -> dict[str, Any]:
     }
 
 
-def _release(release: Release) -> dict[str, Any]:
-    return {
+_ROOT_FROM_DOCUMENT = "../../../"  # api/v1/packages/<name>.json -> the site's root
+
+
+def _release(release: Release, name: str, advisories: Sequence[Advisory]) -> dict[str, Any]:
+    document = _release_document(release)
+    marks = advisory_marks(release, name, advisories)
+    if release.advisories:
+        document["status_advisories"] = list(release.advisories)
+    if marks:
+        document["advisories"] = [mark_document(advisory, name, "../") for advisory in marks]
+    return document
+
+
+def _release_document(release: Release) -> dict[str, Any]:
+    document: dict[str, Any] = {
         "version": str(release.version),
         "published": timestamp(release.published),
         "status": release.status.value,
         "status_reason": release.status_reason,
-        "requires": [
-            {"name": dependency.name, "specifier": str(dependency.specifier)}
-            for dependency in release.requires
-        ],
-        "artifacts": [
-            {
-                "url": artifact.url,
-                "filename": artifact.filename,
-                "sha256": artifact.sha256,
-                "size": artifact.size,
-            }
-            for artifact in release.artifacts
-        ],
+        "requires": [_dependency(dependency) for dependency in release.requires],
+        "artifacts": [_artifact(artifact) for artifact in release.artifacts],
     }
+    # Fields added to v1 after its first release are present only when they have a value.
+    if release.requires_python is not None:
+        document["requires_python"] = str(release.requires_python)
+    if release.provides_extras:
+        document["provides_extras"] = list(release.provides_extras)
+    # Cargo's fields, only where a release has them (version-scheme "semver").
+    if release.features:
+        document["features"] = {key: list(values) for key, values in release.features.items()}
+    if release.links is not None:
+        document["links"] = release.links
+    if release.rust_version is not None:
+        document["rust_version"] = release.rust_version
+    return document
+
+
+def _dependency(dependency: Dependency) -> dict[str, Any]:
+    """Name and specifier; PEP 508's and cargo's details only where a dependency has them."""
+    document: dict[str, Any] = {"name": dependency.name, "specifier": str(dependency.specifier)}
+    if dependency.marker is not None:
+        document["marker"] = str(dependency.marker)
+    if dependency.extras:
+        document["extras"] = list(dependency.extras)
+    if dependency.kind is not DependencyKind.NORMAL:
+        document["kind"] = dependency.kind.value
+    for key, value, plain in (
+        ("target", dependency.target, None),
+        ("features", list(dependency.features), []),
+        ("optional", dependency.optional, False),
+        ("default_features", dependency.default_features, True),
+        ("rename", dependency.rename, None),
+        ("registry", dependency.registry, None),
+        ("upstream", dependency.upstream, None),
+    ):
+        if value != plain:
+            document[key] = value
+    return document
+
+
+def _artifact(artifact: Artifact) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "url": artifact.href(_ROOT_FROM_DOCUMENT),
+        "filename": artifact.filename,
+        "sha256": artifact.sha256,
+        "size": artifact.size,
+    }
+    if artifact.path is not None:
+        metadata = artifact.core_metadata_sha256
+        document["hosted"] = True
+        document["core_metadata"] = metadata and {
+            "url": f"{document['url']}.metadata",
+            "sha256": metadata,
+        }
+    return document
 
 
 def _schemas() -> Iterator[tuple[str, bytes]]:
