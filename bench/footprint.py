@@ -33,6 +33,8 @@ FLAVOURS = ("simple/", "cargo/")  # regsite's opt-in flavours; dumb-pypi's simpl
 PACKAGE_JSON = ("api/v1/packages/", "pypi/")  # regsite's documents; dumb-pypi's JSON API
 # Says what changed since the previous build, so a rebuild's differs from a fresh build's.
 BUILD_REPORT = "api/v1/build-report.json"
+CHANGE_PAGES = "api/v1/changes/"  # the change feed's pages (docs/feed.md)
+HISTORY_FILES = (BUILD_REPORT, "api/v1/changes.json", "feed.xml")  # with metadata/, CHANGE_PAGES
 KINDS = (
     "pages",
     "package JSON",
@@ -126,8 +128,12 @@ def measure_footprint(root: Path) -> Footprint:
 
 
 def depends_on_history(relative: str) -> bool:
-    """metadata/ (its versions) and the build report depend on earlier builds."""
-    return relative.startswith(METADATA) or relative == BUILD_REPORT
+    """metadata/ (its versions), the build report and the change feed (the events of earlier
+    builds, docs/feed.md), with their content-addressed copies, depend on earlier builds."""
+    folder, slash, name = relative.rpartition("/")
+    if is_tuf_copy(relative):
+        relative = folder + slash + name.partition(".")[2]
+    return relative.startswith((METADATA, CHANGE_PAGES)) or relative in HISTORY_FILES
 
 
 def is_tuf_copy(relative: str) -> bool:
