@@ -554,7 +554,7 @@ def signed_targets(site: Path) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("name", ["site", "search", "feed", "report", "metadata"])
+@pytest.mark.parametrize("name", ["site", "search", "feed", "closures", "report", "metadata"])
 def test_a_package_named_like_a_site_output_keeps_a_record_of_its_own(
     tmp_path: Path, name: str
 ) -> None:
