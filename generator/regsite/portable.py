@@ -64,7 +64,7 @@ def publish_closures(
     also return how many packages' manifests the output did not hold (every one, when the
     output is not the one the memo describes)."""
     manifests = closure_manifests(_graph(site, catalog), catalog.memo)
-    held = published.held("closures")
+    held = published.held(site_producer("closures"))
     changed = sum(closure_path(n, sha) not in held for n, sha in manifests.hashes.items())
     put_site_files(writer, published, manifests.files, site_producer("closures"))
     return manifests, changed
