@@ -29,9 +29,16 @@ from regsite.theme import Theme
 from regsite.workers import run
 from regsite.write import Writer, WrittenFile
 
-__all__ = ["Published", "page_inputs", "render_packages", "seal_of"]
+__all__ = ["Published", "page_inputs", "render_packages", "seal_of", "site_producer"]
 
-_SITE = "site"  # the producer of the site-wide outputs, beside one per package
+
+def site_producer(name: str) -> str:
+    """The producer of a site-wide output (pages, search, feed, report, metadata): its name with a
+    slash, which no package name holds, so a package named ``search`` keeps a record of its own."""
+    return f"/{name}"
+
+
+_SITE = site_producer("site")  # the producer of the site-wide pages, beside one per package
 
 
 @dataclass(slots=True)

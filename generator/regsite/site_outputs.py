@@ -27,7 +27,14 @@ from regsite.metadata.previous import DirectoryPrevious, RoleMemo
 from regsite.metadata.publish import publish_metadata
 from regsite.model import Registry, Site
 from regsite.options import BuildOptions, BuildResult
-from regsite.outputs import Published, put_site_files, read_seal, render_packages, seal_of
+from regsite.outputs import (
+    Published,
+    put_site_files,
+    read_seal,
+    render_packages,
+    seal_of,
+    site_producer,
+)
 from regsite.portable import check_releases, publish_closures
 from regsite.progress import Stages
 from regsite.render import Output
@@ -90,7 +97,7 @@ def publish_site(run: SiteRun) -> BuildResult:
         shared.update(site_flavour_outputs(site))  # simple/index.html, cargo/config.json
         put_site_files(writer, published, shared)
     with stages.stage("search"):
-        put_site_files(writer, published, _search(site, catalog.memo), "search")
+        put_site_files(writer, published, _search(site, catalog.memo), site_producer("search"))
     with stages.stage("report"):
         changes = _report(run, published, previous)
     if run.options.online_key is not None:
@@ -141,14 +148,14 @@ def _report(run: SiteRun, published: Published, previous: Path | None) -> BuildC
     changes = compare_builds(site, reader)
     advisories = run.catalog.advisories.advisories
     feed = FeedRun(site, changes, advisories, None if reader is None else previous)
-    put_site_files(writer, published, feed_outputs(feed), "feed")
+    put_site_files(writer, published, feed_outputs(feed), site_producer("feed"))
     published.sealed = seal_of(published.new)
     document = {**report_document(changes), "outputs": published.sealed}
     kept = None if reader is None else reader.report_bytes()
     content = dump_json(document)
     if changes.empty and kept is not None and read_seal(kept) == published.sealed:
         content = kept  # the last build that changed anything: no churn
-    published.record("report", b"", [writer.put(REPORT_PATH, content)])
+    published.record(site_producer("report"), b"", [writer.put(REPORT_PATH, content)])
     return changes
 
 
@@ -207,7 +214,7 @@ def _sign(run: SiteRun, published: Published, previous: Path | None) -> None:
     output = publish_metadata(targets, run.site.registry, key, now, reader, memo)
     run.catalog.memo.put("roles", b"targets", memo.current)
     files = [run.writer.put(path, content, copied=False) for path, content in output.items()]
-    published.record("metadata", b"", files)
+    published.record(site_producer("metadata"), b"", files)
 
 
 def _paths(published: Published, consistent: bool) -> set[str]:
