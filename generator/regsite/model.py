@@ -261,6 +261,7 @@ class Site:
     dependents: Mapping[str, tuple[str, ...]]  # package -> packages that depend on it
     updated: datetime  # SOURCE_DATE_EPOCH, or the newest release's publish time
     recent: tuple[tuple[str, ReleaseBrief], ...] = ()  # the newest releases of all, newest first
+    feed: str | None = None  # the site's Atom feed, relative to its root; None: it has none
 
     @property
     def release_count(self) -> int:
