@@ -177,8 +177,8 @@ def test_without_javascript_a_package_is_found_by_name(browser: Any, site_url: s
         assert tab.is_hidden("#search-input")
         tab.click(".initials-inline >> text=S")
         tab.wait_for_url("**/browse/name/1.html#initial-s")
-        assert tab.locator("#initial-s .package-name").inner_text() == "stopwatch"
-        tab.click(".package-name >> text=sundial")
+        assert tab.locator("#initial-s > a").inner_text() == "stopwatch"
+        tab.click(".listing-rows a >> text=sundial")
         tab.wait_for_url("**/packages/sundial/index.html")
     finally:
         context.close()
