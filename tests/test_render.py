@@ -74,6 +74,8 @@ def validate_json_outputs(output: dict[str, bytes]) -> Counter[str]:
             name = "search-manifest.schema.json"
         elif path.startswith("search/records/"):
             name = "search-records.schema.json"
+        elif path.startswith("search/display/"):
+            name = "search-display.schema.json"
         elif path.startswith("search/"):
             name = "search-shard.schema.json"
         else:
@@ -162,7 +164,7 @@ def test_hostile_readme_description_and_keywords_are_inert(
     assert not any(url.startswith("//") for url in page.links + page.loads)
     assert all(is_local(url) for url in page.loads), page.loads
     assert [src.rsplit("/", 1)[1].split(".")[0] for src in page.script_sources] == ["keys"]
-    assert sum(validate_json_outputs(output).values()) == 10  # build-report.json too
+    assert sum(validate_json_outputs(output).values()) == 11  # build-report.json too
     # The search page lists the package too, escaped like everywhere else.
     search_page = scan(output["search/index.html"])
     assert search_page.scripts == 0 and search_page.event_handlers == []
