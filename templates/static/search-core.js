@@ -320,7 +320,7 @@
     await this.open();
     var name = tokens.join("-");
     var joined = tokens.join("");
-    await this.display(tokens.concat([joined]));
+    await this.display(tokens);
     var exact = await this.nameDocs(name, [0]);
     var byJoined = await this.nameDocs(joined, joined === name ? [1] : [0, 1]);
     var prefix = await this.prefixDocs(name, [name, joined]);
@@ -366,7 +366,7 @@
     };
   }
 
-  /* Loads the display shard of each key (a query word, or the words run together). */
+  /* Loads the display shard of each key (a word of the query). */
   Searcher.prototype.display = async function (keys) {
     var manifest = await this.open();
     var indexes = unique(keys.map(function (key) { return shardIndex(manifest.display, key); }));

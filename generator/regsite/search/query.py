@@ -117,7 +117,7 @@ class Searcher:
         if not tokens:
             return SearchResults(query, (), (), None, truncated)
         name, joined = "-".join(tokens), "".join(tokens)
-        self._display([*tokens, joined])
+        self._display(tokens)
         exact = self._name_docs(name, kinds={0})
         by_joined = self._name_docs(joined, kinds={1} if joined == name else {0, 1})
         prefix = sorted(
@@ -143,7 +143,7 @@ class Searcher:
         return [self._featured.get(doc) or self._record(doc) for doc in docs]
 
     def _display(self, keys: Sequence[str]) -> None:
-        """Load the display shard of each key (a query word, or its words run together)."""
+        """Load the display shard of each key (a word of the query)."""
         boundaries = self.manifest[DISPLAY]
         for index in dict.fromkeys(shard_index(boundaries, key) for key in keys):
             path = shard_path(DISPLAY, index)
