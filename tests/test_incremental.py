@@ -165,11 +165,13 @@ def test_one_package_change_rewrites_only_what_shows_it(tmp_path: Path) -> None:
         "api/v1/sources/tinyjson/package.toml",
         "api/v1/sources/tinyjson/package.toml.sig",
         "packages/tinyjson/index.html",
+        "packages/tinyjson/feed.xml",  # its subtitle is the description
         "api/v1/names.json",
         "api/v1/build-report.json",
         "search/index.html",
         "search/records/0.json",
         "search/terms/0.json",
+        "search/display/0.json",
         # the listings that show its description: the first page of each sort (18 packages),
         # its owner's page and its keywords' pages; the home page shows no descriptions
         "browse/name/1.html",

@@ -3,7 +3,6 @@ lists, sitemap.xml and robots.txt, canonical and Open Graph tags, and the feed l
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -168,17 +167,13 @@ def test_site_pages_carry_canonical_and_open_graph_tags(source: Path) -> None:
     assert b"og:" not in output["404.html"]
 
 
-def test_a_feed_link_shows_only_where_the_site_has_a_feed(source: Path, tmp_path: Path) -> None:
-    site = site_of(source, tmp_path)
-    theme = load_theme()
-    assert b"application/atom+xml" not in site_pages(site, theme)["index.html"]
-    with_feed = dataclasses.replace(site, feed="feed.xml")
-    pages = site_pages(with_feed, theme)
+def test_every_site_page_links_the_feed(source: Path) -> None:
+    output = build_files(BuildOptions(source=source, output=source.parent / "out"))
     feed = '<link rel="alternate" type="application/atom+xml" title="Test Registry: changes" href="{}">'
-    assert feed.format("feed.xml") in pages["index.html"].decode()
-    assert feed.format("../feed.xml") in pages["search/index.html"].decode()
-    listing = next(p for p in browse_pages(with_feed, theme) if p.path == "browse/name/1.html")
-    assert feed.format("../../feed.xml") in listing.content.decode()
+    assert feed.format("feed.xml") in output["index.html"].decode()
+    assert feed.format("../feed.xml") in output["search/index.html"].decode()
+    for path in ("browse/name/1.html", "owners/bob/index.html", "keywords/testing/index.html"):
+        assert feed.format("../../feed.xml") in output[path].decode(), path
 
 
 def test_unchanged_listings_are_not_written_again(source: Path, tmp_path: Path) -> None:

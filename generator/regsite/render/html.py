@@ -11,10 +11,13 @@ from urllib.parse import urljoin, urlsplit
 import jinja2
 from markupsafe import Markup
 
+from regsite.advisories.model import Advisory
+from regsite.advisories.releases import advisory_marks
 from regsite.headers import META_CONTENT_SECURITY_POLICY
 from regsite.model import Dependency, DependencyKind, Package, Registry, Release, Site
 from regsite.render import Output
 from regsite.render.api import API_ROOT
+from regsite.render.atom import package_feed_path
 from regsite.render.browse import (
     HOME_LIST,
     PAGE_SIZE,
@@ -32,6 +35,7 @@ from regsite.summary import PackageSummary, ReleaseBrief
 from regsite.theme import Theme, ThemeError
 
 __all__ = [
+    "SITE_FEED",
     "USED_BY_SLOT",
     "RecentRelease",
     "package_page_path",
@@ -42,6 +46,7 @@ __all__ = [
 ]
 
 SEARCH_PAGE = "search/index.html"
+SITE_FEED = "feed.xml"  # the registry's changes, for people (regsite.feed)
 # Where a package page shows what other packages say about it (render_used_by). Text and
 # attributes are escaped and raw HTML in READMEs is too, so only the template can write this.
 USED_BY_SLOT = "<!--regsite:used-by-->"
@@ -61,9 +66,11 @@ class RecentRelease:
 @dataclass(frozen=True, slots=True)
 class PackageLink:
     name: str
-    href: str | None  # relative to the page; None for a package of another registry
+    href: (
+        str | None
+    )  # relative to the page; absolute at an upstream; None: cargo's other registries
     specifier: str = ""  # a dependency's version range; "" when any version will do
-    note: str = ""  # cargo's details of a dependency: "dev", "optional", "cfg(windows)"…
+    note: str = ""  # cargo's details of a dependency ("dev", "optional"…), "from UPSTREAM"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +79,16 @@ class FileRow:
     filename: str
     size: str  # as _filesize gives it
     sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class AdvisoryLink:
+    """An advisory affecting a release, as a package page shows it."""
+
+    id: str
+    summary: str
+    href: str  # the OSV document, relative to the page
+    fixed: str  # the versions that fix it, or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +102,7 @@ class ReleaseRow:
     status: str
     files: tuple[FileRow, ...]
     requires: tuple[PackageLink, ...]
+    advisories: tuple[AdvisoryLink, ...] = ()
 
 
 def package_page_path(name: str) -> str:
@@ -132,7 +150,11 @@ def _not_found_context(site: Site) -> dict[str, Any]:
 
 
 def render_package_page(
-    registry: Registry, theme: Theme, package: Package, readme_html: str | None = None
+    registry: Registry,
+    theme: Theme,
+    package: Package,
+    readme_html: str | None = None,
+    advisories: Sequence[Advisory] = (),
 ) -> bytes:
     """The package's page from the package alone; :data:`USED_BY_SLOT` marks where
     :func:`render_used_by` goes.  ``readme_html``: the README as the build rendered it (within
@@ -144,7 +166,10 @@ def render_package_page(
     verification = package.source.verification
     path = package_page_path(package.name)
     root = _root(path)
-    rows = [_release_row(release, root) for release in package.releases]
+    pages = {upstream.name: upstream.page or upstream.url for upstream in registry.upstreams}
+    rows = [
+        _release_row(release, root, package.name, advisories, pages) for release in package.releases
+    ]
     # The model objects stay in the context beside the rows, for themes that override the page.
     context = {
         "package": package,
@@ -161,6 +186,7 @@ def render_package_page(
         "api_url": f"{API_ROOT}/packages/{package.name}.json",
         "sources_url": f"{API_ROOT}/sources/{package.name}/",
         "readme_source": package.readme.file if package.readme else None,
+        "package_feed": root + package_feed_path(package.name),
     }
     return render_page(theme, registry, "package.html", path, context)
 
@@ -181,7 +207,22 @@ def render_used_by(theme: Theme, name: str, dependents: Sequence[str]) -> str:
         raise ThemeError(f"theme template used_by.html: {exc.message}") from exc
 
 
-def _release_row(release: Release, root: str) -> ReleaseRow:
+def _release_row(
+    release: Release,
+    root: str,
+    name: str,
+    advisories: Sequence[Advisory],
+    pages: Mapping[str, str],
+) -> ReleaseRow:
+    marks = tuple(
+        AdvisoryLink(
+            advisory.id,
+            advisory.summary,
+            f"{root}{API_ROOT}/advisories/{advisory.id}.json",
+            ", ".join(advisory.fixed_in(name)),
+        )
+        for advisory in advisory_marks(release, name, advisories)
+    )
     return ReleaseRow(
         release=release,
         version=str(release.version),
@@ -194,23 +235,33 @@ def _release_row(release: Release, root: str) -> ReleaseRow:
             )
             for artifact in release.artifacts
         ),
-        requires=tuple(_dependency_link(dependency, root) for dependency in release.requires),
+        requires=tuple(_dependency_link(d, root, pages) for d in release.requires),
+        advisories=marks,
     )
 
 
-def _dependency_link(dependency: Dependency, root: str) -> PackageLink:
-    href = root + package_page_path(dependency.name) if dependency.in_registry else None
+def _dependency_link(dependency: Dependency, root: str, pages: Mapping[str, str]) -> PackageLink:
+    """A link to the package's page: here, or at the upstream it is taken from (its
+    registry.json's page template, verified with the rest of the upstream); none for a package
+    of one of cargo's other registries."""
+    href = None
+    if dependency.in_registry:
+        href = root + package_page_path(dependency.name)
+    elif dependency.upstream is not None and (page := pages.get(dependency.upstream)):
+        href = page.replace("{name}", dependency.name)
     specifier = "" if dependency.specifier.is_any else str(dependency.specifier)
     return PackageLink(dependency.name, href, specifier, dependency_note(dependency))
 
 
 def dependency_note(dependency: Dependency) -> str:
-    """Cargo's details of a dependency, in a few words: ``dev, cfg(windows), optional``."""
+    """Cargo's details of a dependency, in a few words: ``dev, cfg(windows), optional``; and
+    the upstream it is taken from."""
     notes = [] if dependency.kind is DependencyKind.NORMAL else [dependency.kind.value]
     notes += [dependency.target] if dependency.target else []
     notes += ["optional"] if dependency.optional else []
     notes += [f"as {dependency.rename}"] if dependency.rename else []
     notes += [f"from {dependency.registry}"] if dependency.registry else []
+    notes += [f"from {dependency.upstream}"] if dependency.upstream else []
     return ", ".join(notes)
 
 
@@ -231,8 +282,6 @@ def render_page(
 ) -> bytes:
     root = context.get("root", _root(path))
     base_url = registry.base_url
-    site = context.get("site")
-    feed = site.feed if isinstance(site, Site) else None
     page_context = {
         "registry": registry,
         "root": root,
@@ -248,9 +297,9 @@ def render_page(
         "keyword_page": keyword_path,
         "search_page": SEARCH_PAGE,
         "page_description": None,  # the page's summary for link previews (og:description)
-        "site_feed": None if feed is None else root + feed,  # where the site has an Atom feed
         "date": _date,
         "filesize": _filesize,
+        "site_feed": root + SITE_FEED,  # relative, as every link in a page (decision 6)
         **context,
     }
     try:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from regsite.advisories.model import Advisory
 from regsite.model import Package, Registry
 from regsite.render import Output
 from regsite.render.api import package_api, package_document_path, with_dependents
+from regsite.render.atom import package_feed, package_feed_path
 from regsite.render.flavours import package_flavour_outputs
 from regsite.render.html import USED_BY_SLOT, package_page_path, render_package_page, render_used_by
 from regsite.theme import Theme
@@ -26,14 +28,20 @@ Outputs = dict[str, tuple[bytes, bool]]
 
 
 def package_outputs(
-    registry: Registry, theme: Theme, package: Package, readme_html: str | None = None
+    registry: Registry,
+    theme: Theme,
+    package: Package,
+    readme_html: str | None = None,
+    advisories: Sequence[Advisory] = (),
 ) -> Outputs:
-    """``readme_html``: the README as the build rendered it (within its time budget), if so."""
-    api = package_api(registry, package)
+    """``readme_html``: the README as the build rendered it (within its time budget), if so;
+    ``advisories``: those naming the package (a declared input of its scan and render keys)."""
+    api = package_api(registry, package, advisories)
     document = package_document_path(package.name)
     outputs = {path: (content, path == document) for path, content in api.items()}
-    page = render_package_page(registry, theme, package, readme_html)
+    page = render_package_page(registry, theme, package, readme_html, advisories)
     outputs[package_page_path(package.name)] = (page, True)
+    outputs[package_feed_path(package.name)] = (package_feed(registry, package, advisories), False)
     for path, content in package_flavour_outputs(registry, package).items():
         outputs[path] = (content, False)  # from the package alone: final at once
     return outputs

@@ -47,21 +47,24 @@ class Featured:
             self._ends.append(len(self._docs))
 
     def shards(self, records: Sequence[str]) -> Iterator[tuple[str, str, bytes]]:
-        """(path, first key, content) of each display shard, cut at about DISPLAY_BYTES."""
+        """(path, first key as the manifest lists it, content) of each display shard, cut at
+        about DISPLAY_BYTES."""
         keys: list[str] = []
         docs: set[int] = set()
         index = start = size = 0
+        boundary = ""
         for term, end in zip(self._terms, self._ends, strict=True):
             new = set(self._docs[start:end]) - docs
             if keys and size >= DISPLAY_BYTES:
-                yield _display(index, keys, docs, records)
+                yield _display(index, boundary, keys, docs, records)
+                boundary = _boundary(keys[-1], term)
                 index, keys, docs, size = index + 1, [], set(), 0
                 new = set(self._docs[start:end])
             keys.append(term)
             docs |= new
             size += len(term) + 3 + sum(len(records[doc]) + 1 for doc in new)
             start = end
-        yield _display(index, keys, docs, records)
+        yield _display(index, boundary, keys, docs, records)
 
 
 def _best(flat: list[int]) -> list[int]:
@@ -75,11 +78,21 @@ def _best(flat: list[int]) -> list[int]:
     return [doc for _, doc in heapq.nsmallest(FEATURED, pairs)]
 
 
+def _boundary(last: str, first: str) -> str:
+    """The shortest start of ``first`` that sorts after ``last``: a shard's first key as the
+    manifest lists it (any key from there up to ``first`` finds the same shard; the manifest
+    lists hundreds of display shards, so every character saved there is saved on every query)."""
+    for length in range(1, len(first) + 1):
+        if first[:length] > last:
+            return first[:length]
+    return first
+
+
 def _display(
-    index: int, keys: list[str], docs: set[int], records: Sequence[str]
+    index: int, boundary: str, keys: list[str], docs: set[int], records: Sequence[str]
 ) -> tuple[str, str, bytes]:
     # The records are JSON already: they are joined in, not parsed and written again.
     head = dump_json({"keys": keys}).decode("utf-8").rstrip("\n")[:-1]
     rows = ",".join(records[doc] for doc in sorted(docs))
     content = f'{head},"records":[{rows}]}}\n'.encode()
-    return shard_path(DISPLAY, index), keys[0] if index and keys else "", content
+    return shard_path(DISPLAY, index), boundary, content
