@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 from regsite.memo import digest_of
 from regsite.model import Package, PackageStatus, Release, ReleaseStatus
 from regsite.render.markdown import readme_headings
+from regsite.render.shard import shard_sha256
 
 __all__ = [
     "RECENT_RELEASES",
@@ -72,6 +73,7 @@ class PackageSummary:
     key: bytes  # the scan's memo key: where this package's record is kept
     requirements_digest: bytes  # of PackageDetails.requirements
     search_digest: bytes  # of what search indexes besides the name: keywords, description, headings
+    shard: str = ""  # the sha256 of the package's version-index shard (render/shard.py)
 
     @property
     def release_count(self) -> int:
@@ -123,6 +125,7 @@ def summarize(package: Package, key: bytes) -> tuple[PackageSummary, PackageDeta
         key=key,
         requirements_digest=digest_of(part for item in requirements for part in item),
         search_digest=digest_of([*package.keywords, "", package.description, "", *headings]),
+        shard=shard_sha256(package),
     )
     details = PackageDetails(
         requirements=requirements,
@@ -183,6 +186,7 @@ def pack(summary: PackageSummary, details: PackageDetails) -> Packed:
             summary.key,
             summary.requirements_digest,
             summary.search_digest,
+            summary.shard,
         ),
         (
             tuple(tuple(requirement) for requirement in details.requirements),
@@ -193,8 +197,8 @@ def pack(summary: PackageSummary, details: PackageDetails) -> Packed:
 
 def unpack_summary(packed: Packed) -> PackageSummary:
     (name, description, keywords, status, latest, newest, first, versions) = packed[0][:8]
-    (yanked, depends_on, targets, headings, source_path, signers, key, *digests) = packed[0][8:]
-    requirements, search = digests
+    (yanked, depends_on, targets, headings, source_path, signers, key) = packed[0][8:15]
+    requirements, search, shard = packed[0][15:18]
     return PackageSummary(
         name=name,
         description=description,
@@ -213,6 +217,7 @@ def unpack_summary(packed: Packed) -> PackageSummary:
         key=key,
         requirements_digest=requirements,
         search_digest=search,
+        shard=shard,
     )
 
 
