@@ -183,3 +183,35 @@ def test_unchanged_listings_are_not_written_again(source: Path, tmp_path: Path) 
     before = {path: (tmp_path / "site" / path).stat().st_mtime_ns for path in paths}
     build(options)
     assert {path: (tmp_path / "site" / path).stat().st_mtime_ns for path in paths} == before
+
+
+def test_a_rebuild_renders_only_the_listings_that_changed(
+    builder: SourceBuilder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from regsite.render import html
+
+    rendered: list[str] = []
+    render_page = html.render_page
+
+    def counting(theme, registry, template, path, context):  # type: ignore[no-untyped-def]
+        if template == "listing.html":
+            rendered.append(path)
+        return render_page(theme, registry, template, path, context)
+
+    monkeypatch.setattr(html, "render_page", counting)
+    source = builder.write(tmp_path / "source")
+    options = BuildOptions(source=source, output=tmp_path / "site", cache=tmp_path / "cache")
+    build(options)
+    assert "owners/alice/index.html" in rendered
+    rendered.clear()
+    build(options)
+    assert rendered == []  # nothing changed: every listing kept as the output holds it
+    builder.packages["beta"]["package"]["description"] = "Beta, described anew."
+    build(
+        BuildOptions(
+            source=builder.write(source), output=tmp_path / "site", cache=tmp_path / "cache"
+        )
+    )
+    assert "owners/bob/index.html" in rendered and "owners/alice/index.html" not in rendered
+    assert "keywords/testing/index.html" in rendered
+    assert b"Beta, described anew." in (tmp_path / "site/owners/bob/index.html").read_bytes()

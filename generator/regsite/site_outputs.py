@@ -53,7 +53,7 @@ __all__ = ["SiteRun", "publish_site", "write_output"]
 log = logging.getLogger(__name__)
 
 _PACKAGE_DOCS = f"{API_ROOT}/packages/"
-_BROWSE = "browse"  # the producer of the listing, owner and keyword pages
+_BROWSE = "browse"  # the producers of the listing, owner and keyword pages: one per page
 _SITE_PAGES = ("index.html", SEARCH_PAGE)  # the site pages a sitemap lists besides those
 _SOURCES = f"{API_ROOT}/sources/"
 
@@ -126,14 +126,21 @@ def publish_site(run: SiteRun) -> BuildResult:
 
 
 def _browse(run: SiteRun, theme: Theme, published: Published) -> list[tuple[str, datetime | None]]:
-    """The listings, owner and keyword pages, written as they are rendered (thousands at
-    100,000 packages); gives each page's path and date for the sitemap."""
-    held = published.held(_BROWSE)
-    files, pages = [], []
+    """The listings, owner and keyword pages; gives each page's path and date for the sitemap.
+
+    Thousands of pages at 100,000 packages: each is its own producer, kept without rendering
+    when what it shows (its inputs) is what the output's copy was rendered from."""
+    consistent = run.writer.consistent
+    pages = []
     for page in browse_pages(run.site, theme):
-        files.append(run.writer.put(page.path, page.content, held=held.get(page.path)))
+        producer = f"{_BROWSE} {page.path}"
+        key = run.catalog.memo.key(_BROWSE, [page.inputs])
+        kept = published.unchanged(producer, key, consistent)
+        if kept is None:
+            held = published.held(producer).get(page.path)
+            kept = (run.writer.put(page.path, page.content, held=held),)
+        published.record(producer, key, kept)
         pages.append((page.path, page.updated))
-    published.record(_BROWSE, b"", files)
     return pages
 
 
