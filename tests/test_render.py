@@ -79,6 +79,8 @@ def validate_json_outputs(output: dict[str, bytes]) -> Counter[str]:
             name = "search-manifest.schema.json"
         elif path.startswith("search/records/"):
             name = "search-records.schema.json"
+        elif path.startswith("search/display/"):
+            name = "search-display.schema.json"
         elif path.startswith("search/"):
             name = "search-shard.schema.json"
         elif path.startswith(f"{API_ROOT}/shards/"):
@@ -140,10 +142,12 @@ def test_links_and_assets_are_relative(source: Path) -> None:
         rooted = path == "404.html"
         assert internal and all(url.startswith("/") == rooted for url in internal), path
         assert page.scripts == 0 and page.styles == 0 and not page.event_handlers, path
-        # Only the search page runs JavaScript: the theme's own files, loaded from static/.
-        expected = 2 if path == "search/index.html" else 0
-        assert len(page.script_sources) == expected, (path, page.script_sources)
-        assert all(src.startswith("../static/search") for src in page.script_sources), path
+        # Only the theme's own files run, from static/: on every page keys.js (the "/"
+        # shortcut, nothing needed for reading), on the search page the search too.
+        names = [src.rsplit("/", 1)[1].split(".")[0] for src in page.script_sources]
+        expected = ["keys", "search-core", "search"] if path == "search/index.html" else ["keys"]
+        assert names == expected, (path, page.script_sources)
+        assert all("static/" in src and is_local(src) for src in page.script_sources), path
 
 
 HOSTILE = """# Hello <script>alert(1)</script>
@@ -179,9 +183,9 @@ def test_hostile_readme_description_and_keywords_are_inert(
     assert all(is_safe_link(url) for url in page.links), page.links
     assert not any(url.startswith("//") for url in page.links + page.loads)
     assert all(is_local(url) for url in page.loads), page.loads
-    assert page.script_sources == []
-    # the report and the feed too, and each package's shard and closure manifest
-    assert sum(validate_json_outputs(output).values()) == 17
+    assert [src.rsplit("/", 1)[1].split(".")[0] for src in page.script_sources] == ["keys"]
+    # the report and the feed too, each package's shard and closure manifest, a display shard
+    assert sum(validate_json_outputs(output).values()) == 18
     # The search page lists the package too, escaped like everywhere else.
     search_page = scan(output["search/index.html"])
     assert search_page.scripts == 0 and search_page.event_handlers == []

@@ -39,8 +39,10 @@ from regsite.portable import check_releases, publish_closures
 from regsite.progress import Stages
 from regsite.render import Output
 from regsite.render.api import API_ROOT, dump_json, site_api
+from regsite.render.browse import browse_pages
+from regsite.render.crawl import crawler_files
 from regsite.render.flavours import site_flavour_outputs
-from regsite.render.html import site_pages
+from regsite.render.html import SEARCH_PAGE, site_pages
 from regsite.render.search import Shard, search_files, search_packages, shards_key_of_digests
 from regsite.report import (
     REPORT_PATH,
@@ -50,7 +52,7 @@ from regsite.report import (
     report_document,
 )
 from regsite.scan import PackageContext
-from regsite.theme import load_theme
+from regsite.theme import Theme, load_theme
 from regsite.write import SITE_MARKER, CommitResult, OutputWriter, Writer, WrittenFile
 
 __all__ = ["SiteRun", "publish_site", "write_output"]
@@ -58,6 +60,8 @@ __all__ = ["SiteRun", "publish_site", "write_output"]
 log = logging.getLogger(__name__)
 
 _PACKAGE_DOCS = f"{API_ROOT}/packages/"
+_BROWSE = "browse"  # the producers of the listing, owner and keyword pages: one per page
+_SITE_PAGES = ("index.html", SEARCH_PAGE)  # the site pages a sitemap lists besides those
 _SOURCES = f"{API_ROOT}/sources/"
 
 
@@ -95,6 +99,8 @@ def publish_site(run: SiteRun) -> BuildResult:
         shared.update(site_pages(site, theme))
         shared.update(advisory_files(site.registry, catalog.advisories.advisories))
         shared.update(site_flavour_outputs(site))  # simple/index.html, cargo/config.json
+        pages = [(path, site.updated) for path in _SITE_PAGES] + _browse(run, theme, published)
+        shared.update(crawler_files(site, pages))  # robots.txt, sitemap.xml
         put_site_files(writer, published, shared)
     with stages.stage("search"):
         put_site_files(writer, published, _search(site, catalog.memo), site_producer("search"))
@@ -124,6 +130,25 @@ def publish_site(run: SiteRun) -> BuildResult:
         closures_changed=portable.closures_changed,
         warnings=portable.warnings(site),
     )
+
+
+def _browse(run: SiteRun, theme: Theme, published: Published) -> list[tuple[str, datetime | None]]:
+    """The listings, owner and keyword pages; gives each page's path and date for the sitemap.
+
+    Thousands of pages at 100,000 packages: each is its own producer, kept without rendering
+    when what it shows (its inputs) is what the output's copy was rendered from."""
+    consistent = run.writer.consistent
+    pages = []
+    for page in browse_pages(run.site, theme):
+        producer = f"{_BROWSE} {page.path}"
+        key = run.catalog.memo.key(_BROWSE, [page.inputs])
+        kept = published.unchanged(producer, key, consistent)
+        if kept is None:
+            held = published.held(producer).get(page.path)
+            kept = (run.writer.put(page.path, page.content, held=held),)
+        published.record(producer, key, kept)
+        pages.append((page.path, page.updated))
+    return pages
 
 
 def _read(out: Path | None, path: str) -> bytes | None:

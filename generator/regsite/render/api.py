@@ -48,6 +48,7 @@ SCHEMA_NAMES = (
     "search-manifest.schema.json",
     "search-shard.schema.json",
     "search-records.schema.json",
+    "search-display.schema.json",
     "build-report.schema.json",
     "changes.schema.json",
     "changes-page.schema.json",
