@@ -19,6 +19,7 @@ from pathlib import Path
 
 from regsite.assemble import assemble_site
 from regsite.catalog import Catalog, scan_packages, scan_registry
+from regsite.curation import scan_curation
 from regsite.errors import ErrorReport
 from regsite.load import require_source_directory
 from regsite.memo import Memo
@@ -114,13 +115,18 @@ def _check(options: BuildOptions, memo: Memo, stages: Stages, writer: Writer | N
     jobs = options.workers
     with stages.stage("load"):
         scan = scan_registry(options.source, options.limits, memo, options.pinned_root)
-    catalog = Catalog(options.source, options.limits, scan, memo)
+        curation = scan_curation(
+            options.source, options.limits, scan.registry, scan.directories, memo
+        )
+    catalog = Catalog(options.source, options.limits, scan, memo, curation=curation)
     theme = load_theme(options.theme) if writer is not None else None
     registry = scan.registry
     if registry is not None and options.base_url is not None:
         registry = dataclasses.replace(registry, base_url=options.base_url)
         catalog.scan = dataclasses.replace(scan, registry=registry)
-    context = PackageContext(options.source, options.limits, registry, theme, writer)
+    context = PackageContext(
+        options.source, options.limits, registry, theme, writer, curation.amendments
+    )
     with stages.stage("scan", len(scan.directories)) as advance:
         scan_packages(catalog, context, jobs, advance)
     with stages.stage("validate", len(scan.directories)) as advance:
@@ -128,7 +134,11 @@ def _check(options: BuildOptions, memo: Memo, stages: Stages, writer: Writer | N
     site = None
     if registry is not None and not report:
         site = assemble_site(
-            registry, catalog.summaries, options.source_date_epoch, catalog.details
+            registry,
+            catalog.summaries,
+            options.source_date_epoch,
+            catalog.details,
+            curation.amendments,
         )
     return SourceCheck(catalog, report, site)
 

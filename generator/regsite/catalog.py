@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from regsite.curation import Curation
 from regsite.errors import ErrorReport, SourceProblem
 from regsite.load import (
     PACKAGES_DIR,
@@ -60,6 +61,7 @@ class Catalog:
     staged: dict[str, tuple[str, ...]] = field(default_factory=dict)  # rendered, slots open
     rendered: dict[str, tuple[WrittenFile, ...]] = field(default_factory=dict)  # final, by package
     keys: dict[str, bytes] = field(default_factory=dict)  # each package's scan key
+    curation: Curation = field(default_factory=Curation)  # the amendments, read before the scan
     reused: int = 0  # packages whose scan the memo held
 
     @property

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from regsite.catalog import Catalog
+from regsite.curation import amendments_inputs
 from regsite.memo import Memo, digest_of
 from regsite.metadata.layout import content_addressed_path, has_copy
 from regsite.model import Registry, Site
@@ -164,6 +165,7 @@ def render_packages(
     for name, summary in site.packages.items():
         dependents = site.dependents.get(name, ())
         inputs = page_inputs(site.registry, context.theme, name)
+        inputs += amendments_inputs(site.amendments.get(name), site.registry)
         key = catalog.memo.key("render", [summary.key, *inputs, "used by", *dependents])
         keys[name] = key
         rendered = name in catalog.rendered  # by the scan: its slots are still to fill

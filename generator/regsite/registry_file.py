@@ -7,6 +7,7 @@ import string
 from collections.abc import Mapping
 from datetime import timedelta
 
+from regsite.curators import read_curators
 from regsite.errors import ErrorReport
 from regsite.fields import Fields, check_format
 from regsite.keys import PublicKey, parse_public_key
@@ -24,7 +25,7 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
     """Build the :class:`Registry`; ``None`` if a part every later stage needs is unusable."""
     top = Fields(loaded.document, loaded.path, "", report)
     top.only(
-        ["format", "registry", "trust", "metadata", "owners", "packages"], ["curators", "upstream"]
+        ["format", "registry", "trust", "metadata", "owners", "packages", "curators"], ["upstream"]
     )
     check_format(top)
     identity = top.table_of("registry", required=True)
@@ -32,7 +33,7 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
     if identity is None or trust is None:
         return None
     identity.only(["name", "title", "description", "base-url", "install", "version-scheme"])
-    trust.only(["root-keys", "root-threshold", "online-keys", "revoked-keys"])
+    trust.only(["root-keys", "root-threshold", "online-keys", "revoked-keys", "curator-threshold"])
     name = identity.text("name")
     if name is not None and (problem := name_problem(name)) is not None:
         identity.problem("name", problem)
@@ -42,6 +43,7 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
     owners = _owners(top.table_of("owners"), report)
     _check_revoked(trust, revoked, root_keys, online_keys, owners)
     delegations = _delegations(top.table_of("packages"), owners)
+    curators = read_curators(top.table_of("curators"), owners, revoked)
     return Registry(
         name=name or "registry",
         title=identity.text("title", max_length=100, one_line=True) or "",
@@ -57,6 +59,8 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
         source=loaded.source_file(None),
         policy=_policy(top.table_of("metadata")),
         version_scheme=_version_scheme(identity),
+        curators=curators,
+        curator_threshold=_threshold(trust, "curator-threshold", len(curators)),
     )
 
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from regsite.errors import printable
-from regsite.model import Site
-from regsite.render.api import API_ROOT, API_VERSION, registry_document
+from regsite.model import PackageAmendments, Site
+from regsite.render.api import API_ROOT, API_VERSION, amendment_entry, registry_document
 from regsite.summary import PackageSummary
 
 __all__ = [
@@ -39,6 +39,9 @@ _MARKDOWN_ROWS = 50  # per list; the JSON report always lists everything
 _TRUST_KEYS = ("root_keys", "online_keys", "revoked_keys")
 
 Release = tuple[str, str]  # (package, version)
+# An amendment as the report tells it apart: releases, narrows, name, version, specifier, kind.
+AmendmentKey = tuple[str | None, ...]
+_AMENDMENT_FIELDS = ("releases", "narrows", "name", "version", "specifier", "kind")
 _T = TypeVar("_T")
 
 
@@ -108,6 +111,8 @@ class BuildChanges:
     unyanked: tuple[Release, ...] = ()
     status: tuple[tuple[str, str, str], ...] = ()  # (package, old, new)
     keys: tuple[tuple[str, str, str], ...] = field(default=())  # (where, change, what)
+    amendments_added: tuple[tuple[str, AmendmentKey], ...] = ()  # (package, amendment)
+    amendments_removed: tuple[tuple[str, AmendmentKey], ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -132,6 +137,7 @@ class _OldRegistry:
 class _OldPackage:
     releases: Mapping[str, str]  # version -> status
     status: str | None
+    amendments: tuple[AmendmentKey, ...] = ()
 
 
 def _object(value: object, where: str) -> dict[str, Any]:
@@ -211,7 +217,28 @@ def _package(document: object) -> _OldPackage:
             status if isinstance(status, str) else "none"
         )
     status = top.get("status")  # written into the report: a string it can hold, if any
-    return _OldPackage(releases, None if status is None else _string(status, "status"))
+    amendments = top.get("amendments")  # absent before curation, null without amendments
+    entries = [] if amendments is None else _object(amendments, "amendments").get("entries")
+    return _OldPackage(
+        releases,
+        None if status is None else _string(status, "status"),
+        tuple(_amendment(entry) for entry in _list(entries, "amendments.entries")),
+    )
+
+
+def _amendment(entry: object) -> AmendmentKey:
+    fields = _object(entry, "amendments.entries[]")
+    return tuple(
+        None if fields.get(name) is None else _string(fields.get(name), f"entries[].{name}")
+        for name in _AMENDMENT_FIELDS
+    )
+
+
+def _amendment_keys(amendments: PackageAmendments | None) -> tuple[AmendmentKey, ...]:
+    if amendments is None:
+        return ()
+    entries = (amendment_entry(amendment) for amendment in amendments.amendments)
+    return tuple(tuple(entry[name] for name in _AMENDMENT_FIELDS) for entry in entries)
 
 
 _NAMES_SHAPE = '{"packages": [{"name": "..."}, ...]}'
@@ -237,10 +264,13 @@ def compare_builds(site: Site, previous: PreviousOutput | None) -> BuildChanges:
     )
     found = _ReleaseChanges()
     found.added += [(name, v) for name in added for v in reversed(site.packages[name].versions)]
+    for name in added:
+        found.amendments(name, (), _amendment_keys(site.amendments.get(name)))
     for name in changed:
         path = f"{API_ROOT}/packages/{name}.json"
         old = previous.read(path, _PACKAGE_SHAPE, _package) or _OldPackage({}, None)
         found.compare(name, old, site.packages[name])
+        found.amendments(name, old.amendments, _amendment_keys(site.amendments.get(name)))
     return BuildChanges(
         first_build=False,
         packages=packages,
@@ -256,6 +286,8 @@ def compare_builds(site: Site, previous: PreviousOutput | None) -> BuildChanges:
         unyanked=tuple(found.unyanked),
         status=tuple(found.status),
         keys=tuple(_key_changes(old_registry, _registry(registry_document(site)))),
+        amendments_added=tuple(found.amendments_added),
+        amendments_removed=tuple(found.amendments_removed),
     )
 
 
@@ -266,6 +298,15 @@ class _ReleaseChanges:
     yanked: list[Release] = field(default_factory=list)
     unyanked: list[Release] = field(default_factory=list)
     status: list[tuple[str, str, str]] = field(default_factory=list)
+    amendments_added: list[tuple[str, AmendmentKey]] = field(default_factory=list)
+    amendments_removed: list[tuple[str, AmendmentKey]] = field(default_factory=list)
+
+    def amendments(
+        self, name: str, old: Sequence[AmendmentKey], new: Sequence[AmendmentKey]
+    ) -> None:
+        """Record the amendments of package ``name`` that were added or removed."""
+        self.amendments_added += [(name, key) for key in new if key not in old]
+        self.amendments_removed += [(name, key) for key in old if key not in new]
 
     def compare(self, name: str, old: _OldPackage, summary: PackageSummary) -> None:
         """Record how package ``name``'s releases and status changed since ``old``."""
@@ -324,7 +365,22 @@ def report_document(changes: BuildChanges) -> dict[str, Any]:
         },
         "status": [{"name": n, "from": old, "to": new} for n, old, new in changes.status],
         "keys": [{"where": w, "change": c, "key": k} for w, c, k in changes.keys],
+        "amendments": {
+            "added": [_amendment_document(n, key) for n, key in changes.amendments_added],
+            "removed": [_amendment_document(n, key) for n, key in changes.amendments_removed],
+        },
     }
+
+
+def _amendment_document(package: str, key: AmendmentKey) -> dict[str, str | None]:
+    return {"package": package, **dict(zip(_AMENDMENT_FIELDS, key, strict=True))}
+
+
+def _amendment_line(package: str, key: AmendmentKey) -> str:
+    """``beta`` (releases <=0.9.0): alpha upper-bound 2.0 [build]"""
+    releases, narrows, name, version, specifier, kind = key
+    what = " ".join(part for part in (name, narrows, version or specifier) if part)
+    return f"`{package}` (releases {releases or '*'}): {what} [{kind}]"
 
 
 def report_markdown(changes: BuildChanges, title: str) -> str:
@@ -351,6 +407,8 @@ def report_markdown(changes: BuildChanges, title: str) -> str:
         ("Un-yanked", [f"`{n}` {v}" for n, v in changes.unyanked]),
         ("Status", [f"`{n}`: {old} → {new}" for n, old, new in changes.status]),
         ("Keys", [f"{where}: {change} `{key}`" for where, change, key in changes.keys]),
+        ("Amendments added", [_amendment_line(n, key) for n, key in changes.amendments_added]),
+        ("Amendments removed", [_amendment_line(n, key) for n, key in changes.amendments_removed]),
     ]
     for heading, rows in sections:
         if rows:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from regsite.budget import OutOfTime, cpu_budget
@@ -27,7 +27,7 @@ from regsite.errors import ErrorReport, RegistryError, SourceProblem
 from regsite.keys import PublicKey
 from regsite.load import PACKAGES_DIR, LoadedPackage, SourceLimits, load_package, package_input
 from regsite.memo import files_digest
-from regsite.model import Package, Registry
+from regsite.model import Package, PackageAmendments, Registry
 from regsite.package_file import read_package
 from regsite.readme import checked_readme, over_budget, readme_path
 from regsite.render.markdown import render_readme
@@ -69,6 +69,7 @@ class PackageContext:
     registry: Registry | None  # None when registry.toml is unusable: packages are still checked
     theme: Theme | None = None  # None: nothing is rendered (``regsite verify``)
     writer: Writer | None = None
+    amendments: Mapping[str, PackageAmendments] = field(default_factory=dict)  # by package
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +144,8 @@ def _render(
     """The package's own outputs: files with open slots staged as they are, the rest put."""
     assert stage.writer is not None and stage.theme is not None and stage.registry is not None
     readme = _readme_html(stage.limits, package)
-    outputs = package_outputs(stage.registry, stage.theme, package, readme)
+    amendments = stage.amendments.get(package.name)
+    outputs = package_outputs(stage.registry, stage.theme, package, readme, amendments)
     staged = []
     files = []
     for path, (content, open_slots) in outputs.items():

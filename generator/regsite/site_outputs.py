@@ -63,7 +63,9 @@ def publish_site(run: SiteRun) -> BuildResult:
     out = writer.output
     previous = run.options.previous or out
     published = Published.load(catalog.memo, out, read_seal(_read(out, REPORT_PATH)))
-    context = PackageContext(catalog.root, catalog.limits, site.registry, theme, writer)
+    context = PackageContext(
+        catalog.root, catalog.limits, site.registry, theme, writer, site.amendments
+    )
     with stages.stage("render", len(site.packages)) as advance:
         rendered = render_packages(site, catalog, context, published, run.options.workers, advance)
     with stages.stage("site pages"):

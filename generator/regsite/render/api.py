@@ -9,8 +9,9 @@ from datetime import datetime
 from importlib.resources import files
 from typing import Any
 
+from regsite.effective import release_effective, specifier_text
 from regsite.fields import SOURCE_FORMAT
-from regsite.model import Owner, Package, Registry, Release, Site
+from regsite.model import Amendment, Owner, Package, PackageAmendments, Registry, Release, Site
 from regsite.render import Output
 from regsite.summary import PackageSummary
 
@@ -18,6 +19,7 @@ __all__ = [
     "API_ROOT",
     "API_VERSION",
     "SCHEMA_NAMES",
+    "amendment_entry",
     "dump_json",
     "package_api",
     "package_document",
@@ -53,10 +55,13 @@ def site_api(site: Site) -> Output:
     return output
 
 
-def package_api(registry: Registry, package: Package) -> Output:
+def package_api(
+    registry: Registry, package: Package, amendments: PackageAmendments | None = None
+) -> Output:
     """One package's JSON document, without its ``dependents`` (:func:`with_dependents` adds
-    them), and its signed sources, republished byte for byte."""
-    document = package_document(registry, package)
+    them), and its signed sources, republished byte for byte: the owners' package.toml and, if
+    curators amended the package, their amendments file."""
+    document = package_document(registry, package, amendments)
     output = {package_document_path(package.name): dump_json(document)}
     base = f"{API_ROOT}/sources/{package.name}"
     output[f"{base}/package.toml"] = package.source.content
@@ -64,6 +69,10 @@ def package_api(registry: Registry, package: Package) -> Output:
         output[f"{base}/package.toml.sig"] = package.source.signature_content
     if package.readme is not None:
         output[f"{base}/{package.readme.file}"] = package.readme.content
+    if amendments is not None:
+        output[f"{base}/amendments.toml"] = amendments.source.content
+        if amendments.source.signature_content is not None:
+            output[f"{base}/amendments.toml.sig"] = amendments.source.signature_content
     return output
 
 
@@ -145,7 +154,9 @@ def names_document(site: Site) -> dict[str, Any]:
     }
 
 
-def package_document(registry: Registry, package: Package) -> dict[str, Any]:
+def package_document(
+    registry: Registry, package: Package, amendments: PackageAmendments | None = None
+) -> dict[str, Any]:
     """Everything about one package but its dependents (:func:`with_dependents`)."""
     delegation = registry.delegations[package.name]
     owners = [registry.owners[owner_id] for owner_id in delegation.owners]
@@ -176,7 +187,8 @@ def package_document(registry: Registry, package: Package) -> dict[str, Any]:
             "url": f"../sources/{package.name}/{package.readme.file}",
             "sha256": package.readme.sha256,
         },
-        "releases": [_release(release) for release in package.releases],
+        "amendments": _amendments(package.name, amendments),
+        "releases": [_release(registry, release, amendments) for release in package.releases],
     }
 
 
@@ -194,7 +206,63 @@ def _owner(owner: Owner) -> dict[str, Any]:
     }
 
 
-def _release(release: Release) -> dict[str, Any]:
+def _amendments(name: str, amendments: PackageAmendments | None) -> dict[str, Any] | None:
+    """The curators' signed amendments file and what it says (docs/curation.md)."""
+    if amendments is None:
+        return None
+    return {
+        "url": f"../sources/{name}/amendments.toml",
+        "sha256": hashlib.sha256(amendments.source.content).hexdigest(),
+        "signature_url": f"../sources/{name}/amendments.toml.sig",
+        "signed_by": list(amendments.signers),
+        "entries": [amendment_entry(amendment) for amendment in amendments.amendments],
+    }
+
+
+def amendment_entry(amendment: Amendment) -> dict[str, Any]:
+    """One amendment as the package document (and the build report) shows it."""
+    return {
+        "index": amendment.index,
+        "releases": str(amendment.releases),
+        "narrows": amendment.narrowing.value,
+        "name": amendment.target,
+        "version": None if amendment.version is None else str(amendment.version),
+        "specifier": None if amendment.versions is None else str(amendment.versions),
+        "kind": amendment.kind.value,
+        "reason": amendment.reason,
+        "link": amendment.link,
+        "date": amendment.date.isoformat(),
+    }
+
+
+def _effective(
+    registry: Registry, release: Release, amendments: PackageAmendments | None
+) -> dict[str, Any] | None:
+    """The release's requirements once the amendments in force apply; None when none is."""
+    effective = None if amendments is None else release_effective(release, amendments.amendments)
+    if effective is None:
+        return None
+    scheme = registry.version_scheme
+    return {
+        "amendments": list(effective.amendments),
+        "requires": [
+            {
+                "name": requirement.name,
+                "specifier": specifier_text(scheme, requirement),
+                "excluded": [str(version) for version in requirement.excluded],
+            }
+            for requirement in effective.requires
+        ],
+        "conflicts": [
+            {"name": conflict.name, "specifier": str(conflict.versions)}
+            for conflict in effective.conflicts
+        ],
+    }
+
+
+def _release(
+    registry: Registry, release: Release, amendments: PackageAmendments | None
+) -> dict[str, Any]:
     return {
         "version": str(release.version),
         "published": timestamp(release.published),
@@ -213,6 +281,7 @@ def _release(release: Release) -> dict[str, Any]:
             }
             for artifact in release.artifacts
         ],
+        "effective": _effective(registry, release, amendments),
     }
 
 

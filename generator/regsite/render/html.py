@@ -11,14 +11,25 @@ from urllib.parse import urljoin, urlsplit
 import jinja2
 from markupsafe import Markup
 
+from regsite.effective import EffectiveRelease, release_effective, specifier_text
 from regsite.headers import META_CONTENT_SECURITY_POLICY
-from regsite.model import Dependency, Package, Registry, Release, Site
+from regsite.model import (
+    Amendment,
+    Dependency,
+    Narrowing,
+    Package,
+    PackageAmendments,
+    Registry,
+    Release,
+    Site,
+)
 from regsite.render import Output
 from regsite.render.api import API_ROOT
 from regsite.render.markdown import render_readme
 from regsite.render.search import search_order
 from regsite.summary import PackageSummary, ReleaseBrief
 from regsite.theme import Theme, ThemeError
+from regsite.versions import Specifier
 
 __all__ = [
     "USED_BY_SLOT",
@@ -51,6 +62,7 @@ class PackageLink:
     name: str
     href: str  # relative to the page
     specifier: str = ""  # a dependency's version range; "" when any version will do
+    amended: str = ""  # the range once curators' amendments apply; "" when none narrows it
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +84,19 @@ class ReleaseRow:
     status: str
     files: tuple[FileRow, ...]
     requires: tuple[PackageLink, ...]
+    conflicts: tuple[PackageLink, ...] = ()  # packages amendments say must not be installed too
+
+
+@dataclass(frozen=True, slots=True)
+class AmendmentRow:
+    """One curator amendment, as the package page lists it."""
+
+    amendment: Amendment
+    number: int  # its index in the file: amendment[number]
+    what: str  # "alpha <2.0", "alpha !=1.4.1", "conflicts with gamma >=2"
+    narrowing: str  # "upper bound", "excluded version", "conflict"
+    releases: str  # the owner's releases it applies to
+    date: str
 
 
 def package_page_path(name: str) -> str:
@@ -114,11 +139,15 @@ def _not_found_context(site: Site) -> dict[str, Any]:
 
 
 def render_package_page(
-    registry: Registry, theme: Theme, package: Package, readme_html: str | None = None
+    registry: Registry,
+    theme: Theme,
+    package: Package,
+    readme_html: str | None = None,
+    amendments: PackageAmendments | None = None,
 ) -> bytes:
-    """The package's page from the package alone; :data:`USED_BY_SLOT` marks where
-    :func:`render_used_by` goes.  ``readme_html``: the README as the build rendered it (within
-    its time budget), if so."""
+    """The package's page from the package and its amendments alone; :data:`USED_BY_SLOT` marks
+    where :func:`render_used_by` goes.  ``readme_html``: the README as the build rendered it
+    (within its time budget), if so."""
     if readme_html is None and package.readme is not None:
         readme_html = render_readme(package.readme.text)
     latest = package.latest
@@ -126,7 +155,7 @@ def render_package_page(
     verification = package.source.verification
     path = package_page_path(package.name)
     root = _root(path)
-    rows = [_release_row(release, root) for release in package.releases]
+    rows = [_release_row(registry, release, root, amendments) for release in package.releases]
     # The model objects stay in the context beside the rows, for themes that override the page.
     context = {
         "package": package,
@@ -142,8 +171,46 @@ def render_package_page(
         "api_url": f"{API_ROOT}/packages/{package.name}.json",
         "sources_url": f"{API_ROOT}/sources/{package.name}/",
         "readme_source": package.readme.file if package.readme else None,
+        **_amendments_context(registry, amendments),
     }
     return _page(theme, registry, "package.html", path, context)
+
+
+def _amendments_context(registry: Registry, amendments: PackageAmendments | None) -> dict[str, Any]:
+    """The page's "Curated constraints": each amendment, who signed the file, its source."""
+    if amendments is None:
+        return {"amendment_rows": [], "amended_by": [], "amendments_source": None}
+    signers = [registry.curators[s] for s in amendments.signers if s in registry.curators]
+    return {
+        "amendment_rows": [_amendment_row(amendment) for amendment in amendments.amendments],
+        "amended_by": signers,
+        "amendments_source": "amendments.toml",
+    }
+
+
+_NARROWING_NAMES = {
+    Narrowing.UPPER_BOUND: "upper bound",
+    Narrowing.EXCLUDE: "excluded version",
+    Narrowing.CONFLICT: "conflict",
+}
+
+
+def _amendment_row(amendment: Amendment) -> AmendmentRow:
+    if amendment.narrowing is Narrowing.CONFLICT:
+        versions = "" if amendment.versions is None else _range(amendment.versions)
+        what = f"conflicts with {amendment.target} {versions}".rstrip()
+    else:
+        operator = "<" if amendment.narrowing is Narrowing.UPPER_BOUND else "≠"
+        what = f"{amendment.target} {operator}{amendment.version}"
+    releases = "all" if amendment.releases.is_any else str(amendment.releases)
+    return AmendmentRow(
+        amendment=amendment,
+        number=amendment.index,
+        what=what,
+        narrowing=_NARROWING_NAMES[amendment.narrowing],
+        releases=releases,
+        date=amendment.date.isoformat(),
+    )
 
 
 def render_used_by(theme: Theme, name: str, dependents: Sequence[str]) -> str:
@@ -162,7 +229,10 @@ def render_used_by(theme: Theme, name: str, dependents: Sequence[str]) -> str:
         raise ThemeError(f"theme template used_by.html: {exc.message}") from exc
 
 
-def _release_row(release: Release, root: str) -> ReleaseRow:
+def _release_row(
+    registry: Registry, release: Release, root: str, amendments: PackageAmendments | None
+) -> ReleaseRow:
+    effective = None if amendments is None else release_effective(release, amendments.amendments)
     return ReleaseRow(
         release=release,
         version=str(release.version),
@@ -173,14 +243,31 @@ def _release_row(release: Release, root: str) -> ReleaseRow:
             FileRow(artifact.url, artifact.filename, _filesize(artifact.size), artifact.sha256)
             for artifact in release.artifacts
         ),
-        requires=tuple(_dependency_link(dependency, root) for dependency in release.requires),
+        requires=tuple(
+            _dependency_link(registry, dependency, root, effective)
+            for dependency in release.requires
+        ),
+        conflicts=tuple(
+            PackageLink(c.name, root + package_page_path(c.name), _range(c.versions))
+            for c in (effective.conflicts if effective else ())
+        ),
     )
 
 
-def _dependency_link(dependency: Dependency, root: str) -> PackageLink:
+def _dependency_link(
+    registry: Registry, dependency: Dependency, root: str, effective: EffectiveRelease | None
+) -> PackageLink:
     href = root + package_page_path(dependency.name)
-    specifier = dependency.specifier
-    return PackageLink(dependency.name, href, "" if specifier.is_any else str(specifier))
+    amended = ""
+    for requirement in effective.requires if effective else ():
+        if requirement.name == dependency.name and requirement.amended:
+            excluded = "".join(f", ≠{version}" for version in requirement.excluded)
+            amended = specifier_text(registry.version_scheme, requirement) + excluded
+    return PackageLink(dependency.name, href, _range(dependency.specifier), amended.lstrip(", "))
+
+
+def _range(specifier: Specifier) -> str:
+    return "" if specifier.is_any else str(specifier)
 
 
 def _home_context(site: Site) -> dict[str, Any]:

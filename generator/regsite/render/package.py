@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from regsite.model import Package, Registry
+from regsite.model import Package, PackageAmendments, Registry
 from regsite.render import Output
 from regsite.render.api import package_api, package_document_path, with_dependents
 from regsite.render.html import USED_BY_SLOT, package_page_path, render_package_page, render_used_by
@@ -24,13 +24,18 @@ Outputs = dict[str, tuple[bytes, bool]]
 
 
 def package_outputs(
-    registry: Registry, theme: Theme, package: Package, readme_html: str | None = None
+    registry: Registry,
+    theme: Theme,
+    package: Package,
+    readme_html: str | None = None,
+    amendments: PackageAmendments | None = None,
 ) -> Outputs:
-    """``readme_html``: the README as the build rendered it (within its time budget), if so."""
-    api = package_api(registry, package)
+    """``readme_html``: the README as the build rendered it (within its time budget), if so;
+    ``amendments``: the curators' amendments to the package, if it has any."""
+    api = package_api(registry, package, amendments)
     document = package_document_path(package.name)
     outputs = {path: (content, path == document) for path, content in api.items()}
-    page = render_package_page(registry, theme, package, readme_html)
+    page = render_package_page(registry, theme, package, readme_html, amendments)
     outputs[package_page_path(package.name)] = (page, True)
     return outputs
 
