@@ -89,6 +89,9 @@ def check_source(options: BuildOptions) -> SourceCheck:
     with _memo(options.cache) as memo:
         checked = _check(options, memo, Stages(options.progress or NullProgress()), None)
         verdicts = dict(checked.catalog.verdicts())
+        for amendments in checked.catalog.curation.amendments.values():
+            if amendments.source.verification is not None:
+                verdicts[amendments.source.path] = amendments.source.verification
         registry = checked.catalog.registry
         if registry is not None and registry.source.verification is not None:
             verdicts = {registry.source.path: registry.source.verification, **verdicts}

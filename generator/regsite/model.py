@@ -230,6 +230,15 @@ class Amendment:
         """Whether the owner's release ``version`` is in this amendment's range."""
         return self.releases.is_any or self.releases.admits(version)
 
+    @property
+    def constraint(self) -> str:
+        """What it says: ``alpha <2.0``, ``alpha !=1.4.1``, ``conflicts with gamma >=2``."""
+        if self.narrowing is Narrowing.CONFLICT:
+            versions = "" if self.versions is None or self.versions.is_any else f" {self.versions}"
+            return f"conflicts with {self.target}{versions}"
+        operator = "<" if self.narrowing is Narrowing.UPPER_BOUND else "!="
+        return f"{self.target} {operator}{self.version}"
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class PackageAmendments:

@@ -196,17 +196,11 @@ _NARROWING_NAMES = {
 
 
 def _amendment_row(amendment: Amendment) -> AmendmentRow:
-    if amendment.narrowing is Narrowing.CONFLICT:
-        versions = "" if amendment.versions is None else _range(amendment.versions)
-        what = f"conflicts with {amendment.target} {versions}".rstrip()
-    else:
-        operator = "<" if amendment.narrowing is Narrowing.UPPER_BOUND else "≠"
-        what = f"{amendment.target} {operator}{amendment.version}"
     releases = "all" if amendment.releases.is_any else str(amendment.releases)
     return AmendmentRow(
         amendment=amendment,
         number=amendment.index,
-        what=what,
+        what=amendment.constraint,
         narrowing=_NARROWING_NAMES[amendment.narrowing],
         releases=releases,
         date=amendment.date.isoformat(),
@@ -261,7 +255,7 @@ def _dependency_link(
     amended = ""
     for requirement in effective.requires if effective else ():
         if requirement.name == dependency.name and requirement.amended:
-            excluded = "".join(f", ≠{version}" for version in requirement.excluded)
+            excluded = "".join(f", !={version}" for version in requirement.excluded)
             amended = specifier_text(registry.version_scheme, requirement) + excluded
     return PackageLink(dependency.name, href, _range(dependency.specifier), amended.lstrip(", "))
 
