@@ -25,7 +25,7 @@ _PREFIX = re.compile(r"(?:[a-z0-9][a-z0-9-]{0,62})?\*")
 
 def scope_problem(pattern: str) -> str | None:
     """Why ``pattern`` is not a package name or a prefix pattern; None when it is one."""
-    if pattern.endswith("*"):
+    if "*" in pattern:
         if _PREFIX.fullmatch(pattern) is None or "--" in pattern:
             return (
                 f"expected a package name or a prefix ending in '*' (such as 'http-*' or '*'),"

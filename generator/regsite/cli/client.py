@@ -57,6 +57,14 @@ def _add_lock(actions: Subcommands) -> None:
         metavar="FILE",
         help="the lockfile to write (default regsite.lock)",
     )
+    lock.add_argument(
+        "--ignore-amendments-on",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="ignore curators' amendments that narrow requirements on NAME (as opam's"
+        " --ignore-constraints-on); the owners' requirements still hold; repeatable",
+    )
     _state_options(lock)
     lock.set_defaults(handler=Dispatch(_lock_options, client_lock, _show_lock))
 
@@ -127,6 +135,19 @@ def _show_package(args: argparse.Namespace, package: PackageShown) -> int:
         requires = ", ".join(release.requires)
         line = f"  {release.version}{status}" + (f"  requires {requires}" if requires else "")
         print(printable(line))
+        if release.amended:
+            print(printable(f"      amended: {', '.join(release.amended)}"))
+    if package.amendments is not None:
+        curators = ", ".join(package.amendments.signers)
+        print(printable(f"amended by curators (signatures verified: {curators}):"))
+        for amendment in package.amendments.amendments:
+            releases = str(amendment.releases) or "*"
+            print(
+                printable(
+                    f"  amendment[{amendment.index}] {amendment.constraint} on releases"
+                    f" {releases} ({amendment.kind.value}, {amendment.date}): {amendment.reason}"
+                )
+            )
     return 0
 
 
@@ -136,6 +157,7 @@ def _lock_options(args: argparse.Namespace) -> LockOptions:
         output=args.output,
         registry=args.registry,
         state=args.state,
+        ignore_amendments_on=tuple(args.ignore_amendments_on),
     )
 
 

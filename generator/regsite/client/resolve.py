@@ -1,8 +1,15 @@
-"""Choose one release per package so that every requirement holds, with resolvelib as pip does."""
+"""Choose one release per package so that every requirement holds, with resolvelib as pip does.
+
+Curators' amendments (docs/curation.md) reach the resolver as filters on a requirement (an upper
+bound, excluded versions) applied after the version scheme has chosen what the owner's specifier
+and yours admit, so an amendment can only remove versions, never add one; and as conflicts: a
+package that must not be installed beside a release.  A package named only by conflicts is
+resolved to "not installed", unless some requirement needs it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from resolvelib import AbstractProvider, BaseReporter, Resolver
@@ -12,12 +19,21 @@ from resolvelib.resolvers import (
     ResolutionTooDeep,
 )
 
+from regsite.effective import bound_specifier, release_effective
 from regsite.errors import RegistryError
-from regsite.model import Package, Release, ReleaseStatus
+from regsite.model import Package, PackageAmendments, Release, ReleaseStatus
 from regsite.names import name_problem, normalize_name
 from regsite.versions import Specifier, Version, VersionScheme, VersionSyntaxError
 
-__all__ = ["MAX_ROUNDS", "Requirement", "ResolutionError", "parse_requirement", "resolve"]
+__all__ = [
+    "MAX_ROUNDS",
+    "Dependencies",
+    "Requirement",
+    "ResolutionError",
+    "amended_requirements",
+    "parse_requirement",
+    "resolve",
+]
 
 MAX_ROUNDS = 10_000  # resolvelib rounds (one pin or backtrack each) before giving up
 _VERSIONS_SHOWN = 10  # versions listed per package in a conflict message
@@ -34,9 +50,66 @@ class Requirement:
 
     name: str
     specifier: Specifier  # in the registry's version scheme
+    amended: tuple[Specifier, ...] = ()  # curators' upper bounds, applied after the scheme's choice
+    excluded: frozenset[Version] = frozenset()  # versions curators left out
+    conflict: bool = False  # the versions ``specifier`` admits must NOT be installed
 
     def __str__(self) -> str:
-        return self.specifier.with_name(self.name)
+        text = self.specifier.with_name(self.name)
+        if self.conflict:
+            return f"no {text} (a curator's conflict)"
+        narrowed = [str(bound) for bound in self.amended]
+        narrowed += [f"!={version}" for version in sorted(self.excluded)]
+        return f"{text} (amended: {', '.join(narrowed)})" if narrowed else text
+
+    def admits(self, version: Version) -> bool:
+        """Whether ``version`` satisfies it, curators' narrowing included."""
+        if self.conflict:
+            return not self.specifier.admits(version)
+        return self.specifier.admits(version) and self.narrowed(version)
+
+    def narrowed(self, version: Version) -> bool:
+        """Whether the curators' narrowing leaves ``version`` in."""
+        if self.conflict:
+            return not self.specifier.admits(version)
+        bounded = all(bound.admits(version) for bound in self.amended)
+        return bounded and version not in self.excluded
+
+
+Dependencies = Callable[[str, Release], Sequence[Requirement]]
+
+
+def amended_requirements(
+    release: Release,
+    amendments: PackageAmendments | None,
+    scheme: VersionScheme,
+    ignore: Collection[str] = (),
+) -> list[Requirement]:
+    """A release's requirements with its amendments in force, but those on packages in
+    ``ignore`` (``--ignore-amendments-on``): the owner's always hold."""
+    found = None
+    if amendments is not None:
+        found = release_effective(release, amendments.amendments, ignore=ignore)
+    if found is None:
+        return [_declared(dependency.name, dependency.specifier) for dependency in release.requires]
+    requirements = [
+        Requirement(
+            name=normalize_name(effective.name),
+            specifier=effective.declared,
+            amended=() if effective.bound is None else (bound_specifier(scheme, effective.bound),),
+            excluded=frozenset(effective.excluded),
+        )
+        for effective in found.requires
+    ]
+    conflicts = [
+        Requirement(name=conflict.name, specifier=conflict.versions, conflict=True)
+        for conflict in found.conflicts
+    ]
+    return requirements + conflicts
+
+
+def _declared(name: str, specifier: Specifier) -> Requirement:
+    return Requirement(name=normalize_name(name), specifier=specifier)
 
 
 def parse_requirement(text: str, scheme: VersionScheme) -> Requirement:
@@ -56,13 +129,15 @@ def resolve(
     requirements: Sequence[Requirement],
     get_package: Callable[[str], Package],
     scheme: VersionScheme,
+    dependencies: Dependencies | None = None,
 ) -> dict[str, Release]:
     """Pick a release for every package needed; ``get_package`` raises KeyError for unknown names.
-    Versions are chosen and matched as the registry's version ``scheme`` says.
+    Versions are chosen and matched as the registry's version ``scheme`` says; ``dependencies``
+    gives a release's requirements (default: as its owners declared them).
 
     Returns package name -> release, sorted by name.
     """
-    provider = _Provider(get_package, requirements, scheme)
+    provider = _Provider(get_package, requirements, scheme, dependencies)
     resolver: Resolver[Requirement, _Candidate, str] = Resolver(provider, BaseReporter())
     try:
         result = resolver.resolve(requirements, max_rounds=MAX_ROUNDS)
@@ -73,17 +148,22 @@ def resolve(
             f"gave up after {error.round_count} rounds of backtracking;"
             " pin some versions with '==' to narrow the search"
         ) from error
-    return {name: result.mapping[name].release for name in sorted(result.mapping)}
+    found = {name: result.mapping[name].release for name in sorted(result.mapping)}
+    return {name: release for name, release in found.items() if release is not None}
 
 
 @dataclass(frozen=True, slots=True)
 class _Candidate:
     name: str
-    version: Version
-    release: Release = field(compare=False)
+    version: Version | None  # None: not installed (only conflicts name the package)
+    release: Release | None = field(compare=False)
 
     def __str__(self) -> str:
-        return f"{self.name} {self.version}"
+        return (
+            f"{self.name} (not installed)"
+            if self.version is None
+            else f"{self.name} {self.version}"
+        )
 
 
 _Cause = RequirementInformation[Requirement, _Candidate]
@@ -95,9 +175,13 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
         get_package: Callable[[str], Package],
         roots: Iterable[Requirement],
         scheme: VersionScheme,
+        dependencies: Dependencies | None = None,
     ) -> None:
         self._get_package = get_package
         self._scheme = scheme
+        self._dependencies: Dependencies = dependencies or (
+            lambda name, release: [_declared(d.name, d.specifier) for d in release.requires]
+        )
         self._packages: dict[str, Package | None] = {}
         # Who asked for each name, to explain conflicts; the user's own requirements win.
         self._roots = frozenset(requirement.name for requirement in roots)
@@ -131,28 +215,37 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
         requirements: Mapping[str, Iterator[Requirement]],
         incompatibilities: Mapping[str, Iterator[_Candidate]],
     ) -> list[_Candidate]:
+        wanted = list(requirements[identifier])
+        needed = [requirement for requirement in wanted if not requirement.conflict]
+        excluded = {candidate.version for candidate in incompatibilities[identifier]}
+        if not needed:  # only conflicts name it: leave it out
+            return [] if None in excluded else [_Candidate(identifier, None, None)]
         package = self.package(identifier)
         if package is None:
             return []
-        wanted = list(requirements[identifier])
-        excluded = {candidate.version for candidate in incompatibilities[identifier]}
         releases = {
             release.version: release
             for release in package.releases
-            if release.version not in excluded and _allowed(release, wanted)
+            if release.version not in excluded and _allowed(release, needed)
         }
-        # The scheme's rules for choosing pre-releases; the newest-first order is kept.
-        chosen = self._scheme.select([requirement.specifier for requirement in wanted], releases)
-        return [_Candidate(identifier, version, releases[version]) for version in chosen]
+        # The scheme's rules for choosing pre-releases over what the owners' and your
+        # specifiers admit; the newest-first order is kept. Curators' narrowing only filters.
+        chosen = self._scheme.select([requirement.specifier for requirement in needed], releases)
+        return [
+            _Candidate(identifier, version, releases[version])
+            for version in chosen
+            if all(requirement.narrowed(version) for requirement in wanted)
+        ]
 
     def is_satisfied_by(self, requirement: Requirement, candidate: _Candidate) -> bool:
-        return requirement.specifier.admits(candidate.version)
+        if candidate.version is None:
+            return requirement.conflict
+        return requirement.admits(candidate.version)
 
     def get_dependencies(self, candidate: _Candidate) -> list[Requirement]:
-        requirements = [
-            Requirement(name=normalize_name(dependency.name), specifier=dependency.specifier)
-            for dependency in candidate.release.requires
-        ]
+        if candidate.release is None:
+            return []
+        requirements = list(self._dependencies(candidate.name, candidate.release))
         for requirement in requirements:
             self._parents[requirement.name] = candidate
         return requirements

@@ -12,7 +12,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +26,15 @@ from regsite.client.download import DownloadResult, download_artifacts
 from regsite.client.failures import TrustedRootName
 from regsite.client.lockfile import Lock, lock_from_resolution, read_lock, write_lock
 from regsite.client.registry import RemoteRegistry
-from regsite.client.resolve import parse_requirement, resolve
+from regsite.client.resolve import Requirement, amended_requirements, parse_requirement, resolve
 from regsite.client.trust import Updater, trust_on_first_use
+from regsite.effective import release_effective
 from regsite.errors import RegistryError
 from regsite.fetch import FetchConfig, UrlFetcher
 from regsite.metadata.envelope import MetadataError
 from regsite.metadata.root import read_trusted_root, role_keys
+from regsite.model import PackageAmendments, Release
+from regsite.names import normalize_name
 from regsite.sources import write_atomically
 
 __all__ = [
@@ -241,13 +244,24 @@ def open_registry(state: ClientState, url: str | None) -> tuple[str, RemoteRegis
     return url, RemoteRegistry(updater)
 
 
-def lock_requirements(state: ClientState, url: str | None, requirements: Sequence[str]) -> Lock:
+def lock_requirements(
+    state: ClientState,
+    url: str | None,
+    requirements: Sequence[str],
+    ignore_amendments_on: Collection[str] = (),
+) -> Lock:
     """Resolve requirements against the verified registry into a lock, reading and matching
-    versions in the registry's version scheme."""
+    versions in the registry's version scheme, with the curators' verified amendments in force
+    but those on the packages in ``ignore_amendments_on``."""
     url, registry = open_registry(state, url)
     scheme = registry.registry().version_scheme
     parsed = [parse_requirement(text, scheme) for text in requirements]
-    resolved = resolve(parsed, registry.package, scheme)
+    ignore = frozenset(normalize_name(name) for name in ignore_amendments_on)
+
+    def dependencies(name: str, release: Release) -> list[Requirement]:
+        return amended_requirements(release, registry.amendments(name), scheme, ignore)
+
+    resolved = resolve(parsed, registry.package, scheme, dependencies)
     return lock_from_resolution(url, parsed, resolved, scheme)
 
 
@@ -310,6 +324,7 @@ class ShownRelease:
     version: str
     status: str  # active, yanked, deprecated or insecure
     requires: tuple[str, ...]  # e.g. 'gadget>=2'
+    amended: tuple[str, ...] = ()  # what curators' amendments make of them, when any applies
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,6 +336,7 @@ class PackageShown:
     signers: tuple[str, ...]  # owner ids, sorted
     releases: tuple[ShownRelease, ...]
     document: dict[str, Any] | None  # api/v1/packages/NAME.json, when asked for
+    amendments: PackageAmendments | None = None  # curator-signed, verified
 
 
 def client_show(options: ShowOptions) -> PackageShown:
@@ -331,11 +347,16 @@ def client_show(options: ShowOptions) -> PackageShown:
     except KeyError:
         raise RegistryError(f"no package named {options.name!r} in the registry at {url}") from None
     verification = package.source.verification
+    amendments = registry.amendments(package.name)
+    scheme = registry.registry().version_scheme
     releases = tuple(
         ShownRelease(
             str(release.version),
             release.status.value,
             tuple(d.specifier.with_name(d.name) for d in release.requires),
+            tuple(map(str, amended_requirements(release, amendments, scheme)))
+            if amendments is not None and release_effective(release, amendments.amendments)
+            else (),
         )
         for release in package.releases
     )
@@ -345,6 +366,7 @@ def client_show(options: ShowOptions) -> PackageShown:
         signers=tuple(sorted(verification.signers)) if verification else (),
         releases=releases,
         document=registry.document(options.name) if options.document else None,
+        amendments=amendments,
     )
 
 
@@ -354,11 +376,17 @@ class LockOptions:
     output: Path = Path("regsite.lock")
     registry: str | None = None
     state: Path | None = None
+    ignore_amendments_on: tuple[str, ...] = ()  # packages whose curators' amendments are ignored
 
 
 def client_lock(options: LockOptions) -> Lock:
     """Resolve the requirements against the verified registry; write the lockfile."""
-    lock = lock_requirements(_state(options.state), options.registry, options.requirements)
+    lock = lock_requirements(
+        _state(options.state),
+        options.registry,
+        options.requirements,
+        options.ignore_amendments_on,
+    )
     write_lock(options.output, lock)
     return lock
 
