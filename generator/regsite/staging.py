@@ -138,8 +138,14 @@ def _ranges(
 def _range_text(
     run: Sequence[Version], lowest: Version | None, scheme: VersionScheme
 ) -> str | None:
-    upper = f"<={run[-1]}"
-    text = upper if run[0] == lowest else f">={run[0]}, {upper}"
+    """``<=newest`` from the package's oldest release (older ones published later are alike),
+    one release exactly, or ``>=oldest, <=newest``."""
+    if run[0] == lowest:
+        text = f"<={run[-1]}"
+    elif len(run) == 1:
+        text = f"{_EXACT[scheme.name]}{run[0]}"
+    else:
+        text = f">={run[0]}, <={run[-1]}"
     try:
         return str(scheme.parse_specifier(text))
     except VersionSyntaxError:
