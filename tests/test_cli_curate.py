@@ -286,7 +286,7 @@ def test_curator_add_declares_a_curator_and_refuses_an_owners_key(
     erin = ["curator", "add", "erin", "--name", "Erin", "--package", "http-*", "--package", "beta"]
     code, _, err = run(capsys, *erin, "--key", str(fixed_key("bob").public), *root)
     assert code == 1 and "is a key of owner 'bob'; a curator signs with a key of its own" in err
-    code, out, err = run(capsys, *erin, "--key", str(fixed_key("erin").public), *root)
+    code, _, err = run(capsys, *erin, "--key", str(fixed_key("erin").public), *root)
     assert code == 0, err
     registry = tomllib.loads((source / "registry.toml").read_text())
     assert registry["curators"]["erin"] == {
