@@ -172,6 +172,30 @@ def test_amendments_files_with_problems_of_every_kind_list_them_all(tmp_path: Pa
     assert "'delta', which is not a package of this registry" in found["amendments/delta", ""]
 
 
+def test_a_source_with_problems_of_every_stage_lists_them_all_in_one_run(tmp_path: Path) -> None:
+    """registry.toml's curators, an owner's package.toml, an owner's requirement, an amendments
+    file's fields, a signature out of scope and an amendment that widens: one build, every one."""
+    builder = curated(amendment("*", dependency="alpha", upper_bound="1.0"))
+    builder.add_package("alpha", ["alice"], [release("alpha", "1.0"), release("alpha", "0.9a1", 2)])
+    beta = [release("beta", "0.9.0", 4, requires={"alpha": ">=0.1", "nowhere": ">=1"})]
+    builder.add_package("beta", ["bob"], beta)
+    builder.add_package("gamma", ["bob"], [release("gamma", "not a version", 6)])
+    builder.registry["curators"]["carol"]["packages"] = ["be*", "ht*p"]
+    builder.amend("delta", amendment("*", dependency="alpha", upper_bound="2.0", kind="soon"), signers=("carol",))
+    builder.add_package("delta", ["bob"], [release("delta", "1.0", 7, requires={"alpha": "*"})])
+    source = builder.write(tmp_path / "source")
+    with pytest.raises(BuildError) as raised:
+        build_files(BuildOptions(source=source, output=tmp_path / "out"))
+    found = {(p.file, p.key) for p in raised.value.problems}
+    assert found >= {
+        ("registry.toml", "curators.carol.packages[1]"),  # a scope pattern that is no pattern
+        ("packages/gamma/package.toml", "release[0].version"),  # an owner's version
+        ("packages/beta/package.toml", "release[version=0.9.0].requires.nowhere"),  # no package
+        ("amendments/delta/amendments.toml", "amendment[0].kind"),  # a kind that is no kind
+        ("amendments/delta/amendments.toml.sig", "signature[0]"),  # carol may not amend delta
+        (AMENDMENTS, "amendment[0].upper-bound"),  # a bound that widens
+    }
+
 def test_curators_in_registry_toml_are_checked(tmp_path: Path) -> None:
     builder = curated()
     curators = builder.registry["curators"]
