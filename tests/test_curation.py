@@ -181,7 +181,11 @@ def test_a_source_with_problems_of_every_stage_lists_them_all_in_one_run(tmp_pat
     builder.add_package("beta", ["bob"], beta)
     builder.add_package("gamma", ["bob"], [release("gamma", "not a version", 6)])
     builder.registry["curators"]["carol"]["packages"] = ["be*", "ht*p"]
-    builder.amend("delta", amendment("*", dependency="alpha", upper_bound="2.0", kind="soon"), signers=("carol",))
+    builder.amend(
+        "delta",
+        amendment("*", dependency="alpha", upper_bound="2.0", kind="soon"),
+        signers=("carol",),
+    )
     builder.add_package("delta", ["bob"], [release("delta", "1.0", 7, requires={"alpha": "*"})])
     source = builder.write(tmp_path / "source")
     with pytest.raises(BuildError) as raised:
@@ -195,6 +199,7 @@ def test_a_source_with_problems_of_every_stage_lists_them_all_in_one_run(tmp_pat
         ("amendments/delta/amendments.toml.sig", "signature[0]"),  # carol may not amend delta
         (AMENDMENTS, "amendment[0].upper-bound"),  # a bound that widens
     }
+
 
 def test_curators_in_registry_toml_are_checked(tmp_path: Path) -> None:
     builder = curated()
