@@ -67,7 +67,7 @@ def demo(extra: list[str]) -> int:
 
 
 def test(extra: list[str]) -> int:
-    linted = ["generator", "tests", "example-site", "bench", "dev.py"]
+    linted = ["generator", "tests", "example-site", "examples", "bench", "dev.py"]
     run([str(BIN / "ruff"), "check", *linted])
     run([str(BIN / "ruff"), "format", "--check", *linted])
     run([str(BIN / "mypy")])
