@@ -140,6 +140,16 @@ def test_amendment_that_leaves_a_requirement_unsatisfiable_is_refused(tmp_path: 
     )
 
 
+def test_conflict_with_a_package_the_release_requires_is_refused(tmp_path: Path) -> None:
+    """beta requires alpha: a conflict with alpha would take beta out of use unseen."""
+    (found,) = problems(curated(amendment("<1.0", conflict="alpha", versions=">=2")), tmp_path)
+    assert found == (
+        f"{AMENDMENTS}: amendment[0].conflict: on release 0.9.0: conflicts with 'alpha', which"
+        " the release itself requires; narrow that requirement with upper-bound or exclude"
+        " instead (the build checks those only narrow)"
+    )
+
+
 def test_amendments_files_with_problems_of_every_kind_list_them_all(tmp_path: Path) -> None:
     bad = {**BOUND, "kind": "sometimes", "link": "ftp://example.org/x", "exclude": "1.0.0"}
     del bad["reason"]

@@ -50,6 +50,8 @@ def amendment_problems(
             problems.append(SourceProblem(path, where, message))
         elif not any(_in_force(amendment, version, declared) for version, declared in releases):
             problems.append(SourceProblem(path, where, _unused(amendment, package.name)))
+        elif (message := _conflict_problem(amendment, releases)) is not None:
+            problems.append(SourceProblem(path, f"{where}.conflict", message))
     for where, message in _narrowing_problems(amendments, releases, packages, scheme, parse[1]):
         problems.append(SourceProblem(path, where, message))
     return problems
@@ -88,6 +90,25 @@ def _in_force(
         return False
     return amendment.narrowing is Narrowing.CONFLICT or any(
         name == amendment.target for name, _ in declared
+    )
+
+
+def _conflict_problem(amendment: Amendment, releases: Sequence[_Release]) -> str | None:
+    """A conflict with a package the release itself requires would take the release out of use
+    (or narrow its requirement unseen): that is a bound's or an exclusion's job."""
+    if amendment.narrowing is not Narrowing.CONFLICT:
+        return None
+    requiring = [
+        str(version)
+        for version, declared in releases
+        if amendment.applies_to(version) and any(n == amendment.target for n, _ in declared)
+    ]
+    if not requiring:
+        return None
+    return _with_releases(
+        f"conflicts with {amendment.target!r}, which the release itself requires; narrow that"
+        " requirement with upper-bound or exclude instead (the build checks those only narrow)",
+        requiring,
     )
 
 
