@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The project's two set-up commands; each makes its own virtualenv in .venv.
 
-    python3 dev.py demo   build example-site into _site/ and serve it on http://127.0.0.1:8000/
+    python3 dev.py demo   build example-site into _site/ and serve it on http://127.0.0.1:8000/,
+                          and the example registries for pip, uv and cargo on the next ports
     python3 dev.py test   ruff, mypy (strict), the JavaScript tests (node --test) and pytest
 
 Needs only Python 3.11+.
@@ -15,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
@@ -58,12 +60,67 @@ def run(argv: list[str]) -> None:
 
 
 def demo(extra: list[str]) -> int:
+    """example-site on PORT (8000), and the example registries whose artifacts are real on the
+    next two ports, each built and served by regsite; prints what pip, uv and cargo type."""
     regsite = str(BIN / "regsite")
+    port = demo_port(extra)
+    python_url, cargo_url = (f"http://127.0.0.1:{port + n}/" for n in (1, 2))
     online_key = "example-site/demo-keys/online.key"  # a DEMO key, published on purpose
     run([regsite, "build", "example-site", "-o", "_site", "--online-key", online_key])
-    with contextlib.suppress(KeyboardInterrupt):
-        run([regsite, "serve", "_site", *extra])
+    python_key = "examples/python-registry/demo-keys/online.key"  # DEMO keys too
+    python_site = ["-o", "_site-python", "--base-url", python_url, "--online-key", python_key]
+    run([regsite, "build", "examples/python-registry", *python_site])
+    cargo_source = ROOT / "_site-cargo-source"  # made afresh: its crates are packed each time
+    shutil.rmtree(cargo_source, ignore_errors=True)
+    run([str(BIN / "python"), "examples/cargo-registry/make_registry.py", str(cargo_source)])
+    cargo_key = "examples/cargo-registry/demo-keys/online.key"
+    cargo_site = ["-o", "_site-cargo", "--base-url", cargo_url, "--online-key", cargo_key]
+    run([regsite, "build", str(cargo_source), *cargo_site])
+    servers = [
+        subprocess.Popen([regsite, "serve", site, "--port", str(port + n)], cwd=ROOT)
+        for n, site in ((1, "_site-python"), (2, "_site-cargo"))
+    ]
+    print(demo_commands(python_url, cargo_url), flush=True)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            run([regsite, "serve", "_site", *extra])
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait()
     return 0
+
+
+def demo_port(extra: list[str]) -> int:
+    """The port ``--port N`` (or ``--port=N``) gives regsite serve; 8000 without one."""
+    for index, argument in enumerate(extra):
+        if argument == "--port" and index + 1 < len(extra):
+            return int(extra[index + 1])
+        if argument.startswith("--port="):
+            return int(argument.removeprefix("--port="))
+    return 8000
+
+
+def demo_commands(python_url: str, cargo_url: str) -> str:
+    """What a user types against the running demo (docs/flavours.md explains each line)."""
+    index = f"{python_url}simple/"
+    venv_dir = Path(tempfile.gettempdir()) / "regsite-demo-venv"
+    crate = Path(tempfile.gettempdir()) / "regsite-demo-crate"
+    config = f'[registries.demo-crates]\\nindex = "sparse+{cargo_url}cargo/"\\n'
+    return f"""
+The Python example registry (examples/python-registry) is at {python_url}
+  python3 -m venv {venv_dir}
+  {venv_dir}/bin/pip install --index-url {index} 'sprout[lamp]'
+  {BIN / "uv"} pip install --python {venv_dir}/bin/python --index-url {index} seedling==1.1.0
+
+The cargo example registry (examples/cargo-registry) is at {cargo_url}
+  cargo new --lib {crate} && cd {crate}
+  mkdir -p .cargo && printf '{config}' > .cargo/config.toml
+  cargo add stem --registry demo-crates
+  cargo build
+
+example-site is at the address below; Ctrl-C stops all three.
+"""
 
 
 def test(extra: list[str]) -> int:

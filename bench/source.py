@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,9 +22,11 @@ from regsite.keys import PrivateKey, write_private_key
 from regsite.signatures import FileKind, dump_signature_file, sign_bytes
 from regsite.sources import SourceTree
 
-__all__ = ["BenchSource", "add_release", "dumb_pypi_lines", "write_source"]
+__all__ = ["BenchSource", "add_release", "dumb_pypi_lines", "semver_spec", "write_source"]
 
 ARTIFACTS = "https://files.example.org/"
+# With cargo=True: the cargo flavour, its crates at the artifacts' URLs (no files to host).
+CARGO_DL = ARTIFACTS + "{crate}/{crate}-{version}.tar.gz"
 _ROOT_CREATED = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -40,10 +43,20 @@ def bench_key(seed: int, label: str) -> PrivateKey:
 
 
 def write_source(
-    directory: Path, packages: int, releases_each: int | None = None, seed: int = 1
+    directory: Path,
+    packages: int,
+    releases_each: int | None = None,
+    seed: int = 1,
+    semver: bool = False,
+    cargo: bool = False,
+    python: bool = False,
 ) -> BenchSource:
-    """Write ``registry.toml``, ``metadata/1.root.json`` and every package, all signed."""
+    """Write ``registry.toml``, ``metadata/1.root.json`` and every package, all signed; with
+    ``semver``, the same corpus under version-scheme "semver", and with ``cargo`` the cargo
+    flavour on too; with ``python``, the PEP 440 corpus with the Python flavour on."""
     owners, specs = make_specs(packages, seed, releases_each)
+    if semver or cargo:
+        specs = [semver_spec(spec) for spec in specs]
     root, online = bench_key(seed, "root"), bench_key(seed, "online")
     owner_keys = {owner.id: bench_key(seed, f"owner {owner.id}") for owner in owners}
     keys = directory.parent / f"{directory.name}-keys"
@@ -53,6 +66,12 @@ def write_source(
             write_private_key(keys / f"{label}.key", key)
     (directory / "packages").mkdir(parents=True, exist_ok=True)
     registry = _registry_toml(owners, owner_keys, specs, root, online)
+    if semver or cargo:
+        registry = registry.replace(b"\n[trust]", b'version-scheme = "semver"\n\n[trust]', 1)
+    if cargo:
+        registry += f'\n[flavours.cargo]\ndl = "{CARGO_DL}"\n'.encode()
+    if python:
+        registry += b"\n[flavours]\npython = true\n"
     _write_signed(directory / "registry.toml", registry, FileKind.REGISTRY, [root])
     write_next_root(SourceTree(directory), [root], _ROOT_CREATED)
     for spec in specs:
@@ -76,6 +95,33 @@ def add_release(source: BenchSource, index: int, release: ReleaseSpec) -> Packag
     source.specs[index] = spec
     write_package(source.directory, spec, [source.owners[spec.owners[0]]])
     return spec
+
+
+_PRE_RELEASE = re.compile(r"(?<=[0-9])(a|b|rc)([0-9]+)$")
+
+
+def semver_spec(spec: PackageSpec) -> PackageSpec:
+    """The package with SemVer versions (``1.0.0rc1`` is ``1.0.0-rc.1``) and cargo requirements
+    that admit the same releases of the corpus."""
+    releases = tuple(
+        ReleaseSpec(
+            **{
+                **{name: getattr(release, name) for name in ReleaseSpec.__slots__},
+                "version": _PRE_RELEASE.sub(r"-\1.\2", release.version),
+                "requires": tuple((name, _cargo(text)) for name, text in release.requires),
+            }
+        )
+        for release in spec.releases
+    )
+    return PackageSpec(**{**_fields(spec), "releases": releases})
+
+
+def _cargo(specifier: str) -> str:
+    """``>=1.2``, ``>=1.2,<2``, ``~=1.2`` (as ``^1.2``, which still admits the version it was
+    drawn from, so every requirement stays satisfiable) or ``""`` (any version, ``*``)."""
+    if specifier.startswith("~="):
+        return "^" + specifier.removeprefix("~=")
+    return specifier.replace(",", ", ") or "*"
 
 
 def _fields(spec: PackageSpec) -> dict[str, object]:

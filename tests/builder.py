@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -11,8 +12,13 @@ from typing import Any
 
 import tomlkit
 
+from regsite.build import BuildOptions, check_source
 from regsite.commands.sign import sign_file
+from regsite.errors import ErrorReport
 from regsite.keys import PrivateKey
+from regsite.load import load_package
+from regsite.model import Package
+from regsite.scan import model_package
 
 
 def fixed_key(name: str) -> PrivateKey:
@@ -187,3 +193,19 @@ def semver_builder() -> SourceBuilder:
     requires = {"gamma": "~1.0.0-alpha", "alpha": "1.0"}
     builder.add_package("delta", ["bob"], [release("delta", "0.1.0", 10, requires=requires)])
     return builder
+
+
+def modelled_packages(source: Path, files: Path | None = None) -> dict[str, Package]:
+    """Every package of a source that builds, modelled as the build's scan models it: the
+    resolver's and the lock exports' input (the build itself keeps only summaries)."""
+    options = BuildOptions(source=source, output=Path(os.devnull), files=files)
+    checked = check_source(options)
+    checked.report.raise_if_any(str(source))
+    registry = checked.catalog.registry
+    found = {}
+    for name in checked.catalog.summaries:
+        loaded = load_package(source, name, ErrorReport(), options.limits)
+        package = model_package(registry, loaded, ErrorReport(), options.limits)[1]
+        assert package is not None
+        found[name] = package
+    return found

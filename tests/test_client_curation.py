@@ -144,7 +144,7 @@ def test_client_refuses_a_package_document_that_hides_its_amendments(
     options = BuildOptions(source=source, output=site)
     output = dict(build_files(options))
     document = json.loads(output["api/v1/packages/beta.json"])
-    document["amendments"] = None
+    del document["amendments"]
     output["api/v1/packages/beta.json"] = json.dumps(document).encode()
     write_output(
         output, site, signed=(read_site(options).registry, DEMO_ONLINE_KEY, datetime.now(UTC))

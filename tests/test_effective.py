@@ -9,14 +9,15 @@ from datetime import date
 
 import pytest
 
-from regsite.client.resolve import (
-    Requirement,
-    ResolutionError,
-    amended_requirements,
-    parse_requirement,
-    resolve,
+from regsite.client.resolve import ResolutionError, parse_requirement, resolve
+from regsite.effective import (
+    EffectiveRelease,
+    effective_release,
+    effective_specifier,
+    release_effective,
+    selected,
+    widened,
 )
-from regsite.effective import effective_release, effective_specifier, selected, widened
 from regsite.model import (
     Amendment,
     AmendmentKind,
@@ -173,11 +174,12 @@ def semver_release(version: str, alpha: str) -> Release:
 def resolve_with(
     roots: list[str], packages: dict[str, Package], amendments: dict[str, PackageAmendments]
 ) -> dict[str, str]:
-    def dependencies(name: str, chosen: Release) -> list[Requirement]:
-        return amended_requirements(chosen, amendments.get(name), PEP440)
+    def amended(name: str, chosen: Release) -> EffectiveRelease | None:
+        found = amendments.get(name)
+        return None if found is None else release_effective(chosen, found.amendments)
 
     found = resolve(
-        [parse_requirement(r, PEP440) for r in roots], packages.__getitem__, PEP440, dependencies
+        [parse_requirement(r, PEP440) for r in roots], packages.__getitem__, PEP440, amended
     )
     return {name: str(chosen.version) for name, chosen in found.items()}
 

@@ -23,8 +23,10 @@ import pytest
 import tomlkit
 from tomlkit import TOMLDocument
 
+import regsite.hosted
 import regsite.memo
 import regsite.scan
+from builder import SourceBuilder
 from conftest import DEMO_ONLINE_KEY, EXAMPLE_SITE
 from regsite.build import BuildOptions, BuildResult, build
 from regsite.cli import main
@@ -35,12 +37,14 @@ from regsite.memo import MEMO_FILE
 from regsite.metadata.layout import content_addressed_path, has_copy
 from regsite.sources import SourceTree
 from test_build import read_tree
+from test_hosted import WHEEL, WHEEL_PATH, gamma_builder
 from test_publish import copy_example, demo_key, edit_description
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 KEYS = EXAMPLE_SITE / "demo-keys"
 PACKAGES = 18  # in example-site
 SHA = hashlib.sha256(b"tinyjson-1.2.0").hexdigest()
+WHEEL_NAME = "gamma-1.0-py3-none-any.whl"  # test_hosted's
 
 
 def run_build(source: Path, out: Path, cache: Path | None = None, *, jobs: int = 1) -> BuildResult:
@@ -539,3 +543,99 @@ def test_a_site_restored_from_another_build_is_compared_not_trusted(tmp_path: Pa
     run_build(source, twin)
     assert read_tree(stranger) == read_tree(twin)
     assert result.rendered == PACKAGES  # nothing the memo recorded was trusted
+
+
+# Hosted files: inputs of their package's scan ---------------------------------------------------
+
+
+@pytest.fixture
+def hosted_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Hosted files are stamped however recently they changed; returns every hosted file a
+    build read, to digest it or to publish it."""
+    monkeypatch.setattr(regsite.memo, "_RACY_NS", 0)
+    read: list[str] = []
+    digest, publish = regsite.memo._file_digest, regsite.hosted._read_checked
+
+    def digesting(entry: os.DirEntry[str], max_bytes: int) -> regsite.memo.FileDigest:
+        read.append(entry.name)
+        return digest(entry, max_bytes)
+
+    def reading(files: Any, package: str, wanted: Any) -> bytes:
+        read.append(wanted.name)
+        return publish(files, package, wanted)
+
+    monkeypatch.setattr(regsite.memo, "_file_digest", digesting)
+    monkeypatch.setattr(regsite.hosted, "_read_checked", reading)
+    return read
+
+
+def hosted_in_files_dir(tmp_path: Path) -> tuple[SourceBuilder, Path, Path]:
+    """test_hosted's gamma, its wheel given to the build as --files DIR/gamma/<wheel>."""
+    builder = gamma_builder()
+    source = builder.write(tmp_path / "source")
+    dist = tmp_path / "dist"
+    (dist / "gamma").mkdir(parents=True)
+    (dist / "gamma" / WHEEL_NAME).write_bytes(WHEEL)
+    return builder, source, dist
+
+
+def test_hosted_file_changed_in_files_dir_fails_the_build_naming_it(
+    tmp_path: Path, hosted_reads: list[str]
+) -> None:
+    """package.toml unchanged, the wheel in --files DIR swapped for other bytes of the same
+    size: the scan key holds the files' digests, so the package is checked again."""
+    _, source, dist = hosted_in_files_dir(tmp_path)
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    options = BuildOptions(source=source, output=out, cache=cache, files=dist, jobs=1)
+    build(options)
+    forged = WHEEL.replace(b"really", b"REALLY")
+    assert len(forged) == len(WHEEL)
+    (dist / "gamma" / WHEEL_NAME).write_bytes(forged)
+    with pytest.raises(BuildError) as caught:
+        build(options)
+    expected = (
+        f"{dist}/gamma/{WHEEL_NAME} has sha256 {hashlib.sha256(forged).hexdigest()},"
+        f" but package.toml records {hashlib.sha256(WHEEL).hexdigest()}; it is not published"
+    )
+    assert expected in str(caught.value)
+    assert (out / WHEEL_PATH).read_bytes() == WHEEL  # a failed build changes nothing
+
+
+def test_unchanged_hosted_file_is_not_read_again(tmp_path: Path, hosted_reads: list[str]) -> None:
+    """Not to digest it (its stat is as recorded) nor to publish it, even when its package is
+    rendered again (the output holds it at its content-addressed path)."""
+    builder, source, dist = hosted_in_files_dir(tmp_path)
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    options = BuildOptions(source=source, output=out, cache=cache, files=dist, jobs=1)
+    build(options)
+    assert hosted_reads == [WHEEL_NAME, WHEEL_NAME]  # digested for the key, read to publish
+    hosted_reads.clear()
+    result = build(options)
+    assert (hosted_reads, result.reused, result.rendered) == ([], 3, 0)
+    builder.packages["gamma"]["package"]["description"] = "Gamma, described again."
+    builder.write(source)
+    result = build(options)
+    assert hosted_reads == []
+    assert result.rendered == 1
+    assert (out / WHEEL_PATH).read_bytes() == WHEEL
+    page = (out / "packages/gamma/index.html").read_text()
+    assert "Gamma, described again." in page
+
+
+def test_enabling_a_flavour_renders_every_package_again(tmp_path: Path) -> None:
+    """The enabled flavours are declared inputs of every package's render key: a cached
+    rebuild writes the flavour's files and equals a build without the cache."""
+    builder = SourceBuilder()
+    source = builder.write(tmp_path / "source")
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(BuildOptions(source=source, output=out, cache=cache, jobs=1))
+    builder.registry["flavours"] = {"python": True}
+    builder.write(source)
+    result = build(BuildOptions(source=source, output=out, cache=cache, jobs=1))
+    assert result.rendered == len(builder.packages)
+    fresh = tmp_path / "fresh"
+    build(BuildOptions(source=source, output=fresh, jobs=1))
+    report = "api/v1/build-report.json"  # says which build was the first, and nothing else
+    assert {**read_tree(out), report: b""} == {**read_tree(fresh), report: b""}
+    assert (out / "simple/alpha/index.html").is_file()
+    assert "pip install --index-url" in (out / "packages/alpha/index.html").read_text()

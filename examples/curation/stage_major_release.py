@@ -118,7 +118,7 @@ class Demo:
 def effective(site: Path, package: str) -> dict[str, Any]:
     """Each release of ``package`` -> its effective requirements (None: as the owner declared)."""
     document = json.loads((site / "api/v1/packages" / f"{package}.json").read_bytes())
-    return {release["version"]: release["effective"] for release in document["releases"]}
+    return {release["version"]: release.get("effective") for release in document["releases"]}
 
 
 def amended_requirements(site: Path) -> list[str]:
@@ -128,7 +128,7 @@ def amended_requirements(site: Path) -> list[str]:
         document = json.loads(path.read_bytes())
         for release in document["releases"]:
             declared = {r["name"]: r["specifier"] for r in release["requires"]}
-            for requirement in (release["effective"] or {}).get("requires", ()):
+            for requirement in release.get("effective", {}).get("requires", ()):
                 name, amended = requirement["name"], requirement["specifier"]
                 excluded = "".join(f", !={version}" for version in requirement["excluded"])
                 if amended != declared[name] or excluded:

@@ -128,7 +128,13 @@ def _check(options: BuildOptions, memo: Memo, stages: Stages, writer: Writer | N
         registry = dataclasses.replace(registry, base_url=options.base_url)
         catalog.scan = dataclasses.replace(scan, registry=registry)
     context = PackageContext(
-        options.source, options.limits, registry, theme, writer, curation.amendments
+        options.source,
+        options.limits,
+        registry,
+        theme,
+        writer,
+        amendments=curation.amendments,
+        files=options.files,
     )
     with stages.stage("scan", len(scan.directories)) as advance:
         scan_packages(catalog, context, jobs, advance)

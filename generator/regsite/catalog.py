@@ -16,6 +16,7 @@ from pathlib import Path
 
 from regsite.curation import Curation
 from regsite.errors import ErrorReport, SourceProblem
+from regsite.hosted import list_hosted, listing_parts
 from regsite.load import (
     PACKAGES_DIR,
     SourceLimits,
@@ -30,6 +31,7 @@ from regsite.memo import Memo
 from regsite.metadata.publish import check_trust
 from regsite.model import Registry
 from regsite.registry_file import read_registry
+from regsite.render.flavours import flavour_inputs
 from regsite.scan import PackageContext, PackageTask, Record, Scanned, scan_package, unpack_verdict
 from regsite.signatures import ThresholdResult
 from regsite.summary import PackageDetails, PackageSummary, unpack_details, unpack_summary
@@ -149,14 +151,15 @@ def scan_packages(
     tasks: list[PackageTask] = []
     for name in catalog.scan.directories:
         files = memo.files_digest(catalog.root / PACKAGES_DIR / name, package_input)
-        key = memo.key(
-            "scan", [name, files, *_package_inputs(registry, name), repr(catalog.limits)]
-        )
+        hosted = list_hosted(context.hosted, name, memo.file_digests)
+        inputs = [*_package_inputs(registry, name), repr(catalog.limits), *listing_parts(hosted)]
+        key = memo.key("scan", [name, files, *inputs])
         catalog.files[name] = files
         catalog.keys[name] = key
         record: Record | None = memo.get("scan", key)
         if record is None or record[2]:  # a package with problems is checked again every time
-            tasks.append(PackageTask(name, files, key, render=context.writer is not None))
+            render = context.writer is not None
+            tasks.append(PackageTask(name, files, key, render=render, hosted=hosted))
             continue
         catalog.reused += 1
         _add(catalog, name, record)
@@ -183,12 +186,14 @@ def _add(catalog: Catalog, name: str, record: Record) -> None:
 
 def _package_inputs(registry: Registry | None, name: str) -> Iterable[str]:
     """What a package's scan reads of registry.toml: the owners its name is delegated to and
-    their keys, the revoked keys, and the version scheme; nothing else, so a new package or
-    owner elsewhere in the registry leaves every other package's scan as it was."""
+    their keys, the revoked keys, the version scheme and the enabled flavours; nothing else, so
+    a new package or owner elsewhere in the registry leaves every other package's scan as it
+    was."""
     if registry is None:
         yield "no registry"
         return
     yield f"scheme {registry.version_scheme.name}"
+    yield from flavour_inputs(registry)  # the flavours check each package they publish
     yield "revoked " + " ".join(sorted(str(key) for key in registry.revoked_keys))
     delegation = registry.delegations.get(name)
     if delegation is None:

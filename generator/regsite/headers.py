@@ -57,6 +57,9 @@ DEFAULT_CACHE_CONTROL: Final = "public, max-age=0, must-revalidate"
 IMMUTABLE: Final = "public, max-age=31536000, immutable"
 # The one file TUF clients poll for news; a minute of staleness bounds how late they learn of it.
 SHORT: Final = "public, max-age=60, must-revalidate"
+# Cargo's sparse index: each file changes when a release is added or yanked, and cargo asks again
+# with If-None-Match each time; said explicitly so that no host's longer default applies.
+REVALIDATE: Final = "public, max-age=0, must-revalidate"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +102,9 @@ HEADER_RULES: Final[tuple[HeaderRule, ...]] = (
     # The signed sources, byte for byte: shown as text, never sniffed or run.
     HeaderRule("/api/v1/sources/*", {"Content-Type": TEXT}),
     HeaderRule("/static/*", {"Cache-Control": IMMUTABLE}),
+    HeaderRule("/cargo/*", {**CORS, "Cache-Control": REVALIDATE}),
+    # Hosted artifacts live at files/<name>/<sha256>/<file>: a path never changes content.
+    HeaderRule("/files/*", {"Cache-Control": IMMUTABLE}),
 )
 
 # What a host picks from the extension when no rule sets Content-Type.

@@ -26,13 +26,21 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.request import pathname2url
 
 from regsite import __version__
 from regsite.errors import OutputError
 
-__all__ = ["MEMO_FILE", "MEMO_FORMAT", "Memo", "digest_of", "files_digest"]
+__all__ = [
+    "MEMO_FILE",
+    "MEMO_FORMAT",
+    "FileDigest",
+    "Memo",
+    "digest_of",
+    "file_digests",
+    "files_digest",
+]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +48,7 @@ MEMO_FORMAT = 1  # bump when a stored value's shape changes: older memos are the
 MEMO_FILE = "regsite-memo.sqlite3"
 _RACY_NS = 2_000_000_000  # a file changed this recently may change again in the same tick
 _BATCH = 2000  # results written per transaction
+_READ_CHUNK = 1024 * 1024  # bytes: large files are digested a chunk at a time
 _CHUNK = 500  # keys looked up per query
 MAX_DIGESTED = 64 * 1024 * 1024  # bytes: larger files are digested by their size alone
 
@@ -50,6 +59,15 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS stamp (path TEXT PRIMARY KEY, stat BLOB NOT NULL,"
     " digest BLOB NOT NULL, used INTEGER NOT NULL) WITHOUT ROWID",
 )
+
+
+class FileDigest(NamedTuple):
+    """A file of a directory as :func:`file_digests` found it (a tuple: kept in the memo)."""
+
+    name: str
+    size: int
+    sha256: str  # hex; "" when it was not read, and ``note`` says why
+    note: str  # "not a regular file", "over the limit", "unreadable: …"; "" when read
 
 
 def digest_of(parts: Iterable[bytes | str]) -> bytes:
@@ -188,6 +206,26 @@ class Memo:
             self.stamps.append((where, stamp, digest, self.generation))
         return digest
 
+    def file_digests(self, directory: Path, max_bytes: int) -> tuple[FileDigest, ...]:
+        """:func:`file_digests`, looked up by the files' stat when that is as recorded, so an
+        unchanged file is not read again."""
+        where = os.fspath(directory)
+        stamp = _stamp(where, _every)
+        if stamp is None:  # no such directory (or an unreadable one): nothing to look up
+            return file_digests(directory, max_bytes)
+        recorded = f"digests {max_bytes} {where}"  # beside files_digest's rows, never one of them
+        row = self.connection.execute(
+            "SELECT stat, digest FROM stamp WHERE path = ?", (recorded,)
+        ).fetchone()
+        if row is not None and row[0] == stamp and (found := _loads("stamp", row[1])) is not None:
+            self.stamps.append((recorded, stamp, row[1], self.generation))
+            return tuple(FileDigest(*entry) for entry in found)
+        digests = file_digests(directory, max_bytes)
+        if _settled(stamp, self.started_ns):
+            packed = pickle.dumps([tuple(entry) for entry in digests])
+            self.stamps.append((recorded, stamp, packed, self.generation))
+        return digests
+
     def _connection(self) -> sqlite3.Connection:
         """This process's connection: a forked worker must never use its parent's."""
         pid = os.getpid()
@@ -255,6 +293,10 @@ def _entries(where: str, wanted: Callable[[str], bool]) -> list[os.DirEntry[str]
         return sorted((entry for entry in found if wanted(entry.name)), key=lambda e: e.name)
 
 
+def _every(name: str) -> bool:
+    return True
+
+
 def _stamp(where: str, wanted: Callable[[str], bool]) -> bytes | None:
     """(name, size, modification and inode-change time) of each file, or None if unreadable."""
     try:
@@ -294,3 +336,30 @@ def files_digest(directory: Path, wanted: Callable[[str], bool]) -> bytes:
         except OSError as exc:
             parts.append(f"unreadable: {exc.strerror}")
     return digest_of(parts)
+
+
+def file_digests(directory: Path, max_bytes: int) -> tuple[FileDigest, ...]:
+    """Each entry of ``directory`` (none if there is no such directory) with its size and
+    SHA-256, read a chunk at a time; one that is not a regular file (a symbolic link), is over
+    ``max_bytes`` or cannot be read is listed with why instead of a digest."""
+    try:
+        entries = _entries(os.fspath(directory), _every)
+    except OSError:
+        return ()
+    return tuple(_file_digest(entry, max_bytes) for entry in entries)
+
+
+def _file_digest(entry: os.DirEntry[str], max_bytes: int) -> FileDigest:
+    try:
+        size = entry.stat(follow_symlinks=False).st_size
+        if not entry.is_file(follow_symlinks=False):
+            return FileDigest(entry.name, size, "", "not a regular file")
+        if size > max_bytes:
+            return FileDigest(entry.name, size, "", "over the limit")
+        digest = hashlib.sha256()
+        with Path(entry.path).open("rb") as stream:
+            while chunk := stream.read(_READ_CHUNK):
+                digest.update(chunk)
+        return FileDigest(entry.name, size, digest.hexdigest(), "")
+    except OSError as exc:
+        return FileDigest(entry.name, 0, "", f"unreadable: {exc.strerror}")

@@ -10,6 +10,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from packaging.markers import Marker
+from packaging.specifiers import SpecifierSet
+
 from regsite.keys import PublicKey
 from regsite.signatures import ThresholdResult
 from regsite.versions import DEFAULT_SCHEME, Specifier, Version, VersionScheme
@@ -18,12 +21,15 @@ if TYPE_CHECKING:
     from regsite.summary import PackageSummary, ReleaseBrief
 
 __all__ = [
+    "HOSTED_DIR",
     "Amendment",
     "AmendmentKind",
     "Artifact",
+    "CargoFlavour",
     "Curator",
     "Delegation",
     "Dependency",
+    "DependencyKind",
     "MetadataPolicy",
     "Narrowing",
     "Owner",
@@ -36,6 +42,7 @@ __all__ = [
     "ReleaseStatus",
     "Site",
     "SourceFile",
+    "hosted_path",
 ]
 
 
@@ -49,6 +56,14 @@ class ReleaseStatus(StrEnum):
 class PackageStatus(StrEnum):
     ACTIVE = "active"
     DEPRECATED = "deprecated"
+
+
+class DependencyKind(StrEnum):
+    """Cargo's kinds of dependency; every dependency of a PEP 440 registry is ``normal``."""
+
+    NORMAL = "normal"
+    DEV = "dev"  # for the package's own tests and examples: never installed with it
+    BUILD = "build"  # for its build script
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -107,6 +122,14 @@ class MetadataPolicy:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class CargoFlavour:
+    """``[flavours] cargo``: the site also publishes a sparse index that cargo reads."""
+
+    # One URL template for every crate (cargo's ``dl``); None: the crates the site hosts.
+    dl: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Registry:
     name: str
     title: str
@@ -130,27 +153,78 @@ class Registry:
         """The curators who may amend ``package``, by id."""
         return tuple(curator for curator in self.curators.values() if curator.may_amend(package))
 
+    flavours: frozenset[str] = frozenset()  # [flavours]: the formats of other clients published
+    cargo: CargoFlavour | None = None  # the cargo flavour's settings, when it is enabled
+
     def install_line(self, package: str, version: Version) -> str | None:
         if self.install is None:
             return None
         return self.install.format_map({"name": package, "version": str(version)})
 
 
+HOSTED_DIR = "files"  # where the site publishes hosted artifacts: files/<name>/<sha256>/<file>
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Artifact:
-    url: str
+    """A release's file: external (``url``) or hosted by the site (``file``), never both."""
+
+    url: str | None  # external: an absolute http(s) URL
     sha256: str
     size: int
+    file: str | None = None  # hosted: a plain file name, found in the source or --files DIR
+    path: str | None = None  # hosted: where the site publishes it (files/<name>/<sha256>/<file>)
+    core_metadata_sha256: str | None = None  # hosted wheels: METADATA, published at path.metadata
 
     @property
     def filename(self) -> str:
+        if self.file is not None:
+            return self.file
+        assert self.url is not None  # one of the two, always (package_file)
         return unquote(posixpath.basename(urlsplit(self.url).path)) or self.url
+
+    def href(self, root: str) -> str:
+        """The file's URL from a page or document whose way back to the site's root is ``root``
+        (``../../``): relative for a hosted file, the absolute URL for an external one."""
+        if self.path is not None:
+            return root + self.path
+        assert self.url is not None
+        return self.url
+
+
+def hosted_path(package: str, sha256: str, file: str) -> str:
+    """Where a hosted artifact is published: content-addressed, its own name last (pip, uv and
+    cargo read the file name from the URL)."""
+    return f"{HOSTED_DIR}/{package}/{sha256}/{file}"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Dependency:
-    name: str
+    """One dependency of a release.  The fields after ``specifier`` belong to one version
+    scheme (pep440: PEP 508's; semver: cargo's); their defaults describe a plain dependency."""
+
+    name: str  # the package depended on: in this registry, unless ``registry`` names another
     specifier: Specifier  # in the registry's version scheme
+    marker: Marker | None = None  # pep440: a PEP 508 environment marker (extra == "x" included)
+    extras: tuple[str, ...] = ()  # pep440: the dependency's extras wanted, normalised, sorted
+    # cargo's fields (version-scheme "semver" only):
+    kind: DependencyKind = DependencyKind.NORMAL
+    target: str | None = None  # a platform: "cfg(windows)" or a target triple
+    features: tuple[str, ...] = ()  # the dependency's features this one turns on
+    optional: bool = False  # only with a feature that names it
+    default_features: bool = True
+    rename: str | None = None  # the name the dependent's code uses, when not ``name``
+    registry: str | None = None  # another registry's index URL; None: this registry
+
+    @property
+    def in_registry(self) -> bool:
+        """Whether the dependency is a package of this registry (checked and linked)."""
+        return self.registry is None
+
+    @property
+    def installed(self) -> bool:
+        """Whether installing the dependent always installs this (not a dev or optional one)."""
+        return self.kind is not DependencyKind.DEV and not self.optional
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -161,6 +235,12 @@ class Release:
     artifacts: tuple[Artifact, ...]
     status: ReleaseStatus
     status_reason: str | None
+    requires_python: SpecifierSet | None = None  # pep440: the Pythons this release supports
+    provides_extras: tuple[str, ...] = ()  # pep440: its optional features, normalised
+    # Cargo's fields of a release (version-scheme "semver" only), as its Cargo.toml says them.
+    features: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    links: str | None = None  # the native library the crate links
+    rust_version: str | None = None  # the oldest Rust that builds it
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -38,6 +38,7 @@ class BuildOptions:
     cache: Path | None = None  # kept between builds; None uses a temporary one
     jobs: int | None = None  # worker processes; None is one per core
     progress: Progress | None = None
+    files: Path | None = None  # hosted artifacts kept out of the source: DIR/<name>/<file>
 
     @property
     def workers(self) -> int:

@@ -24,6 +24,7 @@ from regsite.memo import Memo, digest_of
 from regsite.metadata.layout import content_addressed_path, has_copy
 from regsite.model import Registry, Site
 from regsite.render import Output
+from regsite.render.flavours import flavour_inputs
 from regsite.scan import FinishTask, PackageContext, finish_package
 from regsite.theme import Theme
 from regsite.workers import run
@@ -135,9 +136,11 @@ def read_seal(report: bytes | None) -> str | None:
 
 def page_inputs(registry: Registry, theme: Theme, name: str) -> list[str]:
     """What a package's own outputs read besides the package: the theme, the registry's title,
-    base URL and install line, and the owners its name is delegated to."""
+    base URL and install line, the enabled flavours and their settings, and the owners its name
+    is delegated to."""
     parts = [theme.fingerprint, registry.name, registry.title, registry.base_url or "-"]
     parts.append(registry.install or "-")
+    parts += flavour_inputs(registry)
     delegation = registry.delegations.get(name)
     if delegation is not None:
         parts.append(f"threshold {delegation.threshold}")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from regsite.cargo_fields import CARGO_RELEASE_KEYS, features_problems, read_features, rust_version
 from regsite.errors import ErrorReport
 from regsite.fields import Fields, check_format
 from regsite.load import LoadedPackage, crlf_hint
@@ -18,17 +19,21 @@ from regsite.model import (
     Readme,
     Release,
     ReleaseStatus,
+    hosted_path,
 )
 from regsite.names import name_problem
+from regsite.requires import read_provides_extras, read_requires, read_requires_python
 from regsite.signatures import ThresholdResult
-from regsite.versions import Version, VersionScheme, VersionSyntaxError
+from regsite.versions import SEMVER, Version, VersionScheme, VersionSyntaxError
 
-__all__ = ["read_package"]
+__all__ = ["MAX_FILE_NAME", "hosted_file_problem", "read_package"]
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 MAX_RELEASES = 10_000
 MAX_ARTIFACTS = 64
-MAX_REQUIRES = 512
+MAX_FILE_NAME = 200  # characters of a hosted artifact's file name
+# A hosted artifact's name is one path segment that every host and URL carries unchanged.
+_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+!-]*")
 MAX_KEYWORDS = 10
 MAX_KEYWORD_LENGTH = 32
 _Status = TypeVar("_Status", PackageStatus, ReleaseStatus)
@@ -164,13 +169,20 @@ def _duplicate(version: Version, first: Version) -> str:
     return f"duplicate version {version}{same}"
 
 
+_RELEASE_KEYS = ("version", "published", "requires", "status", "status-reason", "artifact")
+_PYTHON_KEYS = ("requires-python", "provides-extras")
+
+
 def _release(fields: Fields, package: str, scheme: VersionScheme) -> Release | None:
-    fields.only(["version", "published", "requires", "status", "status-reason", "artifact"])
+    fields.only([*_RELEASE_KEYS, *_PYTHON_KEYS, *CARGO_RELEASE_KEYS])
     version = _version(fields, scheme)
     published = fields.datetime("published")
     status, reason = _status(fields, ReleaseStatus)
-    requires = _requires(fields, package, scheme)
-    artifacts = _artifacts(fields)
+    requires = read_requires(fields, package, scheme)
+    requires_python = read_requires_python(fields, scheme)
+    extras = read_provides_extras(fields, scheme)
+    artifacts = _artifacts(fields, package)
+    cargo = _cargo_fields(fields, scheme, requires or ())
     if version is None or published is None or requires is None or artifacts is None:
         return None
     return Release(
@@ -180,7 +192,29 @@ def _release(fields: Fields, package: str, scheme: VersionScheme) -> Release | N
         artifacts=artifacts,
         status=status,
         status_reason=reason,
+        requires_python=requires_python,
+        provides_extras=extras,
+        **cargo,
     )
+
+
+def _cargo_fields(
+    fields: Fields, scheme: VersionScheme, requires: tuple[Dependency, ...]
+) -> dict[str, Any]:
+    """A release's features, links and rust-version: cargo's, so only in a semver registry."""
+    if scheme is not SEMVER:
+        for key in CARGO_RELEASE_KEYS:
+            if key in fields.table:
+                fields.problem(key, 'cargo\'s field: only under version-scheme = "semver"')
+        return {}
+    features = read_features(fields)
+    for feature, message in features_problems(features, list(requires)):
+        fields.problem(f"features.{feature}", message)
+    return {
+        "features": features,
+        "links": fields.text("links", required=False, max_length=100, one_line=True),
+        "rust_version": rust_version(fields),
+    }
 
 
 def _version(fields: Fields, scheme: VersionScheme) -> Version | None:
@@ -194,32 +228,7 @@ def _version(fields: Fields, scheme: VersionScheme) -> Version | None:
         return None
 
 
-def _requires(fields: Fields, package: str, scheme: VersionScheme) -> tuple[Dependency, ...] | None:
-    table = fields.table_of("requires")
-    if table is None:
-        return ()
-    if len(table.table) > MAX_REQUIRES:
-        table.problem("", f"{len(table.table)} dependencies; at most {MAX_REQUIRES}")
-        return None
-    dependencies = []
-    for name, value in sorted(table.table.items()):
-        if (problem := name_problem(name)) is not None:
-            table.problem(name, f"dependency {problem}")
-        elif name == package:
-            table.problem(name, "a package may not depend on itself")
-        elif not isinstance(value, str):
-            table.problem(
-                name, f"expected a version specifier string such as {scheme.specifier_examples}"
-            )
-        else:
-            try:
-                dependencies.append(Dependency(name=name, specifier=scheme.parse_specifier(value)))
-            except VersionSyntaxError as error:
-                table.problem(name, str(error))
-    return tuple(dependencies) if len(dependencies) == len(table.table) else None
-
-
-def _artifacts(fields: Fields) -> tuple[Artifact, ...] | None:
+def _artifacts(fields: Fields, package: str) -> tuple[Artifact, ...] | None:
     tables = fields.tables("artifact")
     if not tables:
         fields.problem("artifact", "expected at least one [[release.artifact]]")
@@ -227,18 +236,59 @@ def _artifacts(fields: Fields) -> tuple[Artifact, ...] | None:
     if len(tables) > MAX_ARTIFACTS:
         fields.problem("artifact", f"{len(tables)} artifacts; at most {MAX_ARTIFACTS}")
         return None
-    artifacts = []
-    for table in tables:
-        table.only(["url", "sha256", "size"])
-        url, digest = table.url("url", required=True), _sha256(table, "sha256")
-        size = table.integer("size")
-        if url is not None and digest is not None and size is not None:
-            artifacts.append(Artifact(url=url, sha256=digest, size=size))
-    return tuple(artifacts) if len(artifacts) == len(tables) else None
+    artifacts = [_artifact(table, package) for table in tables]
+    found = [artifact for artifact in artifacts if artifact is not None]
+    _check_unique_files(fields, found)
+    return tuple(found) if len(found) == len(tables) else None
 
 
-def _sha256(fields: Fields, key: str) -> str | None:
-    value = fields.text(key, max_length=64)
+def _artifact(table: Fields, package: str) -> Artifact | None:
+    """``url`` (external) or ``file`` (hosted by the site), with ``sha256`` and ``size``."""
+    table.only(["url", "file", "sha256", "size", "core-metadata-sha256"])
+    digest, size = _sha256(table, "sha256"), table.integer("size")
+    if ("url" in table.table) == ("file" in table.table):
+        table.problem("", "expected exactly one of 'url' (an external file) or 'file' (hosted)")
+        return None
+    if "url" in table.table:
+        if "core-metadata-sha256" in table.table:
+            table.problem("core-metadata-sha256", "only for a hosted file ('file = …')")
+        url = table.url("url", required=True)
+        if url is None or digest is None or size is None:
+            return None
+        return Artifact(url=url, sha256=digest, size=size)
+    file = table.text("file", max_length=MAX_FILE_NAME)
+    if file is not None and (problem := hosted_file_problem(file)) is not None:
+        table.problem("file", problem)
+        file = None
+    metadata = _sha256(table, "core-metadata-sha256", required=False)
+    if file is None or digest is None or size is None:
+        return None
+    path = hosted_path(package, digest, file)
+    return Artifact(url=None, sha256=digest, size=size, file=file, path=path,
+                    core_metadata_sha256=metadata)  # fmt: skip
+
+
+def hosted_file_problem(file: str) -> str | None:
+    """A hosted artifact's name is a plain file name: never a path, never hidden."""
+    if len(file) > MAX_FILE_NAME or _FILE_NAME.fullmatch(file) is None or ".." in file:
+        return (
+            "expected a plain file name (letters, digits and . _ + ! -, starting with a letter"
+            f" or digit, no '..', at most {MAX_FILE_NAME} characters), found {file!r:.80}"
+        )
+    return None
+
+
+def _check_unique_files(fields: Fields, artifacts: list[Artifact]) -> None:
+    """Two files of one release with one name could not both be downloaded side by side."""
+    seen: set[str] = set()
+    for artifact in artifacts:
+        if artifact.file is not None and artifact.file in seen:
+            fields.problem("artifact", f"the file {artifact.file!r} is listed twice")
+        seen.add(artifact.filename)
+
+
+def _sha256(fields: Fields, key: str, *, required: bool = True) -> str | None:
+    value = fields.text(key, required=required, max_length=64)
     if value is not None and _SHA256.fullmatch(value) is None:
         fields.problem(key, "expected 64 lower-case hexadecimal digits")
         return None

@@ -12,20 +12,23 @@ from regsite.errors import ErrorReport
 from regsite.fields import Fields, check_format
 from regsite.keys import PublicKey, parse_public_key
 from regsite.load import LoadedFile
-from regsite.model import Delegation, MetadataPolicy, Owner, Registry
+from regsite.model import CargoFlavour, Delegation, MetadataPolicy, Owner, Registry
 from regsite.names import name_problem, normalize_name
 from regsite.versions import DEFAULT_SCHEME, SCHEMES, VersionScheme
 
-__all__ = ["read_registry"]
+__all__ = ["FLAVOURS", "read_registry"]
 
 _INSTALL_FIELDS = frozenset({"name", "version"})
+# The flavours registry.toml may enable, and the version scheme each needs.
+FLAVOURS = {"python": "pep440", "cargo": "semver"}
 
 
 def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
     """Build the :class:`Registry`; ``None`` if a part every later stage needs is unusable."""
     top = Fields(loaded.document, loaded.path, "", report)
     top.only(
-        ["format", "registry", "trust", "metadata", "owners", "packages", "curators"], ["upstream"]
+        ["format", "registry", "trust", "metadata", "owners", "packages", "flavours", "curators"],
+        ["upstream"],
     )
     check_format(top)
     identity = top.table_of("registry", required=True)
@@ -43,6 +46,8 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
     owners = _owners(top.table_of("owners"), report)
     _check_revoked(trust, revoked, root_keys, online_keys, owners)
     delegations = _delegations(top.table_of("packages"), owners)
+    version_scheme = _version_scheme(identity)
+    flavours, cargo = _flavours(top.table_of("flavours"), version_scheme)
     curators = read_curators(top.table_of("curators"), owners, revoked)
     return Registry(
         name=name or "registry",
@@ -58,7 +63,9 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
         delegations=delegations,
         source=loaded.source_file(None),
         policy=_policy(top.table_of("metadata")),
-        version_scheme=_version_scheme(identity),
+        version_scheme=version_scheme,
+        flavours=flavours,
+        cargo=cargo,
         curators=curators,
         curator_threshold=_threshold(trust, "curator-threshold", len(curators)),
     )
@@ -73,6 +80,52 @@ def _version_scheme(identity: Fields) -> VersionScheme:
         identity.problem("version-scheme", f"expected {choices}, found {name!r}")
         return DEFAULT_SCHEME
     return SCHEMES[name]
+
+
+def _flavours(
+    table: Fields | None, scheme: VersionScheme
+) -> tuple[frozenset[str], CargoFlavour | None]:
+    """``[flavours]``: ``python = true`` publishes what pip and uv read, ``cargo = true`` (or a
+    ``[flavours.cargo]`` table) what cargo reads (docs/flavours.md); with the cargo flavour's
+    settings when it is enabled."""
+    if table is None:
+        return frozenset(), None
+    table.only(FLAVOURS)
+    enabled = set()
+    cargo = None
+    for name, needed in FLAVOURS.items():
+        value = table.table.get(name, False)
+        if name == "cargo" and isinstance(value, dict):
+            cargo = _cargo_settings(table)
+            value = True
+        if not isinstance(value, bool):
+            expected = "true, false or a table with dl" if name == "cargo" else "true or false"
+            table.problem(name, f"expected {expected}, found {value!r:.60}")
+        elif value and needed != scheme.name:
+            table.problem(
+                name,
+                f"the {name} flavour needs version-scheme {needed!r}:"
+                f' set [registry] version-scheme = "{needed}"',
+            )
+        elif value:
+            enabled.add(name)
+    if "cargo" not in enabled:
+        return frozenset(enabled), None
+    return frozenset(enabled), cargo or CargoFlavour()
+
+
+_DL_MARKERS = ("{crate}", "{version}", "{prefix}", "{lowerprefix}", "{sha256-checksum}")
+
+
+def _cargo_settings(flavours: Fields) -> CargoFlavour:
+    """``[flavours.cargo]``: ``dl``, a template for crates hosted elsewhere."""
+    table = flavours.table_of("cargo", required=True)
+    assert table is not None
+    table.only(["dl"])
+    dl = table.url("dl", required=True)
+    if dl is not None and not any(marker in dl for marker in _DL_MARKERS):
+        table.problem("dl", f"expected a template with {{crate}} and {{version}}, found {dl!r}")
+    return CargoFlavour(dl=dl)
 
 
 def _install_template(identity: Fields) -> str | None:

@@ -24,12 +24,14 @@ from pathlib import Path
 
 from regsite.budget import OutOfTime, cpu_budget
 from regsite.errors import ErrorReport, RegistryError, SourceProblem
+from regsite.hosted import HostedFiles, HostedListing, hosted_problems, publish_hosted
 from regsite.keys import PublicKey
 from regsite.load import PACKAGES_DIR, LoadedPackage, SourceLimits, load_package, package_input
 from regsite.memo import files_digest
 from regsite.model import Package, PackageAmendments, Registry
 from regsite.package_file import read_package
 from regsite.readme import checked_readme, over_budget, readme_path
+from regsite.render.flavours import flavour_package_problems
 from regsite.render.markdown import render_readme
 from regsite.render.package import fill_slots, package_outputs
 from regsite.signatures import SignatureCheck, SignatureStatus, ThresholdResult
@@ -70,6 +72,11 @@ class PackageContext:
     theme: Theme | None = None  # None: nothing is rendered (``regsite verify``)
     writer: Writer | None = None
     amendments: Mapping[str, PackageAmendments] = field(default_factory=dict)  # by package
+    files: Path | None = None  # regsite build --files DIR: hosted files kept out of the source
+
+    @property
+    def hosted(self) -> HostedFiles:
+        return HostedFiles(self.root, self.files)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +85,7 @@ class PackageTask:
     files: bytes  # the digest of the package's files when the build looked them up
     key: bytes  # the scan's memo key
     render: bool = True  # render the package's own outputs if it verifies
+    hosted: HostedListing = ()  # what the places of its hosted files held, in the key too
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +113,10 @@ def scan_package(task: PackageTask) -> Scanned:
     loaded = load_package(stage.root, task.name, report, stage.limits)
     verdict, package = model_package(stage.registry, loaded, report, stage.limits)
     _check_unchanged(stage, task.name, task.files, report)
+    if package is not None:  # checked against what the key was made of: no file read here
+        report.extend(hosted_problems(stage.hosted, package, task.hosted))
+        if stage.registry is not None:
+            report.extend(flavour_package_problems(stage.registry, package))
     packed = None
     staged: tuple[str, ...] = ()
     files: tuple[WrittenFile, ...] = ()
@@ -154,6 +166,7 @@ def _render(
             staged.append(path)
         else:
             files.append(stage.writer.put(path, content))
+    files += publish_hosted(stage.hosted, package, stage.writer)
     return tuple(staged), tuple(files)
 
 

@@ -27,6 +27,7 @@ from regsite.outputs import Published, put_site_files, read_seal, render_package
 from regsite.progress import Stages
 from regsite.render import Output
 from regsite.render.api import API_ROOT, dump_json, site_api
+from regsite.render.flavours import site_flavour_outputs
 from regsite.render.html import site_pages
 from regsite.render.search import Shard, search_files, search_packages, shards_key_of_digests
 from regsite.report import (
@@ -64,13 +65,20 @@ def publish_site(run: SiteRun) -> BuildResult:
     previous = run.options.previous or out
     published = Published.load(catalog.memo, out, read_seal(_read(out, REPORT_PATH)))
     context = PackageContext(
-        catalog.root, catalog.limits, site.registry, theme, writer, site.amendments
+        catalog.root,
+        catalog.limits,
+        site.registry,
+        theme,
+        writer,
+        amendments=site.amendments,
+        files=run.options.files,
     )
     with stages.stage("render", len(site.packages)) as advance:
         rendered = render_packages(site, catalog, context, published, run.options.workers, advance)
     with stages.stage("site pages"):
         shared = site_api(site)
         shared.update(site_pages(site, theme))
+        shared.update(site_flavour_outputs(site))  # simple/index.html, cargo/config.json
         put_site_files(writer, published, shared)
     with stages.stage("search"):
         put_site_files(writer, published, _search(site, catalog.memo), "search")

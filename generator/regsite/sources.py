@@ -11,6 +11,7 @@ import tomlkit
 from tomlkit.toml_document import TOMLDocument
 
 from regsite.errors import ErrorReport, SourceEditError
+from regsite.hosted import HostedFiles, hosted_problems
 from regsite.load import (
     PACKAGE_FILE,
     PACKAGES_DIR,
@@ -24,6 +25,7 @@ from regsite.model import Package, Registry
 from regsite.names import name_problem
 from regsite.readme import readme_path, readme_problems
 from regsite.registry_file import read_registry
+from regsite.render.flavours import flavour_package_problems
 from regsite.scan import model_package
 from regsite.summary import PackageSummary, summarize
 from regsite.validate import requirement_problems
@@ -123,7 +125,11 @@ class SourceTree:
                 report.add(readme_path(package), f"line {line}" if line else "", message)
         _raise_problems(report)
         assert package is not None
-        targets = {d.name for release in package.releases for d in release.requires}
+        # A hosted file not in the source may come from 'regsite build --files DIR'.
+        report.extend(hosted_problems(HostedFiles(self.root), package, missing_ok=True))
+        report.extend(flavour_package_problems(registry, package))
+        _raise_problems(report)
+        targets = {d.name for r in package.releases for d in r.requires if d.in_registry}
         present = [target for target in targets if self.package_path(target).is_file()]
         others = self._model_packages(registry, present)
         summary, details = summarize(package, b"")

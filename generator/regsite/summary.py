@@ -94,6 +94,7 @@ def summarize(package: Package, key: bytes) -> tuple[PackageSummary, PackageDeta
         Requirement(release=version, name=d.name, specifier=str(d.specifier))
         for release, version in releases
         for d in release.requires
+        if d.in_registry  # another registry's packages are not checked here
     )
     headings = readme_headings(package.readme.text) if package.readme else ()
     verification = package.source.verification
@@ -123,8 +124,17 @@ def summarize(package: Package, key: bytes) -> tuple[PackageSummary, PackageDeta
 
 
 def _names(releases: Any) -> tuple[str, ...]:
+    """The packages of this registry that ``releases`` require (another registry's are not
+    this registry's dependents)."""
     return tuple(
-        sorted({dependency.name for release in releases for dependency in release.requires})
+        sorted(
+            {
+                dependency.name
+                for release in releases
+                for dependency in release.requires
+                if dependency.in_registry
+            }
+        )
     )
 
 

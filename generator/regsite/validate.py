@@ -1,9 +1,10 @@
 """Validate stage: every problem in the source, found in one run and reported together.
 
 The scan already found the problems inside each file (signatures, delegations of a signed file,
-names, versions, URLs, limits).  This stage adds the ones across files (a delegation without a
-package, a dependency that no release satisfies) and the build's own (the base URL), so that a
-contributor never needs two builds to see two problems.  Requirement checks are memoised under
+names, versions, URLs, limits, hosted files, what a flavour cannot publish).  This stage adds
+the ones across files (a delegation without a package, a dependency that no release satisfies)
+and the build's own (the base URL, what a flavour needs of it), so that a contributor never
+needs two builds to see two problems.  Requirement checks are memoised under
 the requirements and the versions of the packages they name, and run in workers.
 """
 
@@ -19,6 +20,7 @@ from regsite.errors import ErrorReport, SourceProblem
 from regsite.fields import url_problem
 from regsite.memo import Memo, digest_of
 from regsite.model import Narrowing, PackageAmendments, Registry
+from regsite.render.flavours import flavour_site_problems
 from regsite.summary import PackageSummary, Requirement
 from regsite.versions import Specifier, Version, VersionScheme
 from regsite.workers import context, run
@@ -39,6 +41,7 @@ def validate(
     registry = catalog.registry
     if registry is not None:
         check_delegations(registry, catalog.scan.directories, report)
+        report.extend(flavour_site_problems(registry))  # its base URL is the build's by now
         report.extend(_requirements(catalog, registry.version_scheme, jobs, advance))
     return report
 

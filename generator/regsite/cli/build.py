@@ -30,6 +30,13 @@ def add_command(commands: Subcommands) -> None:
     command.add_argument("-o", "--output", type=Path, required=True, help="output directory")
     command.add_argument("--base-url", help="absolute URL the site is served from")
     command.add_argument("--theme", type=Path, help="directory of templates overriding the theme")
+    command.add_argument(
+        "--files",
+        type=Path,
+        metavar="DIR",
+        help="hosted artifacts kept out of the source, as DIR/<package>/<file>"
+        " (packages/<package>/files/ in the source comes first)",
+    )
     _signing_arguments(command)
     command.add_argument(
         "--cache",
@@ -133,6 +140,7 @@ def _options(args: argparse.Namespace) -> BuildRequest:
         jobs=args.jobs,
         report_md=args.report_md,
         host_budget=args.host_budget,
+        files=args.files,
         pins=pins(args),
         progress=_progress(args.quiet, args.verbose),
     )

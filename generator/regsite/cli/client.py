@@ -8,10 +8,11 @@ from pathlib import Path
 
 from regsite.cli.dispatch import Dispatch, Subcommands, command_group
 from regsite.client.download import DownloadResult
-from regsite.client.lockfile import Lock
+from regsite.client.export import LOCK_FORMATS
 from regsite.commands.client import (
     DownloadOptions,
     LockOptions,
+    LockWritten,
     PackageShown,
     RegistryTrusted,
     ShowOptions,
@@ -53,9 +54,15 @@ def _add_lock(actions: Subcommands) -> None:
         "-o",
         "--output",
         type=Path,
-        default=Path("regsite.lock"),
         metavar="FILE",
-        help="the lockfile to write (default regsite.lock)",
+        help="the file to write (default regsite.lock, requirements.txt or pylock.toml)",
+    )
+    lock.add_argument(
+        "--format",
+        choices=list(LOCK_FORMATS),
+        default="regsite",
+        help="regsite: for 'client download' (default); requirements: for"
+        " 'pip install --require-hashes -r'; pylock: PEP 751, for 'uv pip install -r'",
     )
     lock.add_argument(
         "--ignore-amendments-on",
@@ -155,16 +162,17 @@ def _lock_options(args: argparse.Namespace) -> LockOptions:
     return LockOptions(
         requirements=tuple(args.requirements),
         output=args.output,
+        format=args.format,
         registry=args.registry,
         state=args.state,
         ignore_amendments_on=tuple(args.ignore_amendments_on),
     )
 
 
-def _show_lock(args: argparse.Namespace, lock: Lock) -> int:
-    count = len(lock.packages)
-    print(f"locked {count} package{'s' if count != 1 else ''} into {args.output}:")
-    for package in lock.packages:
+def _show_lock(args: argparse.Namespace, written: LockWritten) -> int:
+    count = len(written.lock.packages)
+    print(f"locked {count} package{'s' if count != 1 else ''} into {written.path}:")
+    for package in written.lock.packages:
         print(printable(f"  {package.name} {package.version}"))
     return 0
 

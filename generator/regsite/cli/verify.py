@@ -23,12 +23,23 @@ def add_command(commands: Subcommands) -> None:
         default=Path(),
         help="registry source directory (default: the current directory)",
     )
+    command.add_argument(
+        "--files",
+        type=Path,
+        metavar="DIR",
+        help="hosted artifacts kept out of the source, as regsite build --files takes them",
+    )
+    command.add_argument(
+        "--base-url", help="the URL the site is served from, as regsite build --base-url"
+    )
     pin_arguments(command)
     command.set_defaults(handler=Dispatch(_options, verify_sources, _show))
 
 
 def _options(args: argparse.Namespace) -> VerifyOptions:
-    return VerifyOptions(source=args.source, pins=pins(args))
+    return VerifyOptions(
+        source=args.source, pins=pins(args), files=args.files, base_url=args.base_url
+    )
 
 
 def _show(args: argparse.Namespace, result: VerifyResult) -> int:

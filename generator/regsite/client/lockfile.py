@@ -74,7 +74,9 @@ def lock_from_resolution(
             name=name,
             version=release.version,
             artifacts=tuple(
-                LockedArtifact(url=a.url, sha256=a.sha256, size=a.size) for a in release.artifacts
+                # A hosted file's URL is the registry's own: its path below the site's root.
+                LockedArtifact(url=a.href(registry_url), sha256=a.sha256, size=a.size)
+                for a in release.artifacts
             ),
         )
         for name, release in sorted(resolved.items())
@@ -165,7 +167,7 @@ def _lock(top: Fields) -> Lock | None:
     registry = _registry(top)
     scheme = _scheme(top)
     requirements = _requirements(top, scheme)
-    packages = [_package(fields, scheme) for fields in top.tables("package")]
+    packages = [_package(fields, scheme, registry) for fields in top.tables("package")]
     _check_unique_names(top, packages)
     if registry is None or any(package is None for package in packages):
         return None
@@ -213,14 +215,14 @@ def _requirements(top: Fields, scheme: VersionScheme) -> tuple[str, ...]:
     return tuple(texts)
 
 
-def _package(fields: Fields, scheme: VersionScheme) -> LockedPackage | None:
+def _package(fields: Fields, scheme: VersionScheme, registry: str | None) -> LockedPackage | None:
     fields.only(["name", "version", "artifact"])
     name = fields.text("name", one_line=True)
     if name is not None and (problem := name_problem(name)) is not None:
         fields.problem("name", problem)
         name = None
     version = _version(fields, scheme)
-    artifacts = [_artifact(item) for item in fields.tables("artifact")]
+    artifacts = [_artifact(item, registry) for item in fields.tables("artifact")]
     if name is None or version is None or any(a is None for a in artifacts):
         return None
     return LockedPackage(
@@ -239,9 +241,15 @@ def _version(fields: Fields, scheme: VersionScheme) -> Version | None:
         return None
 
 
-def _artifact(fields: Fields) -> LockedArtifact | None:
+def _artifact(fields: Fields, registry: str | None) -> LockedArtifact | None:
     fields.only(["url", "sha256", "size"])
-    url = fields.url("url", required=True)
+    # A file a file:// registry hosts is fetched from it, and from nowhere else on this machine.
+    text = fields.table.get("url")
+    hosted = registry is not None and registry.startswith("file:///")
+    if hosted and isinstance(text, str) and text.startswith(registry or "") and ".." not in text:
+        url = fields.text("url", one_line=True, max_length=MAX_URL_LENGTH)
+    else:
+        url = fields.url("url", required=True)
     sha256 = fields.text("sha256", one_line=True)
     if sha256 is not None and _SHA256.fullmatch(sha256) is None:
         fields.problem("sha256", f"expected 64 lowercase hex digits, found {sha256!r:.80}")

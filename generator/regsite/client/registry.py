@@ -193,16 +193,20 @@ def _check_document(package: Package, document: dict[str, Any]) -> None:
 
 
 def _release_summary(release: Release) -> tuple[object, ...]:
-    requires = tuple((d.name, str(d.specifier)) for d in release.requires)
-    artifacts = tuple((a.url, a.sha256, a.size) for a in release.artifacts)
-    return (str(release.version), release.status.value, requires, artifacts)
+    requires = tuple(
+        (d.name, str(d.specifier), d.marker and str(d.marker), d.extras) for d in release.requires
+    )
+    artifacts = tuple((a.href("../../../"), a.sha256, a.size) for a in release.artifacts)
+    python = release.requires_python and str(release.requires_python)
+    extras = release.provides_extras
+    return (str(release.version), release.status.value, requires, artifacts, python, extras)
 
 
 def _document_summary(entry: Any) -> tuple[object, ...]:
     if not isinstance(entry, dict):
         return ()
     requires = tuple(
-        (item.get("name"), item.get("specifier"))
+        (item.get("name"), item.get("specifier"), item.get("marker"), _strings(item, "extras"))
         for item in _list(entry.get("requires"))
         if isinstance(item, dict)
     )
@@ -211,9 +215,15 @@ def _document_summary(entry: Any) -> tuple[object, ...]:
         for item in _list(entry.get("artifacts"))
         if isinstance(item, dict)
     )
-    return (entry.get("version"), entry.get("status"), requires, artifacts)
+    python, extras = entry.get("requires_python"), _strings(entry, "provides_extras")
+    return (entry.get("version"), entry.get("status"), requires, artifacts, python, extras)
 
 
 def _list(value: object) -> list[Any]:
     """A JSON array, or an empty one for anything else (which then disagrees with the source)."""
     return value if isinstance(value, list) else []
+
+
+def _strings(entry: dict[str, Any], key: str) -> tuple[object, ...]:
+    value = entry.get(key, [])
+    return tuple(value) if isinstance(value, list) else (value,)

@@ -9,9 +9,12 @@ resolved to "not installed", unless some requirement needs it.
 
 from __future__ import annotations
 
+import platform
+import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from packaging.markers import default_environment
 from resolvelib import AbstractProvider, BaseReporter, Resolver
 from resolvelib.resolvers import (
     RequirementInformation,
@@ -19,15 +22,21 @@ from resolvelib.resolvers import (
     ResolutionTooDeep,
 )
 
-from regsite.effective import bound_specifier, release_effective
+from regsite.effective import (
+    EffectiveRelease,
+    EffectiveRequirement,
+    bound_specifier,
+    release_effective,
+)
 from regsite.errors import RegistryError
-from regsite.model import Package, PackageAmendments, Release, ReleaseStatus
+from regsite.model import Dependency, Package, PackageAmendments, Release, ReleaseStatus
 from regsite.names import name_problem, normalize_name
-from regsite.versions import Specifier, Version, VersionScheme, VersionSyntaxError
+from regsite.requires import extra_problem
+from regsite.versions import PEP440, Specifier, Version, VersionScheme, VersionSyntaxError
 
 __all__ = [
     "MAX_ROUNDS",
-    "Dependencies",
+    "Amended",
     "Requirement",
     "ResolutionError",
     "amended_requirements",
@@ -46,16 +55,22 @@ class ResolutionError(RegistryError):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Requirement:
-    """A normalised package name and the versions wanted; no extras, markers or URLs."""
+    """A normalised package name, the extras wanted (PEP 440 only) and the versions wanted."""
 
     name: str
     specifier: Specifier  # in the registry's version scheme
+    extras: tuple[str, ...] = ()  # normalised, sorted
     amended: tuple[Specifier, ...] = ()  # curators' upper bounds, applied after the scheme's choice
     excluded: frozenset[Version] = frozenset()  # versions curators left out
     conflict: bool = False  # the versions ``specifier`` admits must NOT be installed
 
+    @property
+    def identity(self) -> str:
+        """What the resolver tells apart: ``name``, or ``name[extra,…]`` (as pip does)."""
+        return f"{self.name}[{','.join(self.extras)}]" if self.extras else self.name
+
     def __str__(self) -> str:
-        text = self.specifier.with_name(self.name)
+        text = self.specifier.with_name(self.identity)
         if self.conflict:
             return f"no {text} (a curator's conflict)"
         narrowed = [str(bound) for bound in self.amended]
@@ -76,7 +91,8 @@ class Requirement:
         return bounded and version not in self.excluded
 
 
-Dependencies = Callable[[str, Release], Sequence[Requirement]]
+# A release's amendments in force, by its package's name (None: none is).
+Amended = Callable[[str, Release], EffectiveRelease | None]
 
 
 def amended_requirements(
@@ -85,36 +101,53 @@ def amended_requirements(
     scheme: VersionScheme,
     ignore: Collection[str] = (),
 ) -> list[Requirement]:
-    """A release's requirements with its amendments in force, but those on packages in
+    """Every requirement of a release with its amendments in force, but those on packages in
     ``ignore`` (``--ignore-amendments-on``): the owner's always hold."""
     found = None
     if amendments is not None:
         found = release_effective(release, amendments.amendments, ignore=ignore)
-    if found is None:
-        return [_declared(dependency.name, dependency.specifier) for dependency in release.requires]
+    narrowed = {requirement.name: requirement for requirement in found.requires} if found else {}
     requirements = [
-        Requirement(
-            name=normalize_name(effective.name),
-            specifier=effective.declared,
-            amended=() if effective.bound is None else (bound_specifier(scheme, effective.bound),),
-            excluded=frozenset(effective.excluded),
-        )
-        for effective in found.requires
+        _requirement(dependency, narrowed.get(dependency.name), scheme)
+        for dependency in release.requires
     ]
-    conflicts = [
+    return requirements + _conflicts(found)
+
+
+def _requirement(
+    dependency: Dependency, effective: EffectiveRequirement | None, scheme: VersionScheme
+) -> Requirement:
+    """The owner's requirement, with the curators' bound and exclusions if any."""
+    bound = None if effective is None else effective.bound
+    return Requirement(
+        name=normalize_name(dependency.name),
+        specifier=dependency.specifier,
+        extras=dependency.extras,
+        amended=() if bound is None else (bound_specifier(scheme, bound),),
+        excluded=frozenset(effective.excluded) if effective else frozenset(),
+    )
+
+
+def _conflicts(found: EffectiveRelease | None) -> list[Requirement]:
+    return [
         Requirement(name=conflict.name, specifier=conflict.versions, conflict=True)
-        for conflict in found.conflicts
+        for conflict in (found.conflicts if found else ())
     ]
-    return requirements + conflicts
 
 
-def _declared(name: str, specifier: Specifier) -> Requirement:
-    return Requirement(name=normalize_name(name), specifier=specifier)
+# A PEP 508 name followed by extras: "widget[cli, socks]>=1".
+_EXTRAS = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*\[([^\]]*)\](.*)", re.S)
 
 
 def parse_requirement(text: str, scheme: VersionScheme) -> Requirement:
     """Parse ``name`` or a name and specifier as written by a user in the registry's ``scheme``:
-    ``alpha>=1.0,<2`` (PEP 440), ``alpha ^1.2`` or ``alpha@1.2`` (semver)."""
+    ``alpha>=1.0,<2`` or ``alpha[extra]>=1`` (PEP 440), ``alpha ^1.2`` or ``alpha@1.2``
+    (semver)."""
+    extras: tuple[str, ...] = ()
+    match = _EXTRAS.fullmatch(text) if scheme is PEP440 else None
+    if match is not None:
+        extras = _extras(text, match[2])
+        text = match[1] + match[3]
     try:
         raw_name, specifier = scheme.parse_requirement(text)
     except VersionSyntaxError as error:
@@ -122,22 +155,30 @@ def parse_requirement(text: str, scheme: VersionScheme) -> Requirement:
     name = normalize_name(raw_name)
     if (problem := name_problem(name)) is not None:
         raise ResolutionError(f"invalid requirement {text!r}: {problem}")
-    return Requirement(name=name, specifier=specifier)
+    return Requirement(name=name, specifier=specifier, extras=extras)
+
+
+def _extras(text: str, listed: str) -> tuple[str, ...]:
+    extras = [normalize_name(extra.strip()) for extra in listed.split(",") if extra.strip()]
+    for extra in extras:
+        if (problem := extra_problem(extra)) is not None:
+            raise ResolutionError(f"invalid requirement {text!r}: {problem}")
+    return tuple(sorted(set(extras)))
 
 
 def resolve(
     requirements: Sequence[Requirement],
     get_package: Callable[[str], Package],
     scheme: VersionScheme,
-    dependencies: Dependencies | None = None,
+    amended: Amended | None = None,
 ) -> dict[str, Release]:
     """Pick a release for every package needed; ``get_package`` raises KeyError for unknown names.
-    Versions are chosen and matched as the registry's version ``scheme`` says; ``dependencies``
-    gives a release's requirements (default: as its owners declared them).
+    Versions are chosen and matched as the registry's version ``scheme`` says; ``amended`` gives
+    a release's amendments in force (default: none).
 
     Returns package name -> release, sorted by name.
     """
-    provider = _Provider(get_package, requirements, scheme, dependencies)
+    provider = _Provider(get_package, requirements, scheme, amended)
     resolver: Resolver[Requirement, _Candidate, str] = Resolver(provider, BaseReporter())
     try:
         result = resolver.resolve(requirements, max_rounds=MAX_ROUNDS)
@@ -148,8 +189,13 @@ def resolve(
             f"gave up after {error.round_count} rounds of backtracking;"
             " pin some versions with '==' to narrow the search"
         ) from error
-    found = {name: result.mapping[name].release for name in sorted(result.mapping)}
-    return {name: release for name, release in found.items() if release is not None}
+    # name[extra] is pinned to the very release of name, so one release per package remains.
+    chosen = {
+        candidate.name: candidate.release
+        for candidate in result.mapping.values()
+        if candidate.release is not None  # a package only conflicts named: not installed
+    }
+    return {name: chosen[name] for name in sorted(chosen)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,13 +203,16 @@ class _Candidate:
     name: str
     version: Version | None  # None: not installed (only conflicts name the package)
     release: Release | None = field(compare=False)
+    extras: tuple[str, ...] = ()
+
+    @property
+    def identity(self) -> str:
+        return f"{self.name}[{','.join(self.extras)}]" if self.extras else self.name
 
     def __str__(self) -> str:
-        return (
-            f"{self.name} (not installed)"
-            if self.version is None
-            else f"{self.name} {self.version}"
-        )
+        if self.version is None:
+            return f"{self.identity} (not installed)"
+        return f"{self.identity} {self.version}"
 
 
 _Cause = RequirementInformation[Requirement, _Candidate]
@@ -175,17 +224,19 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
         get_package: Callable[[str], Package],
         roots: Iterable[Requirement],
         scheme: VersionScheme,
-        dependencies: Dependencies | None = None,
+        amended: Amended | None = None,
     ) -> None:
         self._get_package = get_package
         self._scheme = scheme
-        self._dependencies: Dependencies = dependencies or (
-            lambda name, release: [_declared(d.name, d.specifier) for d in release.requires]
-        )
+        self._amended: Amended = amended or (lambda name, release: None)
         self._packages: dict[str, Package | None] = {}
         # Who asked for each name, to explain conflicts; the user's own requirements win.
         self._roots = frozenset(requirement.name for requirement in roots)
         self._parents: dict[str, _Candidate] = {}
+        # Markers and requires-python are evaluated for the Python running this lock, as pip
+        # does: a lock is made for one environment.
+        self._environment = {key: str(value) for key, value in default_environment().items()}
+        self._python = scheme.parse_version(platform.python_version()) if scheme is PEP440 else None
 
     def package(self, name: str) -> Package | None:
         if name not in self._packages:
@@ -196,7 +247,7 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
         return self._packages[name]
 
     def identify(self, requirement_or_candidate: Requirement | _Candidate) -> str:
-        return requirement_or_candidate.name
+        return requirement_or_candidate.identity
 
     def get_preference(
         self,
@@ -216,26 +267,33 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
         incompatibilities: Mapping[str, Iterator[_Candidate]],
     ) -> list[_Candidate]:
         wanted = list(requirements[identifier])
+        name, extras = wanted[0].name, wanted[0].extras
         needed = [requirement for requirement in wanted if not requirement.conflict]
         excluded = {candidate.version for candidate in incompatibilities[identifier]}
         if not needed:  # only conflicts name it: leave it out
-            return [] if None in excluded else [_Candidate(identifier, None, None)]
-        package = self.package(identifier)
+            return [] if None in excluded else [_Candidate(name, None, None)]
+        package = self.package(name)
         if package is None:
             return []
         releases = {
             release.version: release
             for release in package.releases
-            if release.version not in excluded and _allowed(release, needed)
+            if release.version not in excluded
+            and _allowed(release, needed)
+            and self._supports_python(release)
         }
         # The scheme's rules for choosing pre-releases over what the owners' and your
         # specifiers admit; the newest-first order is kept. Curators' narrowing only filters.
         chosen = self._scheme.select([requirement.specifier for requirement in needed], releases)
         return [
-            _Candidate(identifier, version, releases[version])
+            _Candidate(name, version, releases[version], extras)
             for version in chosen
             if all(requirement.narrowed(version) for requirement in wanted)
         ]
+
+    def _supports_python(self, release: Release) -> bool:
+        wanted = release.requires_python
+        return wanted is None or self._python is None or wanted.contains(self._python, True)
 
     def is_satisfied_by(self, requirement: Requirement, candidate: _Candidate) -> bool:
         if candidate.version is None:
@@ -245,10 +303,33 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
     def get_dependencies(self, candidate: _Candidate) -> list[Requirement]:
         if candidate.release is None:
             return []
-        requirements = list(self._dependencies(candidate.name, candidate.release))
+        found = self._amended(candidate.name, candidate.release)
+        narrowed = (
+            {requirement.name: requirement for requirement in found.requires} if found else {}
+        )
+        requirements = [
+            _requirement(d, narrowed.get(d.name), self._scheme)
+            for d in candidate.release.requires
+            # cargo's dev and optional dependencies are not installed with the dependent
+            if d.in_registry and d.installed and self._applies(d, candidate.extras)
+        ]
+        requirements += _conflicts(found)
         for requirement in requirements:
             self._parents[requirement.name] = candidate
+        if candidate.extras:  # name[extra] is name itself, with more dependencies
+            exact = self._scheme.parse_specifier(f"=={candidate.version}")
+            requirements.append(Requirement(name=candidate.name, specifier=exact))
         return requirements
+
+    def _applies(self, dependency: Dependency, extras: tuple[str, ...]) -> bool:
+        """A dependency without a marker always applies; one with a marker when it holds here,
+        for no extra or for one of the extras asked for."""
+        if dependency.marker is None:
+            return True
+        return any(
+            dependency.marker.evaluate({**self._environment, "extra": extra})
+            for extra in ("", *extras)
+        )
 
     def explain(self, causes: Iterable[_Cause]) -> ResolutionError:
         """Turn resolvelib's causes into a message that shows who asked for what."""

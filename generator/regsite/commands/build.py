@@ -76,6 +76,7 @@ class BuildRequest:
     jobs: int | None = None
     report_md: Path | None = None  # also write what changed, as Markdown
     host_budget: int = DEFAULT_HOST_BUDGET  # bytes: warn as the site nears it; 0 never
+    files: Path | None = None  # hosted artifacts outside the source: DIR/<package>/<file>
     pins: RootPins = field(default_factory=RootPins)
     progress: Progress | None = None
 
@@ -137,6 +138,7 @@ def _build_options(request: BuildRequest) -> BuildOptions:
         cache=request.cache,
         jobs=request.jobs,
         progress=request.progress,
+        files=request.files,
     )
 
 

@@ -23,17 +23,18 @@ from urllib.request import url2pathname
 from tuf.api.metadata import Root
 
 from regsite.client.download import DownloadResult, download_artifacts
+from regsite.client.export import LOCK_FORMATS, lock_content
 from regsite.client.failures import TrustedRootName
-from regsite.client.lockfile import Lock, lock_from_resolution, read_lock, write_lock
+from regsite.client.lockfile import Lock, LockfileError, lock_from_resolution, read_lock
 from regsite.client.registry import RemoteRegistry
-from regsite.client.resolve import Requirement, amended_requirements, parse_requirement, resolve
+from regsite.client.resolve import amended_requirements, parse_requirement, resolve
 from regsite.client.trust import Updater, trust_on_first_use
-from regsite.effective import release_effective
+from regsite.effective import EffectiveRelease, release_effective
 from regsite.errors import RegistryError
 from regsite.fetch import FetchConfig, UrlFetcher
 from regsite.metadata.envelope import MetadataError
 from regsite.metadata.root import read_trusted_root, role_keys
-from regsite.model import PackageAmendments, Release
+from regsite.model import PackageAmendments, Registry, Release
 from regsite.names import normalize_name
 from regsite.sources import write_atomically
 
@@ -44,6 +45,7 @@ __all__ = [
     "ClientStateError",
     "DownloadOptions",
     "LockOptions",
+    "LockWritten",
     "PackageShown",
     "RegistryTrusted",
     "ShowOptions",
@@ -253,16 +255,30 @@ def lock_requirements(
     """Resolve requirements against the verified registry into a lock, reading and matching
     versions in the registry's version scheme, with the curators' verified amendments in force
     but those on the packages in ``ignore_amendments_on``."""
+    return resolve_lock(state, url, requirements, ignore_amendments_on)[0]
+
+
+def resolve_lock(
+    state: ClientState,
+    url: str | None,
+    requirements: Sequence[str],
+    ignore_amendments_on: Collection[str] = (),
+) -> tuple[Lock, dict[str, Release], Registry]:
+    """The lock, the verified releases it holds and the verified registry.toml."""
     url, registry = open_registry(state, url)
-    scheme = registry.registry().version_scheme
+    verified = registry.registry()
+    scheme = verified.version_scheme
     parsed = [parse_requirement(text, scheme) for text in requirements]
     ignore = frozenset(normalize_name(name) for name in ignore_amendments_on)
 
-    def dependencies(name: str, release: Release) -> list[Requirement]:
-        return amended_requirements(release, registry.amendments(name), scheme, ignore)
+    def amended(name: str, release: Release) -> EffectiveRelease | None:
+        amendments = registry.amendments(name)
+        if amendments is None:
+            return None
+        return release_effective(release, amendments.amendments, ignore=ignore)
 
-    resolved = resolve(parsed, registry.package, scheme, dependencies)
-    return lock_from_resolution(url, parsed, resolved, scheme)
+    resolved = resolve(parsed, registry.package, scheme, amended)
+    return lock_from_resolution(url, parsed, resolved, scheme), resolved, verified
 
 
 def download_lock(lock_file: Path, dest: Path) -> list[DownloadResult]:
@@ -373,22 +389,40 @@ def client_show(options: ShowOptions) -> PackageShown:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LockOptions:
     requirements: tuple[str, ...]  # e.g. 'http-kit>=2'
-    output: Path = Path("regsite.lock")
+    output: Path | None = None  # None: the format's own name (LOCK_FORMATS)
+    format: str = "regsite"  # regsite (for client download), requirements (pip) or pylock
     registry: str | None = None
     state: Path | None = None
     ignore_amendments_on: tuple[str, ...] = ()  # packages whose curators' amendments are ignored
 
 
-def client_lock(options: LockOptions) -> Lock:
-    """Resolve the requirements against the verified registry; write the lockfile."""
-    lock = lock_requirements(
-        _state(options.state),
-        options.registry,
-        options.requirements,
-        options.ignore_amendments_on,
+@dataclass(frozen=True, slots=True)
+class LockWritten:
+    lock: Lock
+    path: Path
+    format: str
+
+
+def client_lock(options: LockOptions) -> LockWritten:
+    """Resolve the requirements against the verified registry; write the lock in the format
+    asked for: regsite's lockfile, pip's hash-checking requirements or PEP 751's pylock.toml."""
+    if options.format not in LOCK_FORMATS:
+        raise RegistryError(
+            f"--format {options.format!r}: expected one of {', '.join(LOCK_FORMATS)}"
+        )
+    lock, releases, registry = resolve_lock(
+        _state(options.state), options.registry, options.requirements, options.ignore_amendments_on
     )
-    write_lock(options.output, lock)
-    return lock
+    content = lock_content(options.format, lock, releases, registry)
+    path = options.output or Path(LOCK_FORMATS[options.format])
+    try:
+        write_atomically(path, content)
+    except OSError as error:
+        raise LockfileError(
+            f"cannot write the lockfile {path}: {error.strerror or error}; choose another path"
+            " with -o"
+        ) from error
+    return LockWritten(lock, path, options.format)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -25,7 +25,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BufferedReader
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from regsite.commands.serve_request import (
@@ -41,7 +41,7 @@ from regsite.headers import DEFAULT_CACHE_CONTROL, content_type, response_header
 from regsite.journal import unfinished_commit
 from regsite.write import SITE_MARKER
 
-__all__ = ["ServeLimits", "ServeOptions", "make_server", "serve_site"]
+__all__ = ["RequestRecord", "ServeLimits", "ServeOptions", "make_server", "serve_site"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,14 @@ INDEX_PAGE = "index.html"
 ERROR_CACHE_CONTROL = "no-store"
 _CHUNK = 1 << 16  # bytes per write of a file
 _LOGGED = 300  # characters of a request logged with -v
+
+
+class RequestRecord(NamedTuple):
+    """One request answered, as the request log (``make_server(on_request=…)``) receives it."""
+
+    method: str
+    path: str  # decoded and normalised, as the header rules see it
+    status: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +100,16 @@ class _EtagCache:
 class _SiteServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], site: Path, limits: ServeLimits) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        site: Path,
+        limits: ServeLimits,
+        on_request: Callable[[RequestRecord], None] | None = None,
+    ) -> None:
         self.site = site
         self.limits = limits
+        self.on_request = on_request
         self.etags = _EtagCache()
         self._slots = threading.BoundedSemaphore(limits.connections)
         super().__init__(address, _SiteHandler)
@@ -154,6 +169,8 @@ class _SiteHandler(BaseHTTPRequestHandler):
             self.requestline = f"{request.method} {request.path}"
             response = self._answer(request)
             head_only = request.method == "HEAD"
+            if self.server.on_request is not None:
+                self.server.on_request(RequestRecord(request.method, request.path, response.status))
         self._send(response, head_only)
         self._linger()
 
@@ -343,9 +360,16 @@ def _error(status: HTTPStatus, body: bytes, body_type: str, path: str) -> _Respo
 
 
 def make_server(
-    directory: Path, host: str = "127.0.0.1", port: int = 8000, limits: ServeLimits | None = None
+    directory: Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    limits: ServeLimits | None = None,
+    on_request: Callable[[RequestRecord], None] | None = None,
 ) -> ThreadingHTTPServer:
-    """A server for ``directory``; call ``serve_forever()`` on it.  Port 0 picks a free port."""
+    """A server for ``directory``; call ``serve_forever()`` on it.  Port 0 picks a free port.
+
+    ``on_request`` is told of every request answered (the request log), from the thread that
+    answered it."""
     if not (directory / SITE_MARKER).is_file():
         raise RegistryError(f"{directory}: not a built site (no {SITE_MARKER}); run regsite build")
     if (journal := unfinished_commit(directory)) is not None:
@@ -357,7 +381,7 @@ def make_server(
         )
     site = Path(os.path.realpath(directory))
     try:
-        return _SiteServer((host, port), site, limits or ServeLimits())
+        return _SiteServer((host, port), site, limits or ServeLimits(), on_request)
     except OSError as exc:
         raise RegistryError(
             f"cannot listen on {host}:{port}: {exc.strerror}; pick another with --port"

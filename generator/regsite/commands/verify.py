@@ -17,6 +17,8 @@ __all__ = ["SignatureRow", "VerifyOptions", "VerifyResult", "verify_sources"]
 class VerifyOptions:
     source: Path = Path()
     pins: RootPins = field(default_factory=RootPins)  # as regsite build pins them
+    files: Path | None = None  # hosted artifacts kept out of the source, as build --files
+    base_url: str | None = None  # as build --base-url (a flavour may need it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +44,14 @@ def verify_sources(options: VerifyOptions) -> VerifyResult:
     """Check every signature in the source, as ``regsite build`` would, and list each one."""
     pinned = pinned_root(options.pins)
     # Nothing is written: the output is never opened.
-    checked = check_source(
-        BuildOptions(source=options.source, output=Path(os.devnull), pinned_root=pinned)
+    build = BuildOptions(
+        source=options.source,
+        output=Path(os.devnull),
+        pinned_root=pinned,
+        files=options.files,
+        base_url=options.base_url,
     )
+    checked = check_source(build)
     verdicts = checked.verdicts
     rows = []
     for path, result in verdicts.items():

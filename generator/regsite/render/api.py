@@ -11,8 +11,20 @@ from typing import Any
 
 from regsite.effective import release_effective, specifier_text
 from regsite.fields import SOURCE_FORMAT
-from regsite.model import Amendment, Owner, Package, PackageAmendments, Registry, Release, Site
+from regsite.model import (
+    Amendment,
+    Artifact,
+    Dependency,
+    DependencyKind,
+    Owner,
+    Package,
+    PackageAmendments,
+    Registry,
+    Release,
+    Site,
+)
 from regsite.render import Output
+from regsite.render.flavours import flavour_entry_points
 from regsite.summary import PackageSummary
 
 __all__ = [
@@ -136,6 +148,8 @@ def registry_document(site: Site) -> dict[str, Any]:
             "timestamp_expires": int(registry.policy.timestamp_expires.total_seconds()),
         },
         "owners": [_owner(owner) for owner in registry.owners.values()],
+        # Added to v1 after its first release: present only when a flavour is enabled.
+        **({"flavours": flavours} if (flavours := flavour_entry_points(site)) else {}),
     }
 
 
@@ -187,7 +201,8 @@ def package_document(
             "url": f"../sources/{package.name}/{package.readme.file}",
             "sha256": package.readme.sha256,
         },
-        "amendments": _amendments(package.name, amendments),
+        # Added to v1 after its first release: present only when curators amended the package.
+        **({} if amendments is None else {"amendments": _amendments(package.name, amendments)}),
         "releases": [_release(registry, release, amendments) for release in package.releases],
     }
 
@@ -206,10 +221,8 @@ def _owner(owner: Owner) -> dict[str, Any]:
     }
 
 
-def _amendments(name: str, amendments: PackageAmendments | None) -> dict[str, Any] | None:
+def _amendments(name: str, amendments: PackageAmendments) -> dict[str, Any]:
     """The curators' signed amendments file and what it says (docs/curation.md)."""
-    if amendments is None:
-        return None
     return {
         "url": f"../sources/{name}/amendments.toml",
         "sha256": hashlib.sha256(amendments.source.content).hexdigest(),
@@ -260,29 +273,75 @@ def _effective(
     }
 
 
+_ROOT_FROM_DOCUMENT = "../../../"  # api/v1/packages/<name>.json -> the site's root
+
+
 def _release(
     registry: Registry, release: Release, amendments: PackageAmendments | None
 ) -> dict[str, Any]:
-    return {
+    document: dict[str, Any] = {
         "version": str(release.version),
         "published": timestamp(release.published),
         "status": release.status.value,
         "status_reason": release.status_reason,
-        "requires": [
-            {"name": dependency.name, "specifier": str(dependency.specifier)}
-            for dependency in release.requires
-        ],
-        "artifacts": [
-            {
-                "url": artifact.url,
-                "filename": artifact.filename,
-                "sha256": artifact.sha256,
-                "size": artifact.size,
-            }
-            for artifact in release.artifacts
-        ],
-        "effective": _effective(registry, release, amendments),
+        "requires": [_dependency(dependency) for dependency in release.requires],
+        "artifacts": [_artifact(artifact) for artifact in release.artifacts],
     }
+    # Fields added to v1 after its first release are present only when they have a value.
+    if release.requires_python is not None:
+        document["requires_python"] = str(release.requires_python)
+    if release.provides_extras:
+        document["provides_extras"] = list(release.provides_extras)
+    # Cargo's fields, only where a release has them (version-scheme "semver").
+    if release.features:
+        document["features"] = {key: list(values) for key, values in release.features.items()}
+    if release.links is not None:
+        document["links"] = release.links
+    if release.rust_version is not None:
+        document["rust_version"] = release.rust_version
+    # The curators' amendments in force on it (docs/curation.md), only where some is.
+    if (effective := _effective(registry, release, amendments)) is not None:
+        document["effective"] = effective
+    return document
+
+
+def _dependency(dependency: Dependency) -> dict[str, Any]:
+    """Name and specifier; PEP 508's and cargo's details only where a dependency has them."""
+    document: dict[str, Any] = {"name": dependency.name, "specifier": str(dependency.specifier)}
+    if dependency.marker is not None:
+        document["marker"] = str(dependency.marker)
+    if dependency.extras:
+        document["extras"] = list(dependency.extras)
+    if dependency.kind is not DependencyKind.NORMAL:
+        document["kind"] = dependency.kind.value
+    for key, value, plain in (
+        ("target", dependency.target, None),
+        ("features", list(dependency.features), []),
+        ("optional", dependency.optional, False),
+        ("default_features", dependency.default_features, True),
+        ("rename", dependency.rename, None),
+        ("registry", dependency.registry, None),
+    ):
+        if value != plain:
+            document[key] = value
+    return document
+
+
+def _artifact(artifact: Artifact) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "url": artifact.href(_ROOT_FROM_DOCUMENT),
+        "filename": artifact.filename,
+        "sha256": artifact.sha256,
+        "size": artifact.size,
+    }
+    if artifact.path is not None:
+        metadata = artifact.core_metadata_sha256
+        document["hosted"] = True
+        document["core_metadata"] = metadata and {
+            "url": f"{document['url']}.metadata",
+            "sha256": metadata,
+        }
+    return document
 
 
 def _schemas() -> Iterator[tuple[str, bytes]]:

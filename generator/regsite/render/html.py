@@ -16,6 +16,7 @@ from regsite.headers import META_CONTENT_SECURITY_POLICY
 from regsite.model import (
     Amendment,
     Dependency,
+    DependencyKind,
     Narrowing,
     Package,
     PackageAmendments,
@@ -25,6 +26,7 @@ from regsite.model import (
 )
 from regsite.render import Output
 from regsite.render.api import API_ROOT
+from regsite.render.flavours import flavour_install_lines
 from regsite.render.markdown import render_readme
 from regsite.render.search import search_order
 from regsite.summary import PackageSummary, ReleaseBrief
@@ -60,8 +62,9 @@ class RecentRelease:
 @dataclass(frozen=True, slots=True)
 class PackageLink:
     name: str
-    href: str  # relative to the page
+    href: str | None  # relative to the page; None for a package of another registry
     specifier: str = ""  # a dependency's version range; "" when any version will do
+    note: str = ""  # cargo's details of a dependency: "dev", "optional", "cfg(windows)"…
     amended: str = ""  # the range once curators' amendments apply; "" when none narrows it
 
 
@@ -164,6 +167,7 @@ def render_package_page(
         "latest_row": next((row for row in rows if row.release is latest), None),
         "used_by": Markup(USED_BY_SLOT),  # noqa: S704 - a constant comment
         "install": latest and registry.install_line(package.name, latest.version),
+        "flavour_installs": flavour_install_lines(registry, package.name) if latest else (),
         "readme_html": None if readme_html is None else Markup(readme_html),  # noqa: S704 - markdown-it escapes raw HTML
         "owners": [registry.owners[owner_id] for owner_id in delegation.owners],
         "threshold": delegation.threshold,
@@ -234,7 +238,9 @@ def _release_row(
         published=_date(release.published),
         status=release.status.value,
         files=tuple(
-            FileRow(artifact.url, artifact.filename, _filesize(artifact.size), artifact.sha256)
+            FileRow(
+                artifact.href(root), artifact.filename, _filesize(artifact.size), artifact.sha256
+            )
             for artifact in release.artifacts
         ),
         requires=tuple(
@@ -251,17 +257,29 @@ def _release_row(
 def _dependency_link(
     registry: Registry, dependency: Dependency, root: str, effective: EffectiveRelease | None
 ) -> PackageLink:
-    href = root + package_page_path(dependency.name)
+    href = root + package_page_path(dependency.name) if dependency.in_registry else None
     amended = ""
     for requirement in effective.requires if effective else ():
         if requirement.name == dependency.name and requirement.amended:
             excluded = "".join(f", !={version}" for version in requirement.excluded)
             amended = specifier_text(registry.version_scheme, requirement) + excluded
-    return PackageLink(dependency.name, href, _range(dependency.specifier), amended.lstrip(", "))
+    specifier = _range(dependency.specifier)
+    note = dependency_note(dependency)
+    return PackageLink(dependency.name, href, specifier, note, amended.lstrip(", "))
 
 
 def _range(specifier: Specifier) -> str:
     return "" if specifier.is_any else str(specifier)
+
+
+def dependency_note(dependency: Dependency) -> str:
+    """Cargo's details of a dependency, in a few words: ``dev, cfg(windows), optional``."""
+    notes = [] if dependency.kind is DependencyKind.NORMAL else [dependency.kind.value]
+    notes += [dependency.target] if dependency.target else []
+    notes += ["optional"] if dependency.optional else []
+    notes += [f"as {dependency.rename}"] if dependency.rename else []
+    notes += [f"from {dependency.registry}"] if dependency.registry else []
+    return ", ".join(notes)
 
 
 def _home_context(site: Site) -> dict[str, Any]:

@@ -13,13 +13,15 @@ from collections.abc import Mapping, Sequence
 from regsite.model import Package, PackageAmendments, Registry
 from regsite.render import Output
 from regsite.render.api import package_api, package_document_path, with_dependents
+from regsite.render.flavours import package_flavour_outputs
 from regsite.render.html import USED_BY_SLOT, package_page_path, render_package_page, render_used_by
 from regsite.theme import Theme
 
 __all__ = ["fill_slots", "package_outputs"]
 
 # Each output path, and whether it has slots to fill: True for the package's JSON document and
-# page, False for files that are final (the signed sources, republished byte for byte).
+# page, False for files that are final (the signed sources, republished byte for byte, and the
+# enabled flavours' files: simple/<name>/, cargo's index file).
 Outputs = dict[str, tuple[bytes, bool]]
 
 
@@ -37,6 +39,8 @@ def package_outputs(
     outputs = {path: (content, path == document) for path, content in api.items()}
     page = render_package_page(registry, theme, package, readme_html, amendments)
     outputs[package_page_path(package.name)] = (page, True)
+    for path, content in package_flavour_outputs(registry, package).items():
+        outputs[path] = (content, False)  # from the package alone: final at once
     return outputs
 
 
