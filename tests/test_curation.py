@@ -13,12 +13,14 @@ import pytest
 import tomlkit
 
 from builder import SourceBuilder, amendment, fixed_key, release, semver_builder
+from cargosite import cargo_builder, run_cli
 from conftest import DEMO_ONLINE_KEY
 from regsite.build import BuildOptions, build, build_files
 from regsite.commands.sign import sign_file
 from regsite.commands.trust import write_next_root
 from regsite.errors import BuildError
 from regsite.metadata.layout import content_addressed_path
+from regsite.render.flavours.cargo import index_path
 from regsite.report import report_markdown
 from regsite.sources import SourceTree
 from test_render import validate_json_outputs
@@ -342,6 +344,32 @@ def test_semver_effective_requirement_is_a_cargo_requirement_with_exclusions_apa
         {"name": "alpha", "specifier": "^1.0, <1.1.0", "excluded": []},
         {"name": "gamma", "specifier": "~1.0.0-alpha", "excluded": ["1.0.0-beta"]},
     ]
+
+
+def test_cargo_index_publishes_effective_requirements_and_the_build_warns_of_exclusions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Cargo reads requirements from its index only: the bound is in deps[].req; an exclusion
+    cargo cannot write is left out of it, and the build says so."""
+    builder = cargo_builder()
+    builder.add_curator("carol", "Carol", ["delta"])
+    narrowed = [
+        amendment("*", dependency="alpha", upper_bound="1.1.0"),
+        amendment("*", dependency="gamma", exclude="1.0.0-beta"),
+    ]
+    builder.amend("delta", *narrowed, signers=("carol",))
+    source, site = builder.write(tmp_path / "source"), tmp_path / "site"
+    code, printed = run_cli(capsys, "build", source, "-o", site, "--unsigned")
+    assert code == 0, printed
+    (line,) = (site / index_path("delta")).read_text().splitlines()
+    deps = {dep["name"]: dep["req"] for dep in json.loads(line)["deps"]}
+    assert deps == {"alpha": "^1.0, <1.1.0", "gamma": "~1.0.0-alpha"}
+    assert (
+        "amendments/delta/amendments.toml: amendment[1] (gamma !=1.0.0-beta): cargo's index"
+        " cannot write an excluded version or a conflict, so cargo resolves without it"
+    ) in " ".join(printed.split())
+    (alpha,) = (site / index_path("alpha")).read_text().splitlines()[:1]
+    assert json.loads(alpha)["deps"] == []  # packages without amendments are as their owners say
 
 
 # The build report and the memo -------------------------------------------------------------------

@@ -39,7 +39,7 @@ def package_outputs(
     outputs = {path: (content, path == document) for path, content in api.items()}
     page = render_package_page(registry, theme, package, readme_html, amendments)
     outputs[package_page_path(package.name)] = (page, True)
-    for path, content in package_flavour_outputs(registry, package).items():
+    for path, content in package_flavour_outputs(registry, package, amendments).items():
         outputs[path] = (content, False)  # from the package alone: final at once
     return outputs
 
