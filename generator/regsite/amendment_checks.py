@@ -132,15 +132,27 @@ def _narrowing_problems(
     """Widening bounds, and requirements the amendments leave unsatisfiable, one problem per
     amendment, naming the releases concerned."""
     found: defaultdict[tuple[str, str], list[str]] = defaultdict(list)
+    # Releases share requirements and amendments: each distinct one is checked once.
+    checked: dict[tuple[str, ...], list[tuple[str, str]]] = {}
     for version, declared in releases:
         effective = effective_release(version, declared, amendments.amendments)
         for requirement in effective.requires if effective else ():
             target = packages.get(requirement.name)
             if requirement.amended and target is not None:
-                existing = versions_of(target.versions)
-                for key in _requirement_problems(scheme, requirement, existing, amendments):
-                    found[key].append(str(version))
+                key = _requirement_key(requirement)
+                if key not in checked:
+                    existing = versions_of(target.versions)
+                    checked[key] = _requirement_problems(scheme, requirement, existing, amendments)
+                for problem in checked[key]:
+                    found[problem].append(str(version))
     return [(where, _with_releases(message, shown)) for (where, message), shown in found.items()]
+
+
+def _requirement_key(requirement: EffectiveRequirement) -> tuple[str, ...]:
+    """What :func:`_requirement_problems` reads of a requirement (the target's versions are
+    the same for every release of the package)."""
+    parts = (requirement.name, str(requirement.declared), str(requirement.bound))
+    return (*parts, *map(str, requirement.excluded), "|", *map(str, requirement.amendments))
 
 
 def _requirement_problems(
