@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -80,6 +81,9 @@ class SourceBuilder:
     readmes: dict[str, bytes] = field(default_factory=dict)
     amendments: dict[str, dict[str, Any]] = field(default_factory=dict)  # by package
     amendment_signers: dict[str, list[str]] = field(default_factory=dict)  # curator ids
+    root_key: str = "root"  # the fixed_key that signs registry.toml
+    # advisories/<id>.json (OSV), each signed by the keys named (fixed_key names)
+    advisories: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.registry = {
@@ -91,7 +95,7 @@ class SourceBuilder:
                 "base-url": "https://registry.example.org/sub/",
                 "install": "tool add {name}@{version}",
             },
-            "trust": {"root-keys": [str(fixed_key("root").public)], "root-threshold": 1},
+            "trust": {"root-keys": [str(fixed_key(self.root_key).public)], "root-threshold": 1},
             "owners": {},
             "packages": {},
         }
@@ -150,6 +154,24 @@ class SourceBuilder:
             }
         self.packages[name] = {"format": 1, "package": package, "release": releases}
 
+    def add_advisory(
+        self, advisory_id: str, affected: list[dict[str, Any]], signers: tuple[str, ...] = ("root",)
+    ) -> dict[str, Any]:
+        """An OSV advisory naming packages of this registry (ecosystem ``PyPI:testreg``)."""
+        document = {
+            "schema_version": "1.7.0",
+            "id": advisory_id,
+            "modified": "2026-02-01T00:00:00Z",
+            "published": "2026-02-01T00:00:00Z",
+            "summary": f"{advisory_id}: a flaw",
+            "affected": [
+                {"package": {"ecosystem": "PyPI:testreg", "name": entry.pop("name")}, **entry}
+                for entry in affected
+            ],
+        }
+        self.advisories[advisory_id] = (document, signers)
+        return document
+
     def write(self, root: Path, *, sign: bool = True) -> Path:
         root.mkdir(parents=True, exist_ok=True)
         (root / "registry.toml").write_text(tomlkit.dumps(copy.deepcopy(self.registry)))
@@ -163,12 +185,16 @@ class SourceBuilder:
             directory = root / "amendments" / name
             directory.mkdir(parents=True, exist_ok=True)
             (directory / "amendments.toml").write_text(tomlkit.dumps(copy.deepcopy(document)))
+        for advisory_id, (document, _) in self.advisories.items():
+            (root / "advisories").mkdir(exist_ok=True)
+            content = json.dumps(document, indent=2) + "\n"
+            (root / "advisories" / f"{advisory_id}.json").write_text(content)
         if sign:
             self.sign(root)
         return root
 
     def sign(self, root: Path) -> None:
-        sign_file(root / "registry.toml", fixed_key("root"))
+        sign_file(root / "registry.toml", fixed_key(self.root_key))
         for name in self.packages:
             delegation = self.registry["packages"].get(name, {"owners": ["alice"]})
             for owner in delegation["owners"]:
@@ -176,6 +202,9 @@ class SourceBuilder:
         for name, curators in self.amendment_signers.items():
             for curator in curators:
                 sign_file(root / "amendments" / name / "amendments.toml", fixed_key(curator))
+        for advisory_id, (_, signers) in self.advisories.items():
+            for signer in signers:
+                sign_file(root / "advisories" / f"{advisory_id}.json", fixed_key(signer))
 
 
 SEMVER_ORDER = ["1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-beta", "1.0.0", "1.0.1"]  # SemVer item 11

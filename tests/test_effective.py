@@ -4,6 +4,7 @@ regsite.client.resolve)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
@@ -224,3 +225,46 @@ def test_resolver_keeps_conflicting_packages_apart_and_installs_nothing_for_a_co
     assert "no tool>=2 (a curator's conflict) (required by app 1.0 <- your requirements)" in str(
         raised.value
     )
+
+
+def test_resolver_across_registries_applies_each_registrys_amendments_to_its_own_packages() -> None:
+    """app (here) requires lib from upstream 'up'; lib requires tool, also up's.  Our curators
+    bound app's lib, up's curators bound lib's tool: both hold in one resolution, and every
+    dependency resolved is bound to its registry first (as regsite.client.view binds them)."""
+    app_release = release("1.0", {"lib": ">=1"}, name="app")
+    lib_dependency = replace(app_release.requires[0], upstream="up")
+    app = package("app", replace(app_release, requires=(lib_dependency,)))
+    lib = package(
+        "lib",
+        release("1.0", {"tool": ">=1"}, name="lib"),
+        release("2.0", {"tool": ">=1"}, name="lib"),
+    )
+    tool = package("tool", release("1.0", name="tool"), release("2.0", name="tool"))
+    registries = {None: {"app": app}, "up": {"lib": lib, "tool": tool}}
+    amendments = {
+        None: {"app": file_of("app", amended(0, "*", Narrowing.UPPER_BOUND, "lib", "2.0"))},
+        "up": {"lib": file_of("lib", amended(0, "*", Narrowing.UPPER_BOUND, "tool", "2.0"))},
+    }
+    chosen: dict[str, str | None] = {"app": None}
+
+    def requires(name: str, _: Release, dependencies: Sequence[Dependency]) -> Sequence[Dependency]:
+        for dependency in dependencies:
+            chosen[dependency.name] = dependency.upstream or chosen[name]
+        return dependencies
+
+    def amendments_in_force(name: str, release: Release) -> EffectiveRelease | None:
+        found = amendments[chosen[name]].get(name)
+        return None if found is None else release_effective(release, found.amendments)
+
+    def get_package(name: str) -> Package:
+        return registries[chosen.get(name)][name]
+
+    found = resolve(
+        [parse_requirement("app", PEP440)], get_package, PEP440, amendments_in_force, requires
+    )
+    assert {name: str(r.version) for name, r in found.items()} == {
+        "app": "1.0",
+        "lib": "1.0",
+        "tool": "1.0",
+    }
+    assert chosen == {"app": None, "lib": "up", "tool": "up"}

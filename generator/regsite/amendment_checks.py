@@ -38,15 +38,18 @@ def amendment_problems(
     present: Collection[str],
     scheme: VersionScheme,
     parse: tuple[Parse, Versions],
+    *,
+    taken: Mapping[str, str],
 ) -> list[SourceProblem]:
     """Every problem of ``package``'s amendments; ``parse`` reads specifiers and version lists
-    (the validation stage's caches)."""
+    (the validation stage's caches); ``taken``: the names registry.toml takes from an
+    upstream, by name, which amendments may not name (docs/curation.md)."""
     path = amendments.source.path
     problems: list[SourceProblem] = []
     releases = _releases(package, requirements, parse)
     for amendment in amendments.amendments:
         where = f"amendment[{amendment.index}]"
-        if (message := _target_problem(amendment, packages, present)) is not None:
+        if (message := _target_problem(amendment, packages, present, taken)) is not None:
             problems.append(SourceProblem(path, where, message))
         elif not any(_in_force(amendment, version, declared) for version, declared in releases):
             problems.append(SourceProblem(path, where, _unused(amendment, package.name)))
@@ -75,11 +78,22 @@ def _releases(
 
 
 def _target_problem(
-    amendment: Amendment, packages: Mapping[str, PackageSummary], present: Collection[str]
+    amendment: Amendment,
+    packages: Mapping[str, PackageSummary],
+    present: Collection[str],
+    taken: Mapping[str, str],
 ) -> str | None:
     if amendment.target in packages or amendment.target in present:
         return None
     key = "conflict" if amendment.narrowing is Narrowing.CONFLICT else "dependency"
+    if (upstream := taken.get(amendment.target)) is not None:
+        return (
+            f"{key} {amendment.target!r} is taken from upstream {upstream!r}: curators amend"
+            " requirements on this registry's own packages only, since the proof that an"
+            " amendment only narrows reads every version of the dependency, and an upstream's"
+            " versions change without this source changing; ask the owners to narrow the"
+            f" requirement in package.toml, or {upstream!r}'s curators to amend their package"
+        )
     return f"{key} {amendment.target!r} is not a package of this registry"
 
 

@@ -27,6 +27,7 @@ from regsite.options import source_date_epoch
 from regsite.scan import model_package
 from regsite.sources import SourceTree, write_atomically
 from regsite.summary import PackageSummary, summarize
+from regsite.upstream_checks import Upstreams
 from regsite.verify import verify_amendments
 from regsite.versions import Version
 
@@ -134,8 +135,9 @@ def check_amendments(
         return tuple(scheme.parse_version(text) for text in texts)
 
     parse = (scheme.parse_specifier, versions)
+    taken = Upstreams.of(registry).taken
     found = amendment_problems(
-        amendments, summary, details.requirements, others, present, scheme, parse
+        amendments, summary, details.requirements, others, present, scheme, parse, taken=taken
     )
     report.extend(found)
     _raise(report)

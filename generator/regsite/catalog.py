@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from regsite.advisories.releases import scan_inputs
+from regsite.advisories.stage import AdvisoryScan
 from regsite.curation import Curation
 from regsite.errors import ErrorReport, SourceProblem
 from regsite.hosted import list_hosted, listing_parts
@@ -35,6 +37,7 @@ from regsite.render.flavours import flavour_inputs
 from regsite.scan import PackageContext, PackageTask, Record, Scanned, scan_package, unpack_verdict
 from regsite.signatures import ThresholdResult
 from regsite.summary import PackageDetails, PackageSummary, unpack_details, unpack_summary
+from regsite.upstream_checks import UpstreamScan
 from regsite.verify import PinnedRoot, verify_registry_file
 from regsite.workers import run
 from regsite.write import WrittenFile
@@ -65,6 +68,8 @@ class Catalog:
     keys: dict[str, bytes] = field(default_factory=dict)  # each package's scan key
     curation: Curation = field(default_factory=Curation)  # the amendments, read before the scan
     reused: int = 0  # packages whose scan the memo held
+    upstreams: UpstreamScan = field(default_factory=UpstreamScan)  # read before the packages
+    advisories: AdvisoryScan = field(default_factory=AdvisoryScan)  # advisories/, read first
 
     @property
     def registry(self) -> Registry | None:
@@ -152,7 +157,13 @@ def scan_packages(
     for name in catalog.scan.directories:
         files = memo.files_digest(catalog.root / PACKAGES_DIR / name, package_input)
         hosted = list_hosted(context.hosted, name, memo.file_digests)
-        inputs = [*_package_inputs(registry, name), repr(catalog.limits), *listing_parts(hosted)]
+        advisories = scan_inputs(context.advisories.get(name, ()))
+        inputs = [
+            *_package_inputs(registry, name),
+            repr(catalog.limits),
+            *listing_parts(hosted),
+            *advisories,
+        ]
         key = memo.key("scan", [name, files, *inputs])
         catalog.files[name] = files
         catalog.keys[name] = key

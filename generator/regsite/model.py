@@ -42,6 +42,7 @@ __all__ = [
     "ReleaseStatus",
     "Site",
     "SourceFile",
+    "Upstream",
     "hosted_path",
 ]
 
@@ -122,6 +123,21 @@ class MetadataPolicy:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Upstream:
+    """Another registry this one depends on (``[[upstream]]``, docs/upstreams.md): its pinned
+    root, the packages taken from it, and the names it shares with this registry's view."""
+
+    name: str  # how dependencies name it: ``{ version = "…", upstream = NAME }``
+    url: str  # its site's root, ending in '/'
+    root_file: str  # the pinned root in the source: upstream/<name>/N.root.json
+    root_sha256: str  # of that file's bytes; registry.toml's signature covers it
+    packages: tuple[str, ...]  # taken from it: what this registry's releases may require
+    shadowed: tuple[str, ...]  # names it has too, whose upstream package is never used
+    page: str | None = None  # its package pages' absolute URL template, once read from it
+    pinned: bytes = b""  # the pinned root's bytes, once read from the source
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CargoFlavour:
     """``[flavours] cargo``: the site also publishes a sparse index that cargo reads."""
 
@@ -148,13 +164,13 @@ class Registry:
     version_scheme: VersionScheme = DEFAULT_SCHEME  # parses, orders and matches every version
     curators: Mapping[str, Curator] = field(default_factory=dict)
     curator_threshold: int = 1  # distinct curators in scope that must sign an amendments file
+    upstreams: tuple[Upstream, ...] = ()  # [[upstream]], in source order
+    flavours: frozenset[str] = frozenset()  # [flavours]: the formats of other clients published
+    cargo: CargoFlavour | None = None  # the cargo flavour's settings, when it is enabled
 
     def curators_of(self, package: str) -> tuple[Curator, ...]:
         """The curators who may amend ``package``, by id."""
         return tuple(curator for curator in self.curators.values() if curator.may_amend(package))
-
-    flavours: frozenset[str] = frozenset()  # [flavours]: the formats of other clients published
-    cargo: CargoFlavour | None = None  # the cargo flavour's settings, when it is enabled
 
     def install_line(self, package: str, version: Version) -> str | None:
         if self.install is None:
@@ -215,11 +231,19 @@ class Dependency:
     default_features: bool = True
     rename: str | None = None  # the name the dependent's code uses, when not ``name``
     registry: str | None = None  # another registry's index URL; None: this registry
+    # The [[upstream]] it is taken from (docs/upstreams.md), checked and linked there:
+    upstream: str | None = None
+
+    @property
+    def checked(self) -> bool:
+        """Whether the build checks the dependency: a package of this registry or of one of
+        its upstreams (not one of cargo's other registries)."""
+        return self.registry is None
 
     @property
     def in_registry(self) -> bool:
-        """Whether the dependency is a package of this registry (checked and linked)."""
-        return self.registry is None
+        """Whether the dependency is a package of this registry (checked and linked here)."""
+        return self.registry is None and self.upstream is None
 
     @property
     def installed(self) -> bool:
@@ -235,6 +259,7 @@ class Release:
     artifacts: tuple[Artifact, ...]
     status: ReleaseStatus
     status_reason: str | None
+    advisories: tuple[str, ...] = ()  # ids of advisories/<id>.json; only when insecure
     requires_python: SpecifierSet | None = None  # pep440: the Pythons this release supports
     provides_extras: tuple[str, ...] = ()  # pep440: its optional features, normalised
     # Cargo's fields of a release (version-scheme "semver" only), as its Cargo.toml says them.

@@ -56,6 +56,7 @@ class PreviousOutput:
 
     directory: Path
     changed: Collection[str]  # output paths whose bytes this build changed
+    current: Callable[[str], bytes | None] | None = None  # this build's bytes of a changed file
 
     def read_bytes(self, path: str) -> bytes | None:
         try:
@@ -110,7 +111,10 @@ class BuildChanges:
     yanked: tuple[Release, ...] = ()
     unyanked: tuple[Release, ...] = ()
     status: tuple[tuple[str, str, str], ...] = ()  # (package, old, new)
+    release_status: tuple[tuple[str, str, str, str], ...] = ()  # (package, version, old, new)
     keys: tuple[tuple[str, str, str], ...] = field(default=())  # (where, change, what)
+    owners: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()  # (package, old, new)
+    # The curators' amendments (docs/curation.md); the feed's amendment.* events read them.
     amendments_added: tuple[tuple[str, AmendmentKey], ...] = ()  # (package, amendment)
     amendments_removed: tuple[tuple[str, AmendmentKey], ...] = ()
 
@@ -137,6 +141,7 @@ class _OldRegistry:
 class _OldPackage:
     releases: Mapping[str, str]  # version -> status
     status: str | None
+    owners: tuple[str, ...] = ()  # the ids of the owners who may sign it
     amendments: tuple[AmendmentKey, ...] = ()
 
 
@@ -217,11 +222,16 @@ def _package(document: object) -> _OldPackage:
             status if isinstance(status, str) else "none"
         )
     status = top.get("status")  # written into the report: a string it can hold, if any
-    amendments = top.get("amendments")  # absent before curation, null without amendments
+    owners = tuple(
+        _string(_object(owner, "owners[]").get("id"), "owners[].id")
+        for owner in _list(top.get("owners", []), "owners")
+    )
+    amendments = top.get("amendments")  # absent before curation and without amendments
     entries = [] if amendments is None else _object(amendments, "amendments").get("entries")
     return _OldPackage(
         releases,
         None if status is None else _string(status, "status"),
+        owners,
         tuple(_amendment(entry) for entry in _list(entries, "amendments.entries")),
     )
 
@@ -271,6 +281,8 @@ def compare_builds(site: Site, previous: PreviousOutput | None) -> BuildChanges:
         old = previous.read(path, _PACKAGE_SHAPE, _package) or _OldPackage({}, None)
         found.compare(name, old, site.packages[name])
         found.amendments(name, old.amendments, _amendment_keys(site.amendments.get(name)))
+        if previous.current is not None and (new := previous.current(path)) is not None:
+            found.statuses(name, old, _package(json.loads(new)))
     return BuildChanges(
         first_build=False,
         packages=packages,
@@ -285,6 +297,8 @@ def compare_builds(site: Site, previous: PreviousOutput | None) -> BuildChanges:
         yanked=tuple(found.yanked),
         unyanked=tuple(found.unyanked),
         status=tuple(found.status),
+        release_status=tuple(found.release_status),
+        owners=tuple(found.owners),
         keys=tuple(_key_changes(old_registry, _registry(registry_document(site)))),
         amendments_added=tuple(found.amendments_added),
         amendments_removed=tuple(found.amendments_removed),
@@ -298,6 +312,8 @@ class _ReleaseChanges:
     yanked: list[Release] = field(default_factory=list)
     unyanked: list[Release] = field(default_factory=list)
     status: list[tuple[str, str, str]] = field(default_factory=list)
+    release_status: list[tuple[str, str, str, str]] = field(default_factory=list)
+    owners: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
     amendments_added: list[tuple[str, AmendmentKey]] = field(default_factory=list)
     amendments_removed: list[tuple[str, AmendmentKey]] = field(default_factory=list)
 
@@ -321,6 +337,16 @@ class _ReleaseChanges:
                     self.unyanked.append((name, version))
         if old.status is not None and old.status != summary.status.value:
             self.status.append((name, old.status, summary.status.value))
+
+    def statuses(self, name: str, old: _OldPackage, new: _OldPackage) -> None:
+        """Release status changes other than yanks (active, deprecated, insecure), and a change
+        of the owners who may sign the package."""
+        for version, old_status in old.releases.items():
+            new_status = new.releases.get(version, old_status)
+            if old_status != new_status and "yanked" not in (old_status, new_status):
+                self.release_status.append((name, version, old_status, new_status))
+        if old.owners != new.owners:
+            self.owners.append((name, old.owners, new.owners))
 
 
 def _key_changes(old: _OldRegistry, new: _OldRegistry) -> list[tuple[str, str, str]]:

@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from regsite.advisories.model import Advisory
+from regsite.advisories.releases import advisory_problems
 from regsite.budget import OutOfTime, cpu_budget
 from regsite.errors import ErrorReport, RegistryError, SourceProblem
 from regsite.hosted import HostedFiles, HostedListing, hosted_problems, publish_hosted
@@ -72,6 +74,8 @@ class PackageContext:
     theme: Theme | None = None  # None: nothing is rendered (``regsite verify``)
     writer: Writer | None = None
     amendments: Mapping[str, PackageAmendments] = field(default_factory=dict)  # by package
+    # The advisories naming each package (docs/advisories.md): declared in its scan key.
+    advisories: Mapping[str, tuple[Advisory, ...]] = field(default_factory=dict)
     files: Path | None = None  # regsite build --files DIR: hosted files kept out of the source
 
     @property
@@ -112,6 +116,8 @@ def scan_package(task: PackageTask) -> Scanned:
     report = ErrorReport()
     loaded = load_package(stage.root, task.name, report, stage.limits)
     verdict, package = model_package(stage.registry, loaded, report, stage.limits)
+    if package is not None:
+        report.extend(advisory_problems(package, stage.advisories.get(task.name, ())))
     _check_unchanged(stage, task.name, task.files, report)
     if package is not None:  # checked against what the key was made of: no file read here
         report.extend(hosted_problems(stage.hosted, package, task.hosted))
@@ -157,7 +163,8 @@ def _render(
     assert stage.writer is not None and stage.theme is not None and stage.registry is not None
     readme = _readme_html(stage.limits, package)
     amendments = stage.amendments.get(package.name)
-    outputs = package_outputs(stage.registry, stage.theme, package, readme, amendments)
+    advisories = stage.advisories.get(package.name, ())
+    outputs = package_outputs(stage.registry, stage.theme, package, readme, amendments, advisories)
     staged = []
     files = []
     for path, (content, open_slots) in outputs.items():

@@ -24,6 +24,7 @@ from regsite.cli import (
     curator,
     init,
     keygen,
+    mirror,
     owner,
     package,
     release,
@@ -67,6 +68,7 @@ COMMANDS: tuple[Callable[[Subcommands], None], ...] = (
     trust.add_command,
     timestamp.add_command,
     client.add_command,
+    mirror.add_command,
     verify_site.add_command,
 )
 

@@ -38,6 +38,7 @@ __all__ = [
     "MAX_ROUNDS",
     "Amended",
     "Requirement",
+    "Requires",
     "ResolutionError",
     "amended_requirements",
     "parse_requirement",
@@ -45,6 +46,8 @@ __all__ = [
 ]
 
 MAX_ROUNDS = 10_000  # resolvelib rounds (one pin or backtrack each) before giving up
+# (package name, release, its dependencies to resolve) -> them, bound to their registries
+Requires = Callable[[str, Release, Sequence[Dependency]], Sequence[Dependency]]
 _VERSIONS_SHOWN = 10  # versions listed per package in a conflict message
 _ROOT = "your requirements"
 
@@ -171,14 +174,17 @@ def resolve(
     get_package: Callable[[str], Package],
     scheme: VersionScheme,
     amended: Amended | None = None,
+    requires: Requires | None = None,
 ) -> dict[str, Release]:
     """Pick a release for every package needed; ``get_package`` raises KeyError for unknown names.
     Versions are chosen and matched as the registry's version ``scheme`` says; ``amended`` gives
-    a release's amendments in force (default: none).
+    a release's amendments in force (default: none).  ``requires`` is given a release's
+    dependencies that are to be resolved and returns them (default: as they are); across
+    registries it also binds each to where it comes from (:mod:`regsite.client.view`).
 
     Returns package name -> release, sorted by name.
     """
-    provider = _Provider(get_package, requirements, scheme, amended)
+    provider = _Provider(get_package, requirements, scheme, requires or _listed, amended)
     resolver: Resolver[Requirement, _Candidate, str] = Resolver(provider, BaseReporter())
     try:
         result = resolver.resolve(requirements, max_rounds=MAX_ROUNDS)
@@ -224,9 +230,11 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
         get_package: Callable[[str], Package],
         roots: Iterable[Requirement],
         scheme: VersionScheme,
+        requires: Requires,
         amended: Amended | None = None,
     ) -> None:
         self._get_package = get_package
+        self._requires = requires
         self._scheme = scheme
         self._amended: Amended = amended or (lambda name, release: None)
         self._packages: dict[str, Package | None] = {}
@@ -307,11 +315,10 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
         narrowed = (
             {requirement.name: requirement for requirement in found.requires} if found else {}
         )
+        release, extras = candidate.release, candidate.extras
         requirements = [
             _requirement(d, narrowed.get(d.name), self._scheme)
-            for d in candidate.release.requires
-            # cargo's dev and optional dependencies are not installed with the dependent
-            if d.in_registry and d.installed and self._applies(d, candidate.extras)
+            for d in self._requires(candidate.name, release, self._wanted(release, extras))
         ]
         requirements += _conflicts(found)
         for requirement in requirements:
@@ -320,6 +327,13 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
             exact = self._scheme.parse_specifier(f"=={candidate.version}")
             requirements.append(Requirement(name=candidate.name, specifier=exact))
         return requirements
+
+    def _wanted(self, release: Release, extras: tuple[str, ...]) -> list[Dependency]:
+        """The dependencies resolved with a release: this registry's and its upstreams', not
+        cargo's other registries' nor its dev and optional ones (not installed with it)."""
+        return [
+            d for d in release.requires if d.checked and d.installed and self._applies(d, extras)
+        ]
 
     def _applies(self, dependency: Dependency, extras: tuple[str, ...]) -> bool:
         """A dependency without a marker always applies; one with a marker when it holds here,
@@ -380,6 +394,12 @@ def _shown(versions: list[str]) -> str:
     more = len(versions) - _VERSIONS_SHOWN
     older = f" and {more} older" if more > 0 else ""
     return ", ".join(versions[:_VERSIONS_SHOWN]) + older
+
+
+def _listed(
+    name: str, release: Release, dependencies: Sequence[Dependency]
+) -> Sequence[Dependency]:
+    return dependencies
 
 
 def _allowed(release: Release, wanted: Iterable[Requirement]) -> bool:

@@ -24,6 +24,7 @@ from regsite.metadata.layout import TIMESTAMP_FILE
 from regsite.progress import Progress
 from regsite.render.flavours.cargo import unseen_amendments
 from regsite.report import report_markdown
+from regsite.upstreams import UpstreamOptions
 from regsite.verify import PinnedRoot
 
 __all__ = [
@@ -80,6 +81,7 @@ class BuildRequest:
     files: Path | None = None  # hosted artifacts outside the source: DIR/<package>/<file>
     pins: RootPins = field(default_factory=RootPins)
     progress: Progress | None = None
+    upstreams: UpstreamOptions = field(default_factory=UpstreamOptions)  # mirrors, deadline
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +143,7 @@ def _build_options(request: BuildRequest) -> BuildOptions:
         jobs=request.jobs,
         progress=request.progress,
         files=request.files,
+        upstreams=request.upstreams,
     )
 
 

@@ -1,4 +1,5 @@
-"""``regsite client``: pin a registry's root, then show, lock and download its packages.
+"""``regsite client``: pin a registry's root, then show, lock, download and audit its packages,
+and follow its change feed.
 
 State lives in a directory (``--state``; default ``$REGSITE_CLIENT_DIR`` or
 ``$XDG_DATA_HOME/regsite/client``): one subdirectory per registry URL holding the pinned root,
@@ -15,6 +16,7 @@ import tempfile
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +24,8 @@ from urllib.request import url2pathname
 
 from tuf.api.metadata import Root
 
+from regsite.client.audit import Finding, audit_lock
+from regsite.client.changes import Changes, read_changes
 from regsite.client.download import DownloadResult, download_artifacts
 from regsite.client.export import LOCK_FORMATS, lock_content
 from regsite.client.failures import TrustedRootName
@@ -29,6 +33,7 @@ from regsite.client.lockfile import Lock, LockfileError, lock_from_resolution, r
 from regsite.client.registry import RemoteRegistry
 from regsite.client.resolve import amended_requirements, parse_requirement, resolve
 from regsite.client.trust import Updater, trust_on_first_use
+from regsite.client.view import RegistryView, TrustedUpstream
 from regsite.effective import EffectiveRelease, release_effective
 from regsite.errors import RegistryError
 from regsite.fetch import FetchConfig, UrlFetcher
@@ -41,6 +46,8 @@ from regsite.sources import write_atomically
 __all__ = [
     "ARTIFACT_FETCH",
     "REGISTRY_FETCH",
+    "AuditOptions",
+    "ChangesOptions",
     "ClientState",
     "ClientStateError",
     "DownloadOptions",
@@ -52,6 +59,8 @@ __all__ = [
     "ShownRelease",
     "TrustOptions",
     "TrustOutcome",
+    "client_audit",
+    "client_changes",
     "client_download",
     "client_lock",
     "client_show",
@@ -59,6 +68,7 @@ __all__ = [
     "download_lock",
     "lock_requirements",
     "open_registry",
+    "pin_root",
     "read_root_file",
     "registry_url",
     "root_fingerprints",
@@ -188,6 +198,7 @@ class TrustOutcome:
     url: str
     root: Root
     first_use: bool  # no --root: the root was taken from the registry itself
+    upstreams: tuple[TrustedUpstream, ...] = ()  # the registry's, with the roots it pins
 
 
 def root_fingerprints(root: Root) -> list[str]:
@@ -195,24 +206,41 @@ def root_fingerprints(root: Root) -> list[str]:
 
 
 def trust_registry(state: ClientState, url: str, root_file: Path | None) -> TrustOutcome:
-    """Pin a root (the file given, or the registry's 1.root.json on first use) and refresh."""
-    directory = state.directory(url)
+    """Pin a root (the file given, or the registry's 1.root.json on first use) and refresh;
+    then the upstreams the registry declares, with the roots it pins for them."""
     with _writing(state):
-        directory.mkdir(parents=True, exist_ok=True)  # before any fetch: fail fast
+        state.directory(url).mkdir(parents=True, exist_ok=True)  # before any fetch: fail fast
     if root_file is not None:
         pinned, pinned_name = read_root_file(root_file), str(root_file)
     else:
         pinned, _ = trust_on_first_use(url, state.fetcher(url))
         pinned_name = f"{url}metadata/1.root.json"
-    if state.pinned_root(url) == pinned:
-        # The same pin again: refresh what is trusted, keeping its rollback protection.
-        updater = state.updater(url, pinned)
-        updater.refresh()
-    else:
-        updater = _trust_afresh(state, url, pinned, pinned_name)
+    updater = pin_root(state, url, pinned, pinned_name)
+    view = RegistryView.open(RemoteRegistry(updater), partial(pin_root, _upstreams(state, url)))
     with _writing(state):
         (state.root / "default-registry").write_text(url + "\n", encoding="utf-8")
-    return TrustOutcome(url=url, root=updater.root, first_use=root_file is None)
+    upstreams = tuple(view.upstreams.values())
+    return TrustOutcome(
+        url=url, root=updater.root, first_use=root_file is None, upstreams=upstreams
+    )
+
+
+def pin_root(state: ClientState, url: str, pinned: bytes, pinned_name: str) -> Updater:
+    """Trust ``pinned`` as the root of the registry at ``url``, refreshed; the same pin again
+    keeps what is trusted (and its rollback protection)."""
+    if state.pinned_root(url) == pinned:
+        updater = state.updater(url, pinned)
+        updater.refresh()
+        return updater
+    with _writing(state):
+        state.directory(url).mkdir(parents=True, exist_ok=True)
+    return _trust_afresh(state, url, pinned, pinned_name)
+
+
+def _upstreams(state: ClientState, url: str) -> ClientState:
+    """Where the upstreams of the registry at ``url`` are trusted: beside its own trust, so
+    that its pins never replace ones the user made, nor another registry's."""
+    return ClientState(state.directory(url) / "upstreams")
 
 
 def _trust_afresh(state: ClientState, url: str, pinned: bytes, pinned_name: str) -> Updater:
@@ -252,9 +280,9 @@ def lock_requirements(
     requirements: Sequence[str],
     ignore_amendments_on: Collection[str] = (),
 ) -> Lock:
-    """Resolve requirements against the verified registry into a lock, reading and matching
-    versions in the registry's version scheme, with the curators' verified amendments in force
-    but those on the packages in ``ignore_amendments_on``."""
+    """Resolve requirements against the verified registry and its upstreams into a lock,
+    reading and matching versions in the registry's version scheme, with the curators' verified
+    amendments in force but those on the packages in ``ignore_amendments_on``."""
     return resolve_lock(state, url, requirements, ignore_amendments_on)[0]
 
 
@@ -266,19 +294,25 @@ def resolve_lock(
 ) -> tuple[Lock, dict[str, Release], Registry]:
     """The lock, the verified releases it holds and the verified registry.toml."""
     url, registry = open_registry(state, url)
+    view = RegistryView.open(registry, partial(pin_root, _upstreams(state, url)))
     verified = registry.registry()
     scheme = verified.version_scheme
     parsed = [parse_requirement(text, scheme) for text in requirements]
     ignore = frozenset(normalize_name(name) for name in ignore_amendments_on)
 
     def amended(name: str, release: Release) -> EffectiveRelease | None:
-        amendments = registry.amendments(name)
+        amendments = view.amendments(name)  # those of the registry the package comes from
         if amendments is None:
             return None
         return release_effective(release, amendments.amendments, ignore=ignore)
 
-    resolved = resolve(parsed, registry.package, scheme, amended)
-    return lock_from_resolution(url, parsed, resolved, scheme), resolved, verified
+    resolved = resolve(parsed, view.package, scheme, amended, view.requires)
+    sources = {
+        name: (upstream, view.upstreams[upstream].upstream.url)
+        for name in resolved
+        if (upstream := view.registry_of(name)) is not None
+    }
+    return lock_from_resolution(url, parsed, resolved, scheme, sources), resolved, verified
 
 
 def download_lock(lock_file: Path, dest: Path) -> list[DownloadResult]:
@@ -313,6 +347,7 @@ class RegistryTrusted:
     threshold: int  # root keys that must sign the next root
     fingerprints: tuple[str, ...]  # the root keys', sorted
     first_use: bool  # no --root: compare the fingerprints with ones published elsewhere
+    upstreams: tuple[tuple[str, str, int], ...] = ()  # also trusted: name, URL, root version
 
 
 def client_trust(options: TrustOptions) -> RegistryTrusted:
@@ -324,6 +359,9 @@ def client_trust(options: TrustOptions) -> RegistryTrusted:
         threshold=outcome.root.roles["root"].threshold,
         fingerprints=tuple(root_fingerprints(outcome.root)),
         first_use=outcome.first_use,
+        upstreams=tuple(
+            (u.upstream.name, u.upstream.url, u.root_version) for u in outcome.upstreams
+        ),
     )
 
 
@@ -434,3 +472,33 @@ class DownloadOptions:
 def client_download(options: DownloadOptions) -> tuple[DownloadResult, ...]:
     """Download a lockfile's artifacts, each checked against its locked size and sha256."""
     return tuple(download_lock(options.lockfile, options.dest))
+
+
+# regsite client changes / audit: the change feed and the advisories --------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChangesOptions:
+    since: int = 0  # the last sequence number already seen
+    epoch: str | None = None  # the epoch it belongs to: a restarted feed is refused
+    registry: str | None = None
+    state: Path | None = None
+
+
+def client_changes(options: ChangesOptions) -> Changes:
+    """The trusted registry's events after ``since``, TUF-verified."""
+    _, registry = open_registry(_state(options.state), options.registry)
+    return read_changes(registry.source, options.since, options.epoch)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditOptions:
+    lockfile: Path = Path("regsite.lock")
+    state: Path | None = None
+
+
+def client_audit(options: AuditOptions) -> tuple[Finding, ...]:
+    """The lockfile's releases that the advisories of its (trusted) registry affect."""
+    lock = read_lock(options.lockfile)
+    _, registry = open_registry(_state(options.state), lock.registry)
+    return audit_lock(registry, lock)

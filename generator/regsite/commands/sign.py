@@ -9,6 +9,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from regsite.advisories.model import ADVISORIES_DIR
+from regsite.advisories.verify import advisory_signing_refusal
 from regsite.amendment_file import AMENDMENTS_DIR
 from regsite.errors import SourceEditError
 from regsite.keys import PrivateKey, PublicKey, load_private_key, parse_public_key
@@ -63,11 +65,14 @@ class EditSigning:
 
 
 def file_kind(path: Path) -> FileKind:
+    if path.suffix == ".json" and path.resolve().parent.name == ADVISORIES_DIR:
+        return FileKind.ADVISORY
     try:
         return FileKind(path.name)
     except ValueError as exc:
         raise SourceEditError(
-            f"{path}: only registry.toml, package.toml and amendments.toml files are signed"
+            f"{path}: only registry.toml, package.toml, amendments.toml and advisories/<ID>.json"
+            " files are signed"
         ) from exc
 
 
@@ -155,11 +160,14 @@ def _signatures(signature_path: Path) -> tuple[Signature, ...]:
 
 
 def source_tree_of(path: Path) -> SourceTree:
-    """The registry a signed file belongs to: ``registry.toml`` or ``packages/<name>/…``."""
+    """The registry a signed file belongs to: ``registry.toml``, ``packages/<name>/…``,
+    ``amendments/<name>/…`` or ``advisories/<ID>.json``."""
     absolute = path.resolve()
     kind = file_kind(path)
     if kind is FileKind.REGISTRY:
         return SourceTree(absolute.parent)
+    if kind is FileKind.ADVISORY:
+        return SourceTree(absolute.parent.parent)
     expected = AMENDMENTS_DIR if kind is FileKind.AMENDMENTS else PACKAGES_DIR
     if absolute.parent.parent.name != expected:
         raise SourceEditError(
@@ -171,6 +179,8 @@ def source_tree_of(path: Path) -> SourceTree:
 def _revoked_keys(path: Path, kind: FileKind) -> frozenset[PublicKey]:
     """[trust] revoked-keys of the registry ``path`` belongs to: their signatures are dropped."""
     registry = path.parent if kind is FileKind.REGISTRY else path.parent.parent.parent
+    if kind is FileKind.ADVISORY:
+        registry = path.resolve().parent.parent
     try:
         document = tomllib.loads((registry / "registry.toml").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -195,6 +205,8 @@ def signing_refusal(registry: Registry, path: Path, key: PublicKey) -> str | Non
     refused = f"{path}: key {key.fingerprint} may not sign it"
     if key in registry.revoked_keys:
         return f"{refused}: it is revoked (registry.toml [trust] revoked-keys)"
+    if file_kind(path) is FileKind.ADVISORY:
+        return advisory_signing_refusal(registry, path, key)
     if file_kind(path) is FileKind.REGISTRY:
         if key in registry.root_keys:
             return None

@@ -9,6 +9,8 @@ from datetime import datetime
 from importlib.resources import files
 from typing import Any
 
+from regsite.advisories.model import Advisory
+from regsite.advisories.releases import advisory_marks, mark_document
 from regsite.effective import release_effective, specifier_text
 from regsite.fields import SOURCE_FORMAT
 from regsite.model import (
@@ -22,6 +24,7 @@ from regsite.model import (
     Registry,
     Release,
     Site,
+    Upstream,
 )
 from regsite.render import Output
 from regsite.render.flavours import flavour_entry_points
@@ -50,6 +53,9 @@ SCHEMA_NAMES = (
     "search-shard.schema.json",
     "search-records.schema.json",
     "build-report.schema.json",
+    "changes.schema.json",
+    "changes-page.schema.json",
+    "advisories.schema.json",
 )
 
 
@@ -63,17 +69,22 @@ def site_api(site: Site) -> Output:
     output[f"{API_ROOT}/sources/registry.toml"] = registry.content
     if registry.signature_content is not None:
         output[f"{API_ROOT}/sources/registry.toml.sig"] = registry.signature_content
+    for upstream in site.registry.upstreams:  # the roots registry.toml pins by their sha256
+        output[f"{API_ROOT}/sources/{upstream.root_file}"] = upstream.pinned
     output.update(dict(_schemas()))
     return output
 
 
 def package_api(
-    registry: Registry, package: Package, amendments: PackageAmendments | None = None
+    registry: Registry,
+    package: Package,
+    amendments: PackageAmendments | None = None,
+    advisories: Sequence[Advisory] = (),
 ) -> Output:
     """One package's JSON document, without its ``dependents`` (:func:`with_dependents` adds
     them), and its signed sources, republished byte for byte: the owners' package.toml and, if
     curators amended the package, their amendments file."""
-    document = package_document(registry, package, amendments)
+    document = package_document(registry, package, amendments, advisories)
     output = {package_document_path(package.name): dump_json(document)}
     base = f"{API_ROOT}/sources/{package.name}"
     output[f"{base}/package.toml"] = package.source.content
@@ -136,6 +147,11 @@ def registry_document(site: Site) -> dict[str, Any]:
             "page": "../../packages/{name}/index.html",
             "search": "../../search/manifest.json",
             "search_page": "../../search/index.html",
+            "changes": "changes.json",
+            "changes_atom": "../../feed.xml",
+            "package_atom": "../../packages/{name}/feed.xml",
+            "advisories": "advisories/index.json",
+            "advisory": "advisories/{id}.json",
         },
         "schemas": {name.removesuffix(".schema.json"): f"schemas/{name}" for name in SCHEMA_NAMES},
         "trust": {
@@ -150,6 +166,19 @@ def registry_document(site: Site) -> dict[str, Any]:
         "owners": [_owner(owner) for owner in registry.owners.values()],
         # Added to v1 after its first release: present only when a flavour is enabled.
         **({"flavours": flavours} if (flavours := flavour_entry_points(site)) else {}),
+        # Added to v1 after its first release: present only when registry.toml declares one.
+        **({"upstreams": [_upstream(u) for u in registry.upstreams]} if registry.upstreams else {}),
+    }
+
+
+def _upstream(upstream: Upstream) -> dict[str, Any]:
+    return {
+        "name": upstream.name,
+        "url": upstream.url,
+        "root": {"url": f"sources/{upstream.root_file}", "sha256": upstream.root_sha256},
+        "page": upstream.page,
+        "packages": list(upstream.packages),
+        "shadowed": list(upstream.shadowed),
     }
 
 
@@ -169,9 +198,14 @@ def names_document(site: Site) -> dict[str, Any]:
 
 
 def package_document(
-    registry: Registry, package: Package, amendments: PackageAmendments | None = None
+    registry: Registry,
+    package: Package,
+    amendments: PackageAmendments | None = None,
+    advisories: Sequence[Advisory] = (),
 ) -> dict[str, Any]:
-    """Everything about one package but its dependents (:func:`with_dependents`)."""
+    """Everything about one package but its dependents (:func:`with_dependents`); a release
+    that advisories affect lists them (``advisories``, docs/advisories.md), and one that
+    curators amended its requirements in force (``effective``, docs/curation.md)."""
     delegation = registry.delegations[package.name]
     owners = [registry.owners[owner_id] for owner_id in delegation.owners]
     verification = package.source.verification
@@ -203,7 +237,10 @@ def package_document(
         },
         # Added to v1 after its first release: present only when curators amended the package.
         **({} if amendments is None else {"amendments": _amendments(package.name, amendments)}),
-        "releases": [_release(registry, release, amendments) for release in package.releases],
+        "releases": [
+            _release(registry, release, package.name, amendments, advisories)
+            for release in package.releases
+        ],
     }
 
 
@@ -277,8 +314,25 @@ _ROOT_FROM_DOCUMENT = "../../../"  # api/v1/packages/<name>.json -> the site's r
 
 
 def _release(
-    registry: Registry, release: Release, amendments: PackageAmendments | None
+    registry: Registry,
+    release: Release,
+    name: str,
+    amendments: PackageAmendments | None,
+    advisories: Sequence[Advisory],
 ) -> dict[str, Any]:
+    document = _release_document(release)
+    marks = advisory_marks(release, name, advisories)
+    if release.advisories:
+        document["status_advisories"] = list(release.advisories)
+    if marks:
+        document["advisories"] = [mark_document(advisory, name, "../") for advisory in marks]
+    # The curators' amendments in force on it (docs/curation.md), only where some is.
+    if (effective := _effective(registry, release, amendments)) is not None:
+        document["effective"] = effective
+    return document
+
+
+def _release_document(release: Release) -> dict[str, Any]:
     document: dict[str, Any] = {
         "version": str(release.version),
         "published": timestamp(release.published),
@@ -299,9 +353,6 @@ def _release(
         document["links"] = release.links
     if release.rust_version is not None:
         document["rust_version"] = release.rust_version
-    # The curators' amendments in force on it (docs/curation.md), only where some is.
-    if (effective := _effective(registry, release, amendments)) is not None:
-        document["effective"] = effective
     return document
 
 
@@ -321,6 +372,7 @@ def _dependency(dependency: Dependency) -> dict[str, Any]:
         ("default_features", dependency.default_features, True),
         ("rename", dependency.rename, None),
         ("registry", dependency.registry, None),
+        ("upstream", dependency.upstream, None),
     ):
         if value != plain:
             document[key] = value

@@ -11,6 +11,8 @@ from urllib.parse import urljoin, urlsplit
 import jinja2
 from markupsafe import Markup
 
+from regsite.advisories.model import Advisory
+from regsite.advisories.releases import advisory_marks
 from regsite.effective import EffectiveRelease, release_effective, specifier_text
 from regsite.headers import META_CONTENT_SECURITY_POLICY
 from regsite.model import (
@@ -26,6 +28,7 @@ from regsite.model import (
 )
 from regsite.render import Output
 from regsite.render.api import API_ROOT
+from regsite.render.atom import package_feed_path
 from regsite.render.flavours import flavour_install_lines
 from regsite.render.markdown import render_readme
 from regsite.render.search import search_order
@@ -34,6 +37,7 @@ from regsite.theme import Theme, ThemeError
 from regsite.versions import Specifier
 
 __all__ = [
+    "SITE_FEED",
     "USED_BY_SLOT",
     "RecentRelease",
     "package_page_path",
@@ -43,6 +47,7 @@ __all__ = [
 ]
 
 SEARCH_PAGE = "search/index.html"
+SITE_FEED = "feed.xml"  # the registry's changes, for people (regsite.feed)
 # Where a package page shows what other packages say about it (render_used_by). Text and
 # attributes are escaped and raw HTML in READMEs is too, so only the template can write this.
 USED_BY_SLOT = "<!--regsite:used-by-->"
@@ -62,9 +67,11 @@ class RecentRelease:
 @dataclass(frozen=True, slots=True)
 class PackageLink:
     name: str
-    href: str | None  # relative to the page; None for a package of another registry
+    href: (
+        str | None
+    )  # relative to the page; absolute at an upstream; None: cargo's other registries
     specifier: str = ""  # a dependency's version range; "" when any version will do
-    note: str = ""  # cargo's details of a dependency: "dev", "optional", "cfg(windows)"…
+    note: str = ""  # cargo's details of a dependency ("dev", "optional"…), "from UPSTREAM"
     amended: str = ""  # the range once curators' amendments apply; "" when none narrows it
 
 
@@ -74,6 +81,16 @@ class FileRow:
     filename: str
     size: str  # as _filesize gives it
     sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class AdvisoryLink:
+    """An advisory affecting a release, as a package page shows it."""
+
+    id: str
+    summary: str
+    href: str  # the OSV document, relative to the page
+    fixed: str  # the versions that fix it, or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +105,7 @@ class ReleaseRow:
     files: tuple[FileRow, ...]
     requires: tuple[PackageLink, ...]
     conflicts: tuple[PackageLink, ...] = ()  # packages amendments say must not be installed too
+    advisories: tuple[AdvisoryLink, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +118,18 @@ class AmendmentRow:
     narrowing: str  # "upper bound", "excluded version", "conflict"
     releases: str  # the owner's releases it applies to
     date: str
+
+
+@dataclass(frozen=True, slots=True)
+class _PageFacts:
+    """What every release row of one package page reads besides the release."""
+
+    registry: Registry
+    name: str
+    root: str  # from the page to the site's root
+    amendments: PackageAmendments | None
+    advisories: Sequence[Advisory]
+    pages: Mapping[str, str]  # each upstream's package page template, by upstream name
 
 
 def package_page_path(name: str) -> str:
@@ -147,6 +177,7 @@ def render_package_page(
     package: Package,
     readme_html: str | None = None,
     amendments: PackageAmendments | None = None,
+    advisories: Sequence[Advisory] = (),
 ) -> bytes:
     """The package's page from the package and its amendments alone; :data:`USED_BY_SLOT` marks
     where :func:`render_used_by` goes.  ``readme_html``: the README as the build rendered it
@@ -158,7 +189,9 @@ def render_package_page(
     verification = package.source.verification
     path = package_page_path(package.name)
     root = _root(path)
-    rows = [_release_row(registry, release, root, amendments) for release in package.releases]
+    pages = {upstream.name: upstream.page or upstream.url for upstream in registry.upstreams}
+    facts = _PageFacts(registry, package.name, root, amendments, advisories, pages)
+    rows = [_release_row(facts, release) for release in package.releases]
     # The model objects stay in the context beside the rows, for themes that override the page.
     context = {
         "package": package,
@@ -175,6 +208,7 @@ def render_package_page(
         "api_url": f"{API_ROOT}/packages/{package.name}.json",
         "sources_url": f"{API_ROOT}/sources/{package.name}/",
         "readme_source": package.readme.file if package.readme else None,
+        "package_feed": root + package_feed_path(package.name),
         **_amendments_context(registry, amendments),
     }
     return _page(theme, registry, "package.html", path, context)
@@ -227,9 +261,8 @@ def render_used_by(theme: Theme, name: str, dependents: Sequence[str]) -> str:
         raise ThemeError(f"theme template used_by.html: {exc.message}") from exc
 
 
-def _release_row(
-    registry: Registry, release: Release, root: str, amendments: PackageAmendments | None
-) -> ReleaseRow:
+def _release_row(facts: _PageFacts, release: Release) -> ReleaseRow:
+    amendments, root = facts.amendments, facts.root
     effective = None if amendments is None else release_effective(release, amendments.amendments)
     return ReleaseRow(
         release=release,
@@ -243,29 +276,47 @@ def _release_row(
             )
             for artifact in release.artifacts
         ),
-        requires=tuple(
-            _dependency_link(registry, dependency, root, effective)
-            for dependency in release.requires
-        ),
+        requires=tuple(_dependency_link(facts, d, effective) for d in release.requires),
         conflicts=tuple(
             PackageLink(c.name, root + package_page_path(c.name), _range(c.versions))
             for c in (effective.conflicts if effective else ())
         ),
+        advisories=_advisory_links(facts, release),
+    )
+
+
+def _advisory_links(facts: _PageFacts, release: Release) -> tuple[AdvisoryLink, ...]:
+    return tuple(
+        AdvisoryLink(
+            advisory.id,
+            advisory.summary,
+            f"{facts.root}{API_ROOT}/advisories/{advisory.id}.json",
+            ", ".join(advisory.fixed_in(facts.name)),
+        )
+        for advisory in advisory_marks(release, facts.name, facts.advisories)
     )
 
 
 def _dependency_link(
-    registry: Registry, dependency: Dependency, root: str, effective: EffectiveRelease | None
+    facts: _PageFacts, dependency: Dependency, effective: EffectiveRelease | None
 ) -> PackageLink:
-    href = root + package_page_path(dependency.name) if dependency.in_registry else None
+    """A link to the package's page: here, or at the upstream it is taken from (its
+    registry.json's page template, verified with the rest of the upstream); none for a package
+    of one of cargo's other registries. ``amended``: its range once amendments apply."""
+    href = None
+    if dependency.in_registry:
+        href = facts.root + package_page_path(dependency.name)
+    elif dependency.upstream is not None and (page := facts.pages.get(dependency.upstream)):
+        href = page.replace("{name}", dependency.name)
     amended = ""
     for requirement in effective.requires if effective else ():
         if requirement.name == dependency.name and requirement.amended:
             excluded = "".join(f", !={version}" for version in requirement.excluded)
-            amended = specifier_text(registry.version_scheme, requirement) + excluded
-    specifier = _range(dependency.specifier)
+            amended = specifier_text(facts.registry.version_scheme, requirement) + excluded
     note = dependency_note(dependency)
-    return PackageLink(dependency.name, href, specifier, note, amended.lstrip(", "))
+    return PackageLink(
+        dependency.name, href, _range(dependency.specifier), note, amended.lstrip(", ")
+    )
 
 
 def _range(specifier: Specifier) -> str:
@@ -273,12 +324,14 @@ def _range(specifier: Specifier) -> str:
 
 
 def dependency_note(dependency: Dependency) -> str:
-    """Cargo's details of a dependency, in a few words: ``dev, cfg(windows), optional``."""
+    """Cargo's details of a dependency, in a few words: ``dev, cfg(windows), optional``; and
+    the upstream it is taken from."""
     notes = [] if dependency.kind is DependencyKind.NORMAL else [dependency.kind.value]
     notes += [dependency.target] if dependency.target else []
     notes += ["optional"] if dependency.optional else []
     notes += [f"as {dependency.rename}"] if dependency.rename else []
     notes += [f"from {dependency.registry}"] if dependency.registry else []
+    notes += [f"from {dependency.upstream}"] if dependency.upstream else []
     return ", ".join(notes)
 
 
@@ -305,6 +358,7 @@ def _page(
         "search_page": SEARCH_PAGE,
         "date": _date,
         "filesize": _filesize,
+        "site_feed": root + SITE_FEED,  # relative, as every link in a page (decision 6)
         **context,
     }
     try:

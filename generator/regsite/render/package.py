@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from regsite.advisories.model import Advisory
 from regsite.model import Package, PackageAmendments, Registry
 from regsite.render import Output
 from regsite.render.api import package_api, package_document_path, with_dependents
+from regsite.render.atom import package_feed, package_feed_path
 from regsite.render.flavours import package_flavour_outputs
 from regsite.render.html import USED_BY_SLOT, package_page_path, render_package_page, render_used_by
 from regsite.theme import Theme
@@ -31,14 +33,17 @@ def package_outputs(
     package: Package,
     readme_html: str | None = None,
     amendments: PackageAmendments | None = None,
+    advisories: Sequence[Advisory] = (),
 ) -> Outputs:
     """``readme_html``: the README as the build rendered it (within its time budget), if so;
-    ``amendments``: the curators' amendments to the package, if it has any."""
-    api = package_api(registry, package, amendments)
+    ``amendments``: the curators' amendments to the package, if it has any; ``advisories``:
+    those naming the package (a declared input of its scan and render keys)."""
+    api = package_api(registry, package, amendments, advisories)
     document = package_document_path(package.name)
     outputs = {path: (content, path == document) for path, content in api.items()}
-    page = render_package_page(registry, theme, package, readme_html, amendments)
+    page = render_package_page(registry, theme, package, readme_html, amendments, advisories)
     outputs[package_page_path(package.name)] = (page, True)
+    outputs[package_feed_path(package.name)] = (package_feed(registry, package, advisories), False)
     for path, content in package_flavour_outputs(registry, package, amendments).items():
         outputs[path] = (content, False)  # from the package alone: final at once
     return outputs

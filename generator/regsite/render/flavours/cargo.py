@@ -235,9 +235,16 @@ def _split_features(
 def _dependency(
     registry: Registry, dependency: Dependency, effective: EffectiveRequirement | None
 ) -> dict[str, Any]:
+    """A dependency as cargo's index writes it, with the curators' upper bound in ``req`` when
+    one is in force (docs/curation.md); one taken from an [[upstream]] names the upstream's own
+    cargo index (docs/upstreams.md), which the build checks it publishes."""
     req = str(dependency.specifier)
     if effective is not None and effective.bound is not None:
         req = specifier_text(registry.version_scheme, effective)
+    other = dependency.registry
+    if dependency.upstream is not None:
+        upstream = next(u for u in registry.upstreams if u.name == dependency.upstream)
+        other = index_url(upstream.url)
     return {
         "name": dependency.rename or dependency.name,
         "req": req,
@@ -246,7 +253,7 @@ def _dependency(
         "default_features": dependency.default_features,
         "target": dependency.target,
         "kind": dependency.kind.value,
-        "registry": dependency.registry,
+        "registry": other,
         "package": dependency.name if dependency.rename is not None else None,
     }
 
