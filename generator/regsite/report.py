@@ -251,6 +251,7 @@ def _amendment_keys(amendments: PackageAmendments | None) -> tuple[AmendmentKey,
     return tuple(tuple(entry[name] for name in _AMENDMENT_FIELDS) for entry in entries)
 
 
+_SOURCES = f"{API_ROOT}/sources/"  # api/v1/sources/<name>/...
 _NAMES_SHAPE = '{"packages": [{"name": "..."}, ...]}'
 _REGISTRY_SHAPE = "counts, trust and owners as api/v1/registry.json has them"
 _PACKAGE_SHAPE = '{"releases": [{"version": "...", "status": "..."}, ...]}'
@@ -267,10 +268,20 @@ def compare_builds(site: Site, previous: PreviousOutput | None) -> BuildChanges:
     if previous is None or before is None or old_registry is None:
         return BuildChanges(first_build=True, packages=packages, releases=releases)
     added = tuple(name for name in site.packages if name not in before)
+    # A package changed when its signed sources did, or its releases or status as its document
+    # says; its document also changes with what other packages say of it (its dependents, its
+    # closure manifest), which is not its change.
+    sources = {path.split("/")[3] for path in previous.changed if path.startswith(_SOURCES)}
+    olds = {
+        name: previous.read(f"{API_ROOT}/packages/{name}.json", _PACKAGE_SHAPE, _package)
+        for name in site.packages
+        if name in before and f"{API_ROOT}/packages/{name}.json" in previous.changed
+    }
     changed = tuple(
         name
         for name in site.packages
-        if name in before and f"{API_ROOT}/packages/{name}.json" in previous.changed
+        if name in before
+        and (name in sources or (name in olds and _differs(olds[name], site, name)))
     )
     found = _ReleaseChanges()
     found.added += [(name, v) for name in added for v in reversed(site.packages[name].versions)]
@@ -278,7 +289,9 @@ def compare_builds(site: Site, previous: PreviousOutput | None) -> BuildChanges:
         found.amendments(name, (), _amendment_keys(site.amendments.get(name)))
     for name in changed:
         path = f"{API_ROOT}/packages/{name}.json"
-        old = previous.read(path, _PACKAGE_SHAPE, _package) or _OldPackage({}, None)
+        old = olds.get(name) or _OldPackage({}, None)
+        if name not in olds and name in before:
+            old = previous.read(path, _PACKAGE_SHAPE, _package) or old
         found.compare(name, old, site.packages[name])
         found.amendments(name, old.amendments, _amendment_keys(site.amendments.get(name)))
         if previous.current is not None and (new := previous.current(path)) is not None:
@@ -302,6 +315,21 @@ def compare_builds(site: Site, previous: PreviousOutput | None) -> BuildChanges:
         keys=tuple(_key_changes(old_registry, _registry(registry_document(site)))),
         amendments_added=tuple(found.amendments_added),
         amendments_removed=tuple(found.amendments_removed),
+    )
+
+
+def _differs(old: _OldPackage | None, site: Site, name: str) -> bool:
+    """Whether the previous document's releases, status or curators' amendments differ from
+    the package's now (an amendments file removed leaves no changed source behind)."""
+    if old is None:
+        return True
+    summary = site.packages[name]
+    yanked = {version for version, status in old.releases.items() if status == "yanked"}
+    return (
+        set(old.releases) != set(summary.versions)
+        or yanked != set(summary.yanked)
+        or old.status != summary.status.value
+        or old.amendments != _amendment_keys(site.amendments.get(name))
     )
 
 

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 from regsite.memo import digest_of
 from regsite.model import Package, PackageStatus, Release, ReleaseStatus
 from regsite.render.markdown import readme_headings
+from regsite.render.shard import shard_sha256
 
 __all__ = [
     "RECENT_RELEASES",
@@ -71,6 +72,7 @@ class PackageSummary:
     key: bytes  # the scan's memo key: where this package's record is kept
     requirements_digest: bytes  # of PackageDetails.requirements
     search_digest: bytes  # of what search indexes besides the name: keywords, description, headings
+    shard: str = ""  # the sha256 of the package's version-index shard (render/shard.py)
 
     @property
     def release_count(self) -> int:
@@ -121,6 +123,7 @@ def summarize(package: Package, key: bytes) -> tuple[PackageSummary, PackageDeta
         key=key,
         requirements_digest=digest_of(part for item in requirements for part in item),
         search_digest=digest_of([*package.keywords, "", package.description, "", *headings]),
+        shard=shard_sha256(package),
     )
     details = PackageDetails(
         requirements=requirements,
@@ -180,6 +183,7 @@ def pack(summary: PackageSummary, details: PackageDetails) -> Packed:
             summary.key,
             summary.requirements_digest,
             summary.search_digest,
+            summary.shard,
         ),
         (
             tuple(tuple(requirement) for requirement in details.requirements),
@@ -190,7 +194,9 @@ def pack(summary: PackageSummary, details: PackageDetails) -> Packed:
 
 def unpack_summary(packed: Packed) -> PackageSummary:
     (name, description, keywords, status, latest, newest, versions, yanked) = packed[0][:8]
-    (depends_on, targets, headings, source_path, signers, key, requirements, search) = packed[0][8:]
+    (depends_on, targets, headings, source_path, signers, key, requirements, search) = packed[0][
+        8:16
+    ]
     return PackageSummary(
         name=name,
         description=description,
@@ -208,6 +214,7 @@ def unpack_summary(packed: Packed) -> PackageSummary:
         key=key,
         requirements_digest=requirements,
         search_digest=search,
+        shard=packed[0][16],
     )
 
 

@@ -13,8 +13,10 @@ import platform
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
 
 from packaging.markers import default_environment
+from packaging.specifiers import SpecifierSet
 from resolvelib import AbstractProvider, BaseReporter, Resolver
 from resolvelib.resolvers import (
     RequirementInformation,
@@ -29,7 +31,7 @@ from regsite.effective import (
     release_effective,
 )
 from regsite.errors import RegistryError
-from regsite.model import Dependency, Package, PackageAmendments, Release, ReleaseStatus
+from regsite.model import Dependency, PackageAmendments, Release, ReleaseStatus
 from regsite.names import name_problem, normalize_name
 from regsite.requires import extra_problem
 from regsite.versions import PEP440, Specifier, Version, VersionScheme, VersionSyntaxError
@@ -37,23 +39,58 @@ from regsite.versions import PEP440, Specifier, Version, VersionScheme, VersionS
 __all__ = [
     "MAX_ROUNDS",
     "Amended",
+    "Candidates",
     "Requirement",
     "Requires",
     "ResolutionError",
+    "ResolutionGaveUp",
+    "Resolvable",
     "amended_requirements",
     "parse_requirement",
     "resolve",
 ]
 
 MAX_ROUNDS = 10_000  # resolvelib rounds (one pin or backtrack each) before giving up
-# (package name, release, its dependencies to resolve) -> them, bound to their registries
-Requires = Callable[[str, Release, Sequence[Dependency]], Sequence[Dependency]]
 _VERSIONS_SHOWN = 10  # versions listed per package in a conflict message
 _ROOT = "your requirements"
 
 
 class ResolutionError(RegistryError):
     """The requirements are malformed, name a missing package, or cannot all hold at once."""
+
+
+class ResolutionGaveUp(ResolutionError):
+    """The search reached its bound on rounds before it could decide."""
+
+
+class Resolvable(Protocol):
+    """A release as the resolver reads it: a model :class:`~regsite.model.Release`, or a
+    release read from a shard (client/portable.py)."""
+
+    @property
+    def version(self) -> Version: ...
+
+    @property
+    def status(self) -> ReleaseStatus: ...
+
+    @property
+    def requires(self) -> Sequence[Dependency]: ...
+
+    @property
+    def requires_python(self) -> SpecifierSet | None: ...
+
+
+_R = TypeVar("_R", bound=Resolvable)
+# (package name, release, its dependencies to resolve) -> them, bound to their registries
+Requires = Callable[[str, _R, Sequence[Dependency]], Sequence[Dependency]]
+_R_co = TypeVar("_R_co", bound=Resolvable, covariant=True)
+
+
+class Candidates(Protocol[_R_co]):
+    """A package as the resolver reads it: its releases, newest version first."""
+
+    @property
+    def releases(self) -> Sequence[_R_co]: ...
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -95,7 +132,7 @@ class Requirement:
 
 
 # A release's amendments in force, by its package's name (None: none is).
-Amended = Callable[[str, Release], EffectiveRelease | None]
+Amended = Callable[[str, _R], EffectiveRelease | None]
 
 
 def amended_requirements(
@@ -171,11 +208,13 @@ def _extras(text: str, listed: str) -> tuple[str, ...]:
 
 def resolve(
     requirements: Sequence[Requirement],
-    get_package: Callable[[str], Package],
+    get_package: Callable[[str], Candidates[_R]],
     scheme: VersionScheme,
-    amended: Amended | None = None,
-    requires: Requires | None = None,
-) -> dict[str, Release]:
+    amended: Amended[_R] | None = None,
+    requires: Requires[_R] | None = None,
+    *,
+    max_rounds: int = MAX_ROUNDS,
+) -> dict[str, _R]:
     """Pick a release for every package needed; ``get_package`` raises KeyError for unknown names.
     Versions are chosen and matched as the registry's version ``scheme`` says; ``amended`` gives
     a release's amendments in force (default: none).  ``requires`` is given a release's
@@ -184,14 +223,16 @@ def resolve(
 
     Returns package name -> release, sorted by name.
     """
-    provider = _Provider(get_package, requirements, scheme, requires or _listed, amended)
-    resolver: Resolver[Requirement, _Candidate, str] = Resolver(provider, BaseReporter())
+    provider: _Provider[_R] = _Provider(
+        get_package, requirements, scheme, requires or _listed, amended
+    )
+    resolver: Resolver[Requirement, _Candidate[_R], str] = Resolver(provider, BaseReporter())
     try:
-        result = resolver.resolve(requirements, max_rounds=MAX_ROUNDS)
+        result = resolver.resolve(requirements, max_rounds=max_rounds)
     except ResolutionImpossible as error:
         raise provider.explain(error.causes) from error
     except ResolutionTooDeep as error:
-        raise ResolutionError(
+        raise ResolutionGaveUp(
             f"gave up after {error.round_count} rounds of backtracking;"
             " pin some versions with '==' to narrow the search"
         ) from error
@@ -205,10 +246,10 @@ def resolve(
 
 
 @dataclass(frozen=True, slots=True)
-class _Candidate:
+class _Candidate(Generic[_R]):
     name: str
     version: Version | None  # None: not installed (only conflicts name the package)
-    release: Release | None = field(compare=False)
+    release: _R | None = field(compare=False)
     extras: tuple[str, ...] = ()
 
     @property
@@ -221,32 +262,32 @@ class _Candidate:
         return f"{self.identity} {self.version}"
 
 
-_Cause = RequirementInformation[Requirement, _Candidate]
+_Cause = RequirementInformation[Requirement, _Candidate[Any]]
 
 
-class _Provider(AbstractProvider[Requirement, _Candidate, str]):
+class _Provider(AbstractProvider[Requirement, _Candidate[_R], str]):
     def __init__(
         self,
-        get_package: Callable[[str], Package],
+        get_package: Callable[[str], Candidates[_R]],
         roots: Iterable[Requirement],
         scheme: VersionScheme,
-        requires: Requires,
-        amended: Amended | None = None,
+        requires: Requires[_R],
+        amended: Amended[_R] | None = None,
     ) -> None:
         self._get_package = get_package
         self._requires = requires
         self._scheme = scheme
-        self._amended: Amended = amended or (lambda name, release: None)
-        self._packages: dict[str, Package | None] = {}
+        self._amended: Amended[_R] = amended or (lambda name, release: None)
+        self._packages: dict[str, Candidates[_R] | None] = {}
         # Who asked for each name, to explain conflicts; the user's own requirements win.
         self._roots = frozenset(requirement.name for requirement in roots)
-        self._parents: dict[str, _Candidate] = {}
+        self._parents: dict[str, _Candidate[_R]] = {}
         # Markers and requires-python are evaluated for the Python running this lock, as pip
         # does: a lock is made for one environment.
         self._environment = {key: str(value) for key, value in default_environment().items()}
         self._python = scheme.parse_version(platform.python_version()) if scheme is PEP440 else None
 
-    def package(self, name: str) -> Package | None:
+    def package(self, name: str) -> Candidates[_R] | None:
         if name not in self._packages:
             try:
                 self._packages[name] = self._get_package(name)
@@ -254,14 +295,14 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
                 self._packages[name] = None
         return self._packages[name]
 
-    def identify(self, requirement_or_candidate: Requirement | _Candidate) -> str:
+    def identify(self, requirement_or_candidate: Requirement | _Candidate[_R]) -> str:
         return requirement_or_candidate.identity
 
     def get_preference(
         self,
         identifier: str,
-        resolutions: Mapping[str, _Candidate],
-        candidates: Mapping[str, Iterator[_Candidate]],
+        resolutions: Mapping[str, _Candidate[_R]],
+        candidates: Mapping[str, Iterator[_Candidate[_R]]],
         information: Mapping[str, Iterator[_Cause]],
         backtrack_causes: Sequence[_Cause],
     ) -> tuple[int, str]:
@@ -272,8 +313,8 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
         self,
         identifier: str,
         requirements: Mapping[str, Iterator[Requirement]],
-        incompatibilities: Mapping[str, Iterator[_Candidate]],
-    ) -> list[_Candidate]:
+        incompatibilities: Mapping[str, Iterator[_Candidate[_R]]],
+    ) -> list[_Candidate[_R]]:
         wanted = list(requirements[identifier])
         name, extras = wanted[0].name, wanted[0].extras
         needed = [requirement for requirement in wanted if not requirement.conflict]
@@ -299,16 +340,16 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
             if all(requirement.narrowed(version) for requirement in wanted)
         ]
 
-    def _supports_python(self, release: Release) -> bool:
+    def _supports_python(self, release: _R) -> bool:
         wanted = release.requires_python
         return wanted is None or self._python is None or wanted.contains(self._python, True)
 
-    def is_satisfied_by(self, requirement: Requirement, candidate: _Candidate) -> bool:
+    def is_satisfied_by(self, requirement: Requirement, candidate: _Candidate[_R]) -> bool:
         if candidate.version is None:
             return requirement.conflict
         return requirement.admits(candidate.version)
 
-    def get_dependencies(self, candidate: _Candidate) -> list[Requirement]:
+    def get_dependencies(self, candidate: _Candidate[_R]) -> list[Requirement]:
         if candidate.release is None:
             return []
         found = self._amended(candidate.name, candidate.release)
@@ -328,7 +369,7 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
             requirements.append(Requirement(name=candidate.name, specifier=exact))
         return requirements
 
-    def _wanted(self, release: Release, extras: tuple[str, ...]) -> list[Dependency]:
+    def _wanted(self, release: _R, extras: tuple[str, ...]) -> list[Dependency]:
         """The dependencies resolved with a release: this registry's and its upstreams', not
         cargo's other registries' nor its dev and optional ones (not installed with it)."""
         return [
@@ -367,7 +408,7 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
             "cannot find versions that satisfy every requirement:", details=lines
         )
 
-    def _chain(self, parent: _Candidate | None) -> str:
+    def _chain(self, parent: _Candidate[_R] | None) -> str:
         parts: list[str] = []
         while parent is not None:
             if str(parent) in parts:  # a dependency cycle
@@ -396,13 +437,11 @@ def _shown(versions: list[str]) -> str:
     return ", ".join(versions[:_VERSIONS_SHOWN]) + older
 
 
-def _listed(
-    name: str, release: Release, dependencies: Sequence[Dependency]
-) -> Sequence[Dependency]:
+def _listed(name: str, release: _R, dependencies: Sequence[Dependency]) -> Sequence[Dependency]:
     return dependencies
 
 
-def _allowed(release: Release, wanted: Iterable[Requirement]) -> bool:
+def _allowed(release: Resolvable, wanted: Iterable[Requirement]) -> bool:
     """Yanked releases count only when a requirement pins exactly that version."""
     return release.status is not ReleaseStatus.YANKED or any(
         requirement.specifier.pins(release.version) for requirement in wanted

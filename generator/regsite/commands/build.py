@@ -100,6 +100,7 @@ def build_site(request: BuildRequest) -> SiteBuilt:
     result = build(options)
     if request.report_md is not None:
         _write_report(request.report_md, result)
+    warnings += result.warnings
     warnings += _expired_timestamp(options, result, datetime.now(UTC))
     warnings += _over_budget(result, request.host_budget)
     warnings += tuple(unseen_amendments(result.site))
