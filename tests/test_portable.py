@@ -15,6 +15,7 @@ import pytest
 from builder import SourceBuilder, release
 from clientsite import revalidating_server
 from conftest import serving
+from regsite import consistency
 from test_client_cli import (  # noqa: F401 - pytest fixtures, used by name
     SignedRegistry,
     _isolated_client,
@@ -175,6 +176,35 @@ def test_the_build_reports_a_release_whose_requirements_admit_no_consistent_set(
     assert "packages/beta/package.toml: release[version=1.0.0]: its requirements" in said
     assert said.count("admit no consistent set of releases") == 1
     assert "gamma<2 (required by alpha 1.0.0" in said
+
+
+def test_the_check_takes_a_share_of_the_builds_time_and_the_next_build_finishes_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert consistency.check_seconds(0.0) == consistency.CHECK_FLOOR_SECONDS
+    assert consistency.check_seconds(50.0) == pytest.approx(5.0)
+    assert consistency.check_seconds(1e9) == consistency.CHECK_SECONDS
+    builder = SourceBuilder()
+    builder.add_package("alpha", ["alice"], [release("alpha", "1.0.0", requires={"gamma": "<2"})])
+    builder.add_package(
+        "gamma", ["alice"], [release("gamma", "2.0.0", 2), release("gamma", "1.0.0")]
+    )
+    builder.add_package(
+        "beta", ["bob"], [release("beta", "1.0.0", requires={"alpha": ">=1", "gamma": ">=2"})]
+    )
+    source, site = builder.write(tmp_path / "source"), tmp_path / "site"
+    argv = ("build", source, "-o", site, "--unsigned", "--cache", tmp_path / "cache")
+    with monkeypatch.context() as patched:  # a build with no time left for the check
+        patched.setattr(consistency, "CHECK_FLOOR_SECONDS", 0.0)
+        patched.setattr(consistency, "CHECK_SHARE", 0.0)
+        code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    assert "4 releases were not checked for a consistent set" in out + err
+    assert "admit no consistent set" not in out + err
+    code, out, err = run(capsys, *argv)  # the next build, with the same cache, checks them
+    assert code == 0, err
+    assert "were not checked" not in out + err
+    assert "packages/beta/package.toml: release[version=1.0.0]: its requirements" in out + err
 
 
 def test_one_package_change_renders_only_the_packages_whose_closure_changed(

@@ -16,6 +16,7 @@ every package state its releases can reach (:mod:`regsite.closures`).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,20 +32,27 @@ from regsite.versions import Version
 from regsite.workers import context, run
 
 __all__ = [
+    "CHECK_FLOOR_SECONDS",
     "CHECK_SECONDS",
+    "CHECK_SHARE",
     "RESOLVE_ROUNDS",
     "RESOLVE_SECONDS",
     "WITNESS_TRIES",
     "ConsistencyReport",
     "Inconsistent",
     "check_consistency",
+    "check_seconds",
 ]
 
 WITNESS_TRIES = 400  # versions the quick search tries for one release before resolvelib decides
 WITNESS_DEPTH = 400  # packages the quick search follows for one release (its recursion depth)
 RESOLVE_ROUNDS = 2_000  # resolvelib rounds (one pin or backtrack each) for one release
 RESOLVE_SECONDS = 2.0  # CPU seconds of resolvelib for one release
-CHECK_SECONDS = 120.0  # CPU seconds for all the releases one process checks in one build
+CHECK_SECONDS = 120.0  # CPU seconds for all the releases one process checks in one build, at most
+# ... and by default a share of the time the build took before the check, at least a floor, so
+# the check adds at most about a tenth to a cold build; what it leaves is checked by the next.
+CHECK_SHARE = 0.1
+CHECK_FLOOR_SECONDS = 2.0
 _BOUNDS = f"{WITNESS_TRIES} {WITNESS_DEPTH} {RESOLVE_ROUNDS} {RESOLVE_SECONDS}"
 
 
@@ -69,18 +77,39 @@ class _Checks:
     graph: ReleaseGraph
     ranks: Mapping[str, int]
     dead: Mapping[str, Mapping[int, str]]  # releases that can be in no consistent set, and why
-    seconds_left: float = CHECK_SECONDS
-    started: float = field(default_factory=time.process_time)
+    seconds_left: float = CHECK_SECONDS  # CPU seconds of each process
+    token: int = field(default_factory=time.monotonic_ns)  # this build's check, in each process
+
+
+_STARTED: dict[tuple[int, int], float] = {}  # (pid, token) -> the process's CPU time at its start
+
+
+def check_seconds(elapsed: float) -> float:
+    """The CPU seconds each process may spend on the check, for a build that took ``elapsed``
+    seconds before it."""
+    return min(CHECK_SECONDS, max(CHECK_FLOOR_SECONDS, CHECK_SHARE * elapsed))
+
+
+def _spent(checks: _Checks) -> float:
+    """CPU seconds this process has spent on this build's check (a forked worker's clock starts
+    at its fork, not at the parent's)."""
+    now = time.process_time()
+    return now - _STARTED.setdefault((os.getpid(), checks.token), now)
 
 
 _Result = tuple[str, bytes, tuple[Inconsistent, ...], tuple[str, ...]]
 
 
 def check_consistency(
-    graph: ReleaseGraph, closures: Mapping[str, str], memo: Memo, jobs: int
+    graph: ReleaseGraph,
+    closures: Mapping[str, str],
+    memo: Memo,
+    jobs: int,
+    seconds: float = CHECK_SECONDS,
 ) -> ConsistencyReport:
     """Every package's releases checked, from the memo where the closure is unchanged;
-    ``closures`` maps each package to the sha256 of its closure manifest."""
+    ``closures`` maps each package to the sha256 of its closure manifest; each process spends
+    at most ``seconds`` of CPU on it."""
     inconsistent: list[Inconsistent] = []
     undecided: list[tuple[str, str]] = []
     tasks: list[tuple[str, bytes]] = []
@@ -105,7 +134,7 @@ def check_consistency(
     reach = reachable(graph, [name for name, _ in tasks])
     dead = dead_releases(graph, order, reach)
     memo.flush()  # the workers read the packages' requirements from it
-    run(_check_package, tasks, _Checks(graph, ranks, dead), jobs, done)
+    run(_check_package, tasks, _Checks(graph, ranks, dead, seconds), jobs, done)
     shown = {name: index for index, name in enumerate(graph.summaries)}
     inconsistent.sort(key=lambda item: (shown[item.package], item.package))
     return ConsistencyReport(tuple(inconsistent), tuple(sorted(undecided)), len(tasks))
@@ -125,8 +154,7 @@ def _check_releases(task: tuple[str, bytes]) -> _Result:
     for index, version in enumerate(node.versions):
         if index in node.yanked:
             continue
-        spent = time.process_time() - checks.started
-        if spent >= checks.seconds_left:
+        if _spent(checks) >= checks.seconds_left:
             left.append(version)
             continue
         if index not in checks.dead[name] and _fits(checks.graph, witness, name, index):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from regsite.catalog import Catalog
 from regsite.closures import ClosureManifests, closure_manifests, closure_path
-from regsite.consistency import ConsistencyReport, check_consistency
+from regsite.consistency import ConsistencyReport, check_consistency, check_seconds
 from regsite.model import Site
 from regsite.outputs import Published, put_site_files
 from regsite.release_graph import ReleaseGraph
@@ -47,7 +47,8 @@ class PortableOutcome:
             named = ", ".join(f"{name} {version}" for name, version in left[:_SHOWN])
             said.append(
                 f"{len(left)} releases were not checked for a consistent set within the check's"
-                f" bounds (docs/portable.md): {named}; the next build checks them again"
+                f" bounds (a tenth of the build's time, docs/portable.md): {named}; the next"
+                " build with this --cache checks them"
             )
         return tuple(said)
 
@@ -70,11 +71,18 @@ def publish_closures(
 
 
 def check_releases(
-    site: Site, catalog: Catalog, manifests: ClosureManifests, changed: int, jobs: int
+    site: Site,
+    catalog: Catalog,
+    manifests: ClosureManifests,
+    changed: int,
+    jobs: int,
+    elapsed: float,
 ) -> PortableOutcome:
-    """Check every release for a consistent set (from the memo where its closure is unchanged)."""
+    """Check every release for a consistent set (from the memo where its closure is unchanged),
+    within a share of the ``elapsed`` seconds the build took before the check."""
     graph = _graph(site, catalog)
-    consistency = check_consistency(graph, manifests.hashes, catalog.memo, jobs)
+    seconds = check_seconds(elapsed)
+    consistency = check_consistency(graph, manifests.hashes, catalog.memo, jobs, seconds)
     for item in consistency.inconsistent:
         log.info("%s %s admits no consistent set: %s", item.package, item.version, item.reason)
     return PortableOutcome(manifests.rendered, changed, consistency)

@@ -88,7 +88,8 @@ def publish_site(run: SiteRun) -> BuildResult:
         closures = manifests.hashes
         rendered = render_packages(site, catalog, context, published, closures, jobs, advance)
     with stages.stage("consistency"):
-        portable = check_releases(site, catalog, manifests, changed, jobs)
+        elapsed = sum(stages.times.values())
+        portable = check_releases(site, catalog, manifests, changed, jobs, elapsed)
     with stages.stage("site pages"):
         shared = site_api(site)
         shared.update(site_pages(site, theme))
