@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
-from regsite.model import Registry, Site
+from regsite.model import PackageAmendments, Registry, Site
 from regsite.summary import RECENT_RELEASES, PackageDetails, PackageSummary, ReleaseBrief
 
 __all__ = ["assemble_site", "dependents_of", "recent_releases", "source_date"]
@@ -20,6 +20,7 @@ def assemble_site(
     summaries: Mapping[str, PackageSummary],
     source_date_epoch: int | None,
     details: Callable[[PackageSummary], PackageDetails],
+    amendments: Mapping[str, PackageAmendments] | None = None,
 ) -> Site:
     """The site; ``details`` reads a package's details back (for the newest releases)."""
     ordered = {name: summaries[name] for name in sorted(summaries)}
@@ -29,6 +30,7 @@ def assemble_site(
         dependents=dependents_of(ordered),
         updated=source_date(ordered, source_date_epoch),
         recent=recent_releases(ordered, details),
+        amendments=dict(amendments or {}),
     )
 
 

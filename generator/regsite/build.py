@@ -19,6 +19,7 @@ from pathlib import Path
 from regsite.advisories.stage import scan_advisories
 from regsite.assemble import assemble_site
 from regsite.catalog import Catalog, scan_packages, scan_registry
+from regsite.curation import scan_curation
 from regsite.errors import ErrorReport
 from regsite.load import require_source_directory
 from regsite.memo import Memo
@@ -89,6 +90,9 @@ def check_source(options: BuildOptions) -> SourceCheck:
     with _memo(options.cache) as memo:
         checked = _check(options, memo, Stages(options.progress or NullProgress()), None)
         verdicts = dict(checked.catalog.verdicts())
+        for amendments in checked.catalog.curation.amendments.values():
+            if amendments.source.verification is not None:
+                verdicts[amendments.source.path] = amendments.source.verification
         registry = checked.catalog.registry
         if registry is not None and registry.source.verification is not None:
             verdicts = {registry.source.path: registry.source.verification, **verdicts}
@@ -114,7 +118,10 @@ def _check(options: BuildOptions, memo: Memo, stages: Stages, writer: Writer | N
     """The scan and the validation; with a ``writer``, packages are rendered as they are read."""
     with stages.stage("load"):
         scan = scan_registry(options.source, options.limits, memo, options.pinned_root)
-    catalog = Catalog(options.source, options.limits, scan, memo)
+        curation = scan_curation(
+            options.source, options.limits, scan.registry, scan.directories, memo
+        )
+    catalog = Catalog(options.source, options.limits, scan, memo, curation=curation)
     with stages.stage("advisories"):
         catalog.advisories = scan_advisories(options.source, scan.registry, scan.directories, memo)
     theme = load_theme(options.theme) if writer is not None else None
@@ -130,7 +137,14 @@ def _check(options: BuildOptions, memo: Memo, stages: Stages, writer: Writer | N
     catalog.scan = dataclasses.replace(scan, registry=registry)
     advisories = catalog.advisories.by_package
     context = PackageContext(
-        options.source, options.limits, registry, theme, writer, advisories, options.files
+        options.source,
+        options.limits,
+        registry,
+        theme,
+        writer,
+        amendments=curation.amendments,
+        advisories=advisories,
+        files=options.files,
     )
     with stages.stage("scan", len(scan.directories)) as advance:
         scan_packages(catalog, context, options.workers, advance)
@@ -139,7 +153,11 @@ def _check(options: BuildOptions, memo: Memo, stages: Stages, writer: Writer | N
     site = None
     if registry is not None and not report:
         site = assemble_site(
-            registry, catalog.summaries, options.source_date_epoch, catalog.details
+            registry,
+            catalog.summaries,
+            options.source_date_epoch,
+            catalog.details,
+            curation.amendments,
         )
     return SourceCheck(catalog, report, site)
 

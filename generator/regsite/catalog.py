@@ -16,6 +16,7 @@ from pathlib import Path
 
 from regsite.advisories.releases import scan_inputs
 from regsite.advisories.stage import AdvisoryScan
+from regsite.curation import Curation
 from regsite.errors import ErrorReport, SourceProblem
 from regsite.hosted import list_hosted, listing_parts
 from regsite.load import (
@@ -65,6 +66,7 @@ class Catalog:
     staged: dict[str, tuple[str, ...]] = field(default_factory=dict)  # rendered, slots open
     rendered: dict[str, tuple[WrittenFile, ...]] = field(default_factory=dict)  # final, by package
     keys: dict[str, bytes] = field(default_factory=dict)  # each package's scan key
+    curation: Curation = field(default_factory=Curation)  # the amendments, read before the scan
     reused: int = 0  # packages whose scan the memo held
     upstreams: UpstreamScan = field(default_factory=UpstreamScan)  # read before the packages
     advisories: AdvisoryScan = field(default_factory=AdvisoryScan)  # advisories/, read first

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from regsite.catalog import Catalog
+from regsite.curation import amendments_inputs
 from regsite.memo import Memo, digest_of
 from regsite.metadata.layout import content_addressed_path, has_copy
 from regsite.model import Registry, Site
@@ -178,6 +179,7 @@ def render_packages(
     for name, summary in site.packages.items():
         dependents = site.dependents.get(name, ())
         inputs = page_inputs(site.registry, context.theme, name)
+        inputs += amendments_inputs(site.amendments.get(name), site.registry)
         closure = closures[name]
         parts: list[bytes | str] = [summary.key, *inputs, "closure", closure, "used by"]
         parts += dependents

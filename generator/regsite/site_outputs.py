@@ -83,7 +83,14 @@ def publish_site(run: SiteRun) -> BuildResult:
     published = Published.load(catalog.memo, out, read_seal(_read(out, REPORT_PATH)))
     advisories = catalog.advisories.by_package
     context = PackageContext(
-        catalog.root, catalog.limits, site.registry, theme, writer, advisories, run.options.files
+        catalog.root,
+        catalog.limits,
+        site.registry,
+        theme,
+        writer,
+        amendments=site.amendments,
+        advisories=advisories,
+        files=run.options.files,
     )
     jobs = run.options.workers
     with stages.stage("closures"):

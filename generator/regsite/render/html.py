@@ -13,8 +13,19 @@ from markupsafe import Markup
 
 from regsite.advisories.model import Advisory
 from regsite.advisories.releases import advisory_marks
+from regsite.effective import EffectiveRelease, release_effective, specifier_text
 from regsite.headers import META_CONTENT_SECURITY_POLICY
-from regsite.model import Dependency, DependencyKind, Package, Registry, Release, Site
+from regsite.model import (
+    Amendment,
+    Dependency,
+    DependencyKind,
+    Narrowing,
+    Package,
+    PackageAmendments,
+    Registry,
+    Release,
+    Site,
+)
 from regsite.render import Output
 from regsite.render.api import API_ROOT
 from regsite.render.atom import package_feed_path
@@ -33,6 +44,7 @@ from regsite.render.markdown import render_readme
 from regsite.render.search import search_order
 from regsite.summary import PackageSummary, ReleaseBrief
 from regsite.theme import Theme, ThemeError
+from regsite.versions import Specifier
 
 __all__ = [
     "SITE_FEED",
@@ -71,6 +83,7 @@ class PackageLink:
     )  # relative to the page; absolute at an upstream; None: cargo's other registries
     specifier: str = ""  # a dependency's version range; "" when any version will do
     note: str = ""  # cargo's details of a dependency ("dev", "optional"…), "from UPSTREAM"
+    amended: str = ""  # the range once curators' amendments apply; "" when none narrows it
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +115,32 @@ class ReleaseRow:
     status: str
     files: tuple[FileRow, ...]
     requires: tuple[PackageLink, ...]
+    conflicts: tuple[PackageLink, ...] = ()  # packages amendments say must not be installed too
     advisories: tuple[AdvisoryLink, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AmendmentRow:
+    """One curator amendment, as the package page lists it."""
+
+    amendment: Amendment
+    number: int  # its index in the file: amendment[number]
+    what: str  # "alpha <2.0", "alpha !=1.4.1", "conflicts with gamma >=2"
+    narrowing: str  # "upper bound", "excluded version", "conflict"
+    releases: str  # the owner's releases it applies to
+    date: str
+
+
+@dataclass(frozen=True, slots=True)
+class _PageFacts:
+    """What every release row of one package page reads besides the release."""
+
+    registry: Registry
+    name: str
+    root: str  # from the page to the site's root
+    amendments: PackageAmendments | None
+    advisories: Sequence[Advisory]
+    pages: Mapping[str, str]  # each upstream's package page template, by upstream name
 
 
 def package_page_path(name: str) -> str:
@@ -154,11 +192,12 @@ def render_package_page(
     theme: Theme,
     package: Package,
     readme_html: str | None = None,
+    amendments: PackageAmendments | None = None,
     advisories: Sequence[Advisory] = (),
 ) -> bytes:
-    """The package's page from the package alone; :data:`USED_BY_SLOT` marks where
-    :func:`render_used_by` goes.  ``readme_html``: the README as the build rendered it (within
-    its time budget), if so."""
+    """The package's page from the package and its amendments alone; :data:`USED_BY_SLOT` marks
+    where :func:`render_used_by` goes.  ``readme_html``: the README as the build rendered it
+    (within its time budget), if so."""
     if readme_html is None and package.readme is not None:
         readme_html = render_readme(package.readme.text)
     latest = package.latest
@@ -167,9 +206,8 @@ def render_package_page(
     path = package_page_path(package.name)
     root = _root(path)
     pages = {upstream.name: upstream.page or upstream.url for upstream in registry.upstreams}
-    rows = [
-        _release_row(release, root, package.name, advisories, pages) for release in package.releases
-    ]
+    facts = _PageFacts(registry, package.name, root, amendments, advisories, pages)
+    rows = [_release_row(facts, release) for release in package.releases]
     # The model objects stay in the context beside the rows, for themes that override the page.
     context = {
         "package": package,
@@ -187,8 +225,40 @@ def render_package_page(
         "sources_url": f"{API_ROOT}/sources/{package.name}/",
         "readme_source": package.readme.file if package.readme else None,
         "package_feed": root + package_feed_path(package.name),
+        **_amendments_context(registry, amendments),
     }
     return render_page(theme, registry, "package.html", path, context)
+
+
+def _amendments_context(registry: Registry, amendments: PackageAmendments | None) -> dict[str, Any]:
+    """The page's "Curated constraints": each amendment, who signed the file, its source."""
+    if amendments is None:
+        return {"amendment_rows": [], "amended_by": [], "amendments_source": None}
+    signers = [registry.curators[s] for s in amendments.signers if s in registry.curators]
+    return {
+        "amendment_rows": [_amendment_row(amendment) for amendment in amendments.amendments],
+        "amended_by": signers,
+        "amendments_source": "amendments.toml",
+    }
+
+
+_NARROWING_NAMES = {
+    Narrowing.UPPER_BOUND: "upper bound",
+    Narrowing.EXCLUDE: "excluded version",
+    Narrowing.CONFLICT: "conflict",
+}
+
+
+def _amendment_row(amendment: Amendment) -> AmendmentRow:
+    releases = "all" if amendment.releases.is_any else str(amendment.releases)
+    return AmendmentRow(
+        amendment=amendment,
+        number=amendment.index,
+        what=amendment.constraint,
+        narrowing=_NARROWING_NAMES[amendment.narrowing],
+        releases=releases,
+        date=amendment.date.isoformat(),
+    )
 
 
 def render_used_by(theme: Theme, name: str, dependents: Sequence[str]) -> str:
@@ -207,22 +277,9 @@ def render_used_by(theme: Theme, name: str, dependents: Sequence[str]) -> str:
         raise ThemeError(f"theme template used_by.html: {exc.message}") from exc
 
 
-def _release_row(
-    release: Release,
-    root: str,
-    name: str,
-    advisories: Sequence[Advisory],
-    pages: Mapping[str, str],
-) -> ReleaseRow:
-    marks = tuple(
-        AdvisoryLink(
-            advisory.id,
-            advisory.summary,
-            f"{root}{API_ROOT}/advisories/{advisory.id}.json",
-            ", ".join(advisory.fixed_in(name)),
-        )
-        for advisory in advisory_marks(release, name, advisories)
-    )
+def _release_row(facts: _PageFacts, release: Release) -> ReleaseRow:
+    amendments, root = facts.amendments, facts.root
+    effective = None if amendments is None else release_effective(release, amendments.amendments)
     return ReleaseRow(
         release=release,
         version=str(release.version),
@@ -235,22 +292,51 @@ def _release_row(
             )
             for artifact in release.artifacts
         ),
-        requires=tuple(_dependency_link(d, root, pages) for d in release.requires),
-        advisories=marks,
+        requires=tuple(_dependency_link(facts, d, effective) for d in release.requires),
+        conflicts=tuple(
+            PackageLink(c.name, root + package_page_path(c.name), _range(c.versions))
+            for c in (effective.conflicts if effective else ())
+        ),
+        advisories=_advisory_links(facts, release),
     )
 
 
-def _dependency_link(dependency: Dependency, root: str, pages: Mapping[str, str]) -> PackageLink:
+def _advisory_links(facts: _PageFacts, release: Release) -> tuple[AdvisoryLink, ...]:
+    return tuple(
+        AdvisoryLink(
+            advisory.id,
+            advisory.summary,
+            f"{facts.root}{API_ROOT}/advisories/{advisory.id}.json",
+            ", ".join(advisory.fixed_in(facts.name)),
+        )
+        for advisory in advisory_marks(release, facts.name, facts.advisories)
+    )
+
+
+def _dependency_link(
+    facts: _PageFacts, dependency: Dependency, effective: EffectiveRelease | None
+) -> PackageLink:
     """A link to the package's page: here, or at the upstream it is taken from (its
     registry.json's page template, verified with the rest of the upstream); none for a package
-    of one of cargo's other registries."""
+    of one of cargo's other registries. ``amended``: its range once amendments apply."""
     href = None
     if dependency.in_registry:
-        href = root + package_page_path(dependency.name)
-    elif dependency.upstream is not None and (page := pages.get(dependency.upstream)):
+        href = facts.root + package_page_path(dependency.name)
+    elif dependency.upstream is not None and (page := facts.pages.get(dependency.upstream)):
         href = page.replace("{name}", dependency.name)
-    specifier = "" if dependency.specifier.is_any else str(dependency.specifier)
-    return PackageLink(dependency.name, href, specifier, dependency_note(dependency))
+    amended = ""
+    for requirement in effective.requires if effective else ():
+        if requirement.name == dependency.name and requirement.amended:
+            excluded = "".join(f", !={version}" for version in requirement.excluded)
+            amended = specifier_text(facts.registry.version_scheme, requirement) + excluded
+    note = dependency_note(dependency)
+    return PackageLink(
+        dependency.name, href, _range(dependency.specifier), note, amended.lstrip(", ")
+    )
+
+
+def _range(specifier: Specifier) -> str:
+    return "" if specifier.is_any else str(specifier)
 
 
 def dependency_note(dependency: Dependency) -> str:
