@@ -87,13 +87,20 @@ class Catalog:
         return unpack_details(packed)
 
     def verdicts(self) -> dict[str, ThresholdResult]:
-        """Every package's signature verdict, by source path (``regsite verify``)."""
+        """Every signature verdict, by source path (``regsite verify``): registry.toml's first,
+        then every package's and every amendments file's."""
         found = {}
+        registry = self.registry
+        if registry is not None and registry.source.verification is not None:
+            found[registry.source.path] = registry.source.verification
         for name in self.scan.directories:
             key = self.keys.get(name)
             record: Record | None = None if key is None else self.memo.get("scan", key)
             if record is not None and record[1] is not None:
                 found[f"{PACKAGES_DIR}/{name}/package.toml"] = unpack_verdict(record[1])
+        for amendments in self.curation.amendments.values():
+            if amendments.source.verification is not None:
+                found[amendments.source.path] = amendments.source.verification
         return found
 
 
