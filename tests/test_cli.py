@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import signal
 import stat
@@ -200,7 +201,11 @@ def test_python_m_regsite_runs(tmp_path: Path) -> None:
 def test_serve_command_serves_a_built_site_until_ctrl_c(tmp_path: Path) -> None:
     assert main(["build", str(EXAMPLE_SITE), "-o", str(tmp_path / "site"), "--unsigned"]) == 0
     command = [sys.executable, "-m", "regsite", "serve", str(tmp_path / "site"), "--port", "0"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+    # Ctrl-C as in a terminal, even when this test runs where SIGINT is ignored (a background job)
+    default_sigint = functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL)
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, text=True, preexec_fn=default_sigint
+    ) as process:
         try:
             assert process.stdout is not None
             url = process.stdout.readline().split(" at ")[1].split()[0]
