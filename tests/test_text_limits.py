@@ -148,11 +148,7 @@ def test_link_label_scan_renders_deep_brackets_as_markdown_it_does(depth: int) -
 
 def _stock_parser() -> MarkdownIt:
     """Ours, but with markdown-it's own link-label scan."""
-    parser = MarkdownIt("js-default", {"maxNesting": MAX_NESTING})
-    parser.validateLink = markdown._allowed_link  # type: ignore[method-assign]
-    parser.add_render_rule("link_open", markdown._render_link_open)
-    parser.add_render_rule("image", markdown._render_image)
-    return parser
+    return markdown.new_parser()
 
 
 def _count_calls(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> Callable[[], int]:

@@ -15,7 +15,7 @@ extension.  docs/hosting.md explains each rule and the caching policy.
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -27,24 +27,43 @@ __all__ = [
     "META_CONTENT_SECURITY_POLICY",
     "SECURITY_HEADERS",
     "HeaderRule",
+    "content_security_policy",
     "content_type",
+    "header_rules",
+    "meta_content_security_policy",
     "response_headers",
     "rule_headers",
+    "security_headers",
 ]
 
-# The policy pages also carry in a <meta> tag, for hosts that cannot set headers (GitHub Pages).
-META_CONTENT_SECURITY_POLICY: Final = (
-    "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
-    "object-src 'none'; base-uri 'self'; form-action 'self'"
-)
-# frame-ancestors only works as a header.
-CONTENT_SECURITY_POLICY: Final = META_CONTENT_SECURITY_POLICY + "; frame-ancestors 'none'"
 
-SECURITY_HEADERS: Final[Mapping[str, str]] = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+
+def meta_content_security_policy(image_hosts: Iterable[str] = ()) -> str:
+    """The policy pages also carry in a <meta> tag, for hosts that cannot set headers (GitHub
+    Pages); ``image_hosts``: the registry's ``readme-image-hosts``, which img-src allows."""
+    images = " ".join(["'self'", *(f"https://{host}" for host in sorted(image_hosts))])
+    return (
+        f"default-src 'self'; img-src {images}; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'"
+    )
+
+
+def content_security_policy(image_hosts: Iterable[str] = ()) -> str:
+    """The header's policy: the meta tag's, and frame-ancestors, which only works as a header."""
+    return meta_content_security_policy(image_hosts) + "; frame-ancestors 'none'"
+
+
+def security_headers(image_hosts: Iterable[str] = ()) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": content_security_policy(image_hosts),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
+
+
+META_CONTENT_SECURITY_POLICY: Final = meta_content_security_policy()
+CONTENT_SECURITY_POLICY: Final = content_security_policy()
+SECURITY_HEADERS: Final[Mapping[str, str]] = security_headers()
 
 JSON: Final = "application/json; charset=utf-8"
 TEXT: Final = "text/plain; charset=utf-8"
@@ -86,6 +105,11 @@ class HeaderRule:
             folder = pattern.removesuffix("/*")
             return path == folder or path.startswith(folder + "/")
         return path in (pattern, pattern + "/")
+
+
+def header_rules(image_hosts: Iterable[str] = ()) -> tuple[HeaderRule, ...]:
+    """The table for a registry whose README images come from ``image_hosts``."""
+    return (HeaderRule("/*", security_headers(image_hosts)), *HEADER_RULES[1:])
 
 
 HEADER_RULES: Final[tuple[HeaderRule, ...]] = (

@@ -126,6 +126,7 @@ class Registry:
     version_scheme: VersionScheme = DEFAULT_SCHEME  # parses, orders and matches every version
     flavours: frozenset[str] = frozenset()  # [flavours]: the formats of other clients published
     cargo: CargoFlavour | None = None  # the cargo flavour's settings, when it is enabled
+    readme_image_hosts: frozenset[str] = frozenset()  # README images load from these (https)
 
     def install_line(self, package: str, version: Version) -> str | None:
         if self.install is None:
@@ -237,6 +238,7 @@ class Package:
     readme: Readme | None
     status: PackageStatus
     status_reason: str | None
+    successor: str | None = None  # deprecated: the package of this registry that replaces it
     releases: tuple[Release, ...]  # newest version first
     source: SourceFile
 
@@ -261,6 +263,8 @@ class Site:
     dependents: Mapping[str, tuple[str, ...]]  # package -> packages that depend on it
     updated: datetime  # SOURCE_DATE_EPOCH, or the newest release's publish time
     recent: tuple[tuple[str, ReleaseBrief], ...] = ()  # the newest releases of all, newest first
+    # package -> how many packages installing its latest release installs (assemble.py)
+    transitive: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def release_count(self) -> int:

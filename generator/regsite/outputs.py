@@ -24,6 +24,7 @@ from regsite.metadata.layout import content_addressed_path, has_copy
 from regsite.model import Registry, Site
 from regsite.render import Output
 from regsite.render.flavours import flavour_inputs
+from regsite.render.package import used_by_of
 from regsite.scan import FinishTask, PackageContext, finish_package
 from regsite.theme import Theme
 from regsite.workers import run
@@ -140,6 +141,7 @@ def page_inputs(registry: Registry, theme: Theme, name: str) -> list[str]:
     parts = [theme.fingerprint, registry.name, registry.title, registry.base_url or "-"]
     parts.append(registry.install or "-")
     parts += flavour_inputs(registry)
+    parts += ["readme images", *sorted(registry.readme_image_hosts)]
     delegation = registry.delegations.get(name)
     if delegation is not None:
         parts.append(f"threshold {delegation.threshold}")
@@ -165,9 +167,9 @@ def render_packages(
     tasks: list[FinishTask] = []
     keys: dict[str, bytes] = {}
     for name, summary in site.packages.items():
-        dependents = site.dependents.get(name, ())
+        used_by = used_by_of(site, name)
         inputs = page_inputs(site.registry, context.theme, name)
-        key = catalog.memo.key("render", [summary.key, *inputs, "used by", *dependents])
+        key = catalog.memo.key("render", [summary.key, *inputs, "used by", *used_by.parts()])
         keys[name] = key
         rendered = name in catalog.rendered  # by the scan: its slots are still to fill
         kept = None if rendered else published.unchanged(name, key, consistent)
@@ -177,7 +179,7 @@ def render_packages(
             continue
         held = published.held(name)
         staged = catalog.staged.get(name, ())
-        tasks.append(FinishTask(name, dependents, held, staged, catalog.files[name]))
+        tasks.append(FinishTask(name, used_by, held, staged, catalog.files[name]))
 
     def done(result: tuple[str, tuple[WrittenFile, ...]]) -> None:
         name, files = result

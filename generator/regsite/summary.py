@@ -69,6 +69,9 @@ class PackageSummary:
     key: bytes  # the scan's memo key: where this package's record is kept
     requirements_digest: bytes  # of PackageDetails.requirements
     search_digest: bytes  # of what search indexes besides the name: keywords, description, headings
+    # The packages of this registry the latest release installs, each with its range as written
+    # (Specifier.written): the "used by" ranges and transitive counts of package pages.
+    uses: tuple[tuple[str, str], ...] = ()
 
     @property
     def release_count(self) -> int:
@@ -115,12 +118,20 @@ def summarize(package: Package, key: bytes) -> tuple[PackageSummary, PackageDeta
         key=key,
         requirements_digest=digest_of(part for item in requirements for part in item),
         search_digest=digest_of([*package.keywords, "", package.description, "", *headings]),
+        uses=_uses(latest),
     )
     details = PackageDetails(
         requirements=requirements,
         recent=tuple(_brief(release, version) for release, version in by_date[:RECENT_RELEASES]),
     )
     return summary, details
+
+
+def _uses(latest: Release | None) -> tuple[tuple[str, str], ...]:
+    if latest is None:
+        return ()
+    ranges = {d.name: d.specifier.written for d in latest.requires if d.in_registry and d.installed}
+    return tuple(sorted(ranges.items()))
 
 
 def _names(releases: Any) -> tuple[str, ...]:
@@ -177,6 +188,7 @@ def pack(summary: PackageSummary, details: PackageDetails) -> Packed:
             summary.key,
             summary.requirements_digest,
             summary.search_digest,
+            summary.uses,
         ),
         (
             tuple(tuple(requirement) for requirement in details.requirements),
@@ -187,7 +199,7 @@ def pack(summary: PackageSummary, details: PackageDetails) -> Packed:
 
 def unpack_summary(packed: Packed) -> PackageSummary:
     (name, description, keywords, status, latest, newest, versions, yanked) = packed[0][:8]
-    (depends_on, targets, headings, source_path, signers, key, requirements, search) = packed[0][8:]
+    (depends_on, targets, headings, source_path, signers, key, requirements, search) = packed[0][8:16]
     return PackageSummary(
         name=name,
         description=description,
@@ -205,6 +217,7 @@ def unpack_summary(packed: Packed) -> PackageSummary:
         key=key,
         requirements_digest=requirements,
         search_digest=search,
+        uses=packed[0][16],
     )
 
 

@@ -6,26 +6,32 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import jinja2
 from markupsafe import Markup
 
-from regsite.headers import META_CONTENT_SECURITY_POLICY
+from regsite.assemble import TRANSITIVE_LIMIT
+from regsite.headers import meta_content_security_policy
 from regsite.model import Dependency, DependencyKind, Package, Registry, Release, Site
 from regsite.render import Output
 from regsite.render.api import API_ROOT
+from regsite.render.badge import badge_path
 from regsite.render.flavours import flavour_install_lines
-from regsite.render.markdown import render_readme
+from regsite.render.markdown import render_inline, render_readme
 from regsite.render.search import search_order
 from regsite.summary import PackageSummary, ReleaseBrief
 from regsite.theme import Theme, ThemeError
 
 __all__ = [
+    "TRANSITIVE_SLOT",
     "USED_BY_SLOT",
     "RecentRelease",
     "package_page_path",
+    "release_page_path",
     "render_package_page",
+    "render_release_page",
+    "render_transitive",
     "render_used_by",
     "site_pages",
 ]
@@ -34,6 +40,7 @@ SEARCH_PAGE = "search/index.html"
 # Where a package page shows what other packages say about it (render_used_by). Text and
 # attributes are escaped and raw HTML in READMEs is too, so only the template can write this.
 USED_BY_SLOT = "<!--regsite:used-by-->"
+TRANSITIVE_SLOT = "<!--regsite:transitive-->"  # how many packages installing it installs
 BROWSE_PACKAGES = 100  # listed on the search page, for browsers without JavaScript
 
 
@@ -69,15 +76,21 @@ class ReleaseRow:
 
     release: Release
     version: str
+    href: str  # its release page, relative to the page listing it
     prerelease: bool
     published: str  # as _date gives it
     status: str
+    reason: Markup  # the status reason, inline Markdown rendered; "" when active
     files: tuple[FileRow, ...]
     requires: tuple[PackageLink, ...]
 
 
 def package_page_path(name: str) -> str:
     return f"packages/{name}/index.html"
+
+
+def release_page_path(name: str, version: str) -> str:
+    return f"packages/{name}/{version}/index.html"
 
 
 def site_pages(site: Site, theme: Theme) -> Output:
@@ -122,40 +135,90 @@ def render_package_page(
     :func:`render_used_by` goes.  ``readme_html``: the README as the build rendered it (within
     its time budget), if so."""
     if readme_html is None and package.readme is not None:
-        readme_html = render_readme(package.readme.text)
+        readme_html = package_readme(registry, package)
     latest = package.latest
     delegation = registry.delegations[package.name]
     verification = package.source.verification
     path = package_page_path(package.name)
     root = _root(path)
-    rows = [_release_row(release, root) for release in package.releases]
+    rows = [_release_row(release, root, "") for release in package.releases]
     # The model objects stay in the context beside the rows, for themes that override the page.
     context = {
-        "package": package,
-        "latest": latest,
+        **_package_facts(registry, package, rows, root),
         "release_rows": rows,
-        "latest_row": next((row for row in rows if row.release is latest), None),
         "used_by": Markup(USED_BY_SLOT),  # noqa: S704 - a constant comment
-        "install": latest and registry.install_line(package.name, latest.version),
+        "transitive": Markup(TRANSITIVE_SLOT),  # noqa: S704 - a constant comment
         "flavour_installs": flavour_install_lines(registry, package.name) if latest else (),
         "readme_html": None if readme_html is None else Markup(readme_html),  # noqa: S704 - markdown-it escapes raw HTML
         "owners": [registry.owners[owner_id] for owner_id in delegation.owners],
         "threshold": delegation.threshold,
         "signed_by": sorted(verification.signers) if verification else [],
-        "api_url": f"{API_ROOT}/packages/{package.name}.json",
         "sources_url": f"{API_ROOT}/sources/{package.name}/",
         "readme_source": package.readme.file if package.readme else None,
     }
     return _page(theme, registry, "package.html", path, context)
 
 
-def render_used_by(theme: Theme, name: str, dependents: Sequence[str]) -> str:
-    """The "Used by" section of a package's page: the packages that depend on it."""
-    root = _root(package_page_path(name))
+def render_release_page(
+    registry: Registry, theme: Theme, package: Package, release: Release
+) -> bytes:
+    """One release's page: its status, date, install line, files and dependencies; what other
+    packages say of it goes where :data:`USED_BY_SLOT` is."""
+    path = release_page_path(package.name, str(release.version))
+    root = _root(path)
+    # Only the latest release and the neighbours of this one: every release page listing every
+    # release would grow a package's bytes with the square of its releases.
+    index = package.releases.index(release)
+    rows = [_release_row(other, root, "../") for other in package.releases]
+    context = {
+        **_package_facts(registry, package, rows, root),
+        "row": rows[index],
+        "package_href": "../index.html",
+        "newer": rows[index - 1] if index > 0 else None,
+        "older": rows[index + 1] if index + 1 < len(rows) else None,
+        "release_install": registry.install_line(package.name, release.version),
+        "used_by": Markup(USED_BY_SLOT),  # noqa: S704 - a constant comment
+    }
+    return _page(theme, registry, "release.html", path, context)
+
+
+def _package_facts(
+    registry: Registry, package: Package, rows: Sequence[ReleaseRow], root: str
+) -> dict[str, Any]:
+    """What the package and release pages both show: the latest release and the version picker."""
+    latest = package.latest
+    return {
+        "package": package,
+        "latest": latest,
+        "latest_row": next((row for row in rows if row.release is latest), None),
+        "picker": rows,
+        "install": latest and registry.install_line(package.name, latest.version),
+        "status_html": Markup(render_inline(package.status_reason or "")),  # noqa: S704 - escaped
+        "successor_href": package.successor
+        and root + package_page_path(package.successor),
+        "badge_path": badge_path(package.name),
+        "api_url": f"{API_ROOT}/packages/{package.name}.json",
+    }
+
+
+def package_readme(registry: Registry, package: Package) -> str | None:
+    """The package's README as its page shows it."""
+    if package.readme is None:
+        return None
+    return render_readme(package.readme.text, package.name, registry.readme_image_hosts)
+
+
+def render_used_by(
+    theme: Theme, path: str, dependents: Sequence[tuple[str, str | None]]
+) -> str:
+    """The "Used by" section of the page at ``path``: the packages that depend on it, with the
+    range their latest release uses (None: only older releases use it; "": any version)."""
+    root = _root(path)
     context = {
         "dependents": dependents,
         "dependent_links": [
-            PackageLink(other, root + package_page_path(other)) for other in dependents
+            PackageLink(other, root + package_page_path(other), *_range_label(used))
+            for other, used in dependents
         ],
         "root": root,
     }
@@ -165,13 +228,30 @@ def render_used_by(theme: Theme, name: str, dependents: Sequence[str]) -> str:
         raise ThemeError(f"theme template used_by.html: {exc.message}") from exc
 
 
-def _release_row(release: Release, root: str) -> ReleaseRow:
+def _range_label(used: str | None) -> tuple[str, str]:
+    """A dependent's range, or a note that only its older releases depend on this."""
+    return ("", "older releases only") if used is None else (used or "any version", "")
+
+
+def render_transitive(direct: int, transitive: int) -> str:
+    """What :data:`TRANSITIVE_SLOT` says: the packages installing the latest release installs."""
+    if transitive <= direct:
+        return ""
+    more = "or more " if transitive >= TRANSITIVE_LIMIT else ""
+    return f'<p class="muted">{transitive:,} {more}packages in all, with their dependencies.</p>'
+
+
+def _release_row(release: Release, root: str, package_dir: str) -> ReleaseRow:
+    """``package_dir``: the relative way from the page to the package's folder."""
+    version = str(release.version)
     return ReleaseRow(
         release=release,
-        version=str(release.version),
+        version=version,
+        href=f"{package_dir}{quote(version, safe='+!')}/",
         prerelease=release.version.is_prerelease,
         published=_date(release.published),
         status=release.status.value,
+        reason=Markup(render_inline(release.status_reason or "")),  # noqa: S704 - escaped
         files=tuple(
             FileRow(
                 artifact.href(root), artifact.filename, _filesize(artifact.size), artifact.sha256
@@ -184,7 +264,7 @@ def _release_row(release: Release, root: str) -> ReleaseRow:
 
 def _dependency_link(dependency: Dependency, root: str) -> PackageLink:
     href = root + package_page_path(dependency.name) if dependency.in_registry else None
-    specifier = "" if dependency.specifier.is_any else str(dependency.specifier)
+    specifier = dependency.specifier.written
     return PackageLink(dependency.name, href, specifier, dependency_note(dependency))
 
 
@@ -214,7 +294,7 @@ def _page(
         "path": path,
         "canonical": _canonical(base_url, path),
         "base_url": base_url,
-        "csp": META_CONTENT_SECURITY_POLICY,
+        "csp": meta_content_security_policy(registry.readme_image_hosts),
         "base_path": urlsplit(base_url).path or "/" if base_url else None,
         "asset": _asset_url(theme, root),
         "page_path": package_page_path,

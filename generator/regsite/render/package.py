@@ -8,16 +8,50 @@ fill, not a render.  Both are pure.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from typing import NamedTuple
 
-from regsite.model import Package, Registry
+from regsite.model import Package, Registry, Site
 from regsite.render import Output
 from regsite.render.api import package_api, package_document_path, with_dependents
+from regsite.render.badge import badge_path, render_badge
 from regsite.render.flavours import package_flavour_outputs
-from regsite.render.html import USED_BY_SLOT, package_page_path, render_package_page, render_used_by
+from regsite.render.html import (
+    TRANSITIVE_SLOT,
+    USED_BY_SLOT,
+    package_page_path,
+    release_page_path,
+    render_package_page,
+    render_release_page,
+    render_transitive,
+    render_used_by,
+)
 from regsite.theme import Theme
+from regsite.versions import VersionScheme
 
-__all__ = ["fill_slots", "package_outputs"]
+__all__ = ["UsedBy", "fill_slots", "package_outputs", "used_by_of"]
+
+
+class UsedBy(NamedTuple):
+    """What the rest of the registry says about a package: what its pages' slots show."""
+
+    dependents: tuple[tuple[str, str | None], ...] = ()  # name, range its latest release uses
+    direct: int = 0  # packages of this registry the package's latest release installs
+    transitive: int = 0  # ... and with theirs, each counted once
+
+    def parts(self) -> list[str]:
+        """As the render key lists them."""
+        ranges = [part for name, used in self.dependents for part in (name, str(used))]
+        return [*ranges, "direct", str(self.direct), "transitive", str(self.transitive)]
+
+
+def used_by_of(site: Site, name: str) -> UsedBy:
+    """``name``'s dependents and the ranges their latest releases use, and its counts."""
+    dependents = tuple(
+        (other, dict(site.packages[other].uses).get(name)) for other in site.dependents.get(name, ())
+    )
+    direct = len(site.packages[name].uses)
+    return UsedBy(dependents, direct, site.transitive.get(name, 0))
 
 # Each output path, and whether it has slots to fill: True for the package's JSON document and
 # page, False for files that are final (the signed sources, republished byte for byte, and the
@@ -34,22 +68,40 @@ def package_outputs(
     outputs = {path: (content, path == document) for path, content in api.items()}
     page = render_package_page(registry, theme, package, readme_html)
     outputs[package_page_path(package.name)] = (page, True)
+    for release in package.releases:
+        path = release_page_path(package.name, str(release.version))
+        outputs[path] = (render_release_page(registry, theme, package, release), True)
+    outputs[badge_path(package.name)] = (render_badge(registry.name, package), False)
     for path, content in package_flavour_outputs(registry, package).items():
         outputs[path] = (content, False)  # from the package alone: final at once
     return outputs
 
 
 def fill_slots(
-    theme: Theme, name: str, staged: Mapping[str, bytes], dependents: Sequence[str]
+    theme: Theme, scheme: VersionScheme, name: str, staged: Mapping[str, bytes], used_by: UsedBy
 ) -> Output:
-    """The files of :func:`package_outputs` that had slots, with their slots filled."""
+    """The files of :func:`package_outputs` that had slots, with their slots filled: a release's
+    page lists the dependents whose range admits it (in ``scheme``)."""
     filled: Output = {}
     for path, content in staged.items():
         if path == package_document_path(name):
-            filled[path] = with_dependents(content, dependents)
+            filled[path] = with_dependents(content, [other for other, _ in used_by.dependents])
         elif path == package_page_path(name):
-            used_by = render_used_by(theme, name, dependents).encode("utf-8")
-            filled[path] = content.replace(USED_BY_SLOT.encode("utf-8"), used_by)
+            counts = render_transitive(used_by.direct, used_by.transitive)
+            page = _filled(content, TRANSITIVE_SLOT, counts)
+            filled[path] = _filled(page, USED_BY_SLOT, render_used_by(theme, path, used_by.dependents))
+        elif path.startswith(f"packages/{name}/") and path.endswith("/index.html"):
+            version = scheme.parse_version(path.split("/")[2])
+            users = tuple(
+                (other, used)
+                for other, used in used_by.dependents
+                if used is not None and scheme.parse_specifier(used or "*").admits(version)
+            )
+            filled[path] = _filled(content, USED_BY_SLOT, render_used_by(theme, path, users))
         else:
             raise ValueError(f"{path}: not a file with slots of package {name}")
     return filled
+
+
+def _filled(content: bytes, slot: str, text: str) -> bytes:
+    return content.replace(slot.encode("utf-8"), text.encode("utf-8"))

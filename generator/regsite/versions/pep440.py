@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import packaging.requirements
+import packaging.specifiers
 import packaging.version
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
@@ -52,8 +53,26 @@ class Pep440Specifier:
     def with_name(self, name: str) -> str:
         return f"{name}{self.specifier}"
 
+    @property
+    def written(self) -> str:
+        return ",".join(str(clause) for clause in sorted(self.specifier, key=_written_order))
+
     def __str__(self) -> str:
         return str(self.specifier)  # clauses sorted, "" for any version (docs/decisions.md 4)
+
+
+# For clauses on one version: the lower bound, then the version itself, then the upper bound.
+_OPERATOR_ORDER = {">": 0, ">=": 1, "~=": 2, "==": 3, "===": 3, "!=": 4, "<=": 5, "<": 6}
+_NO_VERSION = packaging.version.Version("0")
+
+
+def _written_order(clause: packaging.specifiers.Specifier) -> tuple[Any, ...]:
+    """``>=1.0`` before ``<2``, ``>=1.10`` after ``>=1.9``: by version, then operator."""
+    try:
+        version = packaging.version.Version(clause.version.removesuffix(".*"))
+    except packaging.version.InvalidVersion:  # '===' compares strings: any text at all
+        return (1, _NO_VERSION, _OPERATOR_ORDER[clause.operator], clause.version)
+    return (0, version, _OPERATOR_ORDER[clause.operator], clause.version)
 
 
 def _specifier_set(specifier: Specifier) -> SpecifierSet:
