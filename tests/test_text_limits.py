@@ -176,3 +176,17 @@ def test_no_pattern_in_readme_headings_can_backtrack_far(unit: str) -> None:
             searched.sub("", text)
         for matched in (markdown._ATX_OPENING, markdown._SETEXT, markdown._FENCE):
             matched.match(text)
+
+
+# Highlighting code at build time (render.readme_blocks) -------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["python", "javascript", "html", "rust", "c", "markdown"])
+@pytest.mark.parametrize("unit", ["\\" * 3, "'\"", "/*", "<!--", "`${", "a" * 50 + " ", "(" * 5, "#"])
+def test_highlighting_hostile_code_blocks_takes_linear_time(language: str, unit: str) -> None:
+    """A README of code blocks made of what lexers find hardest: each highlighted block is short
+    (HIGHLIGHT_LIMIT) and a README highlights HIGHLIGHT_BUDGET characters at most."""
+    block = f"```{language}\n" + unit * (20_000 // len(unit)) + "\n```\n\n"
+    with linear_time():
+        html = render_readme(block * (SIZE // len(block) + 1))
+    assert html.count("<pre>") == SIZE // len(block) + 1

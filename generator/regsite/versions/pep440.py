@@ -61,18 +61,20 @@ class Pep440Specifier:
         return str(self.specifier)  # clauses sorted, "" for any version (docs/decisions.md 4)
 
 
-# For clauses on one version: the lower bound, then the version itself, then the upper bound.
-_OPERATOR_ORDER = {">": 0, ">=": 1, "~=": 2, "==": 3, "===": 3, "!=": 4, "<=": 5, "<": 6}
+# Lower bounds, then versions named or excluded, then upper bounds, each group by version.
+_OPERATOR_ORDER = {">": 0, ">=": 0, "~=": 0, "==": 1, "===": 1, "!=": 1, "<=": 2, "<": 2}
 _NO_VERSION = packaging.version.Version("0")
 
 
 def _written_order(clause: packaging.specifiers.Specifier) -> tuple[Any, ...]:
-    """``>=1.0`` before ``<2``, ``>=1.10`` after ``>=1.9``: by version, then operator."""
+    """``>=1.0,!=1.5.*,<2``: lower bounds, exclusions, upper bounds; ``>=1.9`` before
+    ``>=1.10``, by version."""
+    group = _OPERATOR_ORDER[clause.operator]
     try:
         version = packaging.version.Version(clause.version.removesuffix(".*"))
     except packaging.version.InvalidVersion:  # '===' compares strings: any text at all
-        return (1, _NO_VERSION, _OPERATOR_ORDER[clause.operator], clause.version)
-    return (0, version, _OPERATOR_ORDER[clause.operator], clause.version)
+        return (group, 1, _NO_VERSION, clause.version)
+    return (group, 0, version, clause.version)
 
 
 def _specifier_set(specifier: Specifier) -> SpecifierSet:
