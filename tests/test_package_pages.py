@@ -5,13 +5,15 @@ transitive count, "used by" ranges, the version badge and link previews."""
 from __future__ import annotations
 
 import re
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from builder import SourceBuilder, release
 from regsite.assemble import TRANSITIVE_LIMIT, transitive_counts
-from regsite.build import BuildOptions, build_files
+from conftest import serving
+from regsite.build import BuildOptions, build, build_files
 from regsite.headers import content_security_policy, header_rules, rule_headers
 from regsite.render.markdown import render_inline
 from regsite.summary import PackageSummary
@@ -248,3 +250,15 @@ def test_the_header_table_allows_the_same_image_hosts() -> None:
 def test_status_reasons_render_inline_and_safely() -> None:
     html = render_inline("Use `x`. [js](javascript:alert(1)) <script>y</script> *now*")
     assert html == "Use <code>x</code>. [js](javascript:alert(1)) &lt;script&gt;y&lt;/script&gt; <em>now</em>"
+
+
+def test_regsite_serve_allows_the_image_hosts_the_site_publishes(
+    builder: SourceBuilder, tmp_path: Path
+) -> None:
+    builder.registry["registry"]["readme-image-hosts"] = ["img.shields.io"]
+    source = builder.write(tmp_path / "source")
+    output = tmp_path / "site"
+    build(BuildOptions(source=source, output=output))
+    with serving(output) as url, urllib.request.urlopen(f"{url}/packages/beta/") as response:
+        policy = response.headers["Content-Security-Policy"]
+    assert policy == content_security_policy(["img.shields.io"])

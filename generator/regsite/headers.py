@@ -15,8 +15,11 @@ extension.  docs/hosting.md explains each rule and the caching policy.
 from __future__ import annotations
 
 import mimetypes
+import re
+import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
 __all__ = [
@@ -31,6 +34,7 @@ __all__ = [
     "content_type",
     "header_rules",
     "meta_content_security_policy",
+    "published_image_hosts",
     "response_headers",
     "rule_headers",
     "security_headers",
@@ -112,6 +116,25 @@ def header_rules(image_hosts: Iterable[str] = ()) -> tuple[HeaderRule, ...]:
     return (HeaderRule("/*", security_headers(image_hosts)), *HEADER_RULES[1:])
 
 
+# The registry.toml a build republishes byte for byte (render/api.py's sources).
+PUBLISHED_REGISTRY = "api/v1/sources/registry.toml"
+_HOST = re.compile(r"[a-z0-9.-]{1,253}")
+
+
+def published_image_hosts(site: Path) -> tuple[str, ...]:
+    """The ``readme-image-hosts`` of the registry a built site publishes (the build checked
+    them; here they are only read back): what ``regsite serve`` adds to img-src."""
+    try:
+        document = tomllib.loads((site / PUBLISHED_REGISTRY).read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return ()
+    table = document.get("registry")
+    hosts = table.get("readme-image-hosts") if isinstance(table, dict) else None
+    if not isinstance(hosts, list):
+        return ()
+    return tuple(host for host in hosts if isinstance(host, str) and _HOST.fullmatch(host))
+
+
 HEADER_RULES: Final[tuple[HeaderRule, ...]] = (
     HeaderRule("/*", SECURITY_HEADERS),
     HeaderRule("/api/*", CORS),
@@ -169,8 +192,10 @@ def content_type(filename: str) -> str:
     return guessed if guessed is not None and encoding is None else "application/octet-stream"
 
 
-def response_headers(path: str, filename: str) -> dict[str, str]:
+def response_headers(
+    path: str, filename: str, rules: tuple[HeaderRule, ...] = HEADER_RULES
+) -> dict[str, str]:
     """The headers of a file named ``filename`` served at ``path``: the rules, then the defaults."""
     headers = {"Content-Type": content_type(filename), "Cache-Control": DEFAULT_CACHE_CONTROL}
-    headers.update(rule_headers(path))
+    headers.update(rule_headers(path, rules))
     return headers
