@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from builder import SourceBuilder, release
-from regsite.assemble import TRANSITIVE_LIMIT, transitive_counts
 from conftest import serving
+from regsite.assemble import TRANSITIVE_LIMIT, transitive_counts
 from regsite.build import BuildOptions, build, build_files
 from regsite.headers import content_security_policy, header_rules, rule_headers
 from regsite.render.markdown import render_inline
@@ -24,7 +24,11 @@ from test_validation import build_with
 
 def render(source: Path) -> dict[str, str]:
     files = build_files(BuildOptions(source=source, output=source.parent / "out"))
-    return {path: content.decode() for path, content in files.items() if path.endswith((".html", ".svg"))}
+    return {
+        path: content.decode()
+        for path, content in files.items()
+        if path.endswith((".html", ".svg"))
+    }
 
 
 @pytest.fixture
@@ -51,7 +55,9 @@ def test_every_release_has_its_own_compact_page(chain: SourceBuilder, tmp_path: 
     page = pages["packages/beta/0.9.0/index.html"]
     assert "<title>beta 0.9.0 · Test Registry</title>" in page
     assert f"sha256:{chain.packages['beta']['release'][0]['artifact'][0]['sha256']}" in page
-    assert '<a href="../../../packages/alpha/index.html">alpha</a> <code>&gt;=1.0,&lt;2</code>' in page
+    assert (
+        '<a href="../../../packages/alpha/index.html">alpha</a> <code>&gt;=1.0,&lt;2</code>' in page
+    )
     assert '<a href="../index.html">beta</a>' in page  # back to the package
     assert len(page) < 5_000  # no README, no list of every release
 
@@ -82,7 +88,11 @@ def test_install_lines_come_first_with_a_copy_button(source: Path) -> None:
     facts, readme = page.index('class="package-facts"'), page.index('class="readme"')
     assert facts < readme  # first in the page, so first on a phone too
     command = '<div class="command"><pre><code>tool add beta@0.9.0</code></pre>'
-    assert command + '<button type="button" class="copy" aria-label="Copy: tool add beta@0.9.0" hidden>' in page
+    assert (
+        command
+        + '<button type="button" class="copy" aria-label="Copy: tool add beta@0.9.0" hidden>'
+        in page
+    )
     assert '<p id="copy-status" class="visually-hidden" role="status"></p>' in page
     assert "<dt>License</dt><dd>MIT</dd>" in page[facts:readme]
 
@@ -96,7 +106,9 @@ def test_a_deprecation_notice_is_markdown_links_its_successor_and_hides_the_inst
         "successor": "beta",
     }
     page = render(builder.write(tmp_path / "source"))["packages/alpha/index.html"]
-    notice = re.search(r'<div class="notice notice-deprecated" role="note"><p>(.*?)</p></div>', page)
+    notice = re.search(
+        r'<div class="notice notice-deprecated" role="note"><p>(.*?)</p></div>', page
+    )
     assert notice is not None
     assert notice.group(1) == (
         "<strong>Deprecated.</strong> Use <code>beta</code>; see "
@@ -140,8 +152,13 @@ def test_specifiers_read_as_people_write_them() -> None:
 def test_used_by_shows_the_ranges_dependents_use(chain: SourceBuilder, tmp_path: Path) -> None:
     pages = render(chain.write(tmp_path / "source"))
     used_by = pages["packages/alpha/index.html"].split('id="rdeps-title"')[1].split("</section>")[0]
-    assert '<a href="../../packages/beta/index.html">beta</a> <code>&gt;=1.0,&lt;2</code>' in used_by
-    assert '<a href="../../packages/delta/index.html">delta</a> <span class="muted">(older releases only)</span>' in used_by
+    assert (
+        '<a href="../../packages/beta/index.html">beta</a> <code>&gt;=1.0,&lt;2</code>' in used_by
+    )
+    assert (
+        '<a href="../../packages/delta/index.html">delta</a> <span class="muted">(older releases only)</span>'
+        in used_by
+    )
     beta = pages["packages/beta/index.html"]
     assert '<a href="../../packages/gamma/index.html">gamma</a> <code>any version</code>' in beta
 
@@ -149,7 +166,9 @@ def test_used_by_shows_the_ranges_dependents_use(chain: SourceBuilder, tmp_path:
 def test_a_release_page_lists_the_dependents_whose_range_admits_it(
     chain: SourceBuilder, tmp_path: Path
 ) -> None:
-    chain.add_package("epsilon", ["bob"], [release("epsilon", "1.0.0", 7, requires={"alpha": "<1.1"})])
+    chain.add_package(
+        "epsilon", ["bob"], [release("epsilon", "1.0.0", 7, requires={"alpha": "<1.1"})]
+    )
     pages = render(chain.write(tmp_path / "source"))
     older = pages["packages/alpha/1.0.0/index.html"].split('id="rdeps-title"')[1]
     newer = pages["packages/alpha/1.1.0/index.html"].split('id="rdeps-title"')[1]
@@ -190,7 +209,10 @@ def test_the_version_badge_is_small_deterministic_and_titled(
     first = render(chain.write(tmp_path / "a"))["packages/alpha/badge.svg"]
     assert first == render(chain.write(tmp_path / "b"))["packages/alpha/badge.svg"]
     assert len(first) < 1_000
-    assert 'role="img" aria-label="alpha on testreg: 1.0.0"><title>alpha on testreg: 1.0.0</title>' in first
+    assert (
+        'role="img" aria-label="alpha on testreg: 1.0.0"><title>alpha on testreg: 1.0.0</title>'
+        in first
+    )
     assert "<script" not in first and "href" not in first
 
 
@@ -223,12 +245,17 @@ def test_allowed_image_hosts_show_readme_images_and_join_the_csp(
     builder.add_package("gamma", ["alice"], [release("gamma", "1.0.0")], readme=readme)
     page = render(builder.write(tmp_path / "source"))["packages/gamma/index.html"]
     assert '<img src="https://img.shields.io/badge/ci-ok-green" alt="ci" loading="lazy">' in page
-    assert '<a href="https://evil.example/x.png" rel="nofollow noopener noreferrer" class="readme-image">x</a>' in page
+    assert (
+        '<a href="https://evil.example/x.png" rel="nofollow noopener noreferrer" class="readme-image">x</a>'
+        in page
+    )
     assert "img-src &#39;self&#39; https://img.shields.io;" in page
     assert scan(page.encode()).loads.count("https://img.shields.io/badge/ci-ok-green") == 1
 
 
-@pytest.mark.parametrize("host", ["https://img.shields.io", "IMG.example.org", "*.example.org", "localhost", "a.b:443"])
+@pytest.mark.parametrize(
+    "host", ["https://img.shields.io", "IMG.example.org", "*.example.org", "localhost", "a.b:443"]
+)
 def test_an_image_host_must_be_a_plain_host_name(
     builder: SourceBuilder, tmp_path: Path, host: str
 ) -> None:
@@ -236,12 +263,14 @@ def test_an_image_host_must_be_a_plain_host_name(
         source.registry["registry"]["readme-image-hosts"] = ["ok.example.org", host]
 
     problems = build_with(builder, tmp_path, mutate)
-    expected = f"registry.readme-image-hosts[1]: expected a lower-case host name such as \"img.shields.io\", found {host!r}"
+    expected = f'registry.readme-image-hosts[1]: expected a lower-case host name such as "img.shields.io", found {host!r}'
     assert any(expected in problem for problem in problems), problems
 
 
 def test_the_header_table_allows_the_same_image_hosts() -> None:
-    policy = rule_headers("/packages/x/", header_rules(["b.example", "a.example"]))["Content-Security-Policy"]
+    policy = rule_headers("/packages/x/", header_rules(["b.example", "a.example"]))[
+        "Content-Security-Policy"
+    ]
     assert policy == content_security_policy(["a.example", "b.example"])
     assert "img-src 'self' https://a.example https://b.example;" in policy
     assert "img-src 'self';" in rule_headers("/packages/x/")["Content-Security-Policy"]
@@ -249,7 +278,10 @@ def test_the_header_table_allows_the_same_image_hosts() -> None:
 
 def test_status_reasons_render_inline_and_safely() -> None:
     html = render_inline("Use `x`. [js](javascript:alert(1)) <script>y</script> *now*")
-    assert html == "Use <code>x</code>. [js](javascript:alert(1)) &lt;script&gt;y&lt;/script&gt; <em>now</em>"
+    assert (
+        html
+        == "Use <code>x</code>. [js](javascript:alert(1)) &lt;script&gt;y&lt;/script&gt; <em>now</em>"
+    )
 
 
 def test_regsite_serve_allows_the_image_hosts_the_site_publishes(

@@ -11,15 +11,33 @@ from regsite.render.readme_blocks import HIGHLIGHT_BUDGET, HIGHLIGHT_LIMIT
 
 def test_bare_http_urls_become_links_and_nothing_else_does() -> None:
     html = render_readme("See https://example.org/a?b=1 or http://x.example/.\n")
-    assert '<a href="https://example.org/a?b=1" rel="nofollow noopener noreferrer">https://example.org/a?b=1</a>' in html
-    assert '<a href="http://x.example/" rel="nofollow noopener noreferrer">http://x.example/</a>.' in html
-    for text in ("mailto:a@example.org", "a@example.org", "example.org", "ftp://x.example/f", "www.example.org", "javascript:alert(1)"):
+    assert (
+        '<a href="https://example.org/a?b=1" rel="nofollow noopener noreferrer">https://example.org/a?b=1</a>'
+        in html
+    )
+    assert (
+        '<a href="http://x.example/" rel="nofollow noopener noreferrer">http://x.example/</a>.'
+        in html
+    )
+    for text in (
+        "mailto:a@example.org",
+        "a@example.org",
+        "example.org",
+        "ftp://x.example/f",
+        "www.example.org",
+        "javascript:alert(1)",
+    ):
         assert "<a" not in render_readme(text), text
 
 
 def test_headings_get_unique_safe_ids_and_a_self_link() -> None:
-    html = render_readme('## Usage\n\n## Usage\n\n### "><script> & `code`\n\n## Usage-1\n\n## !!!\n')
-    assert '<h3 id="readme-usage">Usage <a class="anchor" href="#readme-usage" aria-label="Link to section: Usage">#</a></h3>' in html
+    html = render_readme(
+        '## Usage\n\n## Usage\n\n### "><script> & `code`\n\n## Usage-1\n\n## !!!\n'
+    )
+    assert (
+        '<h3 id="readme-usage">Usage <a class="anchor" href="#readme-usage" aria-label="Link to section: Usage">#</a></h3>'
+        in html
+    )
     assert 'id="readme-usage-1">' in html and 'id="readme-usage-1-1">' in html
     assert '<h4 id="readme-script--code">&quot;&gt;&lt;script&gt; &amp; <code>code</code>' in html
     assert 'id="readme-section"' in html
@@ -43,15 +61,22 @@ def test_code_is_highlighted_at_build_time_into_class_names() -> None:
 
 
 def test_unknown_or_hostile_languages_stay_plain() -> None:
-    assert '<pre><code class="language-orchard">x &lt; y\n</code></pre>' in render_readme("```orchard\nx < y\n```\n")
+    assert '<pre><code class="language-orchard">x &lt; y\n</code></pre>' in render_readme(
+        "```orchard\nx < y\n```\n"
+    )
     html = render_readme('```"><script>\nx\n```\n')
     assert "<pre><code>x\n</code></pre>" in html and "<script" not in html
 
 
 def test_code_and_tables_scroll_in_labelled_focusable_regions() -> None:
-    html = render_readme("```sh\nls\n```\n\n    indented\n\n| a |\n|---|\n| 1 |\n\n| b |\n|---|\n| 2 |\n")
+    html = render_readme(
+        "```sh\nls\n```\n\n    indented\n\n| a |\n|---|\n| 1 |\n\n| b |\n|---|\n| 2 |\n"
+    )
     assert '<div class="scroll" role="region" tabindex="0" aria-label="Code 1 (sh)"><pre>' in html
-    assert '<div class="scroll" role="region" tabindex="0" aria-label="Code 2"><pre><code>indented' in html
+    assert (
+        '<div class="scroll" role="region" tabindex="0" aria-label="Code 2"><pre><code>indented'
+        in html
+    )
     assert '<div class="scroll" role="region" tabindex="0" aria-label="Table 1"><table>' in html
     assert 'aria-label="Table 2"><table>' in html and html.count("</table>\n</div>") == 2
 

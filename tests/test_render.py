@@ -127,7 +127,9 @@ def test_links_and_assets_are_relative(source: Path) -> None:
             expected = ["copy"]
         scripts = [src.rsplit("/", 1)[-1].split(".")[0] for src in page.script_sources]
         assert scripts == expected, (path, page.script_sources)
-        assert all(src.startswith(f"{'../' * path.count('/')}static/") for src in page.script_sources)
+        assert all(
+            src.startswith(f"{'../' * path.count('/')}static/") for src in page.script_sources
+        )
 
 
 HOSTILE = """# Hello <script>alert(1)</script>

@@ -182,7 +182,9 @@ def test_no_pattern_in_readme_headings_can_backtrack_far(unit: str) -> None:
 
 
 @pytest.mark.parametrize("language", ["python", "javascript", "html", "rust", "c", "markdown"])
-@pytest.mark.parametrize("unit", ["\\" * 3, "'\"", "/*", "<!--", "`${", "a" * 50 + " ", "(" * 5, "#"])
+@pytest.mark.parametrize(
+    "unit", ["\\" * 3, "'\"", "/*", "<!--", "`${", "a" * 50 + " ", "(" * 5, "#"]
+)
 def test_highlighting_hostile_code_blocks_takes_linear_time(language: str, unit: str) -> None:
     """A README of code blocks made of what lexers find hardest: each highlighted block is short
     (HIGHLIGHT_LIMIT) and a README highlights HIGHLIGHT_BUDGET characters at most."""

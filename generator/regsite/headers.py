@@ -41,7 +41,6 @@ __all__ = [
 ]
 
 
-
 def meta_content_security_policy(image_hosts: Iterable[str] = ()) -> str:
     """The policy pages also carry in a <meta> tag, for hosts that cannot set headers (GitHub
     Pages); ``image_hosts``: the registry's ``readme-image-hosts``, which img-src allows."""

@@ -199,7 +199,9 @@ def pack(summary: PackageSummary, details: PackageDetails) -> Packed:
 
 def unpack_summary(packed: Packed) -> PackageSummary:
     (name, description, keywords, status, latest, newest, versions, yanked) = packed[0][:8]
-    (depends_on, targets, headings, source_path, signers, key, requirements, search) = packed[0][8:16]
+    (depends_on, targets, headings, source_path, signers, key, requirements, search) = packed[0][
+        8:16
+    ]
     return PackageSummary(
         name=name,
         description=description,

@@ -194,8 +194,7 @@ def _package_facts(
         "picker": rows,
         "install": latest and registry.install_line(package.name, latest.version),
         "status_html": Markup(render_inline(package.status_reason or "")),  # noqa: S704 - escaped
-        "successor_href": package.successor
-        and root + package_page_path(package.successor),
+        "successor_href": package.successor and root + package_page_path(package.successor),
         "badge_path": badge_path(package.name),
         "api_url": f"{API_ROOT}/packages/{package.name}.json",
     }
@@ -208,9 +207,7 @@ def package_readme(registry: Registry, package: Package) -> str | None:
     return render_readme(package.readme.text, package.name, registry.readme_image_hosts)
 
 
-def render_used_by(
-    theme: Theme, path: str, dependents: Sequence[tuple[str, str | None]]
-) -> str:
+def render_used_by(theme: Theme, path: str, dependents: Sequence[tuple[str, str | None]]) -> str:
     """The "Used by" section of the page at ``path``: the packages that depend on it, with the
     range their latest release uses (None: only older releases use it; "": any version)."""
     root = _root(path)

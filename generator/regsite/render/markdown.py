@@ -184,7 +184,9 @@ def new_parser() -> MarkdownIt:
     parser.enable("linkify")
     # Only what is unmistakably a URL: "http://" or "https://" written out (validateLink drops the
     # other schemes); no "example.com" or e-mail addresses guessed from text.
-    parser.linkify.set({"fuzzy_link": False, "fuzzy_email": False, "fuzzy_ip": False})
+    linkify = parser.linkify
+    assert linkify is not None  # linkify-it-py is a dependency
+    linkify.set({"fuzzy_link": False, "fuzzy_email": False, "fuzzy_ip": False})
     parser.validateLink = _allowed_link  # type: ignore[method-assign]
     parser.add_render_rule("link_open", _render_link_open)
     parser.core.ruler.push("readme_headings", readme_blocks.heading_rule)

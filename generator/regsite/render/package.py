@@ -48,10 +48,12 @@ class UsedBy(NamedTuple):
 def used_by_of(site: Site, name: str) -> UsedBy:
     """``name``'s dependents and the ranges their latest releases use, and its counts."""
     dependents = tuple(
-        (other, dict(site.packages[other].uses).get(name)) for other in site.dependents.get(name, ())
+        (other, dict(site.packages[other].uses).get(name))
+        for other in site.dependents.get(name, ())
     )
     direct = len(site.packages[name].uses)
     return UsedBy(dependents, direct, site.transitive.get(name, 0))
+
 
 # Each output path, and whether it has slots to fill: True for the package's JSON document and
 # page, False for files that are final (the signed sources, republished byte for byte, and the
@@ -89,7 +91,9 @@ def fill_slots(
         elif path == package_page_path(name):
             counts = render_transitive(used_by.direct, used_by.transitive)
             page = _filled(content, TRANSITIVE_SLOT, counts)
-            filled[path] = _filled(page, USED_BY_SLOT, render_used_by(theme, path, used_by.dependents))
+            filled[path] = _filled(
+                page, USED_BY_SLOT, render_used_by(theme, path, used_by.dependents)
+            )
         elif path.startswith(f"packages/{name}/") and path.endswith("/index.html"):
             version = scheme.parse_version(path.split("/")[2])
             users = tuple(
