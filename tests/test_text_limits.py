@@ -192,3 +192,13 @@ def test_highlighting_hostile_code_blocks_takes_linear_time(language: str, unit:
     with linear_time():
         html = render_readme(block * (SIZE // len(block) + 1))
     assert html.count("<pre>") == SIZE // len(block) + 1
+
+
+@pytest.mark.parametrize(
+    "unit", ["https://", "https://a.example/", "http://a.example/(", "x://y ", "https://a.", "://"]
+)
+def test_linking_bare_urls_takes_linear_time(unit: str) -> None:
+    text = unit * (SIZE // len(unit))
+    with linear_time():
+        html = render_readme(text)
+    assert html.startswith("<p>")

@@ -30,7 +30,7 @@ __all__ = [
     "package_page_path",
     "release_page_path",
     "render_package_page",
-    "render_release_page",
+    "render_release_pages",
     "render_transitive",
     "render_used_by",
     "site_pages",
@@ -159,27 +159,27 @@ def render_package_page(
     return _page(theme, registry, "package.html", path, context)
 
 
-def render_release_page(
-    registry: Registry, theme: Theme, package: Package, release: Release
-) -> bytes:
-    """One release's page: its status, date, install line, files and dependencies; what other
-    packages say of it goes where :data:`USED_BY_SLOT` is."""
-    path = release_page_path(package.name, str(release.version))
-    root = _root(path)
-    # Only the latest release and the neighbours of this one: every release page listing every
-    # release would grow a package's bytes with the square of its releases.
-    index = package.releases.index(release)
-    rows = [_release_row(other, root, "../") for other in package.releases]
-    context = {
-        **_package_facts(registry, package, rows, root),
-        "row": rows[index],
-        "package_href": "../index.html",
-        "newer": rows[index - 1] if index > 0 else None,
-        "older": rows[index + 1] if index + 1 < len(rows) else None,
-        "release_install": registry.install_line(package.name, release.version),
-        "used_by": Markup(USED_BY_SLOT),  # noqa: S704 - a constant comment
-    }
-    return _page(theme, registry, "release.html", path, context)
+def render_release_pages(registry: Registry, theme: Theme, package: Package) -> dict[str, bytes]:
+    """Each release's page: its status, date, install line, files and dependencies; what other
+    packages say of it goes where :data:`USED_BY_SLOT` is.  A page links to the latest release
+    and this one's neighbours, not to every release: listing every release on each page would
+    grow a package's bytes with the square of its releases."""
+    rows = [_release_row(release, "../../../", "../") for release in package.releases]
+    facts = _package_facts(registry, package, rows, "../../../")
+    pages: dict[str, bytes] = {}
+    for index, row in enumerate(rows):
+        path = release_page_path(package.name, row.version)
+        context = {
+            **facts,
+            "row": row,
+            "package_href": "../index.html",
+            "newer": rows[index - 1] if index > 0 else None,
+            "older": rows[index + 1] if index + 1 < len(rows) else None,
+            "release_install": registry.install_line(package.name, row.release.version),
+            "used_by": Markup(USED_BY_SLOT),  # noqa: S704 - a constant comment
+        }
+        pages[path] = _page(theme, registry, "release.html", path, context)
+    return pages
 
 
 def _package_facts(
@@ -193,7 +193,7 @@ def _package_facts(
         "latest_row": next((row for row in rows if row.release is latest), None),
         "picker": rows,
         "install": latest and registry.install_line(package.name, latest.version),
-        "status_html": Markup(render_inline(package.status_reason or "")),  # noqa: S704 - escaped
+        "status_html": _inline(package.status_reason),
         "successor_href": package.successor and root + package_page_path(package.successor),
         "badge_path": badge_path(package.name),
         "api_url": f"{API_ROOT}/packages/{package.name}.json",
@@ -225,6 +225,11 @@ def render_used_by(theme: Theme, path: str, dependents: Sequence[tuple[str, str 
         raise ThemeError(f"theme template used_by.html: {exc.message}") from exc
 
 
+def _inline(markdown: str | None) -> Markup:
+    """A status reason as inline Markdown; markdown-it escapes any HTML in it."""
+    return Markup(render_inline(markdown)) if markdown else Markup()  # noqa: S704
+
+
 def _range_label(used: str | None) -> tuple[str, str]:
     """A dependent's range, or a note that only its older releases depend on this."""
     return ("", "older releases only") if used is None else (used or "any version", "")
@@ -248,7 +253,7 @@ def _release_row(release: Release, root: str, package_dir: str) -> ReleaseRow:
         prerelease=release.version.is_prerelease,
         published=_date(release.published),
         status=release.status.value,
-        reason=Markup(render_inline(release.status_reason or "")),  # noqa: S704 - escaped
+        reason=_inline(release.status_reason),
         files=tuple(
             FileRow(
                 artifact.href(root), artifact.filename, _filesize(artifact.size), artifact.sha256

@@ -161,6 +161,44 @@ def _parse_link_label(state: StateInline, start: int, disableNested: bool = Fals
     return -1
 
 
+_MAX_URL = 2_048  # characters: a longer bare URL stays text, so each "://" costs at most this
+_SCHEME_CHARACTER = re.compile(r"[a-z0-9.+-]", re.IGNORECASE)
+
+
+def _linkify(state: StateInline, silent: bool) -> bool:
+    """markdown-it's inline linkify rule, for http(s) URLs only and in bounded time per "://".
+
+    markdown-it's own searches everything read since the last token for the scheme and hands
+    linkify-it the rest of the paragraph at each "://": a paragraph of many "://" took minutes.
+    This looks only at the few characters before it and at most :data:`_MAX_URL` after.
+    """
+    pos = state.pos
+    if state.linkLevel > 0 or not state.src.startswith("://", pos):
+        return False
+    pending = state.pending[-6:].lower()
+    proto = next((p for p in ("https", "http") if pending.endswith(p)), "")
+    before = pending[: -len(proto)][-1:] if proto else ""
+    if not proto or _SCHEME_CHARACTER.fullmatch(before):
+        return False
+    window = state.src[pos - len(proto) : pos - len(proto) + _MAX_URL]
+    link = state.md.linkify.match_at_start(window) if state.md.linkify else None
+    if not link or len(link.url) >= _MAX_URL:
+        return False
+    url = link.url.rstrip("*")  # '*' at the end is emphasis
+    href = state.md.normalizeLink(url)
+    if not state.md.validateLink(href):
+        return False
+    if not silent:
+        state.pending = state.pending[: -len(proto)]
+        opening = state.push("link_open", "a", 1)
+        opening.attrs, opening.markup, opening.info = {"href": href}, "linkify", "auto"
+        state.push("text", "", 0).content = state.md.normalizeLinkText(url)
+        closing = state.push("link_close", "a", -1)
+        closing.markup, closing.info = "linkify", "auto"
+    state.pos += len(url) - len(proto)
+    return True
+
+
 # The brackets whose scan ran out of text, per paragraph (markdown-it's inline state).
 _UNCLOSED: WeakKeyDictionary[StateInline, set[int]] = WeakKeyDictionary()
 
@@ -187,6 +225,8 @@ def new_parser() -> MarkdownIt:
     linkify = parser.linkify
     assert linkify is not None  # linkify-it-py is a dependency
     linkify.set({"fuzzy_link": False, "fuzzy_email": False, "fuzzy_ip": False})
+    parser.inline.ruler.at("linkify", _linkify)
+    parser.core.ruler.disable("linkify")  # it only finds what _linkify leaves as text
     parser.validateLink = _allowed_link  # type: ignore[method-assign]
     parser.add_render_rule("link_open", _render_link_open)
     parser.core.ruler.push("readme_headings", readme_blocks.heading_rule)

@@ -20,9 +20,8 @@ from regsite.render.html import (
     TRANSITIVE_SLOT,
     USED_BY_SLOT,
     package_page_path,
-    release_page_path,
     render_package_page,
-    render_release_page,
+    render_release_pages,
     render_transitive,
     render_used_by,
 )
@@ -70,9 +69,8 @@ def package_outputs(
     outputs = {path: (content, path == document) for path, content in api.items()}
     page = render_package_page(registry, theme, package, readme_html)
     outputs[package_page_path(package.name)] = (page, True)
-    for release in package.releases:
-        path = release_page_path(package.name, str(release.version))
-        outputs[path] = (render_release_page(registry, theme, package, release), True)
+    for path, content in render_release_pages(registry, theme, package).items():
+        outputs[path] = (content, True)
     outputs[badge_path(package.name)] = (render_badge(registry.name, package), False)
     for path, content in package_flavour_outputs(registry, package).items():
         outputs[path] = (content, False)  # from the package alone: final at once
