@@ -43,6 +43,12 @@ def test_golden_package_page(source: Path) -> None:
     check_golden("beta.html", render(source)["packages/beta/index.html"])
 
 
+def test_golden_release_page_and_badge(source: Path) -> None:
+    output = render(source)
+    check_golden("beta-0.9.0.html", output["packages/beta/0.9.0/index.html"])
+    check_golden("beta-badge.svg", output["packages/beta/badge.svg"])
+
+
 def test_golden_registry_json(source: Path) -> None:
     check_golden("registry.json", render(source)[f"{API_ROOT}/registry.json"])
 
