@@ -14,6 +14,9 @@ from regsite.build import BuildOptions, build
 from regsite.commands.serve import make_server
 from regsite.keys import load_private_key
 
+# tests/browser.py: the served build, chromium, axe-core and screenshots, for every module.
+pytest_plugins = ["browser"]
+
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_SITE = REPO / "example-site"
 DEMO_ONLINE_KEY = load_private_key(str(EXAMPLE_SITE / "demo-keys" / "online.key"))

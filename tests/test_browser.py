@@ -1,87 +1,27 @@
 """The search page in a real browser: Debian's chromium, driven headless by Playwright.
 
-Playwright never downloads a browser here: it launches /usr/bin/chromium. ``.ci/run`` installs
-chromium; elsewhere these tests skip without it (see ``require_tool``).
+The fixtures (``browser``, ``site_url``, ``page``) are tests/browser.py's; these tests skip
+without chromium, except in ``.ci/run``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from conftest import require_tool, serving
+from browser import Console, results
 from regsite.commands.search import DirectorySource
 from regsite.search.query import Searcher
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
-
-@pytest.fixture(scope="module")
-def base_url(example_build: Path) -> Iterator[str]:
-    with serving(example_build) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    executable = require_tool("chromium", "/usr/bin/chromium")
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-class Console:
-    """Every console error, uncaught exception and failed request a page produced."""
-
-    def __init__(self, page: Any) -> None:
-        self.problems: list[str] = []
-        page.on("console", self._console)
-        page.on("pageerror", lambda error: self.problems.append(f"uncaught: {error}"))
-        page.on("requestfailed", lambda request: self.problems.append(f"failed: {request.url}"))
-
-    def _console(self, message: Any) -> None:
-        if message.type in {"error", "warning"}:
-            self.problems.append(f"{message.type}: {message.text}")
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[tuple[Any, Console]]:
-    context = browser.new_context()
-    opened = context.new_page()
-    console = Console(opened)
-    try:
-        yield opened, console
-    finally:
-        context.close()
-    assert console.problems == []
-
-
-def results(page: Any) -> list[str]:
-    page.wait_for_selector("#search-results .result-link")
-    return [link.inner_text() for link in page.query_selector_all("#search-results .result-link")]
-
-
-def test_typing_a_name_puts_that_package_first(page: tuple[Any, Console], base_url: str) -> None:
+def test_typing_a_name_puts_that_package_first(page: tuple[Any, Console], site_url: str) -> None:
     tab, _ = page
-    tab.goto(f"{base_url}/search/index.html")
+    tab.goto(f"{site_url}/search/index.html")
     tab.locator("#search-input").press_sequentially("http-kit", delay=20)
     expect(tab.locator("#search-status")).to_contain_text("http-kit")
     assert results(tab)[0] == "http-kit"
@@ -89,9 +29,9 @@ def test_typing_a_name_puts_that_package_first(page: tuple[Any, Console], base_u
     assert tab.url.endswith("?q=http-kit")
 
 
-def test_results_as_you_type_are_highlighted(page: tuple[Any, Console], base_url: str) -> None:
+def test_results_as_you_type_are_highlighted(page: tuple[Any, Console], site_url: str) -> None:
     tab, _ = page
-    tab.goto(f"{base_url}/search/index.html")
+    tab.goto(f"{site_url}/search/index.html")
     tab.locator("#search-input").press_sequentially("ht", delay=30)
     expect(tab.locator("#search-status")).to_contain_text("“ht”")
     assert set(results(tab)[:2]) == {"http-kit", "http-serve"}
@@ -100,21 +40,21 @@ def test_results_as_you_type_are_highlighted(page: tuple[Any, Console], base_url
 
 
 def test_browser_and_python_rank_alike(
-    page: tuple[Any, Console], base_url: str, example_build: Path
+    page: tuple[Any, Console], site_url: str, example_build: Path
 ) -> None:
     tab, _ = page
     searcher = Searcher(DirectorySource(example_build))
     for query in ["terminal colours", "json", "httpserve", "test", "date time zone"]:
-        tab.goto(f"{base_url}/search/index.html?q={query}")
+        tab.goto(f"{site_url}/search/index.html?q={query}")
         shown = results(tab)
         found = searcher.search(query)
         expected = [record.name for record in searcher.records([h.doc for h in found.hits[:20]])]
         assert shown == expected, query
 
 
-def test_a_typo_offers_the_right_name(page: tuple[Any, Console], base_url: str) -> None:
+def test_a_typo_offers_the_right_name(page: tuple[Any, Console], site_url: str) -> None:
     tab, _ = page
-    tab.goto(f"{base_url}/search/index.html?q=flagpoel")
+    tab.goto(f"{site_url}/search/index.html?q=flagpoel")
     tab.wait_for_selector("#search-suggestion:not([hidden])")
     assert tab.inner_text("#search-suggestion") == "Did you mean flagpole?"
     tab.click("#search-suggestion a")
@@ -124,10 +64,10 @@ def test_a_typo_offers_the_right_name(page: tuple[Any, Console], base_url: str) 
 
 
 def test_keyboard_moves_through_results_and_opens_one(
-    page: tuple[Any, Console], base_url: str
+    page: tuple[Any, Console], site_url: str
 ) -> None:
     tab, _ = page
-    tab.goto(f"{base_url}/search/index.html?q=http")
+    tab.goto(f"{site_url}/search/index.html?q=http")
     names = results(tab)
     tab.focus("#search-input")
     tab.keyboard.press("ArrowDown")
@@ -142,10 +82,10 @@ def test_keyboard_moves_through_results_and_opens_one(
 
 
 def test_the_search_box_on_every_page_leads_to_results(
-    page: tuple[Any, Console], base_url: str
+    page: tuple[Any, Console], site_url: str
 ) -> None:
     tab, _ = page
-    tab.goto(f"{base_url}/packages/cellar/index.html")
+    tab.goto(f"{site_url}/packages/cellar/index.html")
     tab.fill("#site-search-input", "logline")
     tab.press("#site-search-input", "Enter")
     tab.wait_for_url("**/search/index.html?q=logline")
@@ -153,18 +93,18 @@ def test_the_search_box_on_every_page_leads_to_results(
     assert tab.input_value("#search-input") == "logline"
 
 
-def test_a_query_with_no_match_says_so(page: tuple[Any, Console], base_url: str) -> None:
+def test_a_query_with_no_match_says_so(page: tuple[Any, Console], site_url: str) -> None:
     tab, _ = page
-    tab.goto(f"{base_url}/search/index.html?q=qqqqqqqq")
+    tab.goto(f"{site_url}/search/index.html?q=qqqqqqqq")
     expect(tab.locator("#search-status")).to_have_text("No packages match “qqqqqqqq”.")
     assert tab.is_hidden("#search-results") and tab.is_hidden("#search-suggestion")
 
 
-def test_without_javascript_the_page_lists_packages(browser: Any, base_url: str) -> None:
+def test_without_javascript_the_page_lists_packages(browser: Any, site_url: str) -> None:
     context = browser.new_context(java_script_enabled=False)
     try:
         tab = context.new_page()
-        tab.goto(f"{base_url}/search/index.html?q=hue")
+        tab.goto(f"{site_url}/search/index.html?q=hue")
         listed = tab.locator("#search-browse .package-name").all_inner_texts()
         assert len(listed) == 18 and listed[0] == "hue"  # most depended-upon first
         assert "needs JavaScript" in tab.inner_text("main")

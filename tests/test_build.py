@@ -128,7 +128,7 @@ def test_base_url_option_overrides_registry_toml(source: Path, tmp_path: Path) -
     )
     page = (tmp_path / "out/packages/alpha/index.html").read_text()
     assert '<link rel="canonical" href="https://user.github.io/repo/packages/alpha/">' in page
-    assert 'href="/repo/index.html#packages"' in (tmp_path / "out/404.html").read_text()
+    assert 'href="/repo/browse/name/1.html"' in (tmp_path / "out/404.html").read_text()
     with pytest.raises(BuildError, match="--base-url"):
         build(BuildOptions(source=source, output=tmp_path / "out2", base_url="ftp://x"))
 

@@ -184,7 +184,7 @@ def test_the_transitive_count_follows_latest_releases(chain: SourceBuilder, tmp_
 
 def summary(name: str, uses: tuple[str, ...]) -> PackageSummary:
     return PackageSummary(
-        name=name, description="", keywords=(), status=None, latest=None, newest=None,  # type: ignore[arg-type]
+        name=name, description="", keywords=(), status=None, latest=None, newest=None, first=None,  # type: ignore[arg-type]
         versions=(), yanked=(), depends_on=uses, targets=uses, headings=(), source_path="",
         signers=(), key=b"", requirements_digest=b"", search_digest=b"",
         uses=tuple((use, "") for use in uses),
@@ -222,7 +222,7 @@ def test_package_and_release_pages_carry_open_graph_and_canonical_links(source: 
     url = "https://registry.example.org/sub/packages/beta/0.9.0/"
     assert f'<link rel="canonical" href="{url}">' in release_page
     assert f'<meta property="og:url" content="{url}">' in release_page
-    assert '<meta property="og:title" content="beta 0.9.0">' in release_page
+    assert '<meta property="og:title" content="beta 0.9.0 · Test Registry">' in release_page
     package_page = pages["packages/beta/index.html"]
     assert '<meta property="og:description" content="The beta package.">' in package_page
     badge = "[![beta](https://registry.example.org/sub/packages/beta/badge.svg)](https://registry.example.org/sub/packages/beta/)"

@@ -265,6 +265,7 @@ class Site:
     recent: tuple[tuple[str, ReleaseBrief], ...] = ()  # the newest releases of all, newest first
     # package -> how many packages installing its latest release installs (assemble.py)
     transitive: Mapping[str, int] = field(default_factory=dict)
+    feed: str | None = None  # the site's Atom feed, relative to its root; None: it has none
 
     @property
     def release_count(self) -> int:

@@ -27,8 +27,10 @@ from regsite.outputs import Published, put_site_files, read_seal, render_package
 from regsite.progress import Stages
 from regsite.render import Output
 from regsite.render.api import API_ROOT, dump_json, site_api
+from regsite.render.browse import browse_pages
+from regsite.render.crawl import crawler_files
 from regsite.render.flavours import site_flavour_outputs
-from regsite.render.html import site_pages
+from regsite.render.html import SEARCH_PAGE, site_pages
 from regsite.render.search import Shard, search_files, search_packages, shards_key_of_digests
 from regsite.report import (
     REPORT_PATH,
@@ -38,7 +40,7 @@ from regsite.report import (
     report_document,
 )
 from regsite.scan import PackageContext
-from regsite.theme import load_theme
+from regsite.theme import Theme, load_theme
 from regsite.write import SITE_MARKER, CommitResult, OutputWriter, Writer, WrittenFile
 
 __all__ = ["SiteRun", "publish_site", "write_output"]
@@ -46,6 +48,8 @@ __all__ = ["SiteRun", "publish_site", "write_output"]
 log = logging.getLogger(__name__)
 
 _PACKAGE_DOCS = f"{API_ROOT}/packages/"
+_BROWSE = "browse"  # the producer of the listing, owner and keyword pages
+_SITE_PAGES = ("index.html", SEARCH_PAGE)  # the site pages a sitemap lists besides those
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +77,8 @@ def publish_site(run: SiteRun) -> BuildResult:
         shared = site_api(site)
         shared.update(site_pages(site, theme))
         shared.update(site_flavour_outputs(site))  # simple/index.html, cargo/config.json
+        pages = [(path, site.updated) for path in _SITE_PAGES] + _browse(run, theme, published)
+        shared.update(crawler_files(site, pages))  # robots.txt, sitemap.xml
         put_site_files(writer, published, shared)
     with stages.stage("search"):
         put_site_files(writer, published, _search(site, catalog.memo), "search")
@@ -99,6 +105,18 @@ def publish_site(run: SiteRun) -> BuildResult:
         stages=(),
         changes=changes,
     )
+
+
+def _browse(run: SiteRun, theme: Theme, published: Published) -> list[tuple[str, datetime | None]]:
+    """The listings, owner and keyword pages, written as they are rendered (thousands at
+    100,000 packages); gives each page's path and date for the sitemap."""
+    held = published.held(_BROWSE)
+    files, pages = [], []
+    for page in browse_pages(run.site, theme):
+        files.append(run.writer.put(page.path, page.content, held=held.get(page.path)))
+        pages.append((page.path, page.updated))
+    published.record(_BROWSE, b"", files)
+    return pages
 
 
 def _read(out: Path | None, path: str) -> bytes | None:

@@ -59,6 +59,7 @@ class PackageSummary:
     status: PackageStatus
     latest: ReleaseBrief | None  # as Package.latest
     newest: datetime | None  # the latest publish time of any release
+    first: datetime | None  # the earliest publish time of any release
     versions: tuple[str, ...]  # every release, newest version first
     yanked: tuple[str, ...]
     depends_on: tuple[str, ...]  # packages a release that is not yanked requires, sorted
@@ -108,6 +109,7 @@ def summarize(package: Package, key: bytes) -> tuple[PackageSummary, PackageDeta
         status=package.status,
         latest=None if latest is None else _brief(latest, str(latest.version)),
         newest=by_date[0][0].published if by_date else None,
+        first=by_date[-1][0].published if by_date else None,
         versions=tuple(version for _, version in releases),
         yanked=tuple(version for r, version in releases if r.status is ReleaseStatus.YANKED),
         depends_on=_names(r for r in package.releases if r.status is not ReleaseStatus.YANKED),
@@ -178,6 +180,7 @@ def pack(summary: PackageSummary, details: PackageDetails) -> Packed:
             summary.status.value,
             None if latest is None else _pack_brief(latest),
             summary.newest,
+            summary.first,
             summary.versions,
             summary.yanked,
             summary.depends_on,
@@ -198,10 +201,9 @@ def pack(summary: PackageSummary, details: PackageDetails) -> Packed:
 
 
 def unpack_summary(packed: Packed) -> PackageSummary:
-    (name, description, keywords, status, latest, newest, versions, yanked) = packed[0][:8]
-    (depends_on, targets, headings, source_path, signers, key, requirements, search) = packed[0][
-        8:16
-    ]
+    (name, description, keywords, status, latest, newest, first, versions) = packed[0][:8]
+    (yanked, depends_on, targets, headings, source_path, signers, key, *rest) = packed[0][8:]
+    requirements, search, uses = rest
     return PackageSummary(
         name=name,
         description=description,
@@ -209,6 +211,7 @@ def unpack_summary(packed: Packed) -> PackageSummary:
         status=_PACKAGE_STATUS[status],
         latest=None if latest is None else _unpack_brief(latest),
         newest=newest,
+        first=first,
         versions=versions,
         yanked=yanked,
         depends_on=depends_on,
@@ -219,7 +222,7 @@ def unpack_summary(packed: Packed) -> PackageSummary:
         key=key,
         requirements_digest=requirements,
         search_digest=search,
-        uses=packed[0][16],
+        uses=uses,
     )
 
 

@@ -17,6 +17,7 @@
   var RESULTS_PER_PAGE = 10;
   var EXPANSIONS = 8;
   var TYPO_MIN_LENGTH = 3;
+  var MAX_QUERY_LENGTH = 100; /* code points of a query searched; the rest is cut */
   var TIERS = ["exact", "joined", "prefix", "text"];
   var TOKEN = /[\p{L}\p{N}][\p{L}\p{N}\p{M}]*/gu;
 
@@ -302,11 +303,15 @@
     return best && best[1];
   };
 
-  /* -> {query, tokens, hits: [{doc, tier, matched, score}], suggestion} */
+  /* -> {query, tokens, hits: [{doc, tier, matched, score}], suggestion, truncated}; query is the
+   * part searched: its first MAX_QUERY_LENGTH code points */
   Searcher.prototype.search = async function (query) {
+    var points = codePoints(String(query));
+    var truncated = points.length > MAX_QUERY_LENGTH;
+    query = points.slice(0, MAX_QUERY_LENGTH).join("");
     var tokens = unique(tokenize(query));
     if (tokens.length === 0) {
-      return { query: query, tokens: [], hits: [], suggestion: null };
+      return { query: query, tokens: [], hits: [], suggestion: null, truncated: truncated };
     }
     await this.open();
     var name = tokens.join("-");
@@ -340,6 +345,7 @@
       tokens: tokens,
       hits: Array.from(ordered.values()),
       suggestion: named || complete ? null : await this.suggestion(joined),
+      truncated: truncated,
     };
   };
 
@@ -363,6 +369,7 @@
 
   return {
     FORMAT: FORMAT,
+    MAX_QUERY_LENGTH: MAX_QUERY_LENGTH,
     RESULTS_PER_PAGE: RESULTS_PER_PAGE,
     TOKENIZER_ID: TOKENIZER_ID,
     Searcher: Searcher,

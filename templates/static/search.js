@@ -5,6 +5,8 @@
 
   var PAGE = window.RegsiteSearch ? window.RegsiteSearch.RESULTS_PER_PAGE : 10;
   var DELAY = 60; // milliseconds of quiet typing before a query runs
+  var ECHO = 60; // characters of the query the status line repeats
+  var MAX_QUERY = window.RegsiteSearch ? window.RegsiteSearch.MAX_QUERY_LENGTH : 100;
   var WORD = /[\p{L}\p{N}][\p{L}\p{N}\p{M}]*/gu;
 
   var app = document.getElementById("search");
@@ -91,25 +93,44 @@
     return item;
   }
 
-  function showMore(results, mine) {
+  /* Shows the next page of hits; focus moves to the first new one when focusFirst says so
+   * (after "Show more", where the button may disappear from under the keyboard). */
+  function showMore(results, mine, focusFirst) {
     var docs = results.hits.slice(shown, shown + PAGE).map(function (hit) { return hit.doc; });
     return searcher.records(docs).then(function (records) {
       if (mine !== generation) {
         return;
       }
-      records.forEach(function (record) { list.appendChild(resultItem(record, results.tokens)); });
+      var first = null;
+      records.forEach(function (record) {
+        var item = resultItem(record, results.tokens);
+        first = first || item.querySelector(".result-link");
+        list.appendChild(item);
+      });
       shown += records.length;
       list.hidden = shown === 0;
       more.hidden = shown >= results.hits.length;
+      if (focusFirst && first) {
+        first.focus();
+      }
     });
+  }
+
+  /* The query as the status line echoes it: at most ECHO characters. */
+  function echo(query) {
+    var points = Array.from(query.trim());
+    return "“" + (points.length > ECHO ? points.slice(0, ECHO - 1).join("") + "…" : points.join("")) + "”";
   }
 
   function describe(results) {
     var count = results.hits.length;
     var noun = count === 1 ? " package matches " : " packages match ";
     status.textContent = count === 0
-      ? "No packages match “" + results.query.trim() + "”."
-      : count + noun + "“" + results.query.trim() + "”.";
+      ? "No packages match " + echo(results.query) + ". Try fewer words, or a package's name."
+      : count + noun + echo(results.query) + ".";
+    if (results.truncated) {
+      status.textContent += " Only the first " + MAX_QUERY + " characters were searched.";
+    }
     suggestion.textContent = "";
     suggestion.hidden = !results.suggestion;
     if (results.suggestion) {
@@ -152,7 +173,9 @@
     remember(query.trim());
     if (window.RegsiteSearch.tokenize(query).length === 0) {
       clear();
-      status.textContent = "";
+      status.textContent = query.trim()
+        ? echo(query) + " has no letters or digits to search for. Try a package's name or a word."
+        : "";
       browse.hidden = false;
       return;
     }
@@ -165,7 +188,7 @@
       current = results;
       browse.hidden = true;
       describe(results);
-      return showMore(results, mine);
+      return showMore(results, mine, false);
     }).catch(function (error) {
       if (mine === generation) {
         clear();
@@ -211,7 +234,7 @@
   app.addEventListener("keydown", move);
   more.addEventListener("click", function () {
     if (current) {
-      showMore(current, generation);
+      showMore(current, generation, true);
     }
   });
 

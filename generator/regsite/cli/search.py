@@ -7,6 +7,7 @@ import argparse
 from regsite.cli.dispatch import Dispatch, Subcommands
 from regsite.commands.search import Found, SearchOptions, dump_found, search_site
 from regsite.errors import printable
+from regsite.search.format import MAX_QUERY_LENGTH
 
 __all__ = ["add_command", "found_text"]
 
@@ -48,8 +49,12 @@ def found_text(found: Found) -> str:
     results = found.results
     total = len(results.hits)
     lines = [f"{total} package{'' if total == 1 else 's'} match {results.query.strip()!r}"]
+    if not results.tokens:
+        lines = [f"{results.query.strip()!r} has no letters or digits to search for"]
     if len(found.shown) < total:
         lines[0] += f" (showing {len(found.shown)})"
+    if results.truncated:
+        lines.insert(0, f"The query is cut to its first {MAX_QUERY_LENGTH} characters.")
     if results.suggestion:
         lines.append(f"Did you mean {results.suggestion!r}?")
     names = [printable(record.name) for _, record in found.shown]

@@ -125,6 +125,7 @@ def found_document(found: Found) -> dict[str, Any]:
     """The ``--json`` output; scores are the integers the browser ranks by."""
     return {
         "query": found.results.query,
+        "truncated": found.results.truncated,
         "tokens": list(found.results.tokens),
         "total": len(found.results.hits),
         "suggestion": found.results.suggestion,

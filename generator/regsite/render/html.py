@@ -17,6 +17,16 @@ from regsite.model import Dependency, DependencyKind, Package, Registry, Release
 from regsite.render import Output
 from regsite.render.api import API_ROOT
 from regsite.render.badge import badge_path
+from regsite.render.browse import (
+    HOME_LIST,
+    PAGE_SIZE,
+    SORTS,
+    entries,
+    initials,
+    keyword_path,
+    listing_path,
+    owner_path,
+)
 from regsite.render.flavours import flavour_install_lines
 from regsite.render.markdown import render_inline, render_readme
 from regsite.render.search import search_order
@@ -30,6 +40,7 @@ __all__ = [
     "package_page_path",
     "release_page_path",
     "render_package_page",
+    "render_page",
     "render_release_pages",
     "render_transitive",
     "render_used_by",
@@ -96,18 +107,23 @@ def release_page_path(name: str, version: str) -> str:
 def site_pages(site: Site, theme: Theme) -> Output:
     """The pages about the whole registry (home, search, 404) and the theme's assets.
 
-    Only these show site-wide counts: a package's page changes only when the package, its
-    dependents, the registry or the theme does, so an incremental build re-renders few pages.
+    Only these (and the listings of :mod:`regsite.render.browse`) show site-wide counts: a
+    package's page changes only when the package, its dependents, the registry or the theme
+    does, so an incremental build re-renders few pages.
     """
     output: Output = dict(theme.assets)
-    releases = site.release_count
-    home = {**_home_context(site), "release_count": releases}
     registry = site.registry
-    output["index.html"] = _page(theme, registry, "index.html", "", {"site": site, **home})
+    home = {"site": site, **_home_context(site), "release_count": site.release_count}
+    output["index.html"] = render_page(theme, registry, "index.html", "", home)
     not_found = {"site": site, **_not_found_context(site)}
-    output["404.html"] = _page(theme, registry, "404.html", "", not_found)
-    popular = {"site": site, "popular": search_order(site)[:BROWSE_PACKAGES]}
-    output[SEARCH_PAGE] = _page(theme, registry, "search.html", SEARCH_PAGE, popular)
+    output["404.html"] = render_page(theme, registry, "404.html", "", not_found)
+    search = {
+        "site": site,
+        "popular": search_order(site)[:BROWSE_PACKAGES],
+        "initials": initials(site),
+        "page_description": f"Search the {len(site.packages)} packages of {registry.title}.",
+    }
+    output[SEARCH_PAGE] = render_page(theme, registry, "search.html", SEARCH_PAGE, search)
     output[".nojekyll"] = b""
     return output
 
@@ -156,7 +172,7 @@ def render_package_page(
         "sources_url": f"{API_ROOT}/sources/{package.name}/",
         "readme_source": package.readme.file if package.readme else None,
     }
-    return _page(theme, registry, "package.html", path, context)
+    return render_page(theme, registry, "package.html", path, context)
 
 
 def render_release_pages(registry: Registry, theme: Theme, package: Package) -> dict[str, bytes]:
@@ -178,7 +194,7 @@ def render_release_pages(registry: Registry, theme: Theme, package: Package) -> 
             "release_install": registry.install_line(package.name, row.release.version),
             "used_by": Markup(USED_BY_SLOT),  # noqa: S704 - a constant comment
         }
-        pages[path] = _page(theme, registry, "release.html", path, context)
+        pages[path] = render_page(theme, registry, "release.html", path, context)
     return pages
 
 
@@ -196,6 +212,7 @@ def _package_facts(
         "status_html": _inline(package.status_reason),
         "successor_href": package.successor and root + package_page_path(package.successor),
         "badge_path": badge_path(package.name),
+        "page_description": package.description,  # for link previews (og:description)
         "api_url": f"{API_ROOT}/packages/{package.name}.json",
     }
 
@@ -282,14 +299,23 @@ def dependency_note(dependency: Dependency) -> str:
 
 def _home_context(site: Site) -> dict[str, Any]:
     packages = site.packages
-    return {"recent": [RecentRelease(packages[name], brief) for name, brief in site.recent]}
+    return {
+        "recent": [RecentRelease(packages[name], brief) for name, brief in site.recent],
+        "popular": entries(site, search_order(site)[:HOME_LIST]),
+        "sorts": SORTS,
+        "initials": initials(site),
+        "page_size": PAGE_SIZE,
+        "page_description": site.registry.description,
+    }
 
 
-def _page(
+def render_page(
     theme: Theme, registry: Registry, template: str, path: str, context: Mapping[str, Any]
 ) -> bytes:
     root = context.get("root", _root(path))
     base_url = registry.base_url
+    site = context.get("site")
+    feed = site.feed if isinstance(site, Site) else None
     page_context = {
         "registry": registry,
         "root": root,
@@ -300,7 +326,12 @@ def _page(
         "base_path": urlsplit(base_url).path or "/" if base_url else None,
         "asset": _asset_url(theme, root),
         "page_path": package_page_path,
+        "listing": listing_path,
+        "owner_page": owner_path,
+        "keyword_page": keyword_path,
         "search_page": SEARCH_PAGE,
+        "page_description": None,  # the page's summary for link previews (og:description)
+        "site_feed": None if feed is None else root + feed,  # where the site has an Atom feed
         "date": _date,
         "filesize": _filesize,
         **context,

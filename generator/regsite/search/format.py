@@ -14,6 +14,7 @@ __all__ = [
     "FORMAT",
     "MANIFEST",
     "MAX_POSTINGS",
+    "MAX_QUERY_LENGTH",
     "RECORDS_PER_SHARD",
     "RESULTS_PER_PAGE",
     "SEARCH_ROOT",
@@ -38,6 +39,9 @@ MAX_POSTINGS = 2_000  # a term keeps its best-scoring documents only
 EXPANSIONS = 8  # terms the last query token may stand for as a prefix
 SUMMARY_LENGTH = 200  # characters of description in a display record
 TYPO_MIN_LENGTH = 3  # shorter queries get no "did you mean"
+# Readers search the first 100 code points of a query and say that they cut it: a pasted page
+# of text would otherwise cost a shard request per word and be echoed in full.
+MAX_QUERY_LENGTH = 100
 
 
 def shard_path(kind: str, index: int) -> str:

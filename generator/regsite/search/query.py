@@ -19,6 +19,7 @@ from regsite.search.format import (
     EXPANSIONS,
     FORMAT,
     MANIFEST,
+    MAX_QUERY_LENGTH,
     RECORDS_PER_SHARD,
     TYPO_MIN_LENGTH,
     record_shard_path,
@@ -93,6 +94,7 @@ class SearchResults:
     tokens: tuple[str, ...]
     hits: tuple[Hit, ...]
     suggestion: str | None  # "did you mean", offered on a miss
+    truncated: bool = False  # the query was longer than MAX_QUERY_LENGTH: ``query`` is its start
 
 
 class Searcher:
@@ -104,10 +106,13 @@ class Searcher:
         self.manifest: dict[str, Any] = _checked_manifest(self._source.load(MANIFEST))
 
     def search(self, query: str) -> SearchResults:
-        """Rank every package for ``query``; see the module's docstring for the order."""
+        """Rank every package for ``query`` (its first MAX_QUERY_LENGTH code points); see the
+        module's docstring for the order."""
+        truncated = len(query) > MAX_QUERY_LENGTH
+        query = query[:MAX_QUERY_LENGTH]
         tokens = tuple(dict.fromkeys(tokenize(query)))
         if not tokens:
-            return SearchResults(query=query, tokens=(), hits=(), suggestion=None)
+            return SearchResults(query, (), (), None, truncated)
         name, joined = "-".join(tokens), "".join(tokens)
         exact = self._name_docs(name, kinds={0})
         by_joined = self._name_docs(joined, kinds={1} if joined == name else {0, 1})
@@ -126,9 +131,7 @@ class Searcher:
         complete = bool(text) and text[0].matched == len(tokens)
         missed = not (exact or by_joined or prefix or complete)
         suggestion = self._suggestion(joined) if missed else None
-        return SearchResults(
-            query=query, tokens=tokens, hits=tuple(ordered.values()), suggestion=suggestion
-        )
+        return SearchResults(query, tokens, tuple(ordered.values()), suggestion, truncated)
 
     def records(self, docs: Sequence[int]) -> list[Record]:
         """The display records of ``docs``, in the order given."""
