@@ -13,11 +13,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from test_browser import Console, base_url, browser
+from browser import Console
 
 pytestmark = pytest.mark.slow
-
-__all__ = ["base_url", "browser"]  # fixtures, shared with the search page's tests
 
 PACKAGE = "/packages/http-kit/index.html"
 PHONE = {"width": 390, "height": 844}
@@ -36,8 +34,8 @@ def tab(browser: Any) -> Iterator[Any]:
     assert console.problems == []
 
 
-def test_the_copy_button_copies_the_install_line_and_says_so(tab: Any, base_url: str) -> None:
-    tab.goto(base_url + PACKAGE)
+def test_the_copy_button_copies_the_install_line_and_says_so(tab: Any, site_url: str) -> None:
+    tab.goto(site_url + PACKAGE)
     button = tab.locator(".package-facts button.copy").first
     expect(button).to_be_visible()
     button.click()
@@ -46,8 +44,8 @@ def test_the_copy_button_copies_the_install_line_and_says_so(tab: Any, base_url:
     assert tab.evaluate("navigator.clipboard.readText()") == "orchard add http-kit@1.2.0"
 
 
-def test_the_copy_button_works_from_the_keyboard(tab: Any, base_url: str) -> None:
-    tab.goto(base_url + PACKAGE)
+def test_the_copy_button_works_from_the_keyboard(tab: Any, site_url: str) -> None:
+    tab.goto(site_url + PACKAGE)
     tab.keyboard.press("Tab")  # the skip link
     for _ in range(10):
         tab.keyboard.press("Tab")
@@ -60,11 +58,11 @@ def test_the_copy_button_works_from_the_keyboard(tab: Any, base_url: str) -> Non
     expect(tab.locator("#copy-status")).to_contain_text("Copied")
 
 
-def test_without_javascript_there_is_no_copy_button(browser: Any, base_url: str) -> None:
+def test_without_javascript_there_is_no_copy_button(browser: Any, site_url: str) -> None:
     context = browser.new_context(java_script_enabled=False)
     try:
         page = context.new_page()
-        page.goto(base_url + PACKAGE)
+        page.goto(site_url + PACKAGE)
         assert page.locator("button.copy").count() > 0
         assert all(not button.is_visible() for button in page.locator("button.copy").all())
         assert page.inner_text(".package-facts pre") == "orchard add http-kit@1.2.0"
@@ -72,19 +70,19 @@ def test_without_javascript_there_is_no_copy_button(browser: Any, base_url: str)
         context.close()
 
 
-def test_a_version_number_opens_its_release_page(tab: Any, base_url: str) -> None:
-    tab.goto(base_url + PACKAGE)
+def test_a_version_number_opens_its_release_page(tab: Any, site_url: str) -> None:
+    tab.goto(site_url + PACKAGE)
     tab.click(".versions a:text-is('1.1.0')")
-    assert tab.url == f"{base_url}/packages/http-kit/1.1.0/"
+    assert tab.url == f"{site_url}/packages/http-kit/1.1.0/"
     expect(tab.locator(".notice-yanked")).to_contain_text("This release is yanked.")
     expect(tab.locator("h1")).to_have_text("http-kit 1.1.0 yanked")
     assert "sha256:" in tab.inner_text(".artifacts")
     tab.click("text=Newer: 1.1.1")
-    assert tab.url == f"{base_url}/packages/http-kit/1.1.1/"
+    assert tab.url == f"{site_url}/packages/http-kit/1.1.1/"
 
 
-def test_the_version_picker_opens_and_follows_from_the_keyboard(tab: Any, base_url: str) -> None:
-    tab.goto(base_url + PACKAGE)
+def test_the_version_picker_opens_and_follows_from_the_keyboard(tab: Any, site_url: str) -> None:
+    tab.goto(site_url + PACKAGE)
     summary = tab.locator(".picker summary")
     summary.focus()
     tab.keyboard.press("Enter")
@@ -93,11 +91,11 @@ def test_the_version_picker_opens_and_follows_from_the_keyboard(tab: Any, base_u
     assert tab.evaluate("document.activeElement.textContent") == "1.2.0"
     tab.keyboard.press("Tab")
     tab.keyboard.press("Enter")
-    tab.wait_for_url(f"{base_url}/packages/http-kit/1.1.1/")
+    tab.wait_for_url(f"{site_url}/packages/http-kit/1.1.1/")
 
 
-def test_a_version_anchor_highlights_its_row(tab: Any, base_url: str) -> None:
-    tab.goto(f"{base_url}{PACKAGE}#v1.1.0")
+def test_a_version_anchor_highlights_its_row(tab: Any, site_url: str) -> None:
+    tab.goto(f"{site_url}{PACKAGE}#v1.1.0")
     row = tab.locator("#v1\\.1\\.0")
     outline = row.evaluate("row => getComputedStyle(row).outlineStyle")
     other = tab.locator("#v1\\.2\\.0").evaluate("row => getComputedStyle(row).outlineStyle")
@@ -105,11 +103,11 @@ def test_a_version_anchor_highlights_its_row(tab: Any, base_url: str) -> None:
     expect(row).to_contain_text("yanked")
 
 
-def test_on_a_phone_the_facts_come_before_the_readme(browser: Any, base_url: str) -> None:
+def test_on_a_phone_the_facts_come_before_the_readme(browser: Any, site_url: str) -> None:
     context = browser.new_context(viewport=PHONE)
     try:
         page = context.new_page()
-        page.goto(base_url + PACKAGE)
+        page.goto(site_url + PACKAGE)
         facts = page.locator(".package-facts").bounding_box()
         readme = page.locator(".readme").bounding_box()
         repository = page.locator(".package-facts a[href='https://example.org/git/http-kit']")
@@ -120,12 +118,12 @@ def test_on_a_phone_the_facts_come_before_the_readme(browser: Any, base_url: str
 
 
 def test_readme_code_blocks_are_reachable_and_scroll_from_the_keyboard(
-    browser: Any, base_url: str
+    browser: Any, site_url: str
 ) -> None:
     context = browser.new_context(viewport=PHONE)
     try:
         page = context.new_page()
-        page.goto(base_url + PACKAGE)
+        page.goto(site_url + PACKAGE)
         regions = page.locator(".readme .scroll")
         wide = regions.evaluate_all("rs => rs.findIndex(r => r.scrollWidth > r.clientWidth)")
         assert wide >= 0  # a line of the README's code is wider than a phone

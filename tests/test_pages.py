@@ -74,7 +74,9 @@ def test_listings_are_paged_sorted_and_linked(
         assert {listing_path(sort, n) for n in (1, 2, 3)} <= pages.keys()
         assert listing_path(sort, 4) not in pages
     names = [
-        re.findall(r'class="package-name" href="[^"]+">([^<]+)<', pages[listing_path(sort, 1)].decode())
+        re.findall(
+            r'class="package-name" href="[^"]+">([^<]+)<', pages[listing_path(sort, 1)].decode()
+        )
         for sort in ("name", "recent", "depended")
     ]
     assert names[0] == ["alpha", "beta", "pkg-000", "pkg-001"]
