@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -67,6 +68,8 @@ class SourceBuilder:
     registry: dict[str, Any] = field(default_factory=dict)
     packages: dict[str, dict[str, Any]] = field(default_factory=dict)
     readmes: dict[str, bytes] = field(default_factory=dict)
+    # advisories/<id>.json (OSV), each signed by the keys named (fixed_key names)
+    advisories: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.registry = {
@@ -126,6 +129,24 @@ class SourceBuilder:
             }
         self.packages[name] = {"format": 1, "package": package, "release": releases}
 
+    def add_advisory(
+        self, advisory_id: str, affected: list[dict[str, Any]], signers: tuple[str, ...] = ("root",)
+    ) -> dict[str, Any]:
+        """An OSV advisory naming packages of this registry (ecosystem ``PyPI:testreg``)."""
+        document = {
+            "schema_version": "1.7.0",
+            "id": advisory_id,
+            "modified": "2026-02-01T00:00:00Z",
+            "published": "2026-02-01T00:00:00Z",
+            "summary": f"{advisory_id}: a flaw",
+            "affected": [
+                {"package": {"ecosystem": "PyPI:testreg", "name": entry.pop("name")}, **entry}
+                for entry in affected
+            ],
+        }
+        self.advisories[advisory_id] = (document, signers)
+        return document
+
     def write(self, root: Path, *, sign: bool = True) -> Path:
         root.mkdir(parents=True, exist_ok=True)
         (root / "registry.toml").write_text(tomlkit.dumps(copy.deepcopy(self.registry)))
@@ -135,6 +156,10 @@ class SourceBuilder:
             (directory / "package.toml").write_text(tomlkit.dumps(copy.deepcopy(document)))
             if name in self.readmes:
                 (directory / "README.md").write_bytes(self.readmes[name])
+        for advisory_id, (document, _) in self.advisories.items():
+            (root / "advisories").mkdir(exist_ok=True)
+            content = json.dumps(document, indent=2) + "\n"
+            (root / "advisories" / f"{advisory_id}.json").write_text(content)
         if sign:
             self.sign(root)
         return root
@@ -145,6 +170,9 @@ class SourceBuilder:
             delegation = self.registry["packages"].get(name, {"owners": ["alice"]})
             for owner in delegation["owners"]:
                 sign_file(root / "packages" / name / "package.toml", fixed_key(owner))
+        for advisory_id, (_, signers) in self.advisories.items():
+            for signer in signers:
+                sign_file(root / "advisories" / f"{advisory_id}.json", fixed_key(signer))
 
 
 SEMVER_ORDER = ["1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-beta", "1.0.0", "1.0.1"]  # SemVer item 11

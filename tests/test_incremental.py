@@ -165,6 +165,7 @@ def test_one_package_change_rewrites_only_what_shows_it(tmp_path: Path) -> None:
         "api/v1/sources/tinyjson/package.toml",
         "api/v1/sources/tinyjson/package.toml.sig",
         "packages/tinyjson/index.html",
+        "packages/tinyjson/feed.xml",  # its subtitle is the description
         "api/v1/names.json",
         "api/v1/build-report.json",
         "index.html",

@@ -12,6 +12,7 @@ import pytest
 
 from builder import SourceBuilder
 from conftest import update_golden
+from regsite.advisories.read import osv_schema
 from regsite.build import BuildOptions, build_files
 from regsite.render.api import API_ROOT, SCHEMA_NAMES
 from regsite.render.markdown import render_readme
@@ -82,6 +83,16 @@ def validate_json_outputs(output: dict[str, bytes]) -> Counter[str]:
             name = "search-records.schema.json"
         elif path.startswith("search/"):
             name = "search-shard.schema.json"
+        elif path == f"{API_ROOT}/changes.json":
+            name = "changes.schema.json"
+        elif path.startswith(f"{API_ROOT}/changes/"):
+            name = "changes-page.schema.json"
+        elif path == f"{API_ROOT}/advisories/index.json":
+            name = "advisories.schema.json"
+        elif path.startswith(f"{API_ROOT}/advisories/"):
+            jsonschema.validate(json.loads(content), osv_schema())  # OSV's own schema
+            checked["osv"] += 1
+            continue
         else:
             assert path.startswith(f"{API_ROOT}/packages/"), path
             name = "package.schema.json"
@@ -172,7 +183,7 @@ def test_hostile_readme_description_and_keywords_are_inert(
     assert all(is_local(url) for url in page.loads), page.loads
     scripts = [src.rsplit("/", 1)[1].split(".")[0] for src in page.script_sources]
     assert scripts == ["keys", "copy"]
-    assert sum(validate_json_outputs(output).values()) == 10  # build-report.json too
+    assert sum(validate_json_outputs(output).values()) == 13  # the report and the feed too
     # The search page lists the package too, escaped like everywhere else.
     search_page = scan(output["search/index.html"])
     assert search_page.scripts == 0 and search_page.event_handlers == []

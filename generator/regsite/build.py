@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from regsite.advisories.stage import scan_advisories
 from regsite.assemble import assemble_site
 from regsite.catalog import Catalog, scan_packages, scan_registry
 from regsite.errors import ErrorReport
@@ -115,13 +116,16 @@ def _check(options: BuildOptions, memo: Memo, stages: Stages, writer: Writer | N
     with stages.stage("load"):
         scan = scan_registry(options.source, options.limits, memo, options.pinned_root)
     catalog = Catalog(options.source, options.limits, scan, memo)
+    with stages.stage("advisories"):
+        catalog.advisories = scan_advisories(options.source, scan.registry, scan.directories, memo)
     theme = load_theme(options.theme) if writer is not None else None
     registry = scan.registry
     if registry is not None and options.base_url is not None:
         registry = dataclasses.replace(registry, base_url=options.base_url)
         catalog.scan = dataclasses.replace(scan, registry=registry)
+    advisories = catalog.advisories.by_package
     context = PackageContext(
-        options.source, options.limits, registry, theme, writer, files=options.files
+        options.source, options.limits, registry, theme, writer, advisories, options.files
     )
     with stages.stage("scan", len(scan.directories)) as advance:
         scan_packages(catalog, context, jobs, advance)

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from regsite.advisories.releases import scan_inputs
+from regsite.advisories.stage import AdvisoryScan
 from regsite.errors import ErrorReport, SourceProblem
 from regsite.hosted import list_hosted, listing_parts
 from regsite.load import (
@@ -63,6 +65,7 @@ class Catalog:
     rendered: dict[str, tuple[WrittenFile, ...]] = field(default_factory=dict)  # final, by package
     keys: dict[str, bytes] = field(default_factory=dict)  # each package's scan key
     reused: int = 0  # packages whose scan the memo held
+    advisories: AdvisoryScan = field(default_factory=AdvisoryScan)  # advisories/, read first
 
     @property
     def registry(self) -> Registry | None:
@@ -150,7 +153,13 @@ def scan_packages(
     for name in catalog.scan.directories:
         files = memo.files_digest(catalog.root / PACKAGES_DIR / name, package_input)
         hosted = list_hosted(context.hosted, name, memo.file_digests)
-        inputs = [*_package_inputs(registry, name), repr(catalog.limits), *listing_parts(hosted)]
+        advisories = scan_inputs(context.advisories.get(name, ()))
+        inputs = [
+            *_package_inputs(registry, name),
+            repr(catalog.limits),
+            *listing_parts(hosted),
+            *advisories,
+        ]
         key = memo.key("scan", [name, files, *inputs])
         catalog.files[name] = files
         catalog.keys[name] = key

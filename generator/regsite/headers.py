@@ -168,6 +168,7 @@ CONTENT_TYPES: Final[Mapping[str, str]] = {
     ".webp": "image/webp",
     ".woff": "font/woff",
     ".woff2": "font/woff2",
+    ".zip": "application/zip",  # api/v1/advisories/all.zip, as OSV tools fetch it
 }
 # Python's built-in table only, never /etc/mime.types: the same answer on every machine.
 _BUILT_IN_TYPES: Final = mimetypes.MimeTypes()

@@ -207,6 +207,7 @@ class Release:
     artifacts: tuple[Artifact, ...]
     status: ReleaseStatus
     status_reason: str | None
+    advisories: tuple[str, ...] = ()  # ids of advisories/<id>.json; only when insecure
     requires_python: SpecifierSet | None = None  # pep440: the Pythons this release supports
     provides_extras: tuple[str, ...] = ()  # pep440: its optional features, normalised
     # Cargo's fields of a release (version-scheme "semver" only), as its Cargo.toml says them.

@@ -7,6 +7,7 @@ import posixpath
 import re
 from typing import Any, TypeVar
 
+from regsite.advisories.model import ADVISORY_ID
 from regsite.cargo_fields import CARGO_RELEASE_KEYS, features_problems, read_features, rust_version
 from regsite.errors import ErrorReport
 from regsite.fields import Fields, check_format
@@ -187,7 +188,15 @@ def _duplicate(version: Version, first: Version) -> str:
     return f"duplicate version {version}{same}"
 
 
-_RELEASE_KEYS = ("version", "published", "requires", "status", "status-reason", "artifact")
+_RELEASE_KEYS = (
+    "version",
+    "published",
+    "requires",
+    "status",
+    "status-reason",
+    "advisories",
+    "artifact",
+)
 _PYTHON_KEYS = ("requires-python", "provides-extras")
 
 
@@ -196,6 +205,7 @@ def _release(fields: Fields, package: str, scheme: VersionScheme) -> Release | N
     version = _version(fields, scheme)
     published = fields.datetime("published")
     status, reason = _status(fields, ReleaseStatus)
+    advisories = _advisory_ids(fields, status)
     requires = read_requires(fields, package, scheme)
     requires_python = read_requires_python(fields, scheme)
     extras = read_provides_extras(fields, scheme)
@@ -210,10 +220,23 @@ def _release(fields: Fields, package: str, scheme: VersionScheme) -> Release | N
         artifacts=artifacts,
         status=status,
         status_reason=reason,
+        advisories=advisories,
         requires_python=requires_python,
         provides_extras=extras,
         **cargo,
     )
+
+
+def _advisory_ids(fields: Fields, status: ReleaseStatus) -> tuple[str, ...]:
+    """``advisories = ["x_REG-2026-0001"]``: the advisories that make a release insecure; each
+    is checked against ``advisories/`` when the package is scanned (docs/advisories.md)."""
+    ids = fields.strings("advisories")
+    if ids and status is not ReleaseStatus.INSECURE:
+        fields.problem("advisories", "given, but status is not 'insecure': set status or remove")
+    for index, advisory in enumerate(ids):
+        if ADVISORY_ID.fullmatch(advisory) is None:
+            fields.problem(f"advisories[{index}]", f"{advisory[:40]!r} is not an advisory id")
+    return tuple(dict.fromkeys(ids))
 
 
 def _cargo_fields(

@@ -39,6 +39,8 @@ _MARKDOWN_ROWS = 50  # per list; the JSON report always lists everything
 _TRUST_KEYS = ("root_keys", "online_keys", "revoked_keys")
 
 Release = tuple[str, str]  # (package, version)
+# An amendment as the report tells it apart: releases, narrows, name, version, specifier, kind.
+AmendmentKey = tuple[str | None, ...]
 _T = TypeVar("_T")
 
 
@@ -53,6 +55,7 @@ class PreviousOutput:
 
     directory: Path
     changed: Collection[str]  # output paths whose bytes this build changed
+    current: Callable[[str], bytes | None] | None = None  # this build's bytes of a changed file
 
     def read_bytes(self, path: str) -> bytes | None:
         try:
@@ -107,7 +110,12 @@ class BuildChanges:
     yanked: tuple[Release, ...] = ()
     unyanked: tuple[Release, ...] = ()
     status: tuple[tuple[str, str, str], ...] = ()  # (package, old, new)
+    release_status: tuple[tuple[str, str, str, str], ...] = ()  # (package, version, old, new)
     keys: tuple[tuple[str, str, str], ...] = field(default=())  # (where, change, what)
+    owners: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()  # (package, old, new)
+    # Curation (issue 15, part 1) fills these; the feed's amendment.* events read them.
+    amendments_added: tuple[tuple[str, AmendmentKey], ...] = ()  # (package, amendment)
+    amendments_removed: tuple[tuple[str, AmendmentKey], ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -132,6 +140,7 @@ class _OldRegistry:
 class _OldPackage:
     releases: Mapping[str, str]  # version -> status
     status: str | None
+    owners: tuple[str, ...] = ()  # the ids of the owners who may sign it
 
 
 def _object(value: object, where: str) -> dict[str, Any]:
@@ -211,7 +220,11 @@ def _package(document: object) -> _OldPackage:
             status if isinstance(status, str) else "none"
         )
     status = top.get("status")  # written into the report: a string it can hold, if any
-    return _OldPackage(releases, None if status is None else _string(status, "status"))
+    owners = tuple(
+        _string(_object(owner, "owners[]").get("id"), "owners[].id")
+        for owner in _list(top.get("owners", []), "owners")
+    )
+    return _OldPackage(releases, None if status is None else _string(status, "status"), owners)
 
 
 _NAMES_SHAPE = '{"packages": [{"name": "..."}, ...]}'
@@ -241,6 +254,8 @@ def compare_builds(site: Site, previous: PreviousOutput | None) -> BuildChanges:
         path = f"{API_ROOT}/packages/{name}.json"
         old = previous.read(path, _PACKAGE_SHAPE, _package) or _OldPackage({}, None)
         found.compare(name, old, site.packages[name])
+        if previous.current is not None and (new := previous.current(path)) is not None:
+            found.statuses(name, old, _package(json.loads(new)))
     return BuildChanges(
         first_build=False,
         packages=packages,
@@ -255,6 +270,8 @@ def compare_builds(site: Site, previous: PreviousOutput | None) -> BuildChanges:
         yanked=tuple(found.yanked),
         unyanked=tuple(found.unyanked),
         status=tuple(found.status),
+        release_status=tuple(found.release_status),
+        owners=tuple(found.owners),
         keys=tuple(_key_changes(old_registry, _registry(registry_document(site)))),
     )
 
@@ -266,6 +283,8 @@ class _ReleaseChanges:
     yanked: list[Release] = field(default_factory=list)
     unyanked: list[Release] = field(default_factory=list)
     status: list[tuple[str, str, str]] = field(default_factory=list)
+    release_status: list[tuple[str, str, str, str]] = field(default_factory=list)
+    owners: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
 
     def compare(self, name: str, old: _OldPackage, summary: PackageSummary) -> None:
         """Record how package ``name``'s releases and status changed since ``old``."""
@@ -280,6 +299,16 @@ class _ReleaseChanges:
                     self.unyanked.append((name, version))
         if old.status is not None and old.status != summary.status.value:
             self.status.append((name, old.status, summary.status.value))
+
+    def statuses(self, name: str, old: _OldPackage, new: _OldPackage) -> None:
+        """Release status changes other than yanks (active, deprecated, insecure), and a change
+        of the owners who may sign the package."""
+        for version, old_status in old.releases.items():
+            new_status = new.releases.get(version, old_status)
+            if old_status != new_status and "yanked" not in (old_status, new_status):
+                self.release_status.append((name, version, old_status, new_status))
+        if old.owners != new.owners:
+            self.owners.append((name, old.owners, new.owners))
 
 
 def _key_changes(old: _OldRegistry, new: _OldRegistry) -> list[tuple[str, str, str]]:

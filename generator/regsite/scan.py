@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from regsite.advisories.model import Advisory
+from regsite.advisories.releases import advisory_problems
 from regsite.budget import OutOfTime, cpu_budget
 from regsite.errors import ErrorReport, RegistryError, SourceProblem
 from regsite.hosted import HostedFiles, HostedListing, hosted_problems, publish_hosted
@@ -71,6 +73,8 @@ class PackageContext:
     registry: Registry | None  # None when registry.toml is unusable: packages are still checked
     theme: Theme | None = None  # None: nothing is rendered (``regsite verify``)
     writer: Writer | None = None
+    # The advisories naming each package (docs/advisories.md): declared in its scan key.
+    advisories: Mapping[str, tuple[Advisory, ...]] = field(default_factory=dict)
     files: Path | None = None  # regsite build --files DIR: hosted files kept out of the source
 
     @property
@@ -111,6 +115,8 @@ def scan_package(task: PackageTask) -> Scanned:
     report = ErrorReport()
     loaded = load_package(stage.root, task.name, report, stage.limits)
     verdict, package = model_package(stage.registry, loaded, report, stage.limits)
+    if package is not None:
+        report.extend(advisory_problems(package, stage.advisories.get(task.name, ())))
     _check_unchanged(stage, task.name, task.files, report)
     if package is not None:  # checked against what the key was made of: no file read here
         report.extend(hosted_problems(stage.hosted, package, task.hosted))
@@ -156,7 +162,8 @@ def _render(
     """The package's own outputs: files with open slots staged as they are, the rest put."""
     assert stage.writer is not None and stage.theme is not None and stage.registry is not None
     readme = _readme_html(stage.limits, stage.registry, package)
-    outputs = package_outputs(stage.registry, stage.theme, package, readme)
+    advisories = stage.advisories.get(package.name, ())
+    outputs = package_outputs(stage.registry, stage.theme, package, readme, advisories)
     staged = []
     files = []
     for path, (content, open_slots) in outputs.items():

@@ -38,6 +38,7 @@ class FileKind(StrEnum):
 
     REGISTRY = "registry.toml"
     PACKAGE = "package.toml"
+    ADVISORY = "advisory.json"  # an OSV document in advisories/ (docs/advisories.md)
 
 
 class SignatureStatus(StrEnum):

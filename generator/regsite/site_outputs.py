@@ -13,9 +13,13 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
+from regsite.advisories.publish import advisory_files
 from regsite.catalog import Catalog
+from regsite.errors import OutputError
+from regsite.feed.stage import FeedRun, feed_outputs
 from regsite.keys import PrivateKey
 from regsite.memo import Memo
 from regsite.metadata.layout import FileInfo, content_addressed_path, has_copy, is_target
@@ -68,14 +72,16 @@ def publish_site(run: SiteRun) -> BuildResult:
     out = writer.output
     previous = run.options.previous or out
     published = Published.load(catalog.memo, out, read_seal(_read(out, REPORT_PATH)))
+    advisories = catalog.advisories.by_package
     context = PackageContext(
-        catalog.root, catalog.limits, site.registry, theme, writer, files=run.options.files
+        catalog.root, catalog.limits, site.registry, theme, writer, advisories, run.options.files
     )
     with stages.stage("render", len(site.packages)) as advance:
         rendered = render_packages(site, catalog, context, published, run.options.workers, advance)
     with stages.stage("site pages"):
         shared = site_api(site)
         shared.update(site_pages(site, theme))
+        shared.update(advisory_files(site.registry, catalog.advisories.advisories))
         shared.update(site_flavour_outputs(site))  # simple/index.html, cargo/config.json
         pages = [(path, site.updated) for path in _SITE_PAGES] + _browse(run, theme, published)
         shared.update(crawler_files(site, pages))  # robots.txt, sitemap.xml
@@ -83,7 +89,7 @@ def publish_site(run: SiteRun) -> BuildResult:
     with stages.stage("search"):
         put_site_files(writer, published, _search(site, catalog.memo), "search")
     with stages.stage("report"):
-        changes = _report(site, writer, published, previous)
+        changes = _report(run, published, previous)
     if run.options.online_key is not None:
         with stages.stage("sign"):
             _sign(run, published, previous)
@@ -128,15 +134,19 @@ def _read(out: Path | None, path: str) -> bytes | None:
         return None
 
 
-def _report(
-    site: Site, writer: Writer, published: Published, previous: Path | None
-) -> BuildChanges:
-    """The build report, with the seal of every other output for the next build to check."""
+def _report(run: SiteRun, published: Published, previous: Path | None) -> BuildChanges:
+    """The build report and the change feed (what changed), with the seal of every other
+    output for the next build to check."""
+    site, writer = run.site, run.writer
     files = {file.path: file for entry in published.new.values() for file in entry[1]}
     reader = None
     if previous is not None and (previous / SITE_MARKER).is_file():
-        reader = PreviousOutput(previous, _changed(files, previous, writer.output))
+        changed = _changed(files, previous, writer.output)
+        reader = PreviousOutput(previous, changed, partial(_staged, writer))
     changes = compare_builds(site, reader)
+    advisories = run.catalog.advisories.advisories
+    feed = FeedRun(site, changes, advisories, None if reader is None else previous)
+    put_site_files(writer, published, feed_outputs(feed), "feed")
     published.sealed = seal_of(published.new)
     document = {**report_document(changes), "outputs": published.sealed}
     kept = None if reader is None else reader.report_bytes()
@@ -145,6 +155,14 @@ def _report(
         content = kept  # the last build that changed anything: no churn
     published.record("report", b"", [writer.put(REPORT_PATH, content)])
     return changes
+
+
+def _staged(writer: Writer, path: str) -> bytes | None:
+    """This build's bytes of a file it changed (staged, not committed yet)."""
+    try:
+        return writer.read_staged(path)
+    except (OutputError, KeyError):
+        return None
 
 
 def _changed(files: Mapping[str, WrittenFile], previous: Path, out: Path | None) -> set[str]:

@@ -34,6 +34,7 @@ def validate(
     report = ErrorReport()
     report.extend(catalog.scan.problems)
     report.extend(catalog.problems)
+    report.extend(catalog.advisories.problems)
     if base_url is not None and (problem := url_problem(base_url)) is not None:
         report.add("--base-url", "", problem)
     registry = catalog.registry

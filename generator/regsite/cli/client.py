@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
 from regsite.cli.dispatch import Dispatch, Subcommands, command_group
+from regsite.client.audit import Finding
+from regsite.client.changes import Changes
 from regsite.client.download import DownloadResult
 from regsite.client.export import LOCK_FORMATS
 from regsite.commands.client import (
+    AuditOptions,
+    ChangesOptions,
     DownloadOptions,
     LockOptions,
     LockWritten,
@@ -17,6 +22,8 @@ from regsite.commands.client import (
     RegistryTrusted,
     ShowOptions,
     TrustOptions,
+    client_audit,
+    client_changes,
     client_download,
     client_lock,
     client_show,
@@ -45,6 +52,8 @@ def add_command(commands: Subcommands) -> None:
     show.set_defaults(handler=Dispatch(_show_options, client_show, _show_package))
     _add_lock(actions)
     _add_download(actions)
+    _add_changes(actions)
+    _add_audit(actions)
 
 
 def _add_lock(actions: Subcommands) -> None:
@@ -86,6 +95,33 @@ def _add_download(actions: Subcommands) -> None:
         help="directory to download into (default artifacts)",
     )
     download.set_defaults(handler=Dispatch(_download_options, client_download, _show_download))
+
+
+def _add_changes(actions: Subcommands) -> None:
+    changes = actions.add_parser("changes", help="what changed: the registry's signed feed")
+    changes.add_argument(
+        "--since", type=int, default=0, metavar="N", help="the last event already seen (default 0)"
+    )
+    changes.add_argument(
+        "--epoch", metavar="ID", help="the feed's epoch N belongs to: refuse a restarted feed"
+    )
+    changes.add_argument("--json", action="store_true", help="print the events as JSON")
+    _state_options(changes)
+    changes.set_defaults(handler=Dispatch(_changes_options, client_changes, _show_changes))
+
+
+def _add_audit(actions: Subcommands) -> None:
+    audit = actions.add_parser("audit", help="locked releases that advisories affect (exit 1)")
+    audit.add_argument(
+        "lockfile",
+        type=Path,
+        nargs="?",
+        default=Path("regsite.lock"),
+        help="a lockfile written by client lock (default regsite.lock)",
+    )
+    audit.add_argument("--json", action="store_true", help="print the findings as JSON")
+    _state_options(audit, registry=False)
+    audit.set_defaults(handler=Dispatch(_audit_options, client_audit, _show_audit))
 
 
 def _state_options(command: argparse.ArgumentParser, registry: bool = True) -> None:
@@ -153,6 +189,56 @@ def _show_lock(args: argparse.Namespace, written: LockWritten) -> int:
     for package in written.lock.packages:
         print(printable(f"  {package.name} {package.version}"))
     return 0
+
+
+def _changes_options(args: argparse.Namespace) -> ChangesOptions:
+    return ChangesOptions(
+        since=args.since, epoch=args.epoch, registry=args.registry, state=args.state
+    )
+
+
+def _show_changes(args: argparse.Namespace, changes: Changes) -> int:
+    """Events as the registry published them; its text escaped (or the JSON in ASCII)."""
+    if args.json:
+        document = {"epoch": changes.epoch, "latest": changes.latest, "events": changes.events}
+        print(json.dumps(document, ensure_ascii=True, indent=2))
+        return 0
+    print(f"epoch {changes.epoch}, latest {changes.latest}: {len(changes.events)} new event(s)")
+    for event in changes.events:
+        fields = [f"{key}={_value(value)}" for key, value in event.items() if key not in _SHOWN]
+        print(
+            printable(f"  {event.get('seq')} {event.get('date')} {event.get('kind')} ")
+            + printable(" ".join(fields))
+        )
+    return 0
+
+
+_SHOWN = ("seq", "date", "kind")
+
+
+def _value(value: object) -> str:
+    return ",".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def _audit_options(args: argparse.Namespace) -> AuditOptions:
+    return AuditOptions(lockfile=args.lockfile, state=args.state)
+
+
+def _show_audit(args: argparse.Namespace, findings: tuple[Finding, ...]) -> int:
+    """Exit status 1 when any locked release is affected, as other audit tools do."""
+    if args.json:
+        print(json.dumps([dataclasses.asdict(f) for f in findings], ensure_ascii=True, indent=2))
+        return 1 if findings else 0
+    if not findings:
+        print(printable(f"no advisory affects the releases locked in {args.lockfile}"))
+        return 0
+    for finding in findings:
+        fixed = ", ".join(finding.fixed) or "no fixed version yet"
+        found = f"{finding.package} {finding.version}: {finding.advisory} {finding.summary}"
+        print(printable(f"{found} (fixed in: {fixed})"))
+    count = len(findings)
+    print(f"{count} affected release{'s' if count != 1 else ''}: upgrade, then lock again")
+    return 1
 
 
 def _download_options(args: argparse.Namespace) -> DownloadOptions:

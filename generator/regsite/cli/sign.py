@@ -1,4 +1,4 @@
-"""``regsite sign``: sign registry.toml or package.toml files, or remove a signature."""
+"""``regsite sign``: sign registry.toml, package.toml or advisory files, or remove a signature."""
 
 from __future__ import annotations
 
@@ -14,10 +14,15 @@ __all__ = ["add_command"]
 def add_command(commands: Subcommands) -> None:
     """Add ``regsite sign`` and its arguments, handled by a Dispatch."""
     command = commands.add_parser(
-        "sign", help="sign registry.toml or package.toml files, or remove a signature"
+        "sign",
+        help="sign registry.toml, package.toml or advisories/*.json files, or remove a signature",
     )
     command.add_argument(
-        "files", type=Path, nargs="+", metavar="FILE", help="registry.toml or package.toml files"
+        "files",
+        type=Path,
+        nargs="+",
+        metavar="FILE",
+        help="registry.toml, package.toml or advisories/ID.json files",
     )
     how = command.add_mutually_exclusive_group(required=True)
     how.add_argument(

@@ -1,4 +1,5 @@
-"""``regsite client``: pin a registry's root, then show, lock and download its packages.
+"""``regsite client``: pin a registry's root, then show, lock, download and audit its packages,
+and follow its change feed.
 
 State lives in a directory (``--state``; default ``$REGSITE_CLIENT_DIR`` or
 ``$XDG_DATA_HOME/regsite/client``): one subdirectory per registry URL holding the pinned root,
@@ -22,6 +23,8 @@ from urllib.request import url2pathname
 
 from tuf.api.metadata import Root
 
+from regsite.client.audit import Finding, audit_lock
+from regsite.client.changes import Changes, read_changes
 from regsite.client.download import DownloadResult, download_artifacts
 from regsite.client.export import LOCK_FORMATS, lock_content
 from regsite.client.failures import TrustedRootName
@@ -39,6 +42,8 @@ from regsite.sources import write_atomically
 __all__ = [
     "ARTIFACT_FETCH",
     "REGISTRY_FETCH",
+    "AuditOptions",
+    "ChangesOptions",
     "ClientState",
     "ClientStateError",
     "DownloadOptions",
@@ -50,6 +55,8 @@ __all__ = [
     "ShownRelease",
     "TrustOptions",
     "TrustOutcome",
+    "client_audit",
+    "client_changes",
     "client_download",
     "client_lock",
     "client_show",
@@ -406,3 +413,33 @@ class DownloadOptions:
 def client_download(options: DownloadOptions) -> tuple[DownloadResult, ...]:
     """Download a lockfile's artifacts, each checked against its locked size and sha256."""
     return tuple(download_lock(options.lockfile, options.dest))
+
+
+# regsite client changes / audit: the change feed and the advisories --------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChangesOptions:
+    since: int = 0  # the last sequence number already seen
+    epoch: str | None = None  # the epoch it belongs to: a restarted feed is refused
+    registry: str | None = None
+    state: Path | None = None
+
+
+def client_changes(options: ChangesOptions) -> Changes:
+    """The trusted registry's events after ``since``, TUF-verified."""
+    _, registry = open_registry(_state(options.state), options.registry)
+    return read_changes(registry.source, options.since, options.epoch)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditOptions:
+    lockfile: Path = Path("regsite.lock")
+    state: Path | None = None
+
+
+def client_audit(options: AuditOptions) -> tuple[Finding, ...]:
+    """The lockfile's releases that the advisories of its (trusted) registry affect."""
+    lock = read_lock(options.lockfile)
+    _, registry = open_registry(_state(options.state), lock.registry)
+    return audit_lock(registry, lock)

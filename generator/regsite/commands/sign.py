@@ -9,6 +9,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from regsite.advisories.model import ADVISORIES_DIR
+from regsite.advisories.verify import advisory_signing_refusal
 from regsite.errors import SourceEditError
 from regsite.keys import PrivateKey, PublicKey, load_private_key, parse_public_key
 from regsite.load import PACKAGES_DIR
@@ -62,11 +64,13 @@ class EditSigning:
 
 
 def file_kind(path: Path) -> FileKind:
+    if path.suffix == ".json" and path.resolve().parent.name == ADVISORIES_DIR:
+        return FileKind.ADVISORY
     try:
         return FileKind(path.name)
     except ValueError as exc:
         raise SourceEditError(
-            f"{path}: only registry.toml and package.toml files are signed"
+            f"{path}: only registry.toml, package.toml and advisories/<ID>.json files are signed"
         ) from exc
 
 
@@ -158,6 +162,8 @@ def source_tree_of(path: Path) -> SourceTree:
     absolute = path.resolve()
     if file_kind(path) is FileKind.REGISTRY:
         return SourceTree(absolute.parent)
+    if file_kind(path) is FileKind.ADVISORY:
+        return SourceTree(absolute.parent.parent)
     if absolute.parent.parent.name != PACKAGES_DIR:
         raise SourceEditError(
             f"{path}: expected a package index at packages/<name>/package.toml in a registry"
@@ -168,6 +174,8 @@ def source_tree_of(path: Path) -> SourceTree:
 def _revoked_keys(path: Path, kind: FileKind) -> frozenset[PublicKey]:
     """[trust] revoked-keys of the registry ``path`` belongs to: their signatures are dropped."""
     registry = path.parent if kind is FileKind.REGISTRY else path.parent.parent.parent
+    if kind is FileKind.ADVISORY:
+        registry = path.resolve().parent.parent
     try:
         document = tomllib.loads((registry / "registry.toml").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -192,6 +200,8 @@ def signing_refusal(registry: Registry, path: Path, key: PublicKey) -> str | Non
     refused = f"{path}: key {key.fingerprint} may not sign it"
     if key in registry.revoked_keys:
         return f"{refused}: it is revoked (registry.toml [trust] revoked-keys)"
+    if file_kind(path) is FileKind.ADVISORY:
+        return advisory_signing_refusal(registry, path, key)
     if file_kind(path) is FileKind.REGISTRY:
         if key in registry.root_keys:
             return None

@@ -6,6 +6,9 @@ import re
 from typing import NamedTuple
 
 __all__ = [
+    "CHANGES_HEAD",
+    "CHANGES_PAGE",
+    "CHANGES_PAGE_SIZE",
     "COPIED_DIR",
     "METADATA_DIR",
     "SNAPSHOT_FILE",
@@ -28,6 +31,11 @@ SNAPSHOT_FILE = re.compile(r"([1-9][0-9]*)\.snapshot\.json")
 # verify-site checks every byte a host serves.
 COPIED_DIR = "api/v1/sources/"
 _COPIED_SUFFIXES = (".toml", ".toml.sig")
+# The change feed (docs/feed.md): its head and its open page change from build to build and a
+# client reads them as of its metadata, so they have copies; a full page never changes again.
+CHANGES_HEAD = "api/v1/changes.json"
+CHANGES_PAGE = re.compile(r"api/v1/changes/([1-9][0-9]{0,18})-([1-9][0-9]{0,18})\.json")
+CHANGES_PAGE_SIZE = 1000  # events per page
 
 
 def is_target(path: str) -> bool:
@@ -37,7 +45,12 @@ def is_target(path: str) -> bool:
 
 def has_copy(path: str) -> bool:
     """Whether a signed site also publishes ``path`` at its content-addressed name."""
-    return path.startswith(COPIED_DIR) and path.endswith(_COPIED_SUFFIXES)
+    if path.startswith(COPIED_DIR):
+        return path.endswith(_COPIED_SUFFIXES)
+    if path == CHANGES_HEAD:
+        return True
+    page = CHANGES_PAGE.fullmatch(path)
+    return page is not None and int(page[2]) - int(page[1]) + 1 < CHANGES_PAGE_SIZE
 
 
 _MAX_PATH = 1024  # characters

@@ -16,7 +16,13 @@ from typing import NamedTuple, Protocol, TypeVar
 from tuf.api.metadata import Delegations, Metadata, Root, Snapshot, Targets, Timestamp
 
 from regsite.keys import PrivateKey
-from regsite.metadata.envelope import MetadataError, online_signer, read_metadata, sign_metadata
+from regsite.metadata.envelope import (
+    MetadataError,
+    online_signer,
+    read_metadata,
+    sign_metadata,
+    verify_role,
+)
 from regsite.metadata.layout import (
     METADATA_DIR,
     SNAPSHOT_FILE,
@@ -43,6 +49,7 @@ __all__ = [
     "read_previous",
     "refresh_timestamp",
     "seen_versions",
+    "signed_sha256",
     "targets_content",
     "timestamp_period",
 ]
@@ -265,6 +272,58 @@ def _newest_root(previous: PreviousSite) -> Root:
     if not roots:
         raise MetadataError(f"{METADATA_DIR}/1.root.json: not found; is this a signed site?")
     return roots[-1]
+
+
+def signed_sha256(previous: PreviousSite, path: str, first_root: bytes | None) -> str | None:
+    """The SHA-256 the previous site's signed metadata lists for target ``path``, every role
+    on the way verified from its newest root, itself verified from ``first_root`` (the
+    source's ``metadata/1.root.json``, when it has one); None when the site is unsigned.
+    Raises :class:`MetadataError` when a role does not verify or does not list ``path``."""
+    data = previous.read(TIMESTAMP_FILE)
+    if data is None:
+        return None
+    first = f"{METADATA_DIR}/{root_file_name(1)}"
+    if first_root is not None and previous.read(first) != first_root:
+        raise MetadataError(f"previous site: {first} is not the source's: another registry's site")
+    root = _newest_root(previous)
+    timestamp = _verified(previous, TIMESTAMP_FILE, Timestamp, root, "timestamp", data)
+    version = timestamp.signed.snapshot_meta.version
+    snapshot = _verified(previous, f"{METADATA_DIR}/{version}.snapshot.json", Snapshot, root)
+    targets = _role(previous, snapshot.signed, "targets", root)
+    delegations = targets.signed.delegations
+    if path not in targets.signed.targets and delegations and delegations.succinct_roles:
+        name = delegations.succinct_roles.get_role_for_target(path)
+        targets = _role(previous, snapshot.signed, name, targets.signed)
+    info = targets.signed.targets.get(path)
+    if info is None or "sha256" not in info.hashes:
+        raise MetadataError(f"previous site: {path}: not listed in its signed targets")
+    return info.hashes["sha256"]
+
+
+def _role(
+    previous: PreviousSite, snapshot: Snapshot, name: str, delegator: Root | Targets
+) -> Metadata[Targets]:
+    meta = snapshot.meta.get(f"{name}.json")
+    if meta is None:
+        raise MetadataError(f"previous site: its snapshot does not list {name}.json")
+    path = f"{METADATA_DIR}/{meta.version}.{name}.json"
+    return _verified(previous, path, Targets, delegator, name)
+
+
+def _verified(
+    previous: PreviousSite,
+    path: str,
+    kind: type[_Role],
+    delegator: Root | Targets,
+    role: str | None = None,
+    data: bytes | None = None,
+) -> Metadata[_Role]:
+    data = previous.read(path) if data is None else data
+    if data is None:
+        raise MetadataError(f"previous site: {path}: not found")
+    metadata = _parse_old(data, path, kind)
+    verify_role(metadata, delegator, role or kind.type, f"previous site: {path}")
+    return metadata
 
 
 # Timestamp refresh -----------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from datetime import datetime
 from importlib.resources import files
 from typing import Any
 
+from regsite.advisories.model import Advisory
+from regsite.advisories.releases import advisory_marks, mark_document
 from regsite.fields import SOURCE_FORMAT
 from regsite.model import (
     Artifact,
@@ -46,6 +48,9 @@ SCHEMA_NAMES = (
     "search-shard.schema.json",
     "search-records.schema.json",
     "build-report.schema.json",
+    "changes.schema.json",
+    "changes-page.schema.json",
+    "advisories.schema.json",
 )
 
 
@@ -63,10 +68,12 @@ def site_api(site: Site) -> Output:
     return output
 
 
-def package_api(registry: Registry, package: Package) -> Output:
+def package_api(
+    registry: Registry, package: Package, advisories: Sequence[Advisory] = ()
+) -> Output:
     """One package's JSON document, without its ``dependents`` (:func:`with_dependents` adds
     them), and its signed sources, republished byte for byte."""
-    document = package_document(registry, package)
+    document = package_document(registry, package, advisories)
     output = {package_document_path(package.name): dump_json(document)}
     base = f"{API_ROOT}/sources/{package.name}"
     output[f"{base}/package.toml"] = package.source.content
@@ -125,6 +132,11 @@ def registry_document(site: Site) -> dict[str, Any]:
             "page": "../../packages/{name}/index.html",
             "search": "../../search/manifest.json",
             "search_page": "../../search/index.html",
+            "changes": "changes.json",
+            "changes_atom": "../../feed.xml",
+            "package_atom": "../../packages/{name}/feed.xml",
+            "advisories": "advisories/index.json",
+            "advisory": "advisories/{id}.json",
         },
         "schemas": {name.removesuffix(".schema.json"): f"schemas/{name}" for name in SCHEMA_NAMES},
         "trust": {
@@ -157,8 +169,11 @@ def names_document(site: Site) -> dict[str, Any]:
     }
 
 
-def package_document(registry: Registry, package: Package) -> dict[str, Any]:
-    """Everything about one package but its dependents (:func:`with_dependents`)."""
+def package_document(
+    registry: Registry, package: Package, advisories: Sequence[Advisory] = ()
+) -> dict[str, Any]:
+    """Everything about one package but its dependents (:func:`with_dependents`); a release
+    that advisories affect lists them (``advisories``, docs/advisories.md)."""
     delegation = registry.delegations[package.name]
     owners = [registry.owners[owner_id] for owner_id in delegation.owners]
     verification = package.source.verification
@@ -188,7 +203,7 @@ def package_document(registry: Registry, package: Package) -> dict[str, Any]:
             "url": f"../sources/{package.name}/{package.readme.file}",
             "sha256": package.readme.sha256,
         },
-        "releases": [_release(release) for release in package.releases],
+        "releases": [_release(release, package.name, advisories) for release in package.releases],
     }
 
 
@@ -209,7 +224,17 @@ def _owner(owner: Owner) -> dict[str, Any]:
 _ROOT_FROM_DOCUMENT = "../../../"  # api/v1/packages/<name>.json -> the site's root
 
 
-def _release(release: Release) -> dict[str, Any]:
+def _release(release: Release, name: str, advisories: Sequence[Advisory]) -> dict[str, Any]:
+    document = _release_document(release)
+    marks = advisory_marks(release, name, advisories)
+    if release.advisories:
+        document["status_advisories"] = list(release.advisories)
+    if marks:
+        document["advisories"] = [mark_document(advisory, name, "../") for advisory in marks]
+    return document
+
+
+def _release_document(release: Release) -> dict[str, Any]:
     document: dict[str, Any] = {
         "version": str(release.version),
         "published": timestamp(release.published),

@@ -11,11 +11,14 @@ from urllib.parse import quote, urljoin, urlsplit
 import jinja2
 from markupsafe import Markup
 
+from regsite.advisories.model import Advisory
+from regsite.advisories.releases import advisory_marks
 from regsite.assemble import TRANSITIVE_LIMIT
 from regsite.headers import meta_content_security_policy
 from regsite.model import Dependency, DependencyKind, Package, Registry, Release, Site
 from regsite.render import Output
 from regsite.render.api import API_ROOT
+from regsite.render.atom import package_feed_path
 from regsite.render.badge import badge_path
 from regsite.render.browse import (
     HOME_LIST,
@@ -34,6 +37,7 @@ from regsite.summary import PackageSummary, ReleaseBrief
 from regsite.theme import Theme, ThemeError
 
 __all__ = [
+    "SITE_FEED",
     "TRANSITIVE_SLOT",
     "USED_BY_SLOT",
     "RecentRelease",
@@ -48,6 +52,7 @@ __all__ = [
 ]
 
 SEARCH_PAGE = "search/index.html"
+SITE_FEED = "feed.xml"  # the registry's changes, for people (regsite.feed)
 # Where a package page shows what other packages say about it (render_used_by). Text and
 # attributes are escaped and raw HTML in READMEs is too, so only the template can write this.
 USED_BY_SLOT = "<!--regsite:used-by-->"
@@ -82,6 +87,16 @@ class FileRow:
 
 
 @dataclass(frozen=True, slots=True)
+class AdvisoryLink:
+    """An advisory affecting a release, as a package page shows it."""
+
+    id: str
+    summary: str
+    href: str  # the OSV document, relative to the page
+    fixed: str  # the versions that fix it, or ""
+
+
+@dataclass(frozen=True, slots=True)
 class ReleaseRow:
     """One row of a package page's table of versions."""
 
@@ -94,6 +109,7 @@ class ReleaseRow:
     reason: Markup  # the status reason, inline Markdown rendered; "" when active
     files: tuple[FileRow, ...]
     requires: tuple[PackageLink, ...]
+    advisories: tuple[AdvisoryLink, ...] = ()
 
 
 def package_page_path(name: str) -> str:
@@ -145,7 +161,11 @@ def _not_found_context(site: Site) -> dict[str, Any]:
 
 
 def render_package_page(
-    registry: Registry, theme: Theme, package: Package, readme_html: str | None = None
+    registry: Registry,
+    theme: Theme,
+    package: Package,
+    readme_html: str | None = None,
+    advisories: Sequence[Advisory] = (),
 ) -> bytes:
     """The package's page from the package alone; :data:`USED_BY_SLOT` marks where
     :func:`render_used_by` goes.  ``readme_html``: the README as the build rendered it (within
@@ -157,7 +177,7 @@ def render_package_page(
     verification = package.source.verification
     path = package_page_path(package.name)
     root = _root(path)
-    rows = [_release_row(release, root, "") for release in package.releases]
+    rows = [_release_row(r, root, "", package.name, advisories) for r in package.releases]
     # The model objects stay in the context beside the rows, for themes that override the page.
     context = {
         **_package_facts(registry, package, rows, root),
@@ -171,16 +191,19 @@ def render_package_page(
         "signed_by": sorted(verification.signers) if verification else [],
         "sources_url": f"{API_ROOT}/sources/{package.name}/",
         "readme_source": package.readme.file if package.readme else None,
+        "package_feed": root + package_feed_path(package.name),
     }
     return render_page(theme, registry, "package.html", path, context)
 
 
-def render_release_pages(registry: Registry, theme: Theme, package: Package) -> dict[str, bytes]:
+def render_release_pages(
+    registry: Registry, theme: Theme, package: Package, advisories: Sequence[Advisory] = ()
+) -> dict[str, bytes]:
     """Each release's page: its status, date, install line, files and dependencies; what other
     packages say of it goes where :data:`USED_BY_SLOT` is.  A page links to the latest release
     and this one's neighbours, not to every release: listing every release on each page would
     grow a package's bytes with the square of its releases."""
-    rows = [_release_row(release, "../../../", "../") for release in package.releases]
+    rows = [_release_row(r, "../../../", "../", package.name, advisories) for r in package.releases]
     facts = _package_facts(registry, package, rows, "../../../")
     pages: dict[str, bytes] = {}
     for index, row in enumerate(rows):
@@ -260,9 +283,20 @@ def render_transitive(direct: int, transitive: int) -> str:
     return f'<p class="muted">{transitive:,} {more}packages in all, with their dependencies.</p>'
 
 
-def _release_row(release: Release, root: str, package_dir: str) -> ReleaseRow:
+def _release_row(
+    release: Release, root: str, package_dir: str, name: str, advisories: Sequence[Advisory]
+) -> ReleaseRow:
     """``package_dir``: the relative way from the page to the package's folder."""
     version = str(release.version)
+    marks = tuple(
+        AdvisoryLink(
+            advisory.id,
+            advisory.summary,
+            f"{root}{API_ROOT}/advisories/{advisory.id}.json",
+            ", ".join(advisory.fixed_in(name)),
+        )
+        for advisory in advisory_marks(release, name, advisories)
+    )
     return ReleaseRow(
         release=release,
         version=version,
@@ -278,6 +312,7 @@ def _release_row(release: Release, root: str, package_dir: str) -> ReleaseRow:
             for artifact in release.artifacts
         ),
         requires=tuple(_dependency_link(dependency, root) for dependency in release.requires),
+        advisories=marks,
     )
 
 
@@ -314,8 +349,6 @@ def render_page(
 ) -> bytes:
     root = context.get("root", _root(path))
     base_url = registry.base_url
-    site = context.get("site")
-    feed = site.feed if isinstance(site, Site) else None
     page_context = {
         "registry": registry,
         "root": root,
@@ -331,9 +364,9 @@ def render_page(
         "keyword_page": keyword_path,
         "search_page": SEARCH_PAGE,
         "page_description": None,  # the page's summary for link previews (og:description)
-        "site_feed": None if feed is None else root + feed,  # where the site has an Atom feed
         "date": _date,
         "filesize": _filesize,
+        "site_feed": root + SITE_FEED,  # relative, as every link in a page (decision 6)
         **context,
     }
     try:

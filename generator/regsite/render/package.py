@@ -8,12 +8,14 @@ fill, not a render.  Both are pure.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
+from regsite.advisories.model import Advisory
 from regsite.model import Package, Registry, Site
 from regsite.render import Output
 from regsite.render.api import package_api, package_document_path, with_dependents
+from regsite.render.atom import package_feed, package_feed_path
 from regsite.render.badge import badge_path, render_badge
 from regsite.render.flavours import package_flavour_outputs
 from regsite.render.html import (
@@ -61,17 +63,23 @@ Outputs = dict[str, tuple[bytes, bool]]
 
 
 def package_outputs(
-    registry: Registry, theme: Theme, package: Package, readme_html: str | None = None
+    registry: Registry,
+    theme: Theme,
+    package: Package,
+    readme_html: str | None = None,
+    advisories: Sequence[Advisory] = (),
 ) -> Outputs:
-    """``readme_html``: the README as the build rendered it (within its time budget), if so."""
-    api = package_api(registry, package)
+    """``readme_html``: the README as the build rendered it (within its time budget), if so;
+    ``advisories``: those naming the package (a declared input of its scan and render keys)."""
+    api = package_api(registry, package, advisories)
     document = package_document_path(package.name)
     outputs = {path: (content, path == document) for path, content in api.items()}
-    page = render_package_page(registry, theme, package, readme_html)
+    page = render_package_page(registry, theme, package, readme_html, advisories)
     outputs[package_page_path(package.name)] = (page, True)
-    for path, content in render_release_pages(registry, theme, package).items():
+    for path, content in render_release_pages(registry, theme, package, advisories).items():
         outputs[path] = (content, True)
     outputs[badge_path(package.name)] = (render_badge(registry.name, package), False)
+    outputs[package_feed_path(package.name)] = (package_feed(registry, package, advisories), False)
     for path, content in package_flavour_outputs(registry, package).items():
         outputs[path] = (content, False)  # from the package alone: final at once
     return outputs
