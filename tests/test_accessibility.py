@@ -20,7 +20,13 @@ PAGES = {
     "release-yanked": "/packages/http-kit/1.1.0/index.html",
     "search": "/search/index.html?q=http",
     "search-empty": "/search/index.html?q=qqqqqqqq",
+    "search-emoji": "/search/index.html?q=🚀",
     "not-found": "/no/such/page/",
+    "listing-name": "/browse/name/1.html",
+    "listing-recent": "/browse/recent/1.html",
+    "listing-depended": "/browse/depended/1.html",
+    "owner": "/owners/mira/index.html",
+    "keyword": "/keywords/json/index.html",
 }
 
 

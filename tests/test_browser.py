@@ -110,3 +110,75 @@ def test_without_javascript_the_page_lists_packages(browser: Any, site_url: str)
         assert "needs JavaScript" in tab.inner_text("main")
     finally:
         context.close()
+
+
+def test_slash_focuses_the_search_box_on_any_page(page: tuple[Any, Console], site_url: str) -> None:
+    tab, _ = page
+    tab.goto(f"{site_url}/packages/cellar/index.html")
+    tab.keyboard.press("/")
+    assert tab.evaluate("document.activeElement.id") == "site-search-input"
+    assert tab.input_value("#site-search-input") == ""  # the "/" is not typed into it
+    tab.keyboard.type("logline/")  # once in the box, "/" is just a character
+    assert tab.input_value("#site-search-input") == "logline/"
+    tab.goto(f"{site_url}/search/index.html?q=json")
+    results(tab)
+    tab.focus("#search-results .result-link")
+    tab.keyboard.press("/")
+    assert tab.evaluate("document.activeElement.id") == "search-input"
+
+
+def test_show_more_keeps_focus_on_the_first_new_result(
+    page: tuple[Any, Console], site_url: str
+) -> None:
+    tab, _ = page
+    tab.goto(f"{site_url}/search/index.html?q=a")
+    assert len(results(tab)) == 10
+    tab.focus("#search-more")
+    tab.keyboard.press("Enter")
+    tab.wait_for_function("document.querySelectorAll('#search-results .result-link').length > 10")
+    names = results(tab)
+    assert tab.evaluate("document.activeElement.textContent") == names[10]
+    assert tab.is_hidden("#search-more")  # all 18 shown
+
+
+def test_a_long_query_is_cut_and_the_page_does_not_stretch(
+    page: tuple[Any, Console], site_url: str
+) -> None:
+    tab, _ = page
+    tab.goto(f"{site_url}/search/index.html?q=json{'x' * 1996}")
+    expect(tab.locator("#search-status")).to_contain_text("Only the first 100 characters")
+    status = tab.inner_text("#search-status")
+    assert len(status) < 200
+    width = tab.evaluate("document.documentElement.scrollWidth")
+    assert width <= tab.viewport_size["width"]
+    assert tab.evaluate("document.documentElement.scrollHeight") < 3000
+
+
+def test_an_emoji_query_says_there_is_nothing_to_search(
+    page: tuple[Any, Console], site_url: str
+) -> None:
+    tab, _ = page
+    tab.goto(f"{site_url}/search/index.html?q=🚀")
+    expect(tab.locator("#search-status")).to_have_text(
+        "“🚀” has no letters or digits to search for. Try a package's name or a word."
+    )
+    assert tab.is_hidden("#search-results")
+
+
+def test_without_javascript_a_package_is_found_by_name(browser: Any, site_url: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        tab = context.new_page()
+        tab.goto(f"{site_url}/packages/cellar/index.html")
+        assert tab.is_hidden("#site-search-input")  # a box that could not search is not offered
+        tab.click("text=Find a package by name, A to Z")
+        tab.wait_for_url("**/browse/name/1.html")
+        tab.goto(f"{site_url}/search/index.html?q=sundial")
+        assert tab.is_hidden("#search-input")
+        tab.click(".initials-inline >> text=S")
+        tab.wait_for_url("**/browse/name/1.html#initial-s")
+        assert tab.locator("#initial-s > a").inner_text() == "stopwatch"
+        tab.click(".listing-rows a >> text=sundial")
+        tab.wait_for_url("**/packages/sundial/index.html")
+    finally:
+        context.close()

@@ -168,12 +168,20 @@ def test_one_package_change_rewrites_only_what_shows_it(tmp_path: Path) -> None:
         "packages/tinyjson/feed.xml",  # its subtitle is the description
         "api/v1/names.json",
         "api/v1/build-report.json",
-        "index.html",
         "search/index.html",
         "search/records/0.json",
         "search/terms/0.json",
         # each release's page, which quotes the description for link previews
         *(str(page.relative_to(out)) for page in out.glob("packages/tinyjson/*/index.html")),
+        # the listings that show its description: the first page of each sort (18 packages),
+        # its owner's page and its keywords' pages; the home page shows no descriptions
+        "browse/name/1.html",
+        "browse/recent/1.html",
+        "browse/depended/1.html",
+        "owners/mira/index.html",
+        "keywords/json/index.html",
+        "keywords/parser/index.html",
+        "keywords/serialization/index.html",
     }
     copies = {
         content_addressed_path(path, hashlib.sha256((out / path).read_bytes()).hexdigest())

@@ -74,7 +74,8 @@ def test_listings_are_paged_sorted_and_linked(
         assert listing_path(sort, 4) not in pages
     names = [
         re.findall(
-            r'class="package-name" href="[^"]+">([^<]+)<', pages[listing_path(sort, 1)].decode()
+            r'<li[^>]*><a href="../../packages/[^"]+">([^<]+)<',
+            pages[listing_path(sort, 1)].decode(),
         )
         for sort in ("name", "recent", "depended")
     ]

@@ -94,3 +94,20 @@ def test_limit_must_be_positive(capsys: pytest.CaptureFixture[str], site: Path) 
         main(["search", "x", "--site", str(site), "--limit", "0"])
     assert exit_info.value.code == 2
     assert "at least 1" in capsys.readouterr().err
+
+
+def test_a_long_query_is_cut_and_says_so(capsys: pytest.CaptureFixture[str], site: Path) -> None:
+    code, out, _ = run(capsys, "search", "json " + "x" * 2000, "--site", str(site), "--json")
+    document = json.loads(out)
+    assert code == 0 and document["truncated"] is True
+    assert document["query"] == "json " + "x" * 95
+    code, out, _ = run(capsys, "search", "json " + "x" * 2000, "--site", str(site))
+    assert out.splitlines()[0] == "The query is cut to its first 100 characters."
+
+
+def test_a_query_without_letters_or_digits_says_so(
+    capsys: pytest.CaptureFixture[str], site: Path
+) -> None:
+    code, out, _ = run(capsys, "search", "🚀 ✨", "--site", str(site))
+    assert code == 0
+    assert out.splitlines() == ["'🚀 ✨' has no letters or digits to search for"]

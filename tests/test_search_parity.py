@@ -37,7 +37,15 @@ def python_ranking(site: Path, queries: list[str]) -> list[dict[str, object]]:
             [record.name, hit.tier.name.lower(), hit.matched, hit.score]
             for hit, record in zip(found.hits, records, strict=True)
         ]
-        results.append({"query": query, "hits": hits, "suggestion": found.suggestion})
+        results.append(
+            {
+                "query": query,
+                "searched": found.query,
+                "truncated": found.truncated,
+                "hits": hits,
+                "suggestion": found.suggestion,
+            }
+        )
     return results
 
 
@@ -56,6 +64,8 @@ def node_ranking(site: Path, queries: list[str]) -> list[dict[str, object]]:
 
 def queries_for(names: list[str], rng: random.Random) -> list[str]:
     queries = ["", "   ", "🚀", "HTTP_Kit", "http kit", "σοφος", "CAFE", "データ", "漢"]
+    # Cut at 100 code points: an emoji is one code point but two UTF-16 units in JavaScript.
+    queries += ["😀" * 98 + "json", "json " * 30, "x" * 100, "x" * 101 + "json"]
     for name in rng.sample(names, min(60, len(names))):
         queries += [name, name.replace("-", " "), name.replace("-", ""), name[:2], name[:4]]
         if len(name) > 4:

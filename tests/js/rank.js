@@ -16,6 +16,8 @@ async function main() {
     const records = await searcher.records(found.hits.map((hit) => hit.doc));
     results.push({
       query,
+      searched: found.query,
+      truncated: found.truncated,
       hits: found.hits.map((hit, i) => [records[i].name, hit.tier, hit.matched, hit.score]),
       suggestion: found.suggestion,
     });

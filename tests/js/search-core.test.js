@@ -48,3 +48,17 @@ test("a manifest in another format is refused", async () => {
   const searcher = new search.Searcher(async () => ({ format: 99 }));
   await assert.rejects(searcher.search("x"), /expected search format 1/);
 });
+
+test("a query is cut to its first 100 code points, and says so", async () => {
+  const manifest = { format: search.FORMAT, tokenizer: search.TOKENIZER_ID, documents: 0, terms: [""], names: [""], typos: [""] };
+  const empty = { keys: [], values: [] };
+  const searcher = new search.Searcher((path) => (path.endsWith("manifest.json") ? manifest : empty));
+  const found = await searcher.search("🙂".repeat(99) + "abc");
+  assert.equal(search.MAX_QUERY_LENGTH, 100);
+  assert.equal(found.truncated, true);
+  assert.equal(Array.from(found.query).length, 100);
+  assert.deepEqual(found.tokens, ["a"]);
+  const short = await searcher.search("🙂");
+  assert.equal(short.truncated, false);
+  assert.deepEqual(short.hits, []);
+});

@@ -37,7 +37,7 @@ __all__ = [
 
 PAGE_SIZE = 100  # packages per listing page
 HOME_LIST = 10  # packages in each of the home page's lists
-DESCRIPTION_LENGTH = 120  # characters of description a listing shows
+DESCRIPTION_LENGTH = 100  # characters of description a listing shows
 PAGER_SPAN = 2  # pages linked either side of the current one
 # The listings of every package: path segment -> the heading it goes by.
 SORTS = {"name": "by name", "recent": "recently updated", "depended": "most depended upon"}
