@@ -24,6 +24,8 @@ def main() -> None:
     for name, delegation in sorted(registry.delegations.items()):
         for owner in delegation.owners:
             sign_file(tree.package_path(name), load_private_key(str(keys / f"{owner}.key")))
+    for advisory in sorted((HERE / "advisories").glob("*.json")):
+        sign_file(advisory, load_private_key(str(keys / "root.key")))
     print(f"signed registry.toml and {len(registry.delegations)} packages with the demo keys")
 
 

@@ -68,6 +68,7 @@ class SourceBuilder:
     registry: dict[str, Any] = field(default_factory=dict)
     packages: dict[str, dict[str, Any]] = field(default_factory=dict)
     readmes: dict[str, bytes] = field(default_factory=dict)
+    root_key: str = "root"  # the fixed_key that signs registry.toml
     # advisories/<id>.json (OSV), each signed by the keys named (fixed_key names)
     advisories: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = field(default_factory=dict)
 
@@ -81,7 +82,7 @@ class SourceBuilder:
                 "base-url": "https://registry.example.org/sub/",
                 "install": "tool add {name}@{version}",
             },
-            "trust": {"root-keys": [str(fixed_key("root").public)], "root-threshold": 1},
+            "trust": {"root-keys": [str(fixed_key(self.root_key).public)], "root-threshold": 1},
             "owners": {},
             "packages": {},
         }
@@ -165,7 +166,7 @@ class SourceBuilder:
         return root
 
     def sign(self, root: Path) -> None:
-        sign_file(root / "registry.toml", fixed_key("root"))
+        sign_file(root / "registry.toml", fixed_key(self.root_key))
         for name in self.packages:
             delegation = self.registry["packages"].get(name, {"owners": ["alice"]})
             for owner in delegation["owners"]:

@@ -801,8 +801,17 @@ def test_malformed_toml(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert code == 1
     assert_one_line_error(err, f"{lock}: not a valid TOML lockfile")
 
-    state = trusted_state(garbage_registry_toml(tmp_path), tmp_path, capsys)
-    code, err = run(["client", "show", PACKAGE, "--state", state], capsys)
+    # trust reads registry.toml for the upstreams it declares (docs/upstreams.md): the root
+    # is pinned (the TUF layer accepts it), and the registry's source is refused at once.
+    root = tmp_path / "1.root.json"
+    root.write_bytes(PINNED_ROOT)
+    state = str(tmp_path / "state")
+    site = garbage_registry_toml(tmp_path)
+    code, err = run(["client", "trust", str(site), "--root", str(root), "--state", state], capsys)
+    assert code == 1
+    assert_clean_error(err, "registry.toml did not verify", "registry.toml: not valid TOML")
+    show = ["client", "show", PACKAGE, "--state", state, "--registry", site.as_uri() + "/"]
+    code, err = run(show, capsys)
     assert code == 1
     # One problem, but two lines: see test_malformed_source_file_is_a_one_line_error.
     assert_clean_error(err, "registry.toml did not verify", "registry.toml: not valid TOML")
@@ -831,14 +840,30 @@ def test_malformed_signature_encoding(tmp_path: Path, capsys: pytest.CaptureFixt
     )
 
 
-@pytest.mark.parametrize("make_site", [garbage_registry_toml, non_base64_signature])
+@pytest.mark.parametrize(
+    ("make_site", "refused_by"),
+    # registry.toml is read as the registry is trusted (for its upstreams), a package at show.
+    [(garbage_registry_toml, "trust"), (non_base64_signature, "show")],
+)
 def test_malformed_source_file_is_a_one_line_error(
-    make_site: Callable[[Path], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    make_site: Callable[[Path], Path],
+    refused_by: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    state = trusted_state(make_site(tmp_path), tmp_path, capsys)
-    code, err = run(["client", "show", PACKAGE, "--state", state], capsys)
-    assert code == 1
-    assert_one_line_error(err)
+    site, root, state = make_site(tmp_path), tmp_path / "1.root.json", str(tmp_path / "state")
+    root.write_bytes(PINNED_ROOT)
+    commands = {
+        "trust": ["client", "trust", str(site), "--root", str(root), "--state", state],
+        "show": ["client", "show", PACKAGE, "--state", state, "--registry", site.as_uri() + "/"],
+    }
+    for name, argv in commands.items():
+        code, err = run(argv, capsys)
+        if name == refused_by:
+            assert code == 1
+            assert_one_line_error(err)
+            return
+        assert (code, err) == (0, "")
 
 
 # verify-site ------------------------------------------------------------------------------------

@@ -355,8 +355,9 @@ def test_second_lock_revalidates_the_timestamp_with_if_none_match(
     state, lock = tmp_path / "state", tmp_path / "L"
     with revalidating_server(registry.site) as site:
         pin(capsys, state, site.url, registry.root)
-        (first,) = [r for r in site.requests if r.path == f"/{TIMESTAMP}"]
-        assert (first.status, first.if_none_match) == (200, None)
+        # A new pin is checked in a scratch store, then read for the upstreams it declares.
+        first, again = [r for r in site.requests if r.path == f"/{TIMESTAMP}"]
+        assert (first.status, first.if_none_match, again.status) == (200, None, 304)
         site.requests.clear()
         code, out, err = client(capsys, state, "lock", "beta", "-o", lock)
         assert code == 0 and "  beta 0.9.0" in out, err
@@ -619,6 +620,11 @@ def test_root_key_rotation_then_a_threshold_of_two_holders(
     assert code == 0 and root_files(out) == [f"{n}.root.json" for n in range(1, 5)]
     # registry.toml needs the second root signature too (see the xfail below).
     assert run(capsys, "sign", example / "registry.toml", "--key", other)[0] == 0
+    # So does every advisory the removed root key signed (an owner-signed one would not).
+    advisory = example / "advisories/x_ORCHARD-2026-0001.json"
+    assert run(capsys, "sign", advisory, "--remove", DEMO_ROOT_KEY)[0] == 0
+    assert run(capsys, "sign", advisory, "--key", new)[0] == 0
+    assert run(capsys, "sign", advisory, "--key", other)[0] == 0
     code, _, err = build_signed(capsys, example, tmp_path / "site")
     assert code == 0, err
     root_1 = EXAMPLE_SITE / "metadata/1.root.json"

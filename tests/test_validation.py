@@ -271,10 +271,10 @@ def test_unsupported_format_version(builder: SourceBuilder, tmp_path: Path) -> N
 
 
 def test_reserved_keys_are_rejected_with_a_reason(builder: SourceBuilder, tmp_path: Path) -> None:
-    builder.registry["upstream"] = [{"name": "other"}]
+    builder.registry["curators"] = {"other": {}}
     problems = build_with(builder, tmp_path, lambda b: None)
     assert (
-        "registry.toml: upstream: reserved for a later source format; not supported in format 1"
+        "registry.toml: curators: reserved for a later source format; not supported in format 1"
         in problems
     )
 

@@ -1,5 +1,4 @@
-"""The pipeline: scan (load, verify, model) -> validate -> render -> write -> sign -> commit.
-
+"""The pipeline: load, upstreams, scan -> validate -> render -> write -> sign -> commit.
 Orchestration only.  Every entry point runs these same stages: ``regsite build`` (:func:`build`),
 ``regsite verify`` and the editing commands' checks (:func:`check_source`), and the tests
 (:func:`build_files`, into memory).  The one incremental mechanism is the memo
@@ -31,6 +30,7 @@ from regsite.scan import PackageContext
 from regsite.signatures import ThresholdResult
 from regsite.site_outputs import SiteRun, publish_site
 from regsite.theme import load_theme
+from regsite.upstreams import scan_upstreams, with_upstreams
 from regsite.validate import validate
 from regsite.workers import fewer_collections
 from regsite.write import MemoryWriter, OutputWriter, Writer
@@ -112,7 +112,6 @@ def build_files(options: BuildOptions) -> Output:
 
 def _check(options: BuildOptions, memo: Memo, stages: Stages, writer: Writer | None) -> SourceCheck:
     """The scan and the validation; with a ``writer``, packages are rendered as they are read."""
-    jobs = options.workers
     with stages.stage("load"):
         scan = scan_registry(options.source, options.limits, memo, options.pinned_root)
     catalog = Catalog(options.source, options.limits, scan, memo)
@@ -122,15 +121,21 @@ def _check(options: BuildOptions, memo: Memo, stages: Stages, writer: Writer | N
     registry = scan.registry
     if registry is not None and options.base_url is not None:
         registry = dataclasses.replace(registry, base_url=options.base_url)
-        catalog.scan = dataclasses.replace(scan, registry=registry)
+    if registry is not None and registry.upstreams:  # before the packages, which depend on them
+        with stages.stage("upstreams"):
+            found = scan_upstreams(
+                options.source, registry, memo, options.upstreams, options.limits
+            )
+        catalog.upstreams, registry = found, with_upstreams(registry, found)
+    catalog.scan = dataclasses.replace(scan, registry=registry)
     advisories = catalog.advisories.by_package
     context = PackageContext(
         options.source, options.limits, registry, theme, writer, advisories, options.files
     )
     with stages.stage("scan", len(scan.directories)) as advance:
-        scan_packages(catalog, context, jobs, advance)
+        scan_packages(catalog, context, options.workers, advance)
     with stages.stage("validate", len(scan.directories)) as advance:
-        report = validate(catalog, options.base_url, jobs, advance)
+        report = validate(catalog, options.base_url, options.workers, advance)
     site = None
     if registry is not None and not report:
         site = assemble_site(

@@ -21,6 +21,7 @@ from typing import Any
 from regsite.fields import Fields, url_problem
 from regsite.model import Dependency, DependencyKind
 from regsite.names import name_problem
+from regsite.upstream_file import read_dependency_upstream
 from regsite.versions import VersionScheme, VersionSyntaxError
 
 __all__ = [
@@ -49,8 +50,10 @@ _ENTRY_KEYS = (
     "default-features",
     "package",
     "registry",
+    "upstream",  # an [[upstream]] of registry.toml (docs/upstreams.md): both schemes have it
 )
-CARGO_DEPENDENCY_KEYS = frozenset(_ENTRY_KEYS) - {"version"}  # a PEP 440 registry refuses these
+# The keys a PEP 440 registry refuses:
+CARGO_DEPENDENCY_KEYS = frozenset(_ENTRY_KEYS) - {"version", "upstream"}
 _PEP508_KEYS = frozenset({"marker", "extras"})
 _CRATE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 _FEATURE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_+.-]{0,99}")
@@ -121,6 +124,7 @@ class _Entry:
     default_features: bool
     package: str | None
     registry: str | None
+    upstream: str | None
 
 
 def _entry(fields: Fields, key: str) -> _Entry | None:
@@ -139,8 +143,11 @@ def _entry(fields: Fields, key: str) -> _Entry | None:
         default_features=_flag(fields, "default-features", default=True),
         package=fields.text("package", required=False, max_length=64),
         registry=fields.text("registry", required=False, max_length=2048),
+        upstream=read_dependency_upstream(fields)[1],
     )
     _check_names(fields, key, entry.package, entry.registry)
+    if entry.registry is not None and entry.upstream is not None:
+        fields.problem("upstream", "a dependency comes from one registry: registry or upstream")
     if entry.optional and entry.kind is DependencyKind.DEV:
         fields.problem("optional", "a dev-dependency cannot be optional (cargo refuses it)")
     return entry if len(fields.report) == problems else None
@@ -207,7 +214,7 @@ def _check_names(fields: Fields, key: str, package: str | None, registry: str | 
 def _distinct(table: Fields, key: str, entries: list[_Entry], package: str) -> bool:
     seen = set()
     for entry in entries:
-        if entry.registry is None and (entry.package or key) == package:
+        if entry.registry is None and entry.upstream is None and (entry.package or key) == package:
             entry.fields.problem("", "a package may not depend on itself")
             return False
         where = (entry.kind, entry.target)
@@ -235,6 +242,7 @@ def _dependency(entry: _Entry, key: str, scheme: VersionScheme) -> Dependency | 
         default_features=entry.default_features,
         rename=key if entry.package not in (None, key) else None,
         registry=entry.registry,
+        upstream=entry.upstream,
     )
 
 

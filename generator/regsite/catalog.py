@@ -36,6 +36,7 @@ from regsite.render.flavours import flavour_inputs
 from regsite.scan import PackageContext, PackageTask, Record, Scanned, scan_package, unpack_verdict
 from regsite.signatures import ThresholdResult
 from regsite.summary import PackageDetails, PackageSummary, unpack_details, unpack_summary
+from regsite.upstream_checks import UpstreamScan
 from regsite.verify import PinnedRoot, verify_registry_file
 from regsite.workers import run
 from regsite.write import WrittenFile
@@ -65,6 +66,7 @@ class Catalog:
     rendered: dict[str, tuple[WrittenFile, ...]] = field(default_factory=dict)  # final, by package
     keys: dict[str, bytes] = field(default_factory=dict)  # each package's scan key
     reused: int = 0  # packages whose scan the memo held
+    upstreams: UpstreamScan = field(default_factory=UpstreamScan)  # read before the packages
     advisories: AdvisoryScan = field(default_factory=AdvisoryScan)  # advisories/, read first
 
     @property

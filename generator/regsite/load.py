@@ -34,6 +34,7 @@ __all__ = [
     "package_from_content",
     "package_input",
     "read_registry_bytes",
+    "read_upstream_root",
     "readme_file_problem",
     "registry_from_content",
     "require_source_directory",
@@ -279,6 +280,21 @@ def read_registry_signature_bytes(root: Path, limits: SourceLimits) -> bytes | N
     :func:`registry_from_content` reports why)."""
     relative = f"{REGISTRY_FILE}.sig"
     return _read_bytes(root, relative, limits.signature_bytes, ErrorReport(), required=False)
+
+
+def read_upstream_root(
+    root: Path, relative: str, limits: SourceLimits, report: ErrorReport
+) -> bytes | None:
+    """An upstream's pinned root (``upstream/<name>/N.root.json``, names already checked), with
+    no symbolic link on the way to it."""
+    parent = root
+    for part in relative.split("/")[:-1]:
+        parent = parent / part
+        if parent.is_symlink():
+            where = parent.relative_to(root).as_posix()
+            report.add(where, "", "expected a directory (symbolic links are refused)")
+            return None
+    return _read_bytes(root, relative, limits.root_metadata_bytes, report, required=True)
 
 
 def package_directories(root: Path, report: ErrorReport) -> list[str]:

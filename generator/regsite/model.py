@@ -37,6 +37,7 @@ __all__ = [
     "ReleaseStatus",
     "Site",
     "SourceFile",
+    "Upstream",
     "hosted_path",
 ]
 
@@ -100,6 +101,21 @@ class MetadataPolicy:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Upstream:
+    """Another registry this one depends on (``[[upstream]]``, docs/upstreams.md): its pinned
+    root, the packages taken from it, and the names it shares with this registry's view."""
+
+    name: str  # how dependencies name it: ``{ version = "…", upstream = NAME }``
+    url: str  # its site's root, ending in '/'
+    root_file: str  # the pinned root in the source: upstream/<name>/N.root.json
+    root_sha256: str  # of that file's bytes; registry.toml's signature covers it
+    packages: tuple[str, ...]  # taken from it: what this registry's releases may require
+    shadowed: tuple[str, ...]  # names it has too, whose upstream package is never used
+    page: str | None = None  # its package pages' absolute URL template, once read from it
+    pinned: bytes = b""  # the pinned root's bytes, once read from the source
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CargoFlavour:
     """``[flavours] cargo``: the site also publishes a sparse index that cargo reads."""
 
@@ -124,6 +140,7 @@ class Registry:
     policy: MetadataPolicy = MetadataPolicy()
     root_history: tuple[bytes, ...] = ()  # metadata/1.root.json, 2.root.json, ... byte for byte
     version_scheme: VersionScheme = DEFAULT_SCHEME  # parses, orders and matches every version
+    upstreams: tuple[Upstream, ...] = ()  # [[upstream]], in source order
     flavours: frozenset[str] = frozenset()  # [flavours]: the formats of other clients published
     cargo: CargoFlavour | None = None  # the cargo flavour's settings, when it is enabled
     readme_image_hosts: frozenset[str] = frozenset()  # README images load from these (https)
@@ -187,11 +204,19 @@ class Dependency:
     default_features: bool = True
     rename: str | None = None  # the name the dependent's code uses, when not ``name``
     registry: str | None = None  # another registry's index URL; None: this registry
+    # The [[upstream]] it is taken from (docs/upstreams.md), checked and linked there:
+    upstream: str | None = None
+
+    @property
+    def checked(self) -> bool:
+        """Whether the build checks the dependency: a package of this registry or of one of
+        its upstreams (not one of cargo's other registries)."""
+        return self.registry is None
 
     @property
     def in_registry(self) -> bool:
-        """Whether the dependency is a package of this registry (checked and linked)."""
-        return self.registry is None
+        """Whether the dependency is a package of this registry (checked and linked here)."""
+        return self.registry is None and self.upstream is None
 
     @property
     def installed(self) -> bool:

@@ -15,6 +15,7 @@ from regsite.load import SourceLimits
 from regsite.model import Site
 from regsite.progress import Progress
 from regsite.report import BuildChanges
+from regsite.upstreams import UpstreamOptions
 from regsite.verify import PinnedRoot
 from regsite.workers import default_jobs
 
@@ -39,6 +40,7 @@ class BuildOptions:
     jobs: int | None = None  # worker processes; None is one per core
     progress: Progress | None = None
     files: Path | None = None  # hosted artifacts kept out of the source: DIR/<name>/<file>
+    upstreams: UpstreamOptions = field(default_factory=UpstreamOptions)  # mirrors, deadlines
 
     @property
     def workers(self) -> int:

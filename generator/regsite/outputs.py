@@ -136,12 +136,14 @@ def read_seal(report: bytes | None) -> str | None:
 
 def page_inputs(registry: Registry, theme: Theme, name: str) -> list[str]:
     """What a package's own outputs read besides the package: the theme, the registry's title,
-    base URL and install line, the enabled flavours and their settings, and the owners its name
-    is delegated to."""
+    base URL and install line, the enabled flavours and their settings, the owners its name is
+    delegated to, and where the upstreams' package pages are (its dependencies on them link
+    there)."""
     parts = [theme.fingerprint, registry.name, registry.title, registry.base_url or "-"]
     parts.append(registry.install or "-")
     parts += flavour_inputs(registry)
     parts += ["readme images", *sorted(registry.readme_image_hosts)]
+    parts += [f"upstream {u.name} {u.url} {u.page}" for u in registry.upstreams]
     delegation = registry.delegations.get(name)
     if delegation is not None:
         parts.append(f"threshold {delegation.threshold}")

@@ -13,6 +13,7 @@ from regsite.keys import PublicKey, parse_public_key
 from regsite.load import LoadedFile
 from regsite.model import CargoFlavour, Delegation, MetadataPolicy, Owner, Registry
 from regsite.names import name_problem, normalize_name
+from regsite.upstream_file import read_upstreams
 from regsite.versions import DEFAULT_SCHEME, SCHEMES, VersionScheme
 
 __all__ = ["FLAVOURS", "read_registry"]
@@ -26,8 +27,8 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
     """Build the :class:`Registry`; ``None`` if a part every later stage needs is unusable."""
     top = Fields(loaded.document, loaded.path, "", report)
     top.only(
-        ["format", "registry", "trust", "metadata", "owners", "packages", "flavours"],
-        ["curators", "upstream"],
+        ["format", "registry", "trust", "metadata", "owners", "packages", "flavours", "upstream"],
+        ["curators"],
     )
     check_format(top)
     identity = top.table_of("registry", required=True)
@@ -75,6 +76,7 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
         flavours=flavours,
         cargo=cargo,
         readme_image_hosts=_image_hosts(identity),
+        upstreams=read_upstreams(top, name, delegations),
     )
 
 

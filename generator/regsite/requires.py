@@ -20,6 +20,7 @@ from regsite.cargo_fields import CARGO_DEPENDENCY_KEYS, cargo_dependencies
 from regsite.fields import Fields
 from regsite.model import Dependency
 from regsite.names import name_problem
+from regsite.upstream_file import read_dependency_upstream
 from regsite.versions import PEP440, SEMVER, VersionScheme, VersionSyntaxError
 
 __all__ = [
@@ -36,7 +37,7 @@ MAX_REQUIRES = 512  # entries in one release's requires table
 MAX_EXTRAS = 64  # extras a release provides, or a dependency asks for
 MAX_MARKER_LENGTH = 1000
 _EXTRA = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_TABLE_KEYS = ("version", "marker", "extras")
+_TABLE_KEYS = ("version", "marker", "extras", "upstream")
 
 
 def extra_problem(extra: str) -> str | None:
@@ -130,9 +131,13 @@ def _table(entry: Fields, name: str, scheme: VersionScheme) -> list[Dependency] 
     found = _one(entry, "version", name, version or "*", scheme)
     marker = _marker(entry, scheme)
     extras = _extras(entry, "extras", scheme)
+    _, upstream = read_dependency_upstream(entry)
     if found is None or len(entry.report) > before:
         return None
-    return [Dependency(name=name, specifier=found[0].specifier, marker=marker, extras=extras)]
+    specifier = found[0].specifier
+    return [
+        Dependency(name=name, specifier=specifier, marker=marker, extras=extras, upstream=upstream)
+    ]
 
 
 def _pep440_only(fields: Fields, key: str, scheme: VersionScheme) -> bool:

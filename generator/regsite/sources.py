@@ -28,6 +28,7 @@ from regsite.registry_file import read_registry
 from regsite.render.flavours import flavour_package_problems
 from regsite.scan import model_package
 from regsite.summary import PackageSummary, summarize
+from regsite.upstream_checks import Upstreams
 from regsite.validate import requirement_problems
 from regsite.versions import VersionScheme
 
@@ -134,8 +135,10 @@ class SourceTree:
         others = self._model_packages(registry, present)
         summary, details = summarize(package, b"")
         scheme = registry.version_scheme
+        # An upstream's releases are the build's to check: an edit fetches nothing.
+        upstreams = Upstreams.of(registry)
         found = requirement_problems(
-            summary.source_path, details.requirements, others, present, scheme
+            summary.source_path, details.requirements, others, present, scheme, upstreams
         )
         report.extend(found)
         _raise_problems(report)

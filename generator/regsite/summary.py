@@ -13,6 +13,7 @@ costs one each.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -49,6 +50,7 @@ class Requirement(NamedTuple):
     release: str  # the requiring release's version
     name: str
     specifier: str
+    upstream: str  # the [[upstream]] the dependency is taken from; "" for this registry
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -95,10 +97,12 @@ def summarize(package: Package, key: bytes) -> tuple[PackageSummary, PackageDeta
     latest = package.latest
     by_date = sorted(releases, key=lambda pair: (pair[0].published, pair[0].version), reverse=True)
     requirements = tuple(
-        Requirement(release=version, name=d.name, specifier=str(d.specifier))
+        Requirement(
+            release=version, name=d.name, specifier=str(d.specifier), upstream=d.upstream or ""
+        )
         for release, version in releases
         for d in release.requires
-        if d.in_registry  # another registry's packages are not checked here
+        if d.checked  # cargo's other registries' packages are not checked here
     )
     headings = readme_headings(package.readme.text) if package.readme else ()
     verification = package.source.verification
@@ -112,8 +116,10 @@ def summarize(package: Package, key: bytes) -> tuple[PackageSummary, PackageDeta
         first=by_date[-1][0].published if by_date else None,
         versions=tuple(version for _, version in releases),
         yanked=tuple(version for r, version in releases if r.status is ReleaseStatus.YANKED),
-        depends_on=_names(r for r in package.releases if r.status is not ReleaseStatus.YANKED),
-        targets=_names(package.releases),
+        depends_on=_dependents_of(
+            r for r in package.releases if r.status is not ReleaseStatus.YANKED
+        ),
+        targets=_targets(package.releases),
         headings=headings,
         source_path=package.source.path,
         signers=tuple(sorted(verification.signers)) if verification else (),
@@ -136,19 +142,16 @@ def _uses(latest: Release | None) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(ranges.items()))
 
 
-def _names(releases: Any) -> tuple[str, ...]:
-    """The packages of this registry that ``releases`` require (another registry's are not
-    this registry's dependents)."""
-    return tuple(
-        sorted(
-            {
-                dependency.name
-                for release in releases
-                for dependency in release.requires
-                if dependency.in_registry
-            }
-        )
-    )
+def _dependents_of(releases: Iterable[Release]) -> tuple[str, ...]:
+    """The packages of this registry that ``releases`` require (another registry's, an
+    upstream's included, are not this registry's dependents)."""
+    return tuple(sorted({d.name for r in releases for d in r.requires if d.in_registry}))
+
+
+def _targets(releases: Iterable[Release]) -> tuple[str, ...]:
+    """The packages whose versions the requirement checks read: this registry's and its
+    upstreams' (their versions are in the checks' keys, docs/upstreams.md)."""
+    return tuple(sorted({d.name for r in releases for d in r.requires if d.checked}))
 
 
 # Packing ----------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from regsite.memo import Memo, digest_of
 from regsite.model import Registry
 from regsite.render.flavours import flavour_site_problems
 from regsite.summary import PackageSummary, Requirement
+from regsite.upstream_checks import Upstreams, confusion_problems
 from regsite.versions import Specifier, Version, VersionScheme
 from regsite.workers import context, run
 
@@ -37,11 +38,14 @@ def validate(
     report.extend(catalog.advisories.problems)
     if base_url is not None and (problem := url_problem(base_url)) is not None:
         report.add("--base-url", "", problem)
+    report.extend(catalog.upstreams.problems)
     registry = catalog.registry
     if registry is not None:
         check_delegations(registry, catalog.scan.directories, report)
         report.extend(flavour_site_problems(registry))  # its base URL is the build's by now
-        report.extend(_requirements(catalog, registry.version_scheme, jobs, advance))
+        report.extend(confusion_problems(registry, catalog.scan.directories, catalog.upstreams))
+        upstreams = Upstreams.of(registry, catalog.upstreams)
+        report.extend(_requirements(catalog, registry.version_scheme, upstreams, jobs, advance))
     return report
 
 
@@ -61,17 +65,22 @@ class _Checks:
     catalog: Catalog
     scheme: VersionScheme
     present: frozenset[str]
+    upstreams: Upstreams
 
 
 def _requirements(
-    catalog: Catalog, scheme: VersionScheme, jobs: int, advance: Callable[[], None]
+    catalog: Catalog,
+    scheme: VersionScheme,
+    upstreams: Upstreams,
+    jobs: int,
+    advance: Callable[[], None],
 ) -> list[SourceProblem]:
     memo = catalog.memo
     present = frozenset(catalog.scan.directories)
     problems: list[SourceProblem] = []
     missed: list[tuple[str, bytes]] = []
     for summary in catalog.summaries.values():
-        key = _check_key(memo, summary, catalog.summaries, present, scheme)
+        key = _check_key(memo, summary, catalog.summaries, present, scheme, upstreams)
         found: tuple[SourceProblem, ...] | None = memo.get("requirements", key)
         if found is None:
             missed.append((summary.name, key))
@@ -85,7 +94,7 @@ def _requirements(
         advance()
 
     memo.flush()  # the workers read the packages' details from it
-    run(_check_package, missed, _Checks(catalog, scheme, present), jobs, done)
+    run(_check_package, missed, _Checks(catalog, scheme, present, upstreams), jobs, done)
     return problems
 
 
@@ -95,12 +104,17 @@ def _check_key(
     packages: Mapping[str, PackageSummary],
     present: Collection[str],
     scheme: VersionScheme,
+    upstreams: Upstreams,
 ) -> bytes:
-    """The package's requirements and what they are checked against: each target's versions."""
+    """The package's requirements and what they are checked against: each target's versions,
+    here or where registry.toml takes it from."""
     parts: list[bytes | str] = [scheme.name, summary.source_path, summary.requirements_digest]
+    parts.append(upstreams.identity)
     for target in summary.targets:
         found = packages.get(target)
         parts += [target, digest_of(found.versions) if found else f"absent {target in present}"]
+        if target in upstreams.taken:
+            parts.append(upstreams.versions_digest(target))
     return memo.key("requirements", parts)
 
 
@@ -115,6 +129,7 @@ def _check_package(item: tuple[str, bytes]) -> tuple[bytes, tuple[SourceProblem,
         checks.catalog.summaries,
         checks.present,
         checks.scheme,
+        checks.upstreams,
     )
     return key, tuple(found)
 
@@ -125,9 +140,11 @@ def requirement_problems(
     packages: Mapping[str, PackageSummary],
     present: Collection[str],
     scheme: VersionScheme,
+    upstreams: Upstreams,
 ) -> list[SourceProblem]:
-    """Each dependency must name a package here and be satisfied by one of its releases, as the
-    registry's version ``scheme`` matches them.
+    """Each dependency must name a package here, or one registry.toml takes from the upstream
+    it names, and be satisfied by one of its releases, as the registry's version ``scheme``
+    matches them (an upstream's releases only once fetched: ``upstreams.versions``).
 
     ``present`` holds every package directory found, including ones that failed to load, so a
     broken package is reported once, not again by every package that depends on it.
@@ -135,22 +152,64 @@ def requirement_problems(
     problems = []
     for requirement in requirements:
         where = f"release[version={requirement.release}].requires.{requirement.name}"
-        target = packages.get(requirement.name)
-        if target is None:
-            if requirement.name not in present:
-                message = (
-                    f"depends on {requirement.name!r}, which is not a package of this registry"
-                )
-                problems.append(SourceProblem(source_path, where, message))
-            continue
-        if not _satisfiable(scheme, requirement.specifier, target.versions):
-            known = ", ".join(target.versions[:10]) or "none"
-            message = (
-                f"no release of {requirement.name!r} satisfies {requirement.specifier or '*'}"
-                f" (releases: {known})"
-            )
+        if requirement.upstream:
+            message = _upstream_problem(requirement, upstreams, scheme)
+        else:
+            message = _local_problem(requirement, packages, present, upstreams, scheme)
+        if message is not None:
             problems.append(SourceProblem(source_path, where, message))
     return problems
+
+
+def _local_problem(
+    requirement: Requirement,
+    packages: Mapping[str, PackageSummary],
+    present: Collection[str],
+    upstreams: Upstreams,
+    scheme: VersionScheme,
+) -> str | None:
+    target = packages.get(requirement.name)
+    if target is None:
+        if requirement.name in present:
+            return None  # its own problems are reported
+        if (upstream := upstreams.taken.get(requirement.name)) is not None:
+            return (
+                f"depends on {requirement.name!r}, which registry.toml takes from upstream"
+                f" {upstream!r}: write {requirement.name} = {{ version ="
+                f' "{requirement.specifier or "*"}", upstream = "{upstream}" }}'
+            )
+        return f"depends on {requirement.name!r}, which is not a package of this registry"
+    return _unsatisfied(requirement, target.versions, scheme, "")
+
+
+def _upstream_problem(
+    requirement: Requirement, upstreams: Upstreams, scheme: VersionScheme
+) -> str | None:
+    name, upstream = requirement.name, requirement.upstream
+    if upstream not in upstreams.declared:
+        known = ", ".join(sorted(upstreams.declared)) or "none"
+        return f"upstream {upstream!r} is not an [[upstream]] of registry.toml (upstreams: {known})"
+    if upstreams.taken.get(name) != upstream:
+        return (
+            f"{name!r} is not taken from upstream {upstream!r}: add it to that [[upstream]]'s"
+            " packages in registry.toml"
+        )
+    versions = None if upstreams.versions is None else upstreams.versions.get(name)
+    if versions is None:
+        return None  # not fetched (an edit), or the upstream's own problem is reported
+    return _unsatisfied(requirement, versions, scheme, f" in upstream {upstream!r}")
+
+
+def _unsatisfied(
+    requirement: Requirement, versions: tuple[str, ...], scheme: VersionScheme, where: str
+) -> str | None:
+    if _satisfiable(scheme, requirement.specifier, versions):
+        return None
+    known = ", ".join(versions[:10]) or "none"
+    return (
+        f"no release of {requirement.name!r}{where} satisfies {requirement.specifier or '*'}"
+        f" (releases: {known})"
+    )
 
 
 # Summaries hold versions and specifiers as their normal-form strings (small to keep and to cache);

@@ -29,6 +29,7 @@ class PinnedRoot:
 
     keys: frozenset[PublicKey]
     threshold: int = 1
+    source: str = "--root-key"  # where the pin comes from, for messages
 
 
 def verify_registry_file(
@@ -60,8 +61,9 @@ def _check_pinned(
         report.add(
             loaded.signature_path,
             "",
-            f"signed by {len(signed)} of the pinned root keys (--root-key), {pinned.threshold}"
-            " required: registry.toml's root keys changed, or the pin is out of date",
+            f"signed by {len(signed)} of the pinned root keys ({pinned.source}),"
+            f" {pinned.threshold} required: registry.toml's root keys changed, or the pin is out"
+            " of date",
         )
 
 

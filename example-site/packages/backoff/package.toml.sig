@@ -1,3 +1,3 @@
 [[signature]]
 key = "ed25519:fOX3vCJEsd7CfPWVOOtxL+bpLUd3fJkb0rw2BKE2Rgo="
-sig = "USP3XQwCWuWPhu7LCIIioqikeUbds3ju6IRSntxXkY1rwGUgxh0N7SyGdnL29dZrqAU7ssCdjgoRAwxCnAEgAw=="
+sig = "htNIl5PCMiJLmNOr4dNKDAF93Ids3XRDDwdC26JYi4iu0h4DtNB+dU1KupH9T2AswpyiR1AogGjuo8S4KGrUAg=="

@@ -22,6 +22,7 @@ from regsite.cli import (
     completion,
     init,
     keygen,
+    mirror,
     owner,
     package,
     release,
@@ -63,6 +64,7 @@ COMMANDS: tuple[Callable[[Subcommands], None], ...] = (
     trust.add_command,
     timestamp.add_command,
     client.add_command,
+    mirror.add_command,
     verify_site.add_command,
 )
 

@@ -17,10 +17,19 @@ from regsite.commands.build import (
     build_site,
     parse_size,
 )
+from regsite.fetch import FetchConfig
 from regsite.progress import LineProgress, NullProgress, Progress, TerminalProgress
+from regsite.upstreams import UpstreamOptions
 from regsite.workers import default_jobs
 
-__all__ = ["add_command", "build_summary", "pin_arguments", "pins"]
+__all__ = [
+    "add_command",
+    "build_summary",
+    "pin_arguments",
+    "pins",
+    "upstream_arguments",
+    "upstreams",
+]
 
 
 def add_command(commands: Subcommands) -> None:
@@ -62,6 +71,7 @@ def add_command(commands: Subcommands) -> None:
         "-q", "--quiet", action="store_true", help="print nothing but warnings and errors"
     )
     pin_arguments(command)
+    upstream_arguments(command)
     command.set_defaults(handler=Dispatch(_options, build_site, _show))
 
 
@@ -108,6 +118,49 @@ def _jobs(text: str) -> int:
     return int(text)
 
 
+def upstream_arguments(command: argparse.ArgumentParser) -> None:
+    """``--upstream-mirror`` and ``--upstream-timeout``, as build and verify take them."""
+    command.add_argument(
+        "--upstream-mirror",
+        action="append",
+        default=[],
+        type=_mirror,
+        metavar="NAME=DIR",
+        help="read upstream NAME from a mirror directory ('regsite mirror'), not its URL;"
+        " repeatable",
+    )
+    command.add_argument(
+        "--upstream-timeout",
+        type=_seconds,
+        default=FetchConfig().deadline,
+        metavar="SECONDS",
+        help="the most one fetch from an upstream may take (default %(default)g)",
+    )
+
+
+def upstreams(args: argparse.Namespace) -> UpstreamOptions:
+    return UpstreamOptions(
+        mirrors=dict(args.upstream_mirror), fetch=FetchConfig(deadline=args.upstream_timeout)
+    )
+
+
+def _mirror(text: str) -> tuple[str, Path]:
+    name, equals, directory = text.partition("=")
+    if not equals or not name or not directory:
+        raise argparse.ArgumentTypeError(f"expected NAME=DIR, got {text!r:.60}")
+    return name, Path(directory)
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds <= 3600:
+        raise argparse.ArgumentTypeError(f"expected seconds from 0 to 3600, got {text!r:.40}")
+    return seconds
+
+
 def pin_arguments(command: argparse.ArgumentParser) -> None:
     """``--root-key`` and ``--root-threshold``, as build and verify take them."""
     command.add_argument(
@@ -143,6 +196,7 @@ def _options(args: argparse.Namespace) -> BuildRequest:
         files=args.files,
         pins=pins(args),
         progress=_progress(args.quiet, args.verbose),
+        upstreams=upstreams(args),
     )
 
 

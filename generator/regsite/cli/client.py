@@ -145,6 +145,9 @@ def _show_trusted(args: argparse.Namespace, trusted: RegistryTrusted) -> int:
     print(f"root keys (threshold {trusted.threshold}):")
     for fingerprint in trusted.fingerprints:
         print(f"  {fingerprint}")
+    for name, url, version in trusted.upstreams:
+        line = f"and upstream {name}: {url} (root version {version}, pinned by its registry.toml)"
+        print(printable(line))
     if trusted.first_use:
         print(
             "trusted on first use: compare these fingerprints with ones the registry publishes"

@@ -54,7 +54,11 @@ def add_command(commands: Subcommands) -> None:
     )
     _file_arguments(command)
     command.add_argument(
-        "--requires", action="append", default=[], metavar="REQ", help="e.g. 'dep>=1'; repeatable"
+        "--requires",
+        action="append",
+        default=[],
+        metavar="REQ",
+        help="e.g. 'dep>=1', or 'UPSTREAM:dep>=1' for one from an [[upstream]]; repeatable",
     )
     command.add_argument(
         "--published",

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from regsite.cli.build import pin_arguments, pins
+from regsite.cli.build import pin_arguments, pins, upstream_arguments, upstreams
 from regsite.cli.dispatch import Dispatch, Subcommands
 from regsite.commands.verify import SignatureRow, VerifyOptions, VerifyResult, verify_sources
 
@@ -33,12 +33,17 @@ def add_command(commands: Subcommands) -> None:
         "--base-url", help="the URL the site is served from, as regsite build --base-url"
     )
     pin_arguments(command)
+    upstream_arguments(command)
     command.set_defaults(handler=Dispatch(_options, verify_sources, _show))
 
 
 def _options(args: argparse.Namespace) -> VerifyOptions:
     return VerifyOptions(
-        source=args.source, pins=pins(args), files=args.files, base_url=args.base_url
+        source=args.source,
+        pins=pins(args),
+        files=args.files,
+        base_url=args.base_url,
+        upstreams=upstreams(args),
     )
 
 

@@ -68,6 +68,8 @@ def requirements_file(lock: Lock, index_url: str) -> bytes:
         "# Install exactly these files: pip install --require-hashes -r FILE",
         f"--index-url {index_url}",
     ]
+    # Packages taken from an upstream are in its own index (docs/upstreams.md).
+    lines += [f"--extra-index-url {url}simple/" for url in sorted(set(lock.upstreams.values()))]
     for package in lock.packages:
         hashes = sorted({artifact.sha256 for artifact in package.artifacts})
         pins = [f"{package.name}=={package.version}", *(f"--hash=sha256:{h}" for h in hashes)]
@@ -82,7 +84,8 @@ def pylock_file(lock: Lock, releases: Mapping[str, Release], index_url: str | No
         lock_version=Version("1.0"),
         created_by=_CREATED_BY,
         packages=[
-            _package(package, releases[package.name], index_url) for package in lock.packages
+            _package(package, releases[package.name], _index(lock, package, index_url))
+            for package in lock.packages
         ],
     )
     try:
@@ -94,6 +97,13 @@ def pylock_file(lock: Lock, releases: Mapping[str, Release], index_url: str | No
     document.add(tomlkit.comment("Install exactly these files: uv pip install -r pylock.toml"))
     document.update(pylock.to_dict())
     return tomlkit.dumps(document).encode("utf-8")
+
+
+def _index(lock: Lock, package: LockedPackage, index_url: str | None) -> str | None:
+    """The simple index the package is from: the registry's, or its upstream's."""
+    if index_url is None or package.upstream is None:
+        return index_url
+    return f"{lock.upstreams[package.upstream]}simple/"
 
 
 def _package(package: LockedPackage, release: Release, index_url: str | None) -> PylockPackage:

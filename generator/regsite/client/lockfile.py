@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import tomlkit
@@ -52,6 +52,7 @@ class LockedPackage:
     name: str
     version: Version
     artifacts: tuple[LockedArtifact, ...]
+    upstream: str | None = None  # the upstream it came from (Lock.upstreams); None: the registry
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -60,6 +61,7 @@ class Lock:
     requirements: tuple[str, ...]  # what the user asked for, normalised
     packages: tuple[LockedPackage, ...]  # sorted by name
     scheme: VersionScheme = DEFAULT_SCHEME  # the registry's; written only when not the default
+    upstreams: Mapping[str, str] = field(default_factory=dict)  # name -> URL, of those used
 
 
 def lock_from_resolution(
@@ -67,25 +69,31 @@ def lock_from_resolution(
     requirements: Iterable[Requirement],
     resolved: Mapping[str, Release],
     scheme: VersionScheme = DEFAULT_SCHEME,
+    sources: Mapping[str, tuple[str, str]] | None = None,
 ) -> Lock:
-    """A lock of the releases ``resolve`` chose, with every artifact of each."""
+    """A lock of the releases ``resolve`` chose, with every artifact of each; ``sources`` says
+    which came from an upstream: package name -> (upstream name, its URL)."""
+    sources = sources or {}
     packages = tuple(
         LockedPackage(
             name=name,
             version=release.version,
             artifacts=tuple(
-                # A hosted file's URL is the registry's own: its path below the site's root.
-                LockedArtifact(url=a.href(registry_url), sha256=a.sha256, size=a.size)
+                # A hosted file's URL is its registry's own: its path below the site's root.
+                LockedArtifact(url=a.href(base), sha256=a.sha256, size=a.size)
                 for a in release.artifacts
             ),
+            upstream=sources[name][0] if name in sources else None,
         )
         for name, release in sorted(resolved.items())
+        for base in [sources[name][1] if name in sources else registry_url]
     )
     return Lock(
         registry=registry_url,
         requirements=tuple(str(requirement) for requirement in requirements),
         packages=packages,
         scheme=scheme,
+        upstreams=dict(sorted(sources.values())),
     )
 
 
@@ -100,6 +108,8 @@ def dump_lock(lock: Lock) -> bytes:
     requirements = tomlkit.array()
     requirements.extend(lock.requirements)
     document.add("requirements", requirements.multiline(len(lock.requirements) > 1))
+    if lock.upstreams:  # so locks without upstreams read as they always did
+        document.add("upstreams", dict(lock.upstreams))
     packages = tomlkit.aot()
     for package in sorted(lock.packages, key=lambda p: p.name):
         packages.append(_package_table(package))
@@ -123,6 +133,8 @@ def _package_table(package: LockedPackage) -> tomlkit.items.Table:
     table = tomlkit.table()
     table.add("name", package.name)
     table.add("version", str(package.version))
+    if package.upstream is not None:
+        table.add("upstream", package.upstream)
     artifacts = tomlkit.aot()
     for artifact in package.artifacts:
         item = tomlkit.table()
@@ -160,14 +172,15 @@ def read_lock(path: Path) -> Lock:
 
 
 def _lock(top: Fields) -> Lock | None:
-    top.only(["lock-version", "registry", "version-scheme", "requirements", "package"])
+    top.only(["lock-version", "registry", "version-scheme", "requirements", "upstreams", "package"])
     version = top.integer("lock-version", minimum=0)
     if version is not None and version != LOCK_VERSION:
         top.problem("lock-version", f"expected {LOCK_VERSION}, found {version}")
     registry = _registry(top)
     scheme = _scheme(top)
     requirements = _requirements(top, scheme)
-    packages = [_package(fields, scheme, registry) for fields in top.tables("package")]
+    upstreams = _upstreams(top)
+    packages = [_package(fields, scheme, registry, upstreams) for fields in top.tables("package")]
     _check_unique_names(top, packages)
     if registry is None or any(package is None for package in packages):
         return None
@@ -176,7 +189,22 @@ def _lock(top: Fields) -> Lock | None:
         requirements=requirements,
         packages=tuple(package for package in packages if package is not None),
         scheme=scheme,
+        upstreams=upstreams,
     )
+
+
+def _upstreams(top: Fields) -> dict[str, str]:
+    """``[upstreams]``: name -> URL of each upstream a locked package came from."""
+    table = top.table_of("upstreams")
+    found: dict[str, str] = {}
+    if table is None:
+        return found
+    for name in sorted(table.table):
+        if (problem := name_problem(name)) is not None:
+            table.problem(name, f"upstream name {problem}")
+        elif (url := table.url(name, required=True)) is not None:
+            found[name] = url
+    return found
 
 
 def _registry(top: Fields) -> str | None:
@@ -215,18 +243,26 @@ def _requirements(top: Fields, scheme: VersionScheme) -> tuple[str, ...]:
     return tuple(texts)
 
 
-def _package(fields: Fields, scheme: VersionScheme, registry: str | None) -> LockedPackage | None:
-    fields.only(["name", "version", "artifact"])
+def _package(
+    fields: Fields, scheme: VersionScheme, registry: str | None, upstreams: Mapping[str, str]
+) -> LockedPackage | None:
+    fields.only(["name", "version", "upstream", "artifact"])
     name = fields.text("name", one_line=True)
     if name is not None and (problem := name_problem(name)) is not None:
         fields.problem("name", problem)
         name = None
     version = _version(fields, scheme)
+    upstream = fields.text("upstream", required=False, one_line=True)
+    if upstream is not None and upstream not in upstreams:
+        fields.problem("upstream", f"{upstream!r:.40} is not in [upstreams]")
     artifacts = [_artifact(item, registry) for item in fields.tables("artifact")]
     if name is None or version is None or any(a is None for a in artifacts):
         return None
     return LockedPackage(
-        name=name, version=version, artifacts=tuple(a for a in artifacts if a is not None)
+        name=name,
+        version=version,
+        artifacts=tuple(a for a in artifacts if a is not None),
+        upstream=upstream,
     )
 
 

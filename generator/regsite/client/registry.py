@@ -44,14 +44,15 @@ class TargetSource(Protocol):
 @dataclass(slots=True)
 class RemoteRegistry:
     source: TargetSource
-    _registry: Registry | None = None
+    readmes: bool = True  # fetch each package's README and check it (the build has no use for it)
+    known: Registry | None = None  # registry.toml as verified earlier under the same root keys
     _packages: dict[str, Package] = field(default_factory=dict)
 
     def registry(self) -> Registry:
         """registry.toml, signed by a threshold of the root keys the TUF root names."""
-        if self._registry is None:
-            self._registry = self._read_registry()
-        return self._registry
+        if self.known is None:
+            self.known = self._read_registry()
+        return self.known
 
     def package(self, name: str) -> Package:
         """A package from its owner-signed package.toml (and the README it pins by hash).
@@ -87,7 +88,8 @@ class RemoteRegistry:
         if registry is not None and loaded is not None:
             root = self.source.root
             keys = role_keys(root, "root")
-            pinned = PinnedRoot(keys=keys, threshold=root.roles["root"].threshold)
+            threshold, source = root.roles["root"].threshold, "those its TUF root names"
+            pinned = PinnedRoot(keys=keys, threshold=threshold, source=source)
             verify_registry_file(registry, loaded, report, pinned)
         _raise(report, "registry.toml")
         assert registry is not None
@@ -107,7 +109,7 @@ class RemoteRegistry:
         readme = None
         declared = index.document.get("package", {})
         entry = declared.get("readme") if isinstance(declared, dict) else None
-        if isinstance(entry, dict) and isinstance(file := entry.get("file"), str):
+        if self.readmes and isinstance(entry, dict) and isinstance(file := entry.get("file"), str):
             readme = self.source.fetch_target(f"{base}/{file}") if "/" not in file else None
         loaded = LoadedPackage(name=name, index=index, readme=readme)
         package = read_package(loaded, verdict, report, scheme=registry.version_scheme)
@@ -136,7 +138,8 @@ def _check_document(package: Package, document: dict[str, Any]) -> None:
 
 def _release_summary(release: Release) -> tuple[object, ...]:
     requires = tuple(
-        (d.name, str(d.specifier), d.marker and str(d.marker), d.extras) for d in release.requires
+        (d.name, str(d.specifier), d.marker and str(d.marker), d.extras, d.upstream)
+        for d in release.requires
     )
     artifacts = tuple((a.href("../../../"), a.sha256, a.size) for a in release.artifacts)
     python = release.requires_python and str(release.requires_python)
@@ -148,7 +151,13 @@ def _document_summary(entry: Any) -> tuple[object, ...]:
     if not isinstance(entry, dict):
         return ()
     requires = tuple(
-        (item.get("name"), item.get("specifier"), item.get("marker"), _strings(item, "extras"))
+        (
+            item.get("name"),
+            item.get("specifier"),
+            item.get("marker"),
+            _strings(item, "extras"),
+            item.get("upstream"),
+        )
         for item in _list(entry.get("requires"))
         if isinstance(item, dict)
     )

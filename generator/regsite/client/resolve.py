@@ -21,9 +21,18 @@ from regsite.names import name_problem, normalize_name
 from regsite.requires import extra_problem
 from regsite.versions import PEP440, Specifier, Version, VersionScheme, VersionSyntaxError
 
-__all__ = ["MAX_ROUNDS", "Requirement", "ResolutionError", "parse_requirement", "resolve"]
+__all__ = [
+    "MAX_ROUNDS",
+    "Requirement",
+    "Requires",
+    "ResolutionError",
+    "parse_requirement",
+    "resolve",
+]
 
 MAX_ROUNDS = 10_000  # resolvelib rounds (one pin or backtrack each) before giving up
+# (package name, release, its dependencies to resolve) -> them, bound to their registries
+Requires = Callable[[str, Release, Sequence[Dependency]], Sequence[Dependency]]
 _VERSIONS_SHOWN = 10  # versions listed per package in a conflict message
 _ROOT = "your requirements"
 
@@ -84,13 +93,17 @@ def resolve(
     requirements: Sequence[Requirement],
     get_package: Callable[[str], Package],
     scheme: VersionScheme,
+    requires: Requires | None = None,
 ) -> dict[str, Release]:
     """Pick a release for every package needed; ``get_package`` raises KeyError for unknown names.
-    Versions are chosen and matched as the registry's version ``scheme`` says.
+    Versions are chosen and matched as the registry's version ``scheme`` says.  ``requires``
+    is given a release's dependencies that are to be resolved and returns them (default: as
+    they are); across registries it also binds each to where it comes from
+    (:mod:`regsite.client.view`).
 
     Returns package name -> release, sorted by name.
     """
-    provider = _Provider(get_package, requirements, scheme)
+    provider = _Provider(get_package, requirements, scheme, requires or _listed)
     resolver: Resolver[Requirement, _Candidate, str] = Resolver(provider, BaseReporter())
     try:
         result = resolver.resolve(requirements, max_rounds=MAX_ROUNDS)
@@ -130,8 +143,10 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
         get_package: Callable[[str], Package],
         roots: Iterable[Requirement],
         scheme: VersionScheme,
+        requires: Requires,
     ) -> None:
         self._get_package = get_package
+        self._requires = requires
         self._scheme = scheme
         self._packages: dict[str, Package | None] = {}
         # Who asked for each name, to explain conflicts; the user's own requirements win.
@@ -197,9 +212,7 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
     def get_dependencies(self, candidate: _Candidate) -> list[Requirement]:
         requirements = [
             Requirement(name=normalize_name(d.name), specifier=d.specifier, extras=d.extras)
-            for d in candidate.release.requires
-            # cargo's dev and optional dependencies are not installed with the dependent
-            if d.in_registry and d.installed and self._applies(d, candidate.extras)
+            for d in self._requires(candidate.name, candidate.release, self._wanted(candidate))
         ]
         for requirement in requirements:
             self._parents[requirement.name] = candidate
@@ -207,6 +220,15 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
             exact = self._scheme.parse_specifier(f"=={candidate.version}")
             requirements.append(Requirement(name=candidate.name, specifier=exact))
         return requirements
+
+    def _wanted(self, candidate: _Candidate) -> list[Dependency]:
+        """The dependencies resolved with the candidate: this registry's and its upstreams',
+        not cargo's other registries' nor its dev and optional ones (not installed with it)."""
+        return [
+            d
+            for d in candidate.release.requires
+            if d.checked and d.installed and self._applies(d, candidate.extras)
+        ]
 
     def _applies(self, dependency: Dependency, extras: tuple[str, ...]) -> bool:
         """A dependency without a marker always applies; one with a marker when it holds here,
@@ -267,6 +289,12 @@ def _shown(versions: list[str]) -> str:
     more = len(versions) - _VERSIONS_SHOWN
     older = f" and {more} older" if more > 0 else ""
     return ", ".join(versions[:_VERSIONS_SHOWN]) + older
+
+
+def _listed(
+    name: str, release: Release, dependencies: Sequence[Dependency]
+) -> Sequence[Dependency]:
+    return dependencies
 
 
 def _allowed(release: Release, wanted: Iterable[Requirement]) -> bool:

@@ -20,7 +20,15 @@ from typing import TypeVar
 from urllib.parse import quote
 
 from tuf.api import exceptions as tuf_errors
-from tuf.api.metadata import Metadata, Root, Snapshot, TargetFile, Targets, Timestamp
+from tuf.api.metadata import (
+    Metadata,
+    MetaFile,
+    Root,
+    Snapshot,
+    TargetFile,
+    Targets,
+    Timestamp,
+)
 from tuf.api.serialization import DeserializationError, SerializationError
 from tuf.ngclient import Updater as TufUpdater
 from tuf.ngclient import UpdaterConfig
@@ -196,7 +204,11 @@ class Updater:
     def fetch_target(self, path: str) -> bytes:
         """Fetch target ``path``, from its content-addressed URL when the site has one (the
         signed sources) and else from its own; check its length and sha256."""
-        info = self.target_info(path)
+        return self.fetch_listed(path, self.target_info(path))
+
+    def fetch_listed(self, path: str, info: TargetFile) -> bytes:
+        """:meth:`fetch_target` for a target whose signed ``info`` is known already; safe to
+        call from several threads at once (it reads no trusted metadata)."""
         sha256 = info.hashes["sha256"]
         name = content_addressed_path(path, sha256) if has_copy(path) else path
         url = self._base_url + quote(name)
@@ -213,19 +225,22 @@ class Updater:
             ) from None
         return data
 
-    def all_targets(self, problems: list[str] | None = None) -> dict[str, TargetFile]:
+    def all_targets(
+        self, problems: list[str] | None = None, held: dict[str, bytes] | None = None
+    ) -> dict[str, TargetFile]:
         """Every target of the top-level targets and of every bin it delegates to (for
-        ``verify-site``), each bin checked as ngclient checks the ones it loads.
+        ``verify-site`` and ``mirror``), each bin checked as ngclient checks the ones it loads.
 
         With ``problems``, a bin that fails its checks is said there and its targets left out;
-        without, it raises.
+        without, it raises.  With ``held`` (file name ``V.NAME.json`` -> bytes), a bin held
+        with the sha256 the snapshot lists is not fetched, and each bin read is recorded there.
         """
         self.refresh()
         top = self._trusted(Targets, "targets.json")
         found = dict(top.targets)
         for name in _delegated_roles(top):
             try:
-                listed = self._bin(top, name).targets
+                listed = self._bin(top, name, held).targets
             except RegistryError as exc:
                 if problems is None:
                     raise
@@ -242,15 +257,22 @@ class Updater:
         path = self._dir / name
         return read_metadata(path.read_bytes(), kind, str(path)).signed
 
-    def _bin(self, top: Targets, name: str) -> Targets:
+    def _bin(self, top: Targets, name: str, held: dict[str, bytes] | None = None) -> Targets:
         """A delegated role, pinned by the trusted snapshot and signed by the keys ``top``
         names: ngclient's checks for a role it loads, for every role at once."""
         meta = self._trusted(Snapshot, "snapshot.json").meta.get(f"{name}.json")
         snapshot_url = f"{self._fetcher.metadata_url}{self.snapshot_version}.snapshot.json"
         if meta is None:
             raise MetadataError(f"{snapshot_url}: meta: expected an entry for {name}.json")
+        file = f"{meta.version}.{name}.json"
         url = f"{self._fetcher.metadata_url}{meta.version}.{quote(name, safe='')}.json"
-        data = self._fetcher.download_bytes(url, meta.length or CLIENT_CONFIG.targets_max_length)
+        data = None if held is None else held.get(file)
+        if data is None or not _pinned_by(meta, data):
+            data = self._fetcher.download_bytes(
+                url, meta.length or CLIENT_CONFIG.targets_max_length
+            )
+        if held is not None:
+            held[file] = data
         try:
             meta.verify_length_and_hashes(data)
         except tuf_errors.LengthOrHashMismatchError as exc:
@@ -332,6 +354,15 @@ class Updater:
 
 
 _FREEZE = "(freeze attack, or the registry stopped refreshing it)"
+
+
+def _pinned_by(meta: MetaFile, data: bytes) -> bool:
+    """Whether ``data`` has the sha256 the snapshot lists (a copy held need not be fetched)."""
+    try:
+        meta.verify_length_and_hashes(data)
+    except tuf_errors.LengthOrHashMismatchError:
+        return False
+    return bool(meta.hashes)
 
 
 def target_info_problem(info: TargetFile) -> str | None:

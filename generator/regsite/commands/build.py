@@ -23,6 +23,7 @@ from regsite.load import ROOT_METADATA_DIR
 from regsite.metadata.layout import TIMESTAMP_FILE
 from regsite.progress import Progress
 from regsite.report import report_markdown
+from regsite.upstreams import UpstreamOptions
 from regsite.verify import PinnedRoot
 
 __all__ = [
@@ -79,6 +80,7 @@ class BuildRequest:
     files: Path | None = None  # hosted artifacts outside the source: DIR/<package>/<file>
     pins: RootPins = field(default_factory=RootPins)
     progress: Progress | None = None
+    upstreams: UpstreamOptions = field(default_factory=UpstreamOptions)  # mirrors, deadline
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +141,7 @@ def _build_options(request: BuildRequest) -> BuildOptions:
         jobs=request.jobs,
         progress=request.progress,
         files=request.files,
+        upstreams=request.upstreams,
     )
 
 

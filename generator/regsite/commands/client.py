@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +33,7 @@ from regsite.client.lockfile import Lock, LockfileError, lock_from_resolution, r
 from regsite.client.registry import RemoteRegistry
 from regsite.client.resolve import parse_requirement, resolve
 from regsite.client.trust import Updater, trust_on_first_use
+from regsite.client.view import RegistryView, TrustedUpstream
 from regsite.errors import RegistryError
 from regsite.fetch import FetchConfig, UrlFetcher
 from regsite.metadata.envelope import MetadataError
@@ -64,6 +66,7 @@ __all__ = [
     "download_lock",
     "lock_requirements",
     "open_registry",
+    "pin_root",
     "read_root_file",
     "registry_url",
     "root_fingerprints",
@@ -193,6 +196,7 @@ class TrustOutcome:
     url: str
     root: Root
     first_use: bool  # no --root: the root was taken from the registry itself
+    upstreams: tuple[TrustedUpstream, ...] = ()  # the registry's, with the roots it pins
 
 
 def root_fingerprints(root: Root) -> list[str]:
@@ -200,24 +204,41 @@ def root_fingerprints(root: Root) -> list[str]:
 
 
 def trust_registry(state: ClientState, url: str, root_file: Path | None) -> TrustOutcome:
-    """Pin a root (the file given, or the registry's 1.root.json on first use) and refresh."""
-    directory = state.directory(url)
+    """Pin a root (the file given, or the registry's 1.root.json on first use) and refresh;
+    then the upstreams the registry declares, with the roots it pins for them."""
     with _writing(state):
-        directory.mkdir(parents=True, exist_ok=True)  # before any fetch: fail fast
+        state.directory(url).mkdir(parents=True, exist_ok=True)  # before any fetch: fail fast
     if root_file is not None:
         pinned, pinned_name = read_root_file(root_file), str(root_file)
     else:
         pinned, _ = trust_on_first_use(url, state.fetcher(url))
         pinned_name = f"{url}metadata/1.root.json"
-    if state.pinned_root(url) == pinned:
-        # The same pin again: refresh what is trusted, keeping its rollback protection.
-        updater = state.updater(url, pinned)
-        updater.refresh()
-    else:
-        updater = _trust_afresh(state, url, pinned, pinned_name)
+    updater = pin_root(state, url, pinned, pinned_name)
+    view = RegistryView.open(RemoteRegistry(updater), partial(pin_root, _upstreams(state, url)))
     with _writing(state):
         (state.root / "default-registry").write_text(url + "\n", encoding="utf-8")
-    return TrustOutcome(url=url, root=updater.root, first_use=root_file is None)
+    upstreams = tuple(view.upstreams.values())
+    return TrustOutcome(
+        url=url, root=updater.root, first_use=root_file is None, upstreams=upstreams
+    )
+
+
+def pin_root(state: ClientState, url: str, pinned: bytes, pinned_name: str) -> Updater:
+    """Trust ``pinned`` as the root of the registry at ``url``, refreshed; the same pin again
+    keeps what is trusted (and its rollback protection)."""
+    if state.pinned_root(url) == pinned:
+        updater = state.updater(url, pinned)
+        updater.refresh()
+        return updater
+    with _writing(state):
+        state.directory(url).mkdir(parents=True, exist_ok=True)
+    return _trust_afresh(state, url, pinned, pinned_name)
+
+
+def _upstreams(state: ClientState, url: str) -> ClientState:
+    """Where the upstreams of the registry at ``url`` are trusted: beside its own trust, so
+    that its pins never replace ones the user made, nor another registry's."""
+    return ClientState(state.directory(url) / "upstreams")
 
 
 def _trust_afresh(state: ClientState, url: str, pinned: bytes, pinned_name: str) -> Updater:
@@ -252,8 +273,8 @@ def open_registry(state: ClientState, url: str | None) -> tuple[str, RemoteRegis
 
 
 def lock_requirements(state: ClientState, url: str | None, requirements: Sequence[str]) -> Lock:
-    """Resolve requirements against the verified registry into a lock, reading and matching
-    versions in the registry's version scheme."""
+    """Resolve requirements against the verified registry and its upstreams into a lock,
+    reading and matching versions in the registry's version scheme."""
     return resolve_lock(state, url, requirements)[0]
 
 
@@ -262,11 +283,17 @@ def resolve_lock(
 ) -> tuple[Lock, dict[str, Release], Registry]:
     """The lock, the verified releases it holds and the verified registry.toml."""
     url, registry = open_registry(state, url)
+    view = RegistryView.open(registry, partial(pin_root, _upstreams(state, url)))
     verified = registry.registry()
     scheme = verified.version_scheme
     parsed = [parse_requirement(text, scheme) for text in requirements]
-    resolved = resolve(parsed, registry.package, scheme)
-    return lock_from_resolution(url, parsed, resolved, scheme), resolved, verified
+    resolved = resolve(parsed, view.package, scheme, view.requires)
+    sources = {
+        name: (upstream, view.upstreams[upstream].upstream.url)
+        for name in resolved
+        if (upstream := view.registry_of(name)) is not None
+    }
+    return lock_from_resolution(url, parsed, resolved, scheme, sources), resolved, verified
 
 
 def download_lock(lock_file: Path, dest: Path) -> list[DownloadResult]:
@@ -301,6 +328,7 @@ class RegistryTrusted:
     threshold: int  # root keys that must sign the next root
     fingerprints: tuple[str, ...]  # the root keys', sorted
     first_use: bool  # no --root: compare the fingerprints with ones published elsewhere
+    upstreams: tuple[tuple[str, str, int], ...] = ()  # also trusted: name, URL, root version
 
 
 def client_trust(options: TrustOptions) -> RegistryTrusted:
@@ -312,6 +340,9 @@ def client_trust(options: TrustOptions) -> RegistryTrusted:
         threshold=outcome.root.roles["root"].threshold,
         fingerprints=tuple(root_fingerprints(outcome.root)),
         first_use=outcome.first_use,
+        upstreams=tuple(
+            (u.upstream.name, u.upstream.url, u.root_version) for u in outcome.upstreams
+        ),
     )
 
 

@@ -25,7 +25,7 @@ from regsite.crate_file import Crate, crate_release_fields, read_crate
 from regsite.errors import SourceEditError
 from regsite.hosted import HOSTED_SOURCE_DIR
 from regsite.keys import PrivateKey
-from regsite.names import normalize_name
+from regsite.names import name_problem, normalize_name
 from regsite.render.flavours import cargo
 from regsite.sources import SourceTree, write_atomically
 from regsite.versions import SEMVER, Version, VersionScheme, VersionSyntaxError
@@ -227,14 +227,21 @@ def _published(text: str | None) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def parse_requirement(text: str, scheme: VersionScheme) -> tuple[str, str]:
-    """``'dep>=1,<2'`` -> ``('dep', '>=1,<2')`` (``'dep ^1.2'`` in semver); a bare name means any
-    version (``'*'``)."""
+def parse_requirement(text: str, scheme: VersionScheme) -> tuple[str, str, str | None]:
+    """``'dep>=1,<2'`` -> ``('dep', '>=1,<2', None)`` (``'dep ^1.2'`` in semver); a bare name
+    means any version (``'*'``); ``'UPSTREAM:dep>=1'`` names the [[upstream]] it comes from."""
+    upstream, colon, rest = text.partition(":")
+    if not colon:
+        upstream, rest = "", text
+    elif name_problem(upstream) is not None:
+        raise SourceEditError(
+            f"--requires {text!r}: expected UPSTREAM:REQUIREMENT, an upstream name"
+        )
     try:
-        name, specifier = scheme.parse_requirement(text)
+        name, specifier = scheme.parse_requirement(rest)
     except VersionSyntaxError as exc:
         raise SourceEditError(f"--requires {text!r}: {exc}") from exc
-    return normalize_name(name), str(specifier) or "*"
+    return normalize_name(name), str(specifier) or "*", upstream or None
 
 
 def add_release(
@@ -271,7 +278,7 @@ def add_release(
     if extras:
         table["provides-extras"] = list(extras)
     specs = list(dependencies or ())
-    specs += [DependencySpec(*parse_requirement(text, scheme)) for text in requires]
+    specs += [_spec(*parse_requirement(text, scheme)) for text in requires]
     if specs:
         table["requires"] = _requires_table(specs)
     for key, value in (fields or {}).items():
@@ -289,7 +296,7 @@ def _requires_table(specs: list[DependencySpec]) -> tomlkit.items.InlineTable:
         grouped.setdefault(spec.name, []).append(spec)
     table = tomlkit.inline_table()
     for name, entries in grouped.items():
-        if len(entries) == 1 and entries[0].marker is None and not entries[0].extras:
+        if len(entries) == 1 and entries[0].is_plain:
             table[name] = entries[0].specifier
         elif len(entries) == 1:
             table[name] = _dependency_table(entries[0])
@@ -307,7 +314,13 @@ def _dependency_table(spec: DependencySpec) -> tomlkit.items.InlineTable:
         entry["marker"] = spec.marker
     if spec.extras:
         entry["extras"] = list(spec.extras)
+    if spec.upstream is not None:  # docs/upstreams.md: a package taken from an [[upstream]]
+        entry["upstream"] = spec.upstream
     return entry
+
+
+def _spec(name: str, specifier: str, upstream: str | None) -> DependencySpec:
+    return DependencySpec(name, specifier, upstream=upstream)
 
 
 def _artifact_tables(artifacts: list[ArtifactSpec]) -> tomlkit.items.AoT:

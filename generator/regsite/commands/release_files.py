@@ -36,6 +36,12 @@ class DependencySpec:
     specifier: str  # normal form; "*" for any version
     marker: str | None = None
     extras: tuple[str, ...] = ()
+    upstream: str | None = None  # the [[upstream]] it is taken from (docs/upstreams.md)
+
+    @property
+    def is_plain(self) -> bool:
+        """Written ``name = "spec"``: nothing but a specifier to say."""
+        return self.marker is None and not self.extras and self.upstream is None
 
 
 @dataclass(frozen=True, slots=True)

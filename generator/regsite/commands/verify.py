@@ -9,6 +9,7 @@ from pathlib import Path
 from regsite.build import BuildOptions, SourceCheck, check_source
 from regsite.commands.build import RootPins, pinned_root
 from regsite.load import REGISTRY_FILE
+from regsite.upstreams import UpstreamOptions
 
 __all__ = ["SignatureRow", "VerifyOptions", "VerifyResult", "verify_sources"]
 
@@ -19,6 +20,7 @@ class VerifyOptions:
     pins: RootPins = field(default_factory=RootPins)  # as regsite build pins them
     files: Path | None = None  # hosted artifacts kept out of the source, as build --files
     base_url: str | None = None  # as build --base-url (a flavour may need it)
+    upstreams: UpstreamOptions = field(default_factory=UpstreamOptions)  # as build reads them
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,7 @@ def verify_sources(options: VerifyOptions) -> VerifyResult:
         pinned_root=pinned,
         files=options.files,
         base_url=options.base_url,
+        upstreams=options.upstreams,
     )
     checked = check_source(build)
     verdicts = checked.verdicts

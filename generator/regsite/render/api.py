@@ -21,6 +21,7 @@ from regsite.model import (
     Registry,
     Release,
     Site,
+    Upstream,
 )
 from regsite.render import Output
 from regsite.render.flavours import flavour_entry_points
@@ -64,6 +65,8 @@ def site_api(site: Site) -> Output:
     output[f"{API_ROOT}/sources/registry.toml"] = registry.content
     if registry.signature_content is not None:
         output[f"{API_ROOT}/sources/registry.toml.sig"] = registry.signature_content
+    for upstream in site.registry.upstreams:  # the roots registry.toml pins by their sha256
+        output[f"{API_ROOT}/sources/{upstream.root_file}"] = upstream.pinned
     output.update(dict(_schemas()))
     return output
 
@@ -151,6 +154,19 @@ def registry_document(site: Site) -> dict[str, Any]:
         "owners": [_owner(owner) for owner in registry.owners.values()],
         # Added to v1 after its first release: present only when a flavour is enabled.
         **({"flavours": flavours} if (flavours := flavour_entry_points(site)) else {}),
+        # Added to v1 after its first release: present only when registry.toml declares one.
+        **({"upstreams": [_upstream(u) for u in registry.upstreams]} if registry.upstreams else {}),
+    }
+
+
+def _upstream(upstream: Upstream) -> dict[str, Any]:
+    return {
+        "name": upstream.name,
+        "url": upstream.url,
+        "root": {"url": f"sources/{upstream.root_file}", "sha256": upstream.root_sha256},
+        "page": upstream.page,
+        "packages": list(upstream.packages),
+        "shadowed": list(upstream.shadowed),
     }
 
 
@@ -274,6 +290,7 @@ def _dependency(dependency: Dependency) -> dict[str, Any]:
         ("default_features", dependency.default_features, True),
         ("rename", dependency.rename, None),
         ("registry", dependency.registry, None),
+        ("upstream", dependency.upstream, None),
     ):
         if value != plain:
             document[key] = value

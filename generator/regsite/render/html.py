@@ -73,9 +73,11 @@ class RecentRelease:
 @dataclass(frozen=True, slots=True)
 class PackageLink:
     name: str
-    href: str | None  # relative to the page; None for a package of another registry
+    href: (
+        str | None
+    )  # relative to the page; absolute at an upstream; None: cargo's other registries
     specifier: str = ""  # a dependency's version range; "" when any version will do
-    note: str = ""  # cargo's details of a dependency: "dev", "optional", "cfg(windows)"…
+    note: str = ""  # cargo's details of a dependency ("dev", "optional"…), "from UPSTREAM"
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +179,8 @@ def render_package_page(
     verification = package.source.verification
     path = package_page_path(package.name)
     root = _root(path)
-    rows = [_release_row(r, root, "", package.name, advisories) for r in package.releases]
+    pages = upstream_pages(registry)
+    rows = [_release_row(r, root, "", package.name, advisories, pages) for r in package.releases]
     # The model objects stay in the context beside the rows, for themes that override the page.
     context = {
         **_package_facts(registry, package, rows, root),
@@ -203,7 +206,11 @@ def render_release_pages(
     packages say of it goes where :data:`USED_BY_SLOT` is.  A page links to the latest release
     and this one's neighbours, not to every release: listing every release on each page would
     grow a package's bytes with the square of its releases."""
-    rows = [_release_row(r, "../../../", "../", package.name, advisories) for r in package.releases]
+    upstreams = upstream_pages(registry)
+    rows = [
+        _release_row(r, "../../../", "../", package.name, advisories, upstreams)
+        for r in package.releases
+    ]
     facts = _package_facts(registry, package, rows, "../../../")
     pages: dict[str, bytes] = {}
     for index, row in enumerate(rows):
@@ -265,6 +272,11 @@ def render_used_by(theme: Theme, path: str, dependents: Sequence[tuple[str, str 
         raise ThemeError(f"theme template used_by.html: {exc.message}") from exc
 
 
+def upstream_pages(registry: Registry) -> dict[str, str]:
+    """Each upstream's package page template, where dependencies on its packages link."""
+    return {upstream.name: upstream.page or upstream.url for upstream in registry.upstreams}
+
+
 def _inline(markdown: str | None) -> Markup:
     """A status reason as inline Markdown; markdown-it escapes any HTML in it."""
     return Markup(render_inline(markdown)) if markdown else Markup()  # noqa: S704
@@ -284,7 +296,12 @@ def render_transitive(direct: int, transitive: int) -> str:
 
 
 def _release_row(
-    release: Release, root: str, package_dir: str, name: str, advisories: Sequence[Advisory]
+    release: Release,
+    root: str,
+    package_dir: str,
+    name: str,
+    advisories: Sequence[Advisory],
+    pages: Mapping[str, str],
 ) -> ReleaseRow:
     """``package_dir``: the relative way from the page to the package's folder."""
     version = str(release.version)
@@ -311,24 +328,33 @@ def _release_row(
             )
             for artifact in release.artifacts
         ),
-        requires=tuple(_dependency_link(dependency, root) for dependency in release.requires),
+        requires=tuple(_dependency_link(d, root, pages) for d in release.requires),
         advisories=marks,
     )
 
 
-def _dependency_link(dependency: Dependency, root: str) -> PackageLink:
-    href = root + package_page_path(dependency.name) if dependency.in_registry else None
+def _dependency_link(dependency: Dependency, root: str, pages: Mapping[str, str]) -> PackageLink:
+    """A link to the package's page: here, or at the upstream it is taken from (its
+    registry.json's page template, verified with the rest of the upstream); none for a package
+    of one of cargo's other registries."""
+    href = None
+    if dependency.in_registry:
+        href = root + package_page_path(dependency.name)
+    elif dependency.upstream is not None and (page := pages.get(dependency.upstream)):
+        href = page.replace("{name}", dependency.name)
     specifier = dependency.specifier.written
     return PackageLink(dependency.name, href, specifier, dependency_note(dependency))
 
 
 def dependency_note(dependency: Dependency) -> str:
-    """Cargo's details of a dependency, in a few words: ``dev, cfg(windows), optional``."""
+    """Cargo's details of a dependency, in a few words: ``dev, cfg(windows), optional``; and
+    the upstream it is taken from."""
     notes = [] if dependency.kind is DependencyKind.NORMAL else [dependency.kind.value]
     notes += [dependency.target] if dependency.target else []
     notes += ["optional"] if dependency.optional else []
     notes += [f"as {dependency.rename}"] if dependency.rename else []
     notes += [f"from {dependency.registry}"] if dependency.registry else []
+    notes += [f"from {dependency.upstream}"] if dependency.upstream else []
     return ", ".join(notes)
 
 

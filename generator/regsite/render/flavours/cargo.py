@@ -183,7 +183,7 @@ def _entry(registry: Registry, name: str, release: Release) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "name": name,
         "vers": str(release.version),
-        "deps": [_dependency(dependency) for dependency in release.requires],
+        "deps": [_dependency(registry, dependency) for dependency in release.requires],
         "cksum": crate.sha256,
         "features": features,
         "yanked": release.status is ReleaseStatus.YANKED,
@@ -210,7 +210,13 @@ def _split_features(
     return plain, extended
 
 
-def _dependency(dependency: Dependency) -> dict[str, Any]:
+def _dependency(registry: Registry, dependency: Dependency) -> dict[str, Any]:
+    """A dependency as cargo's index writes it; one taken from an [[upstream]] names the
+    upstream's own cargo index (docs/upstreams.md), which the build checks it publishes."""
+    other = dependency.registry
+    if dependency.upstream is not None:
+        upstream = next(u for u in registry.upstreams if u.name == dependency.upstream)
+        other = index_url(upstream.url)
     return {
         "name": dependency.rename or dependency.name,
         "req": str(dependency.specifier),
@@ -219,7 +225,7 @@ def _dependency(dependency: Dependency) -> dict[str, Any]:
         "default_features": dependency.default_features,
         "target": dependency.target,
         "kind": dependency.kind.value,
-        "registry": dependency.registry,
+        "registry": other,
         "package": dependency.name if dependency.rename is not None else None,
     }
 
