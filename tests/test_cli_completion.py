@@ -134,4 +134,6 @@ def test_fish_completion_script_completes_commands_and_options(tmp_path: Path) -
         env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
     )  # fmt: skip
     offered = [line.split("\t")[0] for line in result.stdout.splitlines()]
-    assert offered == ["owner", "--name", "audit", "changes", "download", "lock", "show", "trust"]
+    assert offered == [
+        "owner", "--name", "audit", "changes", "download", "lock", "show", "trust", "vendor"
+    ]  # fmt: skip

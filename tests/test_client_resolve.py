@@ -473,7 +473,7 @@ DELETE = object()
         (
             "package.0.extra",
             1,
-            "package[0].extra: unknown key; expected one of: artifact, name, upstream, version",
+            "package[0].extra: unknown key; expected one of: acceptable, artifact, closure, name, upstream, version",
         ),
         (
             "package.1.artifact.0.sha256",

@@ -104,9 +104,13 @@ def rotate_root_keys(source: Path) -> tuple[PrivateKey, PrivateKey]:
     """Replace the demo root key with a new one in registry.toml, signed by the new key."""
     tree = SourceTree(source)
     old, new = demo_key("root"), generate_private_key()
-    change_root_keys(tree, add=[str(new.public)], remove=[str(old.public)], threshold=None)
+    changed = change_root_keys(
+        tree, add=[str(new.public)], remove=[str(old.public)], threshold=None
+    )
+    assert changed == [tree.registry_path, source / "advisories/x_ORCHARD-2026-0001.json"]
     outcome = sign_file(tree.registry_path, new)
     assert outcome.dropped == (old.public,)  # the old key's signature no longer matches
+    sign_file(changed[1], new)  # the advisory the old root key signed, now without its signature
     return old, new
 
 

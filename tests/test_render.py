@@ -69,7 +69,9 @@ def validate_json_outputs(output: dict[str, bytes]) -> Counter[str]:
             continue  # TUF metadata is checked by python-tuf in test_publish.py
         if path.startswith(f"{API_ROOT}/sources/upstream/"):
             continue  # an upstream's pinned root: TUF metadata too
-        if CONTENT_ADDRESSED.fullmatch(path.rsplit("/", 1)[-1]):
+        # shards and closure manifests are named by their hash, and have no copy
+        portable = path.startswith((f"{API_ROOT}/shards/", f"{API_ROOT}/closures/"))
+        if CONTENT_ADDRESSED.fullmatch(path.rsplit("/", 1)[-1]) and not portable:
             continue  # a consistent-snapshot copy of a file checked under its plain name
         if path.startswith("cargo/"):
             continue  # cargo's own format, checked in test_cargo.py
@@ -85,6 +87,10 @@ def validate_json_outputs(output: dict[str, bytes]) -> Counter[str]:
             name = "search-records.schema.json"
         elif path.startswith("search/"):
             name = "search-shard.schema.json"
+        elif path.startswith(f"{API_ROOT}/shards/"):
+            name = "shard.schema.json"
+        elif path.startswith(f"{API_ROOT}/closures/"):
+            name = "closure.schema.json"
         elif path == f"{API_ROOT}/changes.json":
             name = "changes.schema.json"
         elif path.startswith(f"{API_ROOT}/changes/"):
@@ -108,6 +114,7 @@ def test_every_json_file_matches_its_schema(source: Path) -> None:
     assert checked["package"] == 2 and checked["registry"] == checked["names"] == 1
     assert checked["search-manifest"] == 1 and checked["search-records"] == 1
     assert checked["search-shard"] == 3
+    assert checked["shard"] == checked["closure"] == 2
 
 
 def test_published_schemas_are_the_documented_ones(source: Path) -> None:
@@ -185,7 +192,8 @@ def test_hostile_readme_description_and_keywords_are_inert(
     assert all(is_local(url) for url in page.loads), page.loads
     scripts = [src.rsplit("/", 1)[1].split(".")[0] for src in page.script_sources]
     assert scripts == ["keys", "copy"]
-    assert sum(validate_json_outputs(output).values()) == 13  # the report and the feed too
+    # the report and the feed too, and each package's shard and closure manifest
+    assert sum(validate_json_outputs(output).values()) == 17
     # The search page lists the package too, escaped like everywhere else.
     search_page = scan(output["search/index.html"])
     assert search_page.scripts == 0 and search_page.event_handlers == []

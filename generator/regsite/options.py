@@ -60,6 +60,9 @@ class BuildResult:
     reused: int  # packages whose scan came from the memo
     stages: tuple[tuple[str, float], ...]  # seconds per stage, in order
     changes: BuildChanges
+    closures: int = 0  # closure manifests computed (docs/portable.md); the others were unchanged
+    closures_changed: int = 0  # packages whose closure manifest the output did not hold
+    warnings: tuple[str, ...] = ()  # what the build found that does not stop it
 
 
 def source_date_epoch(environ: Mapping[str, str] | None = None) -> int | None:

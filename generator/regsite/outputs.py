@@ -159,11 +159,13 @@ def render_packages(
     catalog: Catalog,
     context: PackageContext,
     published: Published,
+    closures: Mapping[str, str],
     jobs: int,
     advance: Callable[[], None],
 ) -> int:
     """Every package's final outputs, staged where they differ from the output's; return how
-    many packages were rendered or finished."""
+    many packages were rendered or finished.  ``closures`` maps each package to the sha256 of
+    its closure manifest, a declared input of its render key (docs/portable.md)."""
     assert context.theme is not None and context.writer is not None
     consistent = context.writer.consistent
     tasks: list[FinishTask] = []
@@ -171,7 +173,10 @@ def render_packages(
     for name, summary in site.packages.items():
         used_by = used_by_of(site, name)
         inputs = page_inputs(site.registry, context.theme, name)
-        key = catalog.memo.key("render", [summary.key, *inputs, "used by", *used_by.parts()])
+        closure = closures[name]
+        parts: list[bytes | str] = [summary.key, *inputs, "closure", closure, "used by"]
+        parts += used_by.parts()
+        key = catalog.memo.key("render", parts)
         keys[name] = key
         rendered = name in catalog.rendered  # by the scan: its slots are still to fill
         kept = None if rendered else published.unchanged(name, key, consistent)
@@ -181,7 +186,7 @@ def render_packages(
             continue
         held = published.held(name)
         staged = catalog.staged.get(name, ())
-        tasks.append(FinishTask(name, used_by, held, staged, catalog.files[name]))
+        tasks.append(FinishTask(name, used_by, closure, held, staged, catalog.files[name]))
 
     def done(result: tuple[str, tuple[WrittenFile, ...]]) -> None:
         name, files = result

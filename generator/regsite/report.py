@@ -227,6 +227,7 @@ def _package(document: object) -> _OldPackage:
     return _OldPackage(releases, None if status is None else _string(status, "status"), owners)
 
 
+_SOURCES = f"{API_ROOT}/sources/"  # api/v1/sources/<name>/...
 _NAMES_SHAPE = '{"packages": [{"name": "..."}, ...]}'
 _REGISTRY_SHAPE = "counts, trust and owners as api/v1/registry.json has them"
 _PACKAGE_SHAPE = '{"releases": [{"version": "...", "status": "..."}, ...]}'
@@ -243,16 +244,28 @@ def compare_builds(site: Site, previous: PreviousOutput | None) -> BuildChanges:
     if previous is None or before is None or old_registry is None:
         return BuildChanges(first_build=True, packages=packages, releases=releases)
     added = tuple(name for name in site.packages if name not in before)
+    # A package changed when its signed sources did, or its releases or status as its document
+    # says; its document also changes with what other packages say of it (its dependents, its
+    # closure manifest), which is not its change.
+    sources = {path.split("/")[3] for path in previous.changed if path.startswith(_SOURCES)}
+    olds = {
+        name: previous.read(f"{API_ROOT}/packages/{name}.json", _PACKAGE_SHAPE, _package)
+        for name in site.packages
+        if name in before and f"{API_ROOT}/packages/{name}.json" in previous.changed
+    }
     changed = tuple(
         name
         for name in site.packages
-        if name in before and f"{API_ROOT}/packages/{name}.json" in previous.changed
+        if name in before
+        and (name in sources or (name in olds and _differs(olds[name], site.packages[name])))
     )
     found = _ReleaseChanges()
     found.added += [(name, v) for name in added for v in reversed(site.packages[name].versions)]
     for name in changed:
         path = f"{API_ROOT}/packages/{name}.json"
-        old = previous.read(path, _PACKAGE_SHAPE, _package) or _OldPackage({}, None)
+        old = olds.get(name) or _OldPackage({}, None)
+        if name not in olds and name in before:
+            old = previous.read(path, _PACKAGE_SHAPE, _package) or old
         found.compare(name, old, site.packages[name])
         if previous.current is not None and (new := previous.current(path)) is not None:
             found.statuses(name, old, _package(json.loads(new)))
@@ -273,6 +286,18 @@ def compare_builds(site: Site, previous: PreviousOutput | None) -> BuildChanges:
         release_status=tuple(found.release_status),
         owners=tuple(found.owners),
         keys=tuple(_key_changes(old_registry, _registry(registry_document(site)))),
+    )
+
+
+def _differs(old: _OldPackage | None, summary: PackageSummary) -> bool:
+    """Whether the previous document's releases or status differ from the package's now."""
+    if old is None:
+        return True
+    yanked = {version for version, status in old.releases.items() if status == "yanked"}
+    return (
+        set(old.releases) != set(summary.versions)
+        or yanked != set(summary.yanked)
+        or old.status != summary.status.value
     )
 
 

@@ -104,6 +104,7 @@ class Scanned:
 class FinishTask:
     name: str
     used_by: UsedBy
+    closure: str  # the sha256 of the package's closure manifest (regsite.closures)
     published: Mapping[str, str]  # path -> sha256 the output holds for this package
     staged: tuple[str, ...] = ()  # from the scan: fill these; empty: render the package again
     files: bytes = b""  # the files' digest, to render the package again
@@ -148,6 +149,7 @@ def finish_package(task: FinishTask) -> tuple[str, tuple[WrittenFile, ...]]:
         task.name,
         {path: stage.writer.read_staged(path) for path in staged},
         task.used_by,
+        task.closure,
     )
     written = tuple(
         stage.writer.put(path, content, held=task.published.get(path))

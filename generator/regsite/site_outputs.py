@@ -28,6 +28,7 @@ from regsite.metadata.publish import publish_metadata
 from regsite.model import Registry, Site
 from regsite.options import BuildOptions, BuildResult
 from regsite.outputs import Published, put_site_files, read_seal, render_packages, seal_of
+from regsite.portable import check_releases, publish_closures
 from regsite.progress import Stages
 from regsite.render import Output
 from regsite.render.api import API_ROOT, dump_json, site_api
@@ -54,6 +55,7 @@ log = logging.getLogger(__name__)
 _PACKAGE_DOCS = f"{API_ROOT}/packages/"
 _BROWSE = "browse"  # the producer of the listing, owner and keyword pages
 _SITE_PAGES = ("index.html", SEARCH_PAGE)  # the site pages a sitemap lists besides those
+_SOURCES = f"{API_ROOT}/sources/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +78,15 @@ def publish_site(run: SiteRun) -> BuildResult:
     context = PackageContext(
         catalog.root, catalog.limits, site.registry, theme, writer, advisories, run.options.files
     )
+    jobs = run.options.workers
+    with stages.stage("closures"):
+        manifests, changed = publish_closures(site, catalog, writer, published)
     with stages.stage("render", len(site.packages)) as advance:
-        rendered = render_packages(site, catalog, context, published, run.options.workers, advance)
+        closures = manifests.hashes
+        rendered = render_packages(site, catalog, context, published, closures, jobs, advance)
+    with stages.stage("consistency"):
+        elapsed = sum(stages.times.values())
+        portable = check_releases(site, catalog, manifests, changed, jobs, elapsed)
     with stages.stage("site pages"):
         shared = site_api(site)
         shared.update(site_pages(site, theme))
@@ -110,6 +119,9 @@ def publish_site(run: SiteRun) -> BuildResult:
         reused=catalog.reused,
         stages=(),
         changes=changes,
+        closures=portable.manifests_rendered,
+        closures_changed=portable.closures_changed,
+        warnings=portable.warnings(site),
     )
 
 
@@ -141,7 +153,8 @@ def _report(run: SiteRun, published: Published, previous: Path | None) -> BuildC
     files = {file.path: file for entry in published.new.values() for file in entry[1]}
     reader = None
     if previous is not None and (previous / SITE_MARKER).is_file():
-        changed = _changed(files, previous, writer.output)
+        recorded = {f.path: f.sha256 for entry in published.old.values() for f in entry[1]}
+        changed = _changed(files, previous, writer.output, recorded)
         reader = PreviousOutput(previous, changed, partial(_staged, writer))
     changes = compare_builds(site, reader)
     advisories = run.catalog.advisories.advisories
@@ -165,12 +178,25 @@ def _staged(writer: Writer, path: str) -> bytes | None:
         return None
 
 
-def _changed(files: Mapping[str, WrittenFile], previous: Path, out: Path | None) -> set[str]:
-    """The package documents that differ from the previous site's: the writer knows which differ
-    from the output; ``--previous`` elsewhere is compared by hash."""
-    documents = {path: file for path, file in files.items() if path.startswith(_PACKAGE_DOCS)}
+def _changed(
+    files: Mapping[str, WrittenFile],
+    previous: Path,
+    out: Path | None,
+    recorded: Mapping[str, str],
+) -> set[str]:
+    """The package documents and signed sources that differ from the previous site's: the
+    record of the last build says (a file deleted by hand and written again is no change), or
+    else the writer, which knows which differ from the output; ``--previous`` elsewhere is
+    compared by hash."""
+    documents = {
+        path: file for path, file in files.items() if path.startswith((_PACKAGE_DOCS, _SOURCES))
+    }
     if out is not None and previous.resolve() == out.resolve():
-        return {path for path, file in documents.items() if file.changed}
+        return {
+            path
+            for path, file in documents.items()
+            if (recorded[path] != file.sha256 if path in recorded else file.changed)
+        }
     changed = set()
     for path, file in documents.items():
         old = _read(previous, path)

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 from regsite.memo import digest_of
 from regsite.model import Package, PackageStatus, Release, ReleaseStatus
 from regsite.render.markdown import readme_headings
+from regsite.render.shard import shard_sha256
 
 __all__ = [
     "RECENT_RELEASES",
@@ -75,6 +76,7 @@ class PackageSummary:
     # The packages of this registry the latest release installs, each with its range as written
     # (Specifier.written): the "used by" ranges and transitive counts of package pages.
     uses: tuple[tuple[str, str], ...] = ()
+    shard: str = ""  # the sha256 of the package's version-index shard (render/shard.py)
 
     @property
     def release_count(self) -> int:
@@ -127,6 +129,7 @@ def summarize(package: Package, key: bytes) -> tuple[PackageSummary, PackageDeta
         requirements_digest=digest_of(part for item in requirements for part in item),
         search_digest=digest_of([*package.keywords, "", package.description, "", *headings]),
         uses=_uses(latest),
+        shard=shard_sha256(package),
     )
     details = PackageDetails(
         requirements=requirements,
@@ -195,6 +198,7 @@ def pack(summary: PackageSummary, details: PackageDetails) -> Packed:
             summary.requirements_digest,
             summary.search_digest,
             summary.uses,
+            summary.shard,
         ),
         (
             tuple(tuple(requirement) for requirement in details.requirements),
@@ -206,7 +210,7 @@ def pack(summary: PackageSummary, details: PackageDetails) -> Packed:
 def unpack_summary(packed: Packed) -> PackageSummary:
     (name, description, keywords, status, latest, newest, first, versions) = packed[0][:8]
     (yanked, depends_on, targets, headings, source_path, signers, key, *rest) = packed[0][8:]
-    requirements, search, uses = rest
+    requirements, search, uses, shard = rest
     return PackageSummary(
         name=name,
         description=description,
@@ -226,6 +230,7 @@ def unpack_summary(packed: Packed) -> PackageSummary:
         requirements_digest=requirements,
         search_digest=search,
         uses=uses,
+        shard=shard,
     )
 
 

@@ -246,6 +246,12 @@ def build_summary(result: BuildResult, output: Path, stages: bool = True) -> str
             f"  per package: {result.bytes / count / 1000:,.1f} KB in"
             f" {result.files / count:,.1f} files, as a host serves them (links dereferenced)"
         )
+    if site.packages:
+        lines.append(
+            f"  closures: {result.closures_changed:,} packages' closures changed (their pages"
+            f" and documents are among those rendered), {result.closures:,} manifests computed"
+            " (docs/portable.md)"
+        )
     if stages:
         times = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.stages)
         lines.append(f"  stages: {times}")

@@ -1,4 +1,4 @@
-"""``regsite client trust``, ``show``, ``lock`` and ``download``: use a registry."""
+"""``regsite client trust``, ``show``, ``lock``, ``vendor`` and ``download``: use a registry."""
 
 from __future__ import annotations
 
@@ -25,10 +25,12 @@ from regsite.commands.client import (
     client_audit,
     client_changes,
     client_download,
-    client_lock,
+    client_lock_vendored,
     client_show,
     client_trust,
+    client_vendor,
 )
+from regsite.commands.vendor import Vendored, VendoredLockOptions, VendorOptions
 from regsite.errors import printable
 
 __all__ = ["add_command"]
@@ -51,6 +53,7 @@ def add_command(commands: Subcommands) -> None:
     _state_options(show)
     show.set_defaults(handler=Dispatch(_show_options, client_show, _show_package))
     _add_lock(actions)
+    _add_vendor(actions)
     _add_download(actions)
     _add_changes(actions)
     _add_audit(actions)
@@ -73,8 +76,38 @@ def _add_lock(actions: Subcommands) -> None:
         help="regsite: for 'client download' (default); requirements: for"
         " 'pip install --require-hashes -r'; pylock: PEP 751, for 'uv pip install -r'",
     )
+    lock.add_argument(
+        "--vendor",
+        type=Path,
+        metavar="DIR",
+        help="resolve from the shards vendored in DIR first (client vendor), starting from the"
+        " closures the lockfile -o pins; fetch only what DIR lacks",
+    )
+    lock.add_argument("--offline", action="store_true", help="with --vendor: never use the network")
     _state_options(lock)
-    lock.set_defaults(handler=Dispatch(_lock_options, client_lock, _show_lock))
+    lock.set_defaults(handler=Dispatch(_lock_options, client_lock_vendored, _show_lock))
+
+
+def _add_vendor(actions: Subcommands) -> None:
+    vendor = actions.add_parser(
+        "vendor", help="fetch a lockfile's closures (shards) and artifacts, checked"
+    )
+    vendor.add_argument(
+        "lockfile",
+        type=Path,
+        nargs="?",
+        default=Path("regsite.lock"),
+        help="a lockfile written by client lock (default regsite.lock)",
+    )
+    vendor.add_argument(
+        "-d",
+        "--dest",
+        type=Path,
+        default=Path("vendor"),
+        metavar="DIR",
+        help="directory to vendor into (default vendor)",
+    )
+    vendor.set_defaults(handler=Dispatch(_vendor_options, client_vendor, _show_vendored))
 
 
 def _add_download(actions: Subcommands) -> None:
@@ -176,14 +209,31 @@ def _show_package(args: argparse.Namespace, package: PackageShown) -> int:
     return 0
 
 
-def _lock_options(args: argparse.Namespace) -> LockOptions:
-    return LockOptions(
+def _lock_options(args: argparse.Namespace) -> VendoredLockOptions:
+    lock = LockOptions(
         requirements=tuple(args.requirements),
         output=args.output,
         format=args.format,
         registry=args.registry,
         state=args.state,
     )
+    return VendoredLockOptions(lock=lock, vendor=args.vendor, offline=args.offline)
+
+
+def _vendor_options(args: argparse.Namespace) -> VendorOptions:
+    return VendorOptions(lockfile=args.lockfile, dest=args.dest)
+
+
+def _show_vendored(args: argparse.Namespace, vendored: Vendored) -> int:
+    print(
+        printable(
+            f"vendored the closures of {vendored.packages} packages into {vendored.dest}"
+            f" ({vendored.fetched} shards and manifests fetched, each checked against its hash)"
+        )
+    )
+    for result in vendored.artifacts:
+        print(printable(f"{result.status}: {result.path}"))
+    return 0
 
 
 def _show_lock(args: argparse.Namespace, written: LockWritten) -> int:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import tomlkit
 
 from regsite.client.resolve import Requirement, ResolutionError, parse_requirement
 from regsite.errors import ErrorReport, RegistryError
 from regsite.fields import MAX_URL_LENGTH, Fields, long_key_problem, url_problem
-from regsite.model import Release
+from regsite.model import Artifact
 from regsite.names import name_problem
 from regsite.sources import write_atomically
 from regsite.versions import DEFAULT_SCHEME, SCHEMES, Version, VersionScheme, VersionSyntaxError
@@ -22,6 +23,7 @@ __all__ = [
     "LOCK_HEADER",
     "LOCK_VERSION",
     "Lock",
+    "Lockable",
     "LockedArtifact",
     "LockedPackage",
     "LockfileError",
@@ -53,6 +55,20 @@ class LockedPackage:
     version: Version
     artifacts: tuple[LockedArtifact, ...]
     upstream: str | None = None  # the upstream it came from (Lock.upstreams); None: the registry
+    # Portable packages (docs/portable.md): the sha256 of the package's closure manifest when it
+    # was locked, and the versions the resolution's requirements on it admitted, newest first.
+    closure: str | None = None
+    acceptable: tuple[Version, ...] = ()
+
+
+class Lockable(Protocol):
+    """A release as the lockfile reads it: a model Release, or one read from a shard."""
+
+    @property
+    def version(self) -> Version: ...
+
+    @property
+    def artifacts(self) -> Sequence[Artifact]: ...
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -67,12 +83,16 @@ class Lock:
 def lock_from_resolution(
     registry_url: str,
     requirements: Iterable[Requirement],
-    resolved: Mapping[str, Release],
+    resolved: Mapping[str, Lockable],
     scheme: VersionScheme = DEFAULT_SCHEME,
     sources: Mapping[str, tuple[str, str]] | None = None,
+    *,
+    closures: Mapping[str, str] | None = None,
+    acceptable: Mapping[str, Sequence[Version]] | None = None,
 ) -> Lock:
     """A lock of the releases ``resolve`` chose, with every artifact of each; ``sources`` says
-    which came from an upstream: package name -> (upstream name, its URL)."""
+    which came from an upstream: package name -> (upstream name, its URL); and, where known,
+    each package's closure manifest and acceptable versions (docs/portable.md)."""
     sources = sources or {}
     packages = tuple(
         LockedPackage(
@@ -84,6 +104,8 @@ def lock_from_resolution(
                 for a in release.artifacts
             ),
             upstream=sources[name][0] if name in sources else None,
+            closure=(closures or {}).get(name),
+            acceptable=tuple((acceptable or {}).get(name, ())),
         )
         for name, release in sorted(resolved.items())
         for base in [sources[name][1] if name in sources else registry_url]
@@ -135,6 +157,12 @@ def _package_table(package: LockedPackage) -> tomlkit.items.Table:
     table.add("version", str(package.version))
     if package.upstream is not None:
         table.add("upstream", package.upstream)
+    if package.closure is not None:
+        table.add("closure", package.closure)
+    if package.acceptable:
+        acceptable = tomlkit.array()
+        acceptable.extend(str(version) for version in package.acceptable)
+        table.add("acceptable", acceptable)
     artifacts = tomlkit.aot()
     for artifact in package.artifacts:
         item = tomlkit.table()
@@ -246,7 +274,7 @@ def _requirements(top: Fields, scheme: VersionScheme) -> tuple[str, ...]:
 def _package(
     fields: Fields, scheme: VersionScheme, registry: str | None, upstreams: Mapping[str, str]
 ) -> LockedPackage | None:
-    fields.only(["name", "version", "upstream", "artifact"])
+    fields.only(["name", "version", "upstream", "closure", "acceptable", "artifact"])
     name = fields.text("name", one_line=True)
     if name is not None and (problem := name_problem(name)) is not None:
         fields.problem("name", problem)
@@ -255,6 +283,8 @@ def _package(
     upstream = fields.text("upstream", required=False, one_line=True)
     if upstream is not None and upstream not in upstreams:
         fields.problem("upstream", f"{upstream!r:.40} is not in [upstreams]")
+    closure = _sha256(fields, "closure", required=False)
+    acceptable = _acceptable(fields, scheme)
     artifacts = [_artifact(item, registry) for item in fields.tables("artifact")]
     if name is None or version is None or any(a is None for a in artifacts):
         return None
@@ -263,7 +293,28 @@ def _package(
         version=version,
         artifacts=tuple(a for a in artifacts if a is not None),
         upstream=upstream,
+        closure=closure,
+        acceptable=acceptable,
     )
+
+
+def _sha256(fields: Fields, key: str, *, required: bool = True) -> str | None:
+    text = fields.text(key, one_line=True, required=required)
+    if text is not None and _SHA256.fullmatch(text) is None:
+        fields.problem(key, f"expected 64 lowercase hex digits, found {text!r:.80}")
+        return None
+    return text
+
+
+def _acceptable(fields: Fields, scheme: VersionScheme) -> tuple[Version, ...]:
+    found = []
+    for index, text in enumerate(fields.strings("acceptable")):
+        try:
+            found.append(scheme.parse_version(text))
+        except VersionSyntaxError:
+            expected = scheme.version_syntax
+            fields.problem(f"acceptable[{index}]", f"expected {expected}, found {text!r:.60}")
+    return tuple(found)
 
 
 def _version(fields: Fields, scheme: VersionScheme) -> Version | None:
@@ -286,10 +337,7 @@ def _artifact(fields: Fields, registry: str | None) -> LockedArtifact | None:
         url = fields.text("url", one_line=True, max_length=MAX_URL_LENGTH)
     else:
         url = fields.url("url", required=True)
-    sha256 = fields.text("sha256", one_line=True)
-    if sha256 is not None and _SHA256.fullmatch(sha256) is None:
-        fields.problem("sha256", f"expected 64 lowercase hex digits, found {sha256!r:.80}")
-        sha256 = None
+    sha256 = _sha256(fields, "sha256")
     size = fields.integer("size", minimum=0)
     if url is None or sha256 is None or size is None:
         return None

@@ -6,8 +6,10 @@ import platform
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
 
 from packaging.markers import default_environment
+from packaging.specifiers import SpecifierSet
 from resolvelib import AbstractProvider, BaseReporter, Resolver
 from resolvelib.resolvers import (
     RequirementInformation,
@@ -16,29 +18,64 @@ from resolvelib.resolvers import (
 )
 
 from regsite.errors import RegistryError
-from regsite.model import Dependency, Package, Release, ReleaseStatus
+from regsite.model import Dependency, ReleaseStatus
 from regsite.names import name_problem, normalize_name
 from regsite.requires import extra_problem
 from regsite.versions import PEP440, Specifier, Version, VersionScheme, VersionSyntaxError
 
 __all__ = [
     "MAX_ROUNDS",
+    "Candidates",
     "Requirement",
     "Requires",
     "ResolutionError",
+    "ResolutionGaveUp",
+    "Resolvable",
     "parse_requirement",
     "resolve",
 ]
 
 MAX_ROUNDS = 10_000  # resolvelib rounds (one pin or backtrack each) before giving up
-# (package name, release, its dependencies to resolve) -> them, bound to their registries
-Requires = Callable[[str, Release, Sequence[Dependency]], Sequence[Dependency]]
 _VERSIONS_SHOWN = 10  # versions listed per package in a conflict message
 _ROOT = "your requirements"
 
 
 class ResolutionError(RegistryError):
     """The requirements are malformed, name a missing package, or cannot all hold at once."""
+
+
+class ResolutionGaveUp(ResolutionError):
+    """The search reached its bound on rounds before it could decide."""
+
+
+class Resolvable(Protocol):
+    """A release as the resolver reads it: a model :class:`~regsite.model.Release`, or a
+    release read from a shard (client/portable.py)."""
+
+    @property
+    def version(self) -> Version: ...
+
+    @property
+    def status(self) -> ReleaseStatus: ...
+
+    @property
+    def requires(self) -> Sequence[Dependency]: ...
+
+    @property
+    def requires_python(self) -> SpecifierSet | None: ...
+
+
+_R = TypeVar("_R", bound=Resolvable)
+# (package name, release, its dependencies to resolve) -> them, bound to their registries
+Requires = Callable[[str, _R, Sequence[Dependency]], Sequence[Dependency]]
+_R_co = TypeVar("_R_co", bound=Resolvable, covariant=True)
+
+
+class Candidates(Protocol[_R_co]):
+    """A package as the resolver reads it: its releases, newest version first."""
+
+    @property
+    def releases(self) -> Sequence[_R_co]: ...
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -91,10 +128,12 @@ def _extras(text: str, listed: str) -> tuple[str, ...]:
 
 def resolve(
     requirements: Sequence[Requirement],
-    get_package: Callable[[str], Package],
+    get_package: Callable[[str], Candidates[_R]],
     scheme: VersionScheme,
-    requires: Requires | None = None,
-) -> dict[str, Release]:
+    requires: Requires[_R] | None = None,
+    *,
+    max_rounds: int = MAX_ROUNDS,
+) -> dict[str, _R]:
     """Pick a release for every package needed; ``get_package`` raises KeyError for unknown names.
     Versions are chosen and matched as the registry's version ``scheme`` says.  ``requires``
     is given a release's dependencies that are to be resolved and returns them (default: as
@@ -103,14 +142,14 @@ def resolve(
 
     Returns package name -> release, sorted by name.
     """
-    provider = _Provider(get_package, requirements, scheme, requires or _listed)
-    resolver: Resolver[Requirement, _Candidate, str] = Resolver(provider, BaseReporter())
+    provider: _Provider[_R] = _Provider(get_package, requirements, scheme, requires or _listed)
+    resolver: Resolver[Requirement, _Candidate[_R], str] = Resolver(provider, BaseReporter())
     try:
-        result = resolver.resolve(requirements, max_rounds=MAX_ROUNDS)
+        result = resolver.resolve(requirements, max_rounds=max_rounds)
     except ResolutionImpossible as error:
         raise provider.explain(error.causes) from error
     except ResolutionTooDeep as error:
-        raise ResolutionError(
+        raise ResolutionGaveUp(
             f"gave up after {error.round_count} rounds of backtracking;"
             " pin some versions with '==' to narrow the search"
         ) from error
@@ -120,10 +159,10 @@ def resolve(
 
 
 @dataclass(frozen=True, slots=True)
-class _Candidate:
+class _Candidate(Generic[_R]):
     name: str
     version: Version
-    release: Release = field(compare=False)
+    release: _R = field(compare=False)
     extras: tuple[str, ...] = ()
 
     @property
@@ -134,30 +173,30 @@ class _Candidate:
         return f"{self.identity} {self.version}"
 
 
-_Cause = RequirementInformation[Requirement, _Candidate]
+_Cause = RequirementInformation[Requirement, _Candidate[Any]]
 
 
-class _Provider(AbstractProvider[Requirement, _Candidate, str]):
+class _Provider(AbstractProvider[Requirement, _Candidate[_R], str]):
     def __init__(
         self,
-        get_package: Callable[[str], Package],
+        get_package: Callable[[str], Candidates[_R]],
         roots: Iterable[Requirement],
         scheme: VersionScheme,
-        requires: Requires,
+        requires: Requires[_R],
     ) -> None:
         self._get_package = get_package
         self._requires = requires
         self._scheme = scheme
-        self._packages: dict[str, Package | None] = {}
+        self._packages: dict[str, Candidates[_R] | None] = {}
         # Who asked for each name, to explain conflicts; the user's own requirements win.
         self._roots = frozenset(requirement.name for requirement in roots)
-        self._parents: dict[str, _Candidate] = {}
+        self._parents: dict[str, _Candidate[_R]] = {}
         # Markers and requires-python are evaluated for the Python running this lock, as pip
         # does: a lock is made for one environment.
         self._environment = {key: str(value) for key, value in default_environment().items()}
         self._python = scheme.parse_version(platform.python_version()) if scheme is PEP440 else None
 
-    def package(self, name: str) -> Package | None:
+    def package(self, name: str) -> Candidates[_R] | None:
         if name not in self._packages:
             try:
                 self._packages[name] = self._get_package(name)
@@ -165,14 +204,14 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
                 self._packages[name] = None
         return self._packages[name]
 
-    def identify(self, requirement_or_candidate: Requirement | _Candidate) -> str:
+    def identify(self, requirement_or_candidate: Requirement | _Candidate[_R]) -> str:
         return requirement_or_candidate.identity
 
     def get_preference(
         self,
         identifier: str,
-        resolutions: Mapping[str, _Candidate],
-        candidates: Mapping[str, Iterator[_Candidate]],
+        resolutions: Mapping[str, _Candidate[_R]],
+        candidates: Mapping[str, Iterator[_Candidate[_R]]],
         information: Mapping[str, Iterator[_Cause]],
         backtrack_causes: Sequence[_Cause],
     ) -> tuple[int, str]:
@@ -183,8 +222,8 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
         self,
         identifier: str,
         requirements: Mapping[str, Iterator[Requirement]],
-        incompatibilities: Mapping[str, Iterator[_Candidate]],
-    ) -> list[_Candidate]:
+        incompatibilities: Mapping[str, Iterator[_Candidate[_R]]],
+    ) -> list[_Candidate[_R]]:
         wanted = list(requirements[identifier])
         name, extras = wanted[0].name, wanted[0].extras
         package = self.package(name)
@@ -202,14 +241,14 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
         chosen = self._scheme.select([requirement.specifier for requirement in wanted], releases)
         return [_Candidate(name, version, releases[version], extras) for version in chosen]
 
-    def _supports_python(self, release: Release) -> bool:
+    def _supports_python(self, release: _R) -> bool:
         wanted = release.requires_python
         return wanted is None or self._python is None or wanted.contains(self._python, True)
 
-    def is_satisfied_by(self, requirement: Requirement, candidate: _Candidate) -> bool:
+    def is_satisfied_by(self, requirement: Requirement, candidate: _Candidate[_R]) -> bool:
         return requirement.specifier.admits(candidate.version)
 
-    def get_dependencies(self, candidate: _Candidate) -> list[Requirement]:
+    def get_dependencies(self, candidate: _Candidate[_R]) -> list[Requirement]:
         requirements = [
             Requirement(name=normalize_name(d.name), specifier=d.specifier, extras=d.extras)
             for d in self._requires(candidate.name, candidate.release, self._wanted(candidate))
@@ -221,7 +260,7 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
             requirements.append(Requirement(name=candidate.name, specifier=exact))
         return requirements
 
-    def _wanted(self, candidate: _Candidate) -> list[Dependency]:
+    def _wanted(self, candidate: _Candidate[_R]) -> list[Dependency]:
         """The dependencies resolved with the candidate: this registry's and its upstreams',
         not cargo's other registries' nor its dev and optional ones (not installed with it)."""
         return [
@@ -262,7 +301,7 @@ class _Provider(AbstractProvider[Requirement, _Candidate, str]):
             "cannot find versions that satisfy every requirement:", details=lines
         )
 
-    def _chain(self, parent: _Candidate | None) -> str:
+    def _chain(self, parent: _Candidate[_R] | None) -> str:
         parts: list[str] = []
         while parent is not None:
             if str(parent) in parts:  # a dependency cycle
@@ -291,13 +330,11 @@ def _shown(versions: list[str]) -> str:
     return ", ".join(versions[:_VERSIONS_SHOWN]) + older
 
 
-def _listed(
-    name: str, release: Release, dependencies: Sequence[Dependency]
-) -> Sequence[Dependency]:
+def _listed(name: str, release: _R, dependencies: Sequence[Dependency]) -> Sequence[Dependency]:
     return dependencies
 
 
-def _allowed(release: Release, wanted: Iterable[Requirement]) -> bool:
+def _allowed(release: Resolvable, wanted: Iterable[Requirement]) -> bool:
     """Yanked releases count only when a requirement pins exactly that version."""
     return release.status is not ReleaseStatus.YANKED or any(
         requirement.specifier.pins(release.version) for requirement in wanted

@@ -99,6 +99,7 @@ def build_site(request: BuildRequest) -> SiteBuilt:
     result = build(options)
     if request.report_md is not None:
         _write_report(request.report_md, result)
+    warnings += result.warnings
     warnings += _expired_timestamp(options, result, datetime.now(UTC))
     warnings += _over_budget(result, request.host_budget)
     return SiteBuilt(result=result, signed=options.online_key is not None, warnings=warnings)

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -30,6 +30,8 @@ from regsite.client.download import DownloadResult, download_artifacts
 from regsite.client.export import LOCK_FORMATS, lock_content
 from regsite.client.failures import TrustedRootName
 from regsite.client.lockfile import Lock, LockfileError, lock_from_resolution, read_lock
+from regsite.client.offline import acceptable_versions, check_shards, document_closure
+from regsite.client.portable import PortableStore, closure_graph
 from regsite.client.registry import RemoteRegistry
 from regsite.client.resolve import parse_requirement, resolve
 from regsite.client.trust import Updater, trust_on_first_use
@@ -40,6 +42,9 @@ from regsite.metadata.envelope import MetadataError
 from regsite.metadata.root import read_trusted_root, role_keys
 from regsite.model import Registry, Release
 from regsite.sources import write_atomically
+
+if TYPE_CHECKING:  # commands/vendor.py imports this module
+    from regsite.commands.vendor import Vendored, VendoredLockOptions, VendorOptions
 
 __all__ = [
     "ARTIFACT_FETCH",
@@ -61,8 +66,11 @@ __all__ = [
     "client_changes",
     "client_download",
     "client_lock",
+    "client_lock_vendored",
     "client_show",
+    "client_state",
     "client_trust",
+    "client_vendor",
     "download_lock",
     "lock_requirements",
     "open_registry",
@@ -293,7 +301,27 @@ def resolve_lock(
         for name in resolved
         if (upstream := view.registry_of(name)) is not None
     }
-    return lock_from_resolution(url, parsed, resolved, scheme, sources), resolved, verified
+    # Portable packages (docs/portable.md): each of this registry's packages' closure manifest,
+    # its shard checked against the owner-signed package.toml, and the versions its
+    # requirements admitted. An upstream's packages are locked without them.
+    own = [name for name in resolved if name not in sources]
+    roots = {r.name: document_closure(registry, r.name) for r in parsed if r.name in own}
+    graph = closure_graph(
+        PortableStore(None, url, state.fetcher(url)),
+        scheme,
+        {name: sha256 for name, sha256 in roots.items() if sha256 is not None},
+    )
+    check_shards(graph, own, registry.package)
+    lock = lock_from_resolution(
+        url,
+        parsed,
+        resolved,
+        scheme,
+        sources,
+        closures={name: graph.manifests[name] for name in own if name in graph.manifests},
+        acceptable=acceptable_versions(parsed, resolved, view.package, scheme),
+    )
+    return lock, resolved, verified
 
 
 def download_lock(lock_file: Path, dest: Path) -> list[DownloadResult]:
@@ -310,7 +338,8 @@ def download_lock(lock_file: Path, dest: Path) -> list[DownloadResult]:
 # the commands: regsite client trust / show / lock / download ------------------------------------
 
 
-def _state(directory: Path | None) -> ClientState:
+def client_state(directory: Path | None) -> ClientState:
+    """The state directory given, or the default one."""
     return ClientState(directory) if directory is not None else ClientState.default()
 
 
@@ -333,7 +362,7 @@ class RegistryTrusted:
 
 def client_trust(options: TrustOptions) -> RegistryTrusted:
     """Pin a registry's root (or trust it on first use) and verify its metadata."""
-    outcome = trust_registry(_state(options.state), registry_url(options.url), options.root)
+    outcome = trust_registry(client_state(options.state), registry_url(options.url), options.root)
     return RegistryTrusted(
         url=outcome.url,
         root_version=outcome.root.version,
@@ -374,7 +403,7 @@ class PackageShown:
 
 def client_show(options: ShowOptions) -> PackageShown:
     """A package's verified releases, from the trusted registry."""
-    url, registry = open_registry(_state(options.state), options.registry)
+    url, registry = open_registry(client_state(options.state), options.registry)
     try:
         package = registry.package(options.name)
     except KeyError:
@@ -421,7 +450,7 @@ def client_lock(options: LockOptions) -> LockWritten:
             f"--format {options.format!r}: expected one of {', '.join(LOCK_FORMATS)}"
         )
     lock, releases, registry = resolve_lock(
-        _state(options.state), options.registry, options.requirements
+        client_state(options.state), options.registry, options.requirements
     )
     content = lock_content(options.format, lock, releases, registry)
     path = options.output or Path(LOCK_FORMATS[options.format])
@@ -459,7 +488,7 @@ class ChangesOptions:
 
 def client_changes(options: ChangesOptions) -> Changes:
     """The trusted registry's events after ``since``, TUF-verified."""
-    _, registry = open_registry(_state(options.state), options.registry)
+    _, registry = open_registry(client_state(options.state), options.registry)
     return read_changes(registry.source, options.since, options.epoch)
 
 
@@ -472,5 +501,22 @@ class AuditOptions:
 def client_audit(options: AuditOptions) -> tuple[Finding, ...]:
     """The lockfile's releases that the advisories of its (trusted) registry affect."""
     lock = read_lock(options.lockfile)
-    _, registry = open_registry(_state(options.state), lock.registry)
+    _, registry = open_registry(client_state(options.state), lock.registry)
     return audit_lock(registry, lock)
+
+
+# the commands: regsite client vendor, and lock --vendor DIR [--offline] (commands/vendor.py) ---
+
+
+def client_vendor(options: VendorOptions) -> Vendored:
+    """Fetch a lockfile's closures (manifests and shards) and artifacts into a directory."""
+    from regsite.commands.vendor import vendor_lockfile  # it builds on this module
+
+    return vendor_lockfile(options)
+
+
+def client_lock_vendored(options: VendoredLockOptions) -> LockWritten:
+    """``client lock``: from a vendor directory first when given one, else from the registry."""
+    from regsite.commands.vendor import lock_vendored  # it builds on this module
+
+    return lock_vendored(options)

@@ -10,6 +10,7 @@ from pathlib import Path
 from regsite.commands.sign import SignOutcome, sign_edited, signing_keys
 from regsite.commands.trust import (
     RootStatus,
+    root_signed_advisories,
     root_status,
     sign_root_file,
     signing_time,
@@ -66,12 +67,14 @@ def root_update(options: RootUpdateOptions) -> RootStatus:
 
 
 def root_sign(options: RootSignOptions) -> RootSigned:
-    """Co-sign a root, and registry.toml too if the key is one of its root keys: a rotation
-    needs both signed by the new threshold."""
+    """Co-sign a root, and registry.toml and the root-signed advisories too if the key is one of
+    its root keys: a rotation needs them all signed by the new threshold."""
     tree = SourceTree(options.source)
     key = load_private_key(options.key)
     status = sign_root_file(tree, options.file, key)
-    return RootSigned(status=status, registry=tuple(sign_edited(tree, [tree.registry_path], [key])))
+    roots = set(tree.registry().root_keys)
+    files = [tree.registry_path, *root_signed_advisories(tree, roots)]
+    return RootSigned(status=status, registry=tuple(sign_edited(tree, files, [key])))
 
 
 def root_versions(source: Path) -> tuple[RootVersion, ...]:

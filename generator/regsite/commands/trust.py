@@ -16,6 +16,7 @@ import tomlkit
 from tomlkit.items import Array
 from tuf.api.metadata import Metadata, Root
 
+from regsite.advisories.model import ADVISORIES_DIR
 from regsite.build import source_date_epoch
 from regsite.commands.sign import EditOptions, SourceEdit, signed_edit, signing_keys
 from regsite.errors import ErrorReport, SourceEditError
@@ -47,6 +48,7 @@ __all__ = [
     "change_root_keys",
     "drop_signatures_by",
     "revoke_owner_key",
+    "root_signed_advisories",
     "root_status",
     "set_online_keys",
     "sign_root_file",
@@ -204,10 +206,14 @@ def set_online_keys(tree: SourceTree, keys: Sequence[str]) -> list[Path]:
 def change_root_keys(
     tree: SourceTree, add: Sequence[str], remove: Sequence[str], threshold: int | None
 ) -> list[Path]:
-    """Add and remove [trust] root-keys and set root-threshold (root key rotation)."""
+    """Add and remove [trust] root-keys and set root-threshold (root key rotation).
+
+    The advisories the root keys signed are changed too: a removed key's signatures are dropped
+    from them, and they are returned with registry.toml for the new root keys to sign."""
     document = tree.read(tree.registry_path)
     trust = _trust(document)
-    current = [str(parse_public_key(str(text))) for text in trust.get("root-keys", [])]
+    before = [str(parse_public_key(str(text))) for text in trust.get("root-keys", [])]
+    current = list(before)
     for text in remove:
         key = str(_public(text, "--remove"))
         if key not in current:
@@ -219,7 +225,26 @@ def change_root_keys(
         trust["root-threshold"] = threshold
     elif trust.get("root-threshold", 1) > len(current):
         trust["root-threshold"] = len(current)
-    return _save(tree, document)
+    removed = frozenset(parse_public_key(key) for key in before if key not in current)
+    roots = {parse_public_key(key) for key in before}
+    return [*_save(tree, document), *root_signed_advisories(tree, roots, removed)]
+
+
+def root_signed_advisories(
+    tree: SourceTree, roots: set[PublicKey], removed: frozenset[PublicKey] = frozenset()
+) -> list[Path]:
+    """The advisories signed by one of ``roots``, with the ``removed`` keys' signatures dropped:
+    what the root keys sign besides registry.toml."""
+    found = []
+    for signature_path in sorted(tree.root.glob(f"{ADVISORIES_DIR}/*.json.sig")):
+        signatures, problems = parse_signature_file(signature_path.read_bytes())
+        if problems or not any(entry.key in roots for entry in signatures):
+            continue
+        kept = tuple(entry for entry in signatures if entry.key not in removed)
+        if len(kept) < len(signatures):
+            write_atomically(signature_path, dump_signature_file(kept))
+        found.append(signature_path.with_suffix(""))
+    return found
 
 
 def add_owner_key(tree: SourceTree, owner: str, key: str) -> list[Path]:

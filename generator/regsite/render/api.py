@@ -52,6 +52,8 @@ SCHEMA_NAMES = (
     "changes.schema.json",
     "changes-page.schema.json",
     "advisories.schema.json",
+    "shard.schema.json",
+    "closure.schema.json",
 )
 
 
@@ -91,13 +93,15 @@ def package_document_path(name: str) -> str:
     return f"{API_ROOT}/packages/{name}.json"
 
 
-def with_dependents(document: bytes, dependents: Sequence[str]) -> bytes:
-    """A package document from :func:`package_api` with its last key, ``dependents``: the
-    packages that depend on it, which only the whole registry knows."""
+def with_dependents(document: bytes, dependents: Sequence[str], closure: str) -> bytes:
+    """A package document from :func:`package_api` with its last keys, which only the whole
+    registry knows: ``dependents``, the packages that depend on it, and ``closure``, the sha256
+    of its closure manifest (docs/portable.md)."""
     if not document.endswith(b"}\n"):
         raise ValueError("not a package document from package_api")
     names = json.dumps(list(dependents), ensure_ascii=False, separators=(",", ":"))
-    return document[:-2] + b',"dependents":' + names.encode("utf-8") + b"}\n"
+    tail = f',"dependents":{names},"closure":{json.dumps(closure)}}}\n'
+    return document[:-2] + tail.encode("utf-8")
 
 
 def dump_json(document: Any) -> bytes:
@@ -140,6 +144,8 @@ def registry_document(site: Site) -> dict[str, Any]:
             "package_atom": "../../packages/{name}/feed.xml",
             "advisories": "advisories/index.json",
             "advisory": "advisories/{id}.json",
+            "shard": "shards/{name}/{sha256}.json",
+            "closure": "closures/{name}/{sha256}.json",
         },
         "schemas": {name.removesuffix(".schema.json"): f"schemas/{name}" for name in SCHEMA_NAMES},
         "trust": {

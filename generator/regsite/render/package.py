@@ -1,5 +1,6 @@
 """Everything one package publishes, rendered from the package alone, with open slots for what
-only the whole registry knows: the packages that depend on it (docs/decisions.md, 24).
+only the whole registry knows: the packages that depend on it (docs/decisions.md, 24) and the
+package's closure manifest (docs/portable.md).
 
 :func:`package_outputs` runs as soon as a package is read; :func:`fill_slots` once every package
 has been, so that each package's files are rendered once per build and a new dependent costs a
@@ -8,6 +9,7 @@ fill, not a render.  Both are pure.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
@@ -27,6 +29,7 @@ from regsite.render.html import (
     render_transitive,
     render_used_by,
 )
+from regsite.render.shard import shard_document, shard_path
 from regsite.theme import Theme
 from regsite.versions import VersionScheme
 
@@ -58,7 +61,7 @@ def used_by_of(site: Site, name: str) -> UsedBy:
 
 # Each output path, and whether it has slots to fill: True for the package's JSON document and
 # page, False for files that are final (the signed sources, republished byte for byte, and the
-# enabled flavours' files: simple/<name>/, cargo's index file).
+# enabled flavours' files: simple/<name>/, cargo's index file; the package's version-index shard).
 Outputs = dict[str, tuple[bytes, bool]]
 
 
@@ -74,6 +77,8 @@ def package_outputs(
     api = package_api(registry, package, advisories)
     document = package_document_path(package.name)
     outputs = {path: (content, path == document) for path, content in api.items()}
+    shard = shard_document(package)
+    outputs[shard_path(package.name, hashlib.sha256(shard).hexdigest())] = (shard, False)
     page = render_package_page(registry, theme, package, readme_html, advisories)
     outputs[package_page_path(package.name)] = (page, True)
     for path, content in render_release_pages(registry, theme, package, advisories).items():
@@ -86,14 +91,21 @@ def package_outputs(
 
 
 def fill_slots(
-    theme: Theme, scheme: VersionScheme, name: str, staged: Mapping[str, bytes], used_by: UsedBy
+    theme: Theme,
+    scheme: VersionScheme,
+    name: str,
+    staged: Mapping[str, bytes],
+    used_by: UsedBy,
+    closure: str,
 ) -> Output:
     """The files of :func:`package_outputs` that had slots, with their slots filled: a release's
-    page lists the dependents whose range admits it (in ``scheme``)."""
+    page lists the dependents whose range admits it (in ``scheme``); ``closure`` is the sha256
+    of the package's closure manifest (docs/portable.md)."""
     filled: Output = {}
     for path, content in staged.items():
         if path == package_document_path(name):
-            filled[path] = with_dependents(content, [other for other, _ in used_by.dependents])
+            names = [other for other, _ in used_by.dependents]
+            filled[path] = with_dependents(content, names, closure)
         elif path == package_page_path(name):
             counts = render_transitive(used_by.direct, used_by.transitive)
             page = _filled(content, TRANSITIVE_SLOT, counts)
