@@ -376,7 +376,7 @@ def make_specs(
     names = package_names(rng, vocabulary, n)
     graph = dependency_lists(rng, n)
     updated_by = _EPOCH + timedelta(days=8 * 365)
-    specs = []
+    specs: list[PackageSpec] = []
     for name, depends in zip(names, graph, strict=True):
         summary = description(rng, vocabulary, name)
         specs.append(

@@ -35,14 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from scale_bench import (
-    METADATA,
-    build_env,
-    files_under,
-    measure_tree,
-    regsite_flags,
-    regsite_supports,
-)
+from footprint import METADATA, files_under, measure_footprint
 from source import BenchSource, write_source
 
 TARGET_OVERHEAD = 0.15  # issue 13: both flavours on cost at most 15% more build time
@@ -61,7 +54,7 @@ class Footprint:
 
 
 def footprint(site: Path, directory: str) -> Footprint:
-    tree = measure_tree(site)
+    tree = measure_footprint(site)
     flavour_files = flavour_bytes = metadata = 0
     for relative, entry in files_under(site):
         size = entry.stat(follow_symlinks=False).st_size
@@ -70,16 +63,18 @@ def footprint(site: Path, directory: str) -> Footprint:
             flavour_bytes += size
         elif relative.startswith(METADATA):
             metadata += size
-    return Footprint(tree.files, tree.bytes, flavour_files, flavour_bytes, metadata)
+    return Footprint(tree.files, tree.served, flavour_files, flavour_bytes, metadata)
 
 
 def build_seconds(source: Path, out: Path, key: Path, jobs: int | None) -> tuple[float, float]:
     """Wall and CPU seconds (user and system, the workers included) of one cold build."""
-    flags = regsite_flags(regsite_supports(), out.with_name(out.name + "-cache"), jobs)
     command = [sys.executable, "-m", "regsite", "build", str(source), "-o", str(out)]
-    command += ["--online-key", str(key), *flags]
+    command += ["--online-key", str(key), "--cache", str(out.with_name(out.name + "-cache"))]
+    command += ["--quiet", *([] if jobs is None else ["--jobs", str(jobs)])]
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=build_env())
+    # without SOURCE_DATE_EPOCH: the builds date the site themselves
+    environment = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=environment)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen

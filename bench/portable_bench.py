@@ -23,13 +23,9 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from scale_bench import (
-    build_env,
-    changed_index,
-    measure_tree,
-    one_more_release,
-    run_child,
-)
+from footprint import measure_footprint
+from measure_child import run_measured
+from scale_bench import in_place_index, one_more_release
 from source import BenchSource, write_source
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +41,8 @@ def build(source: Path, key: Path, output: Path, cache: Path) -> list[str]:
 
 
 def environment(generator: Path) -> dict[str, str]:
-    env = build_env()
+    # without SOURCE_DATE_EPOCH: the builds date the site themselves
+    env = {name: value for name, value in os.environ.items() if name != "SOURCE_DATE_EPOCH"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(generator), env.get("PYTHONPATH")]))
     return env
 
@@ -61,12 +58,12 @@ def cold(work: Path, variant: str, generator: Path, source: BenchSource) -> dict
     for path in (site, cache):
         shutil.rmtree(path, ignore_errors=True)
     command = build(source.directory, source.online_key, site, cache)
-    child = run_child(command, environment(generator))
-    tree = measure_tree(site)
+    child = run_measured(command, work / f"log-{variant}", environment(generator))
+    tree = measure_footprint(site)
     extra, files = portable_bytes(site)
     return {
         "seconds": child.seconds,
-        "bytes": tree.bytes,
+        "bytes": tree.served,
         "files": tree.files,
         "peak_rss": child.peak_rss,
         "portable_bytes": extra,
@@ -79,7 +76,7 @@ def rebuild_summary(work: Path, source: BenchSource, seed: int) -> str:
     site, cache = work / "site-with", work / "cache-with"
     command = build(source.directory, source.online_key, site, cache)
     command.remove("--quiet")
-    with one_more_release(source, seed):
+    with one_more_release(source, in_place_index(len(source.specs)), seed):
         result = subprocess.run(command, capture_output=True, text=True, check=True)
     lines = result.stdout.splitlines()
     return "\n".join(line for line in lines if "rendered" in line or "closures" in line)
@@ -113,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         summary = rebuild_summary(work, source, args.seed)
     finally:
         subprocess.run([*git, "remove", "--force", str(base)], check=False, capture_output=True)
-    report(args, runs, summary, changed_index(source))
+    report(args, runs, summary, in_place_index(len(source.specs)))
     return 0
 
 

@@ -7,10 +7,11 @@ arguments give byte-identical files. The private keys are written next to the so
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +23,14 @@ from regsite.keys import PrivateKey, write_private_key
 from regsite.signatures import FileKind, dump_signature_file, sign_bytes
 from regsite.sources import SourceTree
 
-__all__ = ["BenchSource", "add_release", "dumb_pypi_lines", "semver_spec", "write_source"]
+__all__ = [
+    "BenchSource",
+    "add_release",
+    "dumb_pypi_lines",
+    "semver_spec",
+    "write_dumb_pypi_list",
+    "write_source",
+]
 
 ARTIFACTS = "https://files.example.org/"
 # With cargo=True: the cargo flavour, its crates at the artifacts' URLs (no files to host).
@@ -91,7 +99,7 @@ def write_package(directory: Path, spec: PackageSpec, keys: Sequence[PrivateKey]
 def add_release(source: BenchSource, index: int, release: ReleaseSpec) -> PackageSpec:
     """Publish one more release of package ``index`` (re-signed); return the new spec."""
     spec = source.specs[index]
-    spec = PackageSpec(**{**_fields(spec), "releases": (*spec.releases, release)})
+    spec = dataclasses.replace(spec, releases=(*spec.releases, release))
     source.specs[index] = spec
     write_package(source.directory, spec, [source.owners[spec.owners[0]]])
     return spec
@@ -216,19 +224,26 @@ def artifact_url(name: str, release: ReleaseSpec) -> str:
     return f"{ARTIFACTS}{name}/{artifact_filename(name, release)}"
 
 
-def dumb_pypi_lines(specs: Sequence[PackageSpec]) -> str:
-    """The same releases as dumb-pypi's ``--package-list-json`` input, one JSON per line."""
+def write_dumb_pypi_list(path: Path, specs: Iterable[PackageSpec]) -> None:
+    """The same releases as dumb-pypi's ``--package-list-json`` input, one JSON per line, written
+    as they are made (2 million releases make a list of about 700 MB)."""
+    with path.open("w") as file:
+        for spec in specs:
+            file.writelines(f"{line}\n" for line in dumb_pypi_lines(spec))
+
+
+def dumb_pypi_lines(spec: PackageSpec) -> list[str]:
+    """One package's releases as dumb-pypi's package list holds them."""
     lines = []
-    for spec in specs:
-        for release in spec.releases:
-            requires = [f"{name}{text}" for name, text in release.requires]
-            entry = {
-                "filename": artifact_filename(spec.name, release),
-                "hash": f"sha256={release.sha256}",
-                "requires_dist": requires,
-                "upload_timestamp": int(release.published.timestamp()),
-                "uploaded_by": spec.owners[0],
-                "yanked_reason": "Broken build." if release.yanked else None,
-            }
-            lines.append(json.dumps(entry))
-    return "\n".join(lines) + "\n"
+    for release in spec.releases:
+        requires = [f"{name}{text}" for name, text in release.requires]
+        entry = {
+            "filename": artifact_filename(spec.name, release),
+            "hash": f"sha256={release.sha256}",
+            "requires_dist": requires,
+            "upload_timestamp": int(release.published.timestamp()),
+            "uploaded_by": spec.owners[0],
+            "yanked_reason": "Broken build." if release.yanked else None,
+        }
+        lines.append(json.dumps(entry))
+    return lines

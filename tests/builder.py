@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,17 @@ def artifact(name: str, version: str) -> dict[str, Any]:
         "url": f"https://files.example.org/{name}/{filename}",
         "sha256": hashlib.sha256(filename.encode()).hexdigest(),
         "size": 1000 + len(filename),
+    }
+
+
+def amendment(releases: str, kind: str = "build", **narrowing: Any) -> dict[str, Any]:
+    """One [[amendment]]: ``narrowing`` is e.g. ``dependency="alpha", upper_bound="2.0"``."""
+    return {
+        "releases": releases,
+        **{key.replace("_", "-"): value for key, value in narrowing.items()},
+        "kind": kind,
+        "reason": f"A {kind} problem, for a test.",
+        "date": date(2026, 2, 1),
     }
 
 
@@ -68,6 +79,8 @@ class SourceBuilder:
     registry: dict[str, Any] = field(default_factory=dict)
     packages: dict[str, dict[str, Any]] = field(default_factory=dict)
     readmes: dict[str, bytes] = field(default_factory=dict)
+    amendments: dict[str, dict[str, Any]] = field(default_factory=dict)  # by package
+    amendment_signers: dict[str, list[str]] = field(default_factory=dict)  # curator ids
     root_key: str = "root"  # the fixed_key that signs registry.toml
     # advisories/<id>.json (OSV), each signed by the keys named (fixed_key names)
     advisories: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = field(default_factory=dict)
@@ -103,6 +116,17 @@ class SourceBuilder:
             "name": name,
             "keys": [str(fixed_key(owner_id).public)],
         }
+
+    def add_curator(self, curator_id: str, name: str, packages: list[str]) -> None:
+        """A curator whose key is ``fixed_key(curator_id)``, in scope of ``packages``."""
+        curators = self.registry.setdefault("curators", {})
+        key = str(fixed_key(curator_id).public)
+        curators[curator_id] = {"name": name, "keys": [key], "packages": packages}
+
+    def amend(self, package: str, *entries: dict[str, Any], signers: tuple[str, ...]) -> None:
+        """``amendments/<package>/amendments.toml`` with ``entries``, signed by ``signers``."""
+        self.amendments[package] = {"format": 1, "package": package, "amendment": list(entries)}
+        self.amendment_signers[package] = list(signers)
 
     def add_package(
         self,
@@ -157,6 +181,10 @@ class SourceBuilder:
             (directory / "package.toml").write_text(tomlkit.dumps(copy.deepcopy(document)))
             if name in self.readmes:
                 (directory / "README.md").write_bytes(self.readmes[name])
+        for name, document in self.amendments.items():
+            directory = root / "amendments" / name
+            directory.mkdir(parents=True, exist_ok=True)
+            (directory / "amendments.toml").write_text(tomlkit.dumps(copy.deepcopy(document)))
         for advisory_id, (document, _) in self.advisories.items():
             (root / "advisories").mkdir(exist_ok=True)
             content = json.dumps(document, indent=2) + "\n"
@@ -171,6 +199,9 @@ class SourceBuilder:
             delegation = self.registry["packages"].get(name, {"owners": ["alice"]})
             for owner in delegation["owners"]:
                 sign_file(root / "packages" / name / "package.toml", fixed_key(owner))
+        for name, curators in self.amendment_signers.items():
+            for curator in curators:
+                sign_file(root / "amendments" / name / "amendments.toml", fixed_key(curator))
         for advisory_id, (_, signers) in self.advisories.items():
             for signer in signers:
                 sign_file(root / "advisories" / f"{advisory_id}.json", fixed_key(signer))

@@ -96,7 +96,9 @@ def test_the_search_box_on_every_page_leads_to_results(
 def test_a_query_with_no_match_says_so(page: tuple[Any, Console], site_url: str) -> None:
     tab, _ = page
     tab.goto(f"{site_url}/search/index.html?q=qqqqqqqq")
-    expect(tab.locator("#search-status")).to_have_text("No packages match “qqqqqqqq”.")
+    expect(tab.locator("#search-status")).to_have_text(
+        "No packages match “qqqqqqqq”. Try fewer words, or a package's name."
+    )
     assert tab.is_hidden("#search-results") and tab.is_hidden("#search-suggestion")
 
 

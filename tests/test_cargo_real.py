@@ -18,13 +18,15 @@ from pathlib import Path
 import pytest
 
 from builder import SourceBuilder, release
-from cargosite import DEMO_ONLINE_KEY, make_demo_source
+from cargosite import DEMO_ONLINE_KEY, EXAMPLE, make_demo_source
 from conftest import require_tool, serving
 from regsite.build import BuildOptions, build
+from regsite.cli import main
 from regsite.keys import load_private_key
 from test_version_schemes import VECTORS
 
 pytestmark = pytest.mark.slow
+DEMO_ROOT_KEY = EXAMPLE / "demo-keys" / "root.key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +140,32 @@ def test_cargo_does_not_select_a_yanked_version(
     assert result.returncode != 0
     assert 'failed to select a version for the requirement `leaf = ">=1.2"`' in result.stderr
     assert "version 1.2.0 is yanked" in result.stderr
+
+
+def test_cargo_resolves_with_a_curators_upper_bound_from_the_index(
+    cargo: Cargo, tmp_path: Path
+) -> None:
+    """stem 1.0.0 requires leaf ^1.0; a curator bounds it below 1.1.0: cargo, reading only the
+    index, locks leaf 1.0.0 where it locked 1.1.0 (docs/curation.md)."""
+    source = make_demo_source(tmp_path / "source")
+    keys = source.parent / "keys"
+    assert main(["keygen", str(keys / "ci.key")]) == 0
+    public = str(load_private_key(str(keys / "ci.key")).public)
+    root = str(DEMO_ROOT_KEY)
+    declared = ["curator", "add", "ci", "--name", "CI", "--key", public, "--package", "stem"]
+    assert main([*declared, "-C", str(source), "--sign", root]) == 0
+    bound = ["curate", "add", "stem", "--releases", "*", "--dependency", "leaf"]
+    bound += ["--upper-bound", "1.1.0", "--kind", "build", "--reason", "leaf 1.1 breaks stem"]
+    assert main([*bound, "-C", str(source), "--sign", str(keys / "ci.key")]) == 0
+    with build_served(source, tmp_path / "site") as url:
+        index = (tmp_path / "site" / "cargo" / "st" / "em" / "stem").read_text()
+        assert json.loads(index)["deps"][0]["req"] == "^1.0, <1.1.0"
+        project = demo_consumer(
+            tmp_path / "c", url, 'stem = { version = "1", registry = "demo-crates" }\n'
+        )
+        result = cargo.run(project, "generate-lockfile")
+    assert result.returncode == 0, result.stderr
+    assert locked(project) == {"leaf": "1.0.0", "stem": "1.0.0"}
 
 
 def test_cargo_refuses_a_damaged_crate_by_its_cksum(

@@ -16,6 +16,7 @@ from regsite.build import BuildOptions, build, build_files
 from regsite.feed import kinds, log, stage
 from regsite.metadata import layout
 from regsite.report import BuildChanges
+from test_curation import BOUND, curated
 
 HEAD = "api/v1/changes.json"
 
@@ -265,7 +266,7 @@ def test_a_change_of_a_packages_owners_is_an_event(tmp_path: Path) -> None:
 
 
 def test_amendments_reported_by_the_build_become_events_in_table_order() -> None:
-    """The hook curation (issue 15, part 1) fills: BuildChanges.amendments_added/removed."""
+    """What curation fills in BuildChanges (amendments_added/removed) becomes events."""
     upper = ("<2", "upper-bound", "alpha", None, "<2", "runtime")
     changes = BuildChanges(
         first_build=False,
@@ -283,3 +284,37 @@ def test_amendments_reported_by_the_build_become_events_in_table_order() -> None
         ("amendment.removed", "alpha", "build"),
     ]
     assert documents[0]["version"] == "" and documents[1]["specifier"] == ""
+
+
+def test_adding_and_removing_a_curators_amendment_are_events_in_the_feed(tmp_path: Path) -> None:
+    """The feed's amendment.* events come from the build's real amendments (docs/curation.md),
+    in the JSON pages and in the Atom feed alike."""
+    builder, source, out = curated(), tmp_path / "src", tmp_path / "site"
+    rebuild(builder, source, out)
+    builder.amend("beta", BOUND, signers=("carol",))
+    rebuild(builder, source, out)
+    added = events(out)[-1]
+    assert added == {
+        **added,
+        "kind": "amendment.added",
+        "package": "beta",
+        "releases": "<=0.9.0",
+        "narrows": "upper-bound",
+        "dependency": "alpha",
+        "version": "2.0.0",
+        "specifier": "",
+        "amendment_kind": "build",
+    }
+    titles = [entry.title for entry in feedparser.parse((out / "feed.xml").read_bytes()).entries]
+    assert f"#{added['seq']} beta: build amendment on alpha added" in titles
+    for path in (source / "amendments/beta").iterdir():
+        path.unlink()
+    (source / "amendments/beta").rmdir()
+    builder.amendments.clear()
+    builder.amendment_signers.clear()
+    rebuild(builder, source, out)
+    removed = events(out)[-1]
+    assert removed == {**removed, "kind": "amendment.removed", "package": "beta"}
+    assert {k: v for k, v in removed.items() if k not in ("seq", "kind", "time")} == {
+        k: v for k, v in added.items() if k not in ("seq", "kind", "time")
+    }

@@ -173,6 +173,7 @@ def test_one_package_change_rewrites_only_what_shows_it(tmp_path: Path) -> None:
         "search/terms/0.json",
         # each release's page, which quotes the description for link previews
         *(str(page.relative_to(out)) for page in out.glob("packages/tinyjson/*/index.html")),
+        "search/display/0.json",
         # the listings that show its description: the first page of each sort (18 packages),
         # its owner's page and its keywords' pages; the home page shows no descriptions
         "browse/name/1.html",
@@ -554,6 +555,51 @@ def test_a_site_restored_from_another_build_is_compared_not_trusted(tmp_path: Pa
     run_build(source, twin)
     assert read_tree(stranger) == read_tree(twin)
     assert result.rendered == PACKAGES  # nothing the memo recorded was trusted
+
+
+def signed_targets(site: Path) -> set[str]:
+    """Every path the site's metadata lists as a target (a cold build has one version)."""
+    found: set[str] = set()
+    for role in (site / "metadata").glob("*.json"):
+        found.update(json.loads(role.read_text())["signed"].get("targets", {}))
+    return found
+
+
+@pytest.mark.parametrize("name", ["site", "search", "feed", "closures", "report", "metadata"])
+def test_a_package_named_like_a_site_output_keeps_a_record_of_its_own(
+    tmp_path: Path, name: str
+) -> None:
+    """Such a package once shared its output record with the site-wide output of that name: it
+    was rendered on every build and its package document was left out of the signed targets."""
+    source, out, cache = copy_example(tmp_path), tmp_path / "out", tmp_path / "cache"
+    signing = [
+        "-C",
+        str(source),
+        "--sign",
+        str(KEYS / "root.key"),
+        "--sign",
+        str(KEYS / "mira.key"),
+    ]
+    new = ["package", "new", name, "--owner", "mira", "--description", f"The {name} package."]
+    release = [
+        "release",
+        "add",
+        name,
+        "1.0.0",
+        "--artifact",
+        "https://e.org/x",
+        "--sha256",
+        SHA,
+        "--size",
+        "10",
+    ]
+    assert main([*new, *signing]) == 0
+    assert main([*release, *signing]) == 0
+    first = run_build(source, out, cache)
+    assert first.files == sum(1 for path in out.rglob("*") if path.is_file())
+    assert f"api/v1/packages/{name}.json" in signed_targets(out)
+    again = run_build(source, out, cache)
+    assert (again.rendered, again.written) == (0, 0)
 
 
 # Hosted files: inputs of their package's scan ---------------------------------------------------

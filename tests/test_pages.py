@@ -169,16 +169,13 @@ def test_site_pages_carry_canonical_and_open_graph_tags(source: Path) -> None:
     assert b"og:" not in output["404.html"]
 
 
-def test_every_page_links_the_sites_feed(source: Path, tmp_path: Path) -> None:
-    # Every site publishes its change feed (docs/feed.md), so every page links it.
-    with_feed = site_of(source, tmp_path)
-    theme = load_theme()
-    pages = site_pages(with_feed, theme)
+def test_every_site_page_links_the_feed(source: Path) -> None:
+    output = build_files(BuildOptions(source=source, output=source.parent / "out"))
     feed = '<link rel="alternate" type="application/atom+xml" title="Test Registry: changes" href="{}">'
-    assert feed.format("feed.xml") in pages["index.html"].decode()
-    assert feed.format("../feed.xml") in pages["search/index.html"].decode()
-    listing = next(p for p in browse_pages(with_feed, theme) if p.path == "browse/name/1.html")
-    assert feed.format("../../feed.xml") in listing.content.decode()
+    assert feed.format("feed.xml") in output["index.html"].decode()
+    assert feed.format("../feed.xml") in output["search/index.html"].decode()
+    for path in ("browse/name/1.html", "owners/bob/index.html", "keywords/testing/index.html"):
+        assert feed.format("../../feed.xml") in output[path].decode(), path
 
 
 def test_unchanged_listings_are_not_written_again(source: Path, tmp_path: Path) -> None:
@@ -188,3 +185,35 @@ def test_unchanged_listings_are_not_written_again(source: Path, tmp_path: Path) 
     before = {path: (tmp_path / "site" / path).stat().st_mtime_ns for path in paths}
     build(options)
     assert {path: (tmp_path / "site" / path).stat().st_mtime_ns for path in paths} == before
+
+
+def test_a_rebuild_renders_only_the_listings_that_changed(
+    builder: SourceBuilder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from regsite.render import html
+
+    rendered: list[str] = []
+    render_page = html.render_page
+
+    def counting(theme, registry, template, path, context):  # type: ignore[no-untyped-def]
+        if template == "listing.html":
+            rendered.append(path)
+        return render_page(theme, registry, template, path, context)
+
+    monkeypatch.setattr(html, "render_page", counting)
+    source = builder.write(tmp_path / "source")
+    options = BuildOptions(source=source, output=tmp_path / "site", cache=tmp_path / "cache")
+    build(options)
+    assert "owners/alice/index.html" in rendered
+    rendered.clear()
+    build(options)
+    assert rendered == []  # nothing changed: every listing kept as the output holds it
+    builder.packages["beta"]["package"]["description"] = "Beta, described anew."
+    build(
+        BuildOptions(
+            source=builder.write(source), output=tmp_path / "site", cache=tmp_path / "cache"
+        )
+    )
+    assert "owners/bob/index.html" in rendered and "owners/alice/index.html" not in rendered
+    assert "keywords/testing/index.html" in rendered
+    assert b"Beta, described anew." in (tmp_path / "site/owners/bob/index.html").read_bytes()

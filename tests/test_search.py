@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import sys
@@ -112,11 +113,46 @@ def test_shard_index_and_typo_keys() -> None:
 
 def test_manifest_holds_boundaries_only(example_output: Output) -> None:
     manifest = json.loads(example_output["search/manifest.json"])
-    assert manifest["format"] == 1 and manifest["tokenizer"] == TOKENIZER_ID
+    assert manifest["format"] == 2 and manifest["tokenizer"] == TOKENIZER_ID
     assert manifest["documents"] == 18
-    for kind in ("terms", "names", "typos"):
+    for kind in ("terms", "names", "typos", "display"):
         assert manifest[kind][0] == ""
         assert all(f"search/{kind}/{i}.json" in example_output for i in range(len(manifest[kind])))
+
+
+def test_a_display_shard_holds_each_terms_best_records(example_output: Output) -> None:
+    manifest = json.loads(example_output["search/manifest.json"])
+    records = [
+        [16 * number + i, *record]
+        for number in range(2)
+        for i, record in enumerate(json.loads(example_output[f"search/records/{number}.json"]))
+    ]
+    for index in range(len(manifest["terms"])):
+        terms = json.loads(example_output[f"search/terms/{index}.json"])
+        for term, flat in zip(terms["keys"], terms["values"], strict=True):
+            docs = list(itertools.accumulate(flat[0::2]))
+            best = sorted(zip(flat[1::2], docs, strict=True), key=lambda p: (-p[0], p[1]))[:10]
+            where = shard_index(manifest["display"], term)
+            display = json.loads(example_output[f"search/display/{where}.json"])
+            assert term in display["keys"]
+            held = {row[0]: row for row in display["records"]}
+            assert all(held[doc] == records[doc] for _, doc in best), term
+
+
+def test_a_one_word_cold_query_fetches_no_record_file(example_output: Output) -> None:
+    loaded: list[str] = []
+
+    class Source:
+        def load(self, path: str) -> object:
+            loaded.append(path)
+            return json.loads(example_output[path])
+
+    searcher = Searcher(Source())
+    for query in ("json", "http", "colours", "flagpole", "te"):
+        found = searcher.search(query)
+        shown = searcher.records([hit.doc for hit in found.hits[:10]])
+        assert shown and all(record.name for record in shown)
+    assert not [path for path in loaded if path.startswith("search/records/")]
 
 
 def test_documents_are_numbered_most_depended_upon_first(example_output: Output) -> None:
@@ -246,8 +282,8 @@ def test_every_package_is_found_by_its_name(example_output: Output) -> None:
 
 def test_an_unknown_format_is_refused(example_output: Output) -> None:
     output = dict(example_output)
-    output["search/manifest.json"] = b'{"format": 2}'
-    with pytest.raises(SearchError, match="expected search format 1"):
+    output["search/manifest.json"] = b'{"format": 1}'  # what regsite wrote before display shards
+    with pytest.raises(SearchError, match="expected search format 2"):
         searcher(output)
 
 

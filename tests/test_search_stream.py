@@ -165,7 +165,12 @@ def test_a_new_release_keeps_the_shards_and_changes_the_records(example: Site) -
     bumped = [dataclasses.replace(packages[0], latest="99.0"), *packages[1:]]
     after = dict(search_files(Stream(bumped), memo))
     assert memo.stores == 1
-    assert {path for path in before if before[path] != after[path]} == {"search/records/0.json"}
+    changed = {path for path in before if before[path] != after[path]}
+    # The shards are kept; the records and the display shards show the new version.
+    assert {path for path in changed if not path.startswith("search/display/")} == {
+        "search/records/0.json"
+    }
+    assert any(b'"99.0"' in after[path] for path in changed if path.startswith("search/display/"))
 
 
 @pytest.mark.parametrize(

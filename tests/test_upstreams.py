@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from builder import release
+from builder import amendment, release
 from cargosite import cargo_builder
 from clientsite import Served, revalidating_server
 from conftest import serving
@@ -93,6 +93,39 @@ def test_a_dependency_that_lives_upstream_builds_links_to_its_page_and_names_its
     assert f'{link} <code>&gt;=0.4.1</code> <span class="muted">from base</span>' in page
     checked = validate_json_outputs(output)
     assert checked["registry"] == 1 and checked["package"] == 3
+
+
+def test_a_package_page_shows_its_amendments_advisories_and_upstream_links_together(
+    tmp_path: Path, base: Base, served: Served
+) -> None:
+    """app requires tinyjson from base and alpha here; a curator bounds alpha, an advisory
+    affects app 1.0.0: the page, the JSON and its schema carry all three."""
+    builder = downstream_builder(served.url + "/", base.root)
+    builder.add_curator("carol", "Carol Curator", ["app"])
+    builder.amend(
+        "app", amendment("*", dependency="alpha", upper_bound="1.1.0"), signers=("carol",)
+    )
+    fixed = [{"introduced": "0"}, {"fixed": "2.0.0"}]
+    builder.add_advisory(
+        "x_TESTREG-2026-0001", [{"name": "app", "ranges": [{"type": "ECOSYSTEM", "events": fixed}]}]
+    )
+    source = write_downstream(builder, tmp_path / "source", base.root)
+    output = build_files(BuildOptions(source=source, output=tmp_path / "out"))
+    (app,) = json.loads(output["api/v1/packages/app.json"])["releases"]
+    assert app["requires"][1] == {"name": "tinyjson", "specifier": ">=0.4.1", "upstream": "base"}
+    assert app["effective"]["requires"][0] == {
+        "name": "alpha",
+        "specifier": "<1.1.0,>=1",
+        "excluded": [],
+    }
+    assert [advisory["id"] for advisory in app["advisories"]] == ["x_TESTREG-2026-0001"]
+    page = output["packages/app/index.html"].decode()
+    link = f'<a href="{served.url}/packages/tinyjson/index.html">tinyjson</a>'
+    assert f'{link} <code>&gt;=0.4.1</code> <span class="muted">(from base)</span>' in page
+    assert "amended to <code>&lt;1.1.0,&gt;=1</code>" in page
+    assert "Curated constraints" in page and "Carol Curator" in page
+    assert ">x_TESTREG-2026-0001</a>" in page
+    assert validate_json_outputs(output)["package"] == 3
 
 
 def test_the_table_form_without_upstream_is_a_dependency_on_this_registry(
@@ -316,6 +349,33 @@ def test_a_dependency_on_a_name_taken_from_an_upstream_must_say_so(
         "packages/app/package.toml: release[version=1.0.0].requires.tinyjson: depends on"
         " 'tinyjson', which registry.toml takes from upstream 'base': write tinyjson ="
         ' { version = ">=0.4", upstream = "base" }'
+    ]
+
+
+def test_an_amendment_naming_a_package_taken_from_an_upstream_is_refused_with_why(
+    tmp_path: Path, base: Base, served: Served
+) -> None:
+    """Curators amend requirements on this registry's own packages only (docs/curation.md): an
+    upstream's versions change without this source changing, so no proof of narrowing holds."""
+    builder = downstream_builder(served.url + "/", base.root)
+    builder.add_curator("carol", "Carol Curator", ["app"])
+    builder.amend(
+        "app",
+        amendment("*", dependency="tinyjson", upper_bound="0.5.0"),
+        amendment("*", conflict="tinyjson"),
+        signers=("carol",),
+    )
+    source = write_downstream(builder, tmp_path / "source", base.root)
+    why = (
+        "is taken from upstream 'base': curators amend requirements on this registry's own"
+        " packages only, since the proof that an amendment only narrows reads every version of"
+        " the dependency, and an upstream's versions change without this source changing; ask"
+        " the owners to narrow the requirement in package.toml, or 'base''s curators to amend"
+        " their package"
+    )
+    assert build_problems(source) == [
+        f"amendments/app/amendments.toml: amendment[0]: dependency 'tinyjson' {why}",
+        f"amendments/app/amendments.toml: amendment[1]: conflict 'tinyjson' {why}",
     ]
 
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
-from regsite.model import Registry, Site
+from regsite.model import PackageAmendments, Registry, Site
 from regsite.summary import RECENT_RELEASES, PackageDetails, PackageSummary, ReleaseBrief
 
 __all__ = [
@@ -27,6 +27,7 @@ def assemble_site(
     summaries: Mapping[str, PackageSummary],
     source_date_epoch: int | None,
     details: Callable[[PackageSummary], PackageDetails],
+    amendments: Mapping[str, PackageAmendments] | None = None,
 ) -> Site:
     """The site; ``details`` reads a package's details back (for the newest releases)."""
     ordered = {name: summaries[name] for name in sorted(summaries)}
@@ -37,6 +38,7 @@ def assemble_site(
         updated=source_date(ordered, source_date_epoch),
         recent=recent_releases(ordered, details),
         transitive=transitive_counts(ordered),
+        amendments=dict(amendments or {}),
     )
 
 

@@ -16,9 +16,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from regsite.advisories.stage import scan_advisories
 from regsite.assemble import assemble_site
-from regsite.catalog import Catalog, scan_packages, scan_registry
+from regsite.catalog import Catalog, scan_packages
 from regsite.errors import ErrorReport
 from regsite.load import require_source_directory
 from regsite.memo import Memo
@@ -29,8 +28,8 @@ from regsite.render import Output
 from regsite.scan import PackageContext
 from regsite.signatures import ThresholdResult
 from regsite.site_outputs import SiteRun, publish_site
+from regsite.site_sources import read_site_sources
 from regsite.theme import load_theme
-from regsite.upstreams import scan_upstreams, with_upstreams
 from regsite.validate import validate
 from regsite.workers import fewer_collections
 from regsite.write import MemoryWriter, OutputWriter, Writer
@@ -88,11 +87,7 @@ def check_source(options: BuildOptions) -> SourceCheck:
     require_source_directory(options.source)
     with _memo(options.cache) as memo:
         checked = _check(options, memo, Stages(options.progress or NullProgress()), None)
-        verdicts = dict(checked.catalog.verdicts())
-        registry = checked.catalog.registry
-        if registry is not None and registry.source.verification is not None:
-            verdicts = {registry.source.path: registry.source.verification, **verdicts}
-        return dataclasses.replace(checked, verdicts=verdicts)
+        return dataclasses.replace(checked, verdicts=checked.catalog.verdicts())
 
 
 def read_site(options: BuildOptions) -> Site:
@@ -112,35 +107,29 @@ def build_files(options: BuildOptions) -> Output:
 
 def _check(options: BuildOptions, memo: Memo, stages: Stages, writer: Writer | None) -> SourceCheck:
     """The scan and the validation; with a ``writer``, packages are rendered as they are read."""
-    with stages.stage("load"):
-        scan = scan_registry(options.source, options.limits, memo, options.pinned_root)
-    catalog = Catalog(options.source, options.limits, scan, memo)
-    with stages.stage("advisories"):
-        catalog.advisories = scan_advisories(options.source, scan.registry, scan.directories, memo)
+    catalog = read_site_sources(options, memo, stages)
+    registry, curation = catalog.registry, catalog.curation
     theme = load_theme(options.theme) if writer is not None else None
-    registry = scan.registry
-    if registry is not None and options.base_url is not None:
-        registry = dataclasses.replace(registry, base_url=options.base_url)
-    if registry is not None and registry.upstreams:  # before the packages, which depend on them
-        with stages.stage("upstreams"):
-            found = scan_upstreams(
-                options.source, registry, memo, options.upstreams, options.limits
-            )
-        catalog.upstreams, registry = found, with_upstreams(registry, found)
-    catalog.scan = dataclasses.replace(scan, registry=registry)
-    advisories = catalog.advisories.by_package
+    advisories, amendments = catalog.advisories.by_package, curation.amendments
     context = PackageContext(
-        options.source, options.limits, registry, theme, writer, advisories, options.files
+        options.source,
+        options.limits,
+        registry,
+        theme,
+        writer,
+        amendments,
+        advisories,
+        options.files,
     )
-    with stages.stage("scan", len(scan.directories)) as advance:
+    packages = len(catalog.scan.directories)
+    with stages.stage("scan", packages) as advance:
         scan_packages(catalog, context, options.workers, advance)
-    with stages.stage("validate", len(scan.directories)) as advance:
+    with stages.stage("validate", packages) as advance:
         report = validate(catalog, options.base_url, options.workers, advance)
-    site = None
-    if registry is not None and not report:
-        site = assemble_site(
-            registry, catalog.summaries, options.source_date_epoch, catalog.details
-        )
+    if registry is None or report:
+        return SourceCheck(catalog, report, None)
+    epoch = options.source_date_epoch
+    site = assemble_site(registry, catalog.summaries, epoch, catalog.details, amendments)
     return SourceCheck(catalog, report, site)
 
 

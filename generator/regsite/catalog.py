@@ -16,6 +16,7 @@ from pathlib import Path
 
 from regsite.advisories.releases import scan_inputs
 from regsite.advisories.stage import AdvisoryScan
+from regsite.curation import Curation
 from regsite.errors import ErrorReport, SourceProblem
 from regsite.hosted import list_hosted, listing_parts
 from regsite.load import (
@@ -65,6 +66,7 @@ class Catalog:
     staged: dict[str, tuple[str, ...]] = field(default_factory=dict)  # rendered, slots open
     rendered: dict[str, tuple[WrittenFile, ...]] = field(default_factory=dict)  # final, by package
     keys: dict[str, bytes] = field(default_factory=dict)  # each package's scan key
+    curation: Curation = field(default_factory=Curation)  # the amendments, read before the scan
     reused: int = 0  # packages whose scan the memo held
     upstreams: UpstreamScan = field(default_factory=UpstreamScan)  # read before the packages
     advisories: AdvisoryScan = field(default_factory=AdvisoryScan)  # advisories/, read first
@@ -85,13 +87,20 @@ class Catalog:
         return unpack_details(packed)
 
     def verdicts(self) -> dict[str, ThresholdResult]:
-        """Every package's signature verdict, by source path (``regsite verify``)."""
+        """Every signature verdict, by source path (``regsite verify``): registry.toml's first,
+        then every package's and every amendments file's."""
         found = {}
+        registry = self.registry
+        if registry is not None and registry.source.verification is not None:
+            found[registry.source.path] = registry.source.verification
         for name in self.scan.directories:
             key = self.keys.get(name)
             record: Record | None = None if key is None else self.memo.get("scan", key)
             if record is not None and record[1] is not None:
                 found[f"{PACKAGES_DIR}/{name}/package.toml"] = unpack_verdict(record[1])
+        for amendments in self.curation.amendments.values():
+            if amendments.source.verification is not None:
+                found[amendments.source.path] = amendments.source.verification
         return found
 
 

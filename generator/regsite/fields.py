@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -160,6 +160,17 @@ class Fields:
             self.problem(key, f"expected a date-time between the years {MIN_YEAR} and {MAX_YEAR}")
             return None
         return in_utc
+
+    def date(self, key: str) -> date | None:
+        """A TOML local date (``2026-03-01``), between the years 1970 and 9998."""
+        value = self._get(key, date, "a date like 2026-03-01", True)
+        if isinstance(value, datetime):
+            self.problem(key, "expected a date like 2026-03-01, without a time")
+            return None
+        if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
+            self.problem(key, f"expected a date between the years {MIN_YEAR} and {MAX_YEAR}")
+            return None
+        return value
 
     def strings(self, key: str) -> list[str]:
         value = self._get(key, list, "an array of strings", False)

@@ -28,6 +28,7 @@ __all__ = [
     "crlf_hint",
     "load_package",
     "load_root_history",
+    "load_signed_file",
     "load_source",
     "loaded_file",
     "package_directories",
@@ -55,6 +56,7 @@ class SourceLimits:
 
     registry_bytes: int = 16 * 1024 * 1024
     package_bytes: int = 1024 * 1024
+    amendments_bytes: int = 1024 * 1024  # a curator's amendments to one package
     readme_bytes: int = 512 * 1024
     signature_bytes: int = 64 * 1024
     root_metadata_bytes: int = 512 * 1024
@@ -178,6 +180,14 @@ def load_package(
     relative = f"{PACKAGES_DIR}/{name}/{PACKAGE_FILE}"
     content = _read_bytes(root, relative, limits.package_bytes, report, required=True)
     return None if content is None else package_from_content(root, name, content, limits, report)
+
+
+def load_signed_file(
+    root: Path, relative: str, max_bytes: int, limits: SourceLimits, report: ErrorReport
+) -> LoadedFile | None:
+    """Read and parse a signed TOML file and its ``.sig`` (a curator's amendments file)."""
+    content = _read_bytes(root, relative, max_bytes, report, required=True)
+    return None if content is None else _with_signatures(root, relative, content, limits, report)
 
 
 def registry_from_content(

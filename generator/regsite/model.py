@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -22,14 +22,19 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HOSTED_DIR",
+    "Amendment",
+    "AmendmentKind",
     "Artifact",
     "CargoFlavour",
+    "Curator",
     "Delegation",
     "Dependency",
     "DependencyKind",
     "MetadataPolicy",
+    "Narrowing",
     "Owner",
     "Package",
+    "PackageAmendments",
     "PackageStatus",
     "Readme",
     "Registry",
@@ -78,6 +83,23 @@ class Owner:
     name: str
     url: str | None
     keys: tuple[PublicKey, ...]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Curator:
+    """Someone who may narrow the requirements of the packages in ``scope`` (docs/curation.md)."""
+
+    id: str
+    name: str
+    url: str | None
+    keys: tuple[PublicKey, ...]
+    scope: tuple[str, ...]  # package names, and prefixes ending in '*' ("http-*", "*")
+
+    def may_amend(self, package: str) -> bool:
+        return any(
+            package.startswith(pattern[:-1]) if pattern.endswith("*") else package == pattern
+            for pattern in self.scope
+        )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -140,10 +162,16 @@ class Registry:
     policy: MetadataPolicy = MetadataPolicy()
     root_history: tuple[bytes, ...] = ()  # metadata/1.root.json, 2.root.json, ... byte for byte
     version_scheme: VersionScheme = DEFAULT_SCHEME  # parses, orders and matches every version
+    curators: Mapping[str, Curator] = field(default_factory=dict)
+    curator_threshold: int = 1  # distinct curators in scope that must sign an amendments file
     upstreams: tuple[Upstream, ...] = ()  # [[upstream]], in source order
     flavours: frozenset[str] = frozenset()  # [flavours]: the formats of other clients published
     cargo: CargoFlavour | None = None  # the cargo flavour's settings, when it is enabled
     readme_image_hosts: frozenset[str] = frozenset()  # README images load from these (https)
+
+    def curators_of(self, package: str) -> tuple[Curator, ...]:
+        """The curators who may amend ``package``, by id."""
+        return tuple(curator for curator in self.curators.values() if curator.may_amend(package))
 
     def install_line(self, package: str, version: Version) -> str | None:
         if self.install is None:
@@ -277,6 +305,62 @@ class Package:
         return preferred[0] if preferred else None
 
 
+class AmendmentKind(StrEnum):
+    BUILD = "build"  # tools may relax it once dependents build (``regsite curate relax``)
+    RUNTIME = "runtime"  # the combination fails at run time: never relaxed by tools
+
+
+class Narrowing(StrEnum):
+    """What an amendment does; each only removes versions or combinations the owner allowed."""
+
+    UPPER_BOUND = "upper-bound"  # the dependency's versions from ``version`` on are left out
+    EXCLUDE = "exclude"  # the dependency's ``version`` is left out
+    CONFLICT = "conflict"  # the package ``target`` (its ``versions``) must not be installed too
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Amendment:
+    """One curator amendment to a range of an owner's releases."""
+
+    index: int  # its place in the file: amendment[index]
+    releases: Specifier  # the owner's releases it applies to; any version: all of them
+    narrowing: Narrowing
+    target: str  # the dependency narrowed, or the package in conflict
+    version: Version | None  # the upper bound or the excluded version; None for a conflict
+    versions: Specifier | None  # a conflict's versions of ``target``; None otherwise
+    kind: AmendmentKind
+    reason: str
+    link: str | None
+    date: date
+
+    def applies_to(self, version: Version) -> bool:
+        """Whether the owner's release ``version`` is in this amendment's range."""
+        return self.releases.is_any or self.releases.admits(version)
+
+    @property
+    def constraint(self) -> str:
+        """What it says: ``alpha <2.0``, ``alpha !=1.4.1``, ``conflicts with gamma >=2``."""
+        if self.narrowing is Narrowing.CONFLICT:
+            versions = "" if self.versions is None or self.versions.is_any else f" {self.versions}"
+            return f"conflicts with {self.target}{versions}"
+        operator = "<" if self.narrowing is Narrowing.UPPER_BOUND else "!="
+        return f"{self.target} {operator}{self.version}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PackageAmendments:
+    """A package's signed amendments file (``amendments/<name>/amendments.toml``), modelled."""
+
+    package: str
+    amendments: tuple[Amendment, ...]
+    source: SourceFile  # byte for byte, with the curators' verdict
+
+    @property
+    def signers(self) -> tuple[str, ...]:
+        verification = self.source.verification
+        return tuple(sorted(verification.signers)) if verification else ()
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Site:
     """What every renderer shares: the registry, a summary of each package, derived indexes.
@@ -292,6 +376,7 @@ class Site:
     # package -> how many packages installing its latest release installs (assemble.py)
     transitive: Mapping[str, int] = field(default_factory=dict)
     feed: str | None = None  # the site's Atom feed, relative to its root; None: it has none
+    amendments: Mapping[str, PackageAmendments] = field(default_factory=dict)  # by package
 
     @property
     def release_count(self) -> int:

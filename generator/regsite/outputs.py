@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from regsite.catalog import Catalog
+from regsite.curation import amendments_inputs
 from regsite.memo import Memo, digest_of
 from regsite.metadata.layout import content_addressed_path, has_copy
 from regsite.model import Registry, Site
@@ -30,9 +31,16 @@ from regsite.theme import Theme
 from regsite.workers import run
 from regsite.write import Writer, WrittenFile
 
-__all__ = ["Published", "page_inputs", "render_packages", "seal_of"]
+__all__ = ["Published", "page_inputs", "render_packages", "seal_of", "site_producer"]
 
-_SITE = "site"  # the producer of the site-wide outputs, beside one per package
+
+def site_producer(name: str) -> str:
+    """The producer of a site-wide output (pages, search, feed, report, metadata): its name with a
+    slash, which no package name holds, so a package named ``search`` keeps a record of its own."""
+    return f"/{name}"
+
+
+_SITE = site_producer("site")  # the producer of the site-wide pages, beside one per package
 
 
 @dataclass(slots=True)
@@ -173,6 +181,7 @@ def render_packages(
     for name, summary in site.packages.items():
         used_by = used_by_of(site, name)
         inputs = page_inputs(site.registry, context.theme, name)
+        inputs += amendments_inputs(site.amendments.get(name), site.registry)
         closure = closures[name]
         parts: list[bytes | str] = [summary.key, *inputs, "closure", closure, "used by"]
         parts += used_by.parts()

@@ -40,6 +40,21 @@ MAX_KEYWORD_LENGTH = 32
 _Status = TypeVar("_Status", PackageStatus, ReleaseStatus)
 
 
+_PACKAGE_KEYS = [
+    "name",
+    "description",
+    "license",
+    "keywords",
+    "homepage",
+    "repository",
+    "documentation",
+    "readme",
+    "status",
+    "status-reason",
+    "successor",
+]  # of [package]
+
+
 def read_package(
     loaded: LoadedPackage,
     verification: ThresholdResult | None,
@@ -56,21 +71,7 @@ def read_package(
     meta = top.table_of("package", required=True)
     if meta is None:
         return None
-    meta.only(
-        [
-            "name",
-            "description",
-            "license",
-            "keywords",
-            "homepage",
-            "repository",
-            "documentation",
-            "readme",
-            "status",
-            "status-reason",
-            "successor",
-        ]
-    )
+    meta.only(_PACKAGE_KEYS)
     name = meta.text("name", max_length=64)
     if name is not None and name != loaded.name:
         meta.problem("name", f"expected {loaded.name!r} (the directory name), found {name!r}")

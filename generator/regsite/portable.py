@@ -12,7 +12,7 @@ from regsite.catalog import Catalog
 from regsite.closures import ClosureManifests, closure_manifests, closure_path
 from regsite.consistency import ConsistencyReport, check_consistency, check_seconds
 from regsite.model import Site
-from regsite.outputs import Published, put_site_files
+from regsite.outputs import Published, put_site_files, site_producer
 from regsite.release_graph import ReleaseGraph
 from regsite.write import Writer
 
@@ -64,9 +64,9 @@ def publish_closures(
     also return how many packages' manifests the output did not hold (every one, when the
     output is not the one the memo describes)."""
     manifests = closure_manifests(_graph(site, catalog), catalog.memo)
-    held = published.held("closures")
+    held = published.held(site_producer("closures"))
     changed = sum(closure_path(n, sha) not in held for n, sha in manifests.hashes.items())
-    put_site_files(writer, published, manifests.files, "closures")
+    put_site_files(writer, published, manifests.files, site_producer("closures"))
     return manifests, changed
 
 

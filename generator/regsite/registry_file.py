@@ -7,6 +7,7 @@ import string
 from collections.abc import Mapping
 from datetime import timedelta
 
+from regsite.curators import read_curators
 from regsite.errors import ErrorReport
 from regsite.fields import Fields, check_format
 from regsite.keys import PublicKey, parse_public_key
@@ -27,8 +28,17 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
     """Build the :class:`Registry`; ``None`` if a part every later stage needs is unusable."""
     top = Fields(loaded.document, loaded.path, "", report)
     top.only(
-        ["format", "registry", "trust", "metadata", "owners", "packages", "flavours", "upstream"],
-        ["curators"],
+        [
+            "format",
+            "registry",
+            "trust",
+            "metadata",
+            "owners",
+            "packages",
+            "flavours",
+            "upstream",
+            "curators",
+        ],
     )
     check_format(top)
     identity = top.table_of("registry", required=True)
@@ -46,7 +56,7 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
             "readme-image-hosts",
         ]
     )
-    trust.only(["root-keys", "root-threshold", "online-keys", "revoked-keys"])
+    trust.only(["root-keys", "root-threshold", "online-keys", "revoked-keys", "curator-threshold"])
     name = identity.text("name")
     if name is not None and (problem := name_problem(name)) is not None:
         identity.problem("name", problem)
@@ -58,6 +68,7 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
     delegations = _delegations(top.table_of("packages"), owners)
     version_scheme = _version_scheme(identity)
     flavours, cargo = _flavours(top.table_of("flavours"), version_scheme)
+    curators = read_curators(top.table_of("curators"), owners, revoked)
     return Registry(
         name=name or "registry",
         title=identity.text("title", max_length=100, one_line=True) or "",
@@ -76,6 +87,8 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
         flavours=flavours,
         cargo=cargo,
         readme_image_hosts=_image_hosts(identity),
+        curators=curators,
+        curator_threshold=_threshold(trust, "curator-threshold", len(curators)),
         upstreams=read_upstreams(top, name, delegations),
     )
 

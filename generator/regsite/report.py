@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from regsite.errors import printable
-from regsite.model import Site
-from regsite.render.api import API_ROOT, API_VERSION, registry_document
+from regsite.model import PackageAmendments, Site
+from regsite.render.api import API_ROOT, API_VERSION, amendment_entry, registry_document
 from regsite.summary import PackageSummary
 
 __all__ = [
@@ -41,6 +41,7 @@ _TRUST_KEYS = ("root_keys", "online_keys", "revoked_keys")
 Release = tuple[str, str]  # (package, version)
 # An amendment as the report tells it apart: releases, narrows, name, version, specifier, kind.
 AmendmentKey = tuple[str | None, ...]
+_AMENDMENT_FIELDS = ("releases", "narrows", "name", "version", "specifier", "kind")
 _T = TypeVar("_T")
 
 
@@ -113,7 +114,7 @@ class BuildChanges:
     release_status: tuple[tuple[str, str, str, str], ...] = ()  # (package, version, old, new)
     keys: tuple[tuple[str, str, str], ...] = field(default=())  # (where, change, what)
     owners: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()  # (package, old, new)
-    # Curation (issue 15, part 1) fills these; the feed's amendment.* events read them.
+    # The curators' amendments (docs/curation.md); the feed's amendment.* events read them.
     amendments_added: tuple[tuple[str, AmendmentKey], ...] = ()  # (package, amendment)
     amendments_removed: tuple[tuple[str, AmendmentKey], ...] = ()
 
@@ -141,6 +142,7 @@ class _OldPackage:
     releases: Mapping[str, str]  # version -> status
     status: str | None
     owners: tuple[str, ...] = ()  # the ids of the owners who may sign it
+    amendments: tuple[AmendmentKey, ...] = ()
 
 
 def _object(value: object, where: str) -> dict[str, Any]:
@@ -224,7 +226,29 @@ def _package(document: object) -> _OldPackage:
         _string(_object(owner, "owners[]").get("id"), "owners[].id")
         for owner in _list(top.get("owners", []), "owners")
     )
-    return _OldPackage(releases, None if status is None else _string(status, "status"), owners)
+    amendments = top.get("amendments")  # absent before curation and without amendments
+    entries = [] if amendments is None else _object(amendments, "amendments").get("entries")
+    return _OldPackage(
+        releases,
+        None if status is None else _string(status, "status"),
+        owners,
+        tuple(_amendment(entry) for entry in _list(entries, "amendments.entries")),
+    )
+
+
+def _amendment(entry: object) -> AmendmentKey:
+    fields = _object(entry, "amendments.entries[]")
+    return tuple(
+        None if fields.get(name) is None else _string(fields.get(name), f"entries[].{name}")
+        for name in _AMENDMENT_FIELDS
+    )
+
+
+def _amendment_keys(amendments: PackageAmendments | None) -> tuple[AmendmentKey, ...]:
+    if amendments is None:
+        return ()
+    entries = (amendment_entry(amendment) for amendment in amendments.amendments)
+    return tuple(tuple(entry[name] for name in _AMENDMENT_FIELDS) for entry in entries)
 
 
 _SOURCES = f"{API_ROOT}/sources/"  # api/v1/sources/<name>/...
@@ -257,16 +281,19 @@ def compare_builds(site: Site, previous: PreviousOutput | None) -> BuildChanges:
         name
         for name in site.packages
         if name in before
-        and (name in sources or (name in olds and _differs(olds[name], site.packages[name])))
+        and (name in sources or (name in olds and _differs(olds[name], site, name)))
     )
     found = _ReleaseChanges()
     found.added += [(name, v) for name in added for v in reversed(site.packages[name].versions)]
+    for name in added:
+        found.amendments(name, (), _amendment_keys(site.amendments.get(name)))
     for name in changed:
         path = f"{API_ROOT}/packages/{name}.json"
         old = olds.get(name) or _OldPackage({}, None)
         if name not in olds and name in before:
             old = previous.read(path, _PACKAGE_SHAPE, _package) or old
         found.compare(name, old, site.packages[name])
+        found.amendments(name, old.amendments, _amendment_keys(site.amendments.get(name)))
         if previous.current is not None and (new := previous.current(path)) is not None:
             found.statuses(name, old, _package(json.loads(new)))
     return BuildChanges(
@@ -286,18 +313,23 @@ def compare_builds(site: Site, previous: PreviousOutput | None) -> BuildChanges:
         release_status=tuple(found.release_status),
         owners=tuple(found.owners),
         keys=tuple(_key_changes(old_registry, _registry(registry_document(site)))),
+        amendments_added=tuple(found.amendments_added),
+        amendments_removed=tuple(found.amendments_removed),
     )
 
 
-def _differs(old: _OldPackage | None, summary: PackageSummary) -> bool:
-    """Whether the previous document's releases or status differ from the package's now."""
+def _differs(old: _OldPackage | None, site: Site, name: str) -> bool:
+    """Whether the previous document's releases, status or curators' amendments differ from
+    the package's now (an amendments file removed leaves no changed source behind)."""
     if old is None:
         return True
+    summary = site.packages[name]
     yanked = {version for version, status in old.releases.items() if status == "yanked"}
     return (
         set(old.releases) != set(summary.versions)
         or yanked != set(summary.yanked)
         or old.status != summary.status.value
+        or old.amendments != _amendment_keys(site.amendments.get(name))
     )
 
 
@@ -310,6 +342,15 @@ class _ReleaseChanges:
     status: list[tuple[str, str, str]] = field(default_factory=list)
     release_status: list[tuple[str, str, str, str]] = field(default_factory=list)
     owners: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
+    amendments_added: list[tuple[str, AmendmentKey]] = field(default_factory=list)
+    amendments_removed: list[tuple[str, AmendmentKey]] = field(default_factory=list)
+
+    def amendments(
+        self, name: str, old: Sequence[AmendmentKey], new: Sequence[AmendmentKey]
+    ) -> None:
+        """Record the amendments of package ``name`` that were added or removed."""
+        self.amendments_added += [(name, key) for key in new if key not in old]
+        self.amendments_removed += [(name, key) for key in old if key not in new]
 
     def compare(self, name: str, old: _OldPackage, summary: PackageSummary) -> None:
         """Record how package ``name``'s releases and status changed since ``old``."""
@@ -378,7 +419,22 @@ def report_document(changes: BuildChanges) -> dict[str, Any]:
         },
         "status": [{"name": n, "from": old, "to": new} for n, old, new in changes.status],
         "keys": [{"where": w, "change": c, "key": k} for w, c, k in changes.keys],
+        "amendments": {
+            "added": [_amendment_document(n, key) for n, key in changes.amendments_added],
+            "removed": [_amendment_document(n, key) for n, key in changes.amendments_removed],
+        },
     }
+
+
+def _amendment_document(package: str, key: AmendmentKey) -> dict[str, str | None]:
+    return {"package": package, **dict(zip(_AMENDMENT_FIELDS, key, strict=True))}
+
+
+def _amendment_line(package: str, key: AmendmentKey) -> str:
+    """``beta`` (releases <=0.9.0): alpha upper-bound 2.0 [build]"""
+    releases, narrows, name, version, specifier, kind = key
+    what = " ".join(part for part in (name, narrows, version or specifier) if part)
+    return f"`{package}` (releases {releases or '*'}): {what} [{kind}]"
 
 
 def report_markdown(changes: BuildChanges, title: str) -> str:
@@ -405,6 +461,8 @@ def report_markdown(changes: BuildChanges, title: str) -> str:
         ("Un-yanked", [f"`{n}` {v}" for n, v in changes.unyanked]),
         ("Status", [f"`{n}`: {old} → {new}" for n, old, new in changes.status]),
         ("Keys", [f"{where}: {change} `{key}`" for where, change, key in changes.keys]),
+        ("Amendments added", [_amendment_line(n, key) for n, key in changes.amendments_added]),
+        ("Amendments removed", [_amendment_line(n, key) for n, key in changes.amendments_removed]),
     ]
     for heading, rows in sections:
         if rows:

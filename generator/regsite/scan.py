@@ -30,7 +30,7 @@ from regsite.hosted import HostedFiles, HostedListing, hosted_problems, publish_
 from regsite.keys import PublicKey
 from regsite.load import PACKAGES_DIR, LoadedPackage, SourceLimits, load_package, package_input
 from regsite.memo import files_digest
-from regsite.model import Package, Registry
+from regsite.model import Package, PackageAmendments, Registry
 from regsite.package_file import read_package
 from regsite.readme import checked_readme, over_budget, readme_path
 from regsite.render.flavours import flavour_package_problems
@@ -73,6 +73,7 @@ class PackageContext:
     registry: Registry | None  # None when registry.toml is unusable: packages are still checked
     theme: Theme | None = None  # None: nothing is rendered (``regsite verify``)
     writer: Writer | None = None
+    amendments: Mapping[str, PackageAmendments] = field(default_factory=dict)  # by package
     # The advisories naming each package (docs/advisories.md): declared in its scan key.
     advisories: Mapping[str, tuple[Advisory, ...]] = field(default_factory=dict)
     files: Path | None = None  # regsite build --files DIR: hosted files kept out of the source
@@ -164,8 +165,9 @@ def _render(
     """The package's own outputs: files with open slots staged as they are, the rest put."""
     assert stage.writer is not None and stage.theme is not None and stage.registry is not None
     readme = _readme_html(stage.limits, stage.registry, package)
+    amendments = stage.amendments.get(package.name)
     advisories = stage.advisories.get(package.name, ())
-    outputs = package_outputs(stage.registry, stage.theme, package, readme, advisories)
+    outputs = package_outputs(stage.registry, stage.theme, package, readme, amendments, advisories)
     staged = []
     files = []
     for path, (content, open_slots) in outputs.items():

@@ -38,6 +38,7 @@ class FileKind(StrEnum):
 
     REGISTRY = "registry.toml"
     PACKAGE = "package.toml"
+    AMENDMENTS = "amendments.toml"  # a curator's amendments to one package's requirements
     ADVISORY = "advisory.json"  # an OSV document in advisories/ (docs/advisories.md)
 
 

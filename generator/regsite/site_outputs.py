@@ -27,7 +27,14 @@ from regsite.metadata.previous import DirectoryPrevious, RoleMemo
 from regsite.metadata.publish import publish_metadata
 from regsite.model import Registry, Site
 from regsite.options import BuildOptions, BuildResult
-from regsite.outputs import Published, put_site_files, read_seal, render_packages, seal_of
+from regsite.outputs import (
+    Published,
+    put_site_files,
+    read_seal,
+    render_packages,
+    seal_of,
+    site_producer,
+)
 from regsite.portable import check_releases, publish_closures
 from regsite.progress import Stages
 from regsite.render import Output
@@ -53,7 +60,7 @@ __all__ = ["SiteRun", "publish_site", "write_output"]
 log = logging.getLogger(__name__)
 
 _PACKAGE_DOCS = f"{API_ROOT}/packages/"
-_BROWSE = "browse"  # the producer of the listing, owner and keyword pages
+_BROWSE = "browse"  # the producers of the listing, owner and keyword pages: one per page
 _SITE_PAGES = ("index.html", SEARCH_PAGE)  # the site pages a sitemap lists besides those
 _SOURCES = f"{API_ROOT}/sources/"
 
@@ -76,7 +83,14 @@ def publish_site(run: SiteRun) -> BuildResult:
     published = Published.load(catalog.memo, out, read_seal(_read(out, REPORT_PATH)))
     advisories = catalog.advisories.by_package
     context = PackageContext(
-        catalog.root, catalog.limits, site.registry, theme, writer, advisories, run.options.files
+        catalog.root,
+        catalog.limits,
+        site.registry,
+        theme,
+        writer,
+        amendments=site.amendments,
+        advisories=advisories,
+        files=run.options.files,
     )
     jobs = run.options.workers
     with stages.stage("closures"):
@@ -96,7 +110,7 @@ def publish_site(run: SiteRun) -> BuildResult:
         shared.update(crawler_files(site, pages))  # robots.txt, sitemap.xml
         put_site_files(writer, published, shared)
     with stages.stage("search"):
-        put_site_files(writer, published, _search(site, catalog.memo), "search")
+        put_site_files(writer, published, _search(site, catalog.memo), site_producer("search"))
     with stages.stage("report"):
         changes = _report(run, published, previous)
     if run.options.online_key is not None:
@@ -126,14 +140,21 @@ def publish_site(run: SiteRun) -> BuildResult:
 
 
 def _browse(run: SiteRun, theme: Theme, published: Published) -> list[tuple[str, datetime | None]]:
-    """The listings, owner and keyword pages, written as they are rendered (thousands at
-    100,000 packages); gives each page's path and date for the sitemap."""
-    held = published.held(_BROWSE)
-    files, pages = [], []
+    """The listings, owner and keyword pages; gives each page's path and date for the sitemap.
+
+    Thousands of pages at 100,000 packages: each is its own producer, kept without rendering
+    when what it shows (its inputs) is what the output's copy was rendered from."""
+    consistent = run.writer.consistent
+    pages = []
     for page in browse_pages(run.site, theme):
-        files.append(run.writer.put(page.path, page.content, held=held.get(page.path)))
+        producer = f"{_BROWSE} {page.path}"
+        key = run.catalog.memo.key(_BROWSE, [page.inputs])
+        kept = published.unchanged(producer, key, consistent)
+        if kept is None:
+            held = published.held(producer).get(page.path)
+            kept = (run.writer.put(page.path, page.content, held=held),)
+        published.record(producer, key, kept)
         pages.append((page.path, page.updated))
-    published.record(_BROWSE, b"", files)
     return pages
 
 
@@ -159,14 +180,14 @@ def _report(run: SiteRun, published: Published, previous: Path | None) -> BuildC
     changes = compare_builds(site, reader)
     advisories = run.catalog.advisories.advisories
     feed = FeedRun(site, changes, advisories, None if reader is None else previous)
-    put_site_files(writer, published, feed_outputs(feed), "feed")
+    put_site_files(writer, published, feed_outputs(feed), site_producer("feed"))
     published.sealed = seal_of(published.new)
     document = {**report_document(changes), "outputs": published.sealed}
     kept = None if reader is None else reader.report_bytes()
     content = dump_json(document)
     if changes.empty and kept is not None and read_seal(kept) == published.sealed:
         content = kept  # the last build that changed anything: no churn
-    published.record("report", b"", [writer.put(REPORT_PATH, content)])
+    published.record(site_producer("report"), b"", [writer.put(REPORT_PATH, content)])
     return changes
 
 
@@ -225,7 +246,7 @@ def _sign(run: SiteRun, published: Published, previous: Path | None) -> None:
     output = publish_metadata(targets, run.site.registry, key, now, reader, memo)
     run.catalog.memo.put("roles", b"targets", memo.current)
     files = [run.writer.put(path, content, copied=False) for path, content in output.items()]
-    published.record("metadata", b"", files)
+    published.record(site_producer("metadata"), b"", files)
 
 
 def _paths(published: Published, consistent: bool) -> set[str]:

@@ -209,8 +209,8 @@ def pack(summary: PackageSummary, details: PackageDetails) -> Packed:
 
 def unpack_summary(packed: Packed) -> PackageSummary:
     (name, description, keywords, status, latest, newest, first, versions) = packed[0][:8]
-    (yanked, depends_on, targets, headings, source_path, signers, key, *rest) = packed[0][8:]
-    requirements, search, uses, shard = rest
+    (yanked, depends_on, targets, headings, source_path, signers, key) = packed[0][8:15]
+    requirements, search, uses, shard = packed[0][15:19]
     return PackageSummary(
         name=name,
         description=description,

@@ -210,6 +210,9 @@ class _Fetched:
     def root(self) -> Root:
         return self.updater.root
 
+    def listed(self, path: str) -> bool:
+        return path in self.files or self.updater.listed(path)
+
     def fetch_target(self, path: str) -> bytes:
         found = self.files.get(path)
         return self.updater.fetch_target(path) if found is None else found

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
+from regsite.amendment_checks import amendment_problems
 from regsite.catalog import Catalog
 from regsite.errors import ErrorReport, SourceProblem
 from regsite.fields import url_problem
 from regsite.memo import Memo, digest_of
-from regsite.model import Registry
+from regsite.model import Narrowing, PackageAmendments, Registry
 from regsite.render.flavours import flavour_site_problems
 from regsite.summary import PackageSummary, Requirement
 from regsite.upstream_checks import Upstreams, confusion_problems
@@ -35,6 +36,7 @@ def validate(
     report = ErrorReport()
     report.extend(catalog.scan.problems)
     report.extend(catalog.problems)
+    report.extend(catalog.curation.problems)
     report.extend(catalog.advisories.problems)
     if base_url is not None and (problem := url_problem(base_url)) is not None:
         report.add("--base-url", "", problem)
@@ -80,7 +82,8 @@ def _requirements(
     problems: list[SourceProblem] = []
     missed: list[tuple[str, bytes]] = []
     for summary in catalog.summaries.values():
-        key = _check_key(memo, summary, catalog.summaries, present, scheme, upstreams)
+        amendments = catalog.curation.amendments.get(summary.name)
+        key = _check_key(memo, summary, catalog.summaries, present, scheme, upstreams, amendments)
         found: tuple[SourceProblem, ...] | None = memo.get("requirements", key)
         if found is None:
             missed.append((summary.name, key))
@@ -105,12 +108,18 @@ def _check_key(
     present: Collection[str],
     scheme: VersionScheme,
     upstreams: Upstreams,
+    amendments: PackageAmendments | None,
 ) -> bytes:
     """The package's requirements and what they are checked against: each target's versions,
-    here or where registry.toml takes it from."""
+    here or where registry.toml takes it from; and its amendments, with the packages its
+    conflicts name."""
     parts: list[bytes | str] = [scheme.name, summary.source_path, summary.requirements_digest]
     parts.append(upstreams.identity)
-    for target in summary.targets:
+    targets = set(summary.targets)
+    if amendments is not None:
+        parts += ["amendments", amendments.source.content, *summary.versions]
+        targets.update(a.target for a in amendments.amendments if a.narrowing is Narrowing.CONFLICT)
+    for target in sorted(targets):
         found = packages.get(target)
         parts += [target, digest_of(found.versions) if found else f"absent {target in present}"]
         if target in upstreams.taken:
@@ -131,6 +140,19 @@ def _check_package(item: tuple[str, bytes]) -> tuple[bytes, tuple[SourceProblem,
         checks.scheme,
         checks.upstreams,
     )
+    amendments = checks.catalog.curation.amendments.get(name)
+    if amendments is not None:
+        parse = (partial(_specifier, checks.scheme), partial(_versions, checks.scheme))
+        found += amendment_problems(
+            amendments,
+            summary,
+            details.requirements,
+            checks.catalog.summaries,
+            checks.present,
+            checks.scheme,
+            parse,
+            taken=checks.upstreams.taken,
+        )
     return key, tuple(found)
 
 

@@ -17,9 +17,10 @@ from regsite.signatures import (
     check_signatures,
 )
 
-__all__ = ["PinnedRoot", "verify_package_index", "verify_registry_file"]
+__all__ = ["PinnedRoot", "verify_amendments", "verify_package_index", "verify_registry_file"]
 
 _Signer = Callable[[PublicKey], tuple[SignatureStatus, str | None]]
+_Describe = Callable[[SignatureCheck, FileKind], str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,68 @@ def _owner_signer(registry: Registry, delegation: Delegation) -> _Signer:
     return signer_of
 
 
+def verify_amendments(
+    registry: Registry, package: str, loaded: LoadedFile, report: ErrorReport
+) -> ThresholdResult:
+    """A package's amendments file is signed by a threshold of the curators whose scope holds
+    the package (``[trust] curator-threshold``); distinct curators count, as owners do."""
+    in_scope = registry.curators_of(package)
+    threshold = registry.curator_threshold
+    if len(in_scope) < threshold:
+        ids = ", ".join(curator.id for curator in in_scope) or "none"
+        report.add(
+            loaded.signature_path,
+            "",
+            f"{len(in_scope)} curators may amend {package!r} ({ids}), but [trust]"
+            f" curator-threshold is {threshold}: add {package!r} to more curators' packages in"
+            " registry.toml",
+        )
+    signer_of = _curator_signer(registry, package)
+    describe = _curator_describer(registry, package)
+    noun = "curators who may amend it"
+    return _verify(FileKind.AMENDMENTS, loaded, signer_of, threshold, noun, report, describe)
+
+
+def _curator_signer(registry: Registry, package: str) -> _Signer:
+    key_curator = {key: c for c in registry.curators.values() for key in c.keys}
+
+    def signer_of(key: PublicKey) -> tuple[SignatureStatus, str | None]:
+        if key in registry.revoked_keys:
+            return SignatureStatus.REVOKED, None
+        curator = key_curator.get(key)
+        if curator is None:
+            return SignatureStatus.UNKNOWN_KEY, None
+        if not curator.may_amend(package):
+            return SignatureStatus.UNDELEGATED, curator.id
+        return SignatureStatus.VALID, curator.id
+
+    return signer_of
+
+
+def _curator_describer(registry: Registry, package: str) -> _Describe:
+    key_owner = {key: owner.id for owner in registry.owners.values() for key in owner.keys}
+
+    def describe(check: SignatureCheck, kind: FileKind) -> str:
+        key = f"key {check.key} ({check.key.fingerprint})"
+        if check.status is SignatureStatus.UNDELEGATED and check.signer is not None:
+            scope = ", ".join(registry.curators[check.signer].scope)
+            return (
+                f"{key} belongs to curator {check.signer!r}, whose scope ([curators."
+                f"{check.signer}] packages = {scope}) does not hold {package!r}: a curator in"
+                " scope must sign, or a root key holder widens the scope"
+            )
+        if check.status is SignatureStatus.UNKNOWN_KEY and check.key in key_owner:
+            return (
+                f"{key} is a key of owner {key_owner[check.key]!r}; owners do not sign"
+                " amendments, a curator of registry.toml [curators] does"
+            )
+        if check.status is SignatureStatus.UNKNOWN_KEY:
+            return f"{key} is not a key of any curator in registry.toml [curators]"
+        return _describe(check, kind)
+
+    return describe
+
+
 def _verify(
     kind: FileKind,
     loaded: LoadedFile,
@@ -107,6 +170,7 @@ def _verify(
     threshold: int,
     signer_noun: str,
     report: ErrorReport,
+    describe: _Describe | None = None,
 ) -> ThresholdResult:
     result = check_signatures(kind, loaded.content, loaded.signatures, signer_of, threshold)
     if loaded.signature_content is None:
@@ -118,7 +182,7 @@ def _verify(
         return result
     for check in result.checks:
         if check.status is not SignatureStatus.VALID:
-            message = _describe(check, kind)
+            message = (describe or _describe)(check, kind)
             if check.status is SignatureStatus.BAD and b"\r\n" in loaded.content:
                 message += f". {crlf_hint(loaded.path)}"
             report.add(loaded.signature_path, f"signature[{check.index}]", message)
@@ -140,7 +204,8 @@ def _describe(check: SignatureCheck, kind: FileKind) -> str:
             " it was signed, or the signature belongs to another file; sign it again"
         )
     if check.status is SignatureStatus.REVOKED:
-        return f"{key} is revoked ([trust] revoked-keys); sign with the owner's new key"
+        whose = "a curator's" if kind is FileKind.AMENDMENTS else "the owner's"
+        return f"{key} is revoked ([trust] revoked-keys); sign with {whose} new key"
     if check.status is SignatureStatus.UNDELEGATED:
         return f"{key} belongs to owner {check.signer!r}, who is not delegated this package"
     if kind is FileKind.REGISTRY:

@@ -1,4 +1,4 @@
-/* regsite search, format 1: the tokenizer and the ranking, step for step as
+/* regsite search, format 2: the tokenizer and the ranking, step for step as
  * regsite/search/query.py does them (docs/search.md). No DOM here: node --test loads this file
  * too. Every tie goes to the lower document number, which is the more depended-upon package. */
 (function (root, factory) {
@@ -11,7 +11,7 @@
 })(typeof self !== "undefined" ? self : this, function () {
   "use strict";
 
-  var FORMAT = 1;
+  var FORMAT = 2;
   var TOKENIZER_ID = "nfkc-lower-letters-digits-marks/1";
   var RECORDS_PER_SHARD = 16;
   var RESULTS_PER_PAGE = 10;
@@ -162,6 +162,7 @@
     this.load = load;
     this.cache = new Map();
     this.manifest = null;
+    this.featured = new Map(); /* doc -> record, from the display shards loaded so far */
   }
 
   Searcher.prototype.fetch = function (path) {
@@ -176,6 +177,9 @@
       var manifest = await this.fetch("search/manifest.json");
       if (!manifest || manifest.format !== FORMAT) {
         throw new SearchError("search/manifest.json: expected search format " + FORMAT);
+      }
+      if (!Array.isArray(manifest.display) || manifest.display.length === 0) {
+        throw new SearchError("search/manifest.json: no display shards");
       }
       if (manifest.tokenizer !== TOKENIZER_ID) {
         throw new SearchError("search/manifest.json: tokenizer is " + manifest.tokenizer);
@@ -316,6 +320,7 @@
     await this.open();
     var name = tokens.join("-");
     var joined = tokens.join("");
+    await this.display(tokens);
     var exact = await this.nameDocs(name, [0]);
     var byJoined = await this.nameDocs(joined, joined === name ? [1] : [0, 1]);
     var prefix = await this.prefixDocs(name, [name, joined]);
@@ -349,21 +354,43 @@
     };
   };
 
-  /* -> [{doc, name, version, summary, status, dependents, url}] in the order given */
+  function record(doc, row) {
+    return {
+      doc: doc,
+      name: row[0],
+      version: row[1],
+      summary: row[2],
+      status: row[3],
+      dependents: row[4],
+      url: "packages/" + row[0] + "/",
+    };
+  }
+
+  /* Loads the display shard of each key (a word of the query). */
+  Searcher.prototype.display = async function (keys) {
+    var manifest = await this.open();
+    var indexes = unique(keys.map(function (key) { return shardIndex(manifest.display, key); }));
+    var self = this;
+    var shards = await Promise.all(indexes.map(function (index) {
+      return self.fetch("search/display/" + index + ".json");
+    }));
+    shards.forEach(function (shard) {
+      shard.records.forEach(function (row) {
+        self.featured.set(row[0], record(row[0], row.slice(1)));
+      });
+    });
+  };
+
+  /* -> [{doc, name, version, summary, status, dependents, url}] in the order given: from the
+   * display shards the queries loaded, else from the record files */
   Searcher.prototype.records = async function (docs) {
     var self = this;
     return Promise.all(docs.map(async function (doc) {
+      if (self.featured.has(doc)) {
+        return self.featured.get(doc);
+      }
       var shard = await self.fetch("search/records/" + Math.floor(doc / RECORDS_PER_SHARD) + ".json");
-      var row = shard[doc % RECORDS_PER_SHARD];
-      return {
-        doc: doc,
-        name: row[0],
-        version: row[1],
-        summary: row[2],
-        status: row[3],
-        dependents: row[4],
-        url: "packages/" + row[0] + "/",
-      };
+      return record(doc, shard[doc % RECORDS_PER_SHARD]);
     }));
   };
 

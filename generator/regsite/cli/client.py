@@ -77,6 +77,14 @@ def _add_lock(actions: Subcommands) -> None:
         " 'pip install --require-hashes -r'; pylock: PEP 751, for 'uv pip install -r'",
     )
     lock.add_argument(
+        "--ignore-amendments-on",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="ignore curators' amendments that narrow requirements on NAME (as opam's"
+        " --ignore-constraints-on); the owners' requirements still hold; repeatable",
+    )
+    lock.add_argument(
         "--vendor",
         type=Path,
         metavar="DIR",
@@ -206,6 +214,19 @@ def _show_package(args: argparse.Namespace, package: PackageShown) -> int:
         requires = ", ".join(release.requires)
         line = f"  {release.version}{status}" + (f"  requires {requires}" if requires else "")
         print(printable(line))
+        if release.amended:
+            print(printable(f"      amended: {', '.join(release.amended)}"))
+    if package.amendments is not None:
+        curators = ", ".join(package.amendments.signers)
+        print(printable(f"amended by curators (signatures verified: {curators}):"))
+        for amendment in package.amendments.amendments:
+            releases = str(amendment.releases) or "*"
+            print(
+                printable(
+                    f"  amendment[{amendment.index}] {amendment.constraint} on releases"
+                    f" {releases} ({amendment.kind.value}, {amendment.date}): {amendment.reason}"
+                )
+            )
     return 0
 
 
@@ -216,6 +237,7 @@ def _lock_options(args: argparse.Namespace) -> VendoredLockOptions:
         format=args.format,
         registry=args.registry,
         state=args.state,
+        ignore_amendments_on=tuple(args.ignore_amendments_on),
     )
     return VendoredLockOptions(lock=lock, vendor=args.vendor, offline=args.offline)
 

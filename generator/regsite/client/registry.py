@@ -3,25 +3,35 @@
 TUF metadata proves a file is what the registry's online key published.  That key signs at
 build time, so it is the one most exposed; the owners' signatures on the republished
 ``package.toml`` do not depend on it.  :class:`RemoteRegistry` checks both, and refuses a package
-JSON document that disagrees with the owner-signed source it was built from.
+JSON document that disagrees with the owner-signed source it was built from.  A package's
+amendments file, when the metadata lists one, must be signed by a threshold of the curators
+whose scope holds the package (registry.toml ``[curators]``), or nothing of the package is used.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from tuf.api.metadata import Root
 
+from regsite.amendment_file import AMENDMENTS_DIR, AMENDMENTS_FILE, read_amendments
 from regsite.errors import ErrorReport, RegistryError
 from regsite.load import LoadedPackage, loaded_file
 from regsite.metadata.root import role_keys
-from regsite.model import Package, Registry, Release
+from regsite.model import Package, PackageAmendments, Registry, Release
 from regsite.names import name_problem
 from regsite.package_file import read_package
 from regsite.registry_file import read_registry
-from regsite.verify import PinnedRoot, verify_package_index, verify_registry_file
+from regsite.render.api import amendment_entry
+from regsite.verify import (
+    PinnedRoot,
+    verify_amendments,
+    verify_package_index,
+    verify_registry_file,
+)
 
 __all__ = ["ClientError", "RemoteRegistry", "TargetSource"]
 
@@ -38,6 +48,8 @@ class TargetSource(Protocol):
     @property
     def root(self) -> Root: ...
 
+    def listed(self, path: str) -> bool: ...
+
     def fetch_target(self, path: str) -> bytes: ...
 
 
@@ -47,6 +59,7 @@ class RemoteRegistry:
     readmes: bool = True  # fetch each package's README and check it (the build has no use for it)
     known: Registry | None = None  # registry.toml as verified earlier under the same root keys
     _packages: dict[str, Package] = field(default_factory=dict)
+    _amendments: dict[str, PackageAmendments | None] = field(default_factory=dict)
 
     def registry(self) -> Registry:
         """registry.toml, signed by a threshold of the root keys the TUF root names."""
@@ -65,6 +78,17 @@ class RemoteRegistry:
             self._packages[name] = self._read_package(name)
         return self._packages[name]
 
+    def amendments(self, name: str) -> PackageAmendments | None:
+        """The curators' amendments to package ``name``, verified against registry.toml's
+        curators; None when the signed metadata lists none.  Fails closed: an amendments file
+        that does not verify is an error, never ignored."""
+        if name not in self._amendments:
+            self.package(name)  # the name is checked, and the package must verify first
+            path = f"{API}/sources/{name}/{AMENDMENTS_FILE}"
+            found = self._read_amendments(name, path) if self.source.listed(path) else None
+            self._amendments[name] = found
+        return self._amendments[name]
+
     def document(self, name: str) -> dict[str, Any]:
         """The package's JSON document (``api/v1/packages/NAME.json``), TUF-verified and
         checked against the owner-signed package.toml it was built from."""
@@ -77,6 +101,7 @@ class RemoteRegistry:
         if not isinstance(document, dict):
             raise ClientError(f"{path}: expected a JSON object; the registry's build is broken")
         _check_document(package, document)
+        _check_amendments(self.amendments(name), document, path)
         return document
 
     def _read_registry(self) -> Registry:
@@ -116,6 +141,39 @@ class RemoteRegistry:
         _raise(report, f"{name}'s package.toml")
         assert package is not None
         return package
+
+    def _read_amendments(self, name: str, path: str) -> PackageAmendments:
+        registry = self.registry()
+        report = ErrorReport()
+        content = self.source.fetch_target(path)
+        signature = self.source.fetch_target(f"{path}.sig")
+        relative = f"{AMENDMENTS_DIR}/{name}/{AMENDMENTS_FILE}"
+        loaded = loaded_file(relative, content, signature, report)
+        _raise(report, f"{name}'s amendments")
+        assert loaded is not None
+        verdict = verify_amendments(registry, name, loaded, report)
+        _raise(report, f"{name}'s amendments")
+        scheme = registry.version_scheme
+        amendments = read_amendments(loaded, name, verdict, report, scheme=scheme)
+        _raise(report, f"{name}'s amendments")
+        return amendments
+
+
+def _check_amendments(
+    amendments: PackageAmendments | None, document: dict[str, Any], path: str
+) -> None:
+    """The JSON shows the amendments the curators signed, or none when there are none."""
+    shown = document.get("amendments")
+    found = (shown.get("sha256"), shown.get("entries")) if isinstance(shown, dict) else shown
+    expected = None
+    if amendments is not None:
+        digest = hashlib.sha256(amendments.source.content).hexdigest()
+        expected = (digest, [amendment_entry(a) for a in amendments.amendments])
+    if found != expected:
+        raise ClientError(
+            f"{path}: its amendments disagree with the curator-signed amendments file the"
+            " signed metadata lists: the registry's build or its online key is not to be trusted"
+        )
 
 
 def _raise(report: ErrorReport, what: str) -> None:

@@ -1,10 +1,17 @@
-"""Choose one release per package so that every requirement holds, with resolvelib as pip does."""
+"""Choose one release per package so that every requirement holds, with resolvelib as pip does.
+
+Curators' amendments (docs/curation.md) reach the resolver as filters on a requirement (an upper
+bound, excluded versions) applied after the version scheme has chosen what the owner's specifier
+and yours admit, so an amendment can only remove versions, never add one; and as conflicts: a
+package that must not be installed beside a release.  A package named only by conflicts is
+resolved to "not installed", unless some requirement needs it.
+"""
 
 from __future__ import annotations
 
 import platform
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -17,20 +24,28 @@ from resolvelib.resolvers import (
     ResolutionTooDeep,
 )
 
+from regsite.effective import (
+    EffectiveRelease,
+    EffectiveRequirement,
+    bound_specifier,
+    release_effective,
+)
 from regsite.errors import RegistryError
-from regsite.model import Dependency, ReleaseStatus
+from regsite.model import Dependency, PackageAmendments, Release, ReleaseStatus
 from regsite.names import name_problem, normalize_name
 from regsite.requires import extra_problem
 from regsite.versions import PEP440, Specifier, Version, VersionScheme, VersionSyntaxError
 
 __all__ = [
     "MAX_ROUNDS",
+    "Amended",
     "Candidates",
     "Requirement",
     "Requires",
     "ResolutionError",
     "ResolutionGaveUp",
     "Resolvable",
+    "amended_requirements",
     "parse_requirement",
     "resolve",
 ]
@@ -85,6 +100,9 @@ class Requirement:
     name: str
     specifier: Specifier  # in the registry's version scheme
     extras: tuple[str, ...] = ()  # normalised, sorted
+    amended: tuple[Specifier, ...] = ()  # curators' upper bounds, applied after the scheme's choice
+    excluded: frozenset[Version] = frozenset()  # versions curators left out
+    conflict: bool = False  # the versions ``specifier`` admits must NOT be installed
 
     @property
     def identity(self) -> str:
@@ -92,7 +110,69 @@ class Requirement:
         return f"{self.name}[{','.join(self.extras)}]" if self.extras else self.name
 
     def __str__(self) -> str:
-        return self.specifier.with_name(self.identity)
+        text = self.specifier.with_name(self.identity)
+        if self.conflict:
+            return f"no {text} (a curator's conflict)"
+        narrowed = [str(bound) for bound in self.amended]
+        narrowed += [f"!={version}" for version in sorted(self.excluded)]
+        return f"{text} (amended: {', '.join(narrowed)})" if narrowed else text
+
+    def admits(self, version: Version) -> bool:
+        """Whether ``version`` satisfies it, curators' narrowing included."""
+        if self.conflict:
+            return not self.specifier.admits(version)
+        return self.specifier.admits(version) and self.narrowed(version)
+
+    def narrowed(self, version: Version) -> bool:
+        """Whether the curators' narrowing leaves ``version`` in."""
+        if self.conflict:
+            return not self.specifier.admits(version)
+        bounded = all(bound.admits(version) for bound in self.amended)
+        return bounded and version not in self.excluded
+
+
+# A release's amendments in force, by its package's name (None: none is).
+Amended = Callable[[str, _R], EffectiveRelease | None]
+
+
+def amended_requirements(
+    release: Release,
+    amendments: PackageAmendments | None,
+    scheme: VersionScheme,
+    ignore: Collection[str] = (),
+) -> list[Requirement]:
+    """Every requirement of a release with its amendments in force, but those on packages in
+    ``ignore`` (``--ignore-amendments-on``): the owner's always hold."""
+    found = None
+    if amendments is not None:
+        found = release_effective(release, amendments.amendments, ignore=ignore)
+    narrowed = {requirement.name: requirement for requirement in found.requires} if found else {}
+    requirements = [
+        _requirement(dependency, narrowed.get(dependency.name), scheme)
+        for dependency in release.requires
+    ]
+    return requirements + _conflicts(found)
+
+
+def _requirement(
+    dependency: Dependency, effective: EffectiveRequirement | None, scheme: VersionScheme
+) -> Requirement:
+    """The owner's requirement, with the curators' bound and exclusions if any."""
+    bound = None if effective is None else effective.bound
+    return Requirement(
+        name=normalize_name(dependency.name),
+        specifier=dependency.specifier,
+        extras=dependency.extras,
+        amended=() if bound is None else (bound_specifier(scheme, bound),),
+        excluded=frozenset(effective.excluded) if effective else frozenset(),
+    )
+
+
+def _conflicts(found: EffectiveRelease | None) -> list[Requirement]:
+    return [
+        Requirement(name=conflict.name, specifier=conflict.versions, conflict=True)
+        for conflict in (found.conflicts if found else ())
+    ]
 
 
 # A PEP 508 name followed by extras: "widget[cli, socks]>=1".
@@ -130,19 +210,22 @@ def resolve(
     requirements: Sequence[Requirement],
     get_package: Callable[[str], Candidates[_R]],
     scheme: VersionScheme,
+    amended: Amended[_R] | None = None,
     requires: Requires[_R] | None = None,
     *,
     max_rounds: int = MAX_ROUNDS,
 ) -> dict[str, _R]:
     """Pick a release for every package needed; ``get_package`` raises KeyError for unknown names.
-    Versions are chosen and matched as the registry's version ``scheme`` says.  ``requires``
-    is given a release's dependencies that are to be resolved and returns them (default: as
-    they are); across registries it also binds each to where it comes from
-    (:mod:`regsite.client.view`).
+    Versions are chosen and matched as the registry's version ``scheme`` says; ``amended`` gives
+    a release's amendments in force (default: none).  ``requires`` is given a release's
+    dependencies that are to be resolved and returns them (default: as they are); across
+    registries it also binds each to where it comes from (:mod:`regsite.client.view`).
 
     Returns package name -> release, sorted by name.
     """
-    provider: _Provider[_R] = _Provider(get_package, requirements, scheme, requires or _listed)
+    provider: _Provider[_R] = _Provider(
+        get_package, requirements, scheme, requires or _listed, amended
+    )
     resolver: Resolver[Requirement, _Candidate[_R], str] = Resolver(provider, BaseReporter())
     try:
         result = resolver.resolve(requirements, max_rounds=max_rounds)
@@ -154,15 +237,19 @@ def resolve(
             " pin some versions with '==' to narrow the search"
         ) from error
     # name[extra] is pinned to the very release of name, so one release per package remains.
-    chosen = {candidate.name: candidate.release for candidate in result.mapping.values()}
+    chosen = {
+        candidate.name: candidate.release
+        for candidate in result.mapping.values()
+        if candidate.release is not None  # a package only conflicts named: not installed
+    }
     return {name: chosen[name] for name in sorted(chosen)}
 
 
 @dataclass(frozen=True, slots=True)
 class _Candidate(Generic[_R]):
     name: str
-    version: Version
-    release: _R = field(compare=False)
+    version: Version | None  # None: not installed (only conflicts name the package)
+    release: _R | None = field(compare=False)
     extras: tuple[str, ...] = ()
 
     @property
@@ -170,6 +257,8 @@ class _Candidate(Generic[_R]):
         return f"{self.name}[{','.join(self.extras)}]" if self.extras else self.name
 
     def __str__(self) -> str:
+        if self.version is None:
+            return f"{self.identity} (not installed)"
         return f"{self.identity} {self.version}"
 
 
@@ -183,10 +272,12 @@ class _Provider(AbstractProvider[Requirement, _Candidate[_R], str]):
         roots: Iterable[Requirement],
         scheme: VersionScheme,
         requires: Requires[_R],
+        amended: Amended[_R] | None = None,
     ) -> None:
         self._get_package = get_package
         self._requires = requires
         self._scheme = scheme
+        self._amended: Amended[_R] = amended or (lambda name, release: None)
         self._packages: dict[str, Candidates[_R] | None] = {}
         # Who asked for each name, to explain conflicts; the user's own requirements win.
         self._roots = frozenset(requirement.name for requirement in roots)
@@ -226,33 +317,51 @@ class _Provider(AbstractProvider[Requirement, _Candidate[_R], str]):
     ) -> list[_Candidate[_R]]:
         wanted = list(requirements[identifier])
         name, extras = wanted[0].name, wanted[0].extras
+        needed = [requirement for requirement in wanted if not requirement.conflict]
+        excluded = {candidate.version for candidate in incompatibilities[identifier]}
+        if not needed:  # only conflicts name it: leave it out
+            return [] if None in excluded else [_Candidate(name, None, None)]
         package = self.package(name)
         if package is None:
             return []
-        excluded = {candidate.version for candidate in incompatibilities[identifier]}
         releases = {
             release.version: release
             for release in package.releases
             if release.version not in excluded
-            and _allowed(release, wanted)
+            and _allowed(release, needed)
             and self._supports_python(release)
         }
-        # The scheme's rules for choosing pre-releases; the newest-first order is kept.
-        chosen = self._scheme.select([requirement.specifier for requirement in wanted], releases)
-        return [_Candidate(name, version, releases[version], extras) for version in chosen]
+        # The scheme's rules for choosing pre-releases over what the owners' and your
+        # specifiers admit; the newest-first order is kept. Curators' narrowing only filters.
+        chosen = self._scheme.select([requirement.specifier for requirement in needed], releases)
+        return [
+            _Candidate(name, version, releases[version], extras)
+            for version in chosen
+            if all(requirement.narrowed(version) for requirement in wanted)
+        ]
 
     def _supports_python(self, release: _R) -> bool:
         wanted = release.requires_python
         return wanted is None or self._python is None or wanted.contains(self._python, True)
 
     def is_satisfied_by(self, requirement: Requirement, candidate: _Candidate[_R]) -> bool:
-        return requirement.specifier.admits(candidate.version)
+        if candidate.version is None:
+            return requirement.conflict
+        return requirement.admits(candidate.version)
 
     def get_dependencies(self, candidate: _Candidate[_R]) -> list[Requirement]:
+        if candidate.release is None:
+            return []
+        found = self._amended(candidate.name, candidate.release)
+        narrowed = (
+            {requirement.name: requirement for requirement in found.requires} if found else {}
+        )
+        release, extras = candidate.release, candidate.extras
         requirements = [
-            Requirement(name=normalize_name(d.name), specifier=d.specifier, extras=d.extras)
-            for d in self._requires(candidate.name, candidate.release, self._wanted(candidate))
+            _requirement(d, narrowed.get(d.name), self._scheme)
+            for d in self._requires(candidate.name, release, self._wanted(release, extras))
         ]
+        requirements += _conflicts(found)
         for requirement in requirements:
             self._parents[requirement.name] = candidate
         if candidate.extras:  # name[extra] is name itself, with more dependencies
@@ -260,13 +369,11 @@ class _Provider(AbstractProvider[Requirement, _Candidate[_R], str]):
             requirements.append(Requirement(name=candidate.name, specifier=exact))
         return requirements
 
-    def _wanted(self, candidate: _Candidate[_R]) -> list[Dependency]:
-        """The dependencies resolved with the candidate: this registry's and its upstreams',
-        not cargo's other registries' nor its dev and optional ones (not installed with it)."""
+    def _wanted(self, release: _R, extras: tuple[str, ...]) -> list[Dependency]:
+        """The dependencies resolved with a release: this registry's and its upstreams', not
+        cargo's other registries' nor its dev and optional ones (not installed with it)."""
         return [
-            d
-            for d in candidate.release.requires
-            if d.checked and d.installed and self._applies(d, candidate.extras)
+            d for d in release.requires if d.checked and d.installed and self._applies(d, extras)
         ]
 
     def _applies(self, dependency: Dependency, extras: tuple[str, ...]) -> bool:

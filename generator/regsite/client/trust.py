@@ -186,18 +186,27 @@ class Updater:
 
     def target_info(self, path: str) -> TargetFile:
         """The signed length and hashes of target ``path``; refreshes first if not yet done."""
+        info = self._lookup(path)
+        if info is None:
+            raise MetadataError(
+                f"{self._base_url}{path}: not listed in the registry's signed metadata"
+                f" (snapshot version {self.snapshot_version})"
+            )
+        return info
+
+    def listed(self, path: str) -> bool:
+        """Whether the signed metadata lists target ``path`` (a file that may be absent, such as
+        a package's amendments: its absence is as signed as its presence)."""
+        return self._lookup(path) is not None
+
+    def _lookup(self, path: str) -> TargetFile | None:
         if (problem := target_path_problem(path)) is not None:
             raise MetadataError(f"target path {path!r:.100}: {problem}")
         try:
             info = self._tuf.get_targetinfo(path)
         except (tuf_errors.RepositoryError, tuf_errors.DownloadError, MetadataError) as exc:
             raise self._refused(exc) from exc
-        if info is None:
-            raise MetadataError(
-                f"{self._base_url}{path}: not listed in the registry's signed metadata"
-                f" (snapshot version {self.snapshot_version})"
-            )
-        if (problem := target_info_problem(info)) is not None:
+        if info is not None and (problem := target_info_problem(info)) is not None:
             raise MetadataError(f"{self._base_url}{path}: {problem}")
         return info
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from regsite.client.registry import ClientError, RemoteRegistry
 from regsite.client.resolve import ResolutionError
 from regsite.client.trust import Updater
-from regsite.model import Dependency, Package, Release, Upstream
+from regsite.model import Dependency, Package, PackageAmendments, Release, Upstream
 
 __all__ = ["PinUpstream", "RegistryView", "TrustedUpstream", "pinned_root"]
 
@@ -90,6 +90,11 @@ class RegistryView:
         if name not in self.chosen:
             self.chosen[name] = self._default(name, exclude=None)
         return self._remote(self.chosen[name]).package(name)
+
+    def amendments(self, name: str) -> PackageAmendments | None:
+        """The curators' amendments to the package chosen for ``name``, verified: those of the
+        registry it comes from (each registry's curators amend only its own packages)."""
+        return self._remote(self.chosen.get(name)).amendments(name)
 
     def registry_of(self, name: str) -> str | None:
         """Where the package chosen for ``name`` comes from: an upstream's name, or None."""

@@ -22,6 +22,7 @@ from regsite.keys import PrivateKey, load_private_key, parse_public_key
 from regsite.load import ROOT_METADATA_DIR
 from regsite.metadata.layout import TIMESTAMP_FILE
 from regsite.progress import Progress
+from regsite.render.flavours.cargo import unseen_amendments
 from regsite.report import report_markdown
 from regsite.upstreams import UpstreamOptions
 from regsite.verify import PinnedRoot
@@ -102,6 +103,7 @@ def build_site(request: BuildRequest) -> SiteBuilt:
     warnings += result.warnings
     warnings += _expired_timestamp(options, result, datetime.now(UTC))
     warnings += _over_budget(result, request.host_budget)
+    warnings += tuple(unseen_amendments(result.site))
     return SiteBuilt(result=result, signed=options.online_key is not None, warnings=warnings)
 
 

@@ -13,7 +13,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -33,14 +33,16 @@ from regsite.client.lockfile import Lock, LockfileError, lock_from_resolution, r
 from regsite.client.offline import acceptable_versions, check_shards, document_closure
 from regsite.client.portable import PortableStore, closure_graph
 from regsite.client.registry import RemoteRegistry
-from regsite.client.resolve import parse_requirement, resolve
+from regsite.client.resolve import amended_requirements, parse_requirement, resolve
 from regsite.client.trust import Updater, trust_on_first_use
 from regsite.client.view import RegistryView, TrustedUpstream
+from regsite.effective import EffectiveRelease, release_effective
 from regsite.errors import RegistryError
 from regsite.fetch import FetchConfig, UrlFetcher
 from regsite.metadata.envelope import MetadataError
 from regsite.metadata.root import read_trusted_root, role_keys
-from regsite.model import Registry, Release
+from regsite.model import PackageAmendments, Registry, Release
+from regsite.names import normalize_name
 from regsite.sources import write_atomically
 
 if TYPE_CHECKING:  # commands/vendor.py imports this module
@@ -280,14 +282,23 @@ def open_registry(state: ClientState, url: str | None) -> tuple[str, RemoteRegis
     return url, RemoteRegistry(updater)
 
 
-def lock_requirements(state: ClientState, url: str | None, requirements: Sequence[str]) -> Lock:
+def lock_requirements(
+    state: ClientState,
+    url: str | None,
+    requirements: Sequence[str],
+    ignore_amendments_on: Collection[str] = (),
+) -> Lock:
     """Resolve requirements against the verified registry and its upstreams into a lock,
-    reading and matching versions in the registry's version scheme."""
-    return resolve_lock(state, url, requirements)[0]
+    reading and matching versions in the registry's version scheme, with the curators' verified
+    amendments in force but those on the packages in ``ignore_amendments_on``."""
+    return resolve_lock(state, url, requirements, ignore_amendments_on)[0]
 
 
 def resolve_lock(
-    state: ClientState, url: str | None, requirements: Sequence[str]
+    state: ClientState,
+    url: str | None,
+    requirements: Sequence[str],
+    ignore_amendments_on: Collection[str] = (),
 ) -> tuple[Lock, dict[str, Release], Registry]:
     """The lock, the verified releases it holds and the verified registry.toml."""
     url, registry = open_registry(state, url)
@@ -295,7 +306,15 @@ def resolve_lock(
     verified = registry.registry()
     scheme = verified.version_scheme
     parsed = [parse_requirement(text, scheme) for text in requirements]
-    resolved = resolve(parsed, view.package, scheme, view.requires)
+    ignore = frozenset(normalize_name(name) for name in ignore_amendments_on)
+
+    def amended(name: str, release: Release) -> EffectiveRelease | None:
+        amendments = view.amendments(name)  # those of the registry the package comes from
+        if amendments is None:
+            return None
+        return release_effective(release, amendments.amendments, ignore=ignore)
+
+    resolved = resolve(parsed, view.package, scheme, amended, view.requires)
     sources = {
         name: (upstream, view.upstreams[upstream].upstream.url)
         for name in resolved
@@ -388,6 +407,7 @@ class ShownRelease:
     version: str
     status: str  # active, yanked, deprecated or insecure
     requires: tuple[str, ...]  # e.g. 'gadget>=2'
+    amended: tuple[str, ...] = ()  # what curators' amendments make of them, when any applies
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,6 +419,7 @@ class PackageShown:
     signers: tuple[str, ...]  # owner ids, sorted
     releases: tuple[ShownRelease, ...]
     document: dict[str, Any] | None  # api/v1/packages/NAME.json, when asked for
+    amendments: PackageAmendments | None = None  # curator-signed, verified
 
 
 def client_show(options: ShowOptions) -> PackageShown:
@@ -409,11 +430,16 @@ def client_show(options: ShowOptions) -> PackageShown:
     except KeyError:
         raise RegistryError(f"no package named {options.name!r} in the registry at {url}") from None
     verification = package.source.verification
+    amendments = registry.amendments(package.name)
+    scheme = registry.registry().version_scheme
     releases = tuple(
         ShownRelease(
             str(release.version),
             release.status.value,
             tuple(d.specifier.with_name(d.name) for d in release.requires),
+            tuple(map(str, amended_requirements(release, amendments, scheme)))
+            if amendments is not None and release_effective(release, amendments.amendments)
+            else (),
         )
         for release in package.releases
     )
@@ -423,6 +449,7 @@ def client_show(options: ShowOptions) -> PackageShown:
         signers=tuple(sorted(verification.signers)) if verification else (),
         releases=releases,
         document=registry.document(options.name) if options.document else None,
+        amendments=amendments,
     )
 
 
@@ -433,6 +460,7 @@ class LockOptions:
     format: str = "regsite"  # regsite (for client download), requirements (pip) or pylock
     registry: str | None = None
     state: Path | None = None
+    ignore_amendments_on: tuple[str, ...] = ()  # packages whose curators' amendments are ignored
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,7 +478,10 @@ def client_lock(options: LockOptions) -> LockWritten:
             f"--format {options.format!r}: expected one of {', '.join(LOCK_FORMATS)}"
         )
     lock, releases, registry = resolve_lock(
-        client_state(options.state), options.registry, options.requirements
+        client_state(options.state),
+        options.registry,
+        options.requirements,
+        options.ignore_amendments_on,
     )
     content = lock_content(options.format, lock, releases, registry)
     path = options.output or Path(LOCK_FORMATS[options.format])

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from regsite.advisories.model import ADVISORIES_DIR
 from regsite.advisories.verify import advisory_signing_refusal
+from regsite.amendment_file import AMENDMENTS_DIR
 from regsite.errors import SourceEditError
 from regsite.keys import PrivateKey, PublicKey, load_private_key, parse_public_key
 from regsite.load import PACKAGES_DIR
@@ -70,7 +71,8 @@ def file_kind(path: Path) -> FileKind:
         return FileKind(path.name)
     except ValueError as exc:
         raise SourceEditError(
-            f"{path}: only registry.toml, package.toml and advisories/<ID>.json files are signed"
+            f"{path}: only registry.toml, package.toml, amendments.toml and advisories/<ID>.json"
+            " files are signed"
         ) from exc
 
 
@@ -158,15 +160,18 @@ def _signatures(signature_path: Path) -> tuple[Signature, ...]:
 
 
 def source_tree_of(path: Path) -> SourceTree:
-    """The registry a signed file belongs to: ``registry.toml`` or ``packages/<name>/…``."""
+    """The registry a signed file belongs to: ``registry.toml``, ``packages/<name>/…``,
+    ``amendments/<name>/…`` or ``advisories/<ID>.json``."""
     absolute = path.resolve()
-    if file_kind(path) is FileKind.REGISTRY:
+    kind = file_kind(path)
+    if kind is FileKind.REGISTRY:
         return SourceTree(absolute.parent)
-    if file_kind(path) is FileKind.ADVISORY:
+    if kind is FileKind.ADVISORY:
         return SourceTree(absolute.parent.parent)
-    if absolute.parent.parent.name != PACKAGES_DIR:
+    expected = AMENDMENTS_DIR if kind is FileKind.AMENDMENTS else PACKAGES_DIR
+    if absolute.parent.parent.name != expected:
         raise SourceEditError(
-            f"{path}: expected a package index at packages/<name>/package.toml in a registry"
+            f"{path}: expected {expected}/<name>/{kind.value} in a registry source"
         )
     return SourceTree(absolute.parent.parent.parent)
 
@@ -208,6 +213,8 @@ def signing_refusal(registry: Registry, path: Path, key: PublicKey) -> str | Non
         roots = ", ".join(sorted(root.fingerprint for root in registry.root_keys))
         return f"{refused}; only the root keys in [trust] root-keys may: {roots}"
     name = path.resolve().parent.name
+    if file_kind(path) is FileKind.AMENDMENTS:
+        return _curator_refusal(registry, name, key, refused)
     delegation = registry.delegations.get(name)
     if delegation is None:
         return (
@@ -222,6 +229,23 @@ def signing_refusal(registry: Registry, path: Path, key: PublicKey) -> str | Non
         for owner in owners
     )
     return f"{refused}; registry.toml delegates {name!r} to the keys of: {who}"
+
+
+def _curator_refusal(registry: Registry, name: str, key: PublicKey, refused: str) -> str | None:
+    """Why ``key`` may not sign package ``name``'s amendments; None when it may."""
+    in_scope = registry.curators_of(name)
+    if any(key in curator.keys for curator in in_scope):
+        return None
+    who = "; ".join(
+        f"{curator.id} ({', '.join(k.fingerprint for k in curator.keys) or 'no keys'})"
+        for curator in in_scope
+    )
+    if not who:
+        return (
+            f"{refused}: no curator may amend {name!r}; a root key holder adds it to a curator's"
+            " packages in registry.toml [curators]"
+        )
+    return f"{refused}; only curators whose packages hold {name!r} may: {who}"
 
 
 def sign_edited(

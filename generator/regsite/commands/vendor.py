@@ -91,6 +91,11 @@ def lock_vendored(options: VendoredLockOptions) -> LockWritten:
         raise PortableError("--offline resolves from vendored shards: add --vendor DIR")
     if options.lock.format != "regsite":
         raise RegistryError("--vendor writes regsite's lockfile: leave out --format")
+    if options.lock.ignore_amendments_on:  # shards hold what owners signed, no amendments
+        raise RegistryError(
+            "--ignore-amendments-on: --vendor resolves from the owners' shards, which carry no"
+            " curators' amendments (docs/curation.md); leave out one or the other"
+        )
     output = options.lock.output or Path("regsite.lock")
     lock = _lock_from_vendor(options.lock, output, options.vendor, options.offline)
     write_lock(output, lock)

@@ -65,6 +65,9 @@ class _VerifiedTargets:
     def root(self) -> Root:
         return self.updater.root
 
+    def listed(self, path: str) -> bool:
+        return self.updater.listed(path)
+
     def fetch_target(self, path: str) -> bytes:
         if path not in self.cache:
             self.cache[path] = self.updater.fetch_target(path)

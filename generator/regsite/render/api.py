@@ -11,13 +11,16 @@ from typing import Any
 
 from regsite.advisories.model import Advisory
 from regsite.advisories.releases import advisory_marks, mark_document
+from regsite.effective import release_effective, specifier_text
 from regsite.fields import SOURCE_FORMAT
 from regsite.model import (
+    Amendment,
     Artifact,
     Dependency,
     DependencyKind,
     Owner,
     Package,
+    PackageAmendments,
     Registry,
     Release,
     Site,
@@ -31,6 +34,7 @@ __all__ = [
     "API_ROOT",
     "API_VERSION",
     "SCHEMA_NAMES",
+    "amendment_entry",
     "dump_json",
     "package_api",
     "package_document",
@@ -48,6 +52,7 @@ SCHEMA_NAMES = (
     "search-manifest.schema.json",
     "search-shard.schema.json",
     "search-records.schema.json",
+    "search-display.schema.json",
     "build-report.schema.json",
     "changes.schema.json",
     "changes-page.schema.json",
@@ -74,11 +79,15 @@ def site_api(site: Site) -> Output:
 
 
 def package_api(
-    registry: Registry, package: Package, advisories: Sequence[Advisory] = ()
+    registry: Registry,
+    package: Package,
+    amendments: PackageAmendments | None = None,
+    advisories: Sequence[Advisory] = (),
 ) -> Output:
     """One package's JSON document, without its ``dependents`` (:func:`with_dependents` adds
-    them), and its signed sources, republished byte for byte."""
-    document = package_document(registry, package, advisories)
+    them), and its signed sources, republished byte for byte: the owners' package.toml and, if
+    curators amended the package, their amendments file."""
+    document = package_document(registry, package, amendments, advisories)
     output = {package_document_path(package.name): dump_json(document)}
     base = f"{API_ROOT}/sources/{package.name}"
     output[f"{base}/package.toml"] = package.source.content
@@ -86,6 +95,10 @@ def package_api(
         output[f"{base}/package.toml.sig"] = package.source.signature_content
     if package.readme is not None:
         output[f"{base}/{package.readme.file}"] = package.readme.content
+    if amendments is not None:
+        output[f"{base}/amendments.toml"] = amendments.source.content
+        if amendments.source.signature_content is not None:
+            output[f"{base}/amendments.toml.sig"] = amendments.source.signature_content
     return output
 
 
@@ -192,10 +205,14 @@ def names_document(site: Site) -> dict[str, Any]:
 
 
 def package_document(
-    registry: Registry, package: Package, advisories: Sequence[Advisory] = ()
+    registry: Registry,
+    package: Package,
+    amendments: PackageAmendments | None = None,
+    advisories: Sequence[Advisory] = (),
 ) -> dict[str, Any]:
     """Everything about one package but its dependents (:func:`with_dependents`); a release
-    that advisories affect lists them (``advisories``, docs/advisories.md)."""
+    that advisories affect lists them (``advisories``, docs/advisories.md), and one that
+    curators amended its requirements in force (``effective``, docs/curation.md)."""
     delegation = registry.delegations[package.name]
     owners = [registry.owners[owner_id] for owner_id in delegation.owners]
     verification = package.source.verification
@@ -225,7 +242,12 @@ def package_document(
             "url": f"../sources/{package.name}/{package.readme.file}",
             "sha256": package.readme.sha256,
         },
-        "releases": [_release(release, package.name, advisories) for release in package.releases],
+        # Added to v1 after its first release: present only when curators amended the package.
+        **({} if amendments is None else {"amendments": _amendments(package.name, amendments)}),
+        "releases": [
+            _release(registry, release, package.name, amendments, advisories)
+            for release in package.releases
+        ],
     }
 
 
@@ -243,16 +265,77 @@ def _owner(owner: Owner) -> dict[str, Any]:
     }
 
 
+def _amendments(name: str, amendments: PackageAmendments) -> dict[str, Any]:
+    """The curators' signed amendments file and what it says (docs/curation.md)."""
+    return {
+        "url": f"../sources/{name}/amendments.toml",
+        "sha256": hashlib.sha256(amendments.source.content).hexdigest(),
+        "signature_url": f"../sources/{name}/amendments.toml.sig",
+        "signed_by": list(amendments.signers),
+        "entries": [amendment_entry(amendment) for amendment in amendments.amendments],
+    }
+
+
+def amendment_entry(amendment: Amendment) -> dict[str, Any]:
+    """One amendment as the package document (and the build report) shows it."""
+    return {
+        "index": amendment.index,
+        "releases": str(amendment.releases),
+        "narrows": amendment.narrowing.value,
+        "name": amendment.target,
+        "version": None if amendment.version is None else str(amendment.version),
+        "specifier": None if amendment.versions is None else str(amendment.versions),
+        "kind": amendment.kind.value,
+        "reason": amendment.reason,
+        "link": amendment.link,
+        "date": amendment.date.isoformat(),
+    }
+
+
+def _effective(
+    registry: Registry, release: Release, amendments: PackageAmendments | None
+) -> dict[str, Any] | None:
+    """The release's requirements once the amendments in force apply; None when none is."""
+    effective = None if amendments is None else release_effective(release, amendments.amendments)
+    if effective is None:
+        return None
+    scheme = registry.version_scheme
+    return {
+        "amendments": list(effective.amendments),
+        "requires": [
+            {
+                "name": requirement.name,
+                "specifier": specifier_text(scheme, requirement),
+                "excluded": [str(version) for version in requirement.excluded],
+            }
+            for requirement in effective.requires
+        ],
+        "conflicts": [
+            {"name": conflict.name, "specifier": str(conflict.versions)}
+            for conflict in effective.conflicts
+        ],
+    }
+
+
 _ROOT_FROM_DOCUMENT = "../../../"  # api/v1/packages/<name>.json -> the site's root
 
 
-def _release(release: Release, name: str, advisories: Sequence[Advisory]) -> dict[str, Any]:
+def _release(
+    registry: Registry,
+    release: Release,
+    name: str,
+    amendments: PackageAmendments | None,
+    advisories: Sequence[Advisory],
+) -> dict[str, Any]:
     document = _release_document(release)
     marks = advisory_marks(release, name, advisories)
     if release.advisories:
         document["status_advisories"] = list(release.advisories)
     if marks:
         document["advisories"] = [mark_document(advisory, name, "../") for advisory in marks]
+    # The curators' amendments in force on it (docs/curation.md), only where some is.
+    if (effective := _effective(registry, release, amendments)) is not None:
+        document["effective"] = effective
     return document
 
 

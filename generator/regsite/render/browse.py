@@ -10,7 +10,7 @@ writer leaves the files whose bytes did not change.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -74,9 +74,17 @@ class Pager:
 
 @dataclass(frozen=True, slots=True)
 class BrowsePage:
+    """A page to publish: rendered only when asked (:attr:`content`); :attr:`inputs` says
+    everything the page shows, so a build can keep the page when they did not change."""
+
     path: str
-    content: bytes
     updated: datetime | None  # its newest package's newest release, for the sitemap
+    inputs: str  # the theme, the registry's title and base URL, and the page's own context
+    render: Callable[[], bytes]
+
+    @property
+    def content(self) -> bytes:
+        return self.render()
 
 
 def listing_path(sort: str, number: int = 1) -> str:
@@ -136,9 +144,13 @@ def browse_pages(site: Site, theme: Theme) -> Iterator[BrowsePage]:
     from regsite.render.html import render_page  # html imports this module for the home page
 
     registry = site.registry
+    common = [theme.fingerprint, registry.name, registry.title, registry.base_url or "-"]
 
-    def page(template: str, path: str, context: Mapping[str, Any]) -> bytes:
-        return render_page(theme, registry, template, path, {"site": site, **context})
+    def page(path: str, context: Mapping[str, Any], updated: datetime | None) -> BrowsePage:
+        def render() -> bytes:
+            return render_page(theme, registry, "listing.html", path, {"site": site, **context})
+
+        return BrowsePage(path, updated, repr([*common, sorted(context.items())]), render)
 
     for sort, title in SORTS.items():
         packages = sorted_packages(site, sort)
@@ -150,8 +162,7 @@ def browse_pages(site: Site, theme: Theme) -> Iterator[BrowsePage]:
             path = listing_path(sort, number)
             before = packages[(number - 1) * PAGE_SIZE - 1].name[0] if number > 1 else ""
             rows = _rows(site, chunk, before if sort == "name" else None)
-            content = page("listing.html", path, {**context, "entries": rows, "pager": pager})
-            yield BrowsePage(path, content, site.updated)
+            yield page(path, {**context, "entries": rows, "pager": pager}, site.updated)
     yield from _owner_pages(site, page)
     yield from _keyword_pages(site, page)
 
@@ -184,8 +195,7 @@ def _owner_pages(site: Site, page: Any) -> Iterator[BrowsePage]:
         for number, chunk, pager in _paged(packages, lambda n, o=owner_id: owner_path(o, n)):
             path = owner_path(owner_id, number)
             rows = entries(site, chunk)
-            content = page("listing.html", path, {**context, "entries": rows, "pager": pager})
-            yield BrowsePage(path, content, _newest(packages))
+            yield page(path, {**context, "entries": rows, "pager": pager}, _newest(packages))
 
 
 def _keyword_pages(site: Site, page: Any) -> Iterator[BrowsePage]:
@@ -200,8 +210,7 @@ def _keyword_pages(site: Site, page: Any) -> Iterator[BrowsePage]:
         for number, chunk, pager in _paged(packages, lambda n, k=keyword: keyword_path(k, n)):
             path = keyword_path(keyword, number)
             rows = entries(site, chunk)
-            content = page("listing.html", path, {**context, "entries": rows, "pager": pager})
-            yield BrowsePage(path, content, _newest(packages))
+            yield page(path, {**context, "entries": rows, "pager": pager}, _newest(packages))
 
 
 def _keys(owner: Owner) -> list[tuple[str, str]]:

@@ -14,8 +14,19 @@ from markupsafe import Markup
 from regsite.advisories.model import Advisory
 from regsite.advisories.releases import advisory_marks
 from regsite.assemble import TRANSITIVE_LIMIT
+from regsite.effective import EffectiveRelease, release_effective, specifier_text
 from regsite.headers import meta_content_security_policy
-from regsite.model import Dependency, DependencyKind, Package, Registry, Release, Site
+from regsite.model import (
+    Amendment,
+    Dependency,
+    DependencyKind,
+    Narrowing,
+    Package,
+    PackageAmendments,
+    Registry,
+    Release,
+    Site,
+)
 from regsite.render import Output
 from regsite.render.api import API_ROOT
 from regsite.render.atom import package_feed_path
@@ -35,6 +46,7 @@ from regsite.render.markdown import render_inline, render_readme
 from regsite.render.search import search_order
 from regsite.summary import PackageSummary, ReleaseBrief
 from regsite.theme import Theme, ThemeError
+from regsite.versions import Specifier
 
 __all__ = [
     "SITE_FEED",
@@ -78,6 +90,7 @@ class PackageLink:
     )  # relative to the page; absolute at an upstream; None: cargo's other registries
     specifier: str = ""  # a dependency's version range; "" when any version will do
     note: str = ""  # cargo's details of a dependency ("dev", "optional"…), "from UPSTREAM"
+    amended: str = ""  # the range once curators' amendments apply; "" when none narrows it
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +124,33 @@ class ReleaseRow:
     reason: Markup  # the status reason, inline Markdown rendered; "" when active
     files: tuple[FileRow, ...]
     requires: tuple[PackageLink, ...]
+    conflicts: tuple[PackageLink, ...] = ()  # packages amendments say must not be installed too
     advisories: tuple[AdvisoryLink, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AmendmentRow:
+    """One curator amendment, as the package page lists it."""
+
+    amendment: Amendment
+    number: int  # its index in the file: amendment[number]
+    what: str  # "alpha <2.0", "alpha !=1.4.1", "conflicts with gamma >=2"
+    narrowing: str  # "upper bound", "excluded version", "conflict"
+    releases: str  # the owner's releases it applies to
+    date: str
+
+
+@dataclass(frozen=True, slots=True)
+class _PageFacts:
+    """What every release row of one package page reads besides the release."""
+
+    registry: Registry
+    name: str
+    root: str  # from the page to the site's root
+    package_dir: str  # from the page to the package's folder
+    amendments: PackageAmendments | None
+    advisories: Sequence[Advisory]
+    pages: Mapping[str, str]  # each upstream's package page template, by upstream name
 
 
 def package_page_path(name: str) -> str:
@@ -167,11 +206,12 @@ def render_package_page(
     theme: Theme,
     package: Package,
     readme_html: str | None = None,
+    amendments: PackageAmendments | None = None,
     advisories: Sequence[Advisory] = (),
 ) -> bytes:
-    """The package's page from the package alone; :data:`USED_BY_SLOT` marks where
-    :func:`render_used_by` goes.  ``readme_html``: the README as the build rendered it (within
-    its time budget), if so."""
+    """The package's page from the package and its amendments alone; :data:`USED_BY_SLOT` marks
+    where :func:`render_used_by` goes.  ``readme_html``: the README as the build rendered it
+    (within its time budget), if so."""
     if readme_html is None and package.readme is not None:
         readme_html = package_readme(registry, package)
     latest = package.latest
@@ -180,7 +220,8 @@ def render_package_page(
     path = package_page_path(package.name)
     root = _root(path)
     pages = upstream_pages(registry)
-    rows = [_release_row(r, root, "", package.name, advisories, pages) for r in package.releases]
+    facts = _PageFacts(registry, package.name, root, "", amendments, advisories, pages)
+    rows = [_release_row(facts, release) for release in package.releases]
     # The model objects stay in the context beside the rows, for themes that override the page.
     context = {
         **_package_facts(registry, package, rows, root),
@@ -195,28 +236,31 @@ def render_package_page(
         "sources_url": f"{API_ROOT}/sources/{package.name}/",
         "readme_source": package.readme.file if package.readme else None,
         "package_feed": root + package_feed_path(package.name),
+        **_amendments_context(registry, amendments),
     }
     return render_page(theme, registry, "package.html", path, context)
 
 
 def render_release_pages(
-    registry: Registry, theme: Theme, package: Package, advisories: Sequence[Advisory] = ()
+    registry: Registry,
+    theme: Theme,
+    package: Package,
+    amendments: PackageAmendments | None = None,
+    advisories: Sequence[Advisory] = (),
 ) -> dict[str, bytes]:
     """Each release's page: its status, date, install line, files and dependencies; what other
     packages say of it goes where :data:`USED_BY_SLOT` is.  A page links to the latest release
     and this one's neighbours, not to every release: listing every release on each page would
     grow a package's bytes with the square of its releases."""
-    upstreams = upstream_pages(registry)
-    rows = [
-        _release_row(r, "../../../", "../", package.name, advisories, upstreams)
-        for r in package.releases
-    ]
-    facts = _package_facts(registry, package, rows, "../../../")
-    pages: dict[str, bytes] = {}
+    pages = upstream_pages(registry)
+    facts = _PageFacts(registry, package.name, "../../../", "../", amendments, advisories, pages)
+    rows = [_release_row(facts, release) for release in package.releases]
+    shared = _package_facts(registry, package, rows, "../../../")
+    output: dict[str, bytes] = {}
     for index, row in enumerate(rows):
         path = release_page_path(package.name, row.version)
         context = {
-            **facts,
+            **shared,
             "row": row,
             "package_href": "../index.html",
             "newer": rows[index - 1] if index > 0 else None,
@@ -224,8 +268,8 @@ def render_release_pages(
             "release_install": registry.install_line(package.name, row.release.version),
             "used_by": Markup(USED_BY_SLOT),  # noqa: S704 - a constant comment
         }
-        pages[path] = render_page(theme, registry, "release.html", path, context)
-    return pages
+        output[path] = render_page(theme, registry, "release.html", path, context)
+    return output
 
 
 def _package_facts(
@@ -252,6 +296,37 @@ def package_readme(registry: Registry, package: Package) -> str | None:
     if package.readme is None:
         return None
     return render_readme(package.readme.text, package.name, registry.readme_image_hosts)
+
+
+def _amendments_context(registry: Registry, amendments: PackageAmendments | None) -> dict[str, Any]:
+    """The page's "Curated constraints": each amendment, who signed the file, its source."""
+    if amendments is None:
+        return {"amendment_rows": [], "amended_by": [], "amendments_source": None}
+    signers = [registry.curators[s] for s in amendments.signers if s in registry.curators]
+    return {
+        "amendment_rows": [_amendment_row(amendment) for amendment in amendments.amendments],
+        "amended_by": signers,
+        "amendments_source": "amendments.toml",
+    }
+
+
+_NARROWING_NAMES = {
+    Narrowing.UPPER_BOUND: "upper bound",
+    Narrowing.EXCLUDE: "excluded version",
+    Narrowing.CONFLICT: "conflict",
+}
+
+
+def _amendment_row(amendment: Amendment) -> AmendmentRow:
+    releases = "all" if amendment.releases.is_any else str(amendment.releases)
+    return AmendmentRow(
+        amendment=amendment,
+        number=amendment.index,
+        what=amendment.constraint,
+        narrowing=_NARROWING_NAMES[amendment.narrowing],
+        releases=releases,
+        date=amendment.date.isoformat(),
+    )
 
 
 def render_used_by(theme: Theme, path: str, dependents: Sequence[tuple[str, str | None]]) -> str:
@@ -295,29 +370,14 @@ def render_transitive(direct: int, transitive: int) -> str:
     return f'<p class="muted">{transitive:,} {more}packages in all, with their dependencies.</p>'
 
 
-def _release_row(
-    release: Release,
-    root: str,
-    package_dir: str,
-    name: str,
-    advisories: Sequence[Advisory],
-    pages: Mapping[str, str],
-) -> ReleaseRow:
-    """``package_dir``: the relative way from the page to the package's folder."""
+def _release_row(facts: _PageFacts, release: Release) -> ReleaseRow:
+    amendments, root = facts.amendments, facts.root
+    effective = None if amendments is None else release_effective(release, amendments.amendments)
     version = str(release.version)
-    marks = tuple(
-        AdvisoryLink(
-            advisory.id,
-            advisory.summary,
-            f"{root}{API_ROOT}/advisories/{advisory.id}.json",
-            ", ".join(advisory.fixed_in(name)),
-        )
-        for advisory in advisory_marks(release, name, advisories)
-    )
     return ReleaseRow(
         release=release,
         version=version,
-        href=f"{package_dir}{quote(version, safe='+!')}/",
+        href=f"{facts.package_dir}{quote(version, safe='+!')}/",
         prerelease=release.version.is_prerelease,
         published=_date(release.published),
         status=release.status.value,
@@ -328,22 +388,51 @@ def _release_row(
             )
             for artifact in release.artifacts
         ),
-        requires=tuple(_dependency_link(d, root, pages) for d in release.requires),
-        advisories=marks,
+        requires=tuple(_dependency_link(facts, d, effective) for d in release.requires),
+        conflicts=tuple(
+            PackageLink(c.name, root + package_page_path(c.name), _range(c.versions))
+            for c in (effective.conflicts if effective else ())
+        ),
+        advisories=_advisory_links(facts, release),
     )
 
 
-def _dependency_link(dependency: Dependency, root: str, pages: Mapping[str, str]) -> PackageLink:
+def _advisory_links(facts: _PageFacts, release: Release) -> tuple[AdvisoryLink, ...]:
+    return tuple(
+        AdvisoryLink(
+            advisory.id,
+            advisory.summary,
+            f"{facts.root}{API_ROOT}/advisories/{advisory.id}.json",
+            ", ".join(advisory.fixed_in(facts.name)),
+        )
+        for advisory in advisory_marks(release, facts.name, facts.advisories)
+    )
+
+
+def _dependency_link(
+    facts: _PageFacts, dependency: Dependency, effective: EffectiveRelease | None
+) -> PackageLink:
     """A link to the package's page: here, or at the upstream it is taken from (its
     registry.json's page template, verified with the rest of the upstream); none for a package
-    of one of cargo's other registries."""
+    of one of cargo's other registries. ``amended``: its range once amendments apply."""
     href = None
     if dependency.in_registry:
-        href = root + package_page_path(dependency.name)
-    elif dependency.upstream is not None and (page := pages.get(dependency.upstream)):
+        href = facts.root + package_page_path(dependency.name)
+    elif dependency.upstream is not None and (page := facts.pages.get(dependency.upstream)):
         href = page.replace("{name}", dependency.name)
-    specifier = dependency.specifier.written
-    return PackageLink(dependency.name, href, specifier, dependency_note(dependency))
+    amended = ""
+    for requirement in effective.requires if effective else ():
+        if requirement.name == dependency.name and requirement.amended:
+            excluded = "".join(f", !={version}" for version in requirement.excluded)
+            amended = specifier_text(facts.registry.version_scheme, requirement) + excluded
+    note = dependency_note(dependency)
+    return PackageLink(
+        dependency.name, href, dependency.specifier.written, note, amended.lstrip(", ")
+    )
+
+
+def _range(specifier: Specifier) -> str:
+    return "" if specifier.is_any else str(specifier)
 
 
 def dependency_note(dependency: Dependency) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from regsite.advisories.model import Advisory
-from regsite.model import Package, Registry, Site
+from regsite.model import Package, PackageAmendments, Registry, Site
 from regsite.render import Output
 from regsite.render.api import package_api, package_document_path, with_dependents
 from regsite.render.atom import package_feed, package_feed_path
@@ -70,22 +70,25 @@ def package_outputs(
     theme: Theme,
     package: Package,
     readme_html: str | None = None,
+    amendments: PackageAmendments | None = None,
     advisories: Sequence[Advisory] = (),
 ) -> Outputs:
     """``readme_html``: the README as the build rendered it (within its time budget), if so;
-    ``advisories``: those naming the package (a declared input of its scan and render keys)."""
-    api = package_api(registry, package, advisories)
+    ``amendments``: the curators' amendments to the package, if it has any; ``advisories``:
+    those naming the package (a declared input of its scan and render keys)."""
+    api = package_api(registry, package, amendments, advisories)
     document = package_document_path(package.name)
     outputs = {path: (content, path == document) for path, content in api.items()}
     shard = shard_document(package)
     outputs[shard_path(package.name, hashlib.sha256(shard).hexdigest())] = (shard, False)
-    page = render_package_page(registry, theme, package, readme_html, advisories)
+    page = render_package_page(registry, theme, package, readme_html, amendments, advisories)
     outputs[package_page_path(package.name)] = (page, True)
-    for path, content in render_release_pages(registry, theme, package, advisories).items():
+    releases = render_release_pages(registry, theme, package, amendments, advisories)
+    for path, content in releases.items():
         outputs[path] = (content, True)
     outputs[badge_path(package.name)] = (render_badge(registry.name, package), False)
     outputs[package_feed_path(package.name)] = (package_feed(registry, package, advisories), False)
-    for path, content in package_flavour_outputs(registry, package).items():
+    for path, content in package_flavour_outputs(registry, package, amendments).items():
         outputs[path] = (content, False)  # from the package alone: final at once
     return outputs
 

@@ -20,8 +20,10 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 from regsite.model import Site
 from regsite.render import Output
 from regsite.render.api import dump_json
+from regsite.render.search_display import Featured, display_record
 from regsite.search.engine import SearchDocument, term_scores
 from regsite.search.format import (
+    DISPLAY,
     FORMAT,
     MANIFEST,
     MAX_POSTINGS,
@@ -110,19 +112,27 @@ class SearchMemo(Protocol):
 def search_files(
     packages: SearchPackages, memo: SearchMemo | None = None, *, key: str | None = None
 ) -> Iterator[tuple[str, bytes]]:
-    """The whole ``search/`` tree but the page, as ``(path, content)``, one file at a time.
+    """The whole ``search/`` tree but the page, as ``(path, content)``, one file at a time: the
+    record files, the term, name and typo shards, the display shards, the manifest.
 
     The packages are read once when ``memo`` holds the shards for them, three times otherwise.
     A caller that knows the shards' ``key`` already (a digest of the same inputs as
     :func:`shards_key`, e.g. :func:`shards_key_of_digests`) may give it.
     """
     digest = _ShardsDigest() if key is None else None
-    yield from _record_files(packages, digest)  # which digests the packages as it reads them
-    boundaries: dict[str, list[str]] = {kind: [] for kind in SHARD_KINDS}
+    records: list[str] = []  # each document's display record, for the display shards
+    yield from _record_files(packages, digest, records)  # which digests the packages as it reads
+    boundaries: dict[str, list[str]] = {kind: [] for kind in (*SHARD_KINDS, DISPLAY)}
     shards = _memoised_shards(packages, digest.hexdigest() if digest else str(key), memo)
+    featured = Featured()
     for shard in shards:
         boundaries[shard.kind].append(shard.first_key)
+        if shard.kind == "terms":
+            featured.add_shard(shard.content)
         yield shard.path, shard.content
+    for path, first_key, content in featured.shards(records):
+        boundaries[DISPLAY].append(first_key)
+        yield path, content
     yield MANIFEST, _manifest(len(packages), boundaries)
 
 
@@ -193,7 +203,7 @@ def _numbered(packages: SearchPackages) -> Iterator[tuple[int, SearchPackage]]:
 
 
 def _record_files(
-    packages: SearchPackages, digest: _ShardsDigest | None
+    packages: SearchPackages, digest: _ShardsDigest | None, display: list[str]
 ) -> Iterator[tuple[str, bytes]]:
     records: list[list[Any]] = []
     last = len(packages) - 1
@@ -201,6 +211,7 @@ def _record_files(
         if digest is not None:
             digest.add(package)
         records.append(_record(package))
+        display.append(display_record(doc, records[-1]))
         if len(records) == RECORDS_PER_SHARD or doc == last:
             yield record_shard_path(doc), dump_json(records)
             records = []

@@ -1,4 +1,4 @@
-"""The published search format, version 1 (docs/search.md): paths, limits and shard lookup.
+"""The published search format, version 2 (docs/search.md): paths, limits and shard lookup.
 
 The export (``render.search``), the Python reader (``search.query``) and the browser
 (``static/search-core.js``) all follow these numbers; changing one is a new format version.
@@ -10,7 +10,10 @@ import bisect
 from collections.abc import Sequence
 
 __all__ = [
+    "DISPLAY",
+    "DISPLAY_BYTES",
     "EXPANSIONS",
+    "FEATURED",
     "FORMAT",
     "MANIFEST",
     "MAX_POSTINGS",
@@ -28,12 +31,15 @@ __all__ = [
     "typo_keys",
 ]
 
-FORMAT = 1
+FORMAT = 2
 SEARCH_ROOT = "search"
 MANIFEST = f"{SEARCH_ROOT}/manifest.json"
 RECORDS_PER_SHARD = 16  # small: the first page's hits are spread over many record files
 RESULTS_PER_PAGE = 10  # records a reader fetches at first; more on request
 SHARD_KINDS = ("terms", "names", "typos")  # in the order the manifest lists them
+DISPLAY = "display"  # the display shards: listed in the manifest after the other kinds
+DISPLAY_BYTES = 8_000  # uncompressed JSON per display shard; about 3 KB gzipped
+FEATURED = RESULTS_PER_PAGE  # a term's best documents whose records its display shard holds
 SHARD_BYTES = 32_000  # uncompressed JSON per term, name or typo shard; about 10-15 KB gzipped
 MAX_POSTINGS = 2_000  # a term keeps its best-scoring documents only
 EXPANSIONS = 8  # terms the last query token may stand for as a prefix

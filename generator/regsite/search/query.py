@@ -16,11 +16,13 @@ from typing import Any, NoReturn, Protocol
 
 from regsite.errors import RegistryError, describe
 from regsite.search.format import (
+    DISPLAY,
     EXPANSIONS,
     FORMAT,
     MANIFEST,
     MAX_QUERY_LENGTH,
     RECORDS_PER_SHARD,
+    SHARD_KINDS,
     TYPO_MIN_LENGTH,
     record_shard_path,
     shard_index,
@@ -103,6 +105,7 @@ class Searcher:
     def __init__(self, source: ShardSource) -> None:
         self._source = source
         self._shards: dict[str, Any] = {}
+        self._featured: dict[int, Record] = {}  # from the display shards loaded so far
         self.manifest: dict[str, Any] = _checked_manifest(self._source.load(MANIFEST))
 
     def search(self, query: str) -> SearchResults:
@@ -114,6 +117,7 @@ class Searcher:
         if not tokens:
             return SearchResults(query, (), (), None, truncated)
         name, joined = "-".join(tokens), "".join(tokens)
+        self._display(tokens)
         exact = self._name_docs(name, kinds={0})
         by_joined = self._name_docs(joined, kinds={1} if joined == name else {0, 1})
         prefix = sorted(
@@ -134,21 +138,23 @@ class Searcher:
         return SearchResults(query, tokens, tuple(ordered.values()), suggestion, truncated)
 
     def records(self, docs: Sequence[int]) -> list[Record]:
-        """The display records of ``docs``, in the order given."""
-        return [self._record(doc) for doc in docs]
+        """The display records of ``docs``, in the order given: from the display shards the
+        queries loaded, else from the record files."""
+        return [self._featured.get(doc) or self._record(doc) for doc in docs]
+
+    def _display(self, keys: Sequence[str]) -> None:
+        """Load the display shard of each key (a word of the query)."""
+        boundaries = self.manifest[DISPLAY]
+        for index in dict.fromkeys(shard_index(boundaries, key) for key in keys):
+            path = shard_path(DISPLAY, index)
+            if path not in self._shards:
+                self._featured.update(self._load(path, _checked_display))
 
     def _record(self, doc: int) -> Record:
         path = record_shard_path(doc)
         rows = self._load(path, _checked_list)
         row = rows[doc % RECORDS_PER_SHARD] if doc % RECORDS_PER_SHARD < len(rows) else None
-        if not isinstance(row, list) or len(row) != 5:
-            _damaged(path, f"a record [name, version, summary, status, dependents] for doc {doc}")
-        name, version, summary, status, dependents = row
-        if not (_is_text(name) and _is_text(summary) and _is_text(status)):
-            _damaged(path, f"name, summary and status of doc {doc} to be strings")
-        if not (version is None or _is_text(version)) or not _is_number(dependents):
-            _damaged(path, f"a version string or null and a count of dependents for doc {doc}")
-        return Record(doc, name, version, summary, status, dependents)
+        return _checked_record(path, doc, row)
 
     # Names
 
@@ -273,7 +279,7 @@ def _is_number(value: object) -> bool:
 def _checked_manifest(manifest: object) -> dict[str, Any]:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         _damaged(MANIFEST, f"search format {FORMAT}")
-    for kind in ("terms", "names", "typos"):
+    for kind in (*SHARD_KINDS, DISPLAY):
         boundaries = manifest.get(kind)
         if not isinstance(boundaries, list) or not boundaries:
             _damaged(MANIFEST, f"{kind}: a list of shard boundaries")
@@ -283,6 +289,32 @@ def _checked_manifest(manifest: object) -> dict[str, Any]:
         found = describe(manifest.get("tokenizer"), typed=False)
         raise SearchError(f"{MANIFEST}: tokenizer is {found}, expected {TOKENIZER_ID!r}")
     return manifest
+
+
+def _checked_display(path: str, shard: object) -> dict[int, Record]:
+    keys = shard.get("keys") if isinstance(shard, dict) else None
+    rows = shard.get("records") if isinstance(shard, dict) else None
+    if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+        _damaged(path, "an object whose 'keys' are strings")
+    if not isinstance(rows, list):
+        _damaged(path, "'records': an array of records")
+    found = {}
+    for row in rows:
+        if not isinstance(row, list) or len(row) != 6 or not _is_number(row[0]):
+            _damaged(path, "records [doc, name, version, summary, status, dependents]")
+        found[row[0]] = _checked_record(path, row[0], row[1:])
+    return found
+
+
+def _checked_record(path: str, doc: int, row: object) -> Record:
+    if not isinstance(row, list) or len(row) != 5:
+        _damaged(path, f"a record [name, version, summary, status, dependents] for doc {doc}")
+    name, version, summary, status, dependents = row
+    if not (_is_text(name) and _is_text(summary) and _is_text(status)):
+        _damaged(path, f"name, summary and status of doc {doc} to be strings")
+    if not (version is None or _is_text(version)) or not _is_number(dependents):
+        _damaged(path, f"a version string or null and a count of dependents for doc {doc}")
+    return Record(doc, name, version, summary, status, dependents)
 
 
 def _checked_list(path: str, value: object) -> list[Any]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from regsite.errors import SourceProblem
-from regsite.model import Package, Registry, Site
+from regsite.model import Package, PackageAmendments, Registry, Site
 from regsite.render import Output
 from regsite.render.flavours import cargo, python
 
@@ -37,7 +37,9 @@ __all__ = [
 @dataclass(frozen=True, slots=True)
 class Flavour:
     name: str  # as written in registry.toml's [flavours]
-    render_package: Callable[[Registry, Package], Output]  # the package alone
+    # The package alone, and the curators' amendments to it (a flavour that publishes
+    # requirements publishes the effective ones, docs/curation.md).
+    render_package: Callable[[Registry, Package, PackageAmendments | None], Output]
     render_site: Callable[[Site], Output]
     install_lines: Callable[[Registry, str], tuple[str, ...]]
     entry_points: Callable[[Site], dict[str, Any]]
@@ -52,7 +54,7 @@ class Flavour:
 FLAVOURS: Mapping[str, Flavour] = {
     "python": Flavour(
         "python",
-        python.render_package,
+        lambda registry, package, _: python.render_package(registry, package),  # no requires
         python.render_site,
         python.install_lines,
         python.entry_points,
@@ -78,11 +80,13 @@ def enabled_flavours(registry: Registry) -> tuple[Flavour, ...]:
     return tuple(flavour for name, flavour in FLAVOURS.items() if name in registry.flavours)
 
 
-def package_flavour_outputs(registry: Registry, package: Package) -> Output:
-    """Every enabled flavour's files for one package, from the package alone."""
+def package_flavour_outputs(
+    registry: Registry, package: Package, amendments: PackageAmendments | None = None
+) -> Output:
+    """Every enabled flavour's files for one package, from the package and its amendments."""
     output: Output = {}
     for flavour in enabled_flavours(registry):
-        output.update(flavour.render_package(registry, package))
+        output.update(flavour.render_package(registry, package, amendments))
     return output
 
 

@@ -15,8 +15,19 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from regsite.effective import EffectiveRequirement, release_effective, specifier_text
 from regsite.errors import SourceProblem
-from regsite.model import Artifact, Dependency, Package, Registry, Release, ReleaseStatus, Site
+from regsite.model import (
+    Artifact,
+    Dependency,
+    Narrowing,
+    Package,
+    PackageAmendments,
+    Registry,
+    Release,
+    ReleaseStatus,
+    Site,
+)
 from regsite.render import Output
 
 __all__ = [
@@ -33,6 +44,7 @@ __all__ = [
     "render_package",
     "render_site",
     "site_problems",
+    "unseen_amendments",
 ]
 
 INDEX_DIR = "cargo"  # not "index": hosts match /index/* against /index.html too
@@ -166,24 +178,34 @@ def render_site(site: Site) -> Output:
     return {f"{INDEX_DIR}/config.json": _dump(config) + b"\n"}
 
 
-def render_package(registry: Registry, package: Package) -> Output:
+def render_package(
+    registry: Registry, package: Package, amendments: PackageAmendments | None = None
+) -> Output:
     """The crate's index file: one line per release, oldest publish time first (as an index
-    that is only ever appended to would hold them)."""
+    that is only ever appended to would hold them).  Cargo resolves from the index alone, so
+    each dependency's ``req`` is its effective requirement: the owners' with the curators'
+    upper bound in force (docs/curation.md)."""
     releases = sorted(package.releases, key=lambda release: (release.published, release.version))
-    lines = [_dump(_entry(registry, package.name, release)) for release in releases]
+    lines = [_dump(_entry(registry, package.name, r, amendments)) for r in releases]
     if not lines:
         return {}
     return {index_path(package.name): b"\n".join(lines) + b"\n"}
 
 
-def _entry(registry: Registry, name: str, release: Release) -> dict[str, Any]:
+def _entry(
+    registry: Registry, name: str, release: Release, amendments: PackageAmendments | None
+) -> dict[str, Any]:
     crate = crate_artifact(registry, name, release)
     assert crate is not None  # package_problems refused the build otherwise
     features, features2 = _split_features(release.features)
+    effective = None if amendments is None else release_effective(release, amendments.amendments)
+    # One effective requirement per declared dependency, in the same order.
+    narrowed = effective.requires if effective else (None,) * len(release.requires)
+    deps = zip(release.requires, narrowed, strict=True)
     entry: dict[str, Any] = {
         "name": name,
         "vers": str(release.version),
-        "deps": [_dependency(registry, dependency) for dependency in release.requires],
+        "deps": [_dependency(registry, dependency, amended) for dependency, amended in deps],
         "cksum": crate.sha256,
         "features": features,
         "yanked": release.status is ReleaseStatus.YANKED,
@@ -210,16 +232,22 @@ def _split_features(
     return plain, extended
 
 
-def _dependency(registry: Registry, dependency: Dependency) -> dict[str, Any]:
-    """A dependency as cargo's index writes it; one taken from an [[upstream]] names the
-    upstream's own cargo index (docs/upstreams.md), which the build checks it publishes."""
+def _dependency(
+    registry: Registry, dependency: Dependency, effective: EffectiveRequirement | None
+) -> dict[str, Any]:
+    """A dependency as cargo's index writes it, with the curators' upper bound in ``req`` when
+    one is in force (docs/curation.md); one taken from an [[upstream]] names the upstream's own
+    cargo index (docs/upstreams.md), which the build checks it publishes."""
+    req = str(dependency.specifier)
+    if effective is not None and effective.bound is not None:
+        req = specifier_text(registry.version_scheme, effective)
     other = dependency.registry
     if dependency.upstream is not None:
         upstream = next(u for u in registry.upstreams if u.name == dependency.upstream)
         other = index_url(upstream.url)
     return {
         "name": dependency.rename or dependency.name,
-        "req": str(dependency.specifier),
+        "req": req,
         "features": list(dependency.features),
         "optional": dependency.optional,
         "default_features": dependency.default_features,
@@ -228,6 +256,23 @@ def _dependency(registry: Registry, dependency: Dependency) -> dict[str, Any]:
         "registry": other,
         "package": dependency.name if dependency.rename is not None else None,
     }
+
+
+def unseen_amendments(site: Site) -> list[str]:
+    """The amendments cargo's index cannot carry: an excluded version or a conflict (cargo's
+    requirements have no ``!=`` and no way to say "not with"); cargo users resolve without
+    them, so the operator is told, once per amendment."""
+    if site.registry.cargo is None:
+        return []
+    return [
+        f"amendments/{name}/amendments.toml: amendment[{amendment.index}]"
+        f" ({amendment.constraint}): cargo's index cannot write an excluded version or a"
+        " conflict, so cargo resolves without it; bound the dependency (upper-bound) where"
+        " that will do, or have its owners yank the release (docs/curation.md)"
+        for name, found in site.amendments.items()
+        for amendment in found.amendments
+        if amendment.narrowing in (Narrowing.EXCLUDE, Narrowing.CONFLICT)
+    ]
 
 
 def _dump(document: Any) -> bytes:
