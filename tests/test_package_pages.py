@@ -294,3 +294,47 @@ def test_regsite_serve_allows_the_image_hosts_the_site_publishes(
     with serving(output) as url, urllib.request.urlopen(f"{url}/packages/beta/") as response:
         policy = response.headers["Content-Security-Policy"]
     assert policy == content_security_policy(["img.shields.io"])
+
+
+def test_without_release_pages_versions_link_to_their_rows(
+    chain: SourceBuilder, tmp_path: Path
+) -> None:
+    chain.registry["registry"]["release-pages"] = False
+    output = build_files(BuildOptions(source=chain.write(tmp_path / "s"), output=tmp_path / "o"))
+    assert not [path for path in output if re.fullmatch(r"packages/[^/]+/[^/]+/index\.html", path)]
+    page = output["packages/alpha/index.html"].decode()
+    assert re.search(r'<tr id="v1.0.0">\s*<th scope="row"><a href="#v1.0.0">1.0.0</a>', page)
+    assert '<dt>Latest</dt><dd><a href="#v1.0.0">1.0.0</a>' in page
+    picker = re.search(r'<details class="picker">(.*?)</details>', page, re.S)
+    assert picker is not None
+    assert re.findall(r'<a href="([^"]+)"', picker.group(1)) == ["#v1.1.0", "#v1.0.0"]
+    assert "/1.0.0/" not in output["sitemap.xml"].decode()
+    assert "packages/alpha/</loc>" in output["sitemap.xml"].decode()
+
+
+def test_turning_release_pages_off_renders_the_packages_again(
+    chain: SourceBuilder, tmp_path: Path
+) -> None:
+    options = BuildOptions(source=tmp_path / "s", output=tmp_path / "o", cache=tmp_path / "c")
+    chain.write(options.source)
+    build(options)
+    assert (options.output / "packages/alpha/1.0.0/index.html").is_file()
+    chain.registry["registry"]["release-pages"] = False
+    chain.write(options.source)
+    build(options)
+    assert not (options.output / "packages/alpha/1.0.0").exists()
+    page = (options.output / "packages/alpha/index.html").read_text()
+    assert '<a href="#v1.0.0">1.0.0</a>' in page  # rendered again, not taken from the memo
+
+
+def test_release_pages_must_be_a_boolean(builder: SourceBuilder, tmp_path: Path) -> None:
+    def mutate(source: SourceBuilder) -> None:
+        source.registry["registry"]["release-pages"] = "no"
+
+    problems = build_with(builder, tmp_path, mutate)
+    assert any(
+        "registry.toml" in found
+        and "registry.release-pages" in found
+        and "expected true or false, found" in found
+        for found in problems
+    ), problems

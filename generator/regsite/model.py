@@ -168,6 +168,7 @@ class Registry:
     flavours: frozenset[str] = frozenset()  # [flavours]: the formats of other clients published
     cargo: CargoFlavour | None = None  # the cargo flavour's settings, when it is enabled
     readme_image_hosts: frozenset[str] = frozenset()  # README images load from these (https)
+    release_pages: bool = True  # a page per release; without, versions link to table rows
 
     def curators_of(self, package: str) -> tuple[Curator, ...]:
         """The curators who may amend ``package``, by id."""

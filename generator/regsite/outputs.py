@@ -151,6 +151,7 @@ def page_inputs(registry: Registry, theme: Theme, name: str) -> list[str]:
     parts.append(registry.install or "-")
     parts += flavour_inputs(registry)
     parts += ["readme images", *sorted(registry.readme_image_hosts)]
+    parts.append(f"release pages {registry.release_pages}")
     parts += [f"upstream {u.name} {u.url} {u.page}" for u in registry.upstreams]
     delegation = registry.delegations.get(name)
     if delegation is not None:

@@ -54,6 +54,7 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
             "install",
             "version-scheme",
             "readme-image-hosts",
+            "release-pages",
         ]
     )
     trust.only(["root-keys", "root-threshold", "online-keys", "revoked-keys", "curator-threshold"])
@@ -87,6 +88,7 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
         flavours=flavours,
         cargo=cargo,
         readme_image_hosts=_image_hosts(identity),
+        release_pages=identity.boolean("release-pages", default=True),
         curators=curators,
         curator_threshold=_threshold(trust, "curator-threshold", len(curators)),
         upstreams=read_upstreams(top, name, delegations),

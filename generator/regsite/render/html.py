@@ -251,7 +251,10 @@ def render_release_pages(
     """Each release's page: its status, date, install line, files and dependencies; what other
     packages say of it goes where :data:`USED_BY_SLOT` is.  A page links to the latest release
     and this one's neighbours, not to every release: listing every release on each page would
-    grow a package's bytes with the square of its releases."""
+    grow a package's bytes with the square of its releases.  None when the registry turned
+    them off (``release-pages = false``)."""
+    if not registry.release_pages:
+        return {}
     pages = upstream_pages(registry)
     facts = _PageFacts(registry, package.name, "../../../", "../", amendments, advisories, pages)
     rows = [_release_row(facts, release) for release in package.releases]
@@ -377,7 +380,7 @@ def _release_row(facts: _PageFacts, release: Release) -> ReleaseRow:
     return ReleaseRow(
         release=release,
         version=version,
-        href=f"{facts.package_dir}{quote(version, safe='+!')}/",
+        href=_release_href(facts, version),
         prerelease=release.version.is_prerelease,
         published=_date(release.published),
         status=release.status.value,
@@ -395,6 +398,14 @@ def _release_row(facts: _PageFacts, release: Release) -> ReleaseRow:
         ),
         advisories=_advisory_links(facts, release),
     )
+
+
+def _release_href(facts: _PageFacts, version: str) -> str:
+    """The release's page, or its row of the package page's table when the registry has no
+    release pages (``[registry] release-pages = false``)."""
+    if facts.registry.release_pages:
+        return f"{facts.package_dir}{quote(version, safe='+!')}/"
+    return f"#v{quote(version, safe='+!')}"
 
 
 def _advisory_links(facts: _PageFacts, release: Release) -> tuple[AdvisoryLink, ...]:
