@@ -4,6 +4,7 @@ transitive count, "used by" ranges, the version badge and link previews."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import urllib.request
 from pathlib import Path
@@ -15,8 +16,10 @@ from conftest import serving
 from regsite.assemble import TRANSITIVE_LIMIT, transitive_counts
 from regsite.build import BuildOptions, build, build_files
 from regsite.headers import content_security_policy, header_rules, rule_headers
+from regsite.outputs import page_inputs
 from regsite.render.markdown import render_inline
 from regsite.summary import PackageSummary
+from regsite.theme import load_theme
 from regsite.versions import scheme_named
 from sitecheck import scan
 from test_validation import build_with
@@ -325,6 +328,14 @@ def test_turning_release_pages_off_renders_the_packages_again(
     assert not (options.output / "packages/alpha/1.0.0").exists()
     page = (options.output / "packages/alpha/index.html").read_text()
     assert '<a href="#v1.0.0">1.0.0</a>' in page  # rendered again, not taken from the memo
+
+
+def test_release_pages_are_part_of_every_packages_render_key(source: Path) -> None:
+    registry = build(BuildOptions(source=source, output=source.parent / "out")).site.registry
+    assert registry.release_pages  # the default
+    theme = load_theme()
+    without = dataclasses.replace(registry, release_pages=False)
+    assert page_inputs(registry, theme, "alpha") != page_inputs(without, theme, "alpha")
 
 
 def test_release_pages_must_be_a_boolean(builder: SourceBuilder, tmp_path: Path) -> None:
