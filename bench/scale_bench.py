@@ -160,7 +160,9 @@ def ci_index(packages: int) -> int:
 def generate(work: Workspace, args: argparse.Namespace, dumb_pypi: bool) -> BenchSource:
     """The signed source and dumb-pypi's package lists, before and after the in-place change."""
     remove([work.source, work.source_keys, work.dumb_pypi_list, work.dumb_pypi_changed])
-    source = write_source(work.source, args.packages, args.releases, args.seed)
+    source = write_source(
+        work.source, args.packages, args.releases, args.seed, release_pages=args.release_pages
+    )
     if dumb_pypi:
         write_dumb_pypi_list(work.dumb_pypi_list, source.specs)
         index = in_place_index(args.packages)
@@ -342,6 +344,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="also build with dumb-pypi (default: yes; --no-dumb-pypi needs no network)",
+    )
+    parser.add_argument(
+        "--release-pages",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="a page per release ([registry] release-pages; default: yes)",
     )
     parser.add_argument("--json-out", type=Path, help="also write every figure as JSON here")
     args = parser.parse_args(argv)

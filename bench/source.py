@@ -58,10 +58,12 @@ def write_source(
     semver: bool = False,
     cargo: bool = False,
     python: bool = False,
+    release_pages: bool = True,
 ) -> BenchSource:
     """Write ``registry.toml``, ``metadata/1.root.json`` and every package, all signed; with
     ``semver``, the same corpus under version-scheme "semver", and with ``cargo`` the cargo
-    flavour on too; with ``python``, the PEP 440 corpus with the Python flavour on."""
+    flavour on too; with ``python``, the PEP 440 corpus with the Python flavour on; without
+    ``release_pages``, ``[registry] release-pages = false``."""
     owners, specs = make_specs(packages, seed, releases_each)
     if semver or cargo:
         specs = [semver_spec(spec) for spec in specs]
@@ -80,6 +82,8 @@ def write_source(
         registry += f'\n[flavours.cargo]\ndl = "{CARGO_DL}"\n'.encode()
     if python:
         registry += b"\n[flavours]\npython = true\n"
+    if not release_pages:
+        registry = registry.replace(b"\n[trust]", b"release-pages = false\n\n[trust]", 1)
     _write_signed(directory / "registry.toml", registry, FileKind.REGISTRY, [root])
     write_next_root(SourceTree(directory), [root], _ROOT_CREATED)
     for spec in specs:

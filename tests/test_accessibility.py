@@ -15,6 +15,9 @@ pytestmark = pytest.mark.slow
 PAGES = {
     "home": "/index.html",
     "package": "/packages/http-kit/index.html",
+    "package-deprecated": "/packages/stopwatch/index.html",
+    "release": "/packages/http-kit/1.2.0/index.html",
+    "release-yanked": "/packages/http-kit/1.1.0/index.html",
     "search": "/search/index.html?q=http",
     "search-empty": "/search/index.html?q=qqqqqqqq",
     "search-emoji": "/search/index.html?q=🚀",
@@ -27,17 +30,7 @@ PAGES = {
 }
 
 
-# README code blocks that scroll sideways are not keyboard-reachable yet: issue 16's point 2,
-# the package-page work (16a-package). Strict, so the fix shows here as an unexpected pass.
-_README_SCROLL = pytest.mark.xfail(
-    reason="scrollable-region-focusable on README code blocks (issue 16, point 2)", strict=True
-)
-
-
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(name, marks=_README_SCROLL) if name == "package" else name for name in PAGES],
-)
+@pytest.mark.parametrize("name", list(PAGES))
 def test_no_axe_violations(axe: Axe, site_url: str, name: str) -> None:
     shots = axe.check(site_url + PAGES[name], name)
     assert all(shot.stat().st_size > 0 for shot in shots)

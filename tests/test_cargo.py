@@ -128,7 +128,7 @@ def test_package_page_shows_cargo_add_and_the_registry_config(demo_site: dict[st
     assert f"[registries.demo-crates]\nindex = &#34;sparse+{BASE}cargo/&#34;" in page
     bloom = demo_site["packages/bloom/index.html"].decode()
     assert (
-        '<a href="../../packages/stem/index.html">stem</a> <code>^1</code> <span class="muted">(optional)</span>'
+        '<a href="../../packages/stem/index.html">stem</a> <code>^1</code> <span class="muted">optional</span>'
         in bloom
     )
 

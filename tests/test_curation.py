@@ -309,7 +309,8 @@ def test_package_page_shows_each_amendment_with_reason_kind_link_date_and_signer
     tmp_path: Path,
 ) -> None:
     linked = BOUND | {"link": "https://example.org/issues/7", "reason": "alpha 2 renames <parse>."}
-    page = built(curated(linked), tmp_path)["packages/beta/index.html"].decode()
+    output = built(curated(linked), tmp_path)
+    page = output["packages/beta/index.html"].decode()
     section = page[
         page.index('id="amendments"') : page.index("</section>", page.index('id="amendments"'))
     ]
@@ -326,7 +327,9 @@ def test_package_page_shows_each_amendment_with_reason_kind_link_date_and_signer
         'href="../../api/v1/sources/beta/amendments.toml"',
     ):
         assert shown in section, shown
-    assert "amended to <code>&lt;2.0.0,&gt;=1.0</code>" in page
+    # the release's own page shows its dependencies, amended ranges too
+    release = output["packages/beta/0.9.0/index.html"].decode()
+    assert "amended to <code>&lt;2.0.0,&gt;=1.0</code>" in release
 
 
 def test_semver_effective_requirement_is_a_cargo_requirement_with_exclusions_apart(

@@ -57,8 +57,8 @@ def test_hosted_file_is_published_at_its_content_addressed_path(tmp_path: Path) 
     artifact = document["releases"][0]["artifacts"][0]
     assert artifact["url"] == f"../../../{WHEEL_PATH}"
     assert artifact["hosted"] is True
-    page = (out / "packages/gamma/index.html").read_text()
-    assert f'href="../../{WHEEL_PATH}"' in page
+    page = (out / "packages/gamma/1.0/index.html").read_text()  # the release's own page
+    assert f'href="../../../{WHEEL_PATH}"' in page
 
 
 def test_hosted_file_missing_names_every_place_looked_and_writes_nothing(tmp_path: Path) -> None:

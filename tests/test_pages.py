@@ -126,21 +126,24 @@ def test_sitemap_lists_every_page_with_its_date(source: Path) -> None:
     assert dated[base + "packages/beta/"] == "2026-01-03"
     assert dated[base] == "2026-01-03"
     html = {p.removesuffix("index.html") for p in output if p.endswith(".html")} - {"404.html"}
-    assert {base + path for path in html} == set(dated)
+    releases = {p for p in html if re.fullmatch(r"packages/[^/]+/[^/]+/", p)}
+    assert releases and {base + path for path in html} == set(dated)
+    assert dated[base + "packages/alpha/1.0.0/"] == "2026-01-02"  # the package's newest release
     assert output["robots.txt"] == f"User-agent: *\nAllow: /\nSitemap: {base}sitemap.xml\n".encode()
 
 
 def test_a_large_sitemap_becomes_an_index(source: Path, tmp_path: Path) -> None:
     site = site_of(source, tmp_path)
     pages = [(f"browse/name/{n}.html", site.updated) for n in range(1, 4)]
-    output = crawler_files(site, pages, limit=2)  # 3 listing pages + 2 package pages
+    # 3 listing pages, 2 package pages and 3 release pages
+    output = crawler_files(site, pages, limit=2)
     index = ET.fromstring(output["sitemap.xml"])
     assert index.tag == f"{SITEMAP}sitemapindex"
     parts = [loc.text for loc in index.iter(f"{SITEMAP}loc")]
     base = "https://registry.example.org/sub/"
-    assert parts == [f"{base}sitemaps/{n}.xml" for n in (1, 2, 3)]
-    counts = [len(ET.fromstring(output[f"sitemaps/{n}.xml"])) for n in (1, 2, 3)]
-    assert counts == [2, 2, 1]
+    assert parts == [f"{base}sitemaps/{n}.xml" for n in (1, 2, 3, 4)]
+    counts = [len(ET.fromstring(output[f"sitemaps/{n}.xml"])) for n in (1, 2, 3, 4)]
+    assert counts == [2, 2, 2, 2]
 
 
 def test_without_a_base_url_no_sitemap_canonical_or_open_graph(

@@ -44,6 +44,12 @@ def test_golden_package_page(source: Path) -> None:
     check_golden("beta.html", render(source)["packages/beta/index.html"])
 
 
+def test_golden_release_page_and_badge(source: Path) -> None:
+    output = render(source)
+    check_golden("beta-0.9.0.html", output["packages/beta/0.9.0/index.html"])
+    check_golden("beta-badge.svg", output["packages/beta/badge.svg"])
+
+
 def test_golden_registry_json(source: Path) -> None:
     check_golden("registry.json", render(source)[f"{API_ROOT}/registry.json"])
 
@@ -142,10 +148,14 @@ def test_links_and_assets_are_relative(source: Path) -> None:
         rooted = path == "404.html"
         assert internal and all(url.startswith("/") == rooted for url in internal), path
         assert page.scripts == 0 and page.styles == 0 and not page.event_handlers, path
-        # Only the theme's own files run, from static/: on every page keys.js (the "/"
-        # shortcut, nothing needed for reading), on the search page the search too.
+        # Only the theme's own files run, from static/: on every page with a search box keys.js
+        # (the "/" shortcut, nothing needed for reading), on the search page the search too, on
+        # the package and release pages copy.js (the install lines' copy buttons); a release
+        # page has no search box (docs/pages.md).
         names = [src.rsplit("/", 1)[1].split(".")[0] for src in page.script_sources]
         expected = ["keys", "search-core", "search"] if path == "search/index.html" else ["keys"]
+        if path.startswith("packages/"):
+            expected = ["keys", "copy"] if path.count("/") == 2 else ["copy"]
         assert names == expected, (path, page.script_sources)
         assert all("static/" in src and is_local(src) for src in page.script_sources), path
 
@@ -183,7 +193,8 @@ def test_hostile_readme_description_and_keywords_are_inert(
     assert all(is_safe_link(url) for url in page.links), page.links
     assert not any(url.startswith("//") for url in page.links + page.loads)
     assert all(is_local(url) for url in page.loads), page.loads
-    assert [src.rsplit("/", 1)[1].split(".")[0] for src in page.script_sources] == ["keys"]
+    scripts = [src.rsplit("/", 1)[1].split(".")[0] for src in page.script_sources]
+    assert scripts == ["keys", "copy"]
     # the report and the feed too, each package's shard and closure manifest, a display shard
     assert sum(validate_json_outputs(output).values()) == 18
     # The search page lists the package too, escaped like everywhere else.
@@ -212,7 +223,7 @@ def test_readme_renders_tables_code_and_safe_links() -> None:
         "| a |\n|---|\n| 1 |\n\n```sh\nx < y\n```\n\n[ok](https://example.org) [rel](docs/a.md)"
     )
     assert "<table>" in html
-    assert '<code class="language-sh">x &lt; y' in html
+    assert '<code class="language-sh">' in html and "&lt;" in html and "x < y" not in html
     assert '<a href="https://example.org" rel="nofollow noopener noreferrer">ok</a>' in html
     assert "[rel](docs/a.md)" in html  # relative links have no target on this site: left as text
 

@@ -114,7 +114,7 @@ EACH_RELEASE_TWICE = """\
 {% endfor %}
 {% for dependency in release.requires %}
 {{ root }}{{ page_path(dependency.name) }}|{{ dependency.name }}|\
-{{ dependency.specifier if dependency.specifier | string else "any version" }}
+{{ dependency.specifier.written or "any version" }}
 {% endfor %}
 {% endfor %}
 {% if latest %}{% for dependency in latest.requires %}{{ dependency.name }}

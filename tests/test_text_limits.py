@@ -148,11 +148,7 @@ def test_link_label_scan_renders_deep_brackets_as_markdown_it_does(depth: int) -
 
 def _stock_parser() -> MarkdownIt:
     """Ours, but with markdown-it's own link-label scan."""
-    parser = MarkdownIt("js-default", {"maxNesting": MAX_NESTING})
-    parser.validateLink = markdown._allowed_link  # type: ignore[method-assign]
-    parser.add_render_rule("link_open", markdown._render_link_open)
-    parser.add_render_rule("image", markdown._render_image)
-    return parser
+    return markdown.new_parser()
 
 
 def _count_calls(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> Callable[[], int]:
@@ -180,3 +176,29 @@ def test_no_pattern_in_readme_headings_can_backtrack_far(unit: str) -> None:
             searched.sub("", text)
         for matched in (markdown._ATX_OPENING, markdown._SETEXT, markdown._FENCE):
             matched.match(text)
+
+
+# Highlighting code at build time (render.readme_blocks) -------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["python", "javascript", "html", "rust", "c", "markdown"])
+@pytest.mark.parametrize(
+    "unit", ["\\" * 3, "'\"", "/*", "<!--", "`${", "a" * 50 + " ", "(" * 5, "#"]
+)
+def test_highlighting_hostile_code_blocks_takes_linear_time(language: str, unit: str) -> None:
+    """A README of code blocks made of what lexers find hardest: each highlighted block is short
+    (HIGHLIGHT_LIMIT) and a README highlights HIGHLIGHT_BUDGET characters at most."""
+    block = f"```{language}\n" + unit * (20_000 // len(unit)) + "\n```\n\n"
+    with linear_time():
+        html = render_readme(block * (SIZE // len(block) + 1))
+    assert html.count("<pre>") == SIZE // len(block) + 1
+
+
+@pytest.mark.parametrize(
+    "unit", ["https://", "https://a.example/", "http://a.example/(", "x://y ", "https://a.", "://"]
+)
+def test_linking_bare_urls_takes_linear_time(unit: str) -> None:
+    text = unit * (SIZE // len(unit))
+    with linear_time():
+        html = render_readme(text)
+    assert html.startswith("<p>")

@@ -113,7 +113,7 @@ def test_example_site_with_the_additions_takes_ucd_from_the_example_upstream_off
     )
     page = (site / "packages" / "text-utils" / "index.html").read_text()
     link = '<a href="https://seedbank.example.org/packages/ucd/index.html">ucd</a>'
-    assert f'{link} <code>&gt;=15.1</code> <span class="muted">(from seedbank)</span>' in page
+    assert f'{link} <code>&gt;=15.1</code> <span class="muted">from seedbank</span>' in page
     document = json.loads((site / "api" / "v1" / "packages" / "text-utils.json").read_bytes())
     (newest,) = [r for r in document["releases"] if r["version"] == "1.3.0"]
     assert newest["requires"] == [{"name": "ucd", "specifier": ">=15.1", "upstream": "seedbank"}]

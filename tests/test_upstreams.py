@@ -90,7 +90,7 @@ def test_a_dependency_that_lives_upstream_builds_links_to_its_page_and_names_its
     assert output["api/v1/sources/upstream/base/1.root.json"] == pinned
     page = output["packages/app/index.html"].decode()
     link = f'<a href="{served.url}/packages/tinyjson/index.html">tinyjson</a>'
-    assert f'{link} <code>&gt;=0.4.1</code> <span class="muted">(from base)</span>' in page
+    assert f'{link} <code>&gt;=0.4.1</code> <span class="muted">from base</span>' in page
     checked = validate_json_outputs(output)
     assert checked["registry"] == 1 and checked["package"] == 3
 

@@ -255,7 +255,10 @@ def test_semver_registry_builds_from_the_cli_with_normal_form_versions(
     ]
     assert json.loads(output["api/v1/packages/alpha.json"])["dependents"] == ["beta", "delta"]
     page = output["packages/gamma/index.html"].decode()
-    assert '<th scope="row">1.0.0-alpha.1 <span class="badge">pre-release</span></th>' in page
+    assert (
+        '<th scope="row"><a href="1.0.0-alpha.1/">1.0.0-alpha.1</a> <span class="badge">pre-release</span></th>'
+        in page
+    )
 
 
 def test_unsatisfiable_cargo_requirement_is_reported_with_file_and_key(tmp_path: Path) -> None:

@@ -10,7 +10,14 @@ from datetime import UTC, datetime
 from regsite.model import PackageAmendments, Registry, Site
 from regsite.summary import RECENT_RELEASES, PackageDetails, PackageSummary, ReleaseBrief
 
-__all__ = ["assemble_site", "dependents_of", "recent_releases", "source_date"]
+__all__ = [
+    "TRANSITIVE_LIMIT",
+    "assemble_site",
+    "dependents_of",
+    "recent_releases",
+    "source_date",
+    "transitive_counts",
+]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -30,6 +37,7 @@ def assemble_site(
         dependents=dependents_of(ordered),
         updated=source_date(ordered, source_date_epoch),
         recent=recent_releases(ordered, details),
+        transitive=transitive_counts(ordered),
         amendments=dict(amendments or {}),
     )
 
@@ -41,6 +49,32 @@ def dependents_of(packages: Mapping[str, PackageSummary]) -> dict[str, tuple[str
         for name in package.depends_on:
             found[name].append(package.name)
     return {name: tuple(sorted(found.get(name, ()))) for name in packages}
+
+
+TRANSITIVE_LIMIT = 1_000  # a count stops here ("1,000 or more"): each walk costs at most this
+
+
+def transitive_counts(packages: Mapping[str, PackageSummary]) -> dict[str, int]:
+    """For each package whose latest release installs packages of this registry, how many
+    packages installing it installs in all (each counted once, however it is reached), up to
+    :data:`TRANSITIVE_LIMIT`."""
+    counts: dict[str, int] = {}
+    for name, package in packages.items():
+        if package.uses:
+            counts[name] = _reachable(packages, name)
+    return counts
+
+
+def _reachable(packages: Mapping[str, PackageSummary], start: str) -> int:
+    seen = {start}
+    stack = [start]
+    while stack and len(seen) <= TRANSITIVE_LIMIT:
+        summary = packages.get(stack.pop())
+        for name, _ in summary.uses if summary else ():
+            if name not in seen:
+                seen.add(name)
+                stack.append(name)
+    return min(len(seen) - 1, TRANSITIVE_LIMIT)
 
 
 def recent_releases(

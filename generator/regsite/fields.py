@@ -145,6 +145,10 @@ class Fields:
             return None
         return value
 
+    def boolean(self, key: str, *, default: bool) -> bool:
+        value = self._get(key, bool, "true or false", False)
+        return default if value is None else value
+
     def datetime(self, key: str) -> datetime | None:
         value = self._get(key, datetime, "an offset date-time like 2026-03-01T12:00:00Z", True)
         if value is None:

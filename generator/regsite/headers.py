@@ -15,8 +15,11 @@ extension.  docs/hosting.md explains each rule and the caching policy.
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Mapping
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
 __all__ = [
@@ -27,24 +30,43 @@ __all__ = [
     "META_CONTENT_SECURITY_POLICY",
     "SECURITY_HEADERS",
     "HeaderRule",
+    "content_security_policy",
     "content_type",
+    "header_rules",
+    "meta_content_security_policy",
+    "published_image_hosts",
     "response_headers",
     "rule_headers",
+    "security_headers",
 ]
 
-# The policy pages also carry in a <meta> tag, for hosts that cannot set headers (GitHub Pages).
-META_CONTENT_SECURITY_POLICY: Final = (
-    "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
-    "object-src 'none'; base-uri 'self'; form-action 'self'"
-)
-# frame-ancestors only works as a header.
-CONTENT_SECURITY_POLICY: Final = META_CONTENT_SECURITY_POLICY + "; frame-ancestors 'none'"
 
-SECURITY_HEADERS: Final[Mapping[str, str]] = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+def meta_content_security_policy(image_hosts: Iterable[str] = ()) -> str:
+    """The policy pages also carry in a <meta> tag, for hosts that cannot set headers (GitHub
+    Pages); ``image_hosts``: the registry's ``readme-image-hosts``, which img-src allows."""
+    images = " ".join(["'self'", *(f"https://{host}" for host in sorted(image_hosts))])
+    return (
+        f"default-src 'self'; img-src {images}; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'"
+    )
+
+
+def content_security_policy(image_hosts: Iterable[str] = ()) -> str:
+    """The header's policy: the meta tag's, and frame-ancestors, which only works as a header."""
+    return meta_content_security_policy(image_hosts) + "; frame-ancestors 'none'"
+
+
+def security_headers(image_hosts: Iterable[str] = ()) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": content_security_policy(image_hosts),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
+
+
+META_CONTENT_SECURITY_POLICY: Final = meta_content_security_policy()
+CONTENT_SECURITY_POLICY: Final = content_security_policy()
+SECURITY_HEADERS: Final[Mapping[str, str]] = security_headers()
 
 JSON: Final = "application/json; charset=utf-8"
 TEXT: Final = "text/plain; charset=utf-8"
@@ -86,6 +108,30 @@ class HeaderRule:
             folder = pattern.removesuffix("/*")
             return path == folder or path.startswith(folder + "/")
         return path in (pattern, pattern + "/")
+
+
+def header_rules(image_hosts: Iterable[str] = ()) -> tuple[HeaderRule, ...]:
+    """The table for a registry whose README images come from ``image_hosts``."""
+    return (HeaderRule("/*", security_headers(image_hosts)), *HEADER_RULES[1:])
+
+
+# The registry.toml a build republishes byte for byte (render/api.py's sources).
+PUBLISHED_REGISTRY = "api/v1/sources/registry.toml"
+_HOST = re.compile(r"[a-z0-9.-]{1,253}")
+
+
+def published_image_hosts(site: Path) -> tuple[str, ...]:
+    """The ``readme-image-hosts`` of the registry a built site publishes (the build checked
+    them; here they are only read back): what ``regsite serve`` adds to img-src."""
+    try:
+        document = tomllib.loads((site / PUBLISHED_REGISTRY).read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return ()
+    table = document.get("registry")
+    hosts = table.get("readme-image-hosts") if isinstance(table, dict) else None
+    if not isinstance(hosts, list):
+        return ()
+    return tuple(host for host in hosts if isinstance(host, str) and _HOST.fullmatch(host))
 
 
 HEADER_RULES: Final[tuple[HeaderRule, ...]] = (
@@ -146,8 +192,10 @@ def content_type(filename: str) -> str:
     return guessed if guessed is not None and encoding is None else "application/octet-stream"
 
 
-def response_headers(path: str, filename: str) -> dict[str, str]:
+def response_headers(
+    path: str, filename: str, rules: tuple[HeaderRule, ...] = HEADER_RULES
+) -> dict[str, str]:
     """The headers of a file named ``filename`` served at ``path``: the rules, then the defaults."""
     headers = {"Content-Type": content_type(filename), "Cache-Control": DEFAULT_CACHE_CONTROL}
-    headers.update(rule_headers(path))
+    headers.update(rule_headers(path, rules))
     return headers

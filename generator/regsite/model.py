@@ -167,6 +167,8 @@ class Registry:
     upstreams: tuple[Upstream, ...] = ()  # [[upstream]], in source order
     flavours: frozenset[str] = frozenset()  # [flavours]: the formats of other clients published
     cargo: CargoFlavour | None = None  # the cargo flavour's settings, when it is enabled
+    readme_image_hosts: frozenset[str] = frozenset()  # README images load from these (https)
+    release_pages: bool = True  # a page per release; without, versions link to table rows
 
     def curators_of(self, package: str) -> tuple[Curator, ...]:
         """The curators who may amend ``package``, by id."""
@@ -291,6 +293,7 @@ class Package:
     readme: Readme | None
     status: PackageStatus
     status_reason: str | None
+    successor: str | None = None  # deprecated: the package of this registry that replaces it
     releases: tuple[Release, ...]  # newest version first
     source: SourceFile
 
@@ -371,6 +374,9 @@ class Site:
     dependents: Mapping[str, tuple[str, ...]]  # package -> packages that depend on it
     updated: datetime  # SOURCE_DATE_EPOCH, or the newest release's publish time
     recent: tuple[tuple[str, ReleaseBrief], ...] = ()  # the newest releases of all, newest first
+    # package -> how many packages installing its latest release installs (assemble.py)
+    transitive: Mapping[str, int] = field(default_factory=dict)
+    feed: str | None = None  # the site's Atom feed, relative to its root; None: it has none
     amendments: Mapping[str, PackageAmendments] = field(default_factory=dict)  # by package
 
     @property

@@ -25,6 +25,7 @@ from regsite.metadata.layout import content_addressed_path, has_copy
 from regsite.model import Registry, Site
 from regsite.render import Output
 from regsite.render.flavours import flavour_inputs
+from regsite.render.package import used_by_of
 from regsite.scan import FinishTask, PackageContext, finish_package
 from regsite.theme import Theme
 from regsite.workers import run
@@ -149,6 +150,8 @@ def page_inputs(registry: Registry, theme: Theme, name: str) -> list[str]:
     parts = [theme.fingerprint, registry.name, registry.title, registry.base_url or "-"]
     parts.append(registry.install or "-")
     parts += flavour_inputs(registry)
+    parts += ["readme images", *sorted(registry.readme_image_hosts)]
+    parts.append(f"release pages {registry.release_pages}")
     parts += [f"upstream {u.name} {u.url} {u.page}" for u in registry.upstreams]
     delegation = registry.delegations.get(name)
     if delegation is not None:
@@ -177,12 +180,12 @@ def render_packages(
     tasks: list[FinishTask] = []
     keys: dict[str, bytes] = {}
     for name, summary in site.packages.items():
-        dependents = site.dependents.get(name, ())
+        used_by = used_by_of(site, name)
         inputs = page_inputs(site.registry, context.theme, name)
         inputs += amendments_inputs(site.amendments.get(name), site.registry)
         closure = closures[name]
         parts: list[bytes | str] = [summary.key, *inputs, "closure", closure, "used by"]
-        parts += dependents
+        parts += used_by.parts()
         key = catalog.memo.key("render", parts)
         keys[name] = key
         rendered = name in catalog.rendered  # by the scan: its slots are still to fill
@@ -193,7 +196,7 @@ def render_packages(
             continue
         held = published.held(name)
         staged = catalog.staged.get(name, ())
-        tasks.append(FinishTask(name, dependents, closure, held, staged, catalog.files[name]))
+        tasks.append(FinishTask(name, used_by, closure, held, staged, catalog.files[name]))
 
     def done(result: tuple[str, tuple[WrittenFile, ...]]) -> None:
         name, files = result

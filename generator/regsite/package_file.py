@@ -51,6 +51,7 @@ _PACKAGE_KEYS = [
     "readme",
     "status",
     "status-reason",
+    "successor",
 ]  # of [package]
 
 
@@ -86,6 +87,7 @@ def read_package(
         readme=_readme(meta, loaded.readme, posixpath.dirname(index.path)),
         status=status,
         status_reason=reason,
+        successor=_successor(meta, loaded.name, status),
         releases=_releases(top, loaded.name, scheme),
         source=index.source_file(verification),
     )
@@ -108,6 +110,22 @@ def _status(fields: Fields, kind: type[_Status]) -> tuple[_Status, str | None]:
     if status is default and reason:
         fields.problem("status-reason", "given, but status is 'active': remove it or set status")
     return status, reason
+
+
+def _successor(meta: Fields, name: str, status: PackageStatus) -> str | None:
+    """``successor``: the package of this registry that replaces a deprecated one."""
+    successor = meta.text("successor", required=False, max_length=64)
+    if successor is None:
+        return None
+    problem = name_problem(successor)
+    if problem is None and successor == name:
+        problem = "names the package itself"
+    if problem is None and status is not PackageStatus.DEPRECATED:
+        problem = "given, but status is not 'deprecated': remove it or deprecate the package"
+    if problem is not None:
+        meta.problem("successor", problem)
+        return None
+    return successor
 
 
 def _keywords(meta: Fields) -> tuple[str, ...]:

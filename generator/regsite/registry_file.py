@@ -45,7 +45,18 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
     trust = top.table_of("trust", required=True)
     if identity is None or trust is None:
         return None
-    identity.only(["name", "title", "description", "base-url", "install", "version-scheme"])
+    identity.only(
+        [
+            "name",
+            "title",
+            "description",
+            "base-url",
+            "install",
+            "version-scheme",
+            "readme-image-hosts",
+            "release-pages",
+        ]
+    )
     trust.only(["root-keys", "root-threshold", "online-keys", "revoked-keys", "curator-threshold"])
     name = identity.text("name")
     if name is not None and (problem := name_problem(name)) is not None:
@@ -76,6 +87,8 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
         version_scheme=version_scheme,
         flavours=flavours,
         cargo=cargo,
+        readme_image_hosts=_image_hosts(identity),
+        release_pages=identity.boolean("release-pages", default=True),
         curators=curators,
         curator_threshold=_threshold(trust, "curator-threshold", len(curators)),
         upstreams=read_upstreams(top, name, delegations),
@@ -137,6 +150,26 @@ def _cargo_settings(flavours: Fields) -> CargoFlavour:
     if dl is not None and not any(marker in dl for marker in _DL_MARKERS):
         table.problem("dl", f"expected a template with {{crate}} and {{version}}, found {dl!r}")
     return CargoFlavour(dl=dl)
+
+
+def _image_hosts(identity: Fields) -> frozenset[str]:
+    """``readme-image-hosts``: the hosts README images may load from (over https; the pages' CSP
+    img-src names each), as plain lower-case host names."""
+    hosts = identity.strings("readme-image-hosts")
+    if len(hosts) > MAX_IMAGE_HOSTS:
+        identity.problem("readme-image-hosts", f"{len(hosts)} hosts; at most {MAX_IMAGE_HOSTS}")
+        return frozenset()
+    bad = [(index, host) for index, host in enumerate(hosts) if not _HOST.fullmatch(host)]
+    for index, host in bad:
+        expected = 'a lower-case host name such as "img.shields.io"'
+        identity.problem(f"readme-image-hosts[{index}]", f"expected {expected}, found {host!r}")
+    return frozenset() if bad else frozenset(hosts)
+
+
+MAX_IMAGE_HOSTS = 20
+# A DNS name of two or more labels: no scheme, port, path, wildcard or upper case (a CSP source
+# and urlsplit's hostname compare as written).
+_HOST = re.compile(r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}")
 
 
 def _install_template(identity: Fields) -> str | None:

@@ -34,8 +34,8 @@ from regsite.model import Package, PackageAmendments, Registry
 from regsite.package_file import read_package
 from regsite.readme import checked_readme, over_budget, readme_path
 from regsite.render.flavours import flavour_package_problems
-from regsite.render.markdown import render_readme
-from regsite.render.package import fill_slots, package_outputs
+from regsite.render.html import package_readme
+from regsite.render.package import UsedBy, fill_slots, package_outputs
 from regsite.signatures import SignatureCheck, SignatureStatus, ThresholdResult
 from regsite.summary import PackageDetails, PackageSummary, Packed, pack, summarize
 from regsite.theme import Theme
@@ -104,7 +104,7 @@ class Scanned:
 @dataclass(frozen=True, slots=True)
 class FinishTask:
     name: str
-    dependents: tuple[str, ...]
+    used_by: UsedBy
     closure: str  # the sha256 of the package's closure manifest (regsite.closures)
     published: Mapping[str, str]  # path -> sha256 the output holds for this package
     staged: tuple[str, ...] = ()  # from the scan: fill these; empty: render the package again
@@ -146,9 +146,10 @@ def finish_package(task: FinishTask) -> tuple[str, tuple[WrittenFile, ...]]:
         staged, files = _render(stage, _model_again(stage, task.name, task.files))
     output = fill_slots(
         stage.theme,
+        stage.registry.version_scheme,
         task.name,
         {path: stage.writer.read_staged(path) for path in staged},
-        task.dependents,
+        task.used_by,
         task.closure,
     )
     written = tuple(
@@ -163,7 +164,7 @@ def _render(
 ) -> tuple[tuple[str, ...], tuple[WrittenFile, ...]]:
     """The package's own outputs: files with open slots staged as they are, the rest put."""
     assert stage.writer is not None and stage.theme is not None and stage.registry is not None
-    readme = _readme_html(stage.limits, package)
+    readme = _readme_html(stage.limits, stage.registry, package)
     amendments = stage.amendments.get(package.name)
     advisories = stage.advisories.get(package.name, ())
     outputs = package_outputs(stage.registry, stage.theme, package, readme, amendments, advisories)
@@ -216,13 +217,13 @@ def _summarize(
         return None
 
 
-def _readme_html(limits: SourceLimits, package: Package) -> str | None:
+def _readme_html(limits: SourceLimits, registry: Registry, package: Package) -> str | None:
     """The package's README rendered within its time budget, or an error naming it."""
     if package.readme is None:
         return None
     try:
         with cpu_budget(limits.readme_seconds):
-            return render_readme(package.readme.text)
+            return package_readme(registry, package)
     except OutOfTime:
         # A RegistryError, not a BuildError: it crosses from a worker process, so it must pickle.
         problem = over_budget(limits, "rendering it")

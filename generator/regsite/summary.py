@@ -73,6 +73,9 @@ class PackageSummary:
     key: bytes  # the scan's memo key: where this package's record is kept
     requirements_digest: bytes  # of PackageDetails.requirements
     search_digest: bytes  # of what search indexes besides the name: keywords, description, headings
+    # The packages of this registry the latest release installs, each with its range as written
+    # (Specifier.written): the "used by" ranges and transitive counts of package pages.
+    uses: tuple[tuple[str, str], ...] = ()
     shard: str = ""  # the sha256 of the package's version-index shard (render/shard.py)
 
     @property
@@ -125,6 +128,7 @@ def summarize(package: Package, key: bytes) -> tuple[PackageSummary, PackageDeta
         key=key,
         requirements_digest=digest_of(part for item in requirements for part in item),
         search_digest=digest_of([*package.keywords, "", package.description, "", *headings]),
+        uses=_uses(latest),
         shard=shard_sha256(package),
     )
     details = PackageDetails(
@@ -132,6 +136,13 @@ def summarize(package: Package, key: bytes) -> tuple[PackageSummary, PackageDeta
         recent=tuple(_brief(release, version) for release, version in by_date[:RECENT_RELEASES]),
     )
     return summary, details
+
+
+def _uses(latest: Release | None) -> tuple[tuple[str, str], ...]:
+    if latest is None:
+        return ()
+    ranges = {d.name: d.specifier.written for d in latest.requires if d.in_registry and d.installed}
+    return tuple(sorted(ranges.items()))
 
 
 def _dependents_of(releases: Iterable[Release]) -> tuple[str, ...]:
@@ -186,6 +197,7 @@ def pack(summary: PackageSummary, details: PackageDetails) -> Packed:
             summary.key,
             summary.requirements_digest,
             summary.search_digest,
+            summary.uses,
             summary.shard,
         ),
         (
@@ -198,7 +210,7 @@ def pack(summary: PackageSummary, details: PackageDetails) -> Packed:
 def unpack_summary(packed: Packed) -> PackageSummary:
     (name, description, keywords, status, latest, newest, first, versions) = packed[0][:8]
     (yanked, depends_on, targets, headings, source_path, signers, key) = packed[0][8:15]
-    requirements, search, shard = packed[0][15:18]
+    requirements, search, uses, shard = packed[0][15:19]
     return PackageSummary(
         name=name,
         description=description,
@@ -217,6 +229,7 @@ def unpack_summary(packed: Packed) -> PackageSummary:
         key=key,
         requirements_digest=requirements,
         search_digest=search,
+        uses=uses,
         shard=shard,
     )
 

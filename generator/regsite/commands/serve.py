@@ -37,7 +37,14 @@ from regsite.commands.serve_request import (
     read_request,
 )
 from regsite.errors import RegistryError
-from regsite.headers import DEFAULT_CACHE_CONTROL, content_type, response_headers, rule_headers
+from regsite.headers import (
+    DEFAULT_CACHE_CONTROL,
+    content_type,
+    header_rules,
+    published_image_hosts,
+    response_headers,
+    rule_headers,
+)
 from regsite.journal import unfinished_commit
 from regsite.write import SITE_MARKER
 
@@ -111,6 +118,8 @@ class _SiteServer(ThreadingHTTPServer):
         self.limits = limits
         self.on_request = on_request
         self.etags = _EtagCache()
+        # README images of the hosts registry.toml allows, as the build's pages expect
+        self.rules = header_rules(published_image_hosts(site))
         self._slots = threading.BoundedSemaphore(limits.connections)
         super().__init__(address, _SiteHandler)
 
@@ -292,7 +301,7 @@ def _file_response(server: _SiteServer, request: Request, file: Path) -> _Respon
         stream.close()
         raise
     headers = {
-        **response_headers(request.path, file.name),
+        **response_headers(request.path, file.name, server.rules),
         "ETag": etag,
         "Last-Modified": formatdate(info.st_mtime, usegmt=True),
     }

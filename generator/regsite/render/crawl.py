@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 
 from regsite.model import Site
 from regsite.render import Output
-from regsite.render.html import package_page_path
+from regsite.render.html import package_page_path, release_page_path
 
 __all__ = ["ROBOTS", "SITEMAP", "SITEMAP_URLS", "crawler_files", "sitemap_pages"]
 
@@ -27,10 +27,15 @@ Entry = tuple[str, datetime | None]  # a page's path in the site, and when it la
 
 
 def sitemap_pages(site: Site, pages: Iterable[Entry]) -> Iterator[Entry]:
-    """``pages`` (the site-wide pages) and every package's page, dated by its newest release."""
+    """``pages`` (the site-wide pages), every package's page and, when the registry has them,
+    every release's page, each dated by the package's newest release (a release page links the
+    latest release, so it changes with it)."""
     yield from pages
     for name, package in site.packages.items():
         yield package_page_path(name), package.newest
+        if site.registry.release_pages:
+            for version in package.versions:
+                yield release_page_path(name, version), package.newest
 
 
 def crawler_files(site: Site, pages: Iterable[Entry], limit: int = SITEMAP_URLS) -> Output:

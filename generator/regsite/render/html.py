@@ -6,15 +6,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import jinja2
 from markupsafe import Markup
 
 from regsite.advisories.model import Advisory
 from regsite.advisories.releases import advisory_marks
+from regsite.assemble import TRANSITIVE_LIMIT
 from regsite.effective import EffectiveRelease, release_effective, specifier_text
-from regsite.headers import META_CONTENT_SECURITY_POLICY
+from regsite.headers import meta_content_security_policy
 from regsite.model import (
     Amendment,
     Dependency,
@@ -29,6 +30,7 @@ from regsite.model import (
 from regsite.render import Output
 from regsite.render.api import API_ROOT
 from regsite.render.atom import package_feed_path
+from regsite.render.badge import badge_path
 from regsite.render.browse import (
     HOME_LIST,
     PAGE_SIZE,
@@ -40,7 +42,7 @@ from regsite.render.browse import (
     owner_path,
 )
 from regsite.render.flavours import flavour_install_lines
-from regsite.render.markdown import render_readme
+from regsite.render.markdown import render_inline, render_readme
 from regsite.render.search import search_order
 from regsite.summary import PackageSummary, ReleaseBrief
 from regsite.theme import Theme, ThemeError
@@ -48,11 +50,15 @@ from regsite.versions import Specifier
 
 __all__ = [
     "SITE_FEED",
+    "TRANSITIVE_SLOT",
     "USED_BY_SLOT",
     "RecentRelease",
     "package_page_path",
+    "release_page_path",
     "render_package_page",
     "render_page",
+    "render_release_pages",
+    "render_transitive",
     "render_used_by",
     "site_pages",
 ]
@@ -62,6 +68,7 @@ SITE_FEED = "feed.xml"  # the registry's changes, for people (regsite.feed)
 # Where a package page shows what other packages say about it (render_used_by). Text and
 # attributes are escaped and raw HTML in READMEs is too, so only the template can write this.
 USED_BY_SLOT = "<!--regsite:used-by-->"
+TRANSITIVE_SLOT = "<!--regsite:transitive-->"  # how many packages installing it installs
 BROWSE_PACKAGES = 100  # listed on the search page, for browsers without JavaScript
 
 
@@ -110,9 +117,11 @@ class ReleaseRow:
 
     release: Release
     version: str
+    href: str  # its release page, relative to the page listing it
     prerelease: bool
     published: str  # as _date gives it
     status: str
+    reason: Markup  # the status reason, inline Markdown rendered; "" when active
     files: tuple[FileRow, ...]
     requires: tuple[PackageLink, ...]
     conflicts: tuple[PackageLink, ...] = ()  # packages amendments say must not be installed too
@@ -138,6 +147,7 @@ class _PageFacts:
     registry: Registry
     name: str
     root: str  # from the page to the site's root
+    package_dir: str  # from the page to the package's folder
     amendments: PackageAmendments | None
     advisories: Sequence[Advisory]
     pages: Mapping[str, str]  # each upstream's package page template, by upstream name
@@ -145,6 +155,10 @@ class _PageFacts:
 
 def package_page_path(name: str) -> str:
     return f"packages/{name}/index.html"
+
+
+def release_page_path(name: str, version: str) -> str:
+    return f"packages/{name}/{version}/index.html"
 
 
 def site_pages(site: Site, theme: Theme) -> Output:
@@ -199,35 +213,92 @@ def render_package_page(
     where :func:`render_used_by` goes.  ``readme_html``: the README as the build rendered it
     (within its time budget), if so."""
     if readme_html is None and package.readme is not None:
-        readme_html = render_readme(package.readme.text)
+        readme_html = package_readme(registry, package)
     latest = package.latest
     delegation = registry.delegations[package.name]
     verification = package.source.verification
     path = package_page_path(package.name)
     root = _root(path)
-    pages = {upstream.name: upstream.page or upstream.url for upstream in registry.upstreams}
-    facts = _PageFacts(registry, package.name, root, amendments, advisories, pages)
+    pages = upstream_pages(registry)
+    facts = _PageFacts(registry, package.name, root, "", amendments, advisories, pages)
     rows = [_release_row(facts, release) for release in package.releases]
     # The model objects stay in the context beside the rows, for themes that override the page.
     context = {
-        "package": package,
-        "latest": latest,
+        **_package_facts(registry, package, rows, root),
         "release_rows": rows,
-        "latest_row": next((row for row in rows if row.release is latest), None),
         "used_by": Markup(USED_BY_SLOT),  # noqa: S704 - a constant comment
-        "install": latest and registry.install_line(package.name, latest.version),
+        "transitive": Markup(TRANSITIVE_SLOT),  # noqa: S704 - a constant comment
         "flavour_installs": flavour_install_lines(registry, package.name) if latest else (),
         "readme_html": None if readme_html is None else Markup(readme_html),  # noqa: S704 - markdown-it escapes raw HTML
         "owners": [registry.owners[owner_id] for owner_id in delegation.owners],
         "threshold": delegation.threshold,
         "signed_by": sorted(verification.signers) if verification else [],
-        "api_url": f"{API_ROOT}/packages/{package.name}.json",
         "sources_url": f"{API_ROOT}/sources/{package.name}/",
         "readme_source": package.readme.file if package.readme else None,
         "package_feed": root + package_feed_path(package.name),
         **_amendments_context(registry, amendments),
     }
     return render_page(theme, registry, "package.html", path, context)
+
+
+def render_release_pages(
+    registry: Registry,
+    theme: Theme,
+    package: Package,
+    amendments: PackageAmendments | None = None,
+    advisories: Sequence[Advisory] = (),
+) -> dict[str, bytes]:
+    """Each release's page: its status, date, install line, files and dependencies; what other
+    packages say of it goes where :data:`USED_BY_SLOT` is.  A page links to the latest release
+    and this one's neighbours, not to every release: listing every release on each page would
+    grow a package's bytes with the square of its releases.  None when the registry turned
+    them off (``release-pages = false``)."""
+    if not registry.release_pages:
+        return {}
+    pages = upstream_pages(registry)
+    facts = _PageFacts(registry, package.name, "../../../", "../", amendments, advisories, pages)
+    rows = [_release_row(facts, release) for release in package.releases]
+    shared = _package_facts(registry, package, rows, "../../../")
+    output: dict[str, bytes] = {}
+    for index, row in enumerate(rows):
+        path = release_page_path(package.name, row.version)
+        context = {
+            **shared,
+            "row": row,
+            "package_href": "../index.html",
+            "newer": rows[index - 1] if index > 0 else None,
+            "older": rows[index + 1] if index + 1 < len(rows) else None,
+            "release_install": registry.install_line(package.name, row.release.version),
+            "used_by": Markup(USED_BY_SLOT),  # noqa: S704 - a constant comment
+        }
+        output[path] = render_page(theme, registry, "release.html", path, context)
+    return output
+
+
+def _package_facts(
+    registry: Registry, package: Package, rows: Sequence[ReleaseRow], root: str
+) -> dict[str, Any]:
+    """What the package and release pages both show: the latest release and the version picker."""
+    latest = package.latest
+    return {
+        "package": package,
+        "latest": latest,
+        "latest_row": next((row for row in rows if row.release is latest), None),
+        "picker": rows,
+        "install": latest and registry.install_line(package.name, latest.version),
+        "status_html": _inline(package.status_reason),
+        "successor_href": package.successor and root + package_page_path(package.successor),
+        "badge_path": badge_path(package.name),
+        "page_description": package.description,  # for link previews (og:description)
+        "api_url": f"{API_ROOT}/packages/{package.name}.json",
+    }
+
+
+def package_readme(registry: Registry, package: Package) -> str | None:
+    """The package's README as its page shows it."""
+    if package.readme is None:
+        return None
+    return render_readme(package.readme.text, package.name, registry.readme_image_hosts)
 
 
 def _amendments_context(registry: Registry, amendments: PackageAmendments | None) -> dict[str, Any]:
@@ -261,13 +332,15 @@ def _amendment_row(amendment: Amendment) -> AmendmentRow:
     )
 
 
-def render_used_by(theme: Theme, name: str, dependents: Sequence[str]) -> str:
-    """The "Used by" section of a package's page: the packages that depend on it."""
-    root = _root(package_page_path(name))
+def render_used_by(theme: Theme, path: str, dependents: Sequence[tuple[str, str | None]]) -> str:
+    """The "Used by" section of the page at ``path``: the packages that depend on it, with the
+    range their latest release uses (None: only older releases use it; "": any version)."""
+    root = _root(path)
     context = {
         "dependents": dependents,
         "dependent_links": [
-            PackageLink(other, root + package_page_path(other)) for other in dependents
+            PackageLink(other, root + package_page_path(other), *_range_label(used))
+            for other, used in dependents
         ],
         "root": root,
     }
@@ -277,15 +350,41 @@ def render_used_by(theme: Theme, name: str, dependents: Sequence[str]) -> str:
         raise ThemeError(f"theme template used_by.html: {exc.message}") from exc
 
 
+def upstream_pages(registry: Registry) -> dict[str, str]:
+    """Each upstream's package page template, where dependencies on its packages link."""
+    return {upstream.name: upstream.page or upstream.url for upstream in registry.upstreams}
+
+
+def _inline(markdown: str | None) -> Markup:
+    """A status reason as inline Markdown; markdown-it escapes any HTML in it."""
+    return Markup(render_inline(markdown)) if markdown else Markup()  # noqa: S704
+
+
+def _range_label(used: str | None) -> tuple[str, str]:
+    """A dependent's range, or a note that only its older releases depend on this."""
+    return ("", "older releases only") if used is None else (used or "any version", "")
+
+
+def render_transitive(direct: int, transitive: int) -> str:
+    """What :data:`TRANSITIVE_SLOT` says: the packages installing the latest release installs."""
+    if transitive <= direct:
+        return ""
+    more = "or more " if transitive >= TRANSITIVE_LIMIT else ""
+    return f'<p class="muted">{transitive:,} {more}packages in all, with their dependencies.</p>'
+
+
 def _release_row(facts: _PageFacts, release: Release) -> ReleaseRow:
     amendments, root = facts.amendments, facts.root
     effective = None if amendments is None else release_effective(release, amendments.amendments)
+    version = str(release.version)
     return ReleaseRow(
         release=release,
-        version=str(release.version),
+        version=version,
+        href=_release_href(facts, version),
         prerelease=release.version.is_prerelease,
         published=_date(release.published),
         status=release.status.value,
+        reason=_inline(release.status_reason),
         files=tuple(
             FileRow(
                 artifact.href(root), artifact.filename, _filesize(artifact.size), artifact.sha256
@@ -299,6 +398,14 @@ def _release_row(facts: _PageFacts, release: Release) -> ReleaseRow:
         ),
         advisories=_advisory_links(facts, release),
     )
+
+
+def _release_href(facts: _PageFacts, version: str) -> str:
+    """The release's page, or its row of the package page's table when the registry has no
+    release pages (``[registry] release-pages = false``)."""
+    if facts.registry.release_pages:
+        return f"{facts.package_dir}{quote(version, safe='+!')}/"
+    return f"#v{quote(version, safe='+!')}"
 
 
 def _advisory_links(facts: _PageFacts, release: Release) -> tuple[AdvisoryLink, ...]:
@@ -331,7 +438,7 @@ def _dependency_link(
             amended = specifier_text(facts.registry.version_scheme, requirement) + excluded
     note = dependency_note(dependency)
     return PackageLink(
-        dependency.name, href, _range(dependency.specifier), note, amended.lstrip(", ")
+        dependency.name, href, dependency.specifier.written, note, amended.lstrip(", ")
     )
 
 
@@ -374,7 +481,7 @@ def render_page(
         "path": path,
         "canonical": _canonical(base_url, path),
         "base_url": base_url,
-        "csp": META_CONTENT_SECURITY_POLICY,
+        "csp": meta_content_security_policy(registry.readme_image_hosts),
         "base_path": urlsplit(base_url).path or "/" if base_url else None,
         "asset": _asset_url(theme, root),
         "page_path": package_page_path,

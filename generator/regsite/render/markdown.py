@@ -1,4 +1,5 @@
-"""README rendering: CommonMark with tables, no raw HTML, and only http(s) links."""
+"""README rendering: CommonMark with tables, no raw HTML, only http(s) links (bare URLs linked),
+and headings, code, tables and images as :mod:`regsite.render.readme_blocks` renders them."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
 from markdown_it import MarkdownIt, helpers
-from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
-__all__ = ["MAX_NESTING", "readme_headings", "render_readme"]
+from regsite.render import readme_blocks
+
+__all__ = ["MAX_NESTING", "readme_headings", "render_inline", "render_readme"]
 
 _LINK_SCHEMES = frozenset({"http", "https"})
 # markdown-it's own limit on nested blocks and inline brackets (its default is 100). Each '[' costs
@@ -26,13 +28,20 @@ _LINK_SCHEMES = frozenset({"http", "https"})
 MAX_NESTING = 20
 
 
-def render_readme(text: str) -> str:
+def render_readme(text: str, title: str = "", image_hosts: frozenset[str] = frozenset()) -> str:
     """Render a README to HTML that is safe to embed in a page served under ``default-src 'self'``.
 
     Raw HTML is escaped ("js-default" preset), links other than http(s) and in-page fragments are
-    left as text, and images become links: an external image would break the page's CSP.
+    left as text, bare http(s) URLs become links, and images become links unless they come from
+    one of ``image_hosts`` over https (the page's CSP allows those). A leading ``# Title`` that
+    repeats ``title`` (the package's name, the page's ``<h1>``) is left out.
     """
-    return str(_parser().render(text))
+    return str(_parser().render(text, readme_blocks.readme_env(title, image_hosts)))
+
+
+def render_inline(text: str) -> str:
+    """A line of inline Markdown (a status reason) as HTML, under the README's rules."""
+    return str(_parser().renderInline(text, readme_blocks.readme_env("", frozenset())))
 
 
 def readme_headings(text: str) -> tuple[str, ...]:
@@ -117,18 +126,6 @@ def _render_link_open(
     return renderer.renderToken(tokens, index, options, env)
 
 
-def _render_image(
-    renderer: RendererHTML, tokens: Sequence[Token], index: int, options: OptionsDict, env: EnvType
-) -> str:
-    token = tokens[index]
-    alt = renderer.renderInlineAsText(token.children or [], options, env) or "image"
-    link = Token("link_open", "a", 1, attrs={"href": str(token.attrGet("src") or "")})
-    link.attrSet("rel", "nofollow noopener noreferrer")
-    link.attrSet("class", "readme-image")
-    opening = renderer.renderToken([link], 0, options, env)
-    return f"{opening}{escapeHtml(alt)}</a>"
-
-
 def _parse_link_label(state: StateInline, start: int, disableNested: bool = False) -> int:
     """markdown-it's ``parseLinkLabel`` (the end of the ``[text]`` that starts at ``start``, or
     -1), with one shortcut: a scan that meets a bracket known never to close stops there.
@@ -164,20 +161,79 @@ def _parse_link_label(state: StateInline, start: int, disableNested: bool = Fals
     return -1
 
 
+_MAX_URL = 2_048  # characters: a longer bare URL stays text, so each "://" costs at most this
+_SCHEME_CHARACTER = re.compile(r"[a-z0-9.+-]", re.IGNORECASE)
+
+
+def _linkify(state: StateInline, silent: bool) -> bool:
+    """markdown-it's inline linkify rule, for http(s) URLs only and in bounded time per "://".
+
+    markdown-it's own searches everything read since the last token for the scheme and hands
+    linkify-it the rest of the paragraph at each "://": a paragraph of many "://" took minutes.
+    This looks only at the few characters before it and at most :data:`_MAX_URL` after.
+    """
+    pos = state.pos
+    if state.linkLevel > 0 or not state.src.startswith("://", pos):
+        return False
+    pending = state.pending[-6:].lower()
+    proto = next((p for p in ("https", "http") if pending.endswith(p)), "")
+    before = pending[: -len(proto)][-1:] if proto else ""
+    if not proto or _SCHEME_CHARACTER.fullmatch(before):
+        return False
+    window = state.src[pos - len(proto) : pos - len(proto) + _MAX_URL]
+    link = state.md.linkify.match_at_start(window) if state.md.linkify else None
+    if not link or len(link.url) >= _MAX_URL:
+        return False
+    url = link.url.rstrip("*")  # '*' at the end is emphasis
+    href = state.md.normalizeLink(url)
+    if not state.md.validateLink(href):
+        return False
+    if not silent:
+        state.pending = state.pending[: -len(proto)]
+        opening = state.push("link_open", "a", 1)
+        opening.attrs, opening.markup, opening.info = {"href": href}, "linkify", "auto"
+        state.push("text", "", 0).content = state.md.normalizeLinkText(url)
+        closing = state.push("link_close", "a", -1)
+        closing.markup, closing.info = "linkify", "auto"
+    state.pos += len(url) - len(proto)
+    return True
+
+
 # The brackets whose scan ran out of text, per paragraph (markdown-it's inline state).
 _UNCLOSED: WeakKeyDictionary[StateInline, set[int]] = WeakKeyDictionary()
 
 
 @cache
 def _parser() -> MarkdownIt:
-    parser = MarkdownIt("js-default", {"maxNesting": MAX_NESTING})
+    parser = new_parser()
     # This parser's own helpers: markdown-it's module is shared with every other user of it.
     parser.helpers = SimpleNamespace(  # type: ignore[assignment]
         parseLinkLabel=_parse_link_label,
         parseLinkDestination=helpers.parseLinkDestination,
         parseLinkTitle=helpers.parseLinkTitle,
     )
+    return parser
+
+
+def new_parser() -> MarkdownIt:
+    """A parser with every rule of :func:`render_readme` but markdown-it's own link-label scan
+    (tests compare the two)."""
+    parser = MarkdownIt("js-default", {"maxNesting": MAX_NESTING, "linkify": True})
+    parser.enable("linkify")
+    # Only what is unmistakably a URL: "http://" or "https://" written out (validateLink drops the
+    # other schemes); no "example.com" or e-mail addresses guessed from text.
+    linkify = parser.linkify
+    assert linkify is not None  # linkify-it-py is a dependency
+    linkify.set({"fuzzy_link": False, "fuzzy_email": False, "fuzzy_ip": False})
+    parser.inline.ruler.at("linkify", _linkify)
+    parser.core.ruler.disable("linkify")  # it only finds what _linkify leaves as text
     parser.validateLink = _allowed_link  # type: ignore[method-assign]
     parser.add_render_rule("link_open", _render_link_open)
-    parser.add_render_rule("image", _render_image)
+    parser.core.ruler.push("readme_headings", readme_blocks.heading_rule)
+    parser.add_render_rule("image", readme_blocks.render_image)
+    parser.add_render_rule("heading_close", readme_blocks.render_heading_close)
+    parser.add_render_rule("fence", readme_blocks.render_fence)
+    parser.add_render_rule("code_block", readme_blocks.render_code_block)
+    parser.add_render_rule("table_open", readme_blocks.render_table_open)
+    parser.add_render_rule("table_close", readme_blocks.render_table_close)
     return parser

@@ -174,6 +174,10 @@ class CargoRequirement:
     def with_name(self, name: str) -> str:
         return name if self.is_any else f"{name} {self}"
 
+    @property
+    def written(self) -> str:
+        return "" if self.is_any else str(self)  # cargo keeps its comparators as written
+
     def __str__(self) -> str:
         return ", ".join(map(str, self.comparators)) or "*"
 

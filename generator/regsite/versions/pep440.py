@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import packaging.requirements
+import packaging.specifiers
 import packaging.version
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
@@ -52,8 +53,28 @@ class Pep440Specifier:
     def with_name(self, name: str) -> str:
         return f"{name}{self.specifier}"
 
+    @property
+    def written(self) -> str:
+        return ",".join(str(clause) for clause in sorted(self.specifier, key=_written_order))
+
     def __str__(self) -> str:
         return str(self.specifier)  # clauses sorted, "" for any version (docs/decisions.md 4)
+
+
+# Lower bounds, then versions named or excluded, then upper bounds, each group by version.
+_OPERATOR_ORDER = {">": 0, ">=": 0, "~=": 0, "==": 1, "===": 1, "!=": 1, "<=": 2, "<": 2}
+_NO_VERSION = packaging.version.Version("0")
+
+
+def _written_order(clause: packaging.specifiers.Specifier) -> tuple[Any, ...]:
+    """``>=1.0,!=1.5.*,<2``: lower bounds, exclusions, upper bounds; ``>=1.9`` before
+    ``>=1.10``, by version."""
+    group = _OPERATOR_ORDER[clause.operator]
+    try:
+        version = packaging.version.Version(clause.version.removesuffix(".*"))
+    except packaging.version.InvalidVersion:  # '===' compares strings: any text at all
+        return (group, 1, _NO_VERSION, clause.version)
+    return (group, 0, version, clause.version)
 
 
 def _specifier_set(specifier: Specifier) -> SpecifierSet:
