@@ -121,7 +121,7 @@ def test_a_package_page_shows_its_amendments_advisories_and_upstream_links_toget
     assert [advisory["id"] for advisory in app["advisories"]] == ["x_TESTREG-2026-0001"]
     page = output["packages/app/index.html"].decode()
     link = f'<a href="{served.url}/packages/tinyjson/index.html">tinyjson</a>'
-    assert f'{link} <code>&gt;=0.4.1</code> <span class="muted">(from base)</span>' in page
+    assert f'{link} <code>&gt;=0.4.1</code> <span class="muted">from base</span>' in page
     assert "amended to <code>&lt;1.1.0,&gt;=1</code>" in page
     assert "Curated constraints" in page and "Carol Curator" in page
     assert ">x_TESTREG-2026-0001</a>" in page
