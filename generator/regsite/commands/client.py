@@ -24,6 +24,7 @@ from urllib.request import url2pathname
 
 from tuf.api.metadata import Root
 
+from regsite.atomic_write import write_atomically
 from regsite.client.audit import Finding, audit_lock
 from regsite.client.changes import Changes, read_changes
 from regsite.client.download import DownloadResult, download_artifacts
@@ -43,7 +44,6 @@ from regsite.metadata.envelope import MetadataError
 from regsite.metadata.root import read_trusted_root, role_keys
 from regsite.model import PackageAmendments, Registry, Release
 from regsite.names import normalize_name
-from regsite.sources import write_atomically
 
 if TYPE_CHECKING:  # commands/vendor.py imports this module
     from regsite.commands.vendor import Vendored, VendoredLockOptions, VendorOptions
