@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from builder import SourceBuilder, release
+from regsite.assemble import Site
 from regsite.build import BuildOptions, build, build_files
-from regsite.model import Site
 from regsite.render import browse
 from regsite.render.browse import browse_pages, listing_path
 from regsite.render.crawl import crawler_files

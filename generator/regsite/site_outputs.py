@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path
 
 from regsite.advisories.publish import advisory_files
+from regsite.assemble import Site
 from regsite.catalog import Catalog
 from regsite.errors import OutputError
 from regsite.feed.stage import FeedRun, feed_outputs
@@ -25,7 +26,7 @@ from regsite.memo import Memo
 from regsite.metadata.layout import FileInfo, content_addressed_path, has_copy, is_target
 from regsite.metadata.previous import DirectoryPrevious, RoleMemo
 from regsite.metadata.publish import publish_metadata
-from regsite.model import Registry, Site
+from regsite.model import Registry
 from regsite.options import BuildOptions, BuildResult
 from regsite.outputs import (
     Published,

@@ -3,7 +3,7 @@ page per owner and one per keyword (docs/pages.md).
 
 Each listing is cut into pages of :data:`PAGE_SIZE` packages, so no page grows with the registry;
 a page links to its neighbours and a few pages either side, never to every page. These are
-site-wide outputs, rendered every build from the in-memory :class:`~regsite.model.Site`; the
+site-wide outputs, rendered every build from the in-memory :class:`~regsite.assemble.Site`; the
 writer leaves the files whose bytes did not change.
 """
 
@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from regsite.model import Owner, PackageStatus, Site
+from regsite.assemble import Site
+from regsite.model import Owner, PackageStatus
 from regsite.render.search import search_order
 from regsite.summary import PackageSummary
 from regsite.theme import Theme
