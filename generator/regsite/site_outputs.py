@@ -40,7 +40,7 @@ from regsite.portable import check_releases, publish_closures
 from regsite.progress import Stages
 from regsite.render import Output
 from regsite.render.api import API_ROOT, dump_json, site_api
-from regsite.render.browse import browse_pages
+from regsite.render.browse_pages import browse_pages
 from regsite.render.crawl import crawler_files
 from regsite.render.flavours import site_flavour_outputs
 from regsite.render.html import SEARCH_PAGE, site_pages
