@@ -1,9 +1,9 @@
 """``regsite client``: pin a registry's root, then show, lock, download and audit its packages,
 and follow its change feed.
 
-Each command's options and result are here, over the client library (regsite.client): the
-state directory and the trust pinned in it are commands/client_state.py's, the lock
-commands/client_lock.py's and commands/vendor.py's.
+Each command's options and result are here, over the client library (regsite.client). The
+state directory and the trust pinned in it are in commands/client_state.py; resolving and
+writing a lock in commands/client_lock.py, and from vendored shards in commands/vendor.py.
 """
 
 from __future__ import annotations
