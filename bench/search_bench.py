@@ -29,7 +29,8 @@ from typing import Any, TypeVar
 from corpus import make_model
 from search_stage import StageFigures, StageReport, measure_stage
 
-from regsite.model import Package, Site
+from regsite.assemble import Site
+from regsite.model import Package
 from regsite.render import Output
 from regsite.render.api import package_api, site_api
 from regsite.render.html import BROWSE_PACKAGES, render_package_page, site_pages

@@ -28,7 +28,7 @@ from regsite.cli import main
 from regsite.client.lockfile import read_lock
 from regsite.client.registry import RemoteRegistry
 from regsite.client.trust import Updater
-from regsite.commands.client import ClientState, trust_registry
+from regsite.commands.client_state import ClientState, trust_registry
 from regsite.commands.search import SearchOptions, search_site
 from regsite.commands.trust import write_next_root
 from regsite.commands.verify import VerifyOptions, verify_sources

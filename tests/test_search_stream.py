@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLE_SITE, REPO, update_golden
+from regsite.assemble import Site
 from regsite.build import BuildOptions, read_site
-from regsite.model import Site
 from regsite.render import Output
 from regsite.render.search import (
     SearchPackage,

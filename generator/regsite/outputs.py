@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from regsite.assemble import Site
 from regsite.catalog import Catalog
 from regsite.curation import amendments_inputs
 from regsite.memo import Memo, digest_of
 from regsite.metadata.layout import content_addressed_path, has_copy
-from regsite.model import Registry, Site
+from regsite.model import Registry
 from regsite.render import Output
 from regsite.render.flavours import flavour_inputs
 from regsite.render.package import used_by_of

@@ -8,10 +8,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from regsite.assemble import Site
 from regsite.catalog import Catalog
 from regsite.closures import ClosureManifests, closure_manifests, closure_path
 from regsite.consistency import ConsistencyReport, check_consistency, check_seconds
-from regsite.model import Site
 from regsite.outputs import Published, put_site_files, site_producer
 from regsite.release_graph import ReleaseGraph
 from regsite.write import Writer

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from regsite.assemble import Site
 from regsite.errors import printable
-from regsite.model import PackageAmendments, Site
+from regsite.model import PackageAmendments
 from regsite.render.api import API_ROOT, API_VERSION, amendment_entry, registry_document
 from regsite.summary import PackageSummary
 

@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path
 
 from regsite.advisories.publish import advisory_files
+from regsite.assemble import Site
 from regsite.catalog import Catalog
 from regsite.errors import OutputError
 from regsite.feed.stage import FeedRun, feed_outputs
@@ -25,7 +26,7 @@ from regsite.memo import Memo
 from regsite.metadata.layout import FileInfo, content_addressed_path, has_copy, is_target
 from regsite.metadata.previous import DirectoryPrevious, RoleMemo
 from regsite.metadata.publish import publish_metadata
-from regsite.model import Registry, Site
+from regsite.model import Registry
 from regsite.options import BuildOptions, BuildResult
 from regsite.outputs import (
     Published,
@@ -39,7 +40,7 @@ from regsite.portable import check_releases, publish_closures
 from regsite.progress import Stages
 from regsite.render import Output
 from regsite.render.api import API_ROOT, dump_json, site_api
-from regsite.render.browse import browse_pages
+from regsite.render.browse_pages import browse_pages
 from regsite.render.crawl import crawler_files
 from regsite.render.flavours import site_flavour_outputs
 from regsite.render.html import SEARCH_PAGE, site_pages

@@ -13,6 +13,7 @@ from typing import Any
 import tomlkit
 from tomlkit.items import AoT
 
+from regsite.atomic_write import write_atomically
 from regsite.build import source_date_epoch
 from regsite.commands.release_files import (
     DependencySpec,
@@ -27,7 +28,7 @@ from regsite.hosted import HOSTED_SOURCE_DIR
 from regsite.keys import PrivateKey
 from regsite.names import name_problem, normalize_name
 from regsite.render.flavours import cargo
-from regsite.sources import SourceTree, write_atomically
+from regsite.sources import SourceTree
 from regsite.versions import SEMVER, Version, VersionScheme, VersionSyntaxError
 
 __all__ = [

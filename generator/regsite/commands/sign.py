@@ -12,6 +12,7 @@ from pathlib import Path
 from regsite.advisories.model import ADVISORIES_DIR
 from regsite.advisories.verify import advisory_signing_refusal
 from regsite.amendment_file import AMENDMENTS_DIR
+from regsite.atomic_write import write_atomically
 from regsite.errors import SourceEditError
 from regsite.keys import PrivateKey, PublicKey, load_private_key, parse_public_key
 from regsite.load import PACKAGES_DIR
@@ -24,7 +25,7 @@ from regsite.signatures import (
     sign_bytes,
     signed_message,
 )
-from regsite.sources import SourceTree, write_atomically
+from regsite.sources import SourceTree
 
 __all__ = [
     "EditOptions",

@@ -17,6 +17,7 @@ from tomlkit.items import Array
 from tuf.api.metadata import Metadata, Root
 
 from regsite.advisories.model import ADVISORIES_DIR
+from regsite.atomic_write import write_atomically
 from regsite.build import source_date_epoch
 from regsite.commands.sign import EditOptions, SourceEdit, signed_edit, signing_keys
 from regsite.errors import ErrorReport, SourceEditError
@@ -37,7 +38,7 @@ from regsite.metadata.root import (
     verify_root_history,
 )
 from regsite.signatures import dump_signature_file, parse_signature_file
-from regsite.sources import SourceTree, write_atomically
+from regsite.sources import SourceTree
 
 __all__ = [
     "OnlineKeyOptions",

@@ -11,6 +11,7 @@ from typing import Any
 
 from regsite.advisories.model import Advisory
 from regsite.advisories.releases import advisory_marks, mark_document
+from regsite.assemble import Site
 from regsite.effective import release_effective, specifier_text
 from regsite.fields import SOURCE_FORMAT
 from regsite.model import (
@@ -23,7 +24,6 @@ from regsite.model import (
     PackageAmendments,
     Registry,
     Release,
-    Site,
     Upstream,
 )
 from regsite.render import Output

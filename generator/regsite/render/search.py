@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from regsite.model import Site
+from regsite.assemble import Site
 from regsite.render import Output
 from regsite.render.api import dump_json
 from regsite.render.search_display import Featured, display_record
