@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from regsite.build import BuildResult
-from regsite.cli.dispatch import Dispatch, Subcommands, print_warnings
+from regsite.cli.dispatch import Dispatch, GivenOnce, Subcommands, print_warnings
 from regsite.commands.build import (
     DEFAULT_HOST_BUDGET,
     BuildRequest,
@@ -80,6 +80,7 @@ def _signing_arguments(command: argparse.ArgumentParser) -> None:
     signing = command.add_mutually_exclusive_group()
     signing.add_argument(
         "--online-key",
+        action=GivenOnce,
         metavar="KEY",
         help="sign the metadata with this key (file or env:VAR); default $REGSITE_ONLINE_KEY",
     )
