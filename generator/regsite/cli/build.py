@@ -47,6 +47,14 @@ def add_command(commands: Subcommands) -> None:
         " (packages/<package>/files/ in the source comes first)",
     )
     _signing_arguments(command)
+    _run_arguments(command)
+    pin_arguments(command)
+    upstream_arguments(command)
+    command.set_defaults(handler=Dispatch(_options, build_site, _show))
+
+
+def _run_arguments(command: argparse.ArgumentParser) -> None:
+    """How the build runs and what it says: ``--cache``, ``-j``, ``--report-md``, ``-q``."""
     command.add_argument(
         "--cache",
         type=Path,
@@ -70,9 +78,6 @@ def add_command(commands: Subcommands) -> None:
     command.add_argument(
         "-q", "--quiet", action="store_true", help="print nothing but warnings and errors"
     )
-    pin_arguments(command)
-    upstream_arguments(command)
-    command.set_defaults(handler=Dispatch(_options, build_site, _show))
 
 
 def _signing_arguments(command: argparse.ArgumentParser) -> None:
