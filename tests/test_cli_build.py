@@ -172,3 +172,17 @@ def test_a_site_nearing_the_host_budget_warns_and_says_what_to_do(
 )
 def test_host_budget_sizes(text: str, size: int) -> None:
     assert parse_size(text) == size
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["build", str(EXAMPLE_SITE), "-o", "site"], ["timestamp", "refresh", "site"], ["init", "r"]],
+)
+def test_online_key_given_twice_is_refused_rather_than_the_first_dropped(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    twice = ["--online-key", str(ONLINE_KEY), "--online-key", "env:OTHER_KEY"]
+    with pytest.raises(SystemExit) as exit_status:
+        run(capsys, *command, *twice)
+    assert exit_status.value.code == 2
+    assert "--online-key takes one value; it was given more than once" in capsys.readouterr().err

@@ -50,6 +50,7 @@ __all__ = [
     "drop_signatures_by",
     "revoke_owner_key",
     "root_signed_advisories",
+    "root_signing_refusal",
     "root_status",
     "set_online_keys",
     "sign_root_file",
@@ -109,18 +110,26 @@ def write_next_root(tree: SourceTree, keys: Sequence[PrivateKey], now: datetime)
 
 def sign_root_file(tree: SourceTree, path: Path, key: PrivateKey) -> RootStatus:
     """Add ``key``'s signature to a root file, for keys held by different people."""
+    if (refusal := root_signing_refusal(tree, path, key.public)) is not None:
+        raise SourceEditError(refusal)
     metadata = _read_root(path)
-    root = metadata.signed
-    previous = _previous_root(tree, root.version)
-    allowed = role_keys(root, "root")
-    if previous is not None:
-        allowed |= role_keys(previous, "root")
-    if key.public not in allowed:
-        raise SourceEditError(f"{path}: {key.public} is not a root key of this or the last version")
     metadata.sign(online_signer(key), append=True)  # replaces this key's old signature
     metadata.signatures = dict(sorted(metadata.signatures.items()))
     write_atomically(path, metadata.to_bytes(COMPACT))
     return root_status(tree, path)
+
+
+def root_signing_refusal(tree: SourceTree, path: Path, key: PublicKey) -> str | None:
+    """Why ``key`` may not sign the root file at ``path``; None when it is a root key of this
+    version or the last."""
+    root = _read_root(path).signed
+    previous = _previous_root(tree, root.version)
+    allowed = role_keys(root, "root")
+    if previous is not None:
+        allowed |= role_keys(previous, "root")
+    if key not in allowed:
+        return f"{path}: {key} is not a root key of this or the last version"
+    return None
 
 
 def root_status(tree: SourceTree, path: Path) -> RootStatus:
