@@ -42,7 +42,7 @@ from regsite.theme import Theme, load_theme
 PAGE = RESULTS_PER_PAGE  # hits whose display records a browser fetches first (static/search.js)
 HTML_SECONDS_LIMIT = 180.0  # render every package page only if that is projected to be faster
 KB = 1000
-KINDS = ("manifest", "terms", "names", "typos", "display", "records")
+KINDS = ("manifest", "terms", "names", "typos", "records")
 SETS = ("exact", "typo", "text", "prefix")
 # Text queries are drawn from a package's words, leaving out words nobody searches for.
 STOPWORDS = frozenset(("a", "all", "and", "any", "for", "from", "in", "into", "of", "on", "over"))
