@@ -130,7 +130,7 @@ def test_an_empty_registry_gets_an_index_that_finds_nothing() -> None:
     manifest = json.loads(files["search/manifest.json"])
     assert manifest["documents"] == 0
     assert [manifest[kind] for kind in ("terms", "names", "typos")] == [[""], [""], [""]]
-    assert json.loads(files["search/terms/0.json"]) == {"keys": [], "values": []}
+    assert json.loads(files["search/terms/0.json"]) == {"keys": [], "values": [], "records": []}
     assert not any(path.startswith("search/records/") for path in files)
 
 
@@ -166,11 +166,11 @@ def test_a_new_release_keeps_the_shards_and_changes_the_records(example: Site) -
     after = dict(search_files(Stream(bumped), memo))
     assert memo.stores == 1
     changed = {path for path in before if before[path] != after[path]}
-    # The shards are kept; the records and the display shards show the new version.
-    assert {path for path in changed if not path.startswith("search/display/")} == {
+    # The postings are kept; the records and the term shards show the new version.
+    assert {path for path in changed if not path.startswith("search/terms/")} == {
         "search/records/0.json"
     }
-    assert any(b'"99.0"' in after[path] for path in changed if path.startswith("search/display/"))
+    assert any(b'"99.0"' in after[path] for path in changed if path.startswith("search/terms/"))
 
 
 @pytest.mark.parametrize(

@@ -36,9 +36,11 @@ MANIFEST = f"{SEARCH_ROOT}/manifest.json"
 RECORDS_PER_SHARD = 16  # small: the first page's hits are spread over many record files
 RESULTS_PER_PAGE = 10  # records a reader fetches at first; more on request
 SHARD_KINDS = ("terms", "names", "typos")  # in the order the manifest lists them
-FEATURED = RESULTS_PER_PAGE  # a term's best documents whose records its term shard holds
-SHARD_BYTES = 32_000  # uncompressed JSON per name or typo shard; about 10-15 KB gzipped
-TERM_SHARD_BYTES = 32_000  # uncompressed JSON per term shard, postings and records together
+# A term's best documents whose records its term shard holds: ten times a page, so that the hits
+# of a query of several words, which are rarely any one word's best 10, are mostly there too.
+FEATURED = 10 * RESULTS_PER_PAGE
+SHARD_BYTES = 32_000  # uncompressed JSON per name or typo shard (and the memo's postings runs)
+TERM_SHARD_BYTES = 16_000  # uncompressed JSON per term shard, postings and records together
 MAX_POSTINGS = 2_000  # a term keeps its best-scoring documents only
 EXPANSIONS = 8  # terms the last query token may stand for as a prefix
 SUMMARY_LENGTH = 200  # characters of description in a display record
