@@ -195,8 +195,8 @@ def test_hostile_readme_description_and_keywords_are_inert(
     assert all(is_local(url) for url in page.loads), page.loads
     scripts = [src.rsplit("/", 1)[1].split(".")[0] for src in page.script_sources]
     assert scripts == ["keys", "copy"]
-    # the report and the feed too, each package's shard and closure manifest, a display shard
-    assert sum(validate_json_outputs(output).values()) == 18
+    # the report and the feed too, each package's shard and closure manifest
+    assert sum(validate_json_outputs(output).values()) == 17
     # The search page lists the package too, escaped like everywhere else.
     search_page = scan(output["search/index.html"])
     assert search_page.scripts == 0 and search_page.event_handlers == []
