@@ -51,7 +51,11 @@ class TermShards:
                 yield self._shard()
                 self._boundary = _boundary(self._keys[-1], term)
                 self._index, self._keys, self._values, self._docs, self._size = (
-                    self._index + 1, [], [], set(), 0
+                    self._index + 1,
+                    [],
+                    [],
+                    set(),
+                    0,
                 )
             new = set(_best(flat)) - self._docs
             self._keys.append(term)
