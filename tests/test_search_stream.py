@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -23,7 +24,7 @@ from regsite.render.search import (
     search_packages,
     shards_key,
 )
-from regsite.search.format import RECORDS_PER_SHARD
+from regsite.search.format import FEATURED, RECORDS_PER_SHARD, TERM_SHARD_BYTES
 from searchsite import synthetic_site
 
 GOLDEN = Path(__file__).parent / "golden" / "search-trees.json"
@@ -218,3 +219,29 @@ def test_a_memo_round_trips_the_shards(example: Site) -> None:
     kept = Kept()
     cold = render_search(example, kept)
     assert kept.shards and render_search(example, kept) == cold == render_search(example)
+
+
+# The published term shards ----------------------------------------------------------------------
+
+
+def test_term_shards_hold_exactly_their_terms_best_records_within_the_cut(example: Site) -> None:
+    output = dict(search_files(Stream(search_packages(synthetic_site(example, 1500)))))
+    boundaries = json.loads(output["search/manifest.json"])["terms"]
+    assert len(boundaries) > 10
+    last = ""
+    for index, boundary in enumerate(boundaries):
+        shard = json.loads(output[f"search/terms/{index}.json"])
+        best: set[int] = set()
+        for flat in shard["values"]:
+            docs = list(itertools.accumulate(flat[0::2]))
+            ranked = sorted(zip(flat[1::2], docs, strict=True), key=lambda p: (-p[0], p[1]))
+            best |= {doc for _, doc in ranked[:FEATURED]}
+        assert [row[0] for row in shard["records"]] == sorted(best)
+        assert len(output[f"search/terms/{index}.json"]) < 2 * TERM_SHARD_BYTES
+        # The first key as the manifest lists it: the shortest start of the shard's first term
+        # that sorts after the previous shard's last term.
+        first = shard["keys"][0]
+        if index:
+            assert first.startswith(boundary) and last < boundary <= first
+            assert not last < boundary[:-1]
+        last = shard["keys"][-1]
