@@ -155,6 +155,7 @@ def test_a_site_nearing_the_host_budget_warns_and_says_what_to_do(
     )
     assert len(again.warnings) == 1
     assert re.search(r"the site is .* MB, 95% of the host budget of .* MB", again.warnings[0])
+    assert "publish less: release-pages = false in [registry]" in again.warnings[0]
     argv = ["build", str(EXAMPLE_SITE), "-o", str(site), "--unsigned"]
     code, out, err = run(capsys, *argv, "--host-budget", "10KB")
     assert code == 0 and "of the host budget of 0 MB (--host-budget;" in err

@@ -47,8 +47,9 @@ class PortableOutcome:
             named = ", ".join(f"{name} {version}" for name, version in left[:_SHOWN])
             said.append(
                 f"{len(left)} releases were not checked for a consistent set within the check's"
-                f" bounds (a tenth of the build's time, docs/portable.md): {named}; the next"
-                " build with this --cache checks them"
+                f" bounds (a tenth of the build's time, docs/portable.md): {named}; a build"
+                " with --cache keeps what it checked, and the next one with that cache checks"
+                " the rest"
             )
         return tuple(said)
 
