@@ -49,20 +49,18 @@ class TermShards:
         for term, flat in zip(shard["keys"], shard["values"], strict=True):
             if self._keys and self._size >= TERM_SHARD_BYTES:
                 yield self._shard()
-                self._boundary = _boundary(self._keys[-1], term)
-                self._index, self._keys, self._values, self._docs, self._size = (
-                    self._index + 1,
-                    [],
-                    [],
-                    set(),
-                    0,
-                )
+                self._next_shard(_boundary(self._keys[-1], term))
             new = set(_best(flat)) - self._docs
             self._keys.append(term)
             self._values.append(flat)
             self._docs |= new
             self._size += len(term) + 8 + 4 * len(flat)  # postings: mostly 1-5 digit numbers
             self._size += sum(len(self._records[doc]) + 1 for doc in new)
+
+    def _next_shard(self, boundary: str) -> None:
+        self._index += 1
+        self._boundary = boundary
+        self._keys, self._values, self._docs, self._size = [], [], set(), 0
 
     def finish(self) -> tuple[tuple[str, str, bytes], ...]:
         """The last shard, the first time it is asked for (an empty one when there are no
