@@ -52,7 +52,7 @@ SCHEMA_NAMES = (
     "search-manifest.schema.json",
     "search-shard.schema.json",
     "search-records.schema.json",
-    "search-display.schema.json",
+    "search-terms.schema.json",
     "build-report.schema.json",
     "changes.schema.json",
     "changes-page.schema.json",
