@@ -12,6 +12,7 @@ from typing import Any
 from regsite.advisories.model import Advisory
 from regsite.advisories.releases import advisory_marks, mark_document
 from regsite.assemble import Site
+from regsite.dependency_document import dependency_document
 from regsite.effective import release_effective, specifier_text
 from regsite.fields import SOURCE_FORMAT
 from regsite.model import (
@@ -25,7 +26,6 @@ from regsite.model import (
     Upstream,
 )
 from regsite.render import Output
-from regsite.render.dependency import dependency_document
 from regsite.render.flavours import flavour_entry_points
 from regsite.summary import PackageSummary
 
