@@ -47,10 +47,12 @@ def check_shards(
     graph: ClosureGraph, names: Iterable[str], package: Callable[[str], Package]
 ) -> None:
     """Each chosen package's shard must be the one its owner-signed package.toml gives: the
-    manifests come from the registry's build, the package.toml from its owners."""
+    manifests come from the registry's build, the package.toml from its owners.  A shard that
+    differs is read first, so that one an older (or newer) regsite wrote is named as such."""
     for name in names:
         expected = graph.shards.get(name)
         if expected is not None and expected != shard_sha256(package(name)):
+            graph.package(name)  # a shard of another api_version: PortableError says which
             raise ClientError(
                 f"api/v1/shards/{name}/{expected}.json: the closure manifests name a shard that"
                 f" disagrees with {name}'s owner-signed package.toml: the registry's build or its"
