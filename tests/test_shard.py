@@ -17,6 +17,7 @@ from builder import SourceBuilder, modelled_packages, release
 from cargosite import make_demo_source
 from conftest import EXAMPLE_SITE
 from regsite.build import BuildOptions, build_files
+from regsite.client.offline import resolve_from_shards
 from regsite.client.portable import PortableError, PortableStore, closure_graph
 from regsite.client.resolve import Candidates, Requirement, ResolutionError, Resolvable, resolve
 from regsite.render.shard import SHARD_API_VERSION, shard_document
@@ -215,3 +216,22 @@ def test_the_shard_schema_describes_a_dependency_as_the_package_schema_does() ->
     dependency = package["$defs"]["release"]["properties"]["requires"]["items"]
     assert shard["$defs"]["dependency"] == dependency
     assert shard["properties"]["api_version"]["const"] == SHARD_API_VERSION
+
+
+def test_a_vendored_lock_that_reaches_an_upstreams_package_says_to_lock_without_vendor(
+    tmp_path: Path,
+) -> None:
+    upstream = {"name": "tinyjson", "specifier": ">=1", "upstream": "pypi"}
+    shard = shard_file(tmp_path, "alpha", alpha_shard(upstream))
+    manifest = json.dumps({"api_version": 1, "packages": {"alpha": shard}, "requires": {}})
+    content = manifest.encode()
+    sha256 = hashlib.sha256(content).hexdigest()
+    (tmp_path / "closures" / "alpha").mkdir(parents=True)
+    (tmp_path / "closures" / "alpha" / f"{sha256}.json").write_bytes(content)
+    store = PortableStore(tmp_path, "https://registry.example.org/")
+    graph = closure_graph(store, PEP440, {"alpha": sha256})
+    wanted = [Requirement(name="alpha", specifier=PEP440.parse_specifier(""))]
+    with pytest.raises(PortableError) as raised:
+        resolve_from_shards(wanted, graph, PEP440, None)
+    assert "alpha 1.0.0 requires tinyjson from upstream 'pypi'" in str(raised.value)
+    assert str(raised.value).endswith("lock without --vendor")

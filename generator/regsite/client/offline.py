@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from regsite.client.lockfile import Lock
-from regsite.client.portable import ClosureGraph, ShardPackage, ShardRelease
+from regsite.client.portable import ClosureGraph, PortableError, ShardPackage, ShardRelease
 from regsite.client.registry import ClientError, RemoteRegistry
 from regsite.client.resolve import (
     Candidates,
@@ -18,7 +18,7 @@ from regsite.client.resolve import (
     Resolvable,
     resolve,
 )
-from regsite.model import Package, ReleaseStatus
+from regsite.model import Dependency, Package, ReleaseStatus
 from regsite.names import normalize_name
 from regsite.render.shard import shard_sha256
 from regsite.versions import Version, VersionScheme
@@ -104,10 +104,22 @@ def resolve_from_shards(
     kept = {name: versions for name, versions in kept.items() if versions}
     if kept:
         try:
-            return resolve(requirements, _Within(graph, kept), scheme)
+            return resolve(requirements, _Within(graph, kept), scheme, requires=_own)
         except ResolutionError:  # a tampered shard is a PortableError, and is not caught here
             pass  # the new requirements need a version the lock did not accept: widen
-    return resolve(requirements, graph.package, scheme)
+    return resolve(requirements, graph.package, scheme, requires=_own)
+
+
+def _own(name: str, release: ShardRelease, requires: Sequence[Dependency]) -> Sequence[Dependency]:
+    """The dependencies to resolve, which must be this registry's: closures hold no upstream's."""
+    for dependency in requires:
+        if dependency.upstream is not None:
+            raise PortableError(
+                f"{name} {release.version} requires {dependency.name} from upstream"
+                f" {dependency.upstream!r}: a lock from vendored shards resolves this registry's"
+                " packages only (closure manifests stop at its upstreams); lock without --vendor"
+            )
+    return requires
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
