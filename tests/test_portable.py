@@ -271,6 +271,10 @@ def test_an_offline_lock_equals_the_online_one_with_markers_extras_and_requires_
     # app 2.0.0 requires Python 2; relic and hose are behind markers that do not hold here;
     # gadget>=2 is app's entry for this Python, gadget<2 the one for Python 2.
     assert {name: package["version"] for name, package in locked(lock).items()} == MARKED_APP
+    # What a requirement under a marker that does not hold admits is not a bound, and a
+    # release for another Python is not acceptable.
+    acceptable = {name: package["acceptable"] for name, package in locked(lock).items()}
+    assert acceptable == {name: [version] for name, version in MARKED_APP.items()}
     (shard,) = (vendor / "shards" / "app").iterdir()
     assert b'"api_version":2' in shard.read_bytes()
     assert b'"marker":"python_version < \\"3\\""' in shard.read_bytes()
