@@ -2,7 +2,7 @@
 
 Run ``python bench/browse_bench.py --packages 100000``. The registry is bench/corpus.py's (the
 search and scale benchmarks' generator); the pages are rendered as a build renders them
-(``regsite.render.browse.browse_pages``) and measured in memory: files and bytes of each kind
+(``regsite.render.browse_pages.browse_pages``) and measured in memory: files and bytes of each kind
 (listings by name, recent and most depended upon; owner pages; keyword pages), raw and gzipped,
 and the time to render them.
 """
@@ -18,7 +18,8 @@ from collections.abc import Sequence
 
 from corpus import make_model
 
-from regsite.render.browse import PAGE_SIZE, browse_pages
+from regsite.render.browse import PAGE_SIZE
+from regsite.render.browse_pages import browse_pages
 from regsite.theme import load_theme
 
 

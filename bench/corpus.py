@@ -16,7 +16,7 @@ from functools import cache
 
 from packaging.version import Version
 
-from regsite.assemble import assemble_site
+from regsite.assemble import Site, assemble_site
 from regsite.keys import PublicKey
 from regsite.model import (
     Artifact,
@@ -29,7 +29,6 @@ from regsite.model import (
     Registry,
     Release,
     ReleaseStatus,
-    Site,
     SourceFile,
 )
 from regsite.names import name_problem

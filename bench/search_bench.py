@@ -2,9 +2,9 @@
 
 Run ``python bench/search_bench.py --packages 100000``; see bench/README.md for what each figure
 means. A cold query is what a browser with an empty cache fetches: the manifest, the shards the
-query reads (the display shards of its words among them) and the record shards of those of the
-first page of hits (10) that no display shard holds; sizes are gzip level 6, as a
-host that compresses JSON would send them.
+query reads and the record shards of those of the first page of hits (10) that no term shard it
+read holds (a term shard holds the records of its terms' best documents); sizes are gzip level 6,
+as a host that compresses JSON would send them.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from typing import Any, TypeVar
 from corpus import make_model
 from search_stage import StageFigures, StageReport, measure_stage
 
-from regsite.model import Package, Site
+from regsite.assemble import Site
+from regsite.model import Package
 from regsite.render import Output
 from regsite.render.api import package_api, site_api
 from regsite.render.html import BROWSE_PACKAGES, render_package_page, site_pages
@@ -42,7 +43,7 @@ from regsite.theme import Theme, load_theme
 PAGE = RESULTS_PER_PAGE  # hits whose display records a browser fetches first (static/search.js)
 HTML_SECONDS_LIMIT = 180.0  # render every package page only if that is projected to be faster
 KB = 1000
-KINDS = ("manifest", "terms", "names", "typos", "display", "records")
+KINDS = ("manifest", "terms", "names", "typos", "records")
 SETS = ("exact", "typo", "text", "prefix")
 # Text queries are drawn from a package's words, leaving out words nobody searches for.
 STOPWORDS = frozenset(("a", "all", "and", "any", "for", "from", "in", "into", "of", "on", "over"))

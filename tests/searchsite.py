@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import random
 
-from regsite.model import Site
+from regsite.assemble import Site
 
 _VOCABULARY = (
     "http json toml yaml async web test mock data frame plot graph net sock stream parse "

@@ -155,6 +155,7 @@ def test_a_site_nearing_the_host_budget_warns_and_says_what_to_do(
     )
     assert len(again.warnings) == 1
     assert re.search(r"the site is .* MB, 95% of the host budget of .* MB", again.warnings[0])
+    assert "publish less: release-pages = false in [registry]" in again.warnings[0]
     argv = ["build", str(EXAMPLE_SITE), "-o", str(site), "--unsigned"]
     code, out, err = run(capsys, *argv, "--host-budget", "10KB")
     assert code == 0 and "of the host budget of 0 MB (--host-budget;" in err
@@ -171,3 +172,17 @@ def test_a_site_nearing_the_host_budget_warns_and_says_what_to_do(
 )
 def test_host_budget_sizes(text: str, size: int) -> None:
     assert parse_size(text) == size
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["build", str(EXAMPLE_SITE), "-o", "site"], ["timestamp", "refresh", "site"], ["init", "r"]],
+)
+def test_online_key_given_twice_is_refused_rather_than_the_first_dropped(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    twice = ["--online-key", str(ONLINE_KEY), "--online-key", "env:OTHER_KEY"]
+    with pytest.raises(SystemExit) as exit_status:
+        run(capsys, *command, *twice)
+    assert exit_status.value.code == 2
+    assert "--online-key takes one value; it was given more than once" in capsys.readouterr().err

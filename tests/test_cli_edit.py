@@ -179,6 +179,90 @@ def test_sign_checks_every_file_before_signing_any(
     assert snapshot(registry) == before
 
 
+def two_owner_package(registry: Path, keys: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """``gizmo``, delegated to ada and bob with a threshold of 2, unsigned."""
+    _, bob, _ = run(capsys, "keygen", str(keys / "bob.key"))
+    edit = ["-C", str(registry), "--sign", str(keys / "root.key")]
+    assert run(capsys, "owner", "add", "bob", "--name", "Bob", "--key", bob.strip(), *edit)[0] == 0
+    argv = ["package", "new", "gizmo", "--owner", "ada", "--owner", "bob", "--threshold", "2"]
+    assert run(capsys, *argv, "--description", "G.", *edit)[0] == 0
+    return registry / "packages/gizmo/package.toml"
+
+
+def test_sign_with_several_keys_adds_each_signature_and_says_the_threshold_is_met(
+    registry: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys = tmp_path / "keys"
+    path = two_owner_package(registry, keys, capsys)
+    argv = ["sign", str(path), "--key", str(keys / "ada.key"), "--key", str(keys / "bob.key")]
+    code, out, err = run(capsys, *argv)
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        f"signed {path} with {fingerprint(keys / 'ada.key')}",
+        f"signed {path} with {fingerprint(keys / 'bob.key')}",
+        f"{path} is signed as the build requires",
+    ]
+    assert run(capsys, "verify", str(registry))[0] == 0
+
+
+def test_sign_with_one_of_two_owners_says_what_the_build_still_needs(
+    registry: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys = tmp_path / "keys"
+    path = two_owner_package(registry, keys, capsys)
+    code, out, _ = run(capsys, "sign", str(path), "--key", str(keys / "ada.key"))
+    assert code == 0
+    assert out.splitlines()[1:] == [
+        f"{path} still needs signatures before it builds:",
+        "  threshold not met: 1 of the required 2 owners signed",
+    ]
+    code, out, _ = run(capsys, "sign", str(path), "--key", str(keys / "bob.key"))
+    assert code == 0 and out.splitlines()[-1] == f"{path} is signed as the build requires"
+
+
+def test_sign_with_several_keys_signs_nothing_unless_every_key_may_sign_every_file(
+    registry: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys = tmp_path / "keys"
+    before = snapshot(registry)
+    path = registry / "packages/widget/package.toml"
+    argv = ["sign", str(path), "--key", str(keys / "ada.key"), "--key", str(keys / "root.key")]
+    code, _, err = run(capsys, *argv)
+    assert code == 1
+    assert f"{path}: key {fingerprint(keys / 'root.key')} may not sign it;" in err
+    assert snapshot(registry) == before
+
+
+def test_sign_with_the_same_key_twice_signs_once(
+    registry: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ada = str(tmp_path / "keys/ada.key")
+    path = registry / "packages/widget/package.toml"
+    code, out, _ = run(capsys, "sign", str(path), "--key", ada, "--key", ada)
+    assert code == 0 and out.count(f"signed {path} with") == 1
+    assert path.with_name("package.toml.sig").read_text().count("[[signature]]") == 1
+
+
+def test_sign_remove_with_several_keys_removes_each_or_changes_nothing(
+    registry: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys = tmp_path / "keys"
+    path = two_owner_package(registry, keys, capsys)
+    run(capsys, "sign", str(path), "--key", str(keys / "ada.key"), "--key", str(keys / "bob.key"))
+    before = snapshot(registry)
+    ada, bob, root = (fingerprint(keys / f"{name}.key") for name in ("ada", "bob", "root"))
+    code, _, err = run(capsys, "sign", str(path), "--remove", ada, "--remove", root)
+    assert code == 1 and f"no signature by {root}" in err
+    assert snapshot(registry) == before
+    code, out, _ = run(capsys, "sign", str(path), "--remove", ada, "--remove", bob)
+    assert code == 0
+    assert out.splitlines() == [
+        f"removed the signature by {ada} from {path}.sig",
+        f"removed the signature by {bob} from {path}.sig",
+    ]
+    assert not path.with_name("package.toml.sig").exists()
+
+
 def test_sign_remove_drops_a_signature_by_public_key_or_fingerprint(
     registry: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -20,7 +20,7 @@ from regsite.cli.dispatch import Dispatch
 
 PACKAGE = Path(regsite.__file__).parent
 # The modules of regsite.cli that every command shares rather than one command's own.
-SHARED_CLI = {"dispatch", "edits"}
+SHARED_CLI = {"dispatch", "edits", "key_holders"}
 # The one library module that writes to the terminal: the progress the CLI hands to a build.
 TERMINAL = {"progress.py"}
 

@@ -632,6 +632,23 @@ def test_root_key_rotation_then_a_threshold_of_two_holders(
     assert code == 0, err
 
 
+def test_root_sign_with_several_keys_adds_each_or_signs_nothing(
+    example: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    second, stranger = tmp_path / "root-b.key", tmp_path / "stranger.key"
+    add = ("trust", "root-keys", "--add", keygen(capsys, second), "--threshold", "2")
+    assert run(capsys, *add, "--sign", DEMO_KEYS / "root.key", "-C", example)[0] == 1
+    two = example / "metadata/2.root.json"
+    before = two.read_bytes()
+    keygen(capsys, stranger)
+    code, _, err = root_command(capsys, example, "sign", two, "--key", second, "--key", stranger)
+    assert code == 1 and "is not a root key of this or the last version" in err
+    assert two.read_bytes() == before
+    both = ("--key", second, "--key", DEMO_KEYS / "root.key")
+    code, out, _ = root_command(capsys, example, "sign", two, *both)
+    assert code == 0 and out.endswith("(root version 2), fully signed\n")
+
+
 def test_following_the_root_sign_advice_is_enough_to_build(
     example: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -14,8 +14,8 @@ import pytest
 
 from builder import fixed_key
 from conftest import EXAMPLE_SITE, serving
-from regsite.commands import client as client_command
-from regsite.fetch import FetchConfig
+from regsite.commands import client_state
+from regsite.fetch import FetchConfig, UrlFetcher
 from slowserver import Trickle, trickling
 from test_client_cli import (
     DEMO_ROOT_FINGERPRINT,
@@ -135,7 +135,7 @@ def test_a_failing_server_names_its_http_status(
 def test_slow_registry_cannot_hold_the_client_past_its_deadline(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(client_command, "REGISTRY_FETCH", FetchConfig(deadline=0.6))
+    monkeypatch.setattr(client_state, "REGISTRY_FETCH", FetchConfig(deadline=0.6))
     slow_body = Trickle(b"HTTP/1.1 200 OK\r\nContent-Length: 10000\r\n\r\n", b"{")
     with trickling(slow_body) as address:
         started = time.monotonic()
@@ -156,9 +156,7 @@ def test_verify_site_on_a_slow_url_reports_the_deadline(
     import regsite.commands.verify_site
 
     fast = FetchConfig(deadline=0.6)
-    monkeypatch.setattr(
-        regsite.commands.verify_site, "UrlFetcher", lambda: client_command.UrlFetcher(config=fast)
-    )
+    monkeypatch.setattr(regsite.commands.verify_site, "UrlFetcher", lambda: UrlFetcher(config=fast))
     slow_headers = Trickle(b"HTTP/1.1 200 OK\r\n", b"X-Slow: a\r\n")
     with trickling(slow_headers) as address:
         code, out, err = run(capsys, "verify-site", f"http://{address}/", "--root", registry.root)

@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from tuf.api.metadata import Root, Snapshot, Targets, Timestamp
 
 from hostilesite import Hostile, Trees, make_trees, mutated_json, mutated_toml
+from regsite.assemble import Site
 from regsite.build import BuildOptions, check_source, read_site
 from regsite.cli.search import found_text
 from regsite.client.lockfile import read_lock
@@ -38,7 +39,6 @@ from regsite.load import LoadedFile, LoadedPackage
 from regsite.metadata.envelope import read_metadata, verify_role
 from regsite.metadata.layout import METADATA_DIR
 from regsite.metadata.root import read_trusted_root, root_file_name, verify_root_history
-from regsite.model import Site
 from regsite.package_file import read_package
 from regsite.registry_file import read_registry
 from regsite.render.api import dump_json

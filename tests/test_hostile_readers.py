@@ -28,7 +28,7 @@ from regsite.cli import main
 from regsite.client.lockfile import read_lock
 from regsite.client.registry import RemoteRegistry
 from regsite.client.trust import Updater
-from regsite.commands.client import ClientState, trust_registry
+from regsite.commands.client_state import ClientState, trust_registry
 from regsite.commands.search import SearchOptions, search_site
 from regsite.commands.trust import write_next_root
 from regsite.commands.verify import VerifyOptions, verify_sources
@@ -226,7 +226,6 @@ READERS = [
     Reader("search terms shard", "site", "search/terms/0.json", "json", search, search_commands),
     Reader("search names shard", "site", "search/names/0.json", "json", search, search_commands),
     Reader("search typos shard", "site", "search/typos/0.json", "json", search, search_commands),
-    Reader("search display", "site", "search/display/0.json", "json", search, search_commands),
     # The client, over file:// URLs: what a server or the network in the middle can send...
     Reader("client timestamp", "site", "metadata/timestamp.json", "json", client, client_commands),
     Reader("client snapshot", "site", "metadata/1.snapshot.json", "pinned", client, client_commands),
@@ -245,7 +244,7 @@ READERS = [
     Reader("HTTP client timestamp", "site", "metadata/timestamp.json", "json", client, client_commands, served=True),
     Reader("HTTP client package JSON", "site", "api/v1/packages/alpha.json", "json", client, client_commands, signed=True, served=True),
     Reader("HTTP search manifest", "site", "search/manifest.json", "json", search, search_commands, served=True),
-    Reader("HTTP search display", "site", "search/display/0.json", "json", search, search_commands, served=True),
+    Reader("HTTP search terms shard", "site", "search/terms/0.json", "json", search, search_commands, served=True),
     # regsite verify-site over a directory.
     Reader("verify-site timestamp", "site", "metadata/timestamp.json", "json", site_verification, verify_site_commands),
     Reader("verify-site package JSON", "site", "api/v1/packages/alpha.json", "pinned", site_verification, verify_site_commands),
@@ -380,13 +379,14 @@ def test_search_on_a_record_with_a_null_name_names_the_file(
     trees: Trees, tmp_path: Path, cli: Callable[[list[str]], tuple[int, str]]
 ) -> None:
     record = (
-        b'{"keys": ["alpha"], "records": [[0, null, "1.0", "The alpha package.", "active", 1]]}'
+        b'{"keys": ["alpha"], "values": [[0, 1]],'
+        b' "records": [[0, null, "1.0", "The alpha package.", "active", 1]]}'
     )
-    site = hostile_copy(trees, tmp_path, "search/display/0.json", record)
+    site = hostile_copy(trees, tmp_path, "search/terms/0.json", record)
     code, err = cli(["search", "alpha", "--site", str(site)])
     assert code == 1
     assert err == (
-        "error: search/display/0.json: expected name, summary and status of doc 0 to be"
+        "error: search/terms/0.json: expected name, summary and status of doc 0 to be"
         " strings; the search index is damaged or was not written by this regsite; rebuild the"
         " site\n"
     )
@@ -408,8 +408,8 @@ def test_search_shows_the_site_text_escaped(
     site = hostile_copy(
         trees,
         tmp_path,
-        "search/display/0.json",
-        b'{"keys": [], "records": ' + record.encode() + b"}",
+        "search/terms/0.json",
+        b'{"keys": ["alpha"], "values": [[0, 1]], "records": ' + record.encode() + b"}",
     )
     assert main(["search", "alpha", "--site", str(site)]) == 0
     out = capsys.readouterr().out

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from builder import SourceBuilder, release
+from regsite.assemble import Site
 from regsite.build import BuildOptions, build, build_files
-from regsite.model import Site
 from regsite.render import browse
-from regsite.render.browse import browse_pages, listing_path
+from regsite.render.browse import listing_path
+from regsite.render.browse_pages import browse_pages
 from regsite.render.crawl import crawler_files
 from regsite.render.html import site_pages
 from regsite.theme import load_theme
@@ -204,17 +205,17 @@ def test_unchanged_listings_are_not_written_again(source: Path, tmp_path: Path) 
 def test_a_rebuild_renders_only_the_listings_that_changed(
     builder: SourceBuilder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from regsite.render import html
+    from regsite.render import browse_pages as listing_renderer
 
     rendered: list[str] = []
-    render_page = html.render_page
+    render_page = listing_renderer.render_page
 
     def counting(theme, registry, template, path, context):  # type: ignore[no-untyped-def]
         if template == "listing.html":
             rendered.append(path)
         return render_page(theme, registry, template, path, context)
 
-    monkeypatch.setattr(html, "render_page", counting)
+    monkeypatch.setattr(listing_renderer, "render_page", counting)
     source = builder.write(tmp_path / "source")
     options = BuildOptions(source=source, output=tmp_path / "site", cache=tmp_path / "cache")
     build(options)

@@ -85,8 +85,8 @@ def validate_json_outputs(output: dict[str, bytes]) -> Counter[str]:
             name = "search-manifest.schema.json"
         elif path.startswith("search/records/"):
             name = "search-records.schema.json"
-        elif path.startswith("search/display/"):
-            name = "search-display.schema.json"
+        elif path.startswith("search/terms/"):
+            name = "search-terms.schema.json"
         elif path.startswith("search/"):
             name = "search-shard.schema.json"
         elif path.startswith(f"{API_ROOT}/shards/"):
@@ -115,7 +115,7 @@ def test_every_json_file_matches_its_schema(source: Path) -> None:
     checked = validate_json_outputs(render(source))
     assert checked["package"] == 2 and checked["registry"] == checked["names"] == 1
     assert checked["search-manifest"] == 1 and checked["search-records"] == 1
-    assert checked["search-shard"] == 3
+    assert checked["search-shard"] == 2 and checked["search-terms"] == 1
     assert checked["shard"] == checked["closure"] == 2
 
 
@@ -195,8 +195,8 @@ def test_hostile_readme_description_and_keywords_are_inert(
     assert all(is_local(url) for url in page.loads), page.loads
     scripts = [src.rsplit("/", 1)[1].split(".")[0] for src in page.script_sources]
     assert scripts == ["keys", "copy"]
-    # the report and the feed too, each package's shard and closure manifest, a display shard
-    assert sum(validate_json_outputs(output).values()) == 18
+    # the report and the feed too, each package's shard and closure manifest
+    assert sum(validate_json_outputs(output).values()) == 17
     # The search page lists the package too, escaped like everywhere else.
     search_page = scan(output["search/index.html"])
     assert search_page.scripts == 0 and search_page.event_handlers == []

@@ -18,7 +18,13 @@ from regsite.build import BuildOptions, build_files, read_site
 from regsite.commands.search import DirectorySource
 from regsite.render import Output
 from regsite.render.search import render_search, search_order
-from regsite.search.format import MAX_POSTINGS, RECORDS_PER_SHARD, shard_index, typo_keys
+from regsite.search.format import (
+    FEATURED,
+    MAX_POSTINGS,
+    RECORDS_PER_SHARD,
+    shard_index,
+    typo_keys,
+)
 from regsite.search.query import Searcher, SearchError, Tier, one_typo_apart
 from regsite.search.tokenizer import TOKENIZER_ID, tokenize
 
@@ -113,14 +119,15 @@ def test_shard_index_and_typo_keys() -> None:
 
 def test_manifest_holds_boundaries_only(example_output: Output) -> None:
     manifest = json.loads(example_output["search/manifest.json"])
-    assert manifest["format"] == 2 and manifest["tokenizer"] == TOKENIZER_ID
+    assert manifest["format"] == 3 and manifest["tokenizer"] == TOKENIZER_ID
     assert manifest["documents"] == 18
-    for kind in ("terms", "names", "typos", "display"):
+    assert set(manifest) == {"format", "tokenizer", "documents", "terms", "names", "typos"}
+    for kind in ("terms", "names", "typos"):
         assert manifest[kind][0] == ""
         assert all(f"search/{kind}/{i}.json" in example_output for i in range(len(manifest[kind])))
 
 
-def test_a_display_shard_holds_each_terms_best_records(example_output: Output) -> None:
+def test_a_term_shard_holds_each_terms_best_records(example_output: Output) -> None:
     manifest = json.loads(example_output["search/manifest.json"])
     records = [
         [16 * number + i, *record]
@@ -131,12 +138,10 @@ def test_a_display_shard_holds_each_terms_best_records(example_output: Output) -
         terms = json.loads(example_output[f"search/terms/{index}.json"])
         for term, flat in zip(terms["keys"], terms["values"], strict=True):
             docs = list(itertools.accumulate(flat[0::2]))
-            best = sorted(zip(flat[1::2], docs, strict=True), key=lambda p: (-p[0], p[1]))[:10]
-            where = shard_index(manifest["display"], term)
-            display = json.loads(example_output[f"search/display/{where}.json"])
-            assert term in display["keys"]
-            held = {row[0]: row for row in display["records"]}
-            assert all(held[doc] == records[doc] for _, doc in best), term
+            best = sorted(zip(flat[1::2], docs, strict=True), key=lambda p: (-p[0], p[1]))
+            held = {row[0]: row for row in terms["records"]}
+            assert all(held[doc] == records[doc] for _, doc in best[:FEATURED]), term
+        assert [row[0] for row in terms["records"]] == sorted(held)  # each once, by document
 
 
 def test_a_one_word_cold_query_fetches_no_record_file(example_output: Output) -> None:
@@ -282,8 +287,8 @@ def test_every_package_is_found_by_its_name(example_output: Output) -> None:
 
 def test_an_unknown_format_is_refused(example_output: Output) -> None:
     output = dict(example_output)
-    output["search/manifest.json"] = b'{"format": 1}'  # what regsite wrote before display shards
-    with pytest.raises(SearchError, match="expected search format 2"):
+    output["search/manifest.json"] = b'{"format": 2}'  # display shards, apart from the terms
+    with pytest.raises(SearchError, match="expected search format 3"):
         searcher(output)
 
 
@@ -304,6 +309,20 @@ def test_a_malformed_shard_is_a_clean_error(example_output: Output, shard: bytes
     output["search/names/0.json"] = shard
     with pytest.raises(SearchError, match="search/"):
         searcher(output).search("hue")
+
+
+@pytest.mark.parametrize(
+    "records",
+    [None, "[]", [[0, "hue"]], [["0", "hue", None, "", "active", 0]], [[0, 1, None, "", "a", 0]]],
+)
+def test_a_term_shard_with_malformed_records_is_a_clean_error(
+    example_output: Output, records: object
+) -> None:
+    output = dict(example_output)
+    shard = json.loads(output["search/terms/0.json"])
+    output["search/terms/0.json"] = json.dumps({**shard, "records": records}).encode()
+    with pytest.raises(SearchError, match=r"search/terms/0\.json: expected"):
+        searcher(output).search("terminal")
 
 
 def test_a_directory_without_an_index_is_a_clean_error(tmp_path: Path) -> None:

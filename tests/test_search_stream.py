@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -12,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLE_SITE, REPO, update_golden
+from regsite.assemble import Site
 from regsite.build import BuildOptions, read_site
-from regsite.model import Site
 from regsite.render import Output
 from regsite.render.search import (
     SearchPackage,
@@ -23,7 +24,7 @@ from regsite.render.search import (
     search_packages,
     shards_key,
 )
-from regsite.search.format import RECORDS_PER_SHARD
+from regsite.search.format import FEATURED, RECORDS_PER_SHARD, TERM_SHARD_BYTES
 from searchsite import synthetic_site
 
 GOLDEN = Path(__file__).parent / "golden" / "search-trees.json"
@@ -130,7 +131,7 @@ def test_an_empty_registry_gets_an_index_that_finds_nothing() -> None:
     manifest = json.loads(files["search/manifest.json"])
     assert manifest["documents"] == 0
     assert [manifest[kind] for kind in ("terms", "names", "typos")] == [[""], [""], [""]]
-    assert json.loads(files["search/terms/0.json"]) == {"keys": [], "values": []}
+    assert json.loads(files["search/terms/0.json"]) == {"keys": [], "values": [], "records": []}
     assert not any(path.startswith("search/records/") for path in files)
 
 
@@ -166,11 +167,11 @@ def test_a_new_release_keeps_the_shards_and_changes_the_records(example: Site) -
     after = dict(search_files(Stream(bumped), memo))
     assert memo.stores == 1
     changed = {path for path in before if before[path] != after[path]}
-    # The shards are kept; the records and the display shards show the new version.
-    assert {path for path in changed if not path.startswith("search/display/")} == {
+    # The postings are kept; the records and the term shards show the new version.
+    assert {path for path in changed if not path.startswith("search/terms/")} == {
         "search/records/0.json"
     }
-    assert any(b'"99.0"' in after[path] for path in changed if path.startswith("search/display/"))
+    assert any(b'"99.0"' in after[path] for path in changed if path.startswith("search/terms/"))
 
 
 @pytest.mark.parametrize(
@@ -218,3 +219,29 @@ def test_a_memo_round_trips_the_shards(example: Site) -> None:
     kept = Kept()
     cold = render_search(example, kept)
     assert kept.shards and render_search(example, kept) == cold == render_search(example)
+
+
+# The published term shards ----------------------------------------------------------------------
+
+
+def test_term_shards_hold_exactly_their_terms_best_records_within_the_cut(example: Site) -> None:
+    output = dict(search_files(Stream(search_packages(synthetic_site(example, 1500)))))
+    boundaries = json.loads(output["search/manifest.json"])["terms"]
+    assert len(boundaries) > 10
+    last = ""
+    for index, boundary in enumerate(boundaries):
+        shard = json.loads(output[f"search/terms/{index}.json"])
+        best: set[int] = set()
+        for flat in shard["values"]:
+            docs = list(itertools.accumulate(flat[0::2]))
+            ranked = sorted(zip(flat[1::2], docs, strict=True), key=lambda p: (-p[0], p[1]))
+            best |= {doc for _, doc in ranked[:FEATURED]}
+        assert [row[0] for row in shard["records"]] == sorted(best)
+        assert len(output[f"search/terms/{index}.json"]) < 2 * TERM_SHARD_BYTES
+        # The first key as the manifest lists it: the shortest start of the shard's first term
+        # that sorts after the previous shard's last term.
+        first = shard["keys"][0]
+        if index:
+            assert first.startswith(boundary) and last < boundary <= first
+            assert not last < boundary[:-1]
+        last = shard["keys"][-1]

@@ -25,13 +25,14 @@ from pathlib import Path
 
 import tomlkit
 
+from regsite.atomic_write import write_atomically
 from regsite.commands.package import PackageInfo, new_package
 from regsite.commands.release import ArtifactSpec, add_release, yank_release
 from regsite.commands.release_files import copy_hosted, release_from_files
 from regsite.commands.sign import sign_file
 from regsite.commands.trust import write_next_root
 from regsite.keys import PrivateKey, write_private_key
-from regsite.sources import SourceTree, write_atomically
+from regsite.sources import SourceTree
 
 HERE = Path(__file__).resolve().parent
 SOURCE_DATE_EPOCH = 1_767_268_800  # 2026-01-01T12:00:00Z

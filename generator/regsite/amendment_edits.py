@@ -20,12 +20,13 @@ from tomlkit.toml_document import TOMLDocument
 
 from regsite.amendment_checks import amendment_problems
 from regsite.amendment_file import AMENDMENTS_DIR, AMENDMENTS_FILE, read_amendments
+from regsite.atomic_write import write_atomically
 from regsite.errors import ErrorReport, SourceEditError
 from regsite.load import PACKAGES_DIR, load_package, load_signed_file, loaded_file
 from regsite.model import Package, PackageAmendments, Registry
 from regsite.options import source_date_epoch
 from regsite.scan import model_package
-from regsite.sources import SourceTree, write_atomically
+from regsite.sources import SourceTree
 from regsite.summary import PackageSummary, summarize
 from regsite.upstream_checks import Upstreams
 from regsite.verify import verify_amendments

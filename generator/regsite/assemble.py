@@ -1,17 +1,20 @@
-"""Assemble the :class:`Site` from package summaries, with its derived indexes."""
+"""The :class:`Site`, what every renderer shares, assembled from the package summaries with its
+derived indexes."""
 
 from __future__ import annotations
 
 import heapq
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from regsite.model import PackageAmendments, Registry, Site
+from regsite.model import PackageAmendments, Registry
 from regsite.summary import RECENT_RELEASES, PackageDetails, PackageSummary, ReleaseBrief
 
 __all__ = [
     "TRANSITIVE_LIMIT",
+    "Site",
     "assemble_site",
     "dependents_of",
     "recent_releases",
@@ -20,6 +23,28 @@ __all__ = [
 ]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Site:
+    """What every renderer shares: the registry, a summary of each package, derived indexes.
+
+    A package's own outputs are rendered from its full :class:`~regsite.model.Package` plus this.
+    """
+
+    registry: Registry
+    packages: Mapping[str, PackageSummary]  # sorted by name
+    dependents: Mapping[str, tuple[str, ...]]  # package -> packages that depend on it
+    updated: datetime  # SOURCE_DATE_EPOCH, or the newest release's publish time
+    recent: tuple[tuple[str, ReleaseBrief], ...] = ()  # the newest releases of all, newest first
+    # package -> how many packages installing its latest release installs (transitive_counts)
+    transitive: Mapping[str, int] = field(default_factory=dict)
+    feed: str | None = None  # the site's Atom feed, relative to its root; None: it has none
+    amendments: Mapping[str, PackageAmendments] = field(default_factory=dict)  # by package
+
+    @property
+    def release_count(self) -> int:
+        return sum(package.release_count for package in self.packages.values())
 
 
 def assemble_site(

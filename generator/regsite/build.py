@@ -16,12 +16,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from regsite.assemble import assemble_site
+from regsite.assemble import Site, assemble_site
 from regsite.catalog import Catalog, scan_packages
 from regsite.errors import ErrorReport
 from regsite.load import require_source_directory
 from regsite.memo import Memo
-from regsite.model import Site
 from regsite.options import BuildOptions, BuildResult, source_date_epoch
 from regsite.progress import NullProgress, Stages
 from regsite.render import Output

@@ -159,25 +159,15 @@ def scan_packages(
 ) -> None:
     """Every package's scan into ``catalog``: from the memo, or from a worker that also renders
     the package's own outputs when ``context`` has a writer."""
-    memo, registry = catalog.memo, catalog.registry
+    memo = catalog.memo
     tasks: list[PackageTask] = []
     for name in catalog.scan.directories:
-        files = memo.files_digest(catalog.root / PACKAGES_DIR / name, package_input)
-        hosted = list_hosted(context.hosted, name, memo.file_digests)
-        advisories = scan_inputs(context.advisories.get(name, ()))
-        inputs = [
-            *_package_inputs(registry, name),
-            repr(catalog.limits),
-            *listing_parts(hosted),
-            *advisories,
-        ]
-        key = memo.key("scan", [name, files, *inputs])
-        catalog.files[name] = files
-        catalog.keys[name] = key
-        record: Record | None = memo.get("scan", key)
+        task = _scan_task(catalog, context, name)
+        catalog.files[name] = task.files
+        catalog.keys[name] = task.key
+        record: Record | None = memo.get("scan", task.key)
         if record is None or record[2]:  # a package with problems is checked again every time
-            render = context.writer is not None
-            tasks.append(PackageTask(name, files, key, render=render, hosted=hosted))
+            tasks.append(task)
             continue
         catalog.reused += 1
         _add(catalog, name, record)
@@ -193,6 +183,23 @@ def scan_packages(
 
     run(scan_package, tasks, context, jobs, done)
     catalog.summaries = dict(sorted(catalog.summaries.items()))
+
+
+def _scan_task(catalog: Catalog, context: PackageContext, name: str) -> PackageTask:
+    """The package's scan, keyed by everything it reads: its files, the registry's part in it,
+    the limits, its hosted files and the advisories that name it."""
+    memo = catalog.memo
+    files = memo.files_digest(catalog.root / PACKAGES_DIR / name, package_input)
+    hosted = list_hosted(context.hosted, name, memo.file_digests)
+    advisories = scan_inputs(context.advisories.get(name, ()))
+    inputs = [
+        *_package_inputs(catalog.registry, name),
+        repr(catalog.limits),
+        *listing_parts(hosted),
+        *advisories,
+    ]
+    key = memo.key("scan", [name, files, *inputs])
+    return PackageTask(name, files, key, render=context.writer is not None, hosted=hosted)
 
 
 def _add(catalog: Catalog, name: str, record: Record) -> None:

@@ -24,9 +24,9 @@ from typing import IO, Any, Protocol
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from regsite import __version__
+from regsite.atomic_write import write_atomically
 from regsite.deadline import Deadline, DeadlineHTTPHandler, DeadlineHTTPSHandler
 from regsite.errors import RegistryError
-from regsite.sources import write_atomically
 
 __all__ = [
     "MAX_REDIRECTS",

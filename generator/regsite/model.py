@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from packaging.markers import Marker
@@ -16,9 +15,6 @@ from packaging.specifiers import SpecifierSet
 from regsite.keys import PublicKey
 from regsite.signatures import ThresholdResult
 from regsite.versions import DEFAULT_SCHEME, Specifier, Version, VersionScheme
-
-if TYPE_CHECKING:
-    from regsite.summary import PackageSummary, ReleaseBrief
 
 __all__ = [
     "HOSTED_DIR",
@@ -40,7 +36,6 @@ __all__ = [
     "Registry",
     "Release",
     "ReleaseStatus",
-    "Site",
     "SourceFile",
     "Upstream",
     "hosted_path",
@@ -360,25 +355,3 @@ class PackageAmendments:
     def signers(self) -> tuple[str, ...]:
         verification = self.source.verification
         return tuple(sorted(verification.signers)) if verification else ()
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Site:
-    """What every renderer shares: the registry, a summary of each package, derived indexes.
-
-    A package's own outputs are rendered from its full :class:`Package` plus this.
-    """
-
-    registry: Registry
-    packages: Mapping[str, PackageSummary]  # sorted by name
-    dependents: Mapping[str, tuple[str, ...]]  # package -> packages that depend on it
-    updated: datetime  # SOURCE_DATE_EPOCH, or the newest release's publish time
-    recent: tuple[tuple[str, ReleaseBrief], ...] = ()  # the newest releases of all, newest first
-    # package -> how many packages installing its latest release installs (assemble.py)
-    transitive: Mapping[str, int] = field(default_factory=dict)
-    feed: str | None = None  # the site's Atom feed, relative to its root; None: it has none
-    amendments: Mapping[str, PackageAmendments] = field(default_factory=dict)  # by package
-
-    @property
-    def release_count(self) -> int:
-        return sum(package.release_count for package in self.packages.values())

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from regsite.assemble import Site
 from regsite.errors import RegistryError
 from regsite.keys import PrivateKey
 from regsite.load import SourceLimits
-from regsite.model import Site
 from regsite.progress import Progress
 from regsite.report import BuildChanges
 from regsite.upstreams import UpstreamOptions

@@ -18,14 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from regsite.assemble import Site
 from regsite.catalog import Catalog
 from regsite.curation import amendments_inputs
 from regsite.memo import Memo, digest_of
 from regsite.metadata.layout import content_addressed_path, has_copy
-from regsite.model import Registry, Site
+from regsite.model import Registry
 from regsite.render import Output
 from regsite.render.flavours import flavour_inputs
-from regsite.render.package import used_by_of
+from regsite.render.package import UsedBy, used_by_of
 from regsite.scan import FinishTask, PackageContext, finish_package
 from regsite.theme import Theme
 from regsite.workers import run
@@ -179,14 +180,10 @@ def render_packages(
     consistent = context.writer.consistent
     tasks: list[FinishTask] = []
     keys: dict[str, bytes] = {}
-    for name, summary in site.packages.items():
+    for name in site.packages:
         used_by = used_by_of(site, name)
-        inputs = page_inputs(site.registry, context.theme, name)
-        inputs += amendments_inputs(site.amendments.get(name), site.registry)
         closure = closures[name]
-        parts: list[bytes | str] = [summary.key, *inputs, "closure", closure, "used by"]
-        parts += used_by.parts()
-        key = catalog.memo.key("render", parts)
+        key = _render_key(site, catalog.memo, context.theme, name, closure, used_by)
         keys[name] = key
         rendered = name in catalog.rendered  # by the scan: its slots are still to fill
         kept = None if rendered else published.unchanged(name, key, consistent)
@@ -205,6 +202,18 @@ def render_packages(
 
     run(finish_package, tasks, context, jobs, done)
     return len(tasks)
+
+
+def _render_key(
+    site: Site, memo: Memo, theme: Theme, name: str, closure: str, used_by: UsedBy
+) -> bytes:
+    """The memo key of a package's final outputs: its summary, what its pages read, its closure
+    manifest and its dependents."""
+    inputs = page_inputs(site.registry, theme, name)
+    inputs += amendments_inputs(site.amendments.get(name), site.registry)
+    parts: list[bytes | str] = [site.packages[name].key, *inputs, "closure", closure, "used by"]
+    parts += used_by.parts()
+    return memo.key("render", parts)
 
 
 def put_site_files(

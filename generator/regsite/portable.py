@@ -8,10 +8,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from regsite.assemble import Site
 from regsite.catalog import Catalog
 from regsite.closures import ClosureManifests, closure_manifests, closure_path
 from regsite.consistency import ConsistencyReport, check_consistency, check_seconds
-from regsite.model import Site
 from regsite.outputs import Published, put_site_files, site_producer
 from regsite.release_graph import ReleaseGraph
 from regsite.write import Writer
@@ -47,8 +47,9 @@ class PortableOutcome:
             named = ", ".join(f"{name} {version}" for name, version in left[:_SHOWN])
             said.append(
                 f"{len(left)} releases were not checked for a consistent set within the check's"
-                f" bounds (a tenth of the build's time, docs/portable.md): {named}; the next"
-                " build with this --cache checks them"
+                f" bounds (a tenth of the build's time, docs/portable.md): {named}; a build"
+                " with --cache keeps what it checked, and the next one with that cache checks"
+                " the rest"
             )
         return tuple(said)
 

@@ -24,47 +24,51 @@ _INSTALL_FIELDS = frozenset({"name", "version"})
 FLAVOURS = {"python": "pep440", "cargo": "semver"}
 
 
+_TOP_TABLES = (
+    "format",
+    "registry",
+    "trust",
+    "metadata",
+    "owners",
+    "packages",
+    "flavours",
+    "upstream",
+    "curators",
+)
+_REGISTRY_KEYS = (
+    "name",
+    "title",
+    "description",
+    "base-url",
+    "install",
+    "version-scheme",
+    "readme-image-hosts",
+    "release-pages",
+)
+_TRUST_KEYS = ("root-keys", "root-threshold", "online-keys", "revoked-keys", "curator-threshold")
+
+
 def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
     """Build the :class:`Registry`; ``None`` if a part every later stage needs is unusable."""
     top = Fields(loaded.document, loaded.path, "", report)
-    top.only(
-        [
-            "format",
-            "registry",
-            "trust",
-            "metadata",
-            "owners",
-            "packages",
-            "flavours",
-            "upstream",
-            "curators",
-        ],
-    )
+    top.only(list(_TOP_TABLES))
     check_format(top)
     identity = top.table_of("registry", required=True)
     trust = top.table_of("trust", required=True)
     if identity is None or trust is None:
         return None
-    identity.only(
-        [
-            "name",
-            "title",
-            "description",
-            "base-url",
-            "install",
-            "version-scheme",
-            "readme-image-hosts",
-            "release-pages",
-        ]
-    )
-    trust.only(["root-keys", "root-threshold", "online-keys", "revoked-keys", "curator-threshold"])
-    name = identity.text("name")
-    if name is not None and (problem := name_problem(name)) is not None:
-        identity.problem("name", problem)
+    identity.only(list(_REGISTRY_KEYS))
+    trust.only(list(_TRUST_KEYS))
+    return _registry(loaded, top, identity, trust)
+
+
+def _registry(loaded: LoadedFile, top: Fields, identity: Fields, trust: Fields) -> Registry:
+    """The registry from its tables, read in the order their problems are reported."""
+    name = _registry_name(identity)
     root_keys = _keys(trust, "root-keys")
     online_keys = _keys(trust, "online-keys", required=False)
     revoked = frozenset(_keys(trust, "revoked-keys", required=False))
-    owners = _owners(top.table_of("owners"), report)
+    owners = _owners(top.table_of("owners"), top.report)
     _check_revoked(trust, revoked, root_keys, online_keys, owners)
     delegations = _delegations(top.table_of("packages"), owners)
     version_scheme = _version_scheme(identity)
@@ -93,6 +97,14 @@ def read_registry(loaded: LoadedFile, report: ErrorReport) -> Registry | None:
         curator_threshold=_threshold(trust, "curator-threshold", len(curators)),
         upstreams=read_upstreams(top, name, delegations),
     )
+
+
+def _registry_name(identity: Fields) -> str | None:
+    """[registry] name, checked by the package name rules."""
+    name = identity.text("name")
+    if name is not None and (problem := name_problem(name)) is not None:
+        identity.problem("name", problem)
+    return name
 
 
 def _version_scheme(identity: Fields) -> VersionScheme:

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from regsite.assemble import Site
 from regsite.errors import printable
-from regsite.model import PackageAmendments, Site
+from regsite.model import PackageAmendments
 from regsite.render.api import API_ROOT, API_VERSION, amendment_entry, registry_document
 from regsite.summary import PackageSummary
 
@@ -268,34 +269,8 @@ def compare_builds(site: Site, previous: PreviousOutput | None) -> BuildChanges:
     if previous is None or before is None or old_registry is None:
         return BuildChanges(first_build=True, packages=packages, releases=releases)
     added = tuple(name for name in site.packages if name not in before)
-    # A package changed when its signed sources did, or its releases or status as its document
-    # says; its document also changes with what other packages say of it (its dependents, its
-    # closure manifest), which is not its change.
-    sources = {path.split("/")[3] for path in previous.changed if path.startswith(_SOURCES)}
-    olds = {
-        name: previous.read(f"{API_ROOT}/packages/{name}.json", _PACKAGE_SHAPE, _package)
-        for name in site.packages
-        if name in before and f"{API_ROOT}/packages/{name}.json" in previous.changed
-    }
-    changed = tuple(
-        name
-        for name in site.packages
-        if name in before
-        and (name in sources or (name in olds and _differs(olds[name], site, name)))
-    )
-    found = _ReleaseChanges()
-    found.added += [(name, v) for name in added for v in reversed(site.packages[name].versions)]
-    for name in added:
-        found.amendments(name, (), _amendment_keys(site.amendments.get(name)))
-    for name in changed:
-        path = f"{API_ROOT}/packages/{name}.json"
-        old = olds.get(name) or _OldPackage({}, None)
-        if name not in olds and name in before:
-            old = previous.read(path, _PACKAGE_SHAPE, _package) or old
-        found.compare(name, old, site.packages[name])
-        found.amendments(name, old.amendments, _amendment_keys(site.amendments.get(name)))
-        if previous.current is not None and (new := previous.current(path)) is not None:
-            found.statuses(name, old, _package(json.loads(new)))
+    changed, olds = _changed_packages(site, previous, before)
+    found = _release_changes(site, previous, before, added, changed, olds)
     return BuildChanges(
         first_build=False,
         packages=packages,
@@ -316,6 +291,53 @@ def compare_builds(site: Site, previous: PreviousOutput | None) -> BuildChanges:
         amendments_added=tuple(found.amendments_added),
         amendments_removed=tuple(found.amendments_removed),
     )
+
+
+def _changed_packages(
+    site: Site, previous: PreviousOutput, before: frozenset[str]
+) -> tuple[tuple[str, ...], dict[str, _OldPackage | None]]:
+    """The packages of both builds that changed, and the previous documents read to tell."""
+    # A package changed when its signed sources did, or its releases or status as its document
+    # says; its document also changes with what other packages say of it (its dependents, its
+    # closure manifest), which is not its change.
+    sources = {path.split("/")[3] for path in previous.changed if path.startswith(_SOURCES)}
+    olds = {
+        name: previous.read(f"{API_ROOT}/packages/{name}.json", _PACKAGE_SHAPE, _package)
+        for name in site.packages
+        if name in before and f"{API_ROOT}/packages/{name}.json" in previous.changed
+    }
+    changed = tuple(
+        name
+        for name in site.packages
+        if name in before
+        and (name in sources or (name in olds and _differs(olds[name], site, name)))
+    )
+    return changed, olds
+
+
+def _release_changes(
+    site: Site,
+    previous: PreviousOutput,
+    before: frozenset[str],
+    added: tuple[str, ...],
+    changed: tuple[str, ...],
+    olds: dict[str, _OldPackage | None],
+) -> _ReleaseChanges:
+    """The releases, statuses and amendments of the packages added and changed."""
+    found = _ReleaseChanges()
+    found.added += [(name, v) for name in added for v in reversed(site.packages[name].versions)]
+    for name in added:
+        found.amendments(name, (), _amendment_keys(site.amendments.get(name)))
+    for name in changed:
+        path = f"{API_ROOT}/packages/{name}.json"
+        old = olds.get(name) or _OldPackage({}, None)
+        if name not in olds and name in before:
+            old = previous.read(path, _PACKAGE_SHAPE, _package) or old
+        found.compare(name, old, site.packages[name])
+        found.amendments(name, old.amendments, _amendment_keys(site.amendments.get(name)))
+        if previous.current is not None and (new := previous.current(path)) is not None:
+            found.statuses(name, old, _package(json.loads(new)))
+    return found
 
 
 def _differs(old: _OldPackage | None, site: Site, name: str) -> bool:

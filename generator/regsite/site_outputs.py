@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path
 
 from regsite.advisories.publish import advisory_files
+from regsite.assemble import Site
 from regsite.catalog import Catalog
 from regsite.errors import OutputError
 from regsite.feed.stage import FeedRun, feed_outputs
@@ -25,7 +26,7 @@ from regsite.memo import Memo
 from regsite.metadata.layout import FileInfo, content_addressed_path, has_copy, is_target
 from regsite.metadata.previous import DirectoryPrevious, RoleMemo
 from regsite.metadata.publish import publish_metadata
-from regsite.model import Registry, Site
+from regsite.model import Registry
 from regsite.options import BuildOptions, BuildResult
 from regsite.outputs import (
     Published,
@@ -35,11 +36,11 @@ from regsite.outputs import (
     seal_of,
     site_producer,
 )
-from regsite.portable import check_releases, publish_closures
+from regsite.portable import PortableOutcome, check_releases, publish_closures
 from regsite.progress import Stages
 from regsite.render import Output
 from regsite.render.api import API_ROOT, dump_json, site_api
-from regsite.render.browse import browse_pages
+from regsite.render.browse_pages import browse_pages
 from regsite.render.crawl import crawler_files
 from regsite.render.flavours import site_flavour_outputs
 from regsite.render.html import SEARCH_PAGE, site_pages
@@ -81,17 +82,7 @@ def publish_site(run: SiteRun) -> BuildResult:
     out = writer.output
     previous = run.options.previous or out
     published = Published.load(catalog.memo, out, read_seal(_read(out, REPORT_PATH)))
-    advisories = catalog.advisories.by_package
-    context = PackageContext(
-        catalog.root,
-        catalog.limits,
-        site.registry,
-        theme,
-        writer,
-        amendments=site.amendments,
-        advisories=advisories,
-        files=run.options.files,
-    )
+    context = _package_context(run, theme)
     jobs = run.options.workers
     with stages.stage("closures"):
         manifests, changed = publish_closures(site, catalog, writer, published)
@@ -102,13 +93,7 @@ def publish_site(run: SiteRun) -> BuildResult:
         elapsed = sum(stages.times.values())
         portable = check_releases(site, catalog, manifests, changed, jobs, elapsed)
     with stages.stage("site pages"):
-        shared = site_api(site)
-        shared.update(site_pages(site, theme))
-        shared.update(advisory_files(site.registry, catalog.advisories.advisories))
-        shared.update(site_flavour_outputs(site))  # simple/index.html, cargo/config.json
-        pages = [(path, site.updated) for path in _SITE_PAGES] + _browse(run, theme, published)
-        shared.update(crawler_files(site, pages))  # robots.txt, sitemap.xml
-        put_site_files(writer, published, shared)
+        _put_site_pages(run, theme, published)
     with stages.stage("search"):
         put_site_files(writer, published, _search(site, catalog.memo), site_producer("search"))
     with stages.stage("report"):
@@ -117,12 +102,58 @@ def publish_site(run: SiteRun) -> BuildResult:
         with stages.stage("sign"):
             _sign(run, published, previous)
     with stages.stage("commit"):
-        stale = published.stale(writer.consistent) if published.trusted else None
-        commit = writer.commit(_paths(published, writer.consistent), stale)
-        published.save()
-    files, size = _footprint(published, writer.consistent)
+        commit = _commit(run, published)
+    return _result(run, published, commit, rendered, changes, portable)
+
+
+def _package_context(run: SiteRun, theme: Theme) -> PackageContext:
+    """What every package's render reads besides the package itself."""
+    catalog, site = run.catalog, run.site
+    return PackageContext(
+        catalog.root,
+        catalog.limits,
+        site.registry,
+        theme,
+        run.writer,
+        amendments=site.amendments,
+        advisories=catalog.advisories.by_package,
+        files=run.options.files,
+    )
+
+
+def _put_site_pages(run: SiteRun, theme: Theme, published: Published) -> None:
+    """The site-wide files: the API index, the pages, advisories, the flavours' indexes, the
+    listings and what crawlers read."""
+    site = run.site
+    shared = site_api(site)
+    shared.update(site_pages(site, theme))
+    shared.update(advisory_files(site.registry, run.catalog.advisories.advisories))
+    shared.update(site_flavour_outputs(site))  # simple/index.html, cargo/config.json
+    pages = [(path, site.updated) for path in _SITE_PAGES] + _browse(run, theme, published)
+    shared.update(crawler_files(site, pages))  # robots.txt, sitemap.xml
+    put_site_files(run.writer, published, shared)
+
+
+def _commit(run: SiteRun, published: Published) -> CommitResult:
+    """Move the staged files in, delete the stale ones, and save what was published."""
+    writer = run.writer
+    stale = published.stale(writer.consistent) if published.trusted else None
+    commit = writer.commit(_paths(published, writer.consistent), stale)
+    published.save()
+    return commit
+
+
+def _result(
+    run: SiteRun,
+    published: Published,
+    commit: CommitResult,
+    rendered: int,
+    changes: BuildChanges,
+    portable: PortableOutcome,
+) -> BuildResult:
+    files, size = _footprint(published, run.writer.consistent)
     return BuildResult(
-        site=site,
+        site=run.site,
         files=files,
         bytes=size,
         seconds=0.0,
@@ -130,12 +161,12 @@ def publish_site(run: SiteRun) -> BuildResult:
         unchanged=commit.unchanged,
         removed=commit.removed,
         rendered=rendered,
-        reused=catalog.reused,
+        reused=run.catalog.reused,
         stages=(),
         changes=changes,
         closures=portable.manifests_rendered,
         closures_changed=portable.closures_changed,
-        warnings=portable.warnings(site),
+        warnings=portable.warnings(run.site),
     )
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,24 +26,10 @@ from regsite.registry_file import read_registry
 from regsite.render.flavours import flavour_package_problems
 from regsite.scan import model_package
 from regsite.summary import PackageSummary, summarize
-from regsite.upstream_checks import Upstreams
-from regsite.validate import requirement_problems
+from regsite.validate import edited_requirement_problems
 from regsite.versions import VersionScheme
 
-__all__ = ["SourceTree", "write_atomically"]
-
-
-def write_atomically(path: Path, content: bytes, mode: int = 0o644) -> None:
-    """Replace ``path`` in one rename, so a reader never sees half a file."""
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        Path(temporary).chmod(mode)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+__all__ = ["SourceTree"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,11 +118,8 @@ class SourceTree:
         present = [target for target in targets if self.package_path(target).is_file()]
         others = self._model_packages(registry, present)
         summary, details = summarize(package, b"")
-        scheme = registry.version_scheme
-        # An upstream's releases are the build's to check: an edit fetches nothing.
-        upstreams = Upstreams.of(registry)
-        found = requirement_problems(
-            summary.source_path, details.requirements, others, present, scheme, upstreams
+        found = edited_requirement_problems(
+            registry, summary.source_path, details.requirements, others, present
         )
         report.extend(found)
         _raise_problems(report)

@@ -98,14 +98,7 @@ def summarize(package: Package, key: bytes) -> tuple[PackageSummary, PackageDeta
     releases = [(release, str(release.version)) for release in package.releases]
     latest = package.latest
     by_date = sorted(releases, key=lambda pair: (pair[0].published, pair[0].version), reverse=True)
-    requirements = tuple(
-        Requirement(
-            release=version, name=d.name, specifier=str(d.specifier), upstream=d.upstream or ""
-        )
-        for release, version in releases
-        for d in release.requires
-        if d.checked  # cargo's other registries' packages are not checked here
-    )
+    requirements = _requirements(releases)
     headings = readme_headings(package.readme.text) if package.readme else ()
     verification = package.source.verification
     summary = PackageSummary(
@@ -136,6 +129,18 @@ def summarize(package: Package, key: bytes) -> tuple[PackageSummary, PackageDeta
         recent=tuple(_brief(release, version) for release, version in by_date[:RECENT_RELEASES]),
     )
     return summary, details
+
+
+def _requirements(releases: list[tuple[Release, str]]) -> tuple[Requirement, ...]:
+    """Every requirement the consistency check resolves, with the version that states it."""
+    return tuple(
+        Requirement(
+            release=version, name=d.name, specifier=str(d.specifier), upstream=d.upstream or ""
+        )
+        for release, version in releases
+        for d in release.requires
+        if d.checked  # cargo's other registries' packages are not checked here
+    )
 
 
 def _uses(latest: Release | None) -> tuple[tuple[str, str], ...]:

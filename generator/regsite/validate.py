@@ -26,7 +26,7 @@ from regsite.upstream_checks import Upstreams, confusion_problems
 from regsite.versions import Specifier, Version, VersionScheme
 from regsite.workers import context, run
 
-__all__ = ["check_delegations", "requirement_problems", "validate"]
+__all__ = ["check_delegations", "edited_requirement_problems", "requirement_problems", "validate"]
 
 
 def validate(
@@ -181,6 +181,20 @@ def requirement_problems(
         if message is not None:
             problems.append(SourceProblem(source_path, where, message))
     return problems
+
+
+def edited_requirement_problems(
+    registry: Registry,
+    source_path: str,
+    requirements: Sequence[Requirement],
+    packages: Mapping[str, PackageSummary],
+    present: Collection[str],
+) -> list[SourceProblem]:
+    """:func:`requirement_problems` for an edit of the source, which fetches nothing: a
+    requirement on an upstream is checked by name, its releases are the build's to check."""
+    upstreams = Upstreams.of(registry)
+    scheme = registry.version_scheme
+    return requirement_problems(source_path, requirements, packages, present, scheme, upstreams)
 
 
 def _local_problem(

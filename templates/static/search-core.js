@@ -1,4 +1,4 @@
-/* regsite search, format 2: the tokenizer and the ranking, step for step as
+/* regsite search, format 3: the tokenizer and the ranking, step for step as
  * regsite/search/query.py does them (docs/search.md). No DOM here: node --test loads this file
  * too. Every tie goes to the lower document number, which is the more depended-upon package. */
 (function (root, factory) {
@@ -11,7 +11,7 @@
 })(typeof self !== "undefined" ? self : this, function () {
   "use strict";
 
-  var FORMAT = 2;
+  var FORMAT = 3;
   var TOKENIZER_ID = "nfkc-lower-letters-digits-marks/1";
   var RECORDS_PER_SHARD = 16;
   var RESULTS_PER_PAGE = 10;
@@ -162,7 +162,7 @@
     this.load = load;
     this.cache = new Map();
     this.manifest = null;
-    this.featured = new Map(); /* doc -> record, from the display shards loaded so far */
+    this.featured = new Map(); /* doc -> record, from the term shards loaded so far */
   }
 
   Searcher.prototype.fetch = function (path) {
@@ -178,9 +178,6 @@
       if (!manifest || manifest.format !== FORMAT) {
         throw new SearchError("search/manifest.json: expected search format " + FORMAT);
       }
-      if (!Array.isArray(manifest.display) || manifest.display.length === 0) {
-        throw new SearchError("search/manifest.json: no display shards");
-      }
       if (manifest.tokenizer !== TOKENIZER_ID) {
         throw new SearchError("search/manifest.json: tokenizer is " + manifest.tokenizer);
       }
@@ -191,6 +188,12 @@
 
   Searcher.prototype.shard = async function (kind, index) {
     var shard = await this.fetch("search/" + kind + "/" + index + ".json");
+    if (kind === "terms") { /* it holds its terms' best documents' records too */
+      var featured = this.featured;
+      shard.records.forEach(function (row) {
+        featured.set(row[0], record(row[0], row.slice(1)));
+      });
+    }
     return [shard.keys, shard.values];
   };
 
@@ -320,7 +323,6 @@
     await this.open();
     var name = tokens.join("-");
     var joined = tokens.join("");
-    await this.display(tokens);
     var exact = await this.nameDocs(name, [0]);
     var byJoined = await this.nameDocs(joined, joined === name ? [1] : [0, 1]);
     var prefix = await this.prefixDocs(name, [name, joined]);
@@ -366,23 +368,8 @@
     };
   }
 
-  /* Loads the display shard of each key (a word of the query). */
-  Searcher.prototype.display = async function (keys) {
-    var manifest = await this.open();
-    var indexes = unique(keys.map(function (key) { return shardIndex(manifest.display, key); }));
-    var self = this;
-    var shards = await Promise.all(indexes.map(function (index) {
-      return self.fetch("search/display/" + index + ".json");
-    }));
-    shards.forEach(function (shard) {
-      shard.records.forEach(function (row) {
-        self.featured.set(row[0], record(row[0], row.slice(1)));
-      });
-    });
-  };
-
   /* -> [{doc, name, version, summary, status, dependents, url}] in the order given: from the
-   * display shards the queries loaded, else from the record files */
+   * term shards the queries loaded, else from the record files */
   Searcher.prototype.records = async function (docs) {
     var self = this;
     return Promise.all(docs.map(async function (doc) {

@@ -46,11 +46,11 @@ test("typo keys use the first and last two code points and the length", () => {
 
 test("a manifest in another format is refused", async () => {
   const searcher = new search.Searcher(async () => ({ format: 99 }));
-  await assert.rejects(searcher.search("x"), /expected search format 2/);
+  await assert.rejects(searcher.search("x"), /expected search format 3/);
 });
 
 test("a query is cut to its first 100 code points, and says so", async () => {
-  const manifest = { format: search.FORMAT, tokenizer: search.TOKENIZER_ID, documents: 0, terms: [""], names: [""], typos: [""], display: [""] };
+  const manifest = { format: search.FORMAT, tokenizer: search.TOKENIZER_ID, documents: 0, terms: [""], names: [""], typos: [""] };
   const empty = { keys: [], values: [], records: [] };
   const searcher = new search.Searcher((path) => (path.endsWith("manifest.json") ? manifest : empty));
   const found = await searcher.search("🙂".repeat(99) + "abc");

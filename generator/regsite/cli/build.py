@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from regsite.build import BuildResult
-from regsite.cli.dispatch import Dispatch, Subcommands, print_warnings
+from regsite.cli.dispatch import Dispatch, GivenOnce, Subcommands, print_warnings
 from regsite.commands.build import (
     DEFAULT_HOST_BUDGET,
     BuildRequest,
@@ -47,6 +47,14 @@ def add_command(commands: Subcommands) -> None:
         " (packages/<package>/files/ in the source comes first)",
     )
     _signing_arguments(command)
+    _run_arguments(command)
+    pin_arguments(command)
+    upstream_arguments(command)
+    command.set_defaults(handler=Dispatch(_options, build_site, _show))
+
+
+def _run_arguments(command: argparse.ArgumentParser) -> None:
+    """How the build runs and what it says: ``--cache``, ``-j``, ``--report-md``, ``-q``."""
     command.add_argument(
         "--cache",
         type=Path,
@@ -70,9 +78,6 @@ def add_command(commands: Subcommands) -> None:
     command.add_argument(
         "-q", "--quiet", action="store_true", help="print nothing but warnings and errors"
     )
-    pin_arguments(command)
-    upstream_arguments(command)
-    command.set_defaults(handler=Dispatch(_options, build_site, _show))
 
 
 def _signing_arguments(command: argparse.ArgumentParser) -> None:
@@ -80,6 +85,7 @@ def _signing_arguments(command: argparse.ArgumentParser) -> None:
     signing = command.add_mutually_exclusive_group()
     signing.add_argument(
         "--online-key",
+        action=GivenOnce,
         metavar="KEY",
         help="sign the metadata with this key (file or env:VAR); default $REGSITE_ONLINE_KEY",
     )

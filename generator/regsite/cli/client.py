@@ -16,8 +16,6 @@ from regsite.commands.client import (
     AuditOptions,
     ChangesOptions,
     DownloadOptions,
-    LockOptions,
-    LockWritten,
     PackageShown,
     RegistryTrusted,
     ShowOptions,
@@ -30,6 +28,7 @@ from regsite.commands.client import (
     client_trust,
     client_vendor,
 )
+from regsite.commands.client_lock import LockOptions, LockWritten
 from regsite.commands.vendor import Vendored, VendoredLockOptions, VendorOptions
 from regsite.errors import printable
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from regsite.cli.dispatch import Dispatch, Subcommands, command_group
-from regsite.cli.edits import edit_arguments, edit_options, print_edit, sign_option, source_option
+from regsite.cli.edits import edit_options, print_edit
+from regsite.cli.key_holders import KeyHolder, add_holder_command, add_key_commands, print_revoked
 from regsite.commands.curator import (
     CuratorAddOptions,
     CuratorKeyOptions,
@@ -18,6 +19,14 @@ from regsite.commands.sign import SourceEdit
 
 __all__ = ["add_command"]
 
+CURATOR = KeyHolder(
+    noun="curator",
+    article="a",
+    key_help="public key ed25519:... of its own (not an owner's); repeatable",
+    revoked_advice="amendments no longer signed by enough curators fail to build: sign them"
+    " with a curator's key (regsite sign FILE --key KEY)",
+)
+
 
 def add_command(commands: Subcommands) -> None:
     """Add ``regsite curator`` and its actions, each handled by a Dispatch."""
@@ -25,16 +34,23 @@ def add_command(commands: Subcommands) -> None:
         "curator", help="manage curators, their keys and the packages they may amend"
     )
     actions = command_group(curator, "what to do with curators")
-    command = actions.add_parser("add", help="declare a curator, its keys and its packages")
-    command.add_argument("curator_id", metavar="ID", help="curator id, e.g. ci-team")
-    command.add_argument("--name", required=True, help="display name")
-    command.add_argument(
-        "--key",
-        action="append",
-        required=True,
-        metavar="PUBKEY",
-        help="public key ed25519:... of its own (not an owner's); repeatable",
+    add_holder_command(
+        actions,
+        CURATOR,
+        help_text="declare a curator, its keys and its packages",
+        id_help="curator id, e.g. ci-team",
+        handler=Dispatch(_add_options, curator_add, _show_edit),
+        more=_package_option,
     )
+    add_key_commands(
+        actions,
+        CURATOR,
+        add_key=Dispatch(_key_options, curator_add_key, _show_edit),
+        revoke_key=Dispatch(_key_options, curator_revoke_key, _show_revoked),
+    )
+
+
+def _package_option(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--package",
         action="append",
@@ -42,20 +58,6 @@ def add_command(commands: Subcommands) -> None:
         metavar="NAME",
         help="a package it may amend, or a prefix ending in '*' ('http-*', '*'); repeatable",
     )
-    command.add_argument("--url", help="the curator's web page")
-    edit_arguments(command)
-    command.set_defaults(handler=Dispatch(_add_options, curator_add, _show_edit))
-    add = actions.add_parser("add-key", help="give a curator a new key (before revoking the old)")
-    revoke = actions.add_parser(
-        "revoke-key", help="remove a curator's key and list it in [trust] revoked-keys"
-    )
-    for action in (add, revoke):
-        action.add_argument("curator", metavar="ID", help="the curator's id")
-        action.add_argument("key", metavar="PUBKEY", help="the public key, ed25519:...")
-        source_option(action)
-        sign_option(action, "root key that signs registry.toml")
-    add.set_defaults(handler=Dispatch(_key_options, curator_add_key, _show_edit))
-    revoke.set_defaults(handler=Dispatch(_key_options, curator_revoke_key, _show_revoked))
 
 
 def _add_options(args: argparse.Namespace) -> CuratorAddOptions:
@@ -79,11 +81,4 @@ def _show_edit(args: argparse.Namespace, edit: SourceEdit) -> int:
 
 
 def _show_revoked(args: argparse.Namespace, revoked: KeyRevoked) -> int:
-    print_edit(revoked.edit)
-    for path in revoked.unsigned:
-        print(f"removed the revoked key's signature from {path}")
-    print(
-        f"{args.key} is revoked; amendments no longer signed by enough curators fail to build:"
-        " sign them with a curator's key (regsite sign FILE --key KEY)"
-    )
-    return 0
+    return print_revoked(CURATOR, args.key, revoked)

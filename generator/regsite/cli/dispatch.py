@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
-__all__ = ["Dispatch", "Subcommands", "command_group", "print_warnings"]
+__all__ = ["Dispatch", "GivenOnce", "Subcommands", "command_group", "print_warnings"]
 
 if TYPE_CHECKING:
     Subcommands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -30,6 +30,22 @@ class Dispatch(Generic[OptionsT, ResultT]):
 
     def __call__(self, args: argparse.Namespace) -> int:
         return self.show(args, self.run(self.options(args)))
+
+
+class GivenOnce(argparse.Action):
+    """An option that takes one value (one online key): given twice, argparse's last-one-wins
+    would silently drop the first, so it is an error instead."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        if getattr(namespace, self.dest, None) is not None:
+            parser.error(f"{option_string} takes one value; it was given more than once")
+        setattr(namespace, self.dest, values)
 
 
 def command_group(parser: argparse.ArgumentParser, what: str) -> Subcommands:

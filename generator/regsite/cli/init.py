@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from regsite.cli.dispatch import Dispatch, Subcommands
+from regsite.cli.dispatch import Dispatch, GivenOnce, Subcommands
 from regsite.commands.init import InitOptions, InitResult, init_registry
 
 __all__ = ["add_command"]
@@ -35,6 +35,7 @@ def add_command(commands: Subcommands) -> None:
     )
     command.add_argument(
         "--online-key",
+        action=GivenOnce,
         metavar="KEY",
         help="online private key file (created if missing) or public key that will sign the"
         " published metadata; writes metadata/1.root.json",

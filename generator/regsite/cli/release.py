@@ -25,6 +25,16 @@ def add_command(commands: Subcommands) -> None:
         help="in the registry's version scheme; stored in its normal form (with --from-wheel or"
         " --from-crate: read from the files, or checked against them)",
     )
+    _artifact_arguments(command)
+    _crate_arguments(command)
+    _file_arguments(command)
+    _release_arguments(command)
+    edit_arguments(command)
+    command.set_defaults(handler=Dispatch(_options, release_add, _show))
+
+
+def _artifact_arguments(command: argparse.ArgumentParser) -> None:
+    """``--artifact URL --sha256 HEX --size N``, one of each per file."""
     command.add_argument(
         "--artifact",
         action="append",
@@ -39,6 +49,10 @@ def add_command(commands: Subcommands) -> None:
     command.add_argument(
         "--size", action="append", default=[], type=int, help="bytes, one per --artifact"
     )
+
+
+def _crate_arguments(command: argparse.ArgumentParser) -> None:
+    """``--from-crate FILE`` and the ``--index-url`` its Cargo.toml names."""
     command.add_argument(
         "--from-crate",
         type=Path,
@@ -52,7 +66,10 @@ def add_command(commands: Subcommands) -> None:
         help="with --from-crate: this registry's cargo index as the crate's Cargo.toml names it"
         " (default: sparse+BASE-URL/cargo/ from registry.toml)",
     )
-    _file_arguments(command)
+
+
+def _release_arguments(command: argparse.ArgumentParser) -> None:
+    """``--requires REQ…`` and ``--published``."""
     command.add_argument(
         "--requires",
         action="append",
@@ -65,8 +82,6 @@ def add_command(commands: Subcommands) -> None:
         metavar="ISO8601",
         help="publish time, e.g. 2026-03-01T12:00:00Z (default: now, or $SOURCE_DATE_EPOCH)",
     )
-    edit_arguments(command)
-    command.set_defaults(handler=Dispatch(_options, release_add, _show))
 
 
 def _file_arguments(command: argparse.ArgumentParser) -> None:

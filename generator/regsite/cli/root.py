@@ -34,7 +34,11 @@ def add_command(commands: Subcommands) -> None:
     sign = actions.add_parser("sign", help="add a root key's signature to a root file")
     sign.add_argument("file", type=Path, help="the root file, metadata/N.root.json")
     sign.add_argument(
-        "--key", required=True, metavar="KEY", help="root private key file, or env:VARIABLE"
+        "--key",
+        action="append",
+        required=True,
+        metavar="KEY",
+        help="root private key file, or env:VARIABLE; repeatable (each key adds its signature)",
     )
     source_option(sign)
     sign.set_defaults(handler=Dispatch(_sign_options, root_sign, _show_signed))
@@ -64,7 +68,7 @@ def _show_update(args: argparse.Namespace, status: RootStatus) -> int:
 
 
 def _sign_options(args: argparse.Namespace) -> RootSignOptions:
-    return RootSignOptions(source=args.source, file=args.file, key=args.key)
+    return RootSignOptions(source=args.source, file=args.file, keys=tuple(args.key))
 
 
 def _show_signed(args: argparse.Namespace, signed: RootSigned) -> int:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from regsite.cli.dispatch import Dispatch, Subcommands
 from regsite.commands.sign import FilesSigned, SignOptions, sign_files
+from regsite.commands.signing_progress import SigningProgress
 
 __all__ = ["add_command"]
 
@@ -27,20 +28,25 @@ def add_command(commands: Subcommands) -> None:
     how = command.add_mutually_exclusive_group(required=True)
     how.add_argument(
         "--key",
+        action="append",
         metavar="KEY",
         help="sign with this private key file, or env:VARIABLE; it must be a key the build"
-        " accepts on every FILE",
+        " accepts on every FILE; repeatable (each key adds its signature)",
     )
     how.add_argument(
         "--remove",
+        action="append",
         metavar="PUBKEY",
-        help="remove the signature by this key (ed25519:... or its SHA256: fingerprint)",
+        help="remove the signature by this key (ed25519:... or its SHA256: fingerprint);"
+        " repeatable",
     )
     command.set_defaults(handler=Dispatch(_options, sign_files, _show))
 
 
 def _options(args: argparse.Namespace) -> SignOptions:
-    return SignOptions(files=tuple(args.files), key=args.key, remove=args.remove)
+    return SignOptions(
+        files=tuple(args.files), keys=tuple(args.key or ()), remove=tuple(args.remove or ())
+    )
 
 
 def _show(args: argparse.Namespace, result: FilesSigned) -> int:
@@ -51,4 +57,16 @@ def _show(args: argparse.Namespace, result: FilesSigned) -> int:
         print(f"signed {outcome.path} with {outcome.key.fingerprint}")
         for stale in outcome.dropped:
             print(f"  removed signature by {stale.fingerprint} (no longer valid, or revoked)")
+    for progress in result.progress:
+        _show_progress(progress)
     return 0
+
+
+def _show_progress(progress: SigningProgress) -> None:
+    """Whether the build now accepts the file's signatures, or what it still needs."""
+    if progress.complete:
+        print(f"{progress.path} is signed as the build requires")
+        return
+    print(f"{progress.path} still needs signatures before it builds:")
+    for missing in progress.missing:
+        print(f"  {missing}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from regsite.cli.dispatch import Dispatch, Subcommands, command_group
+from regsite.cli.dispatch import Dispatch, GivenOnce, Subcommands, command_group
 from regsite.commands.timestamp import (
     TimestampOptions,
     TimestampRefreshed,
@@ -25,6 +25,7 @@ def add_command(commands: Subcommands) -> None:
     refresh.add_argument("output", type=Path, help="a built site")
     refresh.add_argument(
         "--online-key",
+        action=GivenOnce,
         metavar="KEY",
         help="online private key file or env:VARIABLE; default $REGSITE_ONLINE_KEY",
     )

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from regsite.atomic_write import write_atomically
 from regsite.client.lockfile import Lock, LockedArtifact
 from regsite.errors import RegistryError
 from regsite.fetch import Fetcher, FetchError, TooLargeError
-from regsite.sources import write_atomically
 from regsite.versions import Version
 
 __all__ = ["ArtifactError", "DownloadResult", "artifact_filename", "download_artifacts"]

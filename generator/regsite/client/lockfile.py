@@ -11,12 +11,12 @@ from typing import Protocol
 
 import tomlkit
 
+from regsite.atomic_write import write_atomically
 from regsite.client.resolve import Requirement, ResolutionError, parse_requirement
 from regsite.errors import ErrorReport, RegistryError
 from regsite.fields import MAX_URL_LENGTH, Fields, long_key_problem, url_problem
 from regsite.model import Artifact
 from regsite.names import name_problem
-from regsite.sources import write_atomically
 from regsite.versions import DEFAULT_SCHEME, SCHEMES, Version, VersionScheme, VersionSyntaxError
 
 __all__ = [

@@ -31,6 +31,7 @@ from urllib.parse import quote
 from tuf.api.exceptions import LengthOrHashMismatchError
 from tuf.api.metadata import Root, Snapshot, TargetFile, Targets, Timestamp
 
+from regsite.atomic_write import write_atomically
 from regsite.client.failures import TrustedRootName, fetch_metadata
 from regsite.client.trust import Updater, target_info_problem
 from regsite.errors import OutputError
@@ -45,7 +46,6 @@ from regsite.metadata.layout import (
     target_path_problem,
 )
 from regsite.metadata.root import next_root, read_trusted_root, root_file_name
-from regsite.sources import write_atomically
 
 __all__ = ["MIRROR_JOBS", "Mirrored", "mirror_site"]
 

@@ -21,12 +21,12 @@ from typing import Any
 
 from packaging.specifiers import SpecifierSet
 
+from regsite.atomic_write import write_atomically
 from regsite.errors import RegistryError
 from regsite.fetch import Fetcher, FetchError
 from regsite.metadata.layout import target_path_problem
 from regsite.model import Artifact, Dependency, ReleaseStatus
 from regsite.names import name_problem
-from regsite.sources import write_atomically
 from regsite.versions import Version, VersionScheme, VersionSyntaxError
 
 __all__ = [

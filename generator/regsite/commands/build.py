@@ -112,10 +112,12 @@ def _over_budget(result: BuildResult, budget: int) -> tuple[str, ...]:
     if budget <= 0 or result.bytes < budget * _BUDGET_WARNING:
         return ()
     share = result.bytes / budget
+    release_pages = result.site.registry.release_pages
+    fewer = "release-pages = false in [registry] (docs/pages.md), " if release_pages else ""
     return (
         f"the site is {result.bytes / 1e6:,.0f} MB, {share:.0%} of the host budget of"
         f" {budget / 1e6:,.0f} MB (--host-budget; GitHub Pages refuses sites over 1 GB):"
-        " host it elsewhere (docs/hosting.md), or publish fewer flavours",
+        f" host it elsewhere (docs/hosting.md), or publish less: {fewer}fewer flavours",
     )
 
 

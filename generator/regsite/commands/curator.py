@@ -12,12 +12,13 @@ import tomlkit
 from tomlkit.items import InlineTable, Table
 
 from regsite.amendment_file import AMENDMENTS_DIR, AMENDMENTS_FILE
+from regsite.atomic_write import write_atomically
 from regsite.commands.owner import KeyRevoked
 from regsite.commands.sign import EditOptions, SourceEdit, signed_edit, signing_keys
 from regsite.errors import SourceEditError
 from regsite.keys import parse_public_key
 from regsite.signatures import dump_signature_file, parse_signature_file
-from regsite.sources import SourceTree, write_atomically
+from regsite.sources import SourceTree
 
 __all__ = [
     "CuratorAddOptions",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import tomlkit
 
+from regsite.atomic_write import write_atomically
 from regsite.commands.sign import sign_file
 from regsite.commands.trust import RootStatus, write_next_root
 from regsite.errors import SourceEditError
@@ -20,7 +21,7 @@ from regsite.keys import (
     write_private_key,
 )
 from regsite.load import PACKAGES_DIR
-from regsite.sources import SourceTree, write_atomically
+from regsite.sources import SourceTree
 
 __all__ = ["GIT_ATTRIBUTES", "GIT_IGNORE", "InitOptions", "InitResult", "init_registry"]
 

@@ -7,7 +7,12 @@ from pathlib import Path
 
 from regsite.client.mirror import MIRROR_JOBS, Mirrored, mirror_site
 from regsite.client.trust import trust_on_first_use
-from regsite.commands.client import REGISTRY_FETCH, read_root_file, registry_url, root_fingerprints
+from regsite.commands.client_state import (
+    REGISTRY_FETCH,
+    read_root_file,
+    registry_url,
+    root_fingerprints,
+)
 from regsite.fetch import UrlFetcher
 from regsite.metadata.layout import METADATA_DIR
 from regsite.metadata.root import read_trusted_root

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import tomlkit
 
+from regsite.atomic_write import write_atomically
 from regsite.commands.sign import EditOptions, SourceEdit, signed_edit, signing_keys
 from regsite.commands.trust import add_owner_key, drop_signatures_by, revoke_owner_key
 from regsite.errors import SourceEditError
 from regsite.keys import parse_public_key
-from regsite.sources import SourceTree, write_atomically
+from regsite.sources import SourceTree
 
 __all__ = [
     "KeyRevoked",

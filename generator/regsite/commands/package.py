@@ -8,10 +8,11 @@ from pathlib import Path
 
 import tomlkit
 
+from regsite.atomic_write import write_atomically
 from regsite.commands.sign import EditOptions, SourceEdit, signed_edit, signing_keys
 from regsite.errors import SourceEditError
 from regsite.load import readme_file_problem
-from regsite.sources import SourceTree, write_atomically
+from regsite.sources import SourceTree
 
 __all__ = [
     "PackageInfo",

@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import tomlkit
-from tomlkit.items import AoT
+from tomlkit import TOMLDocument
+from tomlkit.items import AoT, Table
 
+from regsite.atomic_write import write_atomically
 from regsite.build import source_date_epoch
 from regsite.commands.release_files import (
     DependencySpec,
@@ -27,7 +29,7 @@ from regsite.hosted import HOSTED_SOURCE_DIR
 from regsite.keys import PrivateKey
 from regsite.names import name_problem, normalize_name
 from regsite.render.flavours import cargo
-from regsite.sources import SourceTree, write_atomically
+from regsite.sources import SourceTree
 from regsite.versions import SEMVER, Version, VersionScheme, VersionSyntaxError
 
 __all__ = [
@@ -264,19 +266,11 @@ def add_release(
     document = tree.read(path)
     scheme = tree.version_scheme()
     parsed = normal_version(version, scheme)
-    releases = document.setdefault("release", tomlkit.aot())
-    if not isinstance(releases, AoT):
-        raise SourceEditError(f"{path}: 'release' must be an array of [[release]] tables")
-    if any(_same_version(release, parsed, scheme) for release in releases):
-        raise SourceEditError(f"{path}: version {parsed} already exists")
+    releases = _releases(path, document, parsed, scheme)
     table = tomlkit.table()
     table["version"] = str(parsed)
     table["published"] = published
-    requires_python, extras = python
-    if requires_python is not None:
-        table["requires-python"] = requires_python
-    if extras:
-        table["provides-extras"] = list(extras)
+    _add_python(table, *python)
     specs = list(dependencies or ())
     specs += [_spec(*parse_requirement(text, scheme)) for text in requires]
     if specs:
@@ -286,6 +280,24 @@ def add_release(
     table["artifact"] = _artifact_tables(artifacts)
     releases.append(table)
     return _save(tree, name, document)
+
+
+def _releases(path: Path, document: TOMLDocument, parsed: Version, scheme: VersionScheme) -> AoT:
+    """The package's ``[[release]]`` tables, which must not hold ``parsed`` yet."""
+    releases = document.setdefault("release", tomlkit.aot())
+    if not isinstance(releases, AoT):
+        raise SourceEditError(f"{path}: 'release' must be an array of [[release]] tables")
+    if any(_same_version(release, parsed, scheme) for release in releases):
+        raise SourceEditError(f"{path}: version {parsed} already exists")
+    return releases
+
+
+def _add_python(table: Table, requires_python: str | None, extras: tuple[str, ...]) -> None:
+    """A wheel's Requires-Python and Provides-Extra, when it has them."""
+    if requires_python is not None:
+        table["requires-python"] = requires_python
+    if extras:
+        table["provides-extras"] = list(extras)
 
 
 def _requires_table(specs: list[DependencySpec]) -> tomlkit.items.InlineTable:

@@ -18,12 +18,13 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.version import InvalidVersion, Version
 
+from regsite.atomic_write import write_atomically
 from regsite.distributions import Distribution, read_distribution
 from regsite.errors import SourceEditError
 from regsite.fields import url_problem
 from regsite.hosted import CORE_METADATA_SUFFIX, HOSTED_SOURCE_DIR
 from regsite.names import normalize_name
-from regsite.sources import SourceTree, write_atomically
+from regsite.sources import SourceTree
 
 __all__ = ["DependencySpec", "FileArtifact", "ReleaseFiles", "copy_hosted", "release_from_files"]
 

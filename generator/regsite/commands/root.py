@@ -11,13 +11,13 @@ from regsite.commands.sign import SignOutcome, sign_edited, signing_keys
 from regsite.commands.trust import (
     RootStatus,
     root_signed_advisories,
+    root_signing_refusal,
     root_status,
     sign_root_file,
     signing_time,
     write_next_root,
 )
 from regsite.errors import SourceEditError
-from regsite.keys import load_private_key
 from regsite.load import ROOT_METADATA_DIR
 from regsite.sources import SourceTree
 
@@ -42,7 +42,7 @@ class RootUpdateOptions:
 class RootSignOptions:
     source: Path = Path()
     file: Path  # metadata/N.root.json
-    key: str  # a root private key file, or env:VARIABLE
+    keys: tuple[str, ...]  # root private key files, or env:VARIABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +67,19 @@ def root_update(options: RootUpdateOptions) -> RootStatus:
 
 
 def root_sign(options: RootSignOptions) -> RootSigned:
-    """Co-sign a root, and registry.toml and the root-signed advisories too if the key is one of
-    its root keys: a rotation needs them all signed by the new threshold."""
+    """Co-sign a root with each key, and registry.toml and the root-signed advisories too with
+    each that is one of its root keys: a rotation needs them all signed by the new threshold."""
     tree = SourceTree(options.source)
-    key = load_private_key(options.key)
-    status = sign_root_file(tree, options.file, key)
+    keys = signing_keys(options.keys)  # all loaded before anything is signed
+    if not keys:
+        raise SourceEditError("give a root key to sign with (--key KEY)")
+    refusals = [root_signing_refusal(tree, options.file, key.public) for key in keys]
+    if any(refusals):
+        raise SourceEditError(next(refusal for refusal in refusals if refusal))
+    statuses = [sign_root_file(tree, options.file, key) for key in keys]
     roots = set(tree.registry().root_keys)
     files = [tree.registry_path, *root_signed_advisories(tree, roots)]
-    return RootSigned(status=status, registry=tuple(sign_edited(tree, files, [key])))
+    return RootSigned(status=statuses[-1], registry=tuple(sign_edited(tree, files, keys)))
 
 
 def root_versions(source: Path) -> tuple[RootVersion, ...]:

@@ -12,6 +12,8 @@ from pathlib import Path
 from regsite.advisories.model import ADVISORIES_DIR
 from regsite.advisories.verify import advisory_signing_refusal
 from regsite.amendment_file import AMENDMENTS_DIR
+from regsite.atomic_write import write_atomically
+from regsite.commands.signing_progress import SigningProgress, signing_progress
 from regsite.errors import SourceEditError
 from regsite.keys import PrivateKey, PublicKey, load_private_key, parse_public_key
 from regsite.load import PACKAGES_DIR
@@ -24,7 +26,7 @@ from regsite.signatures import (
     sign_bytes,
     signed_message,
 )
-from regsite.sources import SourceTree, write_atomically
+from regsite.sources import SourceTree
 
 __all__ = [
     "EditOptions",
@@ -37,6 +39,7 @@ __all__ = [
     "file_kind",
     "may_sign",
     "remove_signature",
+    "remove_signatures",
     "sign_edit",
     "sign_edited",
     "sign_file",
@@ -101,19 +104,21 @@ def sign_file(path: Path, key: PrivateKey) -> SignOutcome:
     return SignOutcome(path=path, key=key.public, dropped=dropped)
 
 
-def sign_permitted(paths: Sequence[Path], key: PrivateKey) -> list[SignOutcome]:
-    """``regsite sign``: sign each file, if ``key`` is one the build accepts on every one of
-    them (otherwise sign none and say who may sign which)."""
+def sign_permitted(paths: Sequence[Path], keys: Sequence[PrivateKey]) -> list[SignOutcome]:
+    """``regsite sign``: sign each file with each key, if every key is one the build accepts on
+    every one of them (otherwise sign none and say who may sign which)."""
+    keys = list({key.public: key for key in keys}.values())  # a key given twice signs once
     refusals = []
     for path in paths:
         registry = source_tree_of(path).registry()
-        if (refusal := signing_refusal(registry, path, key.public)) is not None:
-            refusals.append(refusal)
+        for key in keys:
+            if (refusal := signing_refusal(registry, path, key.public)) is not None:
+                refusals.append(refusal)
     if len(refusals) == 1:
         raise SourceEditError(refusals[0])
     if refusals:
         raise SourceEditError(f"signed none of the {len(paths)} files:", details=refusals)
-    return [sign_file(path, key) for path in paths]
+    return [sign_file(path, key) for path in paths for key in keys]
 
 
 def remove_signature(path: Path, reference: str) -> tuple[PublicKey, ...]:
@@ -121,23 +126,47 @@ def remove_signature(path: Path, reference: str) -> tuple[PublicKey, ...]:
 
     A ``.sig`` file left with no signature is deleted: "missing" is the clearer problem.
     """
+    kept, removed = _removal(path, [reference])
+    _write_kept(path, kept)
+    return removed
+
+
+def remove_signatures(paths: Sequence[Path], references: Sequence[str]) -> list[SignatureRemoval]:
+    """Remove the signatures by every key given from every file; nothing is changed unless each
+    file has a signature by each key."""
+    planned = [(path, *_removal(path, references)) for path in paths]
+    for path, kept, _ in planned:
+        _write_kept(path, kept)
+    return [SignatureRemoval(path, removed) for path, _, removed in planned]
+
+
+def _removal(
+    path: Path, references: Sequence[str]
+) -> tuple[tuple[Signature, ...], tuple[PublicKey, ...]]:
+    """The signatures ``path`` keeps and the keys whose signatures go; an error names a key that
+    did not sign it."""
     file_kind(path)
     signature_path = _signature_path(path)
     if not signature_path.exists():
         raise SourceEditError(f"{signature_path}: does not exist; {path} has no signatures")
     existing = _signatures(signature_path)
-    removed = tuple(entry.key for entry in existing if _names_key(reference, entry.key))
-    if not removed:
-        present = ", ".join(entry.key.fingerprint for entry in existing) or "none"
-        raise SourceEditError(
-            f"{signature_path}: no signature by {reference}; its signatures are by: {present}"
-        )
-    kept = tuple(entry for entry in existing if entry.key not in removed)
+    for reference in references:
+        if not any(_names_key(reference, entry.key) for entry in existing):
+            present = ", ".join(entry.key.fingerprint for entry in existing) or "none"
+            raise SourceEditError(
+                f"{signature_path}: no signature by {reference}; its signatures are by: {present}"
+            )
+    named = (entry.key for r in references for entry in existing if _names_key(r, entry.key))
+    removed = tuple(dict.fromkeys(named))  # in the order the keys were given
+    return tuple(entry for entry in existing if entry.key not in removed), removed
+
+
+def _write_kept(path: Path, kept: tuple[Signature, ...]) -> None:
+    signature_path = _signature_path(path)
     if kept:
         write_atomically(signature_path, dump_signature_file(kept))
     else:
         signature_path.unlink()
-    return removed
 
 
 def _names_key(reference: str, key: PublicKey) -> bool:
@@ -313,8 +342,8 @@ def signed_edit(
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SignOptions:
     files: tuple[Path, ...]
-    key: str | None = None  # sign with this private key file (or env:VARIABLE) ...
-    remove: str | None = None  # ... or remove the signature by this key or fingerprint
+    keys: tuple[str, ...] = ()  # sign with each private key file (or env:VARIABLE) ...
+    remove: tuple[str, ...] = ()  # ... or remove the signatures by these keys or fingerprints
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,18 +356,19 @@ class SignatureRemoval:
 class FilesSigned:
     signed: tuple[SignOutcome, ...] = ()
     removed: tuple[SignatureRemoval, ...] = ()
+    progress: tuple[SigningProgress, ...] = ()  # each signed file: what the build still needs
 
 
 def sign_files(options: SignOptions) -> FilesSigned:
-    """Sign each file with the key (which must be one the build accepts on every file), or
-    remove a key's signature from each."""
-    if options.remove is not None:
-        return FilesSigned(
-            removed=tuple(
-                SignatureRemoval(path, remove_signature(path, options.remove))
-                for path in options.files
-            )
-        )
-    if options.key is None:
+    """Sign each file with every key (each must be one the build accepts on every file), or
+    remove the given keys' signatures from each."""
+    if options.remove:
+        return FilesSigned(removed=tuple(remove_signatures(options.files, options.remove)))
+    if not options.keys:
         raise SourceEditError("give a key to sign with (--key KEY), or a signature to --remove")
-    return FilesSigned(signed=tuple(sign_permitted(options.files, load_private_key(options.key))))
+    signed = sign_permitted(options.files, signing_keys(options.keys))
+    progress = tuple(
+        signing_progress(source_tree_of(path).registry(), path, file_kind(path))
+        for path in dict.fromkeys(options.files)
+    )
+    return FilesSigned(signed=tuple(signed), progress=progress)

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from regsite.atomic_write import write_atomically
 from regsite.commands.build import ONLINE_KEY_VARIABLE
 from regsite.errors import RegistryError
 from regsite.journal import recover_output
 from regsite.keys import load_private_key
 from regsite.metadata.layout import TIMESTAMP_FILE
 from regsite.metadata.previous import DirectoryPrevious, refresh_timestamp, timestamp_period
-from regsite.sources import write_atomically
 from regsite.write import SITE_MARKER
 
 __all__ = ["TimestampOptions", "TimestampRefreshed", "refresh_site_timestamp"]

@@ -17,6 +17,7 @@ from tomlkit.items import Array
 from tuf.api.metadata import Metadata, Root
 
 from regsite.advisories.model import ADVISORIES_DIR
+from regsite.atomic_write import write_atomically
 from regsite.build import source_date_epoch
 from regsite.commands.sign import EditOptions, SourceEdit, signed_edit, signing_keys
 from regsite.errors import ErrorReport, SourceEditError
@@ -37,7 +38,7 @@ from regsite.metadata.root import (
     verify_root_history,
 )
 from regsite.signatures import dump_signature_file, parse_signature_file
-from regsite.sources import SourceTree, write_atomically
+from regsite.sources import SourceTree
 
 __all__ = [
     "OnlineKeyOptions",
@@ -49,6 +50,7 @@ __all__ = [
     "drop_signatures_by",
     "revoke_owner_key",
     "root_signed_advisories",
+    "root_signing_refusal",
     "root_status",
     "set_online_keys",
     "sign_root_file",
@@ -108,18 +110,26 @@ def write_next_root(tree: SourceTree, keys: Sequence[PrivateKey], now: datetime)
 
 def sign_root_file(tree: SourceTree, path: Path, key: PrivateKey) -> RootStatus:
     """Add ``key``'s signature to a root file, for keys held by different people."""
+    if (refusal := root_signing_refusal(tree, path, key.public)) is not None:
+        raise SourceEditError(refusal)
     metadata = _read_root(path)
-    root = metadata.signed
-    previous = _previous_root(tree, root.version)
-    allowed = role_keys(root, "root")
-    if previous is not None:
-        allowed |= role_keys(previous, "root")
-    if key.public not in allowed:
-        raise SourceEditError(f"{path}: {key.public} is not a root key of this or the last version")
     metadata.sign(online_signer(key), append=True)  # replaces this key's old signature
     metadata.signatures = dict(sorted(metadata.signatures.items()))
     write_atomically(path, metadata.to_bytes(COMPACT))
     return root_status(tree, path)
+
+
+def root_signing_refusal(tree: SourceTree, path: Path, key: PublicKey) -> str | None:
+    """Why ``key`` may not sign the root file at ``path``; None when it is a root key of this
+    version or the last."""
+    root = _read_root(path).signed
+    previous = _previous_root(tree, root.version)
+    allowed = role_keys(root, "root")
+    if previous is not None:
+        allowed |= role_keys(previous, "root")
+    if key not in allowed:
+        return f"{path}: {key} is not a root key of this or the last version"
+    return None
 
 
 def root_status(tree: SourceTree, path: Path) -> RootStatus:

@@ -20,13 +20,11 @@ from regsite.client.lockfile import Lock, lock_from_resolution, read_lock, write
 from regsite.client.offline import acceptable_versions, document_closure, resolve_from_shards
 from regsite.client.portable import ClosureGraph, PortableError, PortableStore, closure_graph
 from regsite.client.resolve import Requirement, parse_requirement
-from regsite.commands.client import (
+from regsite.commands.client_lock import LockOptions, LockWritten, client_lock
+from regsite.commands.client_state import (
     ARTIFACT_FETCH,
     REGISTRY_FETCH,
     ClientState,
-    LockOptions,
-    LockWritten,
-    client_lock,
     client_state,
     open_registry,
 )

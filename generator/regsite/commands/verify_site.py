@@ -25,7 +25,7 @@ from tuf.api.metadata import Root, TargetFile
 from regsite.client.failures import TrustedRootName
 from regsite.client.registry import RemoteRegistry
 from regsite.client.trust import Updater, target_info_problem
-from regsite.commands.client import read_root_file, registry_url
+from regsite.commands.client_state import read_root_file, registry_url
 from regsite.errors import RegistryError
 from regsite.fetch import Fetcher, FetchError, TooLargeError, UrlFetcher
 from regsite.journal import unfinished_commit

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from regsite.advisories.model import Advisory
+from regsite.assemble import Site
 from regsite.feed.kinds import KINDS, AdvisoryChange, EventKind, FeedSources, Value
 from regsite.feed.log import Feed, FeedUnusable, read_previous_feed, start_feed
-from regsite.model import Registry, Site
+from regsite.model import Registry
 from regsite.render import Output
 from regsite.render.api import API_ROOT, timestamp
 from regsite.render.atom import AtomEntry, AtomFeed, atom_document, entry_id, site_link

@@ -1,4 +1,4 @@
-"""Output renderers: pure functions from the :class:`~regsite.model.Site` to ``{path: bytes}``."""
+"""Output renderers: pure functions from the :class:`~regsite.assemble.Site` to {path: bytes}."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from regsite.advisories.model import Advisory
 from regsite.advisories.releases import advisory_marks, mark_document
+from regsite.assemble import Site
 from regsite.effective import release_effective, specifier_text
 from regsite.fields import SOURCE_FORMAT
 from regsite.model import (
@@ -23,7 +24,6 @@ from regsite.model import (
     PackageAmendments,
     Registry,
     Release,
-    Site,
     Upstream,
 )
 from regsite.render import Output
@@ -52,7 +52,7 @@ SCHEMA_NAMES = (
     "search-manifest.schema.json",
     "search-shard.schema.json",
     "search-records.schema.json",
-    "search-display.schema.json",
+    "search-terms.schema.json",
     "build-report.schema.json",
     "changes.schema.json",
     "changes-page.schema.json",
@@ -127,6 +127,27 @@ def timestamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# Where each document is, relative to api/v1/registry.json.
+_URLS = {
+    "names": "names.json",
+    "package": "packages/{name}.json",
+    "package_source": "sources/{name}/package.toml",
+    "package_source_signature": "sources/{name}/package.toml.sig",
+    "registry_source": "sources/registry.toml",
+    "registry_source_signature": "sources/registry.toml.sig",
+    "page": "../../packages/{name}/index.html",
+    "search": "../../search/manifest.json",
+    "search_page": "../../search/index.html",
+    "changes": "changes.json",
+    "changes_atom": "../../feed.xml",
+    "package_atom": "../../packages/{name}/feed.xml",
+    "advisories": "advisories/index.json",
+    "advisory": "advisories/{id}.json",
+    "shard": "shards/{name}/{sha256}.json",
+    "closure": "closures/{name}/{sha256}.json",
+}
+
+
 def registry_document(site: Site) -> dict[str, Any]:
     registry = site.registry
     return {
@@ -142,39 +163,27 @@ def registry_document(site: Site) -> dict[str, Any]:
             "releases": site.release_count,
             "owners": len(registry.owners),
         },
-        "urls": {
-            "names": "names.json",
-            "package": "packages/{name}.json",
-            "package_source": "sources/{name}/package.toml",
-            "package_source_signature": "sources/{name}/package.toml.sig",
-            "registry_source": "sources/registry.toml",
-            "registry_source_signature": "sources/registry.toml.sig",
-            "page": "../../packages/{name}/index.html",
-            "search": "../../search/manifest.json",
-            "search_page": "../../search/index.html",
-            "changes": "changes.json",
-            "changes_atom": "../../feed.xml",
-            "package_atom": "../../packages/{name}/feed.xml",
-            "advisories": "advisories/index.json",
-            "advisory": "advisories/{id}.json",
-            "shard": "shards/{name}/{sha256}.json",
-            "closure": "closures/{name}/{sha256}.json",
-        },
+        "urls": dict(_URLS),
         "schemas": {name.removesuffix(".schema.json"): f"schemas/{name}" for name in SCHEMA_NAMES},
-        "trust": {
-            "source_format": SOURCE_FORMAT,
-            "root_keys": [str(key) for key in registry.root_keys],
-            "root_threshold": registry.root_threshold,
-            "online_keys": [str(key) for key in registry.online_keys],
-            "revoked_keys": sorted(str(key) for key in registry.revoked_keys),
-            "metadata": "../../metadata/" if registry.root_history else None,
-            "timestamp_expires": int(registry.policy.timestamp_expires.total_seconds()),
-        },
+        "trust": _trust(registry),
         "owners": [_owner(owner) for owner in registry.owners.values()],
         # Added to v1 after its first release: present only when a flavour is enabled.
         **({"flavours": flavours} if (flavours := flavour_entry_points(site)) else {}),
         # Added to v1 after its first release: present only when registry.toml declares one.
         **({"upstreams": [_upstream(u) for u in registry.upstreams]} if registry.upstreams else {}),
+    }
+
+
+def _trust(registry: Registry) -> dict[str, Any]:
+    """Whom the registry trusts and how long its timestamp lasts."""
+    return {
+        "source_format": SOURCE_FORMAT,
+        "root_keys": [str(key) for key in registry.root_keys],
+        "root_threshold": registry.root_threshold,
+        "online_keys": [str(key) for key in registry.online_keys],
+        "revoked_keys": sorted(str(key) for key in registry.revoked_keys),
+        "metadata": "../../metadata/" if registry.root_history else None,
+        "timestamp_expires": int(registry.policy.timestamp_expires.total_seconds()),
     }
 
 
@@ -215,7 +224,6 @@ def package_document(
     curators amended its requirements in force (``effective``, docs/curation.md)."""
     delegation = registry.delegations[package.name]
     owners = [registry.owners[owner_id] for owner_id in delegation.owners]
-    verification = package.source.verification
     return {
         "api_version": API_VERSION,
         "name": package.name,
@@ -231,23 +239,35 @@ def package_document(
         "page": f"../../../packages/{package.name}/index.html",
         "owners": [_owner(owner) for owner in owners],
         "threshold": delegation.threshold,
-        "source": {
-            "url": f"../sources/{package.name}/package.toml",
-            "sha256": hashlib.sha256(package.source.content).hexdigest(),
-            "signature_url": f"../sources/{package.name}/package.toml.sig",
-            "signed_by": sorted(verification.signers) if verification else [],
-        },
-        "readme": package.readme
-        and {
-            "url": f"../sources/{package.name}/{package.readme.file}",
-            "sha256": package.readme.sha256,
-        },
+        "source": _package_source(package),
+        "readme": _readme(package),
         # Added to v1 after its first release: present only when curators amended the package.
         **({} if amendments is None else {"amendments": _amendments(package.name, amendments)}),
         "releases": [
             _release(registry, release, package.name, amendments, advisories)
             for release in package.releases
         ],
+    }
+
+
+def _package_source(package: Package) -> dict[str, Any]:
+    """Where package.toml and its signatures are published, and who signed it."""
+    verification = package.source.verification
+    return {
+        "url": f"../sources/{package.name}/package.toml",
+        "sha256": hashlib.sha256(package.source.content).hexdigest(),
+        "signature_url": f"../sources/{package.name}/package.toml.sig",
+        "signed_by": sorted(verification.signers) if verification else [],
+    }
+
+
+def _readme(package: Package) -> dict[str, Any] | None:
+    """Where the README is published, or None without one."""
+    if package.readme is None:
+        return None
+    return {
+        "url": f"../sources/{package.name}/{package.readme.file}",
+        "sha256": package.readme.sha256,
     }
 
 

@@ -3,35 +3,36 @@ page per owner and one per keyword (docs/pages.md).
 
 Each listing is cut into pages of :data:`PAGE_SIZE` packages, so no page grows with the registry;
 a page links to its neighbours and a few pages either side, never to every page. These are
-site-wide outputs, rendered every build from the in-memory :class:`~regsite.model.Site`; the
-writer leaves the files whose bytes did not change.
+site-wide outputs: :func:`listings` lays out every page from the in-memory
+:class:`~regsite.assemble.Site`, render/browse_pages.py renders them every build, and the writer
+leaves the files whose bytes did not change.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from regsite.model import Owner, PackageStatus, Site
+from regsite.assemble import Site
+from regsite.model import Owner, PackageStatus
 from regsite.render.search import search_order
 from regsite.summary import PackageSummary
-from regsite.theme import Theme
 
 __all__ = [
     "DESCRIPTION_LENGTH",
     "HOME_LIST",
     "PAGE_SIZE",
     "SORTS",
-    "BrowsePage",
     "Entry",
-    "browse_pages",
+    "Listing",
     "entries",
     "initials",
     "keyword_path",
     "listing_path",
+    "listings",
     "owner_path",
 ]
 
@@ -73,18 +74,12 @@ class Pager:
 
 
 @dataclass(frozen=True, slots=True)
-class BrowsePage:
-    """A page to publish: rendered only when asked (:attr:`content`); :attr:`inputs` says
-    everything the page shows, so a build can keep the page when they did not change."""
+class Listing:
+    """One browsing page before it is rendered: what it shows is the template's context."""
 
     path: str
+    context: Mapping[str, Any]  # listing.html's, beside the site
     updated: datetime | None  # its newest package's newest release, for the sitemap
-    inputs: str  # the theme, the registry's title and base URL, and the page's own context
-    render: Callable[[], bytes]
-
-    @property
-    def content(self) -> bytes:
-        return self.render()
 
 
 def listing_path(sort: str, number: int = 1) -> str:
@@ -139,19 +134,9 @@ def initials(site: Site) -> dict[str, int]:
     return found
 
 
-def browse_pages(site: Site, theme: Theme) -> Iterator[BrowsePage]:
+def listings(site: Site) -> Iterator[Listing]:
     """Every listing page, owner page and keyword page."""
-    from regsite.render.html import render_page  # html imports this module for the home page
-
     registry = site.registry
-    common = [theme.fingerprint, registry.name, registry.title, registry.base_url or "-"]
-
-    def page(path: str, context: Mapping[str, Any], updated: datetime | None) -> BrowsePage:
-        def render() -> bytes:
-            return render_page(theme, registry, "listing.html", path, {"site": site, **context})
-
-        return BrowsePage(path, updated, repr([*common, sorted(context.items())]), render)
-
     for sort, title in SORTS.items():
         packages = sorted_packages(site, sort)
         context = {"sort": sort, "sorts": SORTS, "title": f"All packages, {title}"}
@@ -162,9 +147,9 @@ def browse_pages(site: Site, theme: Theme) -> Iterator[BrowsePage]:
             path = listing_path(sort, number)
             before = packages[(number - 1) * PAGE_SIZE - 1].name[0] if number > 1 else ""
             rows = _rows(site, chunk, before if sort == "name" else None)
-            yield page(path, {**context, "entries": rows, "pager": pager}, site.updated)
-    yield from _owner_pages(site, page)
-    yield from _keyword_pages(site, page)
+            yield Listing(path, {**context, "entries": rows, "pager": pager}, site.updated)
+    yield from _owner_pages(site)
+    yield from _keyword_pages(site)
 
 
 def _rows(site: Site, chunk: Sequence[PackageSummary], previous: str | None) -> list[Entry]:
@@ -179,7 +164,7 @@ def _rows(site: Site, chunk: Sequence[PackageSummary], previous: str | None) -> 
     return rows
 
 
-def _owner_pages(site: Site, page: Any) -> Iterator[BrowsePage]:
+def _owner_pages(site: Site) -> Iterator[Listing]:
     registry = site.registry
     owned: defaultdict[str, list[PackageSummary]] = defaultdict(list)
     for name, package in site.packages.items():
@@ -195,10 +180,10 @@ def _owner_pages(site: Site, page: Any) -> Iterator[BrowsePage]:
         for number, chunk, pager in _paged(packages, lambda n, o=owner_id: owner_path(o, n)):
             path = owner_path(owner_id, number)
             rows = entries(site, chunk)
-            yield page(path, {**context, "entries": rows, "pager": pager}, _newest(packages))
+            yield Listing(path, {**context, "entries": rows, "pager": pager}, _newest(packages))
 
 
-def _keyword_pages(site: Site, page: Any) -> Iterator[BrowsePage]:
+def _keyword_pages(site: Site) -> Iterator[Listing]:
     tagged: defaultdict[str, list[PackageSummary]] = defaultdict(list)
     for package in search_order(site):  # most depended upon first
         for keyword in package.keywords:
@@ -210,7 +195,7 @@ def _keyword_pages(site: Site, page: Any) -> Iterator[BrowsePage]:
         for number, chunk, pager in _paged(packages, lambda n, k=keyword: keyword_path(k, n)):
             path = keyword_path(keyword, number)
             rows = entries(site, chunk)
-            yield page(path, {**context, "entries": rows, "pager": pager}, _newest(packages))
+            yield Listing(path, {**context, "entries": rows, "pager": pager}, _newest(packages))
 
 
 def _keys(owner: Owner) -> list[tuple[str, str]]:

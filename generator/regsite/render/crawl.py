@@ -12,7 +12,7 @@ from datetime import datetime
 from urllib.parse import urljoin
 from xml.sax.saxutils import escape
 
-from regsite.model import Site
+from regsite.assemble import Site
 from regsite.render import Output
 from regsite.render.html import package_page_path, release_page_path
 

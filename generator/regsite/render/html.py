@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from regsite.advisories.model import Advisory
 from regsite.advisories.releases import advisory_marks
-from regsite.assemble import TRANSITIVE_LIMIT
+from regsite.assemble import TRANSITIVE_LIMIT, Site
 from regsite.effective import EffectiveRelease, release_effective, specifier_text
 from regsite.headers import meta_content_security_policy
 from regsite.model import (
@@ -25,7 +25,6 @@ from regsite.model import (
     PackageAmendments,
     Registry,
     Release,
-    Site,
 )
 from regsite.render import Output
 from regsite.render.api import API_ROOT

@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from regsite.advisories.model import Advisory
-from regsite.model import Package, PackageAmendments, Registry, Site
+from regsite.assemble import Site
+from regsite.model import Package, PackageAmendments, Registry
 from regsite.render import Output
 from regsite.render.api import package_api, package_document_path, with_dependents
 from regsite.render.atom import package_feed, package_feed_path

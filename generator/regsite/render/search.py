@@ -17,13 +17,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from regsite.model import Site
+from regsite.assemble import Site
 from regsite.render import Output
 from regsite.render.api import dump_json
-from regsite.render.search_display import Featured, display_record
+from regsite.render.search_terms import TermShards, display_record
 from regsite.search.engine import SearchDocument, term_scores
 from regsite.search.format import (
-    DISPLAY,
     FORMAT,
     MANIFEST,
     MAX_POSTINGS,
@@ -113,27 +112,31 @@ def search_files(
     packages: SearchPackages, memo: SearchMemo | None = None, *, key: str | None = None
 ) -> Iterator[tuple[str, bytes]]:
     """The whole ``search/`` tree but the page, as ``(path, content)``, one file at a time: the
-    record files, the term, name and typo shards, the display shards, the manifest.
+    record files, the term, name and typo shards, the manifest.
 
     The packages are read once when ``memo`` holds the shards for them, three times otherwise.
     A caller that knows the shards' ``key`` already (a digest of the same inputs as
     :func:`shards_key`, e.g. :func:`shards_key_of_digests`) may give it.
     """
     digest = _ShardsDigest() if key is None else None
-    records: list[str] = []  # each document's display record, for the display shards
+    records: list[str] = []  # each document's display record, for the term shards
     yield from _record_files(packages, digest, records)  # which digests the packages as it reads
-    boundaries: dict[str, list[str]] = {kind: [] for kind in (*SHARD_KINDS, DISPLAY)}
+    boundaries: dict[str, list[str]] = {kind: [] for kind in SHARD_KINDS}
     shards = _memoised_shards(packages, digest.hexdigest() if digest else str(key), memo)
-    featured = Featured()
+    terms = TermShards(records)
     for shard in shards:
-        boundaries[shard.kind].append(shard.first_key)
-        if shard.kind == "terms":
-            featured.add_shard(shard.content)
-        yield shard.path, shard.content
-    for path, first_key, content in featured.shards(records):
-        boundaries[DISPLAY].append(first_key)
-        yield path, content
+        for path, first_key, content in _published(shard, terms):
+            boundaries[path.split("/")[1]].append(first_key)
+            yield path, content
     yield MANIFEST, _manifest(len(packages), boundaries)
+
+
+def _published(shard: Shard, terms: TermShards) -> Iterable[tuple[str, str, bytes]]:
+    """A shard of the memo as published: the memo's term shards hold the postings only, cut
+    again with this build's records; the name and typo shards, which come after them, as kept."""
+    if shard.kind == "terms":
+        return terms.add(shard.content)
+    return (*terms.finish(), shard)
 
 
 def shards_key_of_digests(packages: Iterable[tuple[str, bytes, int]]) -> str:

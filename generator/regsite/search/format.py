@@ -1,4 +1,4 @@
-"""The published search format, version 2 (docs/search.md): paths, limits and shard lookup.
+"""The published search format, version 3 (docs/search.md): paths, limits and shard lookup.
 
 The export (``render.search``), the Python reader (``search.query``) and the browser
 (``static/search-core.js``) all follow these numbers; changing one is a new format version.
@@ -10,8 +10,6 @@ import bisect
 from collections.abc import Sequence
 
 __all__ = [
-    "DISPLAY",
-    "DISPLAY_BYTES",
     "EXPANSIONS",
     "FEATURED",
     "FORMAT",
@@ -24,6 +22,7 @@ __all__ = [
     "SHARD_BYTES",
     "SHARD_KINDS",
     "SUMMARY_LENGTH",
+    "TERM_SHARD_BYTES",
     "TYPO_MIN_LENGTH",
     "record_shard_path",
     "shard_index",
@@ -31,16 +30,17 @@ __all__ = [
     "typo_keys",
 ]
 
-FORMAT = 2
+FORMAT = 3
 SEARCH_ROOT = "search"
 MANIFEST = f"{SEARCH_ROOT}/manifest.json"
 RECORDS_PER_SHARD = 16  # small: the first page's hits are spread over many record files
 RESULTS_PER_PAGE = 10  # records a reader fetches at first; more on request
 SHARD_KINDS = ("terms", "names", "typos")  # in the order the manifest lists them
-DISPLAY = "display"  # the display shards: listed in the manifest after the other kinds
-DISPLAY_BYTES = 8_000  # uncompressed JSON per display shard; about 3 KB gzipped
-FEATURED = RESULTS_PER_PAGE  # a term's best documents whose records its display shard holds
-SHARD_BYTES = 32_000  # uncompressed JSON per term, name or typo shard; about 10-15 KB gzipped
+# A term's best documents whose records its term shard holds: ten times a page, so that the hits
+# of a query of several words, which are rarely any one word's best 10, are mostly there too.
+FEATURED = 10 * RESULTS_PER_PAGE
+SHARD_BYTES = 32_000  # uncompressed JSON per name or typo shard (and the memo's postings runs)
+TERM_SHARD_BYTES = 16_000  # uncompressed JSON per term shard, postings and records together
 MAX_POSTINGS = 2_000  # a term keeps its best-scoring documents only
 EXPANSIONS = 8  # terms the last query token may stand for as a prefix
 SUMMARY_LENGTH = 200  # characters of description in a display record

@@ -16,7 +16,6 @@ from typing import Any, NoReturn, Protocol
 
 from regsite.errors import RegistryError, describe
 from regsite.search.format import (
-    DISPLAY,
     EXPANSIONS,
     FORMAT,
     MANIFEST,
@@ -105,7 +104,7 @@ class Searcher:
     def __init__(self, source: ShardSource) -> None:
         self._source = source
         self._shards: dict[str, Any] = {}
-        self._featured: dict[int, Record] = {}  # from the display shards loaded so far
+        self._featured: dict[int, Record] = {}  # from the term shards loaded so far
         self.manifest: dict[str, Any] = _checked_manifest(self._source.load(MANIFEST))
 
     def search(self, query: str) -> SearchResults:
@@ -117,7 +116,6 @@ class Searcher:
         if not tokens:
             return SearchResults(query, (), (), None, truncated)
         name, joined = "-".join(tokens), "".join(tokens)
-        self._display(tokens)
         exact = self._name_docs(name, kinds={0})
         by_joined = self._name_docs(joined, kinds={1} if joined == name else {0, 1})
         prefix = sorted(
@@ -138,17 +136,9 @@ class Searcher:
         return SearchResults(query, tokens, tuple(ordered.values()), suggestion, truncated)
 
     def records(self, docs: Sequence[int]) -> list[Record]:
-        """The display records of ``docs``, in the order given: from the display shards the
+        """The display records of ``docs``, in the order given: from the term shards the
         queries loaded, else from the record files."""
         return [self._featured.get(doc) or self._record(doc) for doc in docs]
-
-    def _display(self, keys: Sequence[str]) -> None:
-        """Load the display shard of each key (a word of the query)."""
-        boundaries = self.manifest[DISPLAY]
-        for index in dict.fromkeys(shard_index(boundaries, key) for key in keys):
-            path = shard_path(DISPLAY, index)
-            if path not in self._shards:
-                self._featured.update(self._load(path, _checked_display))
 
     def _record(self, doc: int) -> Record:
         path = record_shard_path(doc)
@@ -241,9 +231,13 @@ class Searcher:
         return self._load_shard(kind, shard_index(self.manifest[kind], key))
 
     def _load_shard(self, kind: str, index: int) -> tuple[list[str], list[Any]]:
-        shard: tuple[list[str], list[Any]] = self._load(
-            shard_path(kind, index), lambda path, value: _checked_shard(kind, path, value)
-        )
+        path = shard_path(kind, index)
+        if path not in self._shards:
+            loaded = self._source.load(path)
+            self._shards[path] = _checked_shard(kind, path, loaded)
+            if kind == "terms":  # it holds its terms' best documents' records too
+                self._featured.update(_checked_records(path, loaded))
+        shard: tuple[list[str], list[Any]] = self._shards[path]
         return shard
 
     def _load(self, path: str, check: Callable[[str, Any], Any]) -> Any:
@@ -279,7 +273,7 @@ def _is_number(value: object) -> bool:
 def _checked_manifest(manifest: object) -> dict[str, Any]:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         _damaged(MANIFEST, f"search format {FORMAT}")
-    for kind in (*SHARD_KINDS, DISPLAY):
+    for kind in SHARD_KINDS:
         boundaries = manifest.get(kind)
         if not isinstance(boundaries, list) or not boundaries:
             _damaged(MANIFEST, f"{kind}: a list of shard boundaries")
@@ -291,11 +285,9 @@ def _checked_manifest(manifest: object) -> dict[str, Any]:
     return manifest
 
 
-def _checked_display(path: str, shard: object) -> dict[int, Record]:
-    keys = shard.get("keys") if isinstance(shard, dict) else None
+def _checked_records(path: str, shard: object) -> dict[int, Record]:
+    """The display records a term shard holds, by document."""
     rows = shard.get("records") if isinstance(shard, dict) else None
-    if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
-        _damaged(path, "an object whose 'keys' are strings")
     if not isinstance(rows, list):
         _damaged(path, "'records': an array of records")
     found = {}

@@ -15,8 +15,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from regsite.assemble import Site
 from regsite.errors import SourceProblem
-from regsite.model import Package, PackageAmendments, Registry, Site
+from regsite.model import Package, PackageAmendments, Registry
 from regsite.render import Output
 from regsite.render.flavours import cargo, python
 

@@ -15,6 +15,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from regsite.assemble import Site
 from regsite.effective import EffectiveRequirement, release_effective, specifier_text
 from regsite.errors import SourceProblem
 from regsite.model import (
@@ -26,7 +27,6 @@ from regsite.model import (
     Registry,
     Release,
     ReleaseStatus,
-    Site,
 )
 from regsite.render import Output
 

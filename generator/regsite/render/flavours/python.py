@@ -17,16 +17,9 @@ from collections.abc import Iterable
 from html import escape
 from typing import Any
 
+from regsite.assemble import Site
 from regsite.errors import SourceProblem
-from regsite.model import (
-    Artifact,
-    Package,
-    PackageStatus,
-    Registry,
-    Release,
-    ReleaseStatus,
-    Site,
-)
+from regsite.model import Artifact, Package, PackageStatus, Registry, Release, ReleaseStatus
 from regsite.render import Output
 
 __all__ = [
