@@ -171,6 +171,19 @@ def test_site_pages_carry_canonical_and_open_graph_tags(source: Path) -> None:
     assert b"og:" not in output["404.html"]
 
 
+def test_every_site_page_has_a_description(builder: SourceBuilder, tmp_path: Path) -> None:
+    """Lighthouse's SEO audit wants one on every page: the 404 page had none, nor had the home
+    page of a registry without a description."""
+    del builder.registry["registry"]["description"]
+    output = build_files(BuildOptions(source=builder.write(tmp_path / "s"), output=tmp_path / "o"))
+    html = [path for path in output if path.endswith(".html")]
+    assert {"404.html", "index.html", "search/index.html", "browse/name/1.html"} <= set(html)
+    for path in html:
+        assert re.search(rb'<meta name="description" content="[^"]+">', output[path]), path
+    home = '<meta name="description" content="Packages published on Test Registry.">'
+    assert home in output["index.html"].decode()
+
+
 def test_every_site_page_links_the_feed(source: Path) -> None:
     output = build_files(BuildOptions(source=source, output=source.parent / "out"))
     feed = '<link rel="alternate" type="application/atom+xml" title="Test Registry: changes" href="{}">'

@@ -31,6 +31,8 @@ def test_text_output_lists_ranked_packages(capsys: pytest.CaptureFixture[str], s
     assert lines[0] == "3 packages match 'http'"
     assert lines[1].split()[:2] == ["1.", "http-serve"] and "(prefix)" in lines[1]
     assert "trellis" in out and "(text)" in out
+    code, out, _ = run(capsys, "search", "retry", "--site", str(site))
+    assert code == 0 and out.splitlines()[0] == "1 package matches 'retry'"
 
 
 def test_json_output_carries_the_integer_scores(

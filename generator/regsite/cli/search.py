@@ -48,7 +48,8 @@ def found_text(found: Found) -> str:
     """
     results = found.results
     total = len(results.hits)
-    lines = [f"{total} package{'' if total == 1 else 's'} match {results.query.strip()!r}"]
+    counted = "1 package matches" if total == 1 else f"{total} packages match"
+    lines = [f"{counted} {results.query.strip()!r}"]
     if not results.tokens:
         lines = [f"{results.query.strip()!r} has no letters or digits to search for"]
     if len(found.shown) < total:
