@@ -8,25 +8,55 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from builder import SourceBuilder, release
-from clientsite import revalidating_server
+from builder import SourceBuilder, fixed_key, release
+from clientsite import revalidating_server, served_release
 from conftest import serving
 from regsite import consistency
+from regsite.keys import write_private_key
 from test_client_cli import (  # noqa: F401 - pytest fixtures, used by name
     SignedRegistry,
     _isolated_client,
+    build_signed,
     client,
     pin,
     registry,
     run,
 )
+from test_shard import MARKED_APP, marked_builder
 
 CLOSURES = "api/v1/closures"
 SHARDS = "api/v1/shards"
+
+
+@pytest.fixture
+def marked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[SignedRegistry]:
+    """test_shard's registry of markers, extras, two entries for one name and requires-python,
+    signed, its artifacts served."""
+    artifacts, keys = tmp_path / "artifacts", tmp_path / "keys"
+    artifacts.mkdir()
+    keys.mkdir()
+    for name in ("root", "online", "alice", "bob"):
+        write_private_key(keys / f"{name}.key", fixed_key(name))
+    with revalidating_server(artifacts) as files:
+        builder = marked_builder()
+        for document in builder.packages.values():
+            name = document["package"]["name"]
+            for entry in document["release"]:
+                entry["artifact"] = served_release(
+                    files, artifacts, name, entry["version"], entry["published"].day
+                )["artifact"]
+        source = builder.write(tmp_path / "source")
+        online = str(fixed_key("online").public)
+        trust = ("trust", "online-key", online, "--sign", keys / "root.key", "-C", source)
+        assert run(capsys, *trust)[0] == 0
+        code, _, err = build_signed(capsys, source, tmp_path / "site", keys / "online.key")
+        assert code == 0, err
+        yield SignedRegistry(source, tmp_path / "site", keys, artifacts, files)
 
 
 def locked(path: Path) -> dict[str, dict[str, object]]:
@@ -231,3 +261,29 @@ def test_one_package_change_renders_only_the_packages_whose_closure_changed(
     assert document(site, "beta")["closure"] != old
     assert (site / CLOSURES / "beta" / f"{document(site, 'beta')['closure']}.json").is_file()
     assert not (site / CLOSURES / "beta" / f"{old}.json").exists()
+
+
+def test_an_offline_lock_equals_the_online_one_with_markers_extras_and_requires_python(
+    marked: SignedRegistry, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state, lock, vendor = vendored(marked, tmp_path, capsys, "app")
+    online = lock.read_bytes()
+    # app 2.0.0 requires Python 2; relic and hose are behind markers that do not hold here;
+    # gadget>=2 is app's entry for this Python, gadget<2 the one for Python 2.
+    assert {name: package["version"] for name, package in locked(lock).items()} == MARKED_APP
+    # What a requirement under a marker that does not hold admits is not a bound, and a
+    # release for another Python is not acceptable.
+    acceptable = {name: package["acceptable"] for name, package in locked(lock).items()}
+    assert acceptable == {name: [version] for name, version in MARKED_APP.items()}
+    (shard,) = (vendor / "shards" / "app").iterdir()
+    assert b'"api_version":2' in shard.read_bytes()
+    assert b'"marker":"python_version < \\"3\\""' in shard.read_bytes()
+    code, _, err = client(capsys, state, "lock", "app", "-o", lock, "--vendor", vendor, "--offline")
+    assert code == 0, err
+    assert lock.read_bytes() == online
+    # A v2 shard whose requires-python is changed no longer has its name's hash: refused.
+    assert b'{"requires_python":"<3"}' in shard.read_bytes()
+    shard.write_bytes(shard.read_bytes().replace(b'"<3"', b'">=3"'))
+    code, _, err = client(capsys, state, "lock", "app", "-o", lock, "--vendor", vendor, "--offline")
+    assert code != 0 and f"{shard}: sha256 is " in err and "refused" in err
+    assert lock.read_bytes() == online

@@ -44,7 +44,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MEMO_FORMAT = 3  # bump when a stored value's shape changes: older memos are then dropped
+MEMO_FORMAT = 4  # bump when a stored value's shape changes: older memos are then dropped
+# (4: shard format 2, whose hashes the summaries keep and whose bytes the render stores)
 MEMO_FILE = "regsite-memo.sqlite3"
 _RACY_NS = 2_000_000_000  # a file changed this recently may change again in the same tick
 _BATCH = 2000  # results written per transaction

@@ -8,8 +8,9 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from regsite.client.environment import LockEnvironment
 from regsite.client.lockfile import Lock
-from regsite.client.portable import ClosureGraph, ShardPackage, ShardRelease
+from regsite.client.portable import ClosureGraph, PortableError, ShardPackage, ShardRelease
 from regsite.client.registry import ClientError, RemoteRegistry
 from regsite.client.resolve import (
     Candidates,
@@ -18,7 +19,7 @@ from regsite.client.resolve import (
     Resolvable,
     resolve,
 )
-from regsite.model import Package, ReleaseStatus
+from regsite.model import Dependency, Package, ReleaseStatus
 from regsite.names import normalize_name
 from regsite.render.shard import shard_sha256
 from regsite.versions import Version, VersionScheme
@@ -47,10 +48,12 @@ def check_shards(
     graph: ClosureGraph, names: Iterable[str], package: Callable[[str], Package]
 ) -> None:
     """Each chosen package's shard must be the one its owner-signed package.toml gives: the
-    manifests come from the registry's build, the package.toml from its owners."""
+    manifests come from the registry's build, the package.toml from its owners.  A shard that
+    differs is read first, so that one an older (or newer) regsite wrote is named as such."""
     for name in names:
         expected = graph.shards.get(name)
         if expected is not None and expected != shard_sha256(package(name)):
+            graph.package(name)  # a shard of another api_version: PortableError says which
             raise ClientError(
                 f"api/v1/shards/{name}/{expected}.json: the closure manifests name a shard that"
                 f" disagrees with {name}'s owner-signed package.toml: the registry's build or its"
@@ -65,27 +68,67 @@ def acceptable_versions(
     scheme: VersionScheme,
 ) -> dict[str, tuple[Version, ...]]:
     """For each chosen package, the versions that every requirement the resolution put on it
-    (the user's and the chosen releases') admits, newest first."""
+    (the user's and the chosen releases' that apply here) admits and that support this Python,
+    newest first."""
+    environment = LockEnvironment.here(scheme)
+    asked = _extras_asked(roots, resolved, environment)
     wanted: dict[str, list[Requirement]] = {name: [] for name in resolved}
     for requirement in roots:
         wanted.setdefault(requirement.name, []).append(requirement)
-    for release in resolved.values():
-        for dependency in release.requires:
-            name = normalize_name(dependency.name)
-            requirement = Requirement(name=name, specifier=dependency.specifier)
-            wanted.setdefault(name, []).append(requirement)
-    return {name: _admitted(package(name).releases, wanted[name], scheme) for name in resolved}
+    for name, release in resolved.items():
+        for dependency in _applying(release, asked[name], environment):
+            target = normalize_name(dependency.name)
+            requirement = Requirement(name=target, specifier=dependency.specifier)
+            wanted.setdefault(target, []).append(requirement)
+    return {
+        name: _admitted(package(name).releases, wanted[name], scheme, environment)
+        for name in resolved
+    }
+
+
+def _applying(
+    release: Resolvable, extras: Iterable[str], environment: LockEnvironment
+) -> list[Dependency]:
+    """The release's dependencies the resolver resolved: installed with it, and applying here."""
+    return [
+        d for d in release.requires if d.checked and d.installed and environment.applies(d, extras)
+    ]
+
+
+def _extras_asked(
+    roots: Sequence[Requirement], resolved: Mapping[str, Resolvable], environment: LockEnvironment
+) -> dict[str, set[str]]:
+    """The extras asked of each chosen package, by the user or by a dependency that applies."""
+    asked: dict[str, set[str]] = {name: set() for name in resolved}
+    for requirement in roots:
+        asked.setdefault(requirement.name, set()).update(requirement.extras)
+    changed = True
+    while changed:  # an extra asked for can make more dependencies apply, and ask for more
+        changed = False
+        for name, release in resolved.items():
+            for dependency in _applying(release, asked[name], environment):
+                more = asked.get(normalize_name(dependency.name))
+                if more is not None and not more.issuperset(dependency.extras):
+                    more.update(dependency.extras)
+                    changed = True
+    return asked
 
 
 def _admitted(
-    releases: Sequence[Resolvable], wanted: Sequence[Requirement], scheme: VersionScheme
+    releases: Sequence[Resolvable],
+    wanted: Sequence[Requirement],
+    scheme: VersionScheme,
+    environment: LockEnvironment,
 ) -> tuple[Version, ...]:
     specifiers = [requirement.specifier for requirement in wanted]
     usable = [
         release.version
         for release in releases
-        if release.status is not ReleaseStatus.YANKED
-        or any(specifier.pins(release.version) for specifier in specifiers)
+        if environment.supports(release.requires_python)
+        and (
+            release.status is not ReleaseStatus.YANKED
+            or any(specifier.pins(release.version) for specifier in specifiers)
+        )
     ]
     return tuple(scheme.select(specifiers, usable))
 
@@ -102,10 +145,22 @@ def resolve_from_shards(
     kept = {name: versions for name, versions in kept.items() if versions}
     if kept:
         try:
-            return resolve(requirements, _Within(graph, kept), scheme)
+            return resolve(requirements, _Within(graph, kept), scheme, requires=_own)
         except ResolutionError:  # a tampered shard is a PortableError, and is not caught here
             pass  # the new requirements need a version the lock did not accept: widen
-    return resolve(requirements, graph.package, scheme)
+    return resolve(requirements, graph.package, scheme, requires=_own)
+
+
+def _own(name: str, release: ShardRelease, requires: Sequence[Dependency]) -> Sequence[Dependency]:
+    """The dependencies to resolve, which must be this registry's: closures hold no upstream's."""
+    for dependency in requires:
+        if dependency.upstream is not None:
+            raise PortableError(
+                f"{name} {release.version} requires {dependency.name} from upstream"
+                f" {dependency.upstream!r}: a lock from vendored shards resolves this registry's"
+                " packages only (closure manifests stop at its upstreams); lock without --vendor"
+            )
+    return requires
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

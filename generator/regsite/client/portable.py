@@ -19,14 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from packaging.specifiers import SpecifierSet
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from regsite.atomic_write import write_atomically
-from regsite.errors import RegistryError
+from regsite.dependency_document import DependencyDocumentError, read_dependency_document
+from regsite.errors import RegistryError, describe
 from regsite.fetch import Fetcher, FetchError
 from regsite.metadata.layout import target_path_problem
 from regsite.model import Artifact, Dependency, ReleaseStatus
 from regsite.names import name_problem
+from regsite.render.shard import SHARD_API_VERSION
 from regsite.versions import Version, VersionScheme, VersionSyntaxError
 
 __all__ = [
@@ -43,8 +45,10 @@ __all__ = [
 MAX_PORTABLE_BYTES = 4_000_000  # per shard or manifest; a package state is a few KB
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _RANGES = re.compile(r"(?:[0-9]+(?:-[0-9]+)?(?:,[0-9]+(?:-[0-9]+)?)*)?")
-_STATUSES = {status.value: status for status in ReleaseStatus}
-_KINDS = ("closures", "shards")
+_STATUSES = {s.value: s for s in ReleaseStatus if s is not ReleaseStatus.ACTIVE}
+_API_VERSIONS = {"closures": 1, "shards": SHARD_API_VERSION}  # the versions this client reads
+_DETAILS_KEYS = frozenset(("status", "requires_python"))
+_KINDS = tuple(_API_VERSIONS)
 
 
 class PortableError(RegistryError):
@@ -59,7 +63,7 @@ class ShardRelease:
     status: ReleaseStatus
     requires: tuple[Dependency, ...]
     artifacts: tuple[Artifact, ...]
-    requires_python: SpecifierSet | None = None  # not in a shard: every Python is assumed
+    requires_python: SpecifierSet | None = None  # None: every Python
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -88,11 +92,13 @@ class PortableStore:
 
     def manifest(self, name: str, sha256: str) -> ClosureManifest:
         where = self._where("closures", name, sha256)
-        return _manifest(_json(self._read("closures", name, sha256), where), sha256, where)
+        content = self._read("closures", name, sha256)
+        return _manifest(_json(content, where, "closures"), sha256, where)
 
     def shard(self, name: str, sha256: str, scheme: VersionScheme) -> ShardPackage:
         where = self._where("shards", name, sha256)
-        return _shard(_json(self._read("shards", name, sha256), where), name, sha256, scheme, where)
+        content = self._read("shards", name, sha256)
+        return _shard(_json(content, where, "shards"), name, sha256, scheme, where)
 
     def _where(self, kind: str, name: str, sha256: str) -> str:
         relative = f"{kind}/{name}/{sha256}.json"
@@ -154,14 +160,31 @@ def _checked(content: bytes, sha256: str, where: str) -> bytes:
     return content
 
 
-def _json(content: bytes, where: str) -> dict[str, Any]:
+def _json(content: bytes, where: str, kind: str) -> dict[str, Any]:
     try:
         document = json.loads(content)
     except (ValueError, RecursionError) as error:
         raise PortableError(f"{where}: not JSON: {error}") from error
-    if not isinstance(document, dict) or document.get("api_version") != 1:
-        raise PortableError(f"{where}: expected a JSON object with api_version 1")
+    expected = _API_VERSIONS[kind]
+    if not isinstance(document, dict) or document.get("api_version") != expected:
+        found = document.get("api_version") if isinstance(document, dict) else None
+        raise PortableError(_version_problem(where, kind, found, expected))
     return document
+
+
+def _version_problem(where: str, kind: str, found: object, expected: int) -> str:
+    """What to do about a file of a format this client does not read."""
+    if not isinstance(found, int) or isinstance(found, bool):
+        return f"{where}: expected a JSON object with api_version {expected}"
+    shown = found if found.bit_length() < 64 else describe(found)
+    what = f"{where}: api_version {shown}, but this regsite reads {kind} of api_version {expected}"
+    if found > expected:
+        return f"{what}: a newer regsite wrote it; upgrade regsite"
+    return (
+        f"{what}: an older regsite wrote it. Lock again online ('regsite client lock ... -o"
+        " LOCKFILE') against a registry built by this regsite, then vendor again ('regsite"
+        " client vendor LOCKFILE -d DIR')"
+    )
 
 
 def _is_sha256(value: object) -> bool:
@@ -206,22 +229,74 @@ def _shard(
 
 
 def _release(entry: object, scheme: VersionScheme, where: str) -> ShardRelease:
-    if not isinstance(entry, list) or len(entry) not in (3, 4):
-        raise PortableError(f"{where}: expected [version, requires, artifacts(, status)]")
-    status = _STATUSES.get(entry[3]) if len(entry) == 4 else ReleaseStatus.ACTIVE
-    if status is None or not isinstance(entry[1], dict) or not isinstance(entry[2], list):
-        raise PortableError(f"{where}: expected [version, requires, artifacts(, status)]")
-    try:
-        version = scheme.parse_version(str(entry[0]))
-        requires = tuple(
-            Dependency(name=str(target), specifier=scheme.parse_specifier(str(text)))
-            for target, text in entry[1].items()
+    if not (
+        isinstance(entry, list)
+        and len(entry) in (3, 4)
+        and isinstance(entry[0], str)
+        and isinstance(entry[1], list)
+        and isinstance(entry[2], list)
+    ):
+        raise PortableError(
+            f"{where}: expected [version, requires, artifacts(, {{status, requires_python}})],"
+            f" found {describe(entry)}"
         )
+    status, requires_python = _details(entry[3:], where)
+    try:
+        version = scheme.parse_version(entry[0])
     except VersionSyntaxError as error:
-        raise PortableError(f"{where}: {error}") from error
+        raise PortableError(f"{where}: version: {error}") from error
     return ShardRelease(
-        version=version, status=status, requires=requires, artifacts=_artifacts(entry[2], where)
+        version=version,
+        status=status,
+        requires=tuple(
+            _dependency(item, scheme, f"{where}: requires[{index}]")
+            for index, item in enumerate(entry[1])
+        ),
+        artifacts=_artifacts(entry[2], where),
+        requires_python=requires_python,
     )
+
+
+def _details(rest: list[Any], where: str) -> tuple[ReleaseStatus, SpecifierSet | None]:
+    """The release's status and requires-python: absent, or an object with either or both."""
+    if not rest:
+        return ReleaseStatus.ACTIVE, None
+    value = rest[0]
+    if not isinstance(value, dict) or not value or not _DETAILS_KEYS.issuperset(value):
+        raise PortableError(
+            f"{where}: expected {{status, requires_python}} (either or both),"
+            f" found {describe(value)}"
+        )
+    found = value.get("status", ReleaseStatus.ACTIVE.value)
+    status = ReleaseStatus.ACTIVE if "status" not in value else _STATUSES.get(str(found))
+    if status is None or not isinstance(found, str):
+        raise PortableError(
+            f"{where}: status: expected one of {', '.join(_STATUSES)},"
+            f" found {describe(value['status'])}"
+        )
+    text = value.get("requires_python")
+    return status, None if text is None else _requires_python(text, where)
+
+
+def _requires_python(text: object, where: str) -> SpecifierSet:
+    """A specifier set, written as packaging writes it (as the build did)."""
+    try:
+        specifiers = SpecifierSet(text) if isinstance(text, str) else None
+    except InvalidSpecifier:
+        specifiers = None
+    if specifiers is None or str(specifiers) != text:
+        raise PortableError(
+            f"{where}: requires_python: expected a PEP 440 specifier set as packaging writes"
+            f" it, found {describe(text)}"
+        )
+    return specifiers
+
+
+def _dependency(item: object, scheme: VersionScheme, where: str) -> Dependency:
+    try:
+        return read_dependency_document(item, scheme)
+    except DependencyDocumentError as error:
+        raise PortableError(f"{where}: {error}") from error
 
 
 def _artifacts(entries: list[Any], where: str) -> tuple[Artifact, ...]:

@@ -9,13 +9,11 @@ resolved to "not installed", unless some requirement needs it.
 
 from __future__ import annotations
 
-import platform
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from packaging.markers import default_environment
 from packaging.specifiers import SpecifierSet
 from resolvelib import AbstractProvider, BaseReporter, Resolver
 from resolvelib.resolvers import (
@@ -24,6 +22,7 @@ from resolvelib.resolvers import (
     ResolutionTooDeep,
 )
 
+from regsite.client.environment import LockEnvironment
 from regsite.effective import (
     EffectiveRelease,
     EffectiveRequirement,
@@ -282,10 +281,7 @@ class _Provider(AbstractProvider[Requirement, _Candidate[_R], str]):
         # Who asked for each name, to explain conflicts; the user's own requirements win.
         self._roots = frozenset(requirement.name for requirement in roots)
         self._parents: dict[str, _Candidate[_R]] = {}
-        # Markers and requires-python are evaluated for the Python running this lock, as pip
-        # does: a lock is made for one environment.
-        self._environment = {key: str(value) for key, value in default_environment().items()}
-        self._python = scheme.parse_version(platform.python_version()) if scheme is PEP440 else None
+        self._environment = LockEnvironment.here(scheme)
 
     def package(self, name: str) -> Candidates[_R] | None:
         if name not in self._packages:
@@ -329,7 +325,7 @@ class _Provider(AbstractProvider[Requirement, _Candidate[_R], str]):
             for release in package.releases
             if release.version not in excluded
             and _allowed(release, needed)
-            and self._supports_python(release)
+            and self._environment.supports(release.requires_python)
         }
         # The scheme's rules for choosing pre-releases over what the owners' and your
         # specifiers admit; the newest-first order is kept. Curators' narrowing only filters.
@@ -339,10 +335,6 @@ class _Provider(AbstractProvider[Requirement, _Candidate[_R], str]):
             for version in chosen
             if all(requirement.narrowed(version) for requirement in wanted)
         ]
-
-    def _supports_python(self, release: _R) -> bool:
-        wanted = release.requires_python
-        return wanted is None or self._python is None or wanted.contains(self._python, True)
 
     def is_satisfied_by(self, requirement: Requirement, candidate: _Candidate[_R]) -> bool:
         if candidate.version is None:
@@ -373,18 +365,10 @@ class _Provider(AbstractProvider[Requirement, _Candidate[_R], str]):
         """The dependencies resolved with a release: this registry's and its upstreams', not
         cargo's other registries' nor its dev and optional ones (not installed with it)."""
         return [
-            d for d in release.requires if d.checked and d.installed and self._applies(d, extras)
+            d
+            for d in release.requires
+            if d.checked and d.installed and self._environment.applies(d, extras)
         ]
-
-    def _applies(self, dependency: Dependency, extras: tuple[str, ...]) -> bool:
-        """A dependency without a marker always applies; one with a marker when it holds here,
-        for no extra or for one of the extras asked for."""
-        if dependency.marker is None:
-            return True
-        return any(
-            dependency.marker.evaluate({**self._environment, "extra": extra})
-            for extra in ("", *extras)
-        )
 
     def explain(self, causes: Iterable[_Cause]) -> ResolutionError:
         """Turn resolvelib's causes into a message that shows who asked for what."""

@@ -12,13 +12,12 @@ from typing import Any
 from regsite.advisories.model import Advisory
 from regsite.advisories.releases import advisory_marks, mark_document
 from regsite.assemble import Site
+from regsite.dependency_document import dependency_document
 from regsite.effective import release_effective, specifier_text
 from regsite.fields import SOURCE_FORMAT
 from regsite.model import (
     Amendment,
     Artifact,
-    Dependency,
-    DependencyKind,
     Owner,
     Package,
     PackageAmendments,
@@ -365,7 +364,7 @@ def _release_document(release: Release) -> dict[str, Any]:
         "published": timestamp(release.published),
         "status": release.status.value,
         "status_reason": release.status_reason,
-        "requires": [_dependency(dependency) for dependency in release.requires],
+        "requires": [dependency_document(dependency) for dependency in release.requires],
         "artifacts": [_artifact(artifact) for artifact in release.artifacts],
     }
     # Fields added to v1 after its first release are present only when they have a value.
@@ -380,29 +379,6 @@ def _release_document(release: Release) -> dict[str, Any]:
         document["links"] = release.links
     if release.rust_version is not None:
         document["rust_version"] = release.rust_version
-    return document
-
-
-def _dependency(dependency: Dependency) -> dict[str, Any]:
-    """Name and specifier; PEP 508's and cargo's details only where a dependency has them."""
-    document: dict[str, Any] = {"name": dependency.name, "specifier": str(dependency.specifier)}
-    if dependency.marker is not None:
-        document["marker"] = str(dependency.marker)
-    if dependency.extras:
-        document["extras"] = list(dependency.extras)
-    if dependency.kind is not DependencyKind.NORMAL:
-        document["kind"] = dependency.kind.value
-    for key, value, plain in (
-        ("target", dependency.target, None),
-        ("features", list(dependency.features), []),
-        ("optional", dependency.optional, False),
-        ("default_features", dependency.default_features, True),
-        ("rename", dependency.rename, None),
-        ("registry", dependency.registry, None),
-        ("upstream", dependency.upstream, None),
-    ):
-        if value != plain:
-            document[key] = value
     return document
 
 
