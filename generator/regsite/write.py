@@ -290,22 +290,13 @@ def _holds(path: Path, content: bytes) -> bool:
 
 def _write(target: Path, content: bytes) -> None:
     """A new file: one staged earlier may be linked to a content-addressed copy, so it is
-    replaced, never written through.  Created exclusively: a path that exists is unlinked
-    first, and a fresh staging directory (nearly every write) costs no unlink."""
+    replaced, never written through."""
     try:
-        _create(target, content)
-    except FileExistsError:
-        target.unlink()
-        _create(target, content)
+        target.unlink(missing_ok=True)
+        target.write_bytes(content)
     except FileNotFoundError:
         target.parent.mkdir(parents=True, exist_ok=True)
-        _create(target, content)
-
-
-def _create(target: Path, content: bytes) -> None:
-    """``content`` in a new file at ``target``; FileExistsError if anything is there."""
-    with target.open("xb") as file:
-        file.write(content)
+        target.write_bytes(content)
 
 
 def _link(source: Path, target: Path, content: bytes) -> None:
