@@ -15,6 +15,7 @@ from regsite.amendment_file import AMENDMENTS_DIR, AMENDMENTS_FILE
 from regsite.atomic_write import write_atomically
 from regsite.commands.owner import KeyRevoked
 from regsite.commands.sign import EditOptions, SourceEdit, signed_edit, signing_keys
+from regsite.commands.trust import revoke_holder_key
 from regsite.errors import SourceEditError
 from regsite.keys import parse_public_key
 from regsite.signatures import dump_signature_file, parse_signature_file
@@ -84,21 +85,9 @@ def curator_revoke_key(options: CuratorKeyOptions) -> KeyRevoked:
     keys = signing_keys(options.edit.sign)
     tree = SourceTree(options.edit.source)
     document = tree.read(tree.registry_path)
-    table = _curator(document, options.curator)
     text = str(_public(options.key))
-    held = [str(item) for item in table["keys"]]
-    if text not in held:
-        raise SourceEditError(f"curator {options.curator!r} has no key {text}")
-    if len(held) == 1:
-        raise SourceEditError(
-            f"{text} is curator {options.curator!r}'s only key; add the new key first"
-            f" (regsite curator add-key {options.curator} NEW_KEY)"
-        )
-    table["keys"] = [item for item in held if item != text]
-    trust = document.get("trust")
-    if not isinstance(trust, Table):
-        raise SourceEditError("registry.toml has no [trust] table")
-    trust["revoked-keys"] = [*(str(item) for item in trust.get("revoked-keys", [])), text]
+    table = _curator(document, options.curator)
+    revoke_holder_key(document, "curator", options.curator, table, text)
     edit = signed_edit(tree, keys, _save(tree, document))
     return KeyRevoked(edit=edit, unsigned=tuple(_drop_signatures(tree, text)))
 

@@ -271,21 +271,31 @@ def add_owner_key(tree: SourceTree, owner: str, key: str) -> list[Path]:
 def revoke_owner_key(tree: SourceTree, owner: str, key: str) -> list[Path]:
     """Remove an owner's key and list it in [trust] revoked-keys, so it never signs again."""
     document = tree.read(tree.registry_path)
-    table = _owner(document, owner)
-    text = str(_public(key, "key"))
+    revoke_holder_key(document, "owner", owner, _owner(document, owner), str(_public(key, "key")))
+    return _save(tree, document)
+
+
+def revoke_holder_key(
+    document: tomlkit.TOMLDocument,
+    kind: str,
+    holder: str,
+    table: tomlkit.items.Table | tomlkit.items.InlineTable,
+    key: str,
+) -> None:
+    """Remove ``key`` from a key holder's table (an ``owner`` or a ``curator``) and list it in
+    [trust] revoked-keys; a holder keeps at least one key."""
     keys = [str(item) for item in table["keys"]]
-    if text not in keys:
-        raise SourceEditError(f"owner {owner!r} has no key {text}")
+    if key not in keys:
+        raise SourceEditError(f"{kind} {holder!r} has no key {key}")
     if len(keys) == 1:
         raise SourceEditError(
-            f"{text} is owner {owner!r}'s only key; add the new key first"
-            f" (regsite owner add-key {owner} NEW_KEY)"
+            f"{key} is {kind} {holder!r}'s only key; add the new key first"
+            f" (regsite {kind} add-key {holder} NEW_KEY)"
         )
-    table["keys"] = _array([item for item in keys if item != text])
+    table["keys"] = _array([item for item in keys if item != key])
     trust = _trust(document)
     revoked = [str(item) for item in trust.get("revoked-keys", [])]
-    trust["revoked-keys"] = _array([*revoked, text])
-    return _save(tree, document)
+    trust["revoked-keys"] = _array([*revoked, key])
 
 
 def drop_signatures_by(tree: SourceTree, key: str) -> list[Path]:
