@@ -15,10 +15,9 @@ from regsite.amendment_file import AMENDMENTS_DIR, AMENDMENTS_FILE
 from regsite.atomic_write import write_atomically
 from regsite.commands.owner import KeyRevoked
 from regsite.commands.sign import EditOptions, SourceEdit, signed_edit, signing_keys
-from regsite.commands.trust import revoke_holder_key
+from regsite.commands.trust import drop_signatures_by, revoke_holder_key
 from regsite.errors import SourceEditError
 from regsite.keys import parse_public_key
-from regsite.signatures import dump_signature_file, parse_signature_file
 from regsite.sources import SourceTree
 
 __all__ = [
@@ -28,6 +27,9 @@ __all__ = [
     "curator_add_key",
     "curator_revoke_key",
 ]
+
+
+_AMENDMENT_SIGNATURES = f"{AMENDMENTS_DIR}/*/{AMENDMENTS_FILE}.sig"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,7 +91,10 @@ def curator_revoke_key(options: CuratorKeyOptions) -> KeyRevoked:
     table = _curator(document, options.curator)
     revoke_holder_key(document, "curator", options.curator, table, text)
     edit = signed_edit(tree, keys, _save(tree, document))
-    return KeyRevoked(edit=edit, unsigned=tuple(_drop_signatures(tree, text)))
+    return KeyRevoked(
+        edit=edit,
+        unsigned=tuple(drop_signatures_by(tree, text, _AMENDMENT_SIGNATURES)),
+    )
 
 
 def _public(text: str) -> object:
@@ -112,16 +117,3 @@ def _save(tree: SourceTree, document: tomlkit.TOMLDocument) -> list[Path]:
     tree.check_registry(content)
     write_atomically(tree.registry_path, content)
     return [tree.registry_path]
-
-
-def _drop_signatures(tree: SourceTree, key: str) -> list[Path]:
-    revoked = parse_public_key(key)
-    changed = []
-    pattern = f"{AMENDMENTS_DIR}/*/{AMENDMENTS_FILE}.sig"
-    for signature_path in sorted(tree.root.glob(pattern)):
-        signatures, problems = parse_signature_file(signature_path.read_bytes())
-        kept = tuple(entry for entry in signatures if entry.key != revoked)
-        if not problems and len(kept) < len(signatures):
-            write_atomically(signature_path, dump_signature_file(kept))
-            changed.append(signature_path)
-    return changed

@@ -298,12 +298,15 @@ def revoke_holder_key(
     trust["revoked-keys"] = _array([*revoked, key])
 
 
-def drop_signatures_by(tree: SourceTree, key: str) -> list[Path]:
-    """Remove a revoked key's entries from every package.toml.sig; the other owners'
-    signatures stay valid, since a signature covers only the signed file's bytes."""
+def drop_signatures_by(
+    tree: SourceTree, key: str, pattern: str = f"{PACKAGES_DIR}/*/{PACKAGE_FILE}.sig"
+) -> list[Path]:
+    """Remove a revoked key's entries from every signature file ``pattern`` matches (each
+    package.toml.sig unless told otherwise); the other signers' signatures stay valid, since a
+    signature covers only the signed file's bytes."""
     revoked = _public(key, "key")
     changed = []
-    for signature_path in sorted(tree.root.glob(f"{PACKAGES_DIR}/*/{PACKAGE_FILE}.sig")):
+    for signature_path in sorted(tree.root.glob(pattern)):
         signatures, problems = parse_signature_file(signature_path.read_bytes())
         kept = tuple(entry for entry in signatures if entry.key != revoked)
         if not problems and len(kept) < len(signatures):
